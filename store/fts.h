@@ -1,0 +1,41 @@
+/* fts.h -- the full-text index inside the store's LMDB environment
+ * (internal to store/; the public entry point is store_search()).
+ *
+ * Tokenizing (text.h), stemming, the inverted index and BM25 ranking live
+ * here; the store calls fts_index()/fts_unindex() inside its write
+ * transaction and fts_search() inside a read transaction. The store decides
+ * what is visible and what each candidate's quality prior is, through the
+ * visible callback, so ranking and the meaning of events stay apart.
+ * Ranking is documented in docs/SEARCH.md.
+ */
+#ifndef TIPD_FTS_H
+#define TIPD_FTS_H
+
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "store.h"
+
+typedef struct fts fts_t;
+
+/* Open or create the index's named databases inside txn (a write txn).
+ * The env must allow enough named DBs (the store sets maxdbs). */
+int fts_open(MDB_txn *txn, fts_t **out);
+void fts_destroy(fts_t **p);
+
+/* Index a tip or question (title, body, topics); other kinds are ignored. */
+int fts_index(fts_t *f, MDB_txn *txn, const event_t *ev);
+/* Remove a previously indexed event (retraction). */
+int fts_unindex(fts_t *f, MDB_txn *txn, const event_t *ev);
+
+/* Return 0 if id is visible for this query (setting *prior, a multiplier
+ * >= 1 from ratings/thanks), 1 if it must be skipped, <0 on error. */
+typedef int (*fts_visible_fn)(MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], double *prior,
+                              void *arg);
+
+int fts_search(fts_t *f, MDB_txn *txn, const char *query, const store_search_opts_t *o,
+               fts_visible_fn visible, void *arg, store_hit_t *hits, size_t max, size_t *n);
+
+#endif

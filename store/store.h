@@ -1,0 +1,181 @@
+/* store.h -- the local LMDB store of signed events, its indexes and search.
+ *
+ * One LMDB environment in the daemon's data directory. Events go in through
+ * store_ingest() in batches: every event is decoded strictly and its
+ * signature verified, then the whole batch is committed in one write
+ * transaction (group commit), so ingest is bound by Ed25519, not fsync.
+ * Readers (search, get, list) use their own read transactions and never block
+ * the writer.
+ *
+ * The store applies the meaning of events, and does so independently of the
+ * order they arrive in: a retraction or edit that arrives before its target
+ * still applies when the target comes; a retracted event keeps its id (so it
+ * is never fetched again) but loses its body and drops out of every listing,
+ * search and sync set. Only the author of an event can retract or supersede
+ * it; others' attempts are stored (they are valid events) but have no effect.
+ * Ratings count the latest rating per (rater, tip).
+ *
+ * The store knows nothing of the network. Functions return 0 on success or a
+ * negative STORE_E* code (store_strerror); codes from event.h pass through.
+ */
+#ifndef TIPD_STORE_H
+#define TIPD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+typedef struct store store_t;
+
+enum {
+    STORE_OK = 0,
+    STORE_E_LMDB = -100,      /* an LMDB call failed; see store_last_error() */
+    STORE_E_SCHEMA = -101,    /* the data directory has a newer schema */
+    STORE_E_NOTFOUND = -102,  /* no such event */
+    STORE_E_AMBIGUOUS = -103, /* id prefix matches more than one event */
+    STORE_E_RETRACTED = -104, /* the event exists but was retracted */
+    STORE_E_NOSPACE = -105,   /* caller's buffer too small */
+    STORE_E_ARG = -106,       /* bad argument */
+    STORE_E_IO = -107,        /* directory cannot be created or opened */
+};
+
+const char *store_strerror(int code);
+
+typedef struct {
+    size_t map_size;  /* initial map size in bytes; 0 = default (64 MiB) */
+    int no_sync;      /* benchmarks only: MDB_NOSYNC */
+    int read_only;    /* open for reading (e.g. tipd -n checks) */
+} store_opts_t;
+
+/* Open (creating if needed) the store in dir. Runs mdb_reader_check. On
+ * failure returns NULL and, if err is not NULL, sets *err to a code. */
+store_t *store_new(const char *dir, const store_opts_t *opts, int *err);
+/* Close; idempotent, NULLs *p. */
+void store_destroy(store_t **p);
+/* Last LMDB / system error text of this store, for logs. */
+const char *store_last_error(const store_t *s);
+
+/* ---- ingest ---- */
+
+typedef enum {
+    STORE_NEW = 0,      /* verified and committed */
+    STORE_DUP = 1,      /* already held (or retracted): ignored */
+    STORE_REJECTED = 2, /* refused; reason holds the code */
+} store_status_t;
+
+typedef struct {
+    uint8_t status; /* store_status_t */
+    int reason;     /* EVENT_E* / STORE_E* code when rejected */
+    uint8_t id[EVENT_ID_LEN]; /* id when decodable, else zero */
+} store_result_t;
+
+#define STORE_INGEST_VERIFIED 1 /* caller already ran event_verify() */
+
+/* Decode, check time against now_ms, verify (unless flags has
+ * STORE_INGEST_VERIFIED), then commit all accepted events of the batch in one
+ * transaction. out[i] reports on events[i]. Returns 0 if the transaction
+ * committed (even if some events were rejected), a negative code if nothing
+ * was stored. Grows the map on MDB_MAP_FULL and retries. */
+int store_ingest(store_t *s, const uint8_t *const *events, const size_t *lens, size_t n,
+                 uint64_t now_ms, int flags, store_result_t *out);
+
+/* ---- lookups ---- */
+
+/* 1 if the id is known (held or retracted), 0 if not, <0 on error. */
+int store_has(store_t *s, const uint8_t id[EVENT_ID_LEN]);
+
+/* Signed bytes of an event into buf[cap]; *len set. STORE_E_RETRACTED for a
+ * tombstone, STORE_E_NOTFOUND if unknown. */
+int store_get_raw(store_t *s, const uint8_t id[EVENT_ID_LEN], uint8_t *buf, size_t cap,
+                  size_t *len);
+/* Decoded event. */
+int store_get(store_t *s, const uint8_t id[EVENT_ID_LEN], event_t *ev);
+
+/* Resolve a hex prefix (4..64 chars). Up to max matching ids go to out;
+ * *n gets the number found (capped at max). Returns 0 if exactly one,
+ * STORE_E_NOTFOUND if none, STORE_E_AMBIGUOUS if more (out lists candidates). */
+int store_resolve(store_t *s, const char *prefix, uint8_t (*out)[EVENT_ID_LEN], size_t max,
+                  size_t *n);
+
+/* ---- derived state ---- */
+
+typedef struct {
+    uint32_t ratings;    /* raters counted (latest rating per rater) */
+    uint32_t rating_sum; /* sum of their scores */
+    uint32_t thanks;     /* thanks events */
+    uint32_t answers;    /* visible tips answering this (for questions) */
+    uint8_t retracted;   /* 1 if withdrawn by its author */
+    uint8_t superseded;  /* 1 if a newer version by the same author exists */
+    uint8_t latest[EVENT_ID_LEN]; /* newest version in the edit chain (self if none) */
+} store_stats_t;
+
+int store_stats(store_t *s, const uint8_t id[EVENT_ID_LEN], store_stats_t *st);
+
+/* Latest profile of an author: display name and team ("" if none). */
+int store_profile(store_t *s, const uint8_t author[EVENT_KEY_LEN], char *name, size_t name_cap,
+                  char *team, size_t team_cap);
+
+typedef struct {
+    uint64_t events;    /* all held events, including tombstones */
+    uint64_t tips;      /* visible tips (not retracted, not superseded) */
+    uint64_t questions; /* visible questions */
+    uint64_t ratings, thanks, retracts, profiles;
+} store_counts_t;
+
+int store_counts(store_t *s, store_counts_t *c);
+
+/* ---- iteration ---- */
+
+/* Called per event; return non-zero to stop (that value is returned). */
+typedef int (*store_each_fn)(const event_t *ev, const uint8_t *raw, size_t len, void *arg);
+
+typedef struct {
+    int kind;            /* 0 = any */
+    const uint8_t *author; /* NULL = any */
+    const char *topic;   /* NULL = any */
+    uint64_t before;     /* created_at < before; 0 = no bound */
+    uint64_t after;      /* created_at >= after; 0 = no bound */
+    int include_hidden;  /* include superseded (never retracted) */
+} store_filter_t;
+
+/* Visible events matching f, newest first, at most limit (0 = all). */
+int store_list(store_t *s, const store_filter_t *f, size_t limit, store_each_fn fn, void *arg);
+
+/* Events that reference id (with role, or any role if role == 0), oldest
+ * first. Retracted ones are skipped. */
+int store_refs(store_t *s, const uint8_t id[EVENT_ID_LEN], int role, store_each_fn fn,
+               void *arg);
+
+/* The sync set for reconciliation: every held, non-retracted event's
+ * (created_at, id) in ascending order. */
+typedef int (*store_item_fn)(uint64_t created_at, const uint8_t id[EVENT_ID_LEN], void *arg);
+int store_items(store_t *s, store_item_fn fn, void *arg);
+
+/* ---- search ---- */
+
+typedef struct {
+    uint8_t id[EVENT_ID_LEN];
+    double score;
+} store_hit_t;
+
+typedef struct {
+    const char *topics[EVENT_MAX_TOPICS]; /* all must match; NULL-terminated */
+    const uint8_t *author;                /* NULL = any */
+    int kind;                             /* 0 = tips and questions */
+} store_search_opts_t;
+
+/* Ranked full-text search (docs/SEARCH.md). Up to max hits, best first;
+ * *n gets the count. Retracted and superseded events never appear. */
+int store_search(store_t *s, const char *query, const store_search_opts_t *o, store_hit_t *hits,
+                 size_t max, size_t *n);
+
+/* Local (never replicated) record of searches that found nothing, for
+ * "what are people hungry to learn". Query text is normalised; no user. */
+int store_miss_record(store_t *s, const char *query);
+typedef int (*store_miss_fn)(const char *query, uint64_t count, uint64_t last_ms, void *arg);
+int store_miss_each(store_t *s, store_miss_fn fn, void *arg);
+
+#endif
