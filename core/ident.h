@@ -32,6 +32,11 @@ int ident_home(char *out, size_t cap, char *err, size_t errlen);
  * Refuses a file readable by group/others or of the wrong size. */
 int ident_load_or_create(const char *dir, ident_t *id, char *err, size_t errlen);
 
+/* Load the key file at PATH, creating it (0600, parent directory 0700 if it
+ * must be made) when absent. Same refusals as ident_load_or_create. The
+ * daemon's node key lives at DATA/node.key. */
+int ident_load_or_create_path(const char *path, ident_t *id, char *err, size_t errlen);
+
 /* Load an existing key file only (no creation). */
 int ident_load(const char *path, ident_t *id, char *err, size_t errlen);
 
@@ -44,5 +49,10 @@ void ident_wipe(ident_t *id);
 /* Network key file: 64 hex chars + '\n', mode 0600, refuses to overwrite. */
 int ident_netkey_generate(const char *path, char *err, size_t errlen);
 int ident_netkey_load(const char *path, uint8_t key[32], char *err, size_t errlen);
+
+/* Network id: lower-case hex of the first 8 bytes of
+ * BLAKE2b-256("tipd-net-id" || 0x00 || key). Discovery and gossip advertise
+ * it; a node without a network key uses the literal "open" instead. */
+void ident_net_id(const uint8_t key[32], char out[17]);
 
 #endif
