@@ -1,0 +1,759 @@
+/* fts.c -- the inverted index and BM25F ranking (docs/SEARCH.md).
+ *
+ * Four named LMDB databases inside the store's environment:
+ *   fts_post  term -> postings. DUPSORT|DUPFIXED, 12-byte values
+ *             (docnum big-endian, tf per field, quantised field lengths),
+ *             so one term's postings sit sorted on contiguous pages and are
+ *             read a page at a time with MDB_GET_MULTIPLE. Topic filter
+ *             terms are stored under "\1" + topic (exact, unstemmed).
+ *   fts_doc   docnum (u32 BE) -> id, author, kind (the candidate's identity)
+ *   fts_id    id -> docnum (idempotent indexing, retraction)
+ *   fts_meta  "stats" -> document count, summed field lengths, next docnum
+ *
+ * Carrying the field lengths inside each posting (one byte each, like
+ * Lucene's norms) means scoring never has to look up a document: a query
+ * reads its terms' postings, adds BM25F contributions into a dense
+ * accumulator indexed by docnum, and only the few candidates that reach the
+ * top are looked up and shown to the store's visibility callback. Because
+ * the callback's prior is clamped to [1, FTS_PRIOR_MAX], candidates are
+ * visited best raw score first and the walk stops as soon as no remaining
+ * one could enter the top k.
+ */
+#include "fts.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text.h"
+
+#define S_FIELDS     3 /* title, body, topics */
+#define S_F_TITLE    0
+#define S_F_BODY     1
+#define S_F_TOPIC    2
+#define S_POST_LEN   12
+#define S_MAX_QTERMS 48
+#define S_TOPIC_MARK '\1'
+
+/* Ranking parameters (docs/SEARCH.md explains them). */
+static const double s_weight[S_FIELDS] = {3.0, 1.0, 3.0};
+static const double s_b[S_FIELDS] = {0.5, 0.75, 0.0};
+static const double s_k1 = 1.2;
+static const double s_syn_weight = 0.35;
+
+typedef struct {
+    uint64_t docs;          /* live documents */
+    uint64_t len[S_FIELDS]; /* summed field lengths of live documents */
+    uint32_t next_doc;      /* next docnum to hand out (starts at 1) */
+    uint32_t version;
+} s_stats_t;
+
+typedef struct {
+    uint8_t id[EVENT_ID_LEN];
+    uint8_t author[EVENT_KEY_LEN];
+    uint8_t kind;
+    uint8_t pad[3];
+} s_doc_t;
+
+struct fts {
+    MDB_dbi post, doc, idmap, meta;
+    text_t *wtext;        /* writer's tokenizer (LMDB allows one writer at a time) */
+    pthread_mutex_t lock; /* guards the search tokenizer and scratch */
+    text_t *qtext;
+    float *acc;
+    size_t acc_cap;
+    uint32_t *touched;
+    size_t touched_cap;
+};
+
+/* ---- small helpers ---- */
+
+static void s_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static uint32_t s_rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Field length -> one byte: exact below 128, then 4% steps (to ~18k). */
+static uint8_t s_len_q(uint32_t len)
+{
+    if (len < 128) return (uint8_t)len;
+    double q = 128.0 + floor(log((double)len / 128.0) / log(1.04));
+    return q > 255.0 ? 255 : (uint8_t)q;
+}
+
+static double s_len_dq(uint8_t q)
+{
+    return q < 128 ? (double)q : 128.0 * pow(1.04, (double)(q - 128));
+}
+
+static int s_get_stats(MDB_txn *txn, MDB_dbi meta, s_stats_t *st)
+{
+    MDB_val k = {5, (void *)"stats"}, v;
+    int rc = mdb_get(txn, meta, &k, &v);
+    memset(st, 0, sizeof *st);
+    if (rc == MDB_NOTFOUND) {
+        st->next_doc = 1;
+        return 0;
+    }
+    if (rc) return STORE_E_LMDB;
+    if (v.mv_size != sizeof *st) return STORE_E_LMDB;
+    memcpy(st, v.mv_data, sizeof *st);
+    return 0;
+}
+
+static int s_put_stats(MDB_txn *txn, MDB_dbi meta, const s_stats_t *st)
+{
+    MDB_val k = {5, (void *)"stats"}, v = {sizeof *st, (void *)st};
+    return mdb_put(txn, meta, &k, &v, 0) ? STORE_E_LMDB : 0;
+}
+
+/* ---- open / close ---- */
+
+int fts_open(MDB_txn *txn, fts_t **out)
+{
+    if (!txn || !out) return STORE_E_ARG;
+    *out = NULL;
+    fts_t *f = calloc(1, sizeof *f);
+    if (!f) return STORE_E_ARG;
+    int rc = mdb_dbi_open(txn, "fts_post", MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED, &f->post);
+    if (!rc) rc = mdb_dbi_open(txn, "fts_doc", MDB_CREATE, &f->doc);
+    if (!rc) rc = mdb_dbi_open(txn, "fts_id", MDB_CREATE, &f->idmap);
+    if (!rc) rc = mdb_dbi_open(txn, "fts_meta", MDB_CREATE, &f->meta);
+    if (rc) {
+        free(f);
+        return STORE_E_LMDB;
+    }
+    f->wtext = text_new();
+    f->qtext = text_new();
+    if (!f->wtext || !f->qtext || pthread_mutex_init(&f->lock, NULL)) {
+        text_destroy(&f->wtext);
+        text_destroy(&f->qtext);
+        free(f);
+        return STORE_E_ARG;
+    }
+    *out = f;
+    return 0;
+}
+
+void fts_destroy(fts_t **p)
+{
+    if (!p || !*p) return;
+    fts_t *f = *p;
+    text_destroy(&f->wtext);
+    text_destroy(&f->qtext);
+    pthread_mutex_destroy(&f->lock);
+    free(f->acc);
+    free(f->touched);
+    free(f);
+    *p = NULL;
+}
+
+/* ---- indexing ---- */
+
+typedef struct {
+    char term[TEXT_MAX_TERM + 2];
+    uint8_t len;
+    uint8_t tf[S_FIELDS];
+} s_dterm_t;
+
+typedef struct {
+    s_dterm_t *v;
+    size_t n, cap;
+    uint32_t flen[S_FIELDS];
+    int field;
+    bool oom;
+} s_dterms_t;
+
+static int s_dterm_add(const char *term, size_t len, unsigned flags, void *arg)
+{
+    s_dterms_t *d = arg;
+    d->flen[d->field]++;
+    /* Linear probing would be faster for huge bodies, but bodies are at most
+     * 16 KiB; a sorted merge after collection keeps this simple. */
+    if (d->n == d->cap) {
+        size_t nc = d->cap ? d->cap * 2 : 64;
+        s_dterm_t *nv = realloc(d->v, nc * sizeof *nv);
+        if (!nv) {
+            d->oom = true;
+            return 1;
+        }
+        d->v = nv;
+        d->cap = nc;
+    }
+    s_dterm_t *e = &d->v[d->n++];
+    memcpy(e->term, term, len);
+    e->term[len] = 0;
+    e->len = (uint8_t)len;
+    memset(e->tf, 0, sizeof e->tf);
+    e->tf[d->field] = 1;
+    return 0;
+}
+
+static int s_cmp_dterm(const void *a, const void *b)
+{
+    const s_dterm_t *x = a, *y = b;
+    return strcmp(x->term, y->term);
+}
+
+/* Collect the unique terms of ev with per-field counts (capped at 255) and
+ * field lengths. Returns 0 or -1 on allocation failure. */
+static int s_collect(text_t *t, const event_t *ev, s_dterms_t *d)
+{
+    memset(d, 0, sizeof *d);
+    d->field = S_F_TITLE;
+    text_tokenize(t, ev->title, strnlen(ev->title, sizeof ev->title), s_dterm_add, d);
+    d->field = S_F_BODY;
+    text_tokenize(t, ev->body, strnlen(ev->body, sizeof ev->body), s_dterm_add, d);
+    d->field = S_F_TOPIC;
+    for (unsigned i = 0; i < ev->ntopics && i < EVENT_MAX_TOPICS; i++)
+        text_tokenize(t, ev->topics[i], strnlen(ev->topics[i], sizeof ev->topics[i]), s_dterm_add,
+                      d);
+    if (d->oom) return -1;
+    qsort(d->v, d->n, sizeof d->v[0], s_cmp_dterm);
+    size_t w = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        if (w > 0 && strcmp(d->v[w - 1].term, d->v[i].term) == 0) {
+            for (int fi = 0; fi < S_FIELDS; fi++) {
+                unsigned s = d->v[w - 1].tf[fi] + d->v[i].tf[fi];
+                d->v[w - 1].tf[fi] = (uint8_t)(s > 255 ? 255 : s);
+            }
+        } else {
+            d->v[w++] = d->v[i];
+        }
+    }
+    d->n = w;
+    return 0;
+}
+
+static bool s_indexable(const event_t *ev)
+{
+    return ev && (ev->kind == EVENT_TIP || ev->kind == EVENT_QUESTION);
+}
+
+int fts_index(fts_t *f, MDB_txn *txn, const event_t *ev)
+{
+    if (!f || !txn || !ev) return STORE_E_ARG;
+    if (!s_indexable(ev)) return 0;
+    MDB_val k = {EVENT_ID_LEN, (void *)ev->id}, v;
+    int rc = mdb_get(txn, f->idmap, &k, &v);
+    if (rc == 0) return 0; /* already indexed */
+    if (rc != MDB_NOTFOUND) return STORE_E_LMDB;
+    s_stats_t st;
+    if ((rc = s_get_stats(txn, f->meta, &st))) return rc;
+    if (st.next_doc == UINT32_MAX) return STORE_E_NOSPACE;
+    uint32_t docnum = st.next_doc++;
+
+    s_dterms_t d;
+    if (s_collect(f->wtext, ev, &d)) {
+        free(d.v);
+        return STORE_E_ARG;
+    }
+    uint8_t lq[S_FIELDS];
+    for (int fi = 0; fi < S_FIELDS; fi++) lq[fi] = s_len_q(d.flen[fi]);
+
+    rc = 0;
+    uint8_t post[S_POST_LEN] = {0};
+    s_be32(post, docnum);
+    memcpy(post + 4 + S_FIELDS, lq, S_FIELDS);
+    for (size_t i = 0; i < d.n && !rc; i++) {
+        memcpy(post + 4, d.v[i].tf, S_FIELDS);
+        MDB_val tk = {d.v[i].len, d.v[i].term}, tv = {S_POST_LEN, post};
+        if (mdb_put(txn, f->post, &tk, &tv, 0)) rc = STORE_E_LMDB;
+    }
+    free(d.v);
+    /* Topic filter terms: exact topic, no tf. */
+    uint8_t fpost[S_POST_LEN] = {0};
+    s_be32(fpost, docnum);
+    for (unsigned i = 0; i < ev->ntopics && i < EVENT_MAX_TOPICS && !rc; i++) {
+        char key[EVENT_MAX_TOPIC_LEN + 2];
+        size_t tl = strnlen(ev->topics[i], EVENT_MAX_TOPIC_LEN);
+        if (tl == 0) continue;
+        key[0] = S_TOPIC_MARK;
+        memcpy(key + 1, ev->topics[i], tl);
+        MDB_val tk = {tl + 1, key}, tv = {S_POST_LEN, fpost};
+        if (mdb_put(txn, f->post, &tk, &tv, 0)) rc = STORE_E_LMDB;
+    }
+    if (rc) return rc;
+
+    s_doc_t doc = {.kind = ev->kind};
+    memcpy(doc.id, ev->id, EVENT_ID_LEN);
+    memcpy(doc.author, ev->author, EVENT_KEY_LEN);
+    uint8_t dk[4];
+    s_be32(dk, docnum);
+    MDB_val kk = {4, dk}, dv = {sizeof doc, &doc};
+    if (mdb_put(txn, f->doc, &kk, &dv, 0)) return STORE_E_LMDB;
+    MDB_val ik = {EVENT_ID_LEN, (void *)ev->id}, iv = {4, dk};
+    if (mdb_put(txn, f->idmap, &ik, &iv, 0)) return STORE_E_LMDB;
+    st.docs++;
+    for (int fi = 0; fi < S_FIELDS; fi++) st.len[fi] += d.flen[fi];
+    return s_put_stats(txn, f->meta, &st);
+}
+
+/* Delete the posting of docnum under key (term). Missing is fine. */
+static int s_del_posting(MDB_cursor *c, const void *key, size_t klen, uint32_t docnum)
+{
+    uint8_t probe[S_POST_LEN] = {0};
+    s_be32(probe, docnum);
+    MDB_val k = {klen, (void *)key}, v = {S_POST_LEN, probe};
+    int rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH_RANGE);
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return STORE_E_LMDB;
+    if (v.mv_size != S_POST_LEN || s_rd32(v.mv_data) != docnum) return 0;
+    return mdb_cursor_del(c, 0) ? STORE_E_LMDB : 0;
+}
+
+int fts_unindex(fts_t *f, MDB_txn *txn, const event_t *ev)
+{
+    if (!f || !txn || !ev) return STORE_E_ARG;
+    MDB_val k = {EVENT_ID_LEN, (void *)ev->id}, v;
+    int rc = mdb_get(txn, f->idmap, &k, &v);
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc || v.mv_size != 4) return STORE_E_LMDB;
+    uint32_t docnum = s_rd32(v.mv_data);
+    uint8_t dk[4];
+    s_be32(dk, docnum);
+
+    /* The document's terms come from re-tokenizing the event; if they ever
+     * differed from what was indexed, the missing doc record below still
+     * keeps stale postings out of results. */
+    s_dterms_t d;
+    if (s_collect(f->wtext, ev, &d)) {
+        free(d.v);
+        return STORE_E_ARG;
+    }
+    MDB_cursor *c;
+    if (mdb_cursor_open(txn, f->post, &c)) {
+        free(d.v);
+        return STORE_E_LMDB;
+    }
+    rc = 0;
+    for (size_t i = 0; i < d.n && !rc; i++) rc = s_del_posting(c, d.v[i].term, d.v[i].len, docnum);
+    for (unsigned i = 0; i < ev->ntopics && i < EVENT_MAX_TOPICS && !rc; i++) {
+        char key[EVENT_MAX_TOPIC_LEN + 2];
+        size_t tl = strnlen(ev->topics[i], EVENT_MAX_TOPIC_LEN);
+        key[0] = S_TOPIC_MARK;
+        memcpy(key + 1, ev->topics[i], tl);
+        rc = s_del_posting(c, key, tl + 1, docnum);
+    }
+    mdb_cursor_close(c);
+    if (rc) {
+        free(d.v);
+        return rc;
+    }
+    MDB_val kk = {4, dk};
+    if ((rc = mdb_del(txn, f->doc, &kk, NULL)) && rc != MDB_NOTFOUND) {
+        free(d.v);
+        return STORE_E_LMDB;
+    }
+    if (mdb_del(txn, f->idmap, &k, NULL)) {
+        free(d.v);
+        return STORE_E_LMDB;
+    }
+    s_stats_t st;
+    if ((rc = s_get_stats(txn, f->meta, &st))) {
+        free(d.v);
+        return rc;
+    }
+    if (st.docs) st.docs--;
+    for (int fi = 0; fi < S_FIELDS; fi++)
+        st.len[fi] = st.len[fi] >= d.flen[fi] ? st.len[fi] - d.flen[fi] : 0;
+    free(d.v);
+    return s_put_stats(txn, f->meta, &st);
+}
+
+/* ---- search ---- */
+
+typedef struct {
+    char term[TEXT_MAX_TERM + 1];
+    double weight; /* 1 for query words, s_syn_weight for synonyms */
+    unsigned flags;
+} s_qterm_t;
+
+typedef struct {
+    s_qterm_t v[S_MAX_QTERMS];
+    size_t n;
+    size_t nstop;
+} s_query_t;
+
+static int s_qterm_add(const char *term, size_t len, unsigned flags, void *arg)
+{
+    s_query_t *q = arg;
+    for (size_t i = 0; i < q->n; i++)
+        if (strcmp(q->v[i].term, term) == 0) return 0;
+    if (q->n >= S_MAX_QTERMS) return 0;
+    s_qterm_t *e = &q->v[q->n++];
+    memcpy(e->term, term, len);
+    e->term[len] = 0;
+    e->weight = 1.0;
+    e->flags = flags;
+    if (flags & TEXT_F_STOP) q->nstop++;
+    return 0;
+}
+
+/* Build the weighted query: stopwords dropped unless the query has nothing
+ * else, then each word's synonyms added at s_syn_weight. */
+static void s_build_query(text_t *t, const char *query, s_query_t *q)
+{
+    memset(q, 0, sizeof *q);
+    text_tokenize(t, query, strlen(query), s_qterm_add, q);
+    if (q->nstop && q->nstop < q->n) {
+        size_t w = 0;
+        for (size_t i = 0; i < q->n; i++)
+            if (!(q->v[i].flags & TEXT_F_STOP)) q->v[w++] = q->v[i];
+        q->n = w;
+    }
+    size_t base = q->n;
+    for (size_t i = 0; i < base; i++) {
+        if (q->v[i].flags & TEXT_F_CJK) continue;
+        const char *syn[16];
+        size_t ns = text_synonyms(t, q->v[i].term, syn, 16);
+        for (size_t j = 0; j < ns && q->n < S_MAX_QTERMS; j++) {
+            bool have = false;
+            for (size_t m = 0; m < q->n; m++)
+                if (strcmp(q->v[m].term, syn[j]) == 0) have = true;
+            if (have) continue;
+            s_qterm_t *e = &q->v[q->n++];
+            snprintf(e->term, sizeof e->term, "%s", syn[j]);
+            e->weight = s_syn_weight;
+            e->flags = 0;
+        }
+    }
+}
+
+typedef struct {
+    float score;
+    uint32_t doc;
+} s_cand_t;
+
+/* Max-heap on (score, doc): better score first, newer doc on ties. */
+static bool s_better(const s_cand_t *a, const s_cand_t *b)
+{
+    return a->score > b->score || (a->score == b->score && a->doc > b->doc);
+}
+
+static void s_sift_down(s_cand_t *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && s_better(&h[l], &h[m])) m = l;
+        if (r < n && s_better(&h[r], &h[m])) m = r;
+        if (m == i) return;
+        s_cand_t tmp = h[i];
+        h[i] = h[m];
+        h[m] = tmp;
+        i = m;
+    }
+}
+
+/* Ensure the dense accumulator covers docnums < n. */
+static int s_scratch(fts_t *f, size_t n)
+{
+    if (n > f->acc_cap) {
+        float *a = realloc(f->acc, n * sizeof *a);
+        if (!a) return -1;
+        memset(a + f->acc_cap, 0, (n - f->acc_cap) * sizeof *a);
+        f->acc = a;
+        f->acc_cap = n;
+    }
+    return 0;
+}
+
+static int s_touch(fts_t *f, size_t *nt, uint32_t doc)
+{
+    if (*nt == f->touched_cap) {
+        size_t nc = f->touched_cap ? f->touched_cap * 2 : 1024;
+        uint32_t *t = realloc(f->touched, nc * sizeof *t);
+        if (!t) return -1;
+        f->touched = t;
+        f->touched_cap = nc;
+    }
+    f->touched[(*nt)++] = doc;
+    return 0;
+}
+
+/* Call fn(posting, arg) for every posting of key; returns the count via
+ * *df first (before any call) when df is not NULL. */
+typedef void (*s_post_fn)(const uint8_t *post, void *arg);
+
+static int s_postings(MDB_cursor *c, const void *key, size_t klen, size_t *df, s_post_fn fn,
+                      void *arg)
+{
+    MDB_val k = {klen, (void *)key}, v;
+    int rc = mdb_cursor_get(c, &k, &v, MDB_SET);
+    if (rc == MDB_NOTFOUND) {
+        if (df) *df = 0;
+        return 0;
+    }
+    if (rc) return STORE_E_LMDB;
+    if (df) {
+        size_t cnt = 0;
+        if (mdb_cursor_count(c, &cnt)) return STORE_E_LMDB;
+        *df = cnt;
+    }
+    if (!fn) return 0;
+    rc = mdb_cursor_get(c, &k, &v, MDB_GET_MULTIPLE);
+    while (rc == 0) {
+        if (v.mv_size % S_POST_LEN) return STORE_E_LMDB;
+        const uint8_t *p = v.mv_data;
+        for (size_t i = 0; i < v.mv_size / S_POST_LEN; i++) fn(p + i * S_POST_LEN, arg);
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_MULTIPLE);
+    }
+    return rc == MDB_NOTFOUND ? 0 : STORE_E_LMDB;
+}
+
+typedef struct {
+    fts_t *f;
+    double idfw;                    /* idf * query weight * (k1 + 1) */
+    double inv_norm[S_FIELDS][256]; /* weight_f / (1 - b + b * len/avg) */
+    size_t nt;
+    uint32_t limit;
+    bool oom;
+} s_score_t;
+
+static void s_score_post(const uint8_t *p, void *arg)
+{
+    s_score_t *s = arg;
+    uint32_t doc = s_rd32(p);
+    if (doc >= s->limit) return;
+    double tf = 0;
+    for (int fi = 0; fi < S_FIELDS; fi++)
+        if (p[4 + fi]) tf += p[4 + fi] * s->inv_norm[fi][p[4 + S_FIELDS + fi]];
+    if (tf <= 0) return;
+    float add = (float)(s->idfw * tf / (s_k1 + tf));
+    if (s->f->acc[doc] == 0.0f) {
+        if (s_touch(s->f, &s->nt, doc)) {
+            s->oom = true;
+            return;
+        }
+    }
+    s->f->acc[doc] += add;
+}
+
+typedef struct {
+    uint8_t *bits;
+    uint32_t limit;
+} s_bits_t;
+
+static void s_bit_post(const uint8_t *p, void *arg)
+{
+    s_bits_t *b = arg;
+    uint32_t doc = s_rd32(p);
+    if (doc < b->limit) b->bits[doc >> 3] |= (uint8_t)(1u << (doc & 7));
+}
+
+/* Mark in out[] (a bitmap over docnums) the docs carrying every topic. */
+static int s_topic_filter(MDB_cursor *c, const store_search_opts_t *o, uint32_t limit,
+                          uint8_t **out)
+{
+    *out = NULL;
+    if (!o || !o->topics[0]) return 0;
+    size_t nb = (limit + 7) / 8;
+    uint8_t *all = malloc(nb), *one = malloc(nb);
+    if (!all || !one) {
+        free(all);
+        free(one);
+        return -1;
+    }
+    memset(all, 0xff, nb);
+    for (int i = 0; i < EVENT_MAX_TOPICS && o->topics[i]; i++) {
+        char key[EVENT_MAX_TOPIC_LEN + 2];
+        size_t tl = strlen(o->topics[i]);
+        memset(one, 0, nb);
+        if (tl > 0 && tl <= EVENT_MAX_TOPIC_LEN) {
+            key[0] = S_TOPIC_MARK;
+            for (size_t j = 0; j < tl; j++) {
+                char ch = o->topics[i][j];
+                key[1 + j] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
+            }
+            s_bits_t b = {one, limit};
+            if (s_postings(c, key, tl + 1, NULL, s_bit_post, &b)) {
+                free(all);
+                free(one);
+                return -1;
+            }
+        }
+        for (size_t j = 0; j < nb; j++) all[j] &= one[j];
+    }
+    free(one);
+    *out = all;
+    return 0;
+}
+
+/* Insert into a min-heap of the k best (final score) hits. */
+static void s_keep(store_hit_t *top, size_t *nt, size_t k, const uint8_t *id, double score)
+{
+    if (*nt < k) {
+        size_t i = (*nt)++;
+        memcpy(top[i].id, id, EVENT_ID_LEN);
+        top[i].score = score;
+        while (i > 0) {
+            size_t p = (i - 1) / 2;
+            if (top[p].score <= top[i].score) break;
+            store_hit_t t = top[p];
+            top[p] = top[i];
+            top[i] = t;
+            i = p;
+        }
+        return;
+    }
+    if (score <= top[0].score) return;
+    memcpy(top[0].id, id, EVENT_ID_LEN);
+    top[0].score = score;
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < *nt && top[l].score < top[m].score) m = l;
+        if (r < *nt && top[r].score < top[m].score) m = r;
+        if (m == i) break;
+        store_hit_t t = top[i];
+        top[i] = top[m];
+        top[m] = t;
+        i = m;
+    }
+}
+
+static int s_cmp_hit(const void *a, const void *b)
+{
+    const store_hit_t *x = a, *y = b;
+    return (x->score < y->score) - (x->score > y->score);
+}
+
+static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const store_search_opts_t *o,
+                           fts_visible_fn visible, void *arg, store_hit_t *hits, size_t max,
+                           size_t *n)
+{
+    s_stats_t st;
+    int rc = s_get_stats(txn, f->meta, &st);
+    if (rc) return rc;
+    if (st.docs == 0 || max == 0) return 0;
+    s_query_t q;
+    s_build_query(f->qtext, query, &q);
+    if (q.n == 0) return 0;
+    uint32_t limit = st.next_doc;
+    if (s_scratch(f, limit)) return STORE_E_NOSPACE;
+
+    MDB_cursor *c;
+    if (mdb_cursor_open(txn, f->post, &c)) return STORE_E_LMDB;
+    uint8_t *filter = NULL;
+    if (s_topic_filter(c, o, limit, &filter)) {
+        mdb_cursor_close(c);
+        return STORE_E_NOSPACE;
+    }
+
+    s_score_t *sc = malloc(sizeof *sc);
+    if (!sc) {
+        free(filter);
+        mdb_cursor_close(c);
+        return STORE_E_NOSPACE;
+    }
+    sc->f = f;
+    sc->nt = 0;
+    sc->limit = limit;
+    sc->oom = false;
+    double N = (double)st.docs;
+    for (int fi = 0; fi < S_FIELDS; fi++) {
+        double avg = (double)st.len[fi] / N;
+        if (avg <= 0) avg = 1;
+        for (int l = 0; l < 256; l++)
+            sc->inv_norm[fi][l] =
+                s_weight[fi] / (1.0 - s_b[fi] + s_b[fi] * s_len_dq((uint8_t)l) / avg);
+    }
+    for (size_t i = 0; i < q.n && !rc && !sc->oom; i++) {
+        size_t df = 0;
+        rc = s_postings(c, q.v[i].term, strlen(q.v[i].term), &df, NULL, NULL);
+        if (rc || df == 0) continue;
+        double dfd = (double)df > N ? N : (double)df;
+        double idf = log(1.0 + (N - dfd + 0.5) / (dfd + 0.5));
+        sc->idfw = idf * q.v[i].weight * (s_k1 + 1.0);
+        rc = s_postings(c, q.v[i].term, strlen(q.v[i].term), NULL, s_score_post, sc);
+    }
+    mdb_cursor_close(c);
+    size_t nt = sc->nt;
+    bool oom = sc->oom;
+    free(sc);
+
+    /* Gather candidates (clearing the accumulator as we go). */
+    s_cand_t *cand = rc || oom ? NULL : malloc((nt ? nt : 1) * sizeof *cand);
+    size_t nc = 0;
+    for (size_t i = 0; i < nt; i++) {
+        uint32_t d = f->touched[i];
+        float s = f->acc[d];
+        f->acc[d] = 0.0f;
+        if (!cand) continue;
+        if (filter && !(filter[d >> 3] & (1u << (d & 7)))) continue;
+        cand[nc].score = s;
+        cand[nc].doc = d;
+        nc++;
+    }
+    free(filter);
+    if (rc) return rc;
+    if (!cand) return STORE_E_NOSPACE;
+
+    /* Visit candidates best raw score first; stop once no remaining one can
+     * beat the k-th kept hit even with the largest prior. */
+    for (size_t i = nc / 2; i-- > 0;) s_sift_down(cand, nc, i);
+    size_t kept = 0;
+    int want_kind = o ? o->kind : 0;
+    const uint8_t *want_author = o ? o->author : NULL;
+    while (nc > 0) {
+        s_cand_t top = cand[0];
+        cand[0] = cand[--nc];
+        s_sift_down(cand, nc, 0);
+        if (kept == max && (double)top.score * FTS_PRIOR_MAX <= hits[0].score) break;
+        uint8_t dk[4];
+        s_be32(dk, top.doc);
+        MDB_val k = {4, dk}, v;
+        int g = mdb_get(txn, f->doc, &k, &v);
+        if (g == MDB_NOTFOUND || (g == 0 && v.mv_size != sizeof(s_doc_t))) continue;
+        if (g) {
+            rc = STORE_E_LMDB;
+            break;
+        }
+        s_doc_t doc;
+        memcpy(&doc, v.mv_data, sizeof doc);
+        if (want_kind ? doc.kind != want_kind
+                      : (doc.kind != EVENT_TIP && doc.kind != EVENT_QUESTION))
+            continue;
+        if (want_author && memcmp(doc.author, want_author, EVENT_KEY_LEN) != 0) continue;
+        double prior = 1.0;
+        if (visible) {
+            int vr = visible(txn, doc.id, &prior, arg);
+            if (vr < 0) {
+                rc = vr;
+                break;
+            }
+            if (vr > 0) continue;
+        }
+        if (!(prior >= 1.0)) /* also catches NaN */
+            prior = 1.0;
+        if (prior > FTS_PRIOR_MAX) prior = FTS_PRIOR_MAX;
+        s_keep(hits, &kept, max, doc.id, (double)top.score * prior);
+    }
+    free(cand);
+    if (rc) return rc;
+    qsort(hits, kept, sizeof hits[0], s_cmp_hit);
+    *n = kept;
+    return 0;
+}
+
+int fts_search(fts_t *f, MDB_txn *txn, const char *query, const store_search_opts_t *o,
+               fts_visible_fn visible, void *arg, store_hit_t *hits, size_t max, size_t *n)
+{
+    if (!f || !txn || !query || !n || (max && !hits)) return STORE_E_ARG;
+    *n = 0;
+    pthread_mutex_lock(&f->lock);
+    int rc = s_search_locked(f, txn, query, o, visible, arg, hits, max, n);
+    pthread_mutex_unlock(&f->lock);
+    return rc;
+}
