@@ -59,5 +59,10 @@ disc_t *disc_new(const disc_opts_t *opts);
 void disc_destroy(disc_t **p);
 /* 1 if the avahi-daemon connection is up. */
 int disc_running(const disc_t *d);
+/* The service name currently published (after collision renames), or NULL
+ * before the first publish. */
+const char *disc_service_name(const disc_t *d);
+/* Our per-start instance id (the TXT inst value). */
+const char *disc_instance(const disc_t *d);
 
 #endif
