@@ -156,4 +156,26 @@ json_t *peers_peer_json(const peer_t *p);
 /* Every entry, as a JSON array of the above. New reference. */
 json_t *peers_json(const peers_t *t);
 
+/* ---- daemon glue (peers_glue.c): what main.c calls ---- */
+
+struct tipd;
+
+/* Create d->peers (our node key and net id), add the configured static
+ * peers, register the `peers` API op (when d->api is set) and log peer
+ * changes. Call before the gossip engine so it can subscribe. 0 or -1 with a
+ * sentence in err. */
+int peers_daemon_init(struct tipd *d, char *err, size_t errlen);
+/* Unless d->cfg.no_discovery: create the AvahiPoll adapter on d->loop and
+ * start mDNS (d->disc) publishing `port` (the gossip port actually bound) and
+ * feeding d->peers. Never fails because avahi-daemon is missing. 0 or -1
+ * (out of memory). */
+int peers_daemon_discovery(struct tipd *d, uint16_t port);
+/* SIGHUP: re-read the static peer list and start/stop mDNS if no-discovery
+ * changed (port as for peers_daemon_discovery). */
+void peers_daemon_reload(struct tipd *d, uint16_t port);
+/* Stop mDNS and free the table (call after the gossip engine is gone). */
+void peers_daemon_stop(struct tipd *d);
+/* The port of a listen endpoint "tcp://HOST:PORT" (0 if none/invalid). */
+uint16_t peers_listen_port(const char *listen);
+
 #endif
