@@ -1,0 +1,266 @@
+/* cli.c -- shared plumbing for tip's commands: error lines and exit codes,
+ * talking to tipd, the user's identity, reading text from files and stdin.
+ *
+ * Every failure a command can meet ends up here as exactly one line on
+ * stderr ("tip: ...") and one of the documented exit codes, so commands stay
+ * short and consistent: `if ((rc = cli_call(...))) return rc;`.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_fail(cli_t *cli, int code, const char *fmt, ...)
+{
+    (void)cli;
+    va_list ap;
+    fflush(stdout);
+    fputs("tip: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return code;
+}
+
+int cli_usage(cli_t *cli, const cmd_t *cmd, const char *fmt, ...)
+{
+    (void)cli;
+    va_list ap;
+    fputs("tip: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    if (cmd)
+        fprintf(stderr, "usage: tip %s\nTry 'tip help %s'.\n", cmd->synopsis, cmd->name);
+    else
+        fprintf(stderr, "Try 'tip help'.\n");
+    return CLI_EXIT_USAGE;
+}
+
+int cli_bad_option(cli_t *cli, const cmd_t *cmd, int c, char **argv)
+{
+    extern int optind, optopt;
+    const char *arg = argv[optind - 1];
+    if (c == ':') return cli_usage(cli, cmd, "option '%s' needs a value", arg);
+    if (optopt && (!arg || strncmp(arg, "--", 2) != 0))
+        return cli_usage(cli, cmd, "unknown option '-%c'", optopt);
+    return cli_usage(cli, cmd, "unknown option '%s'", arg ? arg : "?");
+}
+
+int cli_connect(cli_t *cli)
+{
+    char err[512];
+    if (!cli->client && !(cli->client = client_new(cli->socket)))
+        return cli_fail(cli, CLI_EXIT_ERROR, "out of memory");
+    int rc = client_connect(cli->client, CLIENT_CONNECT_TIMEOUT_MS, err, sizeof err);
+    switch (rc) {
+    case 0:
+        return 0;
+    case CLIENT_E_NOSOCKET:
+    case CLIENT_E_NOANSWER:
+        return cli_fail(cli, CLI_EXIT_UNREACHABLE,
+                        "tipd is not running (%s); start it with: sudo systemctl start tipd  "
+                        "(or: tipd --api %s --data DIR)",
+                        err, cli->socket);
+    case CLIENT_E_PERM:
+        return cli_fail(cli, CLI_EXIT_UNREACHABLE,
+                        "cannot reach tipd: %s (the socket's group decides who may use it)", err);
+    default:
+        return cli_fail(cli, CLI_EXIT_UNREACHABLE, "cannot reach tipd: %s", err);
+    }
+}
+
+int cli_reply_code(const json_t *reply)
+{
+    if (json_is_true(json_object_get(reply, "ok"))) return 0;
+    const char *e = json_string_value(json_object_get(reply, "error"));
+    if (!e) return CLI_EXIT_ERROR;
+    if (!strcmp(e, "not_found") || !strcmp(e, "ambiguous")) return CLI_EXIT_NOTFOUND;
+    if (!strcmp(e, "refused") || !strcmp(e, "forbidden")) return CLI_EXIT_REFUSED;
+    return CLI_EXIT_ERROR;
+}
+
+int cli_reply_fail(cli_t *cli, const json_t *reply)
+{
+    int code = cli_reply_code(reply);
+    const char *e = json_string_value(json_object_get(reply, "error"));
+    const char *m = json_string_value(json_object_get(reply, "message"));
+    if (!e) e = "error";
+    json_t *cands = json_object_get(reply, "candidates");
+    if (!strcmp(e, "ambiguous") && json_is_array(cands)) {
+        fflush(stdout);
+        fprintf(stderr, "tip: %s; it matches:\n", m ? m : "ambiguous id prefix");
+        size_t i;
+        json_t *c;
+        json_array_foreach(cands, i, c)
+        {
+            /* Candidates may be bare ids or tip objects. */
+            const char *id = json_is_string(c) ? json_string_value(c)
+                                               : json_string_value(json_object_get(c, "id"));
+            const char *title = json_string_value(json_object_get(c, "title"));
+            fprintf(stderr, "  %s%s%s\n", id ? id : "?", title ? "  " : "", title ? title : "");
+        }
+        fprintf(stderr, "tip: give more characters of the id\n");
+        return code;
+    }
+    if (!strcmp(e, "not_found")) return cli_fail(cli, code, "%s", m ? m : "not found");
+    if (!strcmp(e, "refused"))
+        return cli_fail(cli, code, "tipd refused it: %s", m ? m : "invalid event");
+    return cli_fail(cli, code, "tipd: %s%s%s", e, m ? ": " : "", m ? m : "");
+}
+
+int cli_call(cli_t *cli, json_t *req, json_t **reply)
+{
+    char err[512];
+    *reply = NULL;
+    int rc = cli_connect(cli);
+    if (rc) {
+        json_decref(req);
+        return rc;
+    }
+    rc = client_call(cli->client, req, reply, CLI_CALL_TIMEOUT_MS, err, sizeof err);
+    json_decref(req);
+    if (rc == CLIENT_E_TIMEOUT) return cli_fail(cli, CLI_EXIT_UNREACHABLE, "%s", err);
+    if (rc) return cli_fail(cli, CLI_EXIT_ERROR, "%s", err);
+    if (!json_is_true(json_object_get(*reply, "ok"))) {
+        rc = cli_reply_fail(cli, *reply);
+        json_decref(*reply);
+        *reply = NULL;
+        return rc;
+    }
+    return 0;
+}
+
+int cli_identity(cli_t *cli, ident_t *id, char *path, size_t cap)
+{
+    char dir[PATH_MAX], err[512];
+    if (ident_home(dir, sizeof dir, err, sizeof err) != 0)
+        return cli_fail(cli, CLI_EXIT_ERROR, "%s (set TIP_HOME)", err);
+    if (path) snprintf(path, cap, "%s/%s", dir, IDENT_FILE);
+    if (ident_load_or_create(dir, id, err, sizeof err) != 0)
+        return cli_fail(cli, CLI_EXIT_ERROR, "%s", err);
+    return 0;
+}
+
+size_t cli_normalize_newlines(char *s, size_t len)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\r') {
+            s[o++] = '\n';
+            if (i + 1 < len && s[i + 1] == '\n') i++;
+        } else {
+            s[o++] = s[i];
+        }
+    }
+    s[o] = 0;
+    return o;
+}
+
+char *cli_read_file(const char *path, size_t max, char *err, size_t errlen)
+{
+    int is_stdin = !strcmp(path, "-");
+    FILE *f = is_stdin ? stdin : fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (len + 1 >= cap) {
+            char *nb = cap > max + 2 ? NULL : realloc(buf, cap * 2);
+            if (!nb) break;
+            buf = nb;
+            cap *= 2;
+        }
+        size_t n = fread(buf + len, 1, cap - len - 1, f);
+        len += n;
+        if (len > max) break;
+        if (n == 0) break;
+    }
+    int ioerr = ferror(f);
+    if (!is_stdin) fclose(f);
+    if (!buf) {
+        snprintf(err, errlen, "out of memory reading %s", path);
+        return NULL;
+    }
+    if (len > max) {
+        snprintf(err, errlen, "%s is larger than %zu bytes", is_stdin ? "stdin" : path, max);
+        free(buf);
+        return NULL;
+    }
+    if (ioerr) {
+        snprintf(err, errlen, "cannot read %s", is_stdin ? "stdin" : path);
+        free(buf);
+        return NULL;
+    }
+    buf[len] = 0;
+    if (memchr(buf, 0, len)) {
+        snprintf(err, errlen, "%s contains NUL bytes: not text", is_stdin ? "stdin" : path);
+        free(buf);
+        return NULL;
+    }
+    cli_normalize_newlines(buf, len);
+    return buf;
+}
+
+int cli_add_topics(cli_t *cli, const cmd_t *cmd, event_t *ev, const char *arg)
+{
+    char tmp[256];
+    const char *p = arg;
+    while (*p) {
+        size_t n = strcspn(p, ", ");
+        if (n > 0) {
+            if (n >= sizeof tmp || n > EVENT_MAX_TOPIC_LEN)
+                return cli_usage(cli, cmd, "topic '%.*s' is longer than %d bytes", (int)n, p,
+                                 EVENT_MAX_TOPIC_LEN);
+            memcpy(tmp, p, n);
+            tmp[n] = 0;
+            int rc = event_add_topic(ev, tmp);
+            if (rc)
+                return cli_usage(cli, cmd,
+                                 "topic '%s': %s (topics use a-z 0-9 . _ + # -, at most %d)", tmp,
+                                 event_strerror(rc), EVENT_MAX_TOPICS);
+        }
+        p += n;
+        while (*p == ',' || *p == ' ') p++;
+    }
+    return 0;
+}
+
+int cli_submit_event(cli_t *cli, const event_t *ev, char idhex[65], int *dup)
+{
+    uint8_t buf[EVENT_MAX_SIZE];
+    size_t len;
+    int rc = event_encode(ev, buf, sizeof buf, &len);
+    if (rc) return cli_fail(cli, CLI_EXIT_ERROR, "cannot encode the event: %s", event_strerror(rc));
+    char b64[sodium_base64_ENCODED_LEN(EVENT_MAX_SIZE, sodium_base64_VARIANT_ORIGINAL)];
+    sodium_bin2base64(b64, sizeof b64, buf, len, sodium_base64_VARIANT_ORIGINAL);
+    json_t *req = json_pack("{s:s, s:[s]}", "op", "submit", "events", b64);
+    json_t *reply;
+    if ((rc = cli_call(cli, req, &reply))) return rc;
+    json_t *r = json_array_get(json_object_get(reply, "results"), 0);
+    const char *st = json_string_value(json_object_get(r, "status"));
+    const char *id = json_string_value(json_object_get(r, "id"));
+    event_hex(ev->id, EVENT_ID_LEN, idhex);
+    if (id && strcmp(id, idhex) != 0) {
+        json_decref(reply);
+        return cli_fail(cli, CLI_EXIT_ERROR, "tipd reports id %s, expected %s", id, idhex);
+    }
+    if (st && (!strcmp(st, "new") || !strcmp(st, "duplicate"))) {
+        if (dup) *dup = !strcmp(st, "duplicate");
+        json_decref(reply);
+        return 0;
+    }
+    const char *e = json_string_value(json_object_get(r, "error"));
+    rc = cli_fail(cli, CLI_EXIT_REFUSED, "tipd refused the event: %s",
+                  e ? e : (st ? st : "no result"));
+    json_decref(reply);
+    return rc;
+}

@@ -1,0 +1,243 @@
+/* cmd_node.c -- you and your node: tip whoami, status, peers.
+ *
+ * whoami reads the identity file locally (creating it on first use) and asks
+ * tipd for the newest profile event you signed, since your name and team are
+ * events like everything else; --name/--team publish a new profile. status
+ * and peers render the daemon's `status` and `peers` replies.
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "out.h"
+
+/* Your newest profile (new reference) or NULL (none, or tipd unreachable:
+ * *rc tells, already printed). */
+static json_t *s_my_profile(cli_t *cli, const char *pkhex, int *rc)
+{
+    json_t *req =
+        json_pack("{s:s, s:s, s:s, s:i}", "op", "list", "kind", "profile", "author", pkhex, "n", 1);
+    json_t *reply;
+    *rc = cli_call(cli, req, &reply);
+    if (*rc) return NULL;
+    json_t *p = json_incref(json_array_get(json_object_get(reply, "results"), 0));
+    json_decref(reply);
+    return p;
+}
+
+static int s_whoami_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"name", required_argument, 0, 'N'}, {"team", required_argument, 0, 'T'}, {0, 0, 0, 0}};
+    const char *name = NULL, *team = NULL;
+    int c, rc;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        if (c == 'N')
+            name = optarg;
+        else if (c == 'T')
+            team = optarg;
+        else
+            return cli_bad_option(cli, self, c, argv);
+    }
+    if (optind < argc) return cli_usage(cli, self, "unexpected argument '%s'", argv[optind]);
+    if (name && (!*name || strlen(name) > EVENT_MAX_NAME))
+        return cli_usage(cli, self, "--name takes 1 to %d bytes", EVENT_MAX_NAME);
+    if (team && strlen(team) > EVENT_MAX_TEAM)
+        return cli_usage(cli, self, "--team takes at most %d bytes", EVENT_MAX_TEAM);
+
+    ident_t id;
+    char path[PATH_MAX], pkhex[65];
+    if ((rc = cli_identity(cli, &id, path, sizeof path))) return rc;
+    event_hex(id.pk, EVENT_KEY_LEN, pkhex);
+
+    json_t *prof = s_my_profile(cli, pkhex, &rc);
+    const char *cur_name = json_string_value(json_object_get(prof, "title"));
+    const char *cur_team = json_string_value(json_object_get(prof, "body"));
+    if (rc == CLI_EXIT_UNREACHABLE && !name && !team && !cli->json) {
+        /* Still tell them what we know locally. */
+        printf("key       %s\nidentity  %s\n", pkhex, path);
+    }
+    if (rc) goto done;
+
+    if (name || team) {
+        event_t *ev = calloc(1, sizeof *ev);
+        if (!ev) {
+            rc = cli_fail(cli, CLI_EXIT_ERROR, "out of memory");
+            goto done;
+        }
+        event_init(ev, EVENT_PROFILE);
+        const char *n = name ? name : (cur_name ? cur_name : "");
+        const char *t = team ? team : (cur_team ? cur_team : "");
+        if (!*n) {
+            free(ev);
+            rc = cli_usage(cli, self, "you have no name yet: give --name too");
+            goto done;
+        }
+        char idhex[65];
+        if ((rc = event_set_title(ev, n, strlen(n))) || (rc = event_set_body(ev, t, strlen(t)))) {
+            rc = cli_fail(cli, CLI_EXIT_USAGE, "name/team: %s", event_strerror(rc));
+        } else {
+            ev->created_at = event_now_ms();
+            if ((rc = event_sign(ev, id.sk)))
+                rc = cli_fail(cli, CLI_EXIT_ERROR, "cannot sign: %s", event_strerror(rc));
+            else
+                rc = cli_submit_event(cli, ev, idhex, NULL);
+        }
+        free(ev);
+        if (rc) goto done;
+        json_decref(prof);
+        prof = s_my_profile(cli, pkhex, &rc);
+        if (rc) goto done;
+        cur_name = json_string_value(json_object_get(prof, "title"));
+        cur_team = json_string_value(json_object_get(prof, "body"));
+    }
+    out_begin(cli, 0);
+    if (cli->json) {
+        json_t *o = json_pack("{s:s, s:s?, s:s?, s:s}", "key", pkhex, "name", cur_name, "team",
+                              cur_team && *cur_team ? cur_team : NULL, "identity", path);
+        out_json(cli, o);
+        json_decref(o);
+    } else {
+        fprintf(cli->out, "key       %s\n", pkhex);
+        fprintf(cli->out, "name      %s\n",
+                cur_name ? cur_name : "(not set: tip whoami --name NAME)");
+        fprintf(cli->out, "team      %s\n", cur_team && *cur_team ? cur_team : "(not set)");
+        fprintf(cli->out, "identity  %s  (keep it private: it signs as you)\n", path);
+        if (name || team)
+            fprintf(cli->out, "Your name now shows on everything you have written.\n");
+    }
+done:
+    json_decref(prof);
+    ident_wipe(&id);
+    return rc;
+}
+
+const cmd_t cmd_whoami = {
+    .name = "whoami",
+    .run = s_whoami_run,
+    .synopsis = "whoami [--name NAME] [--team TEAM]",
+    .summary = "show (or set) who you are: key, name, team, identity file",
+    .help = "  --name NAME    publish your display name (shown on all you write)\n"
+            "  --team TEAM    publish your team\n"
+            "Your identity is a key file in $TIP_HOME (default ~/.config/tip), created\n"
+            "mode 0600 on first use; tip refuses to use it if others can read it.\n"
+            "\nExamples:\n  tip whoami\n  tip whoami --name 'Ana Souza' --team ops\n",
+};
+
+/* A JSON value as short text for a table cell. */
+static void s_cell(const json_t *v, char *buf, size_t cap)
+{
+    if (json_is_string(v))
+        snprintf(buf, cap, "%s", json_string_value(v));
+    else if (json_is_integer(v))
+        snprintf(buf, cap, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(buf, cap, "%.1f", json_real_value(v));
+    else if (json_is_boolean(v))
+        snprintf(buf, cap, "%s", json_is_true(v) ? "yes" : "no");
+    else if (json_is_array(v))
+        snprintf(buf, cap, "%zu", json_array_size(v));
+    else
+        snprintf(buf, cap, "-");
+}
+
+static int s_status_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
+{
+    if (argc > 1) return cli_usage(cli, self, "unexpected argument '%s'", argv[1]);
+    json_t *reply;
+    int rc = cli_call(cli, json_pack("{s:s}", "op", "status"), &reply);
+    if (rc) return rc;
+    out_begin(cli, 0);
+    if (cli->json) {
+        out_json(cli, reply);
+    } else {
+        static const char *const keys[][2] = {
+            {"node", "node"},       {"name", "name"},       {"tips", "tips"},
+            {"events", "events"},   {"peers", "peers"},     {"network", "network"},
+            {"version", "version"}, {"uptime_s", "uptime"}, {"data_dir", "data"},
+        };
+        char cell[512];
+        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+            json_t *v = json_object_get(reply, keys[i][0]);
+            if (!v) continue;
+            s_cell(v, cell, sizeof cell);
+            if (!strcmp(keys[i][0], "uptime_s") && json_is_integer(v)) {
+                long long s = json_integer_value(v);
+                snprintf(cell, sizeof cell, "%lldd %02lld:%02lld:%02lld", s / 86400, s / 3600 % 24,
+                         s / 60 % 60, s % 60);
+            }
+            fprintf(cli->out, "%-8s  %s\n", keys[i][1], cell);
+        }
+        fprintf(cli->out, "%-8s  %s\n", "socket", cli->socket);
+    }
+    json_decref(reply);
+    return 0;
+}
+
+const cmd_t cmd_status = {
+    .name = "status",
+    .run = s_status_run,
+    .synopsis = "status",
+    .summary = "how your tipd is doing: node, tips, events, peers, network",
+    .help = "Examples:\n  tip status\n  tip status --json\n",
+};
+
+static int s_peers_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
+{
+    if (argc > 1) return cli_usage(cli, self, "unexpected argument '%s'", argv[1]);
+    json_t *reply;
+    int rc = cli_call(cli, json_pack("{s:s}", "op", "peers"), &reply);
+    if (rc) return rc;
+    json_t *peers = json_object_get(reply, "peers");
+    out_begin(cli, 1);
+    size_t i;
+    json_t *p;
+    if (cli->json) {
+        json_array_foreach(peers, i, p) out_json(cli, p);
+    } else if (!json_array_size(peers)) {
+        fprintf(cli->out, "No peers yet. tipd finds peers on this network by mDNS; for other\n"
+                          "subnets start it with --peer tcp://HOST:PORT.\n");
+    } else {
+        fprintf(cli->out, "%s%-16s %-10s %-24s %-7s %-8s %-10s %s%s\n", out_c(cli, OUT_BOLD),
+                "NAME", "NODE", "ADDRESS", "SOURCE", "NETWORK", "STATE", "LAST SEEN",
+                out_c(cli, OUT_RESET));
+        json_array_foreach(peers, i, p)
+        {
+            char name[64], node[16], addr[128], src[32], net[32], state[32], seen[64];
+            s_cell(json_object_get(p, "name"), name, sizeof name);
+            s_cell(json_object_get(p, "node"), node, sizeof node);
+            node[8] = node[8] ? 0 : node[8];
+            s_cell(json_object_get(p, "addr"), addr, sizeof addr);
+            s_cell(json_object_get(p, "source"), src, sizeof src);
+            json_t *nm = json_object_get(p, "net_match");
+            snprintf(net, sizeof net, "%s", json_is_false(nm) ? "OTHER" : "ok");
+            s_cell(json_object_get(p, "state"), state, sizeof state);
+            json_t *ls = json_object_get(p, "last_seen");
+            if (json_is_integer(ls) && json_integer_value(ls) > 1000000000000LL)
+                out_reltime((uint64_t)json_integer_value(ls), seen, sizeof seen);
+            else
+                s_cell(ls, seen, sizeof seen);
+            const char *warn = json_is_false(nm) ? out_c(cli, OUT_WARN) : "";
+            fprintf(cli->out, "%-16s %s%-10s%s %-24s %-7s %s%-8s%s %-10s %s\n", name,
+                    out_c(cli, OUT_ID), node, out_c(cli, OUT_RESET), addr, src, warn, net,
+                    *warn ? out_c(cli, OUT_RESET) : "", state, seen);
+        }
+    }
+    json_decref(reply);
+    return 0;
+}
+
+const cmd_t cmd_peers = {
+    .name = "peers",
+    .run = s_peers_run,
+    .synopsis = "peers",
+    .summary = "the other tipd nodes this one knows",
+    .help = "Columns: name, node key prefix, address, source (mdns or static), whether\n"
+            "its network key matches ours, link state, and when it was last heard from.\n"
+            "With --json, one object per peer as in docs/API.md.\n"
+            "\nExamples:\n  tip peers\n  tip peers --json\n",
+};

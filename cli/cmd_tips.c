@@ -1,0 +1,618 @@
+/* cmd_tips.c -- writing and finding tips: tip add, search, show, list.
+ *
+ * `add` builds a tip event from text (arguments, a file, stdin or $EDITOR),
+ * signs it with the user's identity and submits it; tipd acknowledges only
+ * after the event is on disk, so a printed id is a stored tip. The finding
+ * commands are thin: they send one request and render the tip objects that
+ * come back (docs/API.md), or print them as JSON lines with --json.
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "out.h"
+
+#define S_MAX_TEXT (EVENT_MAX_TITLE + EVENT_MAX_BODY + 16)
+
+static const char s_scissors[] = "# ------------------------ >8 ------------------------";
+
+/* ---- text input ---- */
+
+/* Open $EDITOR (default vi) on a temporary file and return what was
+ * written above the scissors line; NULL (reason printed) on failure, "" when
+ * left empty. */
+static char *s_edit(cli_t *cli)
+{
+    const char *tmpdir = getenv("TMPDIR");
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/tip-XXXXXX.md", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    int fd = mkstemps(path, 3);
+    if (fd < 0) {
+        cli_fail(cli, CLI_EXIT_ERROR, "cannot create a temporary file in %s", path);
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        unlink(path);
+        cli_fail(cli, CLI_EXIT_ERROR, "cannot write %s", path);
+        return NULL;
+    }
+    fprintf(f,
+            "\n\n%s\n"
+            "# Write your tip above this line: the first line is its title, the rest\n"
+            "# its body. Everything from the line above down is ignored. Save an empty\n"
+            "# tip to cancel. Lessons from things that went wrong are welcome too:\n"
+            "# add the topic 'lesson' with -t lesson.\n",
+            s_scissors);
+    fclose(f);
+
+    const char *editor = getenv("VISUAL");
+    if (!editor || !*editor) editor = getenv("EDITOR");
+    if (!editor || !*editor) editor = "vi";
+    char *text = NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* Through the shell so EDITOR may carry arguments ("code -w"). */
+        char cmd[PATH_MAX + 64];
+        snprintf(cmd, sizeof cmd, "%s \"$1\"", editor);
+        execl("/bin/sh", "sh", "-c", cmd, "sh", path, (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        cli_fail(cli, CLI_EXIT_ERROR, "the editor (%s) failed; no tip added", editor);
+    } else {
+        char err[512];
+        text = cli_read_file(path, S_MAX_TEXT + 4096, err, sizeof err);
+        if (!text) {
+            cli_fail(cli, CLI_EXIT_ERROR, "%s", err);
+        } else {
+            char *cut = strstr(text, s_scissors);
+            if (cut) *cut = 0;
+        }
+    }
+    unlink(path);
+    return text;
+}
+
+/* Cut trailing whitespace in place. */
+static void s_rtrim(char *s)
+{
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n')) s[--n] = 0;
+}
+
+/* Longest prefix of s (<= max bytes) ending at a word boundary, on a UTF-8
+ * character boundary. */
+static size_t s_cut_words(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max) return n;
+    size_t cut = max;
+    while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80) cut--;
+    size_t sp = cut;
+    while (sp > max / 2 && s[sp] != ' ') sp--;
+    return s[sp] == ' ' ? sp : cut;
+}
+
+/* Fill title and body of ev from text: the first non-empty line is the
+ * title unless one was given; a first line too long for a title is cut at a
+ * word and the full text kept in the body. 0 or an exit code (printed). */
+static int s_fill_text(cli_t *cli, const cmd_t *cmd, event_t *ev, const char *title, char *text)
+{
+    char *p = text;
+    while (*p == '\n' || *p == ' ' || *p == '\t') p++;
+    s_rtrim(p);
+    int rc;
+    if (title) {
+        if (!*title) return cli_usage(cli, cmd, "--title is empty");
+        if (strlen(title) > EVENT_MAX_TITLE)
+            return cli_usage(cli, cmd, "--title is %zu bytes; a title has at most %d",
+                             strlen(title), EVENT_MAX_TITLE);
+        if ((rc = event_set_title(ev, title, strlen(title))))
+            return cli_fail(cli, CLI_EXIT_ERROR, "title: %s", event_strerror(rc));
+    } else {
+        if (!*p) return cli_fail(cli, CLI_EXIT_ERROR, "the tip is empty; nothing added");
+        size_t n = strcspn(p, "\n");
+        char line[EVENT_MAX_TITLE * 4 + 8];
+        size_t cut = n;
+        int shortened = 0;
+        if (n > EVENT_MAX_TITLE) {
+            snprintf(line, sizeof line, "%.*s", EVENT_MAX_TITLE * 4, p);
+            cut = s_cut_words(line, EVENT_MAX_TITLE - 3);
+            shortened = 1;
+        }
+        memcpy(line, p, cut);
+        size_t tl = cut;
+        while (tl && (line[tl - 1] == ' ' || line[tl - 1] == '\t')) tl--;
+        if (shortened) {
+            memcpy(line + tl, "\xe2\x80\xa6", 3); /* U+2026 */
+            tl += 3;
+            fprintf(stderr,
+                    "tip: the first line is longer than %d bytes, so the title is "
+                    "shortened and the full text kept in the body (or use --title)\n",
+                    EVENT_MAX_TITLE);
+        }
+        if ((rc = event_set_title(ev, line, tl)))
+            return cli_fail(cli, CLI_EXIT_ERROR, "title: %s", event_strerror(rc));
+        if (!shortened) {
+            p += n;
+            while (*p == '\n') p++;
+        }
+    }
+    size_t bl = strlen(p);
+    if (bl > EVENT_MAX_BODY)
+        return cli_fail(cli, CLI_EXIT_ERROR, "the text is %zu bytes; a tip body has at most %d", bl,
+                        EVENT_MAX_BODY);
+    if ((rc = event_set_body(ev, p, bl)))
+        return cli_fail(cli, CLI_EXIT_ERROR, "body: %s", event_strerror(rc));
+    return 0;
+}
+
+/* The shortest prefix (>= 8) of idhex that tipd resolves to exactly this id. */
+static void s_short_id(cli_t *cli, const char *idhex, char out[65])
+{
+    for (int n = 8; n < 64; n += 2) {
+        snprintf(out, 65, "%.*s", n, idhex);
+        json_t *req = json_pack("{s:s, s:s}", "op", "get", "id", out);
+        json_t *reply = NULL;
+        char err[256];
+        if (!req || client_call(cli->client, req, &reply, CLI_CALL_TIMEOUT_MS, err, sizeof err)) {
+            json_decref(req);
+            return;
+        }
+        json_decref(req);
+        const char *e = json_string_value(json_object_get(reply, "error"));
+        int ambiguous = e && !strcmp(e, "ambiguous");
+        json_decref(reply);
+        if (!ambiguous) return;
+    }
+    snprintf(out, 65, "%s", idhex);
+}
+
+static int s_add_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"topic", required_argument, 0, 't'},
+        {"title", required_argument, 0, 'T'},
+        {"file", required_argument, 0, 'f'},
+        {"anon", no_argument, 0, 'A'},
+        {0, 0, 0, 0},
+    };
+    event_t *ev = calloc(1, sizeof *ev);
+    if (!ev) return cli_fail(cli, CLI_EXIT_ERROR, "out of memory");
+    event_init(ev, EVENT_TIP);
+    const char *title = NULL, *file = NULL;
+    int anon = 0, c, rc = 0;
+    char *text = NULL;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":t:f:", opts, NULL)) != -1) {
+        switch (c) {
+        case 't':
+            rc = cli_add_topics(cli, self, ev, optarg);
+            break;
+        case 'T':
+            title = optarg;
+            break;
+        case 'f':
+            file = optarg;
+            break;
+        case 'A':
+            anon = 1;
+            break;
+        default:
+            rc = cli_bad_option(cli, self, c, argv);
+        }
+        if (rc) goto done;
+    }
+    int nargs = argc - optind;
+    if (file && nargs) {
+        rc = cli_usage(cli, self, "give the text as arguments or with -f, not both");
+        goto done;
+    }
+    char err[512];
+    if (nargs == 1 && !strcmp(argv[optind], "-")) file = "-";
+    if (file) {
+        if (!(text = cli_read_file(file, S_MAX_TEXT, err, sizeof err))) {
+            rc = cli_fail(cli, CLI_EXIT_ERROR, "%s", err);
+            goto done;
+        }
+    } else if (nargs) {
+        size_t len = 0;
+        for (int i = optind; i < argc; i++) len += strlen(argv[i]) + 1;
+        if (!(text = malloc(len + 1))) {
+            rc = cli_fail(cli, CLI_EXIT_ERROR, "out of memory");
+            goto done;
+        }
+        text[0] = 0;
+        for (int i = optind; i < argc; i++) {
+            if (i > optind) strcat(text, " ");
+            strcat(text, argv[i]);
+        }
+        cli_normalize_newlines(text, strlen(text));
+    } else if (title) {
+        text = strdup("");
+    } else if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+        if (!(text = s_edit(cli))) {
+            rc = CLI_EXIT_ERROR;
+            goto done;
+        }
+        char *p = text;
+        while (*p == '\n' || *p == ' ' || *p == '\t') p++;
+        if (!*p) {
+            rc = cli_fail(cli, CLI_EXIT_ERROR, "empty tip; nothing added");
+            goto done;
+        }
+    } else {
+        rc = cli_usage(cli, self, "no text: give TEXT, -f FILE, or - to read stdin");
+        goto done;
+    }
+    if (!text) {
+        rc = cli_fail(cli, CLI_EXIT_ERROR, "out of memory");
+        goto done;
+    }
+    if ((rc = s_fill_text(cli, self, ev, title, text))) goto done;
+
+    /* Reach the daemon before touching the identity, so a first run with tipd
+     * down says "not running" rather than creating keys for nothing. */
+    if ((rc = cli_connect(cli))) goto done;
+    ident_t id;
+    if (anon) {
+        ident_ephemeral(&id); /* one-time key: nothing links it to you */
+    } else if ((rc = cli_identity(cli, &id, NULL, 0))) {
+        goto done;
+    }
+    ev->created_at = event_now_ms();
+    rc = event_sign(ev, id.sk);
+    ident_wipe(&id);
+    if (rc) {
+        rc = cli_fail(cli, CLI_EXIT_ERROR, "cannot sign the tip: %s", event_strerror(rc));
+        goto done;
+    }
+    char idhex[65];
+    int dup = 0;
+    if ((rc = cli_submit_event(cli, ev, idhex, &dup))) goto done;
+    out_begin(cli, 0);
+    if (cli->json) {
+        json_t *o = json_pack("{s:s, s:s}", "id", idhex, "status", dup ? "duplicate" : "new");
+        out_json(cli, o);
+        json_decref(o);
+    } else {
+        char sid[65];
+        s_short_id(cli, idhex, sid);
+        fprintf(cli->out, "%s%s%s\n", out_c(cli, OUT_ID), sid, out_c(cli, OUT_RESET));
+        if (dup)
+            fprintf(cli->out, "That tip was already there (same author, time and text).\n");
+        else
+            fprintf(cli->out,
+                    "Thanks for sharing%s! Your tip \"%s\" is saved; colleagues will find it "
+                    "with tip search, and you can see it with: tip show %s\n",
+                    anon ? " (anonymously)" : "", ev->title, sid);
+    }
+done:
+    free(text);
+    free(ev);
+    return rc;
+}
+
+const cmd_t cmd_add = {
+    .name = "add",
+    .run = s_add_run,
+    .synopsis = "add [-t TOPIC]... [--title TITLE] [--anon] [TEXT... | -f FILE | -]",
+    .summary = "share a tip (the first line is its title)",
+    .help =
+        "Options:\n"
+        "  -t, --topic TOPIC   tag it (repeat, or comma-separate: -t git,ssh)\n"
+        "  --title TITLE       the title; then all the text is the body\n"
+        "  -f, --file FILE     read the text from FILE (- for stdin)\n"
+        "  --anon              sign with a one-time key instead of yours\n"
+        "\n"
+        "With no text on a terminal, $EDITOR (default vi) opens on a template.\n"
+        "Prints the new tip's short id (with --json: {\"id\": ..., \"status\": ...}).\n"
+        "Failures are worth sharing too: tag them 'lesson'.\n"
+        "\n"
+        "Examples:\n"
+        "  tip add -t git 'Undo the last commit but keep the changes: git reset --soft HEAD~1'\n"
+        "  tip add -t printers -f notes.txt\n"
+        "  tip add -t lesson      # opens your editor\n",
+};
+
+/* ---- finding ---- */
+
+/* Parse a count option: 1..max. */
+static int s_count(cli_t *cli, const cmd_t *cmd, const char *s, int max, int *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*s == 0 || *end || v < 1 || v > max)
+        return cli_usage(cli, cmd, "-n takes a number from 1 to %d, not '%s'", max, s);
+    *out = (int)v;
+    return 0;
+}
+
+/* Resolve --author WHO into a key prefix: "me", a hex prefix (>= 4), or a
+ * profile name (case-insensitive). 0 or an exit code (printed). */
+static int s_author(cli_t *cli, const char *who, char out[65])
+{
+    if (!strcmp(who, "me")) {
+        ident_t id;
+        int rc = cli_identity(cli, &id, NULL, 0);
+        if (rc) return rc;
+        event_hex(id.pk, EVENT_KEY_LEN, out);
+        ident_wipe(&id);
+        return 0;
+    }
+    if (event_prefix_norm(who, out) >= 4) return 0;
+    json_t *req = json_pack("{s:s, s:s, s:i}", "op", "list", "kind", "profile", "n", 1000);
+    json_t *reply;
+    int rc = cli_call(cli, req, &reply);
+    if (rc) return rc;
+    /* Newest first, so the first profile seen per author is their current one. */
+    json_t *seen = json_object(), *match = json_array();
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(reply, "results"), i, p)
+    {
+        const char *a = json_string_value(json_object_get(p, "author"));
+        const char *name = json_string_value(json_object_get(p, "title"));
+        if (!a || !name || json_object_get(seen, a)) continue;
+        json_object_set_new(seen, a, json_true());
+        if (!strcasecmp(name, who)) json_array_append(match, p);
+    }
+    if (json_array_size(match) == 1) {
+        snprintf(out, 65, "%s",
+                 json_string_value(json_object_get(json_array_get(match, 0), "author")));
+    } else if (json_array_size(match) == 0) {
+        rc = cli_fail(cli, CLI_EXIT_NOTFOUND,
+                      "no one called '%s' has a profile (give a key prefix, or 'me')", who);
+    } else {
+        fprintf(stderr, "tip: several people are called '%s':\n", who);
+        json_array_foreach(match, i, p)
+        {
+            fprintf(stderr, "  %s  %s\n", json_string_value(json_object_get(p, "author")),
+                    json_string_value(json_object_get(p, "body")) ?: "");
+        }
+        rc = cli_fail(cli, CLI_EXIT_NOTFOUND, "give --author a key prefix instead");
+    }
+    json_decref(seen);
+    json_decref(match);
+    json_decref(reply);
+    return rc;
+}
+
+/* Print a list reply's "results" as JSON lines or brief entries. */
+static void s_print_results(cli_t *cli, const json_t *results)
+{
+    size_t i;
+    json_t *t;
+    json_array_foreach(results, i, t)
+    {
+        if (cli->json) {
+            out_json(cli, t);
+        } else {
+            if (i) fputc('\n', cli->out);
+            out_tip_brief(cli, t);
+        }
+    }
+}
+
+static int s_search_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"topic", required_argument, 0, 't'},
+        {"author", required_argument, 0, 'a'},
+        {"kind", required_argument, 0, 'k'},
+        {0, 0, 0, 0},
+    };
+    int n = 10, c, rc = 0;
+    const char *author = NULL, *kind = NULL;
+    json_t *topics = json_array();
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":n:t:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n':
+            rc = s_count(cli, self, optarg, 100, &n);
+            break;
+        case 't':
+            json_array_append_new(topics, json_string(optarg));
+            break;
+        case 'a':
+            author = optarg;
+            break;
+        case 'k':
+            kind = optarg;
+            if (event_kind_from_name(kind) < 0)
+                rc = cli_usage(cli, self, "no kind '%s' (tip, question, ...)", kind);
+            break;
+        default:
+            rc = cli_bad_option(cli, self, c, argv);
+        }
+        if (rc) goto done;
+    }
+    if (optind >= argc) {
+        rc = cli_usage(cli, self, "what should I search for?");
+        goto done;
+    }
+    size_t qlen = 0;
+    for (int i = optind; i < argc; i++) qlen += strlen(argv[i]) + 1;
+    char *q = malloc(qlen + 1);
+    if (!q) {
+        rc = cli_fail(cli, CLI_EXIT_ERROR, "out of memory");
+        goto done;
+    }
+    q[0] = 0;
+    for (int i = optind; i < argc; i++) {
+        if (i > optind) strcat(q, " ");
+        strcat(q, argv[i]);
+    }
+    json_t *req = json_pack("{s:s, s:s, s:i}", "op", "search", "q", q, "n", n);
+    if (json_array_size(topics)) json_object_set(req, "topics", topics);
+    if (kind) json_object_set_new(req, "kind", json_string(kind));
+    char who[65];
+    if (author && (rc = s_author(cli, author, who))) {
+        json_decref(req);
+        free(q);
+        goto done;
+    }
+    if (author) json_object_set_new(req, "author", json_string(who));
+    json_t *reply;
+    if ((rc = cli_call(cli, req, &reply))) {
+        free(q);
+        goto done;
+    }
+    json_t *results = json_object_get(reply, "results");
+    out_begin(cli, 1);
+    if (!cli->json && json_array_size(results) == 0)
+        fprintf(cli->out, "No tips match \"%s\" yet. If you find out, share it: tip add\n", q);
+    s_print_results(cli, results);
+    json_decref(reply);
+    free(q);
+done:
+    json_decref(topics);
+    return rc;
+}
+
+const cmd_t cmd_search = {
+    .name = "search",
+    .run = s_search_run,
+    .synopsis = "search [-n N] [-t TOPIC]... [--author WHO] [--kind KIND] QUERY...",
+    .summary = "find tips, best match first",
+    .help = "Options:\n"
+            "  -n N             at most N results (default 10, up to 100)\n"
+            "  -t, --topic T    only tips with topic T (repeatable)\n"
+            "  --author WHO     only by WHO: a name from a profile, a key prefix, or 'me'\n"
+            "  --kind KIND      only this kind (tip, question)\n"
+            "\n"
+            "Examples:\n"
+            "  tip search undo commit\n"
+            "  tip search -t ssh --json agent forwarding\n",
+};
+
+static int s_show_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
+{
+    static const struct option opts[] = {{"history", no_argument, 0, 'H'}, {0, 0, 0, 0}};
+    int c, history = 0;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        if (c == 'H')
+            history = 1;
+        else
+            return cli_bad_option(cli, self, c, argv);
+    }
+    if (argc - optind != 1) return cli_usage(cli, self, "give one id");
+    char prefix[65];
+    if (event_prefix_norm(argv[optind], prefix) < 0)
+        return cli_usage(cli, self, "'%s' is not an id: ids are hex, give at least 4 characters",
+                         argv[optind]);
+    json_t *req = json_pack("{s:s, s:s}", "op", "get", "id", prefix);
+    if (history) json_object_set_new(req, "history", json_true());
+    json_t *reply;
+    int rc = cli_call(cli, req, &reply);
+    if (rc) return rc;
+    json_t *ev = json_object_get(reply, "event");
+    out_begin(cli, 1);
+    if (cli->json) {
+        out_json(cli, ev);
+    } else {
+        out_tip_full(cli, ev);
+        json_t *hist = json_object_get(ev, "history");
+        if (history && json_array_size(hist)) {
+            fprintf(cli->out, "\n%sEarlier versions%s\n", out_c(cli, OUT_BOLD),
+                    out_c(cli, OUT_RESET));
+            size_t i;
+            json_t *h;
+            json_array_foreach(hist, i, h) out_tip_brief(cli, h);
+        }
+    }
+    json_decref(reply);
+    return 0;
+}
+
+const cmd_t cmd_show = {
+    .name = "show",
+    .run = s_show_run,
+    .synopsis = "show [--history] ID",
+    .summary = "show one tip in full, with its ratings, thanks and answers",
+    .help = "ID is any unique prefix of 4 or more hex characters. An ambiguous prefix\n"
+            "lists the tips it matches (exit 3).\n"
+            "  --history     also list earlier versions of an edited tip\n"
+            "\nExamples:\n  tip show 1a2b3c4d\n  tip show --json 1a2b\n",
+};
+
+static int s_list_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"topic", required_argument, 0, 't'},
+        {"author", required_argument, 0, 'a'},
+        {"kind", required_argument, 0, 'k'},
+        {0, 0, 0, 0},
+    };
+    int n = 20, c, rc = 0;
+    const char *author = NULL, *kind = NULL, *topic = NULL;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":n:t:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n':
+            rc = s_count(cli, self, optarg, 1000, &n);
+            break;
+        case 't':
+            topic = optarg;
+            break;
+        case 'a':
+            author = optarg;
+            break;
+        case 'k':
+            kind = optarg;
+            if (event_kind_from_name(kind) < 0)
+                rc = cli_usage(cli, self,
+                               "no kind '%s' (tip, question, rating, thanks, "
+                               "retract, profile)",
+                               kind);
+            break;
+        default:
+            rc = cli_bad_option(cli, self, c, argv);
+        }
+        if (rc) return rc;
+    }
+    if (optind < argc) return cli_usage(cli, self, "unexpected argument '%s'", argv[optind]);
+    json_t *req = json_pack("{s:s, s:i}", "op", "list", "n", n);
+    if (kind) json_object_set_new(req, "kind", json_string(kind));
+    if (topic) json_object_set_new(req, "topic", json_string(topic));
+    char who[65];
+    if (author && (rc = s_author(cli, author, who))) {
+        json_decref(req);
+        return rc;
+    }
+    if (author) json_object_set_new(req, "author", json_string(who));
+    json_t *reply;
+    if ((rc = cli_call(cli, req, &reply))) return rc;
+    json_t *results = json_object_get(reply, "results");
+    out_begin(cli, 1);
+    if (!cli->json && json_array_size(results) == 0)
+        fprintf(cli->out, "No tips yet. Be the first: tip add\n");
+    s_print_results(cli, results);
+    json_decref(reply);
+    return 0;
+}
+
+const cmd_t cmd_list = {
+    .name = "list",
+    .run = s_list_run,
+    .synopsis = "list [-n N] [-t TOPIC] [--author WHO] [--kind KIND]",
+    .summary = "list tips, newest first",
+    .help = "Options:\n"
+            "  -n N             at most N (default 20, up to 1000)\n"
+            "  -t, --topic T    only tips with topic T\n"
+            "  --author WHO     only by WHO: a name from a profile, a key prefix, or 'me'\n"
+            "  --kind KIND      tip (default), question, rating, thanks, retract, profile\n"
+            "\nExamples:\n  tip list -n 5\n  tip list -t lesson --json\n",
+};
