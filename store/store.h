@@ -45,9 +45,9 @@ enum {
 const char *store_strerror(int code);
 
 typedef struct {
-    size_t map_size;  /* initial map size in bytes; 0 = default (64 MiB) */
-    int no_sync;      /* benchmarks only: MDB_NOSYNC */
-    int read_only;    /* open for reading (e.g. tipd -n checks) */
+    size_t map_size; /* initial map size in bytes; 0 = default (64 MiB) */
+    int no_sync;     /* benchmarks only: MDB_NOSYNC */
+    int read_only;   /* open for reading (e.g. tipd -n checks) */
 } store_opts_t;
 
 /* Open (creating if needed) the store in dir. Runs mdb_reader_check. On
@@ -67,8 +67,8 @@ typedef enum {
 } store_status_t;
 
 typedef struct {
-    uint8_t status; /* store_status_t */
-    int reason;     /* EVENT_E* / STORE_E* code when rejected */
+    uint8_t status;           /* store_status_t */
+    int reason;               /* EVENT_E* / STORE_E* code when rejected */
     uint8_t id[EVENT_ID_LEN]; /* id when decodable, else zero */
 } store_result_t;
 
@@ -103,12 +103,12 @@ int store_resolve(store_t *s, const char *prefix, uint8_t (*out)[EVENT_ID_LEN], 
 /* ---- derived state ---- */
 
 typedef struct {
-    uint32_t ratings;    /* raters counted (latest rating per rater) */
-    uint32_t rating_sum; /* sum of their scores */
-    uint32_t thanks;     /* thanks events */
-    uint32_t answers;    /* visible tips answering this (for questions) */
-    uint8_t retracted;   /* 1 if withdrawn by its author */
-    uint8_t superseded;  /* 1 if a newer version by the same author exists */
+    uint32_t ratings;             /* raters counted (latest rating per rater) */
+    uint32_t rating_sum;          /* sum of their scores */
+    uint32_t thanks;              /* thanks events */
+    uint32_t answers;             /* visible tips answering this (for questions) */
+    uint8_t retracted;            /* 1 if withdrawn by its author */
+    uint8_t superseded;           /* 1 if a newer version by the same author exists */
     uint8_t latest[EVENT_ID_LEN]; /* newest version in the edit chain (self if none) */
 } store_stats_t;
 
@@ -133,12 +133,12 @@ int store_counts(store_t *s, store_counts_t *c);
 typedef int (*store_each_fn)(const event_t *ev, const uint8_t *raw, size_t len, void *arg);
 
 typedef struct {
-    int kind;            /* 0 = any */
+    int kind;              /* 0 = any */
     const uint8_t *author; /* NULL = any */
-    const char *topic;   /* NULL = any */
-    uint64_t before;     /* created_at < before; 0 = no bound */
-    uint64_t after;      /* created_at >= after; 0 = no bound */
-    int include_hidden;  /* include superseded (never retracted) */
+    const char *topic;     /* NULL = any */
+    uint64_t before;       /* created_at < before; 0 = no bound */
+    uint64_t after;        /* created_at >= after; 0 = no bound */
+    int include_hidden;    /* include superseded (never retracted) */
 } store_filter_t;
 
 /* Visible events matching f, newest first, at most limit (0 = all). */
@@ -146,8 +146,7 @@ int store_list(store_t *s, const store_filter_t *f, size_t limit, store_each_fn 
 
 /* Events that reference id (with role, or any role if role == 0), oldest
  * first. Retracted ones are skipped. */
-int store_refs(store_t *s, const uint8_t id[EVENT_ID_LEN], int role, store_each_fn fn,
-               void *arg);
+int store_refs(store_t *s, const uint8_t id[EVENT_ID_LEN], int role, store_each_fn fn, void *arg);
 
 /* The sync set for reconciliation: every held, non-retracted event's
  * (created_at, id) in ascending order. */
@@ -177,5 +176,43 @@ int store_search(store_t *s, const char *query, const store_search_opts_t *o, st
 int store_miss_record(store_t *s, const char *query);
 typedef int (*store_miss_fn)(const char *query, uint64_t count, uint64_t last_ms, void *arg);
 int store_miss_each(store_t *s, store_miss_fn fn, void *arg);
+
+/* ---- for tip show / tip stats (issue #6) ---- */
+
+/* Search prior of an event from its stats, >= 1 (docs/SEARCH.md, STORE.md):
+ *   1 + 0.1*ln(1+thanks) + 0.1*(avg-3)*min(ratings,5)/5, clamped to >= 1. */
+double store_prior(const store_stats_t *st);
+
+/* The counted rating of every rater of id (the latest per rater), in rater
+ * key order. Returns 0, fn's non-zero value, or a negative code. */
+typedef int (*store_rating_fn)(const uint8_t rater[EVENT_KEY_LEN], uint8_t score,
+                               uint64_t created_at, const uint8_t rating_id[EVENT_ID_LEN],
+                               void *arg);
+int store_ratings(store_t *s, const uint8_t id[EVENT_ID_LEN], store_rating_fn fn, void *arg);
+
+/* The edit chain of id: its latest version (store_stats().latest) and every
+ * live earlier version that leads to it through same-author SUPERSEDES
+ * references, newest first. STORE_E_NOTFOUND / STORE_E_RETRACTED for id. */
+int store_history(store_t *s, const uint8_t id[EVENT_ID_LEN], store_each_fn fn, void *arg);
+
+/* What one author gave and got, from live events only. "received" sums the
+ * stats of all their live tips/questions, superseded versions included. */
+typedef struct {
+    uint8_t author[EVENT_KEY_LEN];
+    uint32_t tips, questions;  /* visible (not superseded) ones */
+    uint32_t answers;          /* visible tips that answer a question */
+    uint32_t ratings_given;    /* live rating events */
+    uint32_t thanks_given;     /* live thanks events */
+    uint32_t thanks_received;  /* thanks on their tips/questions */
+    uint32_t ratings_received; /* counted raters on their tips/questions */
+    uint32_t rating_sum_received;
+    uint64_t first_ms, last_ms; /* oldest and newest live event */
+} store_author_t;
+
+/* One author's sums; STORE_E_NOTFOUND if they have no live event. */
+int store_author(store_t *s, const uint8_t author[EVENT_KEY_LEN], store_author_t *a);
+/* Every author with a live event, in key order; O(events). */
+typedef int (*store_author_fn)(const store_author_t *a, void *arg);
+int store_authors_each(store_t *s, store_author_fn fn, void *arg);
 
 #endif

@@ -1,0 +1,586 @@
+/* store.c -- the LMDB environment, its schema, and every read path: lookups,
+ * prefix resolution, derived stats, listings, references, the sync set,
+ * search and the local record of searches that found nothing.
+ *
+ * One environment per data directory, opened MDB_NOTLS so that a callback
+ * running inside one read transaction may call another store function (each
+ * opens its own short read transaction). Writes go through store_txn_run(),
+ * which owns map growth: on MDB_MAP_FULL the transaction is aborted, the map
+ * doubled and the work redone. Ingest and the meaning of events live in
+ * store_apply.c; the layout of the named databases is in store_int.h and
+ * docs/STORE.md.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "store_int.h"
+
+#define S_DEFAULT_MAP (64u << 20)
+#define S_MAX_CHAIN   256 /* versions followed in one edit chain */
+
+const char *store_strerror(int code)
+{
+    switch (code) {
+    case STORE_OK:
+        return "ok";
+    case STORE_E_LMDB:
+        return "the database failed (see the daemon log)";
+    case STORE_E_SCHEMA:
+        return "the data directory was written by a newer tipd (its schema version is higher "
+               "than this build knows); upgrade tipd, the data was left untouched";
+    case STORE_E_NOTFOUND:
+        return "no such event";
+    case STORE_E_AMBIGUOUS:
+        return "the id prefix matches more than one event";
+    case STORE_E_RETRACTED:
+        return "the event was retracted by its author";
+    case STORE_E_NOSPACE:
+        return "buffer too small";
+    case STORE_E_ARG:
+        return "bad argument";
+    case STORE_E_IO:
+        return "the data directory cannot be created or opened";
+    default:
+        return code <= -100 ? "unknown store error" : event_strerror(code);
+    }
+}
+
+const char *store_last_error(const store_t *s)
+{
+    return s ? s->err : "no store";
+}
+
+int store_fail(store_t *s, int rc, const char *what)
+{
+    if (rc == 0) return 0;
+    if (rc <= -100 && rc > -200) return rc; /* already a STORE_E* code */
+    if (rc < 0 && rc > -100) return rc;     /* an EVENT_E* code */
+    if (s) snprintf(s->err, sizeof s->err, "%s: %s", what, mdb_strerror(rc));
+    if (rc == MDB_NOTFOUND) return STORE_E_NOTFOUND;
+    return STORE_E_LMDB;
+}
+
+/* ---- packing ---- */
+
+void store_row_pack(const store_row_t *r, uint8_t out[STORE_ROW_LEN])
+{
+    out[0] = r->flags;
+    out[1] = r->kind;
+    memcpy(out + 2, r->author, EVENT_KEY_LEN);
+    uint8_t *p = out + 2 + EVENT_KEY_LEN;
+    store_be64(p, r->created_at);
+    store_be32(p + 8, r->ratings);
+    store_be32(p + 12, r->rating_sum);
+    store_be32(p + 16, r->thanks);
+    store_be32(p + 20, r->answers);
+}
+
+int store_row_unpack(const MDB_val *v, store_row_t *r)
+{
+    if (v->mv_size != STORE_ROW_LEN) return MDB_CORRUPTED;
+    const uint8_t *in = v->mv_data;
+    r->flags = in[0];
+    r->kind = in[1];
+    memcpy(r->author, in + 2, EVENT_KEY_LEN);
+    const uint8_t *p = in + 2 + EVENT_KEY_LEN;
+    r->created_at = store_rd64(p);
+    r->ratings = store_rd32(p + 8);
+    r->rating_sum = store_rd32(p + 12);
+    r->thanks = store_rd32(p + 16);
+    r->answers = store_rd32(p + 20);
+    return 0;
+}
+
+void store_ref_pack(const store_ref_t *r, uint8_t out[STORE_REF_LEN])
+{
+    store_be64(out, r->created_at);
+    memcpy(out + 8, r->id, EVENT_ID_LEN);
+    out[40] = r->role;
+    out[41] = r->kind;
+    out[42] = r->value;
+    memcpy(out + 43, r->author, EVENT_KEY_LEN);
+}
+
+int store_ref_unpack(const MDB_val *v, store_ref_t *r)
+{
+    if (v->mv_size != STORE_REF_LEN) return MDB_CORRUPTED;
+    const uint8_t *in = v->mv_data;
+    r->created_at = store_rd64(in);
+    memcpy(r->id, in + 8, EVENT_ID_LEN);
+    r->role = in[40];
+    r->kind = in[41];
+    r->value = in[42];
+    memcpy(r->author, in + 43, EVENT_KEY_LEN);
+    return 0;
+}
+
+int store_row_get(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], store_row_t *r)
+{
+    MDB_val k = {EVENT_ID_LEN, (void *)id}, v;
+    int rc = mdb_get(txn, s->stat, &k, &v);
+    return rc ? rc : store_row_unpack(&v, r);
+}
+
+/* ---- counters ---- */
+
+#define S_NCOUNTS 7
+
+int store_counts_load(store_t *s, MDB_txn *txn, store_counts_t *c)
+{
+    MDB_val k = {6, "counts"}, v;
+    memset(c, 0, sizeof *c);
+    int rc = mdb_get(txn, s->meta, &k, &v);
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return rc;
+    if (v.mv_size != 8 * S_NCOUNTS) return MDB_CORRUPTED;
+    const uint8_t *p = v.mv_data;
+    uint64_t *f[S_NCOUNTS] = {&c->events, &c->tips,     &c->questions, &c->ratings,
+                              &c->thanks, &c->retracts, &c->profiles};
+    for (int i = 0; i < S_NCOUNTS; i++) *f[i] = store_rd64(p + 8 * i);
+    return 0;
+}
+
+int store_counts_save(store_t *s, MDB_txn *txn, const store_counts_t *c)
+{
+    uint8_t buf[8 * S_NCOUNTS];
+    const uint64_t f[S_NCOUNTS] = {c->events, c->tips,     c->questions, c->ratings,
+                                   c->thanks, c->retracts, c->profiles};
+    for (int i = 0; i < S_NCOUNTS; i++) store_be64(buf + 8 * i, f[i]);
+    MDB_val k = {6, "counts"}, v = {sizeof buf, buf};
+    return mdb_put(txn, s->meta, &k, &v, 0);
+}
+
+/* ---- transactions ---- */
+
+int store_rtxn(store_t *s, MDB_txn **txn)
+{
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
+    if (rc == MDB_MAP_RESIZED) {
+        /* another process grew the map: adopt its size */
+        mdb_env_set_mapsize(s->env, 0);
+        rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
+    }
+    return rc;
+}
+
+/* Set the map to at least want bytes (and at least double it). */
+static int s_grow(store_t *s, size_t want)
+{
+    MDB_envinfo info;
+    mdb_env_info(s->env, &info);
+    size_t cur = info.me_mapsize > s->map_size ? info.me_mapsize : s->map_size;
+    size_t size = cur * 2 > want ? cur * 2 : want;
+    int rc = mdb_env_set_mapsize(s->env, size);
+    if (rc == 0) s->map_size = size;
+    return rc;
+}
+
+int store_txn_run(store_t *s, size_t need, int (*body)(store_tx_t *tx, void *arg), void *arg)
+{
+    /* fts.c reports LMDB failures as STORE_E_LMDB, which hides MDB_MAP_FULL;
+     * keep room ahead of the batch, and retry such a failure twice with a
+     * bigger map before believing it. */
+    int vague_retries = 2;
+    MDB_envinfo info;
+    MDB_stat st;
+    mdb_env_info(s->env, &info);
+    mdb_env_stat(s->env, &st);
+    size_t used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
+    if (used + need > info.me_mapsize) {
+        int rc = s_grow(s, used + 2 * need);
+        if (rc) return rc;
+    }
+    for (int attempt = 0; attempt < 40; attempt++) {
+        store_tx_t tx = {.s = s};
+        int rc = mdb_txn_begin(s->env, NULL, 0, &tx.txn);
+        if (rc == MDB_MAP_RESIZED) {
+            mdb_env_set_mapsize(s->env, 0);
+            rc = mdb_txn_begin(s->env, NULL, 0, &tx.txn);
+        }
+        if (rc) return rc;
+        rc = store_counts_load(s, tx.txn, &tx.c);
+        if (rc == 0) rc = body(&tx, arg);
+        if (rc == 0) rc = store_counts_save(s, tx.txn, &tx.c);
+        if (rc == 0) {
+            rc = mdb_txn_commit(tx.txn);
+        } else {
+            mdb_txn_abort(tx.txn);
+        }
+        if (rc == STORE_E_LMDB && vague_retries-- > 0) rc = MDB_MAP_FULL;
+        if (rc != MDB_MAP_FULL) return rc;
+        if ((rc = s_grow(s, 0))) return rc;
+    }
+    return MDB_MAP_FULL;
+}
+
+/* ---- open / close ---- */
+
+/* mkdir -p with 0700 for every directory it creates. */
+static int s_mkdirs(const char *dir)
+{
+    char path[4096];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof path) return -1;
+    memcpy(path, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (path[i] != '/' && path[i] != 0) continue;
+        char c = path[i];
+        path[i] = 0;
+        if (mkdir(path, 0700) != 0 && errno != EEXIST) return -1;
+        path[i] = c;
+    }
+    struct stat st;
+    return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
+}
+
+static int s_open_dbs(store_t *s, MDB_txn *txn)
+{
+    unsigned c = s->read_only ? 0 : MDB_CREATE;
+    struct {
+        const char *name;
+        unsigned flags;
+        MDB_dbi *dbi;
+    } dbs[] = {
+        {"meta", 0, &s->meta},   {"ev", 0, &s->ev},
+        {"time", 0, &s->time},   {"auth", 0, &s->auth},
+        {"topic", 0, &s->topic}, {"refs", MDB_DUPSORT | MDB_DUPFIXED, &s->refs},
+        {"stat", 0, &s->stat},   {"rate", 0, &s->rate},
+        {"prof", 0, &s->prof},   {"miss", 0, &s->miss},
+    };
+    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
+        int rc = mdb_dbi_open(txn, dbs[i].name, dbs[i].flags | c, dbs[i].dbi);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Check (or, in a fresh store, write) the schema version. */
+static int s_schema(store_t *s, MDB_txn *txn)
+{
+    MDB_val k = {6, "schema"}, v;
+    int rc = mdb_get(txn, s->meta, &k, &v);
+    if (rc == 0) {
+        if (v.mv_size != 4) return STORE_E_SCHEMA;
+        uint32_t have = store_rd32(v.mv_data);
+        if (have > STORE_SCHEMA_VERSION) {
+            snprintf(s->err, sizeof s->err,
+                     "data directory has store schema v%u; this tipd knows up to v%u", have,
+                     STORE_SCHEMA_VERSION);
+            return STORE_E_SCHEMA;
+        }
+        /* Older schemas would be migrated here; none exist before v1. */
+        return 0;
+    }
+    if (rc != MDB_NOTFOUND) return rc;
+    if (s->read_only) return 0;
+    uint8_t b[4];
+    store_be32(b, STORE_SCHEMA_VERSION);
+    v = (MDB_val){4, b};
+    return mdb_put(txn, s->meta, &k, &v, 0);
+}
+
+store_t *store_new(const char *dir, const store_opts_t *opts, int *err)
+{
+    store_opts_t o = opts ? *opts : (store_opts_t){0};
+    int code = 0, rc;
+    store_t *s = NULL;
+    MDB_txn *txn = NULL;
+
+    if (!dir) {
+        code = STORE_E_ARG;
+        goto fail;
+    }
+    if (!o.read_only && s_mkdirs(dir) != 0) {
+        code = STORE_E_IO;
+        goto fail;
+    }
+    if (!(s = calloc(1, sizeof *s))) {
+        code = STORE_E_IO;
+        goto fail;
+    }
+    s->read_only = o.read_only;
+    s->map_size = o.map_size ? o.map_size : S_DEFAULT_MAP;
+    if ((rc = mdb_env_create(&s->env))) goto lmdb;
+    if ((rc = mdb_env_set_maxdbs(s->env, 32))) goto lmdb;
+    if ((rc = mdb_env_set_mapsize(s->env, s->map_size))) goto lmdb;
+    unsigned flags = MDB_NOTLS | (o.no_sync ? MDB_NOSYNC : 0) | (o.read_only ? MDB_RDONLY : 0);
+    if ((rc = mdb_env_open(s->env, dir, flags, 0600))) {
+        code = rc == ENOENT || rc == EACCES || rc == ENOTDIR ? STORE_E_IO : STORE_E_LMDB;
+        goto fail;
+    }
+    int dead = 0;
+    mdb_reader_check(s->env, &dead);
+    MDB_envinfo info;
+    mdb_env_info(s->env, &info);
+    if (info.me_mapsize > s->map_size) s->map_size = info.me_mapsize;
+
+    rc = o.read_only ? store_rtxn(s, &txn) : mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (rc) goto lmdb;
+    if ((rc = s_open_dbs(s, txn))) goto lmdb;
+    if ((rc = s_schema(s, txn))) {
+        if (rc == STORE_E_SCHEMA) {
+            code = rc;
+            goto fail;
+        }
+        goto lmdb;
+    }
+    if ((rc = fts_open(txn, &s->fts)) || !s->fts) {
+        code = rc < 0 && rc > -200 ? rc : STORE_E_LMDB;
+        goto fail;
+    }
+    if ((rc = mdb_txn_commit(txn))) {
+        txn = NULL;
+        goto lmdb;
+    }
+    if (err) *err = 0;
+    return s;
+
+lmdb:
+    code = rc == MDB_NOTFOUND ? STORE_E_NOTFOUND : STORE_E_LMDB;
+fail:
+    if (txn) mdb_txn_abort(txn);
+    if (s) {
+        fts_destroy(&s->fts);
+        if (s->env) mdb_env_close(s->env);
+        free(s);
+    }
+    if (err) *err = code;
+    return NULL;
+}
+
+void store_destroy(store_t **p)
+{
+    if (!p || !*p) return;
+    store_t *s = *p;
+    fts_destroy(&s->fts);
+    mdb_env_close(s->env);
+    free(s);
+    *p = NULL;
+}
+
+/* ---- lookups ---- */
+
+int store_has(store_t *s, const uint8_t id[EVENT_ID_LEN])
+{
+    if (!s || !id) return STORE_E_ARG;
+    MDB_txn *txn;
+    int rc = store_rtxn(s, &txn);
+    if (rc) return store_fail(s, rc, "has");
+    MDB_val k = {EVENT_ID_LEN, (void *)id}, v;
+    rc = mdb_get(txn, s->ev, &k, &v);
+    mdb_txn_abort(txn);
+    if (rc == MDB_NOTFOUND) return 0;
+    return rc ? store_fail(s, rc, "has") : 1;
+}
+
+int store_get_raw(store_t *s, const uint8_t id[EVENT_ID_LEN], uint8_t *buf, size_t cap, size_t *len)
+{
+    if (!s || !id || !len) return STORE_E_ARG;
+    MDB_txn *txn;
+    int rc = store_rtxn(s, &txn);
+    if (rc) return store_fail(s, rc, "get");
+    MDB_val k = {EVENT_ID_LEN, (void *)id}, v;
+    rc = mdb_get(txn, s->ev, &k, &v);
+    if (rc == 0) {
+        if (v.mv_size <= STORE_TOMB_LEN || ((uint8_t *)v.mv_data)[0] == 0) {
+            rc = STORE_E_RETRACTED;
+        } else {
+            *len = v.mv_size;
+            if (v.mv_size > cap || !buf)
+                rc = STORE_E_NOSPACE;
+            else
+                memcpy(buf, v.mv_data, v.mv_size);
+        }
+    }
+    mdb_txn_abort(txn);
+    return store_fail(s, rc, "get");
+}
+
+int store_get(store_t *s, const uint8_t id[EVENT_ID_LEN], event_t *ev)
+{
+    if (!ev) return STORE_E_ARG;
+    uint8_t *buf = malloc(EVENT_MAX_SIZE);
+    if (!buf) return STORE_E_IO;
+    size_t len;
+    int rc = store_get_raw(s, id, buf, EVENT_MAX_SIZE, &len);
+    if (rc == 0) rc = event_decode(buf, len, ev);
+    free(buf);
+    return rc;
+}
+
+int store_resolve(store_t *s, const char *prefix, uint8_t (*out)[EVENT_ID_LEN], size_t max,
+                  size_t *n)
+{
+    if (!s || !prefix || !n) return STORE_E_ARG;
+    *n = 0;
+    char norm[2 * EVENT_ID_LEN + 1];
+    int plen = event_prefix_norm(prefix, norm);
+    if (plen < 0) return plen;
+    /* Whole bytes of the prefix, plus the high nibble of an odd last one. */
+    uint8_t key[EVENT_ID_LEN] = {0};
+    size_t nb = (size_t)plen / 2;
+    char tmp[3] = {0};
+    for (size_t i = 0; i < (size_t)(plen + 1) / 2; i++) {
+        tmp[0] = norm[2 * i];
+        tmp[1] = 2 * i + 1 < (size_t)plen ? norm[2 * i + 1] : '0';
+        key[i] = (uint8_t)strtoul(tmp, NULL, 16);
+    }
+    MDB_txn *txn;
+    int rc = store_rtxn(s, &txn);
+    if (rc) return store_fail(s, rc, "resolve");
+    MDB_cursor *c;
+    if ((rc = mdb_cursor_open(txn, s->ev, &c))) {
+        mdb_txn_abort(txn);
+        return store_fail(s, rc, "resolve");
+    }
+    MDB_val k = {(size_t)(plen + 1) / 2, key}, v;
+    size_t found = 0;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        const uint8_t *id = k.mv_data;
+        if (k.mv_size != EVENT_ID_LEN || memcmp(id, key, nb) != 0) break;
+        if ((plen & 1) && (id[nb] >> 4) != (key[nb] >> 4)) break;
+        if (found < max && out) memcpy(out[found], id, EVENT_ID_LEN);
+        if (++found > max) break;
+    }
+    mdb_cursor_close(c);
+    mdb_txn_abort(txn);
+    if (rc && rc != MDB_NOTFOUND) return store_fail(s, rc, "resolve");
+    *n = found < max ? found : max;
+    if (found == 0) return STORE_E_NOTFOUND;
+    return found == 1 ? 0 : STORE_E_AMBIGUOUS;
+}
+
+/* ---- derived state ---- */
+
+/* Newest live version reachable from id through same-author SUPERSEDES
+ * references (id itself if none). */
+static int s_latest(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN],
+                    const store_row_t *row, uint8_t latest[EVENT_ID_LEN])
+{
+    memcpy(latest, id, EVENT_ID_LEN);
+    if (!(row->flags & STORE_ROW_SUPERSEDED)) return 0;
+    uint8_t(*queue)[EVENT_ID_LEN] = malloc(S_MAX_CHAIN * EVENT_ID_LEN);
+    if (!queue) return ENOMEM;
+    size_t head = 0, tail = 0;
+    uint64_t best_t = 0;
+    int have = 0, rc = 0;
+    memcpy(queue[tail++], id, EVENT_ID_LEN);
+    MDB_cursor *c;
+    if ((rc = mdb_cursor_open(txn, s->refs, &c))) {
+        free(queue);
+        return rc;
+    }
+    while (head < tail) {
+        const uint8_t *cur = queue[head++];
+        store_row_t r;
+        if (store_row_get(s, txn, cur, &r) != 0) continue;
+        if (!(r.flags & STORE_ROW_SUPERSEDED)) {
+            if (!(r.flags & STORE_ROW_RETRACTED) &&
+                (!have || r.created_at > best_t ||
+                 (r.created_at == best_t && memcmp(cur, latest, EVENT_ID_LEN) > 0))) {
+                memcpy(latest, cur, EVENT_ID_LEN);
+                best_t = r.created_at;
+                have = 1;
+            }
+            continue;
+        }
+        MDB_val k = {EVENT_ID_LEN, (void *)cur}, v;
+        for (int g = mdb_cursor_get(c, &k, &v, MDB_SET_KEY); g == 0;
+             g = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP)) {
+            store_ref_t ref;
+            if (store_ref_unpack(&v, &ref) || ref.role != EVENT_REF_SUPERSEDES ||
+                (ref.kind != EVENT_TIP && ref.kind != EVENT_QUESTION) ||
+                memcmp(ref.author, row->author, EVENT_KEY_LEN))
+                continue;
+            if (tail < S_MAX_CHAIN) memcpy(queue[tail++], ref.id, EVENT_ID_LEN);
+        }
+    }
+    mdb_cursor_close(c);
+    free(queue);
+    return rc;
+}
+
+/* The retracted flag comes from ev: a tombstone there, whatever the row. */
+static int s_stats(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], store_stats_t *st)
+{
+    memset(st, 0, sizeof *st);
+    memcpy(st->latest, id, EVENT_ID_LEN);
+    MDB_val k = {EVENT_ID_LEN, (void *)id}, v;
+    int rc = mdb_get(txn, s->ev, &k, &v);
+    int held = rc == 0;
+    if (rc && rc != MDB_NOTFOUND) return rc;
+    if (held && (v.mv_size <= STORE_TOMB_LEN || ((uint8_t *)v.mv_data)[0] == 0)) st->retracted = 1;
+    store_row_t r;
+    rc = store_row_get(s, txn, id, &r);
+    if (rc == MDB_NOTFOUND) return held ? 0 : STORE_E_NOTFOUND;
+    if (rc) return rc;
+    st->ratings = r.ratings;
+    st->rating_sum = r.rating_sum;
+    st->thanks = r.thanks;
+    st->answers = r.answers;
+    st->superseded = !!(r.flags & STORE_ROW_SUPERSEDED);
+    if (st->retracted) return 0;
+    return s_latest(s, txn, id, &r, st->latest);
+}
+
+int store_stats(store_t *s, const uint8_t id[EVENT_ID_LEN], store_stats_t *st)
+{
+    if (!s || !id || !st) return STORE_E_ARG;
+    MDB_txn *txn;
+    int rc = store_rtxn(s, &txn);
+    if (rc) return store_fail(s, rc, "stats");
+    rc = s_stats(s, txn, id, st);
+    mdb_txn_abort(txn);
+    return store_fail(s, rc, "stats");
+}
+
+static void s_copy_str(char *dst, size_t cap, const char *src, size_t len)
+{
+    if (!dst || cap == 0) return;
+    if (len >= cap) {
+        len = cap - 1;
+        while (len > 0 && ((unsigned char)src[len] & 0xc0) == 0x80) len--; /* whole chars */
+    }
+    memcpy(dst, src, len);
+    dst[len] = 0;
+}
+
+int store_profile(store_t *s, const uint8_t author[EVENT_KEY_LEN], char *name, size_t name_cap,
+                  char *team, size_t team_cap)
+{
+    if (!s || !author) return STORE_E_ARG;
+    s_copy_str(name, name_cap, "", 0);
+    s_copy_str(team, team_cap, "", 0);
+    MDB_txn *txn;
+    int rc = store_rtxn(s, &txn);
+    if (rc) return store_fail(s, rc, "profile");
+    MDB_val k = {EVENT_KEY_LEN, (void *)author}, v;
+    rc = mdb_get(txn, s->prof, &k, &v);
+    if (rc == 0 && v.mv_size == 8 + EVENT_ID_LEN) {
+        k = (MDB_val){EVENT_ID_LEN, (uint8_t *)v.mv_data + 8};
+        rc = mdb_get(txn, s->ev, &k, &v);
+        event_t *ev = rc == 0 ? malloc(sizeof *ev) : NULL;
+        if (ev && event_decode(v.mv_data, v.mv_size, ev) == 0) {
+            s_copy_str(name, name_cap, ev->title, ev->title_len);
+            s_copy_str(team, team_cap, ev->body, ev->body_len);
+        }
+        free(ev);
+    }
+    mdb_txn_abort(txn);
+    return rc == MDB_NOTFOUND ? 0 : store_fail(s, rc, "profile");
+}
+
+int store_counts(store_t *s, store_counts_t *c)
+{
+    if (!s || !c) return STORE_E_ARG;
+    MDB_txn *txn;
+    int rc = store_rtxn(s, &txn);
+    if (rc) return store_fail(s, rc, "counts");
+    rc = store_counts_load(s, txn, c);
+    mdb_txn_abort(txn);
+    return store_fail(s, rc, "counts");
+}

@@ -1,0 +1,587 @@
+/* store_apply.c -- batched ingest and the meaning of events.
+ *
+ * store_ingest() opens one write transaction for a whole batch and, per
+ * event: decodes it strictly, checks its time, looks its id up (an id already
+ * in ev, or put there earlier in this batch, is a duplicate), verifies the
+ * signature and applies it. Verification runs inside the transaction on
+ * purpose: there is only one writer, readers never wait for it, and a
+ * duplicate is found before paying for Ed25519. If LMDB reports
+ * MDB_MAP_FULL the transaction is aborted, the map doubled and the batch
+ * redone; which events already verified is remembered so the redo costs
+ * only LMDB work.
+ *
+ * Meaning is kept order-independent by storing every reference of every live
+ * event in refs (keyed by the target, whether the target is held or not) and
+ * deriving state from that set whenever either end arrives or is retracted:
+ *   - a retraction is effective iff its target's author signed it and the
+ *     target is not itself a retraction; on arrival a target first looks for
+ *     such a retraction in refs[target] and, if found, is stored as a
+ *     tombstone without ever being indexed;
+ *   - superseded(T) iff refs[T] holds a SUPERSEDES reference from a live
+ *     tip/question by T's author; s_refresh() recomputes it and moves the
+ *     visible counters (tips, questions, answers of questions) by the
+ *     difference, so any arrival order ends in the same state;
+ *   - the rating of (tip, rater) is the newest live rating by (created_at,
+ *     id); retracting the current one falls back to the next newest in refs;
+ *   - the profile of an author is the newest live profile.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "store_int.h"
+
+static int s_is_tipq(int kind)
+{
+    return kind == EVENT_TIP || kind == EVENT_QUESTION;
+}
+
+/* 1 if (t1, id1) is newer than (t2, id2): created_at first, then id. */
+static int s_newer(uint64_t t1, const uint8_t *id1, uint64_t t2, const uint8_t *id2)
+{
+    if (t1 != t2) return t1 > t2;
+    return memcmp(id1, id2, EVENT_ID_LEN) > 0;
+}
+
+static void s_ref_of(const event_t *ev, const event_ref_t *r, store_ref_t *out)
+{
+    out->created_at = ev->created_at;
+    memcpy(out->id, ev->id, EVENT_ID_LEN);
+    out->role = r->role;
+    out->kind = ev->kind;
+    out->value = ev->value;
+    memcpy(out->author, ev->author, EVENT_KEY_LEN);
+}
+
+static int s_row_load(store_tx_t *tx, const uint8_t id[EVENT_ID_LEN], store_row_t *r)
+{
+    int rc = store_row_get(tx->s, tx->txn, id, r);
+    if (rc == MDB_NOTFOUND) {
+        memset(r, 0, sizeof *r);
+        return 0;
+    }
+    return rc;
+}
+
+static int s_row_put(store_tx_t *tx, const uint8_t id[EVENT_ID_LEN], const store_row_t *r)
+{
+    uint8_t buf[STORE_ROW_LEN];
+    store_row_pack(r, buf);
+    MDB_val k = {EVENT_ID_LEN, (void *)id}, v = {sizeof buf, buf};
+    return mdb_put(tx->txn, tx->s->stat, &k, &v, 0);
+}
+
+/* Put (del = 0) or delete (del = 1) every index entry of ev: time, auth,
+ * topic and its outgoing references. Deleting is the exact inverse. */
+static int s_indexes(store_tx_t *tx, const event_t *ev, int del)
+{
+    store_t *s = tx->s;
+    uint8_t key[EVENT_MAX_TOPIC_LEN + 1 + 8 + EVENT_ID_LEN + EVENT_KEY_LEN];
+    uint8_t val[2] = {ev->kind, 0};
+    int rc;
+
+    for (int i = 0; i < ev->nrefs; i++)
+        if (ev->refs[i].role == EVENT_REF_ANSWERS) val[1] |= STORE_AUTH_ANSWER;
+
+    store_be64(key, ev->created_at);
+    memcpy(key + 8, ev->id, EVENT_ID_LEN);
+    MDB_val k = {8 + EVENT_ID_LEN, key}, v = {1, val};
+    rc = del ? mdb_del(tx->txn, s->time, &k, NULL) : mdb_put(tx->txn, s->time, &k, &v, 0);
+    if (rc) return rc;
+
+    memcpy(key, ev->author, EVENT_KEY_LEN);
+    store_be64(key + EVENT_KEY_LEN, ev->created_at);
+    memcpy(key + EVENT_KEY_LEN + 8, ev->id, EVENT_ID_LEN);
+    k = (MDB_val){EVENT_KEY_LEN + 8 + EVENT_ID_LEN, key};
+    v = (MDB_val){2, val};
+    rc = del ? mdb_del(tx->txn, s->auth, &k, NULL) : mdb_put(tx->txn, s->auth, &k, &v, 0);
+    if (rc) return rc;
+
+    for (int i = 0; i < ev->ntopics; i++) {
+        size_t tl = strnlen(ev->topics[i], EVENT_MAX_TOPIC_LEN);
+        memcpy(key, ev->topics[i], tl);
+        key[tl] = 0;
+        store_be64(key + tl + 1, ev->created_at);
+        memcpy(key + tl + 1 + 8, ev->id, EVENT_ID_LEN);
+        k = (MDB_val){tl + 1 + 8 + EVENT_ID_LEN, key};
+        v = (MDB_val){1, val};
+        rc = del ? mdb_del(tx->txn, s->topic, &k, NULL) : mdb_put(tx->txn, s->topic, &k, &v, 0);
+        if (rc) return rc;
+    }
+
+    for (int i = 0; i < ev->nrefs; i++) {
+        store_ref_t r;
+        uint8_t rv[STORE_REF_LEN];
+        s_ref_of(ev, &ev->refs[i], &r);
+        store_ref_pack(&r, rv);
+        k = (MDB_val){EVENT_ID_LEN, (void *)ev->refs[i].id};
+        v = (MDB_val){sizeof rv, rv};
+        rc = del ? mdb_del(tx->txn, s->refs, &k, &v) : mdb_put(tx->txn, s->refs, &k, &v, 0);
+        if (rc == MDB_KEYEXIST) rc = 0; /* same ref listed twice: cannot happen, harmless */
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Walk refs[id]; fn(ref, arg) returns 0 to go on, 1 to stop (found), <0 on
+ * error. Returns what stopped it, or 0. */
+static int s_refs_scan(store_tx_t *tx, const uint8_t id[EVENT_ID_LEN],
+                       int (*fn)(const store_ref_t *r, void *arg), void *arg)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(tx->txn, tx->s->refs, &c);
+    if (rc) return rc;
+    MDB_val k = {EVENT_ID_LEN, (void *)id}, v;
+    rc = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+    int out = 0;
+    while (rc == 0) {
+        store_ref_t r;
+        if (store_ref_unpack(&v, &r) == 0) {
+            out = fn(&r, arg);
+            if (out) break;
+        }
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_DUP);
+    }
+    mdb_cursor_close(c);
+    if (out) return out;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+struct s_match {
+    const uint8_t *author;
+    int role, kind; /* kind -1: tip or question */
+    store_ref_t best;
+    int found;
+};
+
+static int s_match_any(const store_ref_t *r, void *arg)
+{
+    struct s_match *m = arg;
+    if (r->role != m->role) return 0;
+    if (m->kind == -1 ? !s_is_tipq(r->kind) : r->kind != m->kind) return 0;
+    return memcmp(r->author, m->author, EVENT_KEY_LEN) == 0;
+}
+
+static int s_match_newest(const store_ref_t *r, void *arg)
+{
+    struct s_match *m = arg;
+    if (r->role != m->role || r->kind != m->kind) return 0;
+    if (memcmp(r->author, m->author, EVENT_KEY_LEN) != 0) return 0;
+    if (!m->found || s_newer(r->created_at, r->id, m->best.created_at, m->best.id)) m->best = *r;
+    m->found = 1;
+    return 0;
+}
+
+/* Recompute whether the held tip/question id is superseded and visible, and
+ * move counters by the difference. ev is its decoded form if the caller has
+ * it (NULL: decoded here when its answers must move). */
+static int s_refresh(store_tx_t *tx, const uint8_t id[EVENT_ID_LEN], const event_t *ev)
+{
+    store_row_t r;
+    int rc = store_row_get(tx->s, tx->txn, id, &r);
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return rc;
+    if (!(r.flags & STORE_ROW_HELD) || !s_is_tipq(r.kind)) return 0;
+
+    struct s_match m = {.author = r.author, .role = EVENT_REF_SUPERSEDES, .kind = -1};
+    int sup = 0;
+    if (!(r.flags & STORE_ROW_RETRACTED)) {
+        sup = s_refs_scan(tx, id, s_match_any, &m);
+        if (sup < 0) return sup;
+    }
+    int vis = !(r.flags & STORE_ROW_RETRACTED) && !sup;
+    int was_vis = !!(r.flags & STORE_ROW_VISIBLE);
+    uint8_t flags = (uint8_t)((r.flags & ~(STORE_ROW_SUPERSEDED | STORE_ROW_VISIBLE)) |
+                              (sup ? STORE_ROW_SUPERSEDED : 0) | (vis ? STORE_ROW_VISIBLE : 0));
+    if (flags == r.flags) return 0;
+    r.flags = flags;
+    if ((rc = s_row_put(tx, id, &r))) return rc;
+    if (vis == was_vis) return 0;
+
+    int d = vis ? 1 : -1;
+    if (r.kind == EVENT_TIP)
+        tx->c.tips += (uint64_t)(int64_t)d;
+    else
+        tx->c.questions += (uint64_t)(int64_t)d;
+    if (r.kind != EVENT_TIP) return 0;
+
+    /* A tip's visibility moves the answer counts of the questions it answers. */
+    event_t *own = NULL;
+    if (!ev) {
+        MDB_val k = {EVENT_ID_LEN, (void *)id}, v;
+        if ((rc = mdb_get(tx->txn, tx->s->ev, &k, &v))) return rc;
+        if (!(own = malloc(sizeof *own))) return ENOMEM;
+        if (v.mv_size <= STORE_TOMB_LEN || event_decode(v.mv_data, v.mv_size, own) != 0) {
+            free(own);
+            return 0; /* tombstone: its answers left with its body */
+        }
+        ev = own;
+    }
+    for (int i = 0; i < ev->nrefs && rc == 0; i++) {
+        if (ev->refs[i].role != EVENT_REF_ANSWERS) continue;
+        store_row_t q;
+        if ((rc = s_row_load(tx, ev->refs[i].id, &q))) break;
+        q.answers = (uint32_t)((int64_t)q.answers + d);
+        rc = s_row_put(tx, ev->refs[i].id, &q);
+    }
+    free(own);
+    return rc;
+}
+
+/* A new live rating ev on target. */
+static int s_rate_add(store_tx_t *tx, const uint8_t target[EVENT_ID_LEN], const event_t *ev)
+{
+    uint8_t key[EVENT_ID_LEN + EVENT_KEY_LEN], val[8 + EVENT_ID_LEN + 1];
+    memcpy(key, target, EVENT_ID_LEN);
+    memcpy(key + EVENT_ID_LEN, ev->author, EVENT_KEY_LEN);
+    MDB_val k = {sizeof key, key}, v;
+    store_row_t row;
+    int rc = s_row_load(tx, target, &row);
+    if (rc) return rc;
+    rc = mdb_get(tx->txn, tx->s->rate, &k, &v);
+    if (rc == 0) {
+        const uint8_t *p = v.mv_data;
+        if (v.mv_size != sizeof val) return MDB_CORRUPTED;
+        if (!s_newer(ev->created_at, ev->id, store_rd64(p), p + 8)) return 0;
+        row.rating_sum = row.rating_sum - p[8 + EVENT_ID_LEN] + ev->value;
+    } else if (rc == MDB_NOTFOUND) {
+        row.ratings++;
+        row.rating_sum += ev->value;
+        tx->c.ratings++;
+    } else {
+        return rc;
+    }
+    store_be64(val, ev->created_at);
+    memcpy(val + 8, ev->id, EVENT_ID_LEN);
+    val[8 + EVENT_ID_LEN] = ev->value;
+    v = (MDB_val){sizeof val, val};
+    if ((rc = mdb_put(tx->txn, tx->s->rate, &k, &v, 0))) return rc;
+    return s_row_put(tx, target, &row);
+}
+
+/* The rating ev on target was retracted (its refs entry already gone): if
+ * it was the counted one, fall back to the rater's next newest. */
+static int s_rate_del(store_tx_t *tx, const uint8_t target[EVENT_ID_LEN], const event_t *ev)
+{
+    uint8_t key[EVENT_ID_LEN + EVENT_KEY_LEN], val[8 + EVENT_ID_LEN + 1];
+    memcpy(key, target, EVENT_ID_LEN);
+    memcpy(key + EVENT_ID_LEN, ev->author, EVENT_KEY_LEN);
+    MDB_val k = {sizeof key, key}, v;
+    int rc = mdb_get(tx->txn, tx->s->rate, &k, &v);
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return rc;
+    if (v.mv_size != sizeof val) return MDB_CORRUPTED;
+    const uint8_t *p = v.mv_data;
+    if (memcmp(p + 8, ev->id, EVENT_ID_LEN) != 0) return 0;
+    unsigned old = p[8 + EVENT_ID_LEN];
+
+    store_row_t row;
+    if ((rc = s_row_load(tx, target, &row))) return rc;
+    struct s_match m = {.author = ev->author, .role = EVENT_REF_TARGET, .kind = EVENT_RATING};
+    if ((rc = s_refs_scan(tx, target, s_match_newest, &m)) < 0) return rc;
+    if (m.found) {
+        row.rating_sum = row.rating_sum - old + m.best.value;
+        store_be64(val, m.best.created_at);
+        memcpy(val + 8, m.best.id, EVENT_ID_LEN);
+        val[8 + EVENT_ID_LEN] = m.best.value;
+        v = (MDB_val){sizeof val, val};
+        rc = mdb_put(tx->txn, tx->s->rate, &k, &v, 0);
+    } else {
+        row.ratings--;
+        row.rating_sum -= old;
+        tx->c.ratings--;
+        rc = mdb_del(tx->txn, tx->s->rate, &k, NULL);
+    }
+    return rc ? rc : s_row_put(tx, target, &row);
+}
+
+static int s_thanks_move(store_tx_t *tx, const uint8_t target[EVENT_ID_LEN], int d)
+{
+    store_row_t row;
+    int rc = s_row_load(tx, target, &row);
+    if (rc) return rc;
+    row.thanks = (uint32_t)((int64_t)row.thanks + d);
+    return s_row_put(tx, target, &row);
+}
+
+static int s_profile_add(store_tx_t *tx, const event_t *ev)
+{
+    MDB_val k = {EVENT_KEY_LEN, (void *)ev->author}, v;
+    int rc = mdb_get(tx->txn, tx->s->prof, &k, &v);
+    if (rc == 0 && v.mv_size == 8 + EVENT_ID_LEN) {
+        const uint8_t *p = v.mv_data;
+        if (!s_newer(ev->created_at, ev->id, store_rd64(p), p + 8)) return 0;
+    } else if (rc && rc != MDB_NOTFOUND) {
+        return rc;
+    }
+    uint8_t val[8 + EVENT_ID_LEN];
+    store_be64(val, ev->created_at);
+    memcpy(val + 8, ev->id, EVENT_ID_LEN);
+    v = (MDB_val){sizeof val, val};
+    return mdb_put(tx->txn, tx->s->prof, &k, &v, 0);
+}
+
+/* The profile ev was retracted (its auth entry already gone): if it was the
+ * current one, the author's newest remaining profile takes over. */
+static int s_profile_del(store_tx_t *tx, const event_t *ev)
+{
+    MDB_val k = {EVENT_KEY_LEN, (void *)ev->author}, v;
+    int rc = mdb_get(tx->txn, tx->s->prof, &k, &v);
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return rc;
+    if (v.mv_size != 8 + EVENT_ID_LEN || memcmp((uint8_t *)v.mv_data + 8, ev->id, EVENT_ID_LEN))
+        return 0;
+
+    MDB_cursor *c;
+    if ((rc = mdb_cursor_open(tx->txn, tx->s->auth, &c))) return rc;
+    uint8_t start[EVENT_KEY_LEN + 8 + EVENT_ID_LEN];
+    memcpy(start, ev->author, EVENT_KEY_LEN);
+    memset(start + EVENT_KEY_LEN, 0xff, sizeof start - EVENT_KEY_LEN);
+    MDB_val ck = {sizeof start, start}, cv;
+    rc = mdb_cursor_get(c, &ck, &cv, MDB_SET_RANGE);
+    rc = rc == MDB_NOTFOUND ? mdb_cursor_get(c, &ck, &cv, MDB_LAST)
+                            : mdb_cursor_get(c, &ck, &cv, MDB_PREV);
+    uint8_t val[8 + EVENT_ID_LEN];
+    int found = 0;
+    while (rc == 0) {
+        if (ck.mv_size != sizeof start || memcmp(ck.mv_data, ev->author, EVENT_KEY_LEN)) break;
+        if (cv.mv_size >= 1 && ((uint8_t *)cv.mv_data)[0] == EVENT_PROFILE) {
+            memcpy(val, (uint8_t *)ck.mv_data + EVENT_KEY_LEN, sizeof val);
+            found = 1;
+            break;
+        }
+        rc = mdb_cursor_get(c, &ck, &cv, MDB_PREV);
+    }
+    mdb_cursor_close(c);
+    if (rc && rc != MDB_NOTFOUND) return rc;
+    if (!found) return mdb_del(tx->txn, tx->s->prof, &k, NULL);
+    v = (MDB_val){sizeof val, val};
+    return mdb_put(tx->txn, tx->s->prof, &k, &v, 0);
+}
+
+static int s_put_tomb(store_tx_t *tx, const event_t *ev)
+{
+    uint8_t t[STORE_TOMB_LEN];
+    t[0] = 0;
+    t[1] = ev->kind;
+    memcpy(t + 2, ev->author, EVENT_KEY_LEN);
+    store_be64(t + 2 + EVENT_KEY_LEN, ev->created_at);
+    MDB_val k = {EVENT_ID_LEN, (void *)ev->id}, v = {sizeof t, t};
+    return mdb_put(tx->txn, tx->s->ev, &k, &v, 0);
+}
+
+/* Undo every effect of the held, live event ev and leave a tombstone. */
+static int s_remove(store_tx_t *tx, const event_t *ev)
+{
+    int rc = s_indexes(tx, ev, 1);
+    if (rc) return rc;
+    switch (ev->kind) {
+    case EVENT_TIP:
+    case EVENT_QUESTION: {
+        if ((rc = fts_unindex(tx->s->fts, tx->txn, ev))) return rc;
+        store_row_t r;
+        if ((rc = s_row_load(tx, ev->id, &r))) return rc;
+        r.flags |= STORE_ROW_RETRACTED;
+        if ((rc = s_row_put(tx, ev->id, &r))) return rc;
+        if ((rc = s_refresh(tx, ev->id, ev))) return rc;
+        for (int i = 0; i < ev->nrefs; i++)
+            if (ev->refs[i].role == EVENT_REF_SUPERSEDES &&
+                (rc = s_refresh(tx, ev->refs[i].id, NULL)))
+                return rc;
+        break;
+    }
+    case EVENT_RATING:
+        for (int i = 0; i < ev->nrefs; i++)
+            if (ev->refs[i].role == EVENT_REF_TARGET && (rc = s_rate_del(tx, ev->refs[i].id, ev)))
+                return rc;
+        break;
+    case EVENT_THANKS:
+        tx->c.thanks--;
+        for (int i = 0; i < ev->nrefs; i++)
+            if (ev->refs[i].role == EVENT_REF_TARGET &&
+                (rc = s_thanks_move(tx, ev->refs[i].id, -1)))
+                return rc;
+        break;
+    case EVENT_PROFILE:
+        tx->c.profiles--;
+        if ((rc = s_profile_del(tx, ev))) return rc;
+        break;
+    default:
+        break;
+    }
+    return s_put_tomb(tx, ev);
+}
+
+/* A live retraction by author names target: apply it if target is held,
+ * live, signed by author and not itself a retraction. */
+static int s_retract(store_tx_t *tx, const uint8_t target[EVENT_ID_LEN],
+                     const uint8_t author[EVENT_KEY_LEN])
+{
+    MDB_val k = {EVENT_ID_LEN, (void *)target}, v;
+    int rc = mdb_get(tx->txn, tx->s->ev, &k, &v);
+    if (rc == MDB_NOTFOUND) return 0; /* not here yet: applied on arrival */
+    if (rc) return rc;
+    if (v.mv_size <= STORE_TOMB_LEN || ((uint8_t *)v.mv_data)[0] == 0) return 0;
+    event_t *t = malloc(sizeof *t);
+    if (!t) return ENOMEM;
+    rc = event_decode(v.mv_data, v.mv_size, t);
+    if (rc == 0 && t->kind != EVENT_RETRACT && !memcmp(t->author, author, EVENT_KEY_LEN))
+        rc = s_remove(tx, t);
+    else
+        rc = rc ? MDB_CORRUPTED : 0;
+    free(t);
+    return rc;
+}
+
+int store_apply_new(store_tx_t *tx, const event_t *ev, const uint8_t *raw, size_t len)
+{
+    store_t *s = tx->s;
+    int rc;
+
+    if (ev->kind != EVENT_RETRACT) {
+        /* A retraction by the author may have arrived first. */
+        struct s_match m = {.author = ev->author, .role = EVENT_REF_TARGET, .kind = EVENT_RETRACT};
+        rc = s_refs_scan(tx, ev->id, s_match_any, &m);
+        if (rc < 0) return rc;
+        if (rc == 1) {
+            tx->c.events++;
+            return s_put_tomb(tx, ev);
+        }
+    }
+
+    MDB_val k = {EVENT_ID_LEN, (void *)ev->id}, v = {len, (void *)raw};
+    if ((rc = mdb_put(tx->txn, s->ev, &k, &v, MDB_NOOVERWRITE))) return rc;
+    if ((rc = s_indexes(tx, ev, 0))) return rc;
+    tx->c.events++;
+
+    switch (ev->kind) {
+    case EVENT_TIP:
+    case EVENT_QUESTION: {
+        store_row_t r;
+        if ((rc = s_row_load(tx, ev->id, &r))) return rc;
+        r.flags = STORE_ROW_HELD;
+        r.kind = ev->kind;
+        memcpy(r.author, ev->author, EVENT_KEY_LEN);
+        r.created_at = ev->created_at;
+        if ((rc = s_row_put(tx, ev->id, &r))) return rc;
+        if ((rc = fts_index(s->fts, tx->txn, ev))) return rc;
+        if ((rc = s_refresh(tx, ev->id, ev))) return rc;
+        for (int i = 0; i < ev->nrefs; i++)
+            if (ev->refs[i].role == EVENT_REF_SUPERSEDES &&
+                (rc = s_refresh(tx, ev->refs[i].id, NULL)))
+                return rc;
+        break;
+    }
+    case EVENT_RATING:
+        for (int i = 0; i < ev->nrefs; i++)
+            if (ev->refs[i].role == EVENT_REF_TARGET && (rc = s_rate_add(tx, ev->refs[i].id, ev)))
+                return rc;
+        break;
+    case EVENT_THANKS:
+        tx->c.thanks++;
+        for (int i = 0; i < ev->nrefs; i++)
+            if (ev->refs[i].role == EVENT_REF_TARGET &&
+                (rc = s_thanks_move(tx, ev->refs[i].id, +1)))
+                return rc;
+        break;
+    case EVENT_RETRACT:
+        tx->c.retracts++;
+        for (int i = 0; i < ev->nrefs; i++)
+            if (ev->refs[i].role == EVENT_REF_TARGET &&
+                (rc = s_retract(tx, ev->refs[i].id, ev->author)))
+                return rc;
+        break;
+    case EVENT_PROFILE:
+        tx->c.profiles++;
+        if ((rc = s_profile_add(tx, ev))) return rc;
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+/* ---- ingest ---- */
+
+struct s_batch {
+    const uint8_t *const *events;
+    const size_t *lens;
+    size_t n;
+    uint64_t now_ms;
+    int flags;
+    store_result_t *out;
+    uint8_t *verified; /* per event: signature already checked in a try */
+    event_t *ev;
+};
+
+static void s_reject(store_result_t *r, int code)
+{
+    r->status = STORE_REJECTED;
+    r->reason = code;
+}
+
+static int s_batch_body(store_tx_t *tx, void *arg)
+{
+    struct s_batch *b = arg;
+    for (size_t i = 0; i < b->n; i++) {
+        store_result_t *r = &b->out[i];
+        memset(r, 0, sizeof *r);
+        if (!b->events[i]) {
+            s_reject(r, STORE_E_ARG);
+            continue;
+        }
+        if (b->lens[i] > EVENT_MAX_SIZE) {
+            s_reject(r, EVENT_E_OVERSIZE);
+            continue;
+        }
+        int rc = event_decode(b->events[i], b->lens[i], b->ev);
+        if (rc) {
+            s_reject(r, rc);
+            continue;
+        }
+        memcpy(r->id, b->ev->id, EVENT_ID_LEN);
+        if ((rc = event_check_time(b->ev, b->now_ms))) {
+            s_reject(r, rc);
+            continue;
+        }
+        MDB_val k = {EVENT_ID_LEN, b->ev->id}, v;
+        rc = mdb_get(tx->txn, tx->s->ev, &k, &v);
+        if (rc == 0) {
+            r->status = STORE_DUP;
+            continue;
+        }
+        if (rc != MDB_NOTFOUND) return rc;
+        if (!(b->flags & STORE_INGEST_VERIFIED) && !b->verified[i]) {
+            if ((rc = event_verify(b->ev))) {
+                s_reject(r, rc);
+                continue;
+            }
+            b->verified[i] = 1;
+        }
+        if ((rc = store_apply_new(tx, b->ev, b->events[i], b->lens[i]))) return rc;
+        r->status = STORE_NEW;
+    }
+    return 0;
+}
+
+int store_ingest(store_t *s, const uint8_t *const *events, const size_t *lens, size_t n,
+                 uint64_t now_ms, int flags, store_result_t *out)
+{
+    if (!s || (n && (!events || !lens || !out))) return STORE_E_ARG;
+    if (n == 0) return 0;
+    if (s->read_only) return STORE_E_ARG;
+    struct s_batch b = {events, lens, n, now_ms, flags, out, calloc(n, 1), malloc(sizeof(event_t))};
+    int rc;
+    if (!b.verified || !b.ev) {
+        rc = store_fail(s, ENOMEM, "ingest");
+    } else {
+        size_t need = 256 << 10; /* headroom: ~4x the bytes plus index pages */
+        for (size_t i = 0; i < n; i++) need += 4 * (lens[i] < EVENT_MAX_SIZE ? lens[i] : 0) + 8192;
+        rc = store_txn_run(s, need, s_batch_body, &b);
+        if (rc) rc = store_fail(s, rc, "ingest");
+    }
+    if (rc)
+        for (size_t i = 0; i < n; i++) s_reject(&out[i], rc);
+    free(b.verified);
+    free(b.ev);
+    return rc;
+}

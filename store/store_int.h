@@ -1,0 +1,131 @@
+/* store_int.h -- internals shared by store.c (environment, lookups, listings)
+ * and store_apply.c (ingest and the meaning of events). Not a public header.
+ *
+ * Named databases (all keys big-endian so cursors walk in order):
+ *   meta   "schema" -> u32, "counts" -> 7 x u64 (store_counts_t, O(1) reads)
+ *   ev     id -> signed bytes, or a tombstone (STORE_TOMB_LEN, first byte 0)
+ *   time   created_at || id -> kind                    (held, not retracted)
+ *   auth   author || created_at || id -> kind, flags   (same set)
+ *   topic  topic || 0 || created_at || id -> kind      (same set)
+ *   refs   target -> created_at||id||role||kind||value||author  (dupsort,
+ *          fixed size; every reference of every held, non-retracted event)
+ *   stat   id -> row (tips/questions and anything rated, thanked, answered)
+ *   rate   target || rater -> created_at || id || score (latest per rater)
+ *   prof   author -> created_at || id of the newest live profile
+ *   miss   normalised query -> count u64 || last_ms u64 (local only)
+ * plus the full-text index's own databases (fts.c).
+ */
+#ifndef TIPD_STORE_INT_H
+#define TIPD_STORE_INT_H
+
+#include <lmdb.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "event.h"
+#include "fts.h"
+#include "store.h"
+
+struct store {
+    MDB_env *env;
+    MDB_dbi meta, ev, time, auth, topic, refs, stat, rate, prof, miss;
+    fts_t *fts;
+    int read_only;
+    size_t map_size;
+    char err[256];
+};
+
+/* A tombstone: 0x00, kind, author, created_at. Signed events start with a
+ * non-zero version byte, so the first byte tells the two apart. */
+#define STORE_TOMB_LEN (1 + 1 + EVENT_KEY_LEN + 8)
+/* A reference record (value in refs). */
+#define STORE_REF_LEN (8 + EVENT_ID_LEN + 1 + 1 + 1 + EVENT_KEY_LEN)
+/* A stat row. */
+#define STORE_ROW_LEN (1 + 1 + EVENT_KEY_LEN + 8 + 4 * 4)
+
+/* Row flags. VISIBLE means "counted as visible" (tips/questions counters and
+ * answers of referenced questions include it). */
+#define STORE_ROW_HELD       1
+#define STORE_ROW_SUPERSEDED 2
+#define STORE_ROW_RETRACTED  4
+#define STORE_ROW_VISIBLE    8
+
+/* Flags in the auth index value (byte 1). */
+#define STORE_AUTH_ANSWER 1
+
+typedef struct {
+    uint8_t flags, kind;
+    uint8_t author[EVENT_KEY_LEN];
+    uint64_t created_at;
+    uint32_t ratings, rating_sum, thanks, answers;
+} store_row_t;
+
+typedef struct {
+    uint64_t created_at;
+    uint8_t id[EVENT_ID_LEN];
+    uint8_t role, kind, value;
+    uint8_t author[EVENT_KEY_LEN];
+} store_ref_t;
+
+/* A write transaction in progress, with the counters it will save. */
+typedef struct {
+    store_t *s;
+    MDB_txn *txn;
+    store_counts_t c;
+} store_tx_t;
+
+static inline void store_be64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        p[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+static inline uint64_t store_rd64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v = (v << 8) | p[i];
+    return v;
+}
+static inline void store_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+static inline uint32_t store_rd32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+/* Rows and reference records: fixed-size big-endian packings. */
+void store_row_pack(const store_row_t *r, uint8_t out[STORE_ROW_LEN]);
+int store_row_unpack(const MDB_val *v, store_row_t *r);
+void store_ref_pack(const store_ref_t *r, uint8_t out[STORE_REF_LEN]);
+int store_ref_unpack(const MDB_val *v, store_ref_t *r);
+
+/* Row of id within txn: 0 and *r filled, MDB_NOTFOUND, or another error. */
+int store_row_get(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], store_row_t *r);
+
+/* Run body in a write transaction, loading and saving the counters. The map
+ * is first grown if fewer than need bytes are left above its high-water
+ * mark; on MDB_MAP_FULL the transaction is aborted, the map doubled and body
+ * run again (body must be restartable). Returns body's or LMDB's code. */
+int store_txn_run(store_t *s, size_t need, int (*body)(store_tx_t *tx, void *arg), void *arg);
+
+/* Begin a read transaction (handles MDB_MAP_RESIZED). Raw LMDB code. */
+int store_rtxn(store_t *s, MDB_txn **txn);
+
+/* Turn a raw LMDB / errno code into a STORE_E* code, noting the text. */
+int store_fail(store_t *s, int rc, const char *what);
+
+/* Read / write the meta counters. */
+int store_counts_load(store_t *s, MDB_txn *txn, store_counts_t *c);
+int store_counts_save(store_t *s, MDB_txn *txn, const store_counts_t *c);
+
+/* Meaning of events (store_apply.c): apply one new, verified, decoded
+ * event whose id is not in ev yet. Raw LMDB / fts codes. */
+int store_apply_new(store_tx_t *tx, const event_t *ev, const uint8_t *raw, size_t len);
+
+#endif
