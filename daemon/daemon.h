@@ -19,10 +19,11 @@
 #include "loop.h"
 #include "store.h"
 
+#define TIPD_VERSION "0.1.0"
+
 struct gossip;
 struct peers;
 struct disc;
-struct avahi_poll_adapter;
 
 typedef struct tipd {
     cfg_t cfg;            /* effective configuration (reloaded on SIGHUP) */
@@ -38,6 +39,7 @@ typedef struct tipd {
     int has_netkey;
     uint8_t netkey[32];
     char net_id[17];     /* ident_net_id() of netkey, or "open" */
+    char name[64];       /* cfg.name, else the host name */
     uint64_t started_ms; /* loop_now_ms() at start, for uptime */
     /* Plugged in by other modules (NULL when absent): */
     struct peers *peers;
@@ -46,7 +48,13 @@ typedef struct tipd {
     void *avahi_poll; /* the AvahiPoll adapter (daemon/avahi_poll.h) */
 } tipd_t;
 
-/* Number of linked peers (0 without gossip), for status and sd_notify. */
+/* Peers linked right now / known at all (0 without a peer table), for
+ * status and sd_notify. */
 size_t tipd_linked_peers(const tipd_t *d);
+size_t tipd_known_peers(const tipd_t *d);
+
+/* Register the core API ops (submit, search, get, list, export, status) on
+ * d->api. 0 or -1 (ENOMEM). Implemented in api_ops.c. */
+int api_core_ops_register(tipd_t *d);
 
 #endif

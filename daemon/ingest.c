@@ -1,0 +1,480 @@
+/* ingest.c -- group commit of incoming events, with verification on worker
+ * threads.
+ *
+ * Ed25519 verification is what bounds ingest (~11k verifies/s/core), so it
+ * runs off the loop thread: ingest_submit() copies the events into items and
+ * hands them to the verify queue; worker threads decode, check the time and
+ * verify them and put them on the done queue, waking the loop through an
+ * eventfd. The loop thread alone talks to LMDB: it gathers verified items into
+ * the open batch and commits it with store_ingest(STORE_INGEST_VERIFIED) when
+ * it holds INGEST_BATCH events, or when verification has gone quiet for
+ * INGEST_DELAY_MS. So while one batch is being committed the workers verify
+ * the next, and while a batch is being verified the loop keeps answering
+ * requests -- the CLI signing and the daemon verifying keep both cores busy.
+ *
+ * A submission's callback runs once all its events are committed (or
+ * rejected), which is what makes "acknowledged" mean "on disk". Items of one
+ * submission may be committed in different batches; order inside the store
+ * does not matter (the store is order-independent), only that nothing is
+ * acknowledged early.
+ *
+ * Locking: one mutex guards the two queues and the busy count; workers wait
+ * on a condition variable for work, ingest_flush() waits on another for the
+ * workers to go idle. Everything else belongs to the loop thread.
+ */
+#include "ingest.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define S_MAX_WORKERS 8
+#define S_CHUNK       32 /* items a worker takes per lock round trip */
+#define S_MAX_LISTEN  4
+#define S_MAX_HOLD_MS 50 /* longest a verified event waits for its batch */
+
+typedef struct s_sub {
+    ingest_done_fn fn;
+    void *arg;
+    size_t n, remaining;
+    store_result_t *results;
+} s_sub_t;
+
+typedef struct s_item {
+    s_sub_t *sub;
+    size_t idx;
+    uint8_t *raw;
+    size_t len;
+    int ok; /* 1 verified, 0 rejected (result filled) */
+    struct s_item *next;
+} s_item_t;
+
+/* Singly linked FIFO. */
+typedef struct {
+    s_item_t *head, *tail;
+    size_t n;
+} s_queue_t;
+
+struct ingest {
+    loop_t *loop;
+    store_t *store;
+    int efd;
+    loop_watch_t *watch;
+    loop_timer_t *timer;
+    struct {
+        ingest_new_fn fn;
+        void *arg;
+    } listen[S_MAX_LISTEN];
+
+    pthread_mutex_t mu;
+    pthread_cond_t work; /* workers: the verify queue got items, or stop */
+    pthread_cond_t idle; /* flush: a worker finished a chunk */
+    s_queue_t vq;        /* to verify (mu) */
+    s_queue_t dq;        /* verified or rejected, to commit (mu) */
+    size_t busy;         /* items being verified right now (mu) */
+    int stop;            /* (mu) */
+    pthread_t threads[S_MAX_WORKERS];
+    int nthreads;
+
+    s_queue_t batch; /* loop thread: the open batch */
+    size_t pending;  /* loop thread: submitted, not yet reported */
+    int committing;  /* loop thread: inside s_commit (no re-entry) */
+    int armed;       /* loop thread: the commit timer is running */
+};
+
+static void s_push(s_queue_t *q, s_item_t *it)
+{
+    it->next = NULL;
+    if (q->tail)
+        q->tail->next = it;
+    else
+        q->head = it;
+    q->tail = it;
+    q->n++;
+}
+
+/* Move all of src to the end of dst. */
+static void s_splice(s_queue_t *dst, s_queue_t *src)
+{
+    if (!src->head) return;
+    if (dst->tail)
+        dst->tail->next = src->head;
+    else
+        dst->head = src->head;
+    dst->tail = src->tail;
+    dst->n += src->n;
+    src->head = src->tail = NULL;
+    src->n = 0;
+}
+
+/* Decode, time-check and verify one item; on failure fill its result. */
+static void s_verify(s_item_t *it, event_t *ev)
+{
+    store_result_t *r = &it->sub->results[it->idx];
+    int rc = event_decode(it->raw, it->len, ev);
+    if (rc == 0) {
+        memcpy(r->id, ev->id, EVENT_ID_LEN);
+        rc = event_check_time(ev, event_now_ms());
+    }
+    if (rc == 0) rc = event_verify(ev);
+    if (rc == 0) {
+        it->ok = 1;
+        return;
+    }
+    it->ok = 0;
+    r->status = STORE_REJECTED;
+    r->reason = rc;
+}
+
+static void *s_worker(void *arg)
+{
+    ingest_t *g = arg;
+    event_t *ev = malloc(sizeof(*ev));
+    pthread_mutex_lock(&g->mu);
+    for (;;) {
+        while (!g->vq.head && !g->stop) pthread_cond_wait(&g->work, &g->mu);
+        if (!g->vq.head && g->stop) break;
+        s_queue_t mine = {0};
+        while (g->vq.head && mine.n < S_CHUNK) {
+            s_item_t *it = g->vq.head;
+            g->vq.head = it->next;
+            if (!g->vq.head) g->vq.tail = NULL;
+            g->vq.n--;
+            s_push(&mine, it);
+        }
+        g->busy += mine.n;
+        pthread_mutex_unlock(&g->mu);
+        for (s_item_t *it = mine.head; it; it = it->next) {
+            if (ev) {
+                s_verify(it, ev);
+            } else { /* no memory for a scratch event: refuse, don't crash */
+                it->ok = 0;
+                it->sub->results[it->idx].status = STORE_REJECTED;
+                it->sub->results[it->idx].reason = STORE_E_NOSPACE;
+            }
+        }
+        pthread_mutex_lock(&g->mu);
+        g->busy -= mine.n;
+        s_splice(&g->dq, &mine);
+        pthread_cond_broadcast(&g->idle);
+        pthread_mutex_unlock(&g->mu);
+        uint64_t one = 1;
+        ssize_t w = write(g->efd, &one, sizeof(one));
+        (void)w; /* eventfd counter can't overflow at our rates; EAGAIN is harmless */
+        pthread_mutex_lock(&g->mu);
+    }
+    pthread_mutex_unlock(&g->mu);
+    free(ev);
+    return NULL;
+}
+
+/* Report an item's result to its submission; free the item. Calls the
+ * submission's callback (and frees it) when it was the last one. */
+static void s_finish(ingest_t *g, s_item_t *it)
+{
+    s_sub_t *sub = it->sub;
+    free(it->raw);
+    free(it);
+    g->pending--;
+    if (--sub->remaining == 0) {
+        if (sub->fn) sub->fn(sub->results, sub->n, sub->arg);
+        free(sub->results);
+        free(sub);
+    }
+}
+
+/* Commit up to INGEST_BATCH items of the open batch in one transaction, then
+ * report. Rejected items (from verification) ride along without touching
+ * LMDB. */
+static void s_commit_some(ingest_t *g)
+{
+    s_queue_t take = {0};
+    while (g->batch.head && take.n < INGEST_BATCH) {
+        s_item_t *it = g->batch.head;
+        g->batch.head = it->next;
+        if (!g->batch.head) g->batch.tail = NULL;
+        g->batch.n--;
+        s_push(&take, it);
+    }
+    size_t n = 0;
+    for (s_item_t *it = take.head; it; it = it->next) n += it->ok;
+    const uint8_t **evs = NULL;
+    size_t *lens = NULL;
+    store_result_t *out = NULL;
+    s_item_t **who = NULL;
+    if (n) {
+        evs = malloc(n * sizeof(*evs));
+        lens = malloc(n * sizeof(*lens));
+        out = calloc(n, sizeof(*out));
+        who = malloc(n * sizeof(*who));
+    }
+    int rc = STORE_E_NOSPACE;
+    if (n && evs && lens && out && who) {
+        size_t i = 0;
+        for (s_item_t *it = take.head; it; it = it->next) {
+            if (!it->ok) continue;
+            evs[i] = it->raw;
+            lens[i] = it->len;
+            who[i++] = it;
+        }
+        rc = store_ingest(g->store, evs, lens, n, event_now_ms(), STORE_INGEST_VERIFIED, out);
+        for (i = 0; i < n; i++) {
+            store_result_t *r = &who[i]->sub->results[who[i]->idx];
+            if (rc == 0) {
+                *r = out[i];
+            } else {
+                r->status = STORE_REJECTED;
+                r->reason = rc;
+            }
+        }
+    } else if (n) {
+        for (s_item_t *it = take.head; it; it = it->next) {
+            if (!it->ok) continue;
+            it->sub->results[it->idx].status = STORE_REJECTED;
+            it->sub->results[it->idx].reason = rc;
+        }
+    }
+    /* Listeners first (gossip announces), while raw bytes are alive; then the
+     * acknowledgements. */
+    size_t nnew = 0;
+    if (rc == 0 && who) {
+        for (size_t i = 0; i < n; i++) {
+            if (out[i].status != STORE_NEW) continue;
+            evs[nnew] = who[i]->raw;
+            lens[nnew] = who[i]->len;
+            out[nnew++] = out[i];
+        }
+    }
+    if (nnew) {
+        for (int k = 0; k < S_MAX_LISTEN; k++)
+            if (g->listen[k].fn) g->listen[k].fn(evs, lens, out, nnew, g->listen[k].arg);
+    }
+    free(evs);
+    free(lens);
+    free(out);
+    free(who);
+    for (s_item_t *it = take.head, *nx; it; it = nx) {
+        nx = it->next;
+        s_finish(g, it);
+    }
+}
+
+/* Pull verified items from the workers into the open batch. Returns 1 if the
+ * workers are idle with nothing queued (verification has gone quiet). */
+static int s_collect(ingest_t *g)
+{
+    uint64_t cnt;
+    ssize_t r = read(g->efd, &cnt, sizeof(cnt));
+    (void)r;
+    pthread_mutex_lock(&g->mu);
+    s_splice(&g->batch, &g->dq);
+    int quiet = !g->vq.head && g->busy == 0;
+    pthread_mutex_unlock(&g->mu);
+    return quiet;
+}
+
+static void s_arm(ingest_t *g, uint64_t ms)
+{
+    loop_timer_reset(g->loop, g->timer, ms);
+    g->armed = 1;
+}
+
+/* Commit full batches now; a partial one when verification is quiet. */
+static void s_commit(ingest_t *g, int force)
+{
+    if (g->committing) return;
+    g->committing = 1;
+    int quiet = s_collect(g);
+    while (g->batch.n >= INGEST_BATCH) {
+        s_commit_some(g);
+        quiet = s_collect(g);
+    }
+    if (g->batch.n && (force || quiet)) s_commit_some(g);
+    g->committing = 0;
+    if (g->batch.n && !g->armed) s_arm(g, S_MAX_HOLD_MS);
+}
+
+static void s_on_efd(loop_t *l, loop_watch_t *w, short revents, void *arg)
+{
+    ingest_t *g = arg;
+    (void)l;
+    (void)w;
+    (void)revents;
+    int quiet = s_collect(g);
+    if (g->batch.n >= INGEST_BATCH) {
+        s_commit(g, 0);
+    } else if (g->batch.n) {
+        /* Idle workers: nothing more is coming, commit after the short delay.
+         * Busy workers: let the batch grow, but never hold the oldest item
+         * more than S_MAX_HOLD_MS (the timer is not pushed back). */
+        if (quiet)
+            s_arm(g, INGEST_DELAY_MS);
+        else if (!g->armed)
+            s_arm(g, S_MAX_HOLD_MS);
+    }
+}
+
+static void s_on_timer(loop_t *l, loop_timer_t *t, void *arg)
+{
+    ingest_t *g = arg;
+    (void)l;
+    (void)t;
+    g->armed = 0;
+    s_commit(g, 1);
+}
+
+static int s_nthreads(void)
+{
+    const char *e = getenv("TIPD_VERIFY_THREADS");
+    long n = e ? strtol(e, NULL, 10) : 0;
+    if (n <= 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        /* leave a core for the loop thread (commits, requests) and the CLI */
+        n = cpus > 1 ? cpus - 1 : 1;
+    }
+    if (n > S_MAX_WORKERS) n = S_MAX_WORKERS;
+    return (int)n;
+}
+
+ingest_t *ingest_new(loop_t *loop, store_t *store)
+{
+    ingest_t *g = calloc(1, sizeof(*g));
+    if (!g) return NULL;
+    g->loop = loop;
+    g->store = store;
+    g->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->work, NULL);
+    pthread_cond_init(&g->idle, NULL);
+    if (g->efd < 0) goto fail;
+    g->watch = loop_watch_fd(loop, g->efd, ZMQ_POLLIN, s_on_efd, g);
+    g->timer = loop_timer_add(loop, 0, 0, s_on_timer, g);
+    if (!g->watch || !g->timer) goto fail;
+    loop_timer_disarm(loop, g->timer);
+    int want = s_nthreads();
+    for (int i = 0; i < want; i++) {
+        if (pthread_create(&g->threads[i], NULL, s_worker, g) != 0) break;
+        g->nthreads++;
+    }
+    if (g->nthreads == 0) goto fail;
+    return g;
+fail:
+    ingest_destroy(&g);
+    return NULL;
+}
+
+void ingest_destroy(ingest_t **p)
+{
+    if (!p || !*p) return;
+    ingest_t *g = *p;
+    if (g->nthreads) ingest_flush(g);
+    pthread_mutex_lock(&g->mu);
+    g->stop = 1;
+    pthread_cond_broadcast(&g->work);
+    pthread_mutex_unlock(&g->mu);
+    for (int i = 0; i < g->nthreads; i++) pthread_join(g->threads[i], NULL);
+    if (g->watch) loop_watch_free(g->loop, g->watch);
+    if (g->timer) loop_timer_free(g->loop, g->timer);
+    if (g->efd >= 0) close(g->efd);
+    pthread_cond_destroy(&g->work);
+    pthread_cond_destroy(&g->idle);
+    pthread_mutex_destroy(&g->mu);
+    free(g);
+    *p = NULL;
+}
+
+void ingest_on_new(ingest_t *g, ingest_new_fn fn, void *arg)
+{
+    for (int k = 0; k < S_MAX_LISTEN; k++) {
+        if (!g->listen[k].fn) {
+            g->listen[k].fn = fn;
+            g->listen[k].arg = arg;
+            return;
+        }
+    }
+}
+
+int ingest_submit(ingest_t *g, const uint8_t *const *events, const size_t *lens, size_t n,
+                  ingest_done_fn fn, void *arg)
+{
+    if (n == 0) {
+        if (fn) fn(NULL, 0, arg);
+        return 0;
+    }
+    s_sub_t *sub = calloc(1, sizeof(*sub));
+    s_item_t **items = calloc(n, sizeof(*items));
+    if (!sub || !items) goto nomem;
+    sub->results = calloc(n, sizeof(*sub->results));
+    if (!sub->results) goto nomem;
+    sub->fn = fn;
+    sub->arg = arg;
+    sub->n = sub->remaining = n;
+    for (size_t i = 0; i < n; i++) {
+        items[i] = calloc(1, sizeof(**items));
+        if (!items[i]) goto nomem;
+        items[i]->sub = sub;
+        items[i]->idx = i;
+        items[i]->len = lens[i];
+        /* Oversized events are refused here without copying them. */
+        if (lens[i] > EVENT_MAX_SIZE || lens[i] == 0) continue;
+        items[i]->raw = malloc(lens[i]);
+        if (!items[i]->raw) goto nomem;
+        memcpy(items[i]->raw, events[i], lens[i]);
+    }
+    s_queue_t pre = {0}, bad = {0};
+    for (size_t i = 0; i < n; i++) {
+        if (items[i]->raw) {
+            s_push(&pre, items[i]);
+        } else {
+            sub->results[i].status = STORE_REJECTED;
+            sub->results[i].reason = lens[i] ? EVENT_E_OVERSIZE : EVENT_E_TRUNCATED;
+            s_push(&bad, items[i]);
+        }
+    }
+    free(items);
+    g->pending += n;
+    pthread_mutex_lock(&g->mu);
+    s_splice(&g->vq, &pre);
+    s_splice(&g->dq, &bad); /* results known: straight to the commit side */
+    pthread_cond_broadcast(&g->work);
+    pthread_mutex_unlock(&g->mu);
+    if (bad.n) {
+        uint64_t one = 1;
+        ssize_t w = write(g->efd, &one, sizeof(one));
+        (void)w;
+    }
+    return 0;
+nomem:
+    if (items) {
+        for (size_t i = 0; i < n; i++) {
+            if (items[i]) free(items[i]->raw);
+            free(items[i]);
+        }
+    }
+    free(items);
+    if (sub) free(sub->results);
+    free(sub);
+    errno = ENOMEM;
+    return -1;
+}
+
+int ingest_flush(ingest_t *g)
+{
+    if (!g) return 0;
+    /* Wait until the workers have verified everything queued. */
+    pthread_mutex_lock(&g->mu);
+    while (g->vq.head || g->busy) pthread_cond_wait(&g->idle, &g->mu);
+    pthread_mutex_unlock(&g->mu);
+    s_commit(g, 1);
+    while (g->batch.n) s_commit_some(g); /* in case we were called re-entrantly */
+    return 0;
+}
+
+size_t ingest_pending(const ingest_t *g)
+{
+    return g ? g->pending : 0;
+}
