@@ -229,8 +229,12 @@ class Daemon:
         if self.running():
             os.kill(self.proc.pid, sig)
 
-    def stop(self, sig=signal.SIGTERM, timeout=20.0):
+    def stop(self, sig=None, timeout=20.0):
         """Send sig and wait for exit; returns the exit code (negative = signal)."""
+        # (cli engineer) default resolved here: in the class body `signal` is the
+        # method above, so `sig=signal.SIGTERM` raised AttributeError at import.
+        if sig is None:
+            sig = signal.SIGTERM
         self._close_client()
         if self.proc is None:
             return None
