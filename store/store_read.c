@@ -102,7 +102,7 @@ static int s_scan_desc(struct s_list *l, MDB_dbi dbi, const uint8_t *pfx, size_t
     int out = 0;
     for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_PREV)) {
         const uint8_t *p = k.mv_data;
-        if (k.mv_size != klen || memcmp(p, pfx, plen) != 0) break;
+        if (k.mv_size != klen || (plen && memcmp(p, pfx, plen) != 0)) break;
         uint64_t t = store_rd64(p + plen);
         if (l->f->before && t >= l->f->before) continue;
         if (t < l->f->after) break;
