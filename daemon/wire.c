@@ -1,0 +1,371 @@
+/* wire.c -- strict codec for the peer wire protocol (docs/PROTOCOL.md §2).
+ *
+ * Decoding walks each frame with a bounds-checked cursor (s_rd_t): every read
+ * first checks that the bytes are there, strings are length-prefixed, must be
+ * printable ASCII (endpoints, net ids) or valid-ish UTF-8 without NUL (names,
+ * texts) and fit their bound, and a frame must be consumed exactly. Frame
+ * counts are fixed per type (EVENTS: 1..WIRE_MAX_EVENTS event frames), so a
+ * peer cannot make us walk more than WIRE_MAX_FRAMES frames or hold more than
+ * WIRE_MAX_EV_BYTES of events per message. Nothing is copied except short
+ * strings (NUL-terminated into the message struct); everything else points
+ * into the caller's frames.
+ *
+ * The handshake helpers (proof, signed WELCOME transcript, transport keys)
+ * live here too so the byte layouts the spec describes sit in one file.
+ */
+#include "wire.h"
+
+#include <sodium.h>
+#include <string.h>
+
+typedef struct {
+    const uint8_t *p;
+    size_t len, pos;
+} s_rd_t;
+
+static int s_get(s_rd_t *r, size_t n, const uint8_t **out)
+{
+    if (r->len - r->pos < n) return -1;
+    *out = r->p + r->pos;
+    r->pos += n;
+    return 0;
+}
+
+static int s_u8(s_rd_t *r, uint8_t *v)
+{
+    const uint8_t *p;
+    if (s_get(r, 1, &p)) return -1;
+    *v = *p;
+    return 0;
+}
+
+/* Length-prefixed (u8) string into out (max bytes + NUL). printable: ASCII
+ * 0x21..0x7e only (endpoints, ids); else any byte but NUL and C0 controls. */
+static int s_str(s_rd_t *r, char *out, size_t max, int printable)
+{
+    uint8_t n;
+    const uint8_t *p;
+    if (s_u8(r, &n) || n > max || s_get(r, n, &p)) return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (printable ? (p[i] < 0x21 || p[i] > 0x7e) : (p[i] < 0x20 || p[i] == 0x7f)) return -1;
+    }
+    memcpy(out, p, n);
+    out[n] = 0;
+    return 0;
+}
+
+static uint64_t s_get_be64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v = (v << 8) | p[i];
+    return v;
+}
+
+const char *wire_type_name(int type)
+{
+    static const char *const names[] = {"?",     "HELLO", "WELCOME", "ACK",  "REJECT",
+                                        "PING",  "PONG",  "INV",     "WANT", "EVENTS",
+                                        "RECON", "PEX",   "BYE"};
+    if (type < 1 || type > WIRE_BYE) return "?";
+    return names[type];
+}
+
+const char *wire_strerror(int code)
+{
+    switch (code) {
+    case 0:
+        return "ok";
+    case WIRE_E_MALFORMED:
+        return "malformed message";
+    case WIRE_E_VERSION:
+        return "unsupported wire version";
+    case WIRE_E_TYPE:
+        return "unknown message type";
+    case WIRE_E_FRAMES:
+        return "wrong number of frames";
+    case WIRE_E_TOOBIG:
+        return "message too large";
+    case WIRE_E_NOSPACE:
+        return "output buffer too small";
+    default:
+        return "unknown wire error";
+    }
+}
+
+void wire_header(uint8_t type, uint8_t out[2])
+{
+    out[0] = WIRE_VERSION;
+    out[1] = type;
+}
+
+/* Frames a type must have, header included: [min, max]. */
+static int s_frames_for(uint8_t type, size_t *min, size_t *max)
+{
+    switch (type) {
+    case WIRE_HELLO:
+    case WIRE_WELCOME:
+    case WIRE_ACK:
+    case WIRE_REJECT:
+    case WIRE_PING:
+    case WIRE_PONG:
+    case WIRE_INV:
+    case WIRE_WANT:
+    case WIRE_RECON:
+    case WIRE_PEX:
+    case WIRE_BYE:
+        *min = *max = 2;
+        return 0;
+    case WIRE_EVENTS:
+        *min = 2;
+        *max = 1 + WIRE_MAX_EVENTS;
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+static int s_dec_hello(s_rd_t *r, int welcome, wire_hello_t *h)
+{
+    memset(h, 0, sizeof *h);
+    if (s_get(r, WIRE_KEY_LEN, &h->node) || s_get(r, WIRE_NONCE_LEN, &h->nonce)) return -1;
+    if (s_str(r, h->endpoint, WIRE_MAX_ENDPOINT, 1) || s_str(r, h->name, WIRE_MAX_NAME, 0) ||
+        s_str(r, h->net, WIRE_MAX_NETID, 1))
+        return -1;
+    if (!welcome) return 0;
+    uint8_t pl;
+    if (s_u8(r, &pl) || (pl != 0 && pl != WIRE_PROOF_LEN)) return -1;
+    h->proof_len = pl;
+    if (pl && s_get(r, pl, &h->proof)) return -1;
+    return s_get(r, WIRE_SIG_LEN, &h->sig);
+}
+
+int wire_decode(const wire_frame_t *f, size_t n, wire_msg_t *m)
+{
+    if (n < 1 || n > WIRE_MAX_FRAMES) return n < 1 ? WIRE_E_FRAMES : WIRE_E_TOOBIG;
+    for (size_t i = 0; i < n; i++)
+        if (f[i].len > WIRE_MAX_FRAME || (f[i].len && !f[i].p)) return WIRE_E_TOOBIG;
+    if (f[0].len != 2) return WIRE_E_MALFORMED;
+    if (f[0].p[0] != WIRE_VERSION) return WIRE_E_VERSION;
+    uint8_t type = f[0].p[1];
+    size_t fmin, fmax;
+    if (s_frames_for(type, &fmin, &fmax)) return WIRE_E_TYPE;
+    if (n < fmin || n > fmax) return WIRE_E_FRAMES;
+    memset(m, 0, sizeof *m);
+    m->type = type;
+
+    if (type == WIRE_EVENTS) {
+        size_t total = 0;
+        for (size_t i = 1; i < n; i++) {
+            if (f[i].len == 0 || f[i].len > WIRE_MAX_EVENT) return WIRE_E_TOOBIG;
+            total += f[i].len;
+            m->u.events.ev[i - 1] = f[i];
+        }
+        if (total > WIRE_MAX_EV_BYTES) return WIRE_E_TOOBIG;
+        m->u.events.n = n - 1;
+        return 0;
+    }
+    if (type == WIRE_RECON) {
+        if (f[1].len < 1 || f[1].len > WIRE_MAX_RECON) return WIRE_E_TOOBIG;
+        m->u.recon = f[1];
+        return 0;
+    }
+
+    s_rd_t r = {.p = f[1].p, .len = f[1].len};
+    int bad = 0;
+    switch (type) {
+    case WIRE_HELLO:
+    case WIRE_WELCOME:
+        bad = s_dec_hello(&r, type == WIRE_WELCOME, &m->u.hello);
+        break;
+    case WIRE_ACK: {
+        uint8_t pl = 0;
+        bad = s_u8(&r, &pl) || (pl != 0 && pl != WIRE_PROOF_LEN) ||
+              (pl && s_get(&r, pl, &m->u.ack.proof));
+        m->u.ack.proof_len = pl;
+        break;
+    }
+    case WIRE_REJECT:
+    case WIRE_BYE:
+        bad = s_u8(&r, &m->u.reason.code) || s_str(&r, m->u.reason.text, WIRE_MAX_TEXT, 0);
+        break;
+    case WIRE_PING:
+    case WIRE_PONG: {
+        const uint8_t *p;
+        bad = s_get(&r, 8, &p);
+        if (!bad) m->u.seq = s_get_be64(p);
+        break;
+    }
+    case WIRE_INV:
+    case WIRE_WANT: {
+        if (r.len == 0 || r.len % WIRE_ID_LEN) return WIRE_E_MALFORMED;
+        if (r.len / WIRE_ID_LEN > WIRE_MAX_IDS) return WIRE_E_TOOBIG;
+        m->u.ids.n = r.len / WIRE_ID_LEN;
+        m->u.ids.ids = r.p;
+        r.pos = r.len;
+        break;
+    }
+    case WIRE_PEX: {
+        uint8_t cnt;
+        if (s_u8(&r, &cnt)) return WIRE_E_MALFORMED;
+        if (cnt > WIRE_MAX_PEX) return WIRE_E_TOOBIG;
+        for (size_t i = 0; i < cnt && !bad; i++)
+            bad = s_get(&r, WIRE_KEY_LEN, &m->u.pex.e[i].node) ||
+                  s_str(&r, m->u.pex.e[i].endpoint, WIRE_MAX_ENDPOINT, 1);
+        m->u.pex.n = cnt;
+        break;
+    }
+    default:
+        return WIRE_E_TYPE;
+    }
+    if (bad || r.pos != r.len) return WIRE_E_MALFORMED;
+    return 0;
+}
+
+/* ---- encoders ---- */
+
+typedef struct {
+    uint8_t *p;
+    size_t cap, pos;
+    int err;
+} s_wr_t;
+
+static void s_put(s_wr_t *w, const void *src, size_t n)
+{
+    if (w->err || w->cap - w->pos < n) {
+        w->err = 1;
+        return;
+    }
+    if (n) memcpy(w->p + w->pos, src, n);
+    w->pos += n;
+}
+
+static void s_put_u8(s_wr_t *w, uint8_t v)
+{
+    s_put(w, &v, 1);
+}
+
+static int s_put_str(s_wr_t *w, const char *s, size_t max)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n > max) return -1;
+    s_put_u8(w, (uint8_t)n);
+    s_put(w, s, n);
+    return 0;
+}
+
+static int s_done(s_wr_t *w, size_t *len)
+{
+    if (w->err) return WIRE_E_NOSPACE;
+    *len = w->pos;
+    return 0;
+}
+
+int wire_enc_hello(const wire_hello_t *h, int welcome, uint8_t *out, size_t cap, size_t *len)
+{
+    s_wr_t w = {.p = out, .cap = cap};
+    s_put(&w, h->node, WIRE_KEY_LEN);
+    s_put(&w, h->nonce, WIRE_NONCE_LEN);
+    if (s_put_str(&w, h->endpoint, WIRE_MAX_ENDPOINT) || s_put_str(&w, h->name, WIRE_MAX_NAME) ||
+        s_put_str(&w, h->net, WIRE_MAX_NETID))
+        return WIRE_E_MALFORMED;
+    if (welcome) {
+        if (h->proof_len != 0 && h->proof_len != WIRE_PROOF_LEN) return WIRE_E_MALFORMED;
+        s_put_u8(&w, (uint8_t)h->proof_len);
+        s_put(&w, h->proof, h->proof_len);
+        s_put(&w, h->sig, WIRE_SIG_LEN);
+    }
+    return s_done(&w, len);
+}
+
+int wire_enc_ack(const uint8_t *proof, size_t proof_len, uint8_t *out, size_t cap, size_t *len)
+{
+    if (proof_len != 0 && proof_len != WIRE_PROOF_LEN) return WIRE_E_MALFORMED;
+    s_wr_t w = {.p = out, .cap = cap};
+    s_put_u8(&w, (uint8_t)proof_len);
+    s_put(&w, proof, proof_len);
+    return s_done(&w, len);
+}
+
+int wire_enc_reason(uint8_t code, const char *text, uint8_t *out, size_t cap, size_t *len)
+{
+    s_wr_t w = {.p = out, .cap = cap};
+    s_put_u8(&w, code);
+    if (s_put_str(&w, text, WIRE_MAX_TEXT)) return WIRE_E_MALFORMED;
+    return s_done(&w, len);
+}
+
+int wire_enc_seq(uint64_t seq, uint8_t *out, size_t cap, size_t *len)
+{
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(seq >> (56 - 8 * i));
+    s_wr_t w = {.p = out, .cap = cap};
+    s_put(&w, b, 8);
+    return s_done(&w, len);
+}
+
+int wire_enc_ids(const uint8_t *ids, size_t n, uint8_t *out, size_t cap, size_t *len)
+{
+    if (n == 0 || n > WIRE_MAX_IDS) return WIRE_E_MALFORMED;
+    s_wr_t w = {.p = out, .cap = cap};
+    s_put(&w, ids, n * WIRE_ID_LEN);
+    return s_done(&w, len);
+}
+
+int wire_enc_pex(const wire_pex_entry_t *e, size_t n, uint8_t *out, size_t cap, size_t *len)
+{
+    if (n > WIRE_MAX_PEX) return WIRE_E_MALFORMED;
+    s_wr_t w = {.p = out, .cap = cap};
+    s_put_u8(&w, (uint8_t)n);
+    for (size_t i = 0; i < n; i++) {
+        s_put(&w, e[i].node, WIRE_KEY_LEN);
+        if (s_put_str(&w, e[i].endpoint, WIRE_MAX_ENDPOINT)) return WIRE_E_MALFORMED;
+    }
+    return s_done(&w, len);
+}
+
+/* ---- handshake crypto ---- */
+
+void wire_net_proof(const uint8_t netkey[32], const uint8_t from[32], const uint8_t to[32],
+                    const uint8_t nonce_d[WIRE_NONCE_LEN], const uint8_t nonce_l[WIRE_NONCE_LEN],
+                    uint8_t out[WIRE_PROOF_LEN])
+{
+    static const char dom[] = "tipd-hello-v1"; /* 13 bytes, no NUL */
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, netkey, 32, WIRE_PROOF_LEN);
+    crypto_generichash_update(&st, (const uint8_t *)dom, sizeof dom - 1);
+    crypto_generichash_update(&st, from, 32);
+    crypto_generichash_update(&st, to, 32);
+    crypto_generichash_update(&st, nonce_d, WIRE_NONCE_LEN);
+    crypto_generichash_update(&st, nonce_l, WIRE_NONCE_LEN);
+    crypto_generichash_final(&st, out, WIRE_PROOF_LEN);
+}
+
+void wire_welcome_msg(const uint8_t listener[32], const uint8_t dialer[32],
+                      const uint8_t nonce_d[WIRE_NONCE_LEN], const uint8_t nonce_l[WIRE_NONCE_LEN],
+                      uint8_t out[15 + 64 + 32], size_t *len)
+{
+    static const char dom[] = "tipd-welcome-v1"; /* 15 bytes, no NUL */
+    size_t p = 0;
+    memcpy(out + p, dom, 15);
+    p += 15;
+    memcpy(out + p, listener, 32);
+    p += 32;
+    memcpy(out + p, dialer, 32);
+    p += 32;
+    memcpy(out + p, nonce_d, WIRE_NONCE_LEN);
+    p += WIRE_NONCE_LEN;
+    memcpy(out + p, nonce_l, WIRE_NONCE_LEN);
+    p += WIRE_NONCE_LEN;
+    *len = p;
+}
+
+void wire_server_keys(const uint8_t *netkey, uint8_t pk[32], uint8_t sk[32])
+{
+    static const char dom_net[] = "tipd-curve-server-v1";
+    static const char dom_open[] = "tipd-curve-open-v1";
+    if (netkey)
+        crypto_generichash(sk, 32, (const uint8_t *)dom_net, sizeof dom_net - 1, netkey, 32);
+    else
+        crypto_generichash(sk, 32, (const uint8_t *)dom_open, sizeof dom_open - 1, NULL, 0);
+    crypto_scalarmult_base(pk, sk);
+}

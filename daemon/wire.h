@@ -1,0 +1,172 @@
+/* wire.h -- the peer wire protocol's message codec (docs/PROTOCOL.md §2).
+ *
+ * Every message is one multipart ZeroMQ message. Frame 0 is a 2-byte header:
+ * WIRE_VERSION and the message type. The frames after it depend on the type
+ * and are fixed in number, except EVENTS (one frame per signed event). The
+ * decoder is strict: exact frame counts, every length checked before use,
+ * no trailing bytes, every count and size under its limit. Decoded messages
+ * point into the caller's frames (no copies), so they are valid only while the
+ * frames are.
+ *
+ * Encoders write one frame body into a caller buffer; the sender adds the
+ * header frame (wire_header) and, for EVENTS, one frame per event.
+ */
+#ifndef TIPD_WIRE_H
+#define TIPD_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WIRE_VERSION 1
+
+#define WIRE_KEY_LEN      32
+#define WIRE_NONCE_LEN    16
+#define WIRE_PROOF_LEN    32 /* keyed BLAKE2b-256 */
+#define WIRE_SIG_LEN      64
+#define WIRE_ID_LEN       32
+#define WIRE_MAX_ENDPOINT 255
+#define WIRE_MAX_NAME     63
+#define WIRE_MAX_NETID    16
+#define WIRE_MAX_TEXT     200
+#define WIRE_MAX_IDS      1024      /* ids in one INV / WANT */
+#define WIRE_MAX_EVENTS   64        /* events in one EVENTS message */
+#define WIRE_MAX_EVENT    32768     /* one signed event (EVENT_MAX_SIZE) */
+#define WIRE_MAX_EV_BYTES (1 << 20) /* all event frames of one EVENTS message */
+#define WIRE_MAX_RECON    65536     /* RECON_MAX_MSG */
+#define WIRE_MAX_PEX      32        /* endpoints in one PEX */
+#define WIRE_MAX_FRAMES   (1 + WIRE_MAX_EVENTS)
+#define WIRE_MAX_FRAME    65536 /* ZMQ_MAXMSGSIZE: largest single frame */
+
+typedef enum {
+    WIRE_HELLO = 1,   /* dialer -> listener: who I am */
+    WIRE_WELCOME = 2, /* listener -> dialer: who I am + proof + signature */
+    WIRE_ACK = 3,     /* dialer -> listener: my proof; link is up */
+    WIRE_REJECT = 4,  /* either: refused (code + text); then silence */
+    WIRE_PING = 5,
+    WIRE_PONG = 6,
+    WIRE_INV = 7,    /* ids I hold (new) */
+    WIRE_WANT = 8,   /* ids I ask for */
+    WIRE_EVENTS = 9, /* signed events, one per frame */
+    WIRE_RECON = 10, /* reconciliation message (recon.h) */
+    WIRE_PEX = 11,   /* endpoints + node keys I know */
+    WIRE_BYE = 12,   /* closing the link (code + text) */
+} wire_type_t;
+
+/* REJECT / BYE codes. */
+enum {
+    WIRE_R_VERSION = 1,   /* protocol version not supported */
+    WIRE_R_NETWORK = 2,   /* network proof missing or wrong */
+    WIRE_R_IDENTITY = 3,  /* node key does not match the transport key, bad signature */
+    WIRE_R_DUPLICATE = 4, /* another link to this node is kept */
+    WIRE_R_PROTOCOL = 5,  /* malformed or unexpected message */
+    WIRE_R_ABUSE = 6,     /* invalid events or flooding: held off */
+    WIRE_R_SHUTDOWN = 7,  /* node stopping */
+    WIRE_R_SELF = 8,      /* dialed ourselves */
+};
+
+enum {
+    WIRE_E_MALFORMED = -1, /* bad lengths, counts, trailing bytes */
+    WIRE_E_VERSION = -2,   /* unknown wire version in the header */
+    WIRE_E_TYPE = -3,      /* unknown message type */
+    WIRE_E_FRAMES = -4,    /* wrong number of frames */
+    WIRE_E_TOOBIG = -5,    /* a frame or total above its limit */
+    WIRE_E_NOSPACE = -6,   /* encoder: output buffer too small */
+};
+
+typedef struct {
+    const uint8_t *p;
+    size_t len;
+} wire_frame_t;
+
+typedef struct {
+    const uint8_t *node;  /* WIRE_KEY_LEN */
+    const uint8_t *nonce; /* WIRE_NONCE_LEN */
+    char endpoint[WIRE_MAX_ENDPOINT + 1];
+    char name[WIRE_MAX_NAME + 1];
+    char net[WIRE_MAX_NETID + 1];
+    /* WELCOME only: */
+    size_t proof_len; /* 0 (open network) or WIRE_PROOF_LEN */
+    const uint8_t *proof;
+    const uint8_t *sig; /* WIRE_SIG_LEN */
+} wire_hello_t;
+
+typedef struct {
+    uint8_t code;
+    char text[WIRE_MAX_TEXT + 1];
+} wire_reason_t;
+
+typedef struct {
+    const uint8_t *node; /* WIRE_KEY_LEN */
+    char endpoint[WIRE_MAX_ENDPOINT + 1];
+} wire_pex_entry_t;
+
+typedef struct {
+    uint8_t type;
+    union {
+        wire_hello_t hello; /* HELLO, WELCOME */
+        struct {
+            size_t proof_len;
+            const uint8_t *proof;
+        } ack;
+        wire_reason_t reason; /* REJECT, BYE */
+        uint64_t seq;         /* PING, PONG */
+        struct {
+            size_t n;
+            const uint8_t *ids; /* n * WIRE_ID_LEN */
+        } ids;                  /* INV, WANT */
+        struct {
+            size_t n;
+            wire_frame_t ev[WIRE_MAX_EVENTS];
+        } events;
+        wire_frame_t recon;
+        struct {
+            size_t n;
+            wire_pex_entry_t e[WIRE_MAX_PEX];
+        } pex;
+    } u;
+} wire_msg_t;
+
+/* Name of a type ("HELLO"...) or "?" */
+const char *wire_type_name(int type);
+const char *wire_strerror(int code);
+
+/* The 2-byte header frame for a type. */
+void wire_header(uint8_t type, uint8_t out[2]);
+
+/* Strictly decode frames f[0..n) (frame 0 = header; no ROUTER routing id).
+ * 0 or a negative WIRE_E_* code. m points into f. */
+int wire_decode(const wire_frame_t *f, size_t n, wire_msg_t *m);
+
+/* Frame-1 encoders. Each returns 0 or WIRE_E_NOSPACE / WIRE_E_MALFORMED
+ * (a field above its bound). */
+int wire_enc_hello(const wire_hello_t *h, int welcome, uint8_t *out, size_t cap, size_t *len);
+int wire_enc_ack(const uint8_t *proof, size_t proof_len, uint8_t *out, size_t cap, size_t *len);
+int wire_enc_reason(uint8_t code, const char *text, uint8_t *out, size_t cap, size_t *len);
+int wire_enc_seq(uint64_t seq, uint8_t *out, size_t cap, size_t *len);
+int wire_enc_ids(const uint8_t *ids, size_t n, uint8_t *out, size_t cap, size_t *len);
+int wire_enc_pex(const wire_pex_entry_t *e, size_t n, uint8_t *out, size_t cap, size_t *len);
+
+/* ---- handshake crypto (docs/PROTOCOL.md §2.3) ---- */
+
+/* Network proof sent by `from` to `to`:
+ * BLAKE2b-256(key = netkey, "tipd-hello-v1" || from || to || nonce_dialer ||
+ * nonce_listener). Direction-bound, so it cannot be reflected back, and bound
+ * to both node keys and both nonces, so it cannot be replayed anywhere. */
+void wire_net_proof(const uint8_t netkey[32], const uint8_t from[32], const uint8_t to[32],
+                    const uint8_t nonce_d[WIRE_NONCE_LEN], const uint8_t nonce_l[WIRE_NONCE_LEN],
+                    uint8_t out[WIRE_PROOF_LEN]);
+
+/* The listener's WELCOME signature covers
+ * "tipd-welcome-v1" || listener node || dialer node || nonce_dialer ||
+ * nonce_listener, signed with the listener's Ed25519 node key. */
+void wire_welcome_msg(const uint8_t listener[32], const uint8_t dialer[32],
+                      const uint8_t nonce_d[WIRE_NONCE_LEN], const uint8_t nonce_l[WIRE_NONCE_LEN],
+                      uint8_t out[15 + 64 + 32], size_t *len);
+
+/* CURVE keypair of the transport. With a network key, every member's
+ * listener uses the same keypair derived from it (outsiders cannot even
+ * complete the CURVE handshake); on an open network, a published constant
+ * pair. See PROTOCOL.md §2.2 for why. */
+void wire_server_keys(const uint8_t *netkey, uint8_t pk[32], uint8_t sk[32]);
+
+#endif

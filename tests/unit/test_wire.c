@@ -1,0 +1,277 @@
+/* test_wire.c -- the peer wire codec (daemon/wire.c).
+ *
+ * Every message type round-trips through its encoder and the strict decoder;
+ * the decoder refuses wrong versions, unknown types, wrong frame counts,
+ * trailing bytes, truncation, oversized counts and frames, and bad strings;
+ * the handshake proof is bound to direction, both keys and both nonces; the
+ * transport keys are deterministic per network and differ between networks.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "wire.h"
+
+static uint8_t s_hdr[2];
+static uint8_t s_body[70000];
+
+static int s_dec1(uint8_t type, const uint8_t *body, size_t len, wire_msg_t *m)
+{
+    wire_header(type, s_hdr);
+    wire_frame_t f[2] = {{s_hdr, 2}, {body, len}};
+    return wire_decode(f, 2, m);
+}
+
+static void test_hello_roundtrip(void **state)
+{
+    uint8_t node[32], nonce[16], proof[32], sig[64];
+    randombytes_buf(node, 32);
+    randombytes_buf(nonce, 16);
+    randombytes_buf(proof, 32);
+    randombytes_buf(sig, 64);
+    wire_hello_t h = {.node = node, .nonce = nonce, .proof = proof, .proof_len = 32, .sig = sig};
+    strcpy(h.endpoint, "tcp://198.18.0.2:7714");
+    strcpy(h.name, "host-1 (office)");
+    strcpy(h.net, "0123456789abcdef");
+    size_t len;
+    assert_int_equal(wire_enc_hello(&h, 1, s_body, sizeof s_body, &len), 0);
+    assert_int_equal(len, 32 + 16 + 1 + 21 + 1 + 15 + 1 + 16 + 1 + 32 + 64);
+    wire_msg_t m;
+    assert_int_equal(s_dec1(WIRE_WELCOME, s_body, len, &m), 0);
+    assert_int_equal(m.type, WIRE_WELCOME);
+    assert_memory_equal(m.u.hello.node, node, 32);
+    assert_memory_equal(m.u.hello.nonce, nonce, 16);
+    assert_string_equal(m.u.hello.endpoint, "tcp://198.18.0.2:7714");
+    assert_string_equal(m.u.hello.name, "host-1 (office)");
+    assert_string_equal(m.u.hello.net, "0123456789abcdef");
+    assert_int_equal(m.u.hello.proof_len, 32);
+    assert_memory_equal(m.u.hello.proof, proof, 32);
+    assert_memory_equal(m.u.hello.sig, sig, 64);
+    /* As a HELLO the same bytes have trailing data (proof, sig). */
+    assert_int_equal(s_dec1(WIRE_HELLO, s_body, len, &m), WIRE_E_MALFORMED);
+    assert_int_equal(wire_enc_hello(&h, 0, s_body, sizeof s_body, &len), 0);
+    assert_int_equal(s_dec1(WIRE_HELLO, s_body, len, &m), 0);
+    /* Every truncation is refused. */
+    for (size_t i = 0; i < len; i++)
+        assert_int_equal(s_dec1(WIRE_HELLO, s_body, i, &m), WIRE_E_MALFORMED);
+    /* Open network: empty proof. */
+    h.proof_len = 0;
+    assert_int_equal(wire_enc_hello(&h, 1, s_body, sizeof s_body, &len), 0);
+    assert_int_equal(s_dec1(WIRE_WELCOME, s_body, len, &m), 0);
+    assert_int_equal(m.u.hello.proof_len, 0);
+    /* A proof length other than 0/32. */
+    size_t plpos = 32 + 16 + 1 + 21 + 1 + 15 + 1 + 16;
+    s_body[plpos] = 5;
+    assert_int_equal(s_dec1(WIRE_WELCOME, s_body, len, &m), WIRE_E_MALFORMED);
+    /* Control characters or spaces in an endpoint. */
+    strcpy(h.endpoint, "tcp://a b:1");
+    assert_int_equal(wire_enc_hello(&h, 0, s_body, sizeof s_body, &len), 0);
+    assert_int_equal(s_dec1(WIRE_HELLO, s_body, len, &m), WIRE_E_MALFORMED);
+    strcpy(h.endpoint, "tcp://x:1");
+    strcpy(h.name, "bad\nname");
+    assert_int_equal(wire_enc_hello(&h, 0, s_body, sizeof s_body, &len), 0);
+    assert_int_equal(s_dec1(WIRE_HELLO, s_body, len, &m), WIRE_E_MALFORMED);
+    /* The longest name fits; a small buffer is refused. */
+    memset(h.name, 'x', sizeof h.name - 1);
+    h.name[sizeof h.name - 1] = 0;
+    assert_int_equal(wire_enc_hello(&h, 0, s_body, sizeof s_body, &len), 0);
+    assert_int_equal(s_dec1(WIRE_HELLO, s_body, len, &m), 0);
+    assert_int_equal(strlen(m.u.hello.name), WIRE_MAX_NAME);
+    assert_int_equal(wire_enc_hello(&h, 0, s_body, 10, &len), WIRE_E_NOSPACE);
+}
+
+static void test_small_messages(void **state)
+{
+    size_t len;
+    wire_msg_t m;
+    /* PING/PONG: 8-byte big-endian sequence. */
+    assert_int_equal(wire_enc_seq(0x0102030405060708ull, s_body, sizeof s_body, &len), 0);
+    assert_int_equal(len, 8);
+    assert_int_equal(s_body[0], 1);
+    assert_int_equal(s_dec1(WIRE_PING, s_body, len, &m), 0);
+    assert_true(m.u.seq == 0x0102030405060708ull);
+    assert_int_equal(s_dec1(WIRE_PONG, s_body, 7, &m), WIRE_E_MALFORMED);
+    assert_int_equal(s_dec1(WIRE_PONG, s_body, 9, &m), WIRE_E_MALFORMED);
+    /* ACK. */
+    uint8_t proof[32] = {1, 2, 3};
+    assert_int_equal(wire_enc_ack(proof, 32, s_body, sizeof s_body, &len), 0);
+    assert_int_equal(s_dec1(WIRE_ACK, s_body, len, &m), 0);
+    assert_int_equal(m.u.ack.proof_len, 32);
+    assert_memory_equal(m.u.ack.proof, proof, 32);
+    assert_int_equal(wire_enc_ack(NULL, 0, s_body, sizeof s_body, &len), 0);
+    assert_int_equal(s_dec1(WIRE_ACK, s_body, len, &m), 0);
+    assert_int_equal(m.u.ack.proof_len, 0);
+    /* REJECT / BYE. */
+    assert_int_equal(wire_enc_reason(WIRE_R_NETWORK, "wrong network", s_body, sizeof s_body, &len),
+                     0);
+    assert_int_equal(s_dec1(WIRE_REJECT, s_body, len, &m), 0);
+    assert_int_equal(m.u.reason.code, WIRE_R_NETWORK);
+    assert_string_equal(m.u.reason.text, "wrong network");
+    assert_int_equal(s_dec1(WIRE_BYE, s_body, len, &m), 0);
+    assert_int_equal(s_dec1(WIRE_BYE, s_body, len - 1, &m), WIRE_E_MALFORMED);
+}
+
+static void test_ids(void **state)
+{
+    uint8_t ids[WIRE_MAX_IDS + 1][32];
+    randombytes_buf(ids, sizeof ids);
+    size_t len;
+    wire_msg_t m;
+    assert_int_equal(wire_enc_ids(ids[0], 3, s_body, sizeof s_body, &len), 0);
+    assert_int_equal(len, 96);
+    assert_int_equal(s_dec1(WIRE_INV, s_body, len, &m), 0);
+    assert_int_equal(m.u.ids.n, 3);
+    assert_memory_equal(m.u.ids.ids, ids, 96);
+    assert_int_equal(s_dec1(WIRE_WANT, s_body, len, &m), 0);
+    assert_int_equal(s_dec1(WIRE_WANT, s_body, 95, &m), WIRE_E_MALFORMED);
+    assert_int_equal(s_dec1(WIRE_WANT, s_body, 0, &m), WIRE_E_MALFORMED);
+    assert_int_equal(wire_enc_ids(ids[0], WIRE_MAX_IDS + 1, s_body, sizeof s_body, &len),
+                     WIRE_E_MALFORMED);
+    memcpy(s_body, ids, sizeof ids);
+    assert_int_equal(s_dec1(WIRE_INV, s_body, sizeof ids, &m), WIRE_E_TOOBIG);
+    assert_int_equal(s_dec1(WIRE_INV, s_body, WIRE_MAX_IDS * 32, &m), 0);
+}
+
+static void test_pex(void **state)
+{
+    wire_pex_entry_t e[2];
+    uint8_t k1[32] = {1}, k2[32] = {2};
+    e[0].node = k1;
+    strcpy(e[0].endpoint, "tcp://198.18.0.1:7714");
+    e[1].node = k2;
+    strcpy(e[1].endpoint, "tcp://[fe80::1%eth0]:7714");
+    size_t len;
+    wire_msg_t m;
+    assert_int_equal(wire_enc_pex(e, 2, s_body, sizeof s_body, &len), 0);
+    assert_int_equal(s_dec1(WIRE_PEX, s_body, len, &m), 0);
+    assert_int_equal(m.u.pex.n, 2);
+    assert_memory_equal(m.u.pex.e[1].node, k2, 32);
+    assert_string_equal(m.u.pex.e[1].endpoint, "tcp://[fe80::1%eth0]:7714");
+    assert_int_equal(s_dec1(WIRE_PEX, s_body, len + 1, &m), WIRE_E_MALFORMED);
+    s_body[0] = WIRE_MAX_PEX + 1;
+    assert_int_equal(s_dec1(WIRE_PEX, s_body, len, &m), WIRE_E_TOOBIG);
+    s_body[0] = 3; /* claims 3, holds 2 */
+    assert_int_equal(s_dec1(WIRE_PEX, s_body, len, &m), WIRE_E_MALFORMED);
+    assert_int_equal(wire_enc_pex(e, 0, s_body, sizeof s_body, &len), 0);
+    assert_int_equal(s_dec1(WIRE_PEX, s_body, len, &m), 0);
+    assert_int_equal(m.u.pex.n, 0);
+}
+
+static void test_events_and_recon(void **state)
+{
+    static uint8_t ev[WIRE_MAX_EVENT + 1];
+    uint8_t hdr[2];
+    wire_header(WIRE_EVENTS, hdr);
+    wire_frame_t f[WIRE_MAX_FRAMES + 1];
+    f[0] = (wire_frame_t){hdr, 2};
+    for (size_t i = 1; i <= WIRE_MAX_FRAMES; i++) f[i] = (wire_frame_t){ev, 100};
+    wire_msg_t m;
+    assert_int_equal(wire_decode(f, 3, &m), 0);
+    assert_int_equal(m.u.events.n, 2);
+    assert_int_equal(wire_decode(f, WIRE_MAX_FRAMES, &m), 0);
+    assert_int_equal(m.u.events.n, WIRE_MAX_EVENTS);
+    assert_int_equal(wire_decode(f, WIRE_MAX_FRAMES + 1, &m), WIRE_E_TOOBIG);
+    assert_int_equal(wire_decode(f, 1, &m), WIRE_E_FRAMES);
+    f[1].len = 0;
+    assert_int_equal(wire_decode(f, 2, &m), WIRE_E_TOOBIG);
+    f[1].len = WIRE_MAX_EVENT + 1;
+    assert_int_equal(wire_decode(f, 2, &m), WIRE_E_TOOBIG);
+    /* 64 events of 32 KiB = 2 MiB > the 1 MiB per-message budget. */
+    for (size_t i = 1; i <= WIRE_MAX_EVENTS; i++) f[i].len = WIRE_MAX_EVENT;
+    assert_int_equal(wire_decode(f, WIRE_MAX_FRAMES, &m), WIRE_E_TOOBIG);
+    /* RECON: one frame, 1..64 KiB. */
+    wire_header(WIRE_RECON, hdr);
+    f[1] = (wire_frame_t){ev, 10};
+    assert_int_equal(wire_decode(f, 2, &m), 0);
+    assert_int_equal(m.u.recon.len, 10);
+    assert_int_equal(wire_decode(f, 3, &m), WIRE_E_FRAMES);
+    f[1].len = 0;
+    assert_int_equal(wire_decode(f, 2, &m), WIRE_E_TOOBIG);
+}
+
+static void test_header(void **state)
+{
+    wire_msg_t m;
+    uint8_t h[3] = {WIRE_VERSION, WIRE_PING, 0}, body[8] = {0};
+    wire_frame_t f[2] = {{h, 2}, {body, 8}};
+    assert_int_equal(wire_decode(f, 2, &m), 0);
+    f[0].len = 3;
+    assert_int_equal(wire_decode(f, 2, &m), WIRE_E_MALFORMED);
+    f[0].len = 1;
+    assert_int_equal(wire_decode(f, 2, &m), WIRE_E_MALFORMED);
+    f[0].len = 2;
+    h[0] = 2;
+    assert_int_equal(wire_decode(f, 2, &m), WIRE_E_VERSION);
+    h[0] = WIRE_VERSION;
+    h[1] = 0;
+    assert_int_equal(wire_decode(f, 2, &m), WIRE_E_TYPE);
+    h[1] = 13;
+    assert_int_equal(wire_decode(f, 2, &m), WIRE_E_TYPE);
+    h[1] = WIRE_PING;
+    assert_int_equal(wire_decode(f, 1, &m), WIRE_E_FRAMES);
+    assert_int_equal(wire_decode(f, 0, &m), WIRE_E_FRAMES);
+    f[1].len = WIRE_MAX_FRAME + 1;
+    assert_int_equal(wire_decode(f, 2, &m), WIRE_E_TOOBIG);
+    assert_string_equal(wire_type_name(WIRE_RECON), "RECON");
+    assert_string_equal(wire_type_name(99), "?");
+}
+
+static void test_proof(void **state)
+{
+    uint8_t k[32], k2[32], a[32], b[32], c[32], nd[16], nl[16], p1[32], p2[32];
+    randombytes_buf(k, 32);
+    randombytes_buf(k2, 32);
+    randombytes_buf(a, 32);
+    randombytes_buf(b, 32);
+    randombytes_buf(c, 32);
+    randombytes_buf(nd, 16);
+    randombytes_buf(nl, 16);
+    wire_net_proof(k, a, b, nd, nl, p1);
+    wire_net_proof(k, a, b, nd, nl, p2);
+    assert_memory_equal(p1, p2, 32);
+    wire_net_proof(k, b, a, nd, nl, p2); /* reflected */
+    assert_memory_not_equal(p1, p2, 32);
+    wire_net_proof(k, a, c, nd, nl, p2); /* replayed to a third node */
+    assert_memory_not_equal(p1, p2, 32);
+    wire_net_proof(k, a, b, nl, nd, p2); /* other session */
+    assert_memory_not_equal(p1, p2, 32);
+    wire_net_proof(k2, a, b, nd, nl, p2); /* other network */
+    assert_memory_not_equal(p1, p2, 32);
+
+    uint8_t pk1[32], sk1[32], pk2[32], sk2[32], pk3[32], sk3[32], chk[32];
+    wire_server_keys(k, pk1, sk1);
+    wire_server_keys(k, pk2, sk2);
+    assert_memory_equal(pk1, pk2, 32);
+    crypto_scalarmult_base(chk, sk1);
+    assert_memory_equal(chk, pk1, 32);
+    wire_server_keys(k2, pk2, sk2);
+    assert_memory_not_equal(pk1, pk2, 32);
+    wire_server_keys(NULL, pk3, sk3);
+    assert_memory_not_equal(pk1, pk3, 32);
+
+    uint8_t msg[111];
+    size_t len;
+    wire_welcome_msg(a, b, nd, nl, msg, &len);
+    assert_int_equal(len, 111);
+    assert_memory_equal(msg, "tipd-welcome-v1", 15);
+}
+
+int main(void)
+{
+    if (sodium_init() < 0) return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hello_roundtrip),
+        cmocka_unit_test(test_small_messages),
+        cmocka_unit_test(test_ids),
+        cmocka_unit_test(test_pex),
+        cmocka_unit_test(test_events_and_recon),
+        cmocka_unit_test(test_header),
+        cmocka_unit_test(test_proof),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
