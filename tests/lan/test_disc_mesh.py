@@ -1,0 +1,97 @@
+"""LAN discovery: three hosts with default flags find each other over real
+mDNS; a host with two interfaces on the LAN is listed once; two hosts asking
+for the same service name both publish (one under an alternative name).
+
+Every host runs its own dbus-daemon and avahi-daemon (lan.py). Tests poll the
+`peers` API op with bounded deadlines and assert what the tables say, never
+how fast they got there.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lan  # noqa: E402
+from lan import check, eq  # noqa: E402
+
+
+def _others(net, h):
+    return [o for o in net.hosts if o is not h]
+
+
+def _sees_all_others(net, nodes):
+    """pred for wait_peers: h lists every other host exactly once by node,
+    learned from mDNS on our network."""
+    def pred(h, peers):
+        want = {nodes[o.i] for o in _others(net, h)}
+        got = [p.get("node") for p in peers if "mdns" in p.get("source", "")]
+        return sorted(got) == sorted(want) and all(
+            p.get("net_match") is True for p in peers if p.get("node") in want)
+    return pred
+
+
+def test_three_hosts_see_each_other():
+    with lan.Lan(3) as net:
+        net.start_all()
+        nodes = {h.i: h.node() for h in net.hosts}
+        eq(len(set(nodes.values())), 3, "node keys must differ", nodes)
+        tables = net.wait_peers(_sees_all_others(net, nodes), "every host lists the other two")
+        for h in net.hosts:
+            peers = {p["node"]: p for p in tables[h.i]}
+            eq(len(tables[h.i]), 2, h.name, tables[h.i])
+            for o in _others(net, h):
+                p = peers[nodes[o.i]]
+                eq(p["name"], o.name, h.name)
+                eq(p["addr"], o.addr, h.name, "IPv4 first")
+                eq(p["port"], 7714, h.name)
+                eq(p["source"], "mdns", h.name)
+                eq(p["net"], "open", h.name)
+                eq(p["net_match"], True, h.name)
+                check(p["state"] in ("seen", "connecting", "linked"), h.name, p)
+                check(p["last_seen"] and p["last_seen"].endswith("Z"), p)
+            # Our own service is on the LAN too, but never in our table.
+            check(nodes[h.i] not in peers, h.name, "lists itself")
+        # `status` counts the table.
+        for h in net.hosts:
+            st = h.status()
+            check(isinstance(st.get("peers"), int), st)
+
+
+def test_two_interfaces_listed_once():
+    with lan.Lan(3) as net:
+        net.add_interface(2)
+        net.start_all()
+        nodes = {h.i: h.node() for h in net.hosts}
+        net.wait_peers(_sees_all_others(net, nodes), "every host lists the other two")
+
+        # host2 browses on eth0 and eth1, so it gets every peer's service
+        # twice per protocol (its link-local IPv6 address shows up with both
+        # scopes); it must still list each peer once. The others reach host2
+        # over one interface of their own and list it once too.
+        def folded(h, peers):
+            if h.i != 2:
+                return len(peers) == 2
+            for p in peers:
+                scopes = {a.rsplit("%", 1)[1] for a in p["addrs"] if "%" in a}
+                if scopes != {"eth0", "eth1"}:
+                    return False
+            return len(peers) == 2
+        tables = net.wait_peers(folded, "host2 sees each peer on both interfaces, listed once")
+        for h in net.hosts:
+            got = [p["node"] for p in tables[h.i]]
+            eq(len(got), len(set(got)), h.name, "duplicate entries", tables[h.i])
+            eq(sorted(got), sorted(nodes[o.i] for o in _others(net, h)), h.name)
+
+
+def test_name_collision_gets_alternative_name():
+    with lan.Lan(2) as net:
+        net.start_all(tipd_args=["--name", "office"])
+        nodes = {h.i: h.node() for h in net.hosts}
+        tables = net.wait_peers(_sees_all_others(net, nodes), "both hosts list each other")
+        names = [tables[1][0]["name"], tables[2][0]["name"]]
+        # One of them kept "office", the other was renamed on the same entry
+        # group to Avahi's alternative ("office #2").
+        eq(sorted(names), ["office", "office #2"], tables)
+
+
+if __name__ == "__main__":
+    lan.main(globals())
