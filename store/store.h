@@ -17,6 +17,9 @@
  *
  * The store knows nothing of the network. Functions return 0 on success or a
  * negative STORE_E* code (store_strerror); codes from event.h pass through.
+ * A store_t is used from one thread at a time (map growth needs every other
+ * transaction of the process closed). Iteration callbacks may call other
+ * store functions, but not store_ingest. Rules and layout: docs/STORE.md.
  */
 #ifndef TIPD_STORE_H
 #define TIPD_STORE_H
@@ -133,7 +136,7 @@ int store_counts(store_t *s, store_counts_t *c);
 typedef int (*store_each_fn)(const event_t *ev, const uint8_t *raw, size_t len, void *arg);
 
 typedef struct {
-    int kind;              /* 0 = any */
+    int kind;              /* 0 = any kind (ratings, thanks, ... too) */
     const uint8_t *author; /* NULL = any */
     const char *topic;     /* NULL = any */
     uint64_t before;       /* created_at < before; 0 = no bound */
