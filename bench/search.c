@@ -48,6 +48,7 @@ typedef struct {
 
 typedef struct {
     char **source; /* per doc */
+    char **title;  /* per doc, for --verbose */
     size_t ndocs;
     s_idx_t *ids; /* sorted by id */
     char **qtext, **qwant;
@@ -366,10 +367,12 @@ static int s_load_corpus(s_bench_t *b, const char *path, size_t limit, s_tipd_t 
         if (b->ndocs == cap) {
             cap = cap ? cap * 2 : 4096;
             b->source = realloc(b->source, cap * sizeof *b->source);
+            b->title = realloc(b->title, cap * sizeof *b->title);
             b->ids = realloc(b->ids, cap * sizeof *b->ids);
             if (!b->source || !b->ids) abort();
         }
         b->source[b->ndocs] = strdup(src ? src : "");
+        b->title[b->ndocs] = strdup(r.title);
 #ifdef HAVE_SQLITE3
         if (s_fts5_add(fts5, (long)b->ndocs, &r)) rc = -1;
 #endif
@@ -458,7 +461,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--fts-only"))
             tipd.fts_only = true;
         else if (!strcmp(argv[i], "--verbose"))
-            verbose = 1;
+            verbose++;
         else {
             fprintf(stderr, "usage: bench-search [--corpus FILE] [--queries FILE] [--reps N]"
                             " [--limit N] [--fts-only] [--verbose]\n");
@@ -544,6 +547,12 @@ int main(int argc, char **argv)
                 if (verbose)
                     printf("  tipd %2d  fts5 %2d  %-40s %s\n", rank_t, rank_f, b.qwant[qi] + 17,
                            b.qtext[qi]);
+                for (size_t h = 0; verbose > 1 && rank_t != 1 && h < n && h < 3; h++) {
+                    long doc = s_doc_of(&b, hits[h].id);
+                    if (doc >= 0)
+                        printf("      %6.2f %-28s %s\n", hits[h].score, b.source[doc] + 17,
+                               b.title[doc]);
+                }
             } else {
                 lat_f[nl] = d;
             }
@@ -577,7 +586,11 @@ int main(int argc, char **argv)
     s_fts5_close(&f5);
 #endif
     s_tipd_close(&tipd);
-    for (size_t i = 0; i < b.ndocs; i++) free(b.source[i]);
+    for (size_t i = 0; i < b.ndocs; i++) {
+        free(b.source[i]);
+        free(b.title[i]);
+    }
+    free(b.title);
     for (size_t i = 0; i < b.nq; i++) {
         free(b.qtext[i]);
         free(b.qwant[i]);

@@ -39,10 +39,15 @@
 #define S_TOPIC_MARK '\1'
 
 /* Ranking parameters (docs/SEARCH.md explains them). */
-static const double s_weight[S_FIELDS] = {3.0, 1.0, 3.0};
+static const double s_weight[S_FIELDS] = {3.0, 1.0, 3.0}; /* title, body, topics */
 static const double s_b[S_FIELDS] = {0.5, 0.75, 0.0};
 static const double s_k1 = 1.2;
-static const double s_syn_weight = 0.35;
+static const double s_syn_weight = 0.35;    /* query-side synonyms */
+static const double s_cluster_weight = 0.2; /* share of sibling scores */
+static const size_t s_crowd = 2;            /* tips per cluster before push-down */
+static const double s_crowd_factor = 0.5;   /* push-down multiplier */
+#define S_CLUSTER_M      100                /* candidates that get topic-cluster support */
+#define S_CLUSTER_MAX_DF 200                /* topics on more tips than this are not clusters */
 
 typedef struct {
     uint64_t docs;          /* live documents */
@@ -286,12 +291,23 @@ int fts_index(fts_t *f, MDB_txn *txn, const event_t *ev)
     }
     if (rc) return rc;
 
+    /* The record is the fixed part followed by the topics, each
+     * NUL-terminated (read back for topic-cluster support). */
+    uint8_t rec[sizeof(s_doc_t) + EVENT_MAX_TOPICS * (EVENT_MAX_TOPIC_LEN + 1)];
     s_doc_t doc = {.kind = ev->kind};
     memcpy(doc.id, ev->id, EVENT_ID_LEN);
     memcpy(doc.author, ev->author, EVENT_KEY_LEN);
+    memcpy(rec, &doc, sizeof doc);
+    size_t rl = sizeof doc;
+    for (unsigned i = 0; i < ev->ntopics && i < EVENT_MAX_TOPICS; i++) {
+        size_t tl = strnlen(ev->topics[i], EVENT_MAX_TOPIC_LEN);
+        memcpy(rec + rl, ev->topics[i], tl);
+        rec[rl + tl] = 0;
+        rl += tl + 1;
+    }
     uint8_t dk[4];
     s_be32(dk, docnum);
-    MDB_val kk = {4, dk}, dv = {sizeof doc, &doc};
+    MDB_val kk = {4, dk}, dv = {rl, rec};
     if (mdb_put(txn, f->doc, &kk, &dv, 0)) return STORE_E_LMDB;
     MDB_val ik = {EVENT_ID_LEN, (void *)ev->id}, iv = {4, dk};
     if (mdb_put(txn, f->idmap, &ik, &iv, 0)) return STORE_E_LMDB;
@@ -629,6 +645,103 @@ static int s_cmp_hit(const void *a, const void *b)
     return (x->score < y->score) - (x->score > y->score);
 }
 
+/* A candidate that reached the top: identity, topics, scores. */
+typedef struct {
+    uint8_t id[EVENT_ID_LEN];
+    char topics[EVENT_MAX_TOPICS * (EVENT_MAX_TOPIC_LEN + 1)]; /* NUL-separated */
+    size_t topics_len;
+    char cluster[EVENT_MAX_TOPIC_LEN + 1]; /* narrowest topic, "" if none */
+    double raw, score;
+} s_top_t;
+
+typedef struct {
+    char topic[EVENT_MAX_TOPIC_LEN + 1];
+    size_t df;
+} s_topic_df_t;
+
+static int s_cmp_top(const void *a, const void *b)
+{
+    const s_top_t *x = a, *y = b;
+    return (x->score < y->score) - (x->score > y->score);
+}
+
+/* Load doc's record into *t and apply the kind/author filters. Returns 0 if
+ * it is a candidate, 1 if gone or filtered out, <0 on error. */
+static int s_load_doc(fts_t *f, MDB_txn *txn, uint32_t docnum, const store_search_opts_t *o,
+                      s_top_t *t)
+{
+    uint8_t dk[4];
+    s_be32(dk, docnum);
+    MDB_val k = {4, dk}, v;
+    int g = mdb_get(txn, f->doc, &k, &v);
+    if (g == MDB_NOTFOUND || (g == 0 && v.mv_size < sizeof(s_doc_t))) return 1;
+    if (g) return STORE_E_LMDB;
+    s_doc_t doc;
+    memcpy(&doc, v.mv_data, sizeof doc);
+    int want_kind = o ? o->kind : 0;
+    if (want_kind ? doc.kind != want_kind : (doc.kind != EVENT_TIP && doc.kind != EVENT_QUESTION))
+        return 1;
+    if (o && o->author && memcmp(doc.author, o->author, EVENT_KEY_LEN) != 0) return 1;
+    memcpy(t->id, doc.id, EVENT_ID_LEN);
+    size_t tl = v.mv_size - sizeof doc;
+    if (tl > sizeof t->topics) tl = sizeof t->topics;
+    memcpy(t->topics, (const uint8_t *)v.mv_data + sizeof doc, tl);
+    t->topics_len = tl;
+    t->cluster[0] = 0;
+    return 0;
+}
+
+/* Pick t's narrowest topic (fewest tips) as its cluster, if it is narrow
+ * enough to mean something; topic counts are cached in tdf[]. */
+static int s_cluster_key(MDB_cursor *c, s_top_t *t, s_topic_df_t *tdf, size_t *ntdf, size_t cap)
+{
+    size_t best = SIZE_MAX;
+    for (size_t p = 0; p < t->topics_len;) {
+        const char *tp = t->topics + p;
+        size_t tl = strnlen(tp, t->topics_len - p);
+        p += tl + 1;
+        if (tl == 0 || tl > EVENT_MAX_TOPIC_LEN) continue;
+        size_t df = SIZE_MAX;
+        for (size_t i = 0; i < *ntdf; i++)
+            if (strlen(tdf[i].topic) == tl && memcmp(tdf[i].topic, tp, tl) == 0) df = tdf[i].df;
+        if (df == SIZE_MAX) {
+            char key[EVENT_MAX_TOPIC_LEN + 2];
+            key[0] = S_TOPIC_MARK;
+            memcpy(key + 1, tp, tl);
+            if (s_postings(c, key, tl + 1, &df, NULL, NULL)) return STORE_E_LMDB;
+            if (*ntdf < cap) {
+                memcpy(tdf[*ntdf].topic, tp, tl);
+                tdf[*ntdf].topic[tl] = 0;
+                tdf[*ntdf].df = df;
+                (*ntdf)++;
+            }
+        }
+        if (df < best && df <= S_CLUSTER_MAX_DF) {
+            best = df;
+            memcpy(t->cluster, tp, tl);
+            t->cluster[tl] = 0;
+        }
+    }
+    return 0;
+}
+
+/* Ask the store whether id is visible and keep it with its prior applied. */
+static int s_offer(MDB_txn *txn, fts_visible_fn visible, void *arg, const uint8_t *id, double score,
+                   store_hit_t *hits, size_t *kept, size_t max)
+{
+    double prior = 1.0;
+    if (visible) {
+        int vr = visible(txn, id, &prior, arg);
+        if (vr < 0) return vr;
+        if (vr > 0) return 0;
+    }
+    if (!(prior >= 1.0)) /* also catches NaN */
+        prior = 1.0;
+    if (prior > FTS_PRIOR_MAX) prior = FTS_PRIOR_MAX;
+    s_keep(hits, kept, max, id, score * prior);
+    return 0;
+}
+
 static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const store_search_opts_t *o,
                            fts_visible_fn visible, void *arg, store_hit_t *hits, size_t max,
                            size_t *n)
@@ -700,45 +813,84 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
     if (rc) return rc;
     if (!cand) return STORE_E_NOSPACE;
 
-    /* Visit candidates best raw score first; stop once no remaining one can
-     * beat the k-th kept hit even with the largest prior. */
+    /* Phase 1: the best S_CLUSTER_M candidates are looked up and get
+     * topic-cluster support (docs/SEARCH.md): tips that share a narrow topic
+     * with other strong matches are lifted by a share of those matches'
+     * scores. */
     for (size_t i = nc / 2; i-- > 0;) s_sift_down(cand, nc, i);
+    s_top_t *tops = calloc(S_CLUSTER_M, sizeof *tops);
+    s_topic_df_t *tdf = calloc(S_CLUSTER_M * 2, sizeof *tdf);
+    if (!tops || !tdf) {
+        free(tops);
+        free(tdf);
+        free(cand);
+        return STORE_E_NOSPACE;
+    }
+    size_t m = 0, ntdf = 0;
+    MDB_cursor *tc = NULL;
+    if (mdb_cursor_open(txn, f->post, &tc)) rc = STORE_E_LMDB;
+    while (nc > 0 && m < S_CLUSTER_M && !rc) {
+        s_cand_t top = cand[0];
+        cand[0] = cand[--nc];
+        s_sift_down(cand, nc, 0);
+        int g = s_load_doc(f, txn, top.doc, o, &tops[m]);
+        if (g < 0) {
+            rc = g;
+            break;
+        }
+        if (g > 0) continue;
+        tops[m].raw = top.score;
+        tops[m].score = top.score;
+        rc = s_cluster_key(tc, &tops[m], tdf, &ntdf, S_CLUSTER_M * 2);
+        m++;
+    }
+    if (tc) mdb_cursor_close(tc);
+    free(tdf);
+    if (!rc) {
+        for (size_t i = 0; i < m; i++) {
+            if (!tops[i].cluster[0]) continue;
+            double support = 0;
+            for (size_t j = 0; j < m; j++)
+                if (j != i && strcmp(tops[i].cluster, tops[j].cluster) == 0) support += tops[j].raw;
+            tops[i].score = tops[i].raw + s_cluster_weight * support;
+        }
+        qsort(tops, m, sizeof tops[0], s_cmp_top);
+        /* Crowding: past the first S_CROWD tips of one cluster, further ones
+         * are pushed down so that a page of results shows several topics. */
+        bool moved = false;
+        for (size_t i = 0; i < m; i++) {
+            if (!tops[i].cluster[0]) continue;
+            size_t same = 0;
+            for (size_t j = 0; j < i; j++)
+                if (strcmp(tops[i].cluster, tops[j].cluster) == 0) same++;
+            if (same >= s_crowd) {
+                tops[i].score *= s_crowd_factor;
+                moved = true;
+            }
+        }
+        if (moved) qsort(tops, m, sizeof tops[0], s_cmp_top);
+    }
     size_t kept = 0;
-    int want_kind = o ? o->kind : 0;
-    const uint8_t *want_author = o ? o->author : NULL;
-    while (nc > 0) {
+    for (size_t i = 0; i < m && !rc; i++) {
+        if (kept == max && tops[i].score * FTS_PRIOR_MAX <= hits[0].score) break;
+        rc = s_offer(txn, visible, arg, tops[i].id, tops[i].score, hits, &kept, max);
+    }
+    free(tops);
+    /* Phase 2: the rest by raw score, until none can enter the top k even
+     * with the largest prior. */
+    while (nc > 0 && !rc) {
         s_cand_t top = cand[0];
         cand[0] = cand[--nc];
         s_sift_down(cand, nc, 0);
         if (kept == max && (double)top.score * FTS_PRIOR_MAX <= hits[0].score) break;
-        uint8_t dk[4];
-        s_be32(dk, top.doc);
-        MDB_val k = {4, dk}, v;
-        int g = mdb_get(txn, f->doc, &k, &v);
-        if (g == MDB_NOTFOUND || (g == 0 && v.mv_size != sizeof(s_doc_t))) continue;
-        if (g) {
-            rc = STORE_E_LMDB;
+        s_top_t t;
+        int g = s_load_doc(f, txn, top.doc, o, &t);
+        if (g < 0) {
+            rc = g;
             break;
         }
-        s_doc_t doc;
-        memcpy(&doc, v.mv_data, sizeof doc);
-        if (want_kind ? doc.kind != want_kind
-                      : (doc.kind != EVENT_TIP && doc.kind != EVENT_QUESTION))
-            continue;
-        if (want_author && memcmp(doc.author, want_author, EVENT_KEY_LEN) != 0) continue;
-        double prior = 1.0;
-        if (visible) {
-            int vr = visible(txn, doc.id, &prior, arg);
-            if (vr < 0) {
-                rc = vr;
-                break;
-            }
-            if (vr > 0) continue;
-        }
-        if (!(prior >= 1.0)) /* also catches NaN */
-            prior = 1.0;
-        if (prior > FTS_PRIOR_MAX) prior = FTS_PRIOR_MAX;
-        s_keep(hits, &kept, max, doc.id, (double)top.score * prior);
+        if (g > 0) continue;
+        rc = s_offer(txn, visible, arg, t.id, top.score, hits, &kept, max);
     }
     free(cand);
     if (rc) return rc;

@@ -122,6 +122,13 @@ static const char *const s_syn_groups[] = {
     "hidden dotfiles",
     "lines line",
     "occurrences matches match",
+    "big large huge",
+    "subfolder subdirectory",
+    "own owner ownership",
+    "hex hexadecimal",
+    "exit quit close",
+    "save write store",
+    "free available unused",
 };
 
 #define S_NSTOP         (sizeof(s_stopwords) / sizeof(s_stopwords[0]))
