@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "event.h"
@@ -1043,6 +1044,70 @@ static void test_misses_and_search(void **state)
     s_rmdir(dir);
 }
 
+static void test_bitflips_rejected(void **state)
+{
+    char *dir = s_tmpdir();
+    store_t *s = s_open(dir, 0);
+    raw_t t = s_mk(EVENT_TIP, &A, T0, "flip me", "every bit", "x", 0, 0, NULL, 0, NULL);
+    size_t n = t.len * 8;
+    raw_t *bad = calloc(n, sizeof *bad);
+    for (size_t i = 0; i < n; i++) {
+        bad[i].buf = malloc(t.len);
+        memcpy(bad[i].buf, t.buf, t.len);
+        bad[i].buf[i / 8] ^= (uint8_t)(1u << (i % 8));
+        bad[i].len = t.len;
+    }
+    store_result_t *res = calloc(n, sizeof *res);
+    s_ingest(s, bad, n, res);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(res[i].status, STORE_REJECTED);
+        assert_true(res[i].reason < 0);
+    }
+    store_counts_t c;
+    assert_int_equal(store_counts(s, &c), 0);
+    assert_int_equal(c.events, 0);
+    assert_int_equal(s_items(s).n, 0);
+    /* The intact event still goes in afterwards. */
+    s_one(s, &t);
+    assert_int_equal(store_has(s, t.id), 1);
+    for (size_t i = 0; i < n; i++) free(bad[i].buf);
+    free(bad);
+    free(res);
+    s_free(&t);
+    store_destroy(&s);
+    s_rmdir(dir);
+}
+
+static void test_open_errors(void **state)
+{
+    char *dir = s_tmpdir();
+    char path[512];
+    /* A data directory that does not exist yet is created, mode 0700. */
+    snprintf(path, sizeof path, "%s/a/b", dir);
+    store_t *s = s_open(path, 0);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    store_destroy(&s);
+    /* A file where the directory should be. */
+    snprintf(path, sizeof path, "%s/file", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
+    int err = 0;
+    assert_null(store_new(path, NULL, &err));
+    assert_int_equal(err, STORE_E_IO);
+    /* Read-only on an empty directory: nothing to read. */
+    snprintf(path, sizeof path, "%s/empty", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    store_opts_t ro = {.read_only = 1};
+    assert_null(store_new(path, &ro, &err));
+    assert_true(err < 0);
+    assert_null(store_new(NULL, NULL, &err));
+    assert_int_equal(err, STORE_E_ARG);
+    s_rmdir(dir);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) return 1;
@@ -1050,12 +1115,13 @@ int main(void)
     s_key(&B, 2);
     s_key(&C, 3);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_idempotent),       cmocka_unit_test(test_rejections),
-        cmocka_unit_test(test_indexes),          cmocka_unit_test(test_persistence),
-        cmocka_unit_test(test_map_growth),       cmocka_unit_test(test_schema_refusal),
-        cmocka_unit_test(test_resolve),          cmocka_unit_test(test_retract),
-        cmocka_unit_test(test_supersede_orders), cmocka_unit_test(test_ratings),
-        cmocka_unit_test(test_answers_profiles), cmocka_unit_test(test_misses_and_search),
+        cmocka_unit_test(test_idempotent),        cmocka_unit_test(test_rejections),
+        cmocka_unit_test(test_indexes),           cmocka_unit_test(test_persistence),
+        cmocka_unit_test(test_map_growth),        cmocka_unit_test(test_schema_refusal),
+        cmocka_unit_test(test_resolve),           cmocka_unit_test(test_retract),
+        cmocka_unit_test(test_supersede_orders),  cmocka_unit_test(test_ratings),
+        cmocka_unit_test(test_answers_profiles),  cmocka_unit_test(test_misses_and_search),
+        cmocka_unit_test(test_bitflips_rejected), cmocka_unit_test(test_open_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
