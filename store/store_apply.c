@@ -171,6 +171,43 @@ static int s_match_newest(const store_ref_t *r, void *arg)
     return 0;
 }
 
+/* The tip/question id (decoded as ev, or NULL to decode it here) became
+ * visible (d = 1) or hidden (d = -1): move the tips/questions counter and,
+ * for a tip, the answer counts of the questions it answers. */
+static int s_vis_move(store_tx_t *tx, int kind, const uint8_t id[EVENT_ID_LEN], const event_t *ev,
+                      int d)
+{
+    int rc = 0;
+    if (kind == EVENT_TIP)
+        tx->c.tips += (uint64_t)(int64_t)d;
+    else
+        tx->c.questions += (uint64_t)(int64_t)d;
+    if (kind != EVENT_TIP) return 0;
+
+    event_t *own = NULL;
+    if (!ev) {
+        MDB_val k = {EVENT_ID_LEN, (void *)id}, v;
+        if ((rc = mdb_get(tx->txn, tx->s->ev, &k, &v))) return rc;
+        if (v.mv_size <= STORE_TOMB_LEN || ((uint8_t *)v.mv_data)[0] == 0)
+            return 0; /* tombstone: its answers left with its body */
+        if (!(own = malloc(sizeof *own))) return ENOMEM;
+        if (event_decode(v.mv_data, v.mv_size, own) != 0) {
+            free(own);
+            return MDB_CORRUPTED;
+        }
+        ev = own;
+    }
+    for (int i = 0; i < ev->nrefs && rc == 0; i++) {
+        if (ev->refs[i].role != EVENT_REF_ANSWERS) continue;
+        store_row_t q;
+        if ((rc = s_row_load(tx, ev->refs[i].id, &q))) break;
+        q.answers = (uint32_t)((int64_t)q.answers + d);
+        rc = s_row_put(tx, ev->refs[i].id, &q);
+    }
+    free(own);
+    return rc;
+}
+
 /* Recompute whether the held tip/question id is superseded and visible, and
  * move counters by the difference. ev is its decoded form if the caller has
  * it (NULL: decoded here when its answers must move). */
@@ -197,34 +234,7 @@ static int s_refresh(store_tx_t *tx, const uint8_t id[EVENT_ID_LEN], const event
     if ((rc = s_row_put(tx, id, &r))) return rc;
     if (vis == was_vis) return 0;
 
-    int d = vis ? 1 : -1;
-    if (r.kind == EVENT_TIP)
-        tx->c.tips += (uint64_t)(int64_t)d;
-    else
-        tx->c.questions += (uint64_t)(int64_t)d;
-    if (r.kind != EVENT_TIP) return 0;
-
-    /* A tip's visibility moves the answer counts of the questions it answers. */
-    event_t *own = NULL;
-    if (!ev) {
-        MDB_val k = {EVENT_ID_LEN, (void *)id}, v;
-        if ((rc = mdb_get(tx->txn, tx->s->ev, &k, &v))) return rc;
-        if (!(own = malloc(sizeof *own))) return ENOMEM;
-        if (v.mv_size <= STORE_TOMB_LEN || event_decode(v.mv_data, v.mv_size, own) != 0) {
-            free(own);
-            return 0; /* tombstone: its answers left with its body */
-        }
-        ev = own;
-    }
-    for (int i = 0; i < ev->nrefs && rc == 0; i++) {
-        if (ev->refs[i].role != EVENT_REF_ANSWERS) continue;
-        store_row_t q;
-        if ((rc = s_row_load(tx, ev->refs[i].id, &q))) break;
-        q.answers = (uint32_t)((int64_t)q.answers + d);
-        rc = s_row_put(tx, ev->refs[i].id, &q);
-    }
-    free(own);
-    return rc;
+    return s_vis_move(tx, r.kind, id, ev, vis ? 1 : -1);
 }
 
 /* A new live rating ev on target. */
@@ -432,20 +442,36 @@ static int s_retract(store_tx_t *tx, const uint8_t target[EVENT_ID_LEN],
     return rc;
 }
 
+struct s_arrival {
+    const uint8_t *author;
+    int retracted, superseded;
+};
+
+/* refs scan of a newly arrived event: a retraction by its author (stops),
+ * a SUPERSEDES reference from a live tip/question by its author. */
+static int s_arrival_scan(const store_ref_t *r, void *arg)
+{
+    struct s_arrival *a = arg;
+    if (memcmp(r->author, a->author, EVENT_KEY_LEN) != 0) return 0;
+    if (r->role == EVENT_REF_TARGET && r->kind == EVENT_RETRACT) {
+        a->retracted = 1;
+        return 1;
+    }
+    if (r->role == EVENT_REF_SUPERSEDES && s_is_tipq(r->kind)) a->superseded = 1;
+    return 0;
+}
+
 int store_apply_new(store_tx_t *tx, const event_t *ev, const uint8_t *raw, size_t len)
 {
     store_t *s = tx->s;
     int rc;
 
-    if (ev->kind != EVENT_RETRACT) {
-        /* A retraction by the author may have arrived first. */
-        struct s_match m = {.author = ev->author, .role = EVENT_REF_TARGET, .kind = EVENT_RETRACT};
-        rc = s_refs_scan(tx, ev->id, s_match_any, &m);
-        if (rc < 0) return rc;
-        if (rc == 1) {
-            tx->c.events++;
-            return s_put_tomb(tx, ev);
-        }
+    /* What arrived before this event: a retraction or an edit by its author. */
+    struct s_arrival a = {.author = ev->author};
+    if ((rc = s_refs_scan(tx, ev->id, s_arrival_scan, &a)) < 0) return rc;
+    if (a.retracted && ev->kind != EVENT_RETRACT) {
+        tx->c.events++;
+        return s_put_tomb(tx, ev);
     }
 
     MDB_val k = {EVENT_ID_LEN, (void *)ev->id}, v = {len, (void *)raw};
@@ -458,13 +484,13 @@ int store_apply_new(store_tx_t *tx, const event_t *ev, const uint8_t *raw, size_
     case EVENT_QUESTION: {
         store_row_t r;
         if ((rc = s_row_load(tx, ev->id, &r))) return rc;
-        r.flags = STORE_ROW_HELD;
+        r.flags = STORE_ROW_HELD | (a.superseded ? STORE_ROW_SUPERSEDED : STORE_ROW_VISIBLE);
         r.kind = ev->kind;
         memcpy(r.author, ev->author, EVENT_KEY_LEN);
         r.created_at = ev->created_at;
         if ((rc = s_row_put(tx, ev->id, &r))) return rc;
         if ((rc = fts_index(s->fts, tx->txn, ev))) return rc;
-        if ((rc = s_refresh(tx, ev->id, ev))) return rc;
+        if (!a.superseded && (rc = s_vis_move(tx, ev->kind, ev->id, ev, +1))) return rc;
         for (int i = 0; i < ev->nrefs; i++)
             if (ev->refs[i].role == EVENT_REF_SUPERSEDES &&
                 (rc = s_refresh(tx, ev->refs[i].id, NULL)))
