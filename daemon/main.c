@@ -32,6 +32,7 @@
 #include "api.h"
 #include "config.h"
 #include "daemon.h"
+#include "gossip.h"
 #include "ident.h"
 #include "ingest.h"
 #include "log.h"
@@ -452,7 +453,28 @@ static int s_start(s_main_t *m)
         log_msg(LOG_E, "peers: %s", err);
         return -1;
     }
-    if (peers_daemon_discovery(d, peers_listen_port(d->cfg.listen)) < 0) {
+    /* gossip (owner: gossip engineer): after ingest/store/peers, before
+     * discovery so mDNS publishes the port really bound. */
+    {
+        gossip_opts_t go = {
+            .loop = d->loop,
+            .zctx = d->zctx,
+            .store = d->store,
+            .ingest = d->ingest,
+            .peers = d->peers,
+            .node = &d->node,
+            .listen = d->cfg.listen,
+            .netkey = d->has_netkey ? d->netkey : NULL,
+            .name = d->name,
+            .log = log_msg,
+        };
+        d->gossip = gossip_new(&go, err, sizeof(err));
+        if (!d->gossip) {
+            log_msg(LOG_E, "%s", err);
+            return -1;
+        }
+    }
+    if (peers_daemon_discovery(d, gossip_port(d->gossip)) < 0) {
         log_msg(LOG_E, "discovery: out of memory");
         return -1;
     }
@@ -489,6 +511,7 @@ static void s_stop(s_main_t *m)
         if (n) log_msg(LOG_I, "committed %zu queued event(s) before exiting", n);
     }
     /* ---- plug-ins: stop blocks, reverse order of init ---- */
+    gossip_destroy(&d->gossip); /* before the peer table it listens to */
     peers_daemon_stop(d);
     /* ---- end of plug-ins ---- */
     ingest_destroy(&d->ingest);
