@@ -46,6 +46,7 @@ static const double s_syn_weight = 0.35;    /* query-side synonyms */
 static const double s_cluster_weight = 0.2; /* share of sibling scores */
 static const size_t s_crowd = 2;            /* tips per cluster before push-down */
 static const double s_crowd_factor = 0.5;   /* push-down multiplier */
+static const double s_named_boost = 2.0;    /* the whole query is a topic */
 #define S_CLUSTER_M      100                /* candidates that get topic-cluster support */
 #define S_CLUSTER_MAX_DF 200                /* topics on more tips than this are not clusters */
 
@@ -606,6 +607,39 @@ static int s_topic_filter(MDB_cursor *c, const store_search_opts_t *o, uint32_t 
     return 0;
 }
 
+/* If the whole query names a topic ("tar", "git-commit"), mark the docs
+ * carrying it in *out (a bitmap over docnums): such a query is most likely
+ * looking for that topic. *out stays NULL otherwise. */
+static int s_named_topic(MDB_cursor *c, const char *query, uint32_t limit, uint8_t **out)
+{
+    *out = NULL;
+    while (*query == ' ' || *query == '\t') query++;
+    size_t ql = strlen(query);
+    while (ql > 0 && (query[ql - 1] == ' ' || query[ql - 1] == '\t' || query[ql - 1] == '\n')) ql--;
+    if (ql == 0 || ql > EVENT_MAX_TOPIC_LEN) return 0;
+    char key[EVENT_MAX_TOPIC_LEN + 2];
+    key[0] = S_TOPIC_MARK;
+    for (size_t i = 0; i < ql; i++) {
+        char ch = query[i];
+        if (ch >= 'A' && ch <= 'Z') ch = (char)(ch + 32);
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || strchr("._+#-", ch)))
+            return 0;
+        key[1 + i] = ch;
+    }
+    size_t df = 0;
+    if (s_postings(c, key, ql + 1, &df, NULL, NULL)) return -1;
+    if (df == 0) return 0;
+    uint8_t *bits = calloc((limit + 7) / 8, 1);
+    if (!bits) return -1;
+    s_bits_t b = {bits, limit};
+    if (s_postings(c, key, ql + 1, NULL, s_bit_post, &b)) {
+        free(bits);
+        return -1;
+    }
+    *out = bits;
+    return 0;
+}
+
 /* Insert into a min-heap of the k best (final score) hits. */
 static void s_keep(store_hit_t *top, size_t *nt, size_t k, const uint8_t *id, double score)
 {
@@ -758,8 +792,9 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
 
     MDB_cursor *c;
     if (mdb_cursor_open(txn, f->post, &c)) return STORE_E_LMDB;
-    uint8_t *filter = NULL;
-    if (s_topic_filter(c, o, limit, &filter)) {
+    uint8_t *filter = NULL, *named = NULL;
+    if (s_topic_filter(c, o, limit, &filter) || s_named_topic(c, query, limit, &named)) {
+        free(filter);
         mdb_cursor_close(c);
         return STORE_E_NOSPACE;
     }
@@ -767,6 +802,7 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
     s_score_t *sc = malloc(sizeof *sc);
     if (!sc) {
         free(filter);
+        free(named);
         mdb_cursor_close(c);
         return STORE_E_NOSPACE;
     }
@@ -805,11 +841,13 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
         f->acc[d] = 0.0f;
         if (!cand) continue;
         if (filter && !(filter[d >> 3] & (1u << (d & 7)))) continue;
+        if (named && (named[d >> 3] & (1u << (d & 7)))) s *= (float)s_named_boost;
         cand[nc].score = s;
         cand[nc].doc = d;
         nc++;
     }
     free(filter);
+    free(named);
     if (rc) return rc;
     if (!cand) return STORE_E_NOSPACE;
 
