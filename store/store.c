@@ -53,6 +53,14 @@ const char *store_last_error(const store_t *s)
     return s ? s->err : "no store";
 }
 
+size_t store_map_size(const store_t *s)
+{
+    if (!s) return 0;
+    MDB_envinfo info;
+    mdb_env_info(s->env, &info);
+    return info.me_mapsize;
+}
+
 int store_fail(store_t *s, int rc, const char *what)
 {
     if (rc == 0) return 0;
@@ -189,7 +197,7 @@ int store_txn_run(store_t *s, size_t need, int (*body)(store_tx_t *tx, void *arg
     mdb_env_info(s->env, &info);
     mdb_env_stat(s->env, &st);
     size_t used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
-    if (used + need > info.me_mapsize) {
+    if (!s->no_reserve && used + need > info.me_mapsize) {
         int rc = s_grow(s, used + 2 * need);
         if (rc) return rc;
     }
@@ -302,6 +310,7 @@ store_t *store_new(const char *dir, const store_opts_t *opts, int *err)
         goto fail;
     }
     s->read_only = o.read_only;
+    s->no_reserve = o.no_reserve;
     s->map_size = o.map_size ? o.map_size : S_DEFAULT_MAP;
     if ((rc = mdb_env_create(&s->env))) goto lmdb;
     if ((rc = mdb_env_set_maxdbs(s->env, 32))) goto lmdb;

@@ -51,6 +51,7 @@ typedef struct {
     size_t map_size; /* initial map size in bytes; 0 = default (64 MiB) */
     int no_sync;     /* benchmarks only: MDB_NOSYNC */
     int read_only;   /* open for reading (e.g. tipd -n checks) */
+    int no_reserve;  /* tests: grow only on MDB_MAP_FULL, reserve no room ahead */
 } store_opts_t;
 
 /* Open (creating if needed) the store in dir. Runs mdb_reader_check. On
@@ -60,6 +61,8 @@ store_t *store_new(const char *dir, const store_opts_t *opts, int *err);
 void store_destroy(store_t **p);
 /* Last LMDB / system error text of this store, for logs. */
 const char *store_last_error(const store_t *s);
+/* Current map size in bytes (it grows by itself), for logs and status. */
+size_t store_map_size(const store_t *s);
 
 /* ---- ingest ---- */
 

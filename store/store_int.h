@@ -31,6 +31,7 @@ struct store {
     MDB_dbi meta, ev, time, auth, topic, refs, stat, rate, prof, miss;
     fts_t *fts;
     int read_only;
+    int no_reserve;
     size_t map_size;
     char err[256];
 };

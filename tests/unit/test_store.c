@@ -119,14 +119,19 @@ static void s_free(raw_t *r)
     r->buf = NULL;
 }
 
-static store_t *s_open(const char *dir, size_t map)
+static store_t *s_open_opts(const char *dir, size_t map, int no_reserve)
 {
-    store_opts_t o = {.map_size = map, .no_sync = 1};
+    store_opts_t o = {.map_size = map, .no_sync = 1, .no_reserve = no_reserve};
     int err = 1;
     store_t *s = store_new(dir, &o, &err);
     assert_non_null(s);
     assert_int_equal(err, 0);
     return s;
+}
+
+static store_t *s_open(const char *dir, size_t map)
+{
+    return s_open_opts(dir, map, 0);
 }
 
 /* Ingest raws[0..n) as one batch; results to out (may be NULL). */
@@ -472,7 +477,10 @@ static void test_persistence(void **state)
 static void test_map_growth(void **state)
 {
     char *dir = s_tmpdir();
-    store_t *s = s_open(dir, 64 << 10);
+    /* No room reserved ahead: every growth comes from MDB_MAP_FULL and a
+     * redone batch. */
+    store_t *s = s_open_opts(dir, 64 << 10, 1);
+    assert_int_equal(store_map_size(s), 64 << 10);
     enum { N = 3000, BATCH = 500 };
     raw_t *r = calloc(N, sizeof *r);
     char title[64];
@@ -488,6 +496,7 @@ static void test_map_growth(void **state)
     store_counts_t c;
     assert_int_equal(store_counts(s, &c), 0);
     assert_int_equal(c.events, N);
+    assert_true(store_map_size(s) >= 1u << 20);
     store_destroy(&s);
 
     s = s_open(dir, 64 << 10);
@@ -502,6 +511,41 @@ static void test_map_growth(void **state)
     s_free(&more);
     for (int i = 0; i < N; i++) s_free(&r[i]);
     free(r);
+    store_destroy(&s);
+    s_rmdir(dir);
+}
+
+/* Events whose index entries far outweigh their bytes (thousands of unique
+ * words each), in one batch: the up-front room estimate is too small, so
+ * the batch must survive MDB_MAP_FULL, grow and redo. */
+static void test_map_full_redo(void **state)
+{
+    char *dir = s_tmpdir();
+    store_t *s = s_open(dir, 64 << 10);
+    enum { N = 24 };
+    raw_t r[N];
+    char *body = malloc(EVENT_MAX_BODY + 1);
+    for (int i = 0; i < N; i++) {
+        size_t off = 0;
+        for (int w = 0; off + 12 < 15000; w++)
+            off += (size_t)snprintf(body + off, 16, "q%dz%dx ", i, w);
+        char title[32];
+        snprintf(title, sizeof title, "wordy %d", i);
+        r[i] = s_mk(EVENT_TIP, &A, T0 + (uint64_t)i, title, body, NULL, 0, 0, NULL, 0, NULL);
+    }
+    store_result_t res[N];
+    s_ingest(s, r, N, res);
+    for (int i = 0; i < N; i++) assert_int_equal(res[i].status, STORE_NEW);
+    store_hit_t hit;
+    size_t n = 0;
+    assert_int_equal(store_search(s, "q23z1000x", NULL, &hit, 1, &n), 0);
+    assert_int_equal(n, 1);
+    assert_memory_equal(hit.id, r[N - 1].id, 32);
+    store_counts_t c;
+    assert_int_equal(store_counts(s, &c), 0);
+    assert_int_equal(c.tips, N);
+    for (int i = 0; i < N; i++) s_free(&r[i]);
+    free(body);
     store_destroy(&s);
     s_rmdir(dir);
 }
@@ -1122,6 +1166,7 @@ int main(void)
         cmocka_unit_test(test_supersede_orders),  cmocka_unit_test(test_ratings),
         cmocka_unit_test(test_answers_profiles),  cmocka_unit_test(test_misses_and_search),
         cmocka_unit_test(test_bitflips_rejected), cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_map_full_redo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
