@@ -22,6 +22,7 @@
 
 #include "api.h"
 #include "daemon.h"
+#include "gossip.h"
 #include "log.h"
 #include "peers.h"
 
@@ -724,6 +725,7 @@ static int s_op_status(api_req_t *req, json_t *rq, void *arg)
     json_object_set_new(o, "data_dir", s_str(d->cfg.data));
     json_object_set_new(o, "api", s_str(d->cfg.api));
     json_object_set_new(o, "listen", s_str(d->cfg.listen));
+    json_object_set_new(o, "port", json_integer(d->gossip ? gossip_port(d->gossip) : 0));
     json_object_set_new(o, "discovery", json_boolean(!d->cfg.no_discovery));
     json_object_set_new(o, "pending", json_integer((json_int_t)ingest_pending(d->ingest)));
     return api_reply(req, o);

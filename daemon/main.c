@@ -39,6 +39,7 @@
 #include "loop.h"
 #include "notify.h"
 #include "peers.h"
+#include "social.h" /* social ops (issue #6) */
 #include "store.h"
 
 #define S_STATUS_MS 5000 /* how often STATUS= is refreshed */
@@ -342,7 +343,7 @@ static void s_reload(s_main_t *m)
     log_set_level(c.log_level);
     s_default_name(d);
     /* ---- plug-ins: reload hooks ---- */
-    peers_daemon_reload(d, peers_listen_port(d->cfg.listen));
+    peers_daemon_reload(d, d->gossip ? gossip_port(d->gossip) : peers_listen_port(d->cfg.listen));
     /* ---- end of plug-ins ---- */
     log_msg(LOG_I, "reloaded configuration from %s (%zu static peers, log-level %s)",
             used ? used : "defaults", c.npeers, cfg_log_level_name(c.log_level));
@@ -476,6 +477,11 @@ static int s_start(s_main_t *m)
     }
     if (peers_daemon_discovery(d, gossip_port(d->gossip)) < 0) {
         log_msg(LOG_E, "discovery: out of memory");
+        return -1;
+    }
+    /* social ops: questions, stats, today, misses (api_social.c, issue #6) */
+    if (social_ops_register(d) < 0) {
+        log_msg(LOG_E, "social ops: out of memory");
         return -1;
     }
     /* ---- end of plug-ins ---- */
