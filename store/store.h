@@ -74,6 +74,8 @@ typedef enum {
 
 typedef struct {
     uint8_t status;           /* store_status_t */
+    uint8_t retracted;        /* STORE_NEW, but an earlier retraction applies:
+                                 kept as a tombstone, not in store_items */
     int reason;               /* EVENT_E* / STORE_E* code when rejected */
     uint8_t id[EVENT_ID_LEN]; /* id when decodable, else zero */
 } store_result_t;

@@ -461,15 +461,17 @@ static int s_arrival_scan(const store_ref_t *r, void *arg)
     return 0;
 }
 
-int store_apply_new(store_tx_t *tx, const event_t *ev, const uint8_t *raw, size_t len)
+int store_apply_new(store_tx_t *tx, const event_t *ev, const uint8_t *raw, size_t len, int *tomb)
 {
     store_t *s = tx->s;
     int rc;
+    *tomb = 0;
 
     /* What arrived before this event: a retraction or an edit by its author. */
     struct s_arrival a = {.author = ev->author};
     if ((rc = s_refs_scan(tx, ev->id, s_arrival_scan, &a)) < 0) return rc;
     if (a.retracted && ev->kind != EVENT_RETRACT) {
+        *tomb = 1;
         tx->c.events++;
         return s_put_tomb(tx, ev);
     }
@@ -583,8 +585,10 @@ static int s_batch_body(store_tx_t *tx, void *arg)
             }
             b->verified[i] = 1;
         }
-        if ((rc = store_apply_new(tx, b->ev, b->events[i], b->lens[i]))) return rc;
+        int tomb;
+        if ((rc = store_apply_new(tx, b->ev, b->events[i], b->lens[i], &tomb))) return rc;
         r->status = STORE_NEW;
+        r->retracted = (uint8_t)tomb;
     }
     return 0;
 }

@@ -801,6 +801,20 @@ static void test_retract(void **state)
     store_destroy(&s);
     s_rmdir(dir);
 
+    /* A target arriving after its retraction is new, but a tombstone. */
+    dir = s_tmpdir();
+    s = s_open(dir, 0);
+    s_one(s, &r);
+    s_ingest(s, &t, 1, &res);
+    assert_int_equal(res.status, STORE_NEW);
+    assert_int_equal(res.retracted, 1);
+    assert_int_equal(store_get_raw(s, t.id, buf, sizeof buf, &len), STORE_E_RETRACTED);
+    assert_int_equal(s_items(s).n, 1);
+    s_ingest(s, &rate, 1, &res);
+    assert_int_equal(res.retracted, 0);
+    store_destroy(&s);
+    s_rmdir(dir);
+
     /* Before or after its target, with a non-author's and a rating: same. */
     raw_t set[4] = {t, r, rb, rate};
     s_all_orders(set, 4, want, sizeof want);
