@@ -288,6 +288,30 @@ static void test_setters(void **state)
     assert_string_equal(ev.body, "lf\n\ttab");
 }
 
+/* Every byte value at every position of a 16-byte text, so both the
+ * 8-bytes-at-a-time ASCII path and the byte path see each one. */
+static void test_text_every_byte(void **state)
+{
+    (void)state;
+    static event_t ev;
+    event_init(&ev, EVENT_TIP);
+    for (int b = 0; b < 256; b++) {
+        for (int pos = 0; pos < 16; pos++) {
+            char s[16];
+            memset(s, 'a', sizeof s);
+            s[pos] = (char)b;
+            int printable = b >= 0x20 && b < 0x7f;
+            int body_ok = printable || b == '\t' || b == '\n';
+            assert_int_equal(event_set_title(&ev, s, sizeof s), printable ? 0 : EVENT_E_UTF8);
+            assert_int_equal(event_set_body(&ev, s, sizeof s), body_ok ? 0 : EVENT_E_UTF8);
+        }
+    }
+    /* A valid multi-byte character straddling the 8-byte boundary. */
+    assert_int_equal(event_set_title(&ev, "abcdef\xe2\x9c\x93xyzabcd", 16), 0);
+    assert_int_equal(event_set_title(&ev, "abcdefg\xe2\x9c\x93xyzabc", 16), 0);
+    assert_int_equal(event_set_title(&ev, "abcdefg\xe2\x9cxyzabcd", 16), EVENT_E_UTF8);
+}
+
 static void test_kind_names(void **state)
 {
     (void)state;
@@ -1055,6 +1079,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_all_kinds),
         cmocka_unit_test(test_sample_canonical_order),
         cmocka_unit_test(test_setters),
+        cmocka_unit_test(test_text_every_byte),
         cmocka_unit_test(test_kind_names),
         cmocka_unit_test(test_encode_nospace),
         cmocka_unit_test(test_raw_valid_baseline),

@@ -1,0 +1,380 @@
+/* ingest.c -- ingest throughput next to the raw Ed25519 verify rate.
+ *
+ * DESIGN.md sets the target: ingest (decode + verify + store) at >= 80% of
+ * what libsodium's crypto_sign_verify_detached alone manages on the same
+ * core. So in one run this benchmark
+ *   1. builds N signed tip events (default 20000) from a JSON Lines corpus
+ *      (title, body, topics; shared/corpus format), cycling through it, or
+ *      synthetic text if none is given, signed by 16 authors, and keeps their
+ *      signed bytes in memory (not timed);
+ *   2. times raw crypto_sign_verify_detached over the same (sig, id, author)
+ *      triples, twice (before and after the store run) and keeps the faster,
+ *      so machine noise works against the ratio rather than for it;
+ *   3. times event_decode + event_verify alone (the core's share of ingest);
+ *   4. times store_ingest in batches of B (default 1024) into a fresh store
+ *      in a temporary directory with the default options (fsync on), and
+ *      checks every event came back STORE_NEW;
+ * then prints a table with events/s and the ratios.
+ *
+ * Usage: bench-ingest [-n N] [-b BATCH] [-d DIR] [CORPUS.jsonl]
+ *   -d DIR puts the temporary store under DIR (default $TMPDIR or /var/tmp,
+ *   which is disk-backed on Debian: fsync should mean something).
+ * Build it without sanitizers (a Release build dir) for meaningful numbers.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "store.h"
+
+#define S_AUTHORS 16
+
+typedef struct {
+    uint8_t **raw;
+    size_t *len;
+    size_t n;
+    size_t bytes;
+    uint8_t (*id)[EVENT_ID_LEN];
+    uint8_t (*sig)[EVENT_SIG_LEN];
+    uint8_t (*author)[EVENT_KEY_LEN];
+} s_set_t;
+
+static double s_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Longest prefix of s[0..n) that is at most cap bytes and ends on a UTF-8
+ * character boundary. */
+static size_t s_utf8_cut(const char *s, size_t n, size_t cap)
+{
+    if (n <= cap) return n;
+    size_t k = cap;
+    while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80) k--;
+    return k;
+}
+
+/* Copy text into dst dropping CR and (for a title) turning other controls
+ * into spaces, so corpus lines become valid event text. Returns length. */
+static size_t s_clean(const char *src, size_t n, char *dst, int title)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)src[i];
+        if (c == '\r') continue;
+        if (c < 0x20 || c == 0x7f) {
+            if (title || (c != '\n' && c != '\t')) c = ' ';
+        }
+        dst[o++] = (char)c;
+    }
+    return o;
+}
+
+/* Fill ev (a tip) from one corpus line; -1 if the line is unusable. */
+static int s_from_json(event_t *ev, const char *line)
+{
+    json_error_t jerr;
+    json_t *j = json_loads(line, 0, &jerr);
+    if (!j) return -1;
+    const char *title = json_string_value(json_object_get(j, "title"));
+    const char *body = json_string_value(json_object_get(j, "body"));
+    int rc = -1;
+    if (title && *title) {
+        static char buf[EVENT_MAX_BODY + 1];
+        size_t tn = s_clean(title, strlen(title), buf, 1);
+        tn = s_utf8_cut(buf, tn, EVENT_MAX_TITLE);
+        if (event_set_title(ev, buf, tn) == 0) {
+            size_t bn = body ? s_clean(body, strlen(body), buf, 0) : 0;
+            bn = s_utf8_cut(buf, bn, EVENT_MAX_BODY);
+            if (event_set_body(ev, buf, bn) == 0) rc = 0;
+        }
+    }
+    json_t *topics = json_object_get(j, "topics");
+    size_t i;
+    json_t *t;
+    json_array_foreach(topics, i, t)
+    {
+        const char *s = json_string_value(t);
+        if (s) (void)event_add_topic(ev, s); /* unusable topics are skipped */
+    }
+    json_decref(j);
+    return rc;
+}
+
+/* Synthetic tip number i: a title and a 300..1500-byte body of words. */
+static void s_synthetic(event_t *ev, size_t i)
+{
+    static const char *const words[] = {"git",   "rebase", "commit", "branch", "docker", "network",
+                                        "quick", "undo",   "staged", "remote", "config", "fix"};
+    char title[96], body[1600];
+    int tn =
+        snprintf(title, sizeof title, "Tip %zu: %s the %s", i, words[i % 12], words[(i / 12) % 12]);
+    size_t want = 300 + (i * 7919) % 1200, bn = 0;
+    for (size_t w = i; bn + 10 < want; w = w * 31 + 7) {
+        const char *s = words[w % 12];
+        size_t l = strlen(s);
+        memcpy(body + bn, s, l);
+        bn += l;
+        body[bn++] = (w % 9 == 0) ? '\n' : ' ';
+    }
+    event_set_title(ev, title, (size_t)tn);
+    event_set_body(ev, body, bn);
+    event_add_topic(ev, words[i % 12]);
+}
+
+/* Build n signed tips; corpus may be NULL. */
+static int s_build(s_set_t *set, size_t n, const char *corpus)
+{
+    char **lines = NULL;
+    size_t nlines = 0, cap = 0;
+    if (corpus) {
+        FILE *f = fopen(corpus, "r");
+        if (!f) {
+            fprintf(stderr, "bench-ingest: cannot open %s: %s\n", corpus, strerror(errno));
+            return -1;
+        }
+        char *line = NULL;
+        size_t lcap = 0;
+        ssize_t r;
+        while ((r = getline(&line, &lcap, f)) > 0) {
+            if (nlines == cap) {
+                cap = cap ? cap * 2 : 1024;
+                lines = realloc(lines, cap * sizeof *lines);
+                if (!lines) return -1;
+            }
+            lines[nlines++] = strdup(line);
+        }
+        free(line);
+        fclose(f);
+        if (nlines == 0) {
+            fprintf(stderr, "bench-ingest: %s is empty\n", corpus);
+            return -1;
+        }
+    }
+
+    uint8_t sk[S_AUTHORS][64], pk[32];
+    for (int a = 0; a < S_AUTHORS; a++) {
+        uint8_t seed[32];
+        memset(seed, a + 1, sizeof seed);
+        crypto_sign_seed_keypair(pk, sk[a], seed);
+    }
+    set->raw = calloc(n, sizeof *set->raw);
+    set->len = calloc(n, sizeof *set->len);
+    set->id = calloc(n, sizeof *set->id);
+    set->sig = calloc(n, sizeof *set->sig);
+    set->author = calloc(n, sizeof *set->author);
+    event_t *ev = malloc(sizeof *ev);
+    uint8_t *buf = malloc(EVENT_MAX_SIZE);
+    if (!set->raw || !set->len || !set->id || !set->sig || !set->author || !ev || !buf) return -1;
+    uint64_t t0 = event_now_ms() - (uint64_t)n * 1000; /* one tip a second, up to now */
+    size_t li = 0, skipped = 0;
+    for (size_t i = 0; i < n; i++) {
+        event_init(ev, EVENT_TIP);
+        ev->created_at = t0 + (uint64_t)i * 1000;
+        if (nlines) {
+            /* Cycle through the corpus; skip unusable lines, but give up on
+             * a corpus with none at all. */
+            size_t tries = 0;
+            while (s_from_json(ev, lines[li]) != 0) {
+                event_init(ev, EVENT_TIP);
+                ev->created_at = t0 + (uint64_t)i * 1000;
+                li = (li + 1) % nlines;
+                skipped++;
+                if (++tries > nlines) {
+                    fprintf(stderr, "bench-ingest: no usable tip in %s\n", corpus);
+                    return -1;
+                }
+            }
+            li = (li + 1) % nlines;
+        } else {
+            s_synthetic(ev, i);
+        }
+        size_t len;
+        if (event_sign(ev, sk[i % S_AUTHORS]) || event_encode(ev, buf, EVENT_MAX_SIZE, &len)) {
+            fprintf(stderr, "bench-ingest: cannot build event %zu\n", i);
+            return -1;
+        }
+        set->raw[i] = malloc(len);
+        if (!set->raw[i]) return -1;
+        memcpy(set->raw[i], buf, len);
+        set->len[i] = len;
+        set->bytes += len;
+        memcpy(set->id[i], ev->id, EVENT_ID_LEN);
+        memcpy(set->sig[i], ev->sig, EVENT_SIG_LEN);
+        memcpy(set->author[i], ev->author, EVENT_KEY_LEN);
+    }
+    set->n = n;
+    free(ev);
+    free(buf);
+    for (size_t i = 0; i < nlines; i++) free(lines[i]);
+    free(lines);
+    sodium_memzero(sk, sizeof sk);
+    if (skipped) fprintf(stderr, "bench-ingest: skipped %zu unusable corpus lines\n", skipped);
+    return 0;
+}
+
+/* Seconds for raw verification of every event; -1 if one fails. */
+static double s_time_raw_verify(const s_set_t *set)
+{
+    double t = s_now();
+    for (size_t i = 0; i < set->n; i++)
+        if (crypto_sign_verify_detached(set->sig[i], set->id[i], EVENT_ID_LEN, set->author[i]))
+            return -1;
+    return s_now() - t;
+}
+
+/* Seconds for decode + verify (no store); -1 on any failure. */
+static double s_time_decode_verify(const s_set_t *set)
+{
+    event_t *ev = malloc(sizeof *ev);
+    if (!ev) return -1;
+    double t = s_now();
+    for (size_t i = 0; i < set->n; i++) {
+        if (event_decode(set->raw[i], set->len[i], ev) || event_verify(ev)) {
+            free(ev);
+            return -1;
+        }
+    }
+    t = s_now() - t;
+    free(ev);
+    return t;
+}
+
+static int s_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* Seconds to store_ingest everything in batches into a fresh store under
+ * base; -1 on failure. */
+static double s_time_ingest(const s_set_t *set, size_t batch, const char *base, double *open_s)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/bench-ingest-XXXXXX", base);
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "bench-ingest: cannot create a directory in %s: %s\n", base,
+                strerror(errno));
+        return -1;
+    }
+    double t = s_now();
+    int err = 0;
+    store_opts_t opts = {0}; /* defaults: fsync on */
+    store_t *st = store_new(dir, &opts, &err);
+    *open_s = s_now() - t;
+    if (!st) {
+        fprintf(stderr, "bench-ingest: store_new: %s\n", store_strerror(err));
+        nftw(dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
+        return -1;
+    }
+    store_result_t *res = calloc(batch, sizeof *res);
+    double elapsed = -1;
+    size_t fresh = 0;
+    if (res) {
+        t = s_now();
+        uint64_t now = event_now_ms();
+        int ok = 1;
+        for (size_t i = 0; i < set->n && ok; i += batch) {
+            size_t k = set->n - i < batch ? set->n - i : batch;
+            int rc = store_ingest(st, (const uint8_t *const *)set->raw + i, set->len + i, k, now, 0,
+                                  res);
+            if (rc) {
+                fprintf(stderr, "bench-ingest: store_ingest: %s (%s)\n", store_strerror(rc),
+                        store_last_error(st));
+                ok = 0;
+            }
+            for (size_t j = 0; j < k && ok; j++) fresh += res[j].status == STORE_NEW;
+        }
+        elapsed = s_now() - t;
+        if (!ok)
+            elapsed = -1;
+        else if (fresh != set->n) {
+            fprintf(stderr, "bench-ingest: only %zu of %zu events stored as new\n", fresh, set->n);
+            elapsed = -1;
+        }
+    }
+    free(res);
+    store_destroy(&st);
+    nftw(dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
+    return elapsed;
+}
+
+static void s_usage(void)
+{
+    fprintf(stderr, "usage: bench-ingest [-n N] [-b BATCH] [-d DIR] [CORPUS.jsonl]\n");
+}
+
+int main(int argc, char **argv)
+{
+    size_t n = 20000, batch = 1024;
+    const char *base = getenv("TMPDIR");
+    if (!base || !*base) base = "/var/tmp";
+    int opt;
+    while ((opt = getopt(argc, argv, "n:b:d:h")) != -1) {
+        switch (opt) {
+        case 'n':
+            n = strtoul(optarg, NULL, 10);
+            break;
+        case 'b':
+            batch = strtoul(optarg, NULL, 10);
+            break;
+        case 'd':
+            base = optarg;
+            break;
+        default:
+            s_usage();
+            return opt == 'h' ? 0 : 2;
+        }
+    }
+    if (n == 0 || batch == 0 || optind + 1 < argc) {
+        s_usage();
+        return 2;
+    }
+    const char *corpus = optind < argc ? argv[optind] : NULL;
+    if (sodium_init() < 0) return 1;
+
+    s_set_t set = {0};
+    if (s_build(&set, n, corpus)) return 1;
+    double raw1 = s_time_raw_verify(&set);
+    double dv = s_time_decode_verify(&set);
+    double open_s = 0;
+    double ing = s_time_ingest(&set, batch, base, &open_s);
+    double raw2 = s_time_raw_verify(&set);
+    if (raw1 < 0 || raw2 < 0 || dv < 0 || ing < 0) {
+        fprintf(stderr, "bench-ingest: a run failed\n");
+        return 1;
+    }
+    double raw = raw1 < raw2 ? raw1 : raw2;
+    double raw_rate = (double)n / raw, dv_rate = (double)n / dv, ing_rate = (double)n / ing;
+
+    printf("bench-ingest: %zu tips from %s, %.0f bytes average, batches of %zu, store in %s\n", n,
+           corpus ? corpus : "synthetic text", (double)set.bytes / (double)n, batch, base);
+    printf("%-42s %12s %10s\n", "what", "events/s", "vs raw");
+    printf("%-42s %12.0f %9.1f%%\n", "raw crypto_sign_verify_detached (best of 2)", raw_rate,
+           100.0);
+    printf("%-42s %12.0f %9.1f%%\n", "event_decode + event_verify", dv_rate,
+           100.0 * dv_rate / raw_rate);
+    printf("%-42s %12.0f %9.1f%%\n", "store_ingest (verify + store, fsync on)", ing_rate,
+           100.0 * ing_rate / raw_rate);
+    printf("raw verify runs: %.0f/s and %.0f/s; store open %.1f ms\n", (double)n / raw1,
+           (double)n / raw2, open_s * 1000);
+    printf("target: store_ingest >= 80%% of raw verify: %s\n",
+           ing_rate >= 0.8 * raw_rate ? "met" : "NOT met");
+
+    for (size_t i = 0; i < set.n; i++) free(set.raw[i]);
+    free(set.raw);
+    free(set.len);
+    free(set.id);
+    free(set.sig);
+    free(set.author);
+    return 0;
+}
