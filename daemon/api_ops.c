@@ -25,6 +25,7 @@
 #include "gossip.h"
 #include "log.h"
 #include "peers.h"
+#include "social.h" /* social_anonymous (issue #6) */
 
 #define S_INGEST_HIGH  32768      /* stop reading API requests above this backlog */
 #define S_INGEST_LOW   8192       /* ... and resume below this */
@@ -88,6 +89,8 @@ json_t *api_tip_json(store_t *s, const event_t *ev)
         name[0] = team[0] = '\0';
     json_object_set_new(o, "author_name", s_str(name));
     json_object_set_new(o, "author_team", s_str(team));
+    /* (social, issue #6) a one-time-key post: rule in social.h */
+    json_object_set_new(o, "anonymous", json_boolean(!name[0] && social_anonymous(s, ev)));
     json_object_set_new(o, "created_at", s_time(ev->created_at));
     json_object_set_new(o, "created_at_ms", json_integer((json_int_t)ev->created_at));
     store_stats_t st;
@@ -431,10 +434,12 @@ static int s_get_ref(const event_t *ev, const uint8_t *raw, size_t len, void *ar
                       ahex, "author_name", name, "value", ev->value, "created_at",
                       s_time(ev->created_at), "created_at_ms", (json_int_t)ev->created_at));
     } else if (ev->kind == EVENT_THANKS && on_target) {
-        json_array_append_new(g->thanks, json_pack("{s:o, s:s, s:s, s:o, s:o}", "id",
-                                                   s_hex(ev->id, EVENT_ID_LEN), "author", ahex,
-                                                   "author_name", name, "story", s_str(ev->body),
-                                                   "created_at", s_time(ev->created_at)));
+        /* (social) created_at_ms: tip show prints "2 days ago" from it */
+        json_array_append_new(
+            g->thanks, json_pack("{s:o, s:s, s:s, s:o, s:o, s:I}", "id", s_hex(ev->id, EVENT_ID_LEN),
+                                 "author", ahex, "author_name", name, "story", s_str(ev->body),
+                                 "created_at", s_time(ev->created_at), "created_at_ms",
+                                 (json_int_t)ev->created_at));
     } else if (ev->kind == EVENT_TIP && s_has_ref(ev, EVENT_REF_ANSWERS, g->target)) {
         /* An edited answer shows as its newest version. */
         store_stats_t st;
