@@ -38,7 +38,7 @@
 #define API_MAX_FRAME    (8u << 20) /* ZMQ_MAXMSGSIZE: larger ones drop the link */
 #define API_SNDHWM       1000       /* replies queued per client before dropping */
 #define API_SNDTIMEO_MS  100
-#define API_MAX_INFLIGHT 4096 /* stop reading while this many answers are owed */
+#define API_MAX_INFLIGHT 1024 /* stop reading while this many answers are owed */
 #define API_SUBMIT_MAX   1024 /* events per submit request */
 #define API_SEARCH_MAX   100
 #define API_LIST_MAX     1000

@@ -433,5 +433,43 @@ def test_stale_socket_is_replaced():
         check(d.status()["ok"])
 
 
+def test_client_that_never_reads_cannot_wedge_the_daemon():
+    with Daemon() as d:
+        hog = d.client()
+        for i in range(3000):  # far beyond the per-client reply queue
+            hog.send({"op": "status", "tag": i})
+        evs = mk(20)
+        r = d.api({"op": "submit", "events": evs})
+        eq([x["status"] for x in r["results"]], ["new"] * 20)
+        eq(d.status()["events"], 20)
+        # the hog then reads what was kept for it (its queue's worth, the
+        # rest dropped); everything it gets is a well-formed answer in order
+        last = -1
+        while hog.poll(200):
+            r = hog.recv()
+            check(r["ok"] and r["tag"] > last, r)
+            last = r["tag"]
+        hog.close()
+        check(d.status()["ok"])
+
+
+def test_responsive_during_bulk_submit():
+    with Daemon() as d:
+        evs = mk(4000)
+        bulk = d.client(timeout=60)
+        for i in range(0, 4000, 500):
+            bulk.send({"op": "submit", "events": evs[i:i + 500]})
+        # another client is answered while the bulk load is being verified
+        st = d.status()
+        check(st["ok"])
+        r = d.api({"op": "search", "q": "test tip", "n": 1})
+        check(r["ok"])
+        for _ in range(8):
+            r = bulk.recv()
+            check(all(x["status"] == "new" for x in r["results"]), r)
+        bulk.close()
+        eq(d.status()["events"], 4000)
+
+
 if __name__ == "__main__":
     run_tests(globals())
