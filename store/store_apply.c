@@ -539,7 +539,11 @@ struct s_batch {
     store_result_t *out;
     uint8_t *verified; /* per event: signature already checked in a try */
     event_t *ev;
+    int *refused; /* per event: the index refused it (code), skip on redo */
 };
+
+/* Body result: the index refused one event; redo the batch without it. */
+#define S_REDO (-199)
 
 static void s_reject(store_result_t *r, int code)
 {
@@ -553,6 +557,10 @@ static int s_batch_body(store_tx_t *tx, void *arg)
     for (size_t i = 0; i < b->n; i++) {
         store_result_t *r = &b->out[i];
         memset(r, 0, sizeof *r);
+        if (b->refused[i]) {
+            s_reject(r, b->refused[i]);
+            continue;
+        }
         if (!b->events[i]) {
             s_reject(r, STORE_E_ARG);
             continue;
@@ -586,7 +594,16 @@ static int s_batch_body(store_tx_t *tx, void *arg)
             b->verified[i] = 1;
         }
         int tomb;
-        if ((rc = store_apply_new(tx, b->ev, b->events[i], b->lens[i], &tomb))) return rc;
+        if ((rc = store_apply_new(tx, b->ev, b->events[i], b->lens[i], &tomb))) {
+            /* A STORE_E code other than LMDB's comes from the index refusing
+             * this event's content: drop only this one, so a single odd
+             * event cannot keep a whole batch out forever. */
+            if (rc > -200 && rc <= -100 && rc != STORE_E_LMDB) {
+                b->refused[i] = rc;
+                return S_REDO;
+            }
+            return rc;
+        }
         r->status = STORE_NEW;
         r->retracted = (uint8_t)tomb;
     }
@@ -599,19 +616,29 @@ int store_ingest(store_t *s, const uint8_t *const *events, const size_t *lens, s
     if (!s || (n && (!events || !lens || !out))) return STORE_E_ARG;
     if (n == 0) return 0;
     if (s->read_only) return STORE_E_ARG;
-    struct s_batch b = {events, lens, n, now_ms, flags, out, calloc(n, 1), malloc(sizeof(event_t))};
+    struct s_batch b = {.events = events,
+                        .lens = lens,
+                        .n = n,
+                        .now_ms = now_ms,
+                        .flags = flags,
+                        .out = out,
+                        .verified = calloc(n, 1),
+                        .ev = malloc(sizeof(event_t)),
+                        .refused = calloc(n, sizeof(int))};
     int rc;
-    if (!b.verified || !b.ev) {
+    if (!b.verified || !b.ev || !b.refused) {
         rc = store_fail(s, ENOMEM, "ingest");
     } else {
         size_t need = 256 << 10; /* headroom: ~4x the bytes plus index pages */
         for (size_t i = 0; i < n; i++) need += 4 * (lens[i] < EVENT_MAX_SIZE ? lens[i] : 0) + 8192;
-        rc = store_txn_run(s, need, s_batch_body, &b);
+        do rc = store_txn_run(s, need, s_batch_body, &b);
+        while (rc == S_REDO);
         if (rc) rc = store_fail(s, rc, "ingest");
     }
     if (rc)
         for (size_t i = 0; i < n; i++) s_reject(&out[i], rc);
     free(b.verified);
     free(b.ev);
+    free(b.refused);
     return rc;
 }
