@@ -199,6 +199,61 @@ peer_t *peers_find_id(const peers_t *t, uint32_t id)
     return NULL;
 }
 
+static int s_rank(peer_state_t st)
+{
+    return st == PEER_LINKED ? 2 : st == PEER_CONNECTING ? 1 : 0;
+}
+
+/* a and b turned out to be the same node: keep the one with the busier link
+ * (ties: a), fold the other's sources and identity into it, free the other
+ * (GONE). The survivor keeps its own user pointer and state. */
+static peer_t *s_merge(peers_t *t, peer_t *a, peer_t *b)
+{
+    peer_t *keep = a, *gone = b;
+    if (s_rank(b->state) > s_rank(a->state)) {
+        keep = b;
+        gone = a;
+    }
+    keep->sources |= gone->sources;
+    if (!keep->has_node && gone->has_node) {
+        keep->has_node = 1;
+        memcpy(keep->node, gone->node, 32);
+        memcpy(keep->node_hex, gone->node_hex, sizeof(keep->node_hex));
+    }
+    if (!keep->name[0]) s_copy(keep->name, sizeof(keep->name), gone->name);
+    if (!keep->net[0]) s_copy(keep->net, sizeof(keep->net), gone->net);
+    if (!keep->inst[0]) s_copy(keep->inst, sizeof(keep->inst), gone->inst);
+    if (!keep->version) keep->version = gone->version;
+    if ((gone->sources & PEER_SRC_MDNS) && gone->naddrs) {
+        /* mDNS knows every address; the endpoint in use stays. */
+        keep->naddrs = gone->naddrs;
+        memcpy(keep->addrs, gone->addrs, sizeof(keep->addrs));
+        keep->port = gone->port;
+    }
+    if (!keep->endpoint[0]) s_copy(keep->endpoint, sizeof(keep->endpoint), gone->endpoint);
+    if (gone->last_seen_ms > keep->last_seen_ms) keep->last_seen_ms = gone->last_seen_ms;
+    gone->sources = 0;
+    s_free_entry(t, (entry_t *)gone);
+    return keep;
+}
+
+/* A static/pex entry that does not know its key yet but dials one of p's
+ * addresses on p's port is p: merge them. Returns the survivor. */
+static peer_t *s_absorb_keyless(peers_t *t, peer_t *p)
+{
+again:
+    for (entry_t *e = t->head; e; e = e->next) {
+        if (&e->p == p || e->p.has_node || e->p.port != p->port || !e->p.naddrs) continue;
+        for (int i = 0; i < p->naddrs; i++) {
+            if (strcmp(e->p.addrs[0], p->addrs[i]) == 0) {
+                p = s_merge(t, p, &e->p);
+                goto again;
+            }
+        }
+    }
+    return p;
+}
+
 /* 1 if what discovery/config says about the peer differs (not link state). */
 static int s_identity_differs(const peer_t *a, const peer_t *b)
 {
@@ -241,15 +296,24 @@ void peers_from_disc(peers_t *t, disc_what_t what, const disc_peer_t *dp)
     if (n < 0) n = 0;
     p->naddrs = n;
     for (int i = 0; i < n; i++) s_copy(p->addrs[i], sizeof(p->addrs[i]), dp->addrs[i]);
-    s_set_endpoint(p);
+    /* A configured endpoint is what the operator asked for: keep dialling
+     * it; otherwise dial the best mDNS address (IPv4 first). */
+    if (!(p->sources & PEER_SRC_STATIC) || !p->endpoint[0]) s_set_endpoint(p);
     p->last_seen_ms = s_wall_ms();
     int state_changed = s_apply_net(t, p);
     if (fresh) {
         s_emit(t, PEERS_EV_UP, p);
-        return;
+        if (state_changed) s_emit(t, PEERS_EV_STATE, p);
+    } else {
+        if (s_identity_differs(&before, p)) s_emit(t, PEERS_EV_CHANGED, p);
+        if (state_changed) s_emit(t, PEERS_EV_STATE, p);
     }
-    if (s_identity_differs(&before, p)) s_emit(t, PEERS_EV_CHANGED, p);
-    if (state_changed) s_emit(t, PEERS_EV_STATE, p);
+    unsigned src = p->sources;
+    peer_t *q = s_absorb_keyless(t, p);
+    if (q != p || q->sources != src) {
+        s_apply_net(t, q);
+        s_emit(t, PEERS_EV_CHANGED, q);
+    }
 }
 
 /* Parse "tcp://host:port" (host may be [v6]). 0 or -1. */
@@ -405,19 +469,8 @@ peer_t *peers_set_node(peers_t *t, peer_t *p, const uint8_t node[32], const char
     }
     peer_t *other = peers_find_node(t, node);
     if (other && other != p) {
-        /* Fold p into the entry that already has the key; keep the better
-         * link state and the endpoint that is known to work. */
-        other->sources |= p->sources;
-        if (p->state == PEER_LINKED || p->state == PEER_CONNECTING) {
-            other->state = p->state;
-            s_copy(other->endpoint, sizeof(other->endpoint), p->endpoint);
-        }
-        if (p->last_seen_ms > other->last_seen_ms) other->last_seen_ms = p->last_seen_ms;
-        if (!other->user) other->user = p->user;
-        p->user = NULL;
-        p->sources = 0;
-        s_free_entry(t, (entry_t *)p);
-        p = other;
+        /* Two entries for one node: merge (the linked one survives). */
+        p = s_merge(t, p, other);
     } else {
         p->has_node = 1;
         memcpy(p->node, node, 32);

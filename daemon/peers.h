@@ -115,9 +115,13 @@ peer_t *peers_add_pex(peers_t *t, const char *endpoint, const uint8_t *node, con
 peer_t *peers_drop_source(peers_t *t, peer_t *p, unsigned source);
 
 /* Gossip learned p's node key (and name / net / version from HELLO; any may
- * be NULL/0). If another entry already has that key the two merge: the
- * survivor is returned and the other entry gets GONE. If node is our own key,
- * the entry is removed and NULL returned. */
+ * be NULL/0). If another entry already has that key the two merge and the
+ * survivor is returned: the one with the busier link (linked > connecting >
+ * anything else; ties: p) keeps its pointer, user data and state and gains
+ * the other's sources; the other gets GONE (free your data for it then). The
+ * same merge happens when mDNS reports a node at the address of a keyless
+ * static/pex entry. If node is our own key, the entry is removed (GONE) and
+ * NULL returned. */
 peer_t *peers_set_node(peers_t *t, peer_t *p, const uint8_t node[32], const char *name,
                        const char *net, int version);
 
