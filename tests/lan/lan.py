@@ -293,6 +293,7 @@ class Host:
         self.tipd_args = []
         self._client = None
         self.homes = {}
+        self.extras = []
         os.makedirs(self.dir)
 
     # ---- plumbing ----
@@ -400,6 +401,13 @@ class Host:
         self.lan.wait(ready, timeout, "%s: tipd API" % self.name,
                       alive=lambda: self.tipd.poll() is None)
 
+    def extra_tipd(self, tag, args, start=True):
+        """Another tipd in this host (see Tipd); args is its whole set of
+        options besides --data/--api/--config/--log-level."""
+        t = Tipd(self, tag, args)
+        self.extras.append(t)
+        return t.start() if start else t
+
     def stop_tipd(self, sig=signal.SIGTERM):
         self._close_client()
         if self.tipd is not None:
@@ -468,6 +476,74 @@ class Host:
     def node(self):
         """This host's node key (hex), from `status`."""
         return self.status()["node"]
+
+
+class Tipd:
+    """A further tipd inside a host (own data dir, API socket and log), e.g.
+    a second daemon on the host's loopback. Host.extra_tipd() makes one."""
+
+    def __init__(self, host, tag, args):
+        self.host = host
+        self.name = "%s-%s" % (host.name, tag)
+        self.tag = tag
+        self.data = os.path.join(host.dir, "data-" + tag)
+        self.sock = os.path.join(host.dir, "tipd-%s.sock" % tag)
+        self.args = list(args)
+        self.proc = None
+        self._client = None
+
+    def start(self, wait=True):
+        argv = [TIPD, "--data", self.data, "--api", self.sock, "--config",
+                os.path.join(self.host.dir, "tipd.conf"), "--log-level", "debug"] + self.args
+        with open(os.path.join(self.host.dir, "tipd.conf"), "a"):
+            pass
+        self.proc = self.host.spawn(argv, "tipd-%s.log" % self.tag)
+        if wait:
+            self.host.lan.wait(lambda: _api_ready(self.sock), 20, self.name + " API",
+                               alive=lambda: self.proc.poll() is None)
+        return self
+
+    def stop(self):
+        if self._client:
+            self._client.close()
+            self._client = None
+        if self.proc is not None:
+            _kill_pid(self.proc.pid, self.proc, timeout=20)
+            self.proc = None
+
+    def api(self, req, timeout=10.0):
+        if self._client is None:
+            self._client = ApiClient(self.sock, timeout)
+        try:
+            return self._client.request(req)
+        except TestFailure:
+            self._client.close()
+            self._client = None
+            raise
+
+    def peers(self):
+        r = self.api({"op": "peers"})
+        check(r.get("ok"), "%s: peers failed" % self.name, r)
+        return r["peers"]
+
+    def status(self):
+        r = self.api({"op": "status"})
+        check(r.get("ok"), "%s: status failed" % self.name, r)
+        return r
+
+    def log(self):
+        return self.host.log("tipd-" + self.tag)
+
+
+def _api_ready(sock):
+    if not os.path.exists(sock):
+        return False
+    c = ApiClient(sock, timeout=0.5)
+    try:
+        c.send({"op": "status"})
+        return c.poll(500) and c.recv().get("ok")
+    finally:
+        c.close()
 
 
 class Lan:
@@ -619,10 +695,24 @@ class Lan:
             raise TestFailure("%s\nlast peer tables: %s" % (e, json.dumps(last, indent=1)))
         return last
 
+    def sanitizer_reports(self):
+        """Lines of ASan/UBSan/LSan reports in any tipd log of this run."""
+        bad = []
+        for h in self.hosts:
+            for fn in sorted(os.listdir(h.dir)):
+                if fn.startswith("tipd") and fn.endswith(".log"):
+                    t = h.log(fn[:-4])
+                    for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                                   "runtime error:"):
+                        if marker in t:
+                            i = t.index(marker)
+                            bad.append("%s/%s: %s" % (h.name, fn, t[max(0, i - 200):i + 2500]))
+        return bad
+
     def logs(self, tail=3000):
         out = []
         for h in self.hosts:
-            for what in ("tipd", "avahi"):
+            for what in ["tipd", "avahi"] + ["tipd-" + t.tag for t in h.extras]:
                 t = h.log(what)
                 if t:
                     out.append("---- %s %s.log ----\n%s" % (h.name, what, t[-tail:]))
@@ -630,24 +720,32 @@ class Lan:
 
     # ---- teardown ----
 
-    def close(self):
+    def close(self, remove_dir=True):
         if self.closed:
             return
         self.closed = True
         for h in self.hosts:
             h._close_client()
+            for t in h.extras:
+                if t._client:
+                    t._client.close()
+                    t._client = None
         # tipd first (so it can unpublish), then avahi, dbus, holders.
         for p in sorted(self.procs, key=lambda p: 0 if TIPD in p.args else 1):
             if p.poll() is None:
-                _kill_pid(p.pid, p)
+                _kill_pid(p.pid, p, timeout=20 if TIPD in p.args else 5)
         for ns in reversed(self.namespaces):
             _netns_delete(ns)
-        if not os.environ.get("TIPD_KEEP"):
-            shutil.rmtree(self.dir, ignore_errors=True)
-        else:
-            sys.stderr.write("lan: kept %s\n" % self.dir)
+        if remove_dir:
+            self._remove_dir()
         if self in _lans:
             _lans.remove(self)
+
+    def _remove_dir(self):
+        if not os.environ.get("TIPD_KEEP"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+        elif os.path.isdir(self.dir):
+            sys.stderr.write("lan: kept %s\n" % self.dir)
 
     def __enter__(self):
         return self
@@ -655,7 +753,11 @@ class Lan:
     def __exit__(self, et, ev, tb):
         if et is not None and not isinstance(ev, Skip):
             sys.stderr.write(self.logs(6000) + "\n")
-        self.close()
+        self.close(remove_dir=False)  # logs are read after the daemons exit
+        bad = self.sanitizer_reports()
+        self._remove_dir()
+        if bad and et is None:
+            raise TestFailure("sanitizer reports in tipd logs:\n" + "\n".join(bad))
         return False
 
 
