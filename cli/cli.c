@@ -125,7 +125,8 @@ int cli_call(cli_t *cli, json_t *req, json_t **reply)
     }
     rc = client_call(cli->client, req, reply, CLI_CALL_TIMEOUT_MS, err, sizeof err);
     json_decref(req);
-    if (rc == CLIENT_E_TIMEOUT) return cli_fail(cli, CLI_EXIT_UNREACHABLE, "%s", err);
+    if (rc == CLIENT_E_TIMEOUT || rc == CLIENT_E_GONE)
+        return cli_fail(cli, CLI_EXIT_UNREACHABLE, "%s", err);
     if (rc) return cli_fail(cli, CLI_EXIT_ERROR, "%s", err);
     if (!json_is_true(json_object_get(*reply, "ok"))) {
         rc = cli_reply_fail(cli, *reply);

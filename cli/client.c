@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <stdint.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -25,6 +26,7 @@
 struct client {
     void *zctx;
     void *sock;
+    void *mon; /* PAIR receiving the DEALER's disconnect events */
     char path[PATH_MAX];
     int connected;
     size_t pending;
@@ -42,6 +44,7 @@ void client_destroy(client_t **p)
 {
     if (!p || !*p) return;
     client_t *c = *p;
+    if (c->mon) zmq_close(c->mon);
     if (c->sock) zmq_close(c->sock);
     if (c->zctx) zmq_ctx_term(c->zctx);
     free(c);
@@ -102,6 +105,19 @@ int client_connect(client_t *c, int timeout_ms, char *err, size_t errlen)
     /* A pipelined import keeps a few MiB in flight; the default HWM of 1000
      * messages is plenty, so leave it. */
 
+    /* Watch for the daemon going away mid-request (crash, kill): without
+     * this a DEALER would wait out the whole reply timeout. */
+    char mon_ep[64];
+    snprintf(mon_ep, sizeof mon_ep, "inproc://tip-client-mon-%p", (void *)c);
+    if (zmq_socket_monitor(c->sock, mon_ep, ZMQ_EVENT_DISCONNECTED) == 0 &&
+        (c->mon = zmq_socket(c->zctx, ZMQ_PAIR)) != NULL) {
+        zmq_setsockopt(c->mon, ZMQ_LINGER, &zero, sizeof zero);
+        if (zmq_connect(c->mon, mon_ep) != 0) {
+            zmq_close(c->mon);
+            c->mon = NULL;
+        }
+    }
+
     char ep[PATH_MAX + 8];
     snprintf(ep, sizeof ep, "ipc://%s", c->path);
     if (zmq_connect(c->sock, ep) != 0) {
@@ -150,12 +166,40 @@ int client_send(client_t *c, const json_t *req, char *err, size_t errlen)
     return rc;
 }
 
+/* True if the monitor reports that the connection to tipd closed. */
+static int s_disconnected(client_t *c)
+{
+    int gone = 0;
+    for (;;) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, c->mon, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            return gone;
+        }
+        /* First frame: uint16 event, uint32 value; second: the endpoint. */
+        if (zmq_msg_size(&m) >= 2) {
+            uint16_t ev;
+            memcpy(&ev, zmq_msg_data(&m), 2);
+            if (ev == ZMQ_EVENT_DISCONNECTED) gone = 1;
+        }
+        int more = zmq_msg_more(&m);
+        zmq_msg_close(&m);
+        if (more) {
+            zmq_msg_init(&m);
+            zmq_msg_recv(&m, c->mon, ZMQ_DONTWAIT);
+            zmq_msg_close(&m);
+        }
+    }
+}
+
 /* Receive one frame into msg, waiting up to timeout_ms. */
 static int s_recv_frame(client_t *c, zmq_msg_t *msg, int timeout_ms, char *err, size_t errlen)
 {
-    zmq_pollitem_t it = {.socket = c->sock, .events = ZMQ_POLLIN};
+    zmq_pollitem_t it[2] = {{.socket = c->sock, .events = ZMQ_POLLIN},
+                            {.socket = c->mon, .events = ZMQ_POLLIN}};
     for (;;) {
-        int n = zmq_poll(&it, 1, timeout_ms);
+        int n = zmq_poll(it, c->mon ? 2 : 1, timeout_ms);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
             snprintf(err, errlen, "zmq_poll: %s", zmq_strerror(errno));
@@ -165,7 +209,11 @@ static int s_recv_frame(client_t *c, zmq_msg_t *msg, int timeout_ms, char *err, 
             snprintf(err, errlen, "tipd did not answer within %d s", timeout_ms / 1000);
             return CLIENT_E_TIMEOUT;
         }
-        break;
+        if (it[0].revents & ZMQ_POLLIN) break;
+        if (s_disconnected(c)) {
+            snprintf(err, errlen, "tipd closed the connection before answering (did it stop?)");
+            return CLIENT_E_GONE;
+        }
     }
     if (zmq_msg_recv(msg, c->sock, ZMQ_DONTWAIT) < 0) {
         snprintf(err, errlen, "receive: %s", zmq_strerror(errno));

@@ -27,6 +27,7 @@ enum {
     CLIENT_E_PERM = -4,     /* not allowed to connect to the socket */
     CLIENT_E_TIMEOUT = -5,  /* connected, but no reply in time */
     CLIENT_E_REPLY = -6,    /* a reply that is not a JSON object */
+    CLIENT_E_GONE = -7,     /* the daemon closed the connection mid-request */
 };
 
 #define CLIENT_CONNECT_TIMEOUT_MS 1000

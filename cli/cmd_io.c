@@ -209,27 +209,11 @@ static void s_clean_topic(const char *in, char out[EVENT_MAX_TOPIC_LEN + 1])
     out[o] = 0;
 }
 
-/* Build and sign a tip from a parsed line. Returns NULL and the reason, or
- * NULL reason on success. */
-static const char *s_build(s_import_t *im, json_t *o, event_t *ev, const ident_t *id,
-                           uint64_t created_at)
+/* Title and body into ev; a title too long is cut at a word (full title kept
+ * at the top of the body). NULL or the reason. */
+static const char *s_set_text(event_t *ev, const char *title, size_t tl, const char *body,
+                              size_t bl, int *adjusted)
 {
-    json_t *jt = json_object_get(o, "title"), *jb = json_object_get(o, "body");
-    json_t *jk = json_object_get(o, "kind"), *jtp = json_object_get(o, "topics");
-    if (!json_is_string(jt) || !json_string_length(jt)) return "no \"title\" string";
-    if (jb && !json_is_null(jb) && !json_is_string(jb)) return "\"body\" is not a string";
-    if (jtp && !json_is_null(jtp) && !json_is_array(jtp)) return "\"topics\" is not a list";
-    int kind = EVENT_TIP;
-    if (json_is_string(jk)) {
-        kind = event_kind_from_name(json_string_value(jk));
-        if (kind != EVENT_TIP && kind != EVENT_QUESTION)
-            return "\"kind\" must be tip or question (other kinds need their signed \"event\")";
-    }
-    event_init(ev, (event_kind_t)kind);
-    const char *title = json_string_value(jt), *body = jb ? json_string_value(jb) : NULL;
-    size_t tl = json_string_length(jt), bl = body ? json_string_length(jb) : 0;
-    if (memchr(title, 0, tl) || (body && memchr(body, 0, bl))) return "text contains NUL";
-    int adjusted = 0;
     if (tl > EVENT_MAX_TITLE) {
         /* Keep the long title whole at the top of the body. */
         if (tl + 2 + bl > EVENT_MAX_BODY) return "title and body too long for one tip";
@@ -251,13 +235,51 @@ static const char *s_build(s_import_t *im, json_t *o, event_t *ev, const ident_t
         if (!rc) rc = event_set_body(ev, nb, tl + 2 + bl);
         free(nb);
         if (rc) return event_strerror(rc);
-        adjusted = 1;
+        *adjusted = 1;
     } else {
         if (bl > EVENT_MAX_BODY) return "body longer than 16384 bytes";
         int rc = event_set_title(ev, title, tl);
         if (!rc && body) rc = event_set_body(ev, body, bl);
         if (rc) return event_strerror(rc);
     }
+    return NULL;
+}
+
+/* Build and sign a tip from a parsed line. Returns NULL and the reason, or
+ * NULL reason on success. */
+static const char *s_build(s_import_t *im, json_t *o, event_t *ev, const ident_t *id,
+                           uint64_t created_at)
+{
+    json_t *jt = json_object_get(o, "title"), *jb = json_object_get(o, "body");
+    json_t *jk = json_object_get(o, "kind"), *jtp = json_object_get(o, "topics");
+    if (!json_is_string(jt) || !json_string_length(jt)) return "no \"title\" string";
+    if (jb && !json_is_null(jb) && !json_is_string(jb)) return "\"body\" is not a string";
+    if (jtp && !json_is_null(jtp) && !json_is_array(jtp)) return "\"topics\" is not a list";
+    int kind = EVENT_TIP;
+    if (json_is_string(jk)) {
+        kind = event_kind_from_name(json_string_value(jk));
+        if (kind != EVENT_TIP && kind != EVENT_QUESTION)
+            return "\"kind\" must be tip or question (other kinds need their signed \"event\")";
+    }
+    event_init(ev, (event_kind_t)kind);
+    const char *title = json_string_value(jt), *body = jb ? json_string_value(jb) : NULL;
+    size_t tl = json_string_length(jt), bl = body ? json_string_length(jb) : 0;
+    if (memchr(title, 0, tl) || (body && memchr(body, 0, bl))) return "text contains NUL";
+    /* Notes from other tools: CRLF bodies, titles with tabs or line breaks. */
+    char *tcopy = strndup(title, tl), *bcopy = strndup(body ? body : "", bl);
+    if (!tcopy || !bcopy) {
+        free(tcopy);
+        free(bcopy);
+        return "out of memory";
+    }
+    int adjusted = 0;
+    for (char *p = tcopy; *p; p++)
+        if (*p == '\t' || *p == '\r' || *p == '\n') *p = ' ', adjusted = 1;
+    bl = cli_normalize_newlines(bcopy, bl);
+    const char *why = s_set_text(ev, tcopy, tl, bcopy, bl, &adjusted);
+    free(tcopy);
+    free(bcopy);
+    if (why) return why;
     size_t i;
     json_t *t;
     json_array_foreach(jtp, i, t)
@@ -486,7 +508,7 @@ static json_t *s_export_obj(const event_t *ev, const char *b64)
             refs, json_pack("{s:s, s:s}", "role", s_role_name(ev->refs[i].role), "id", rid));
     }
     const char *kind = event_kind_name(ev->kind);
-    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:o, s:i, s:s}", "title", ev->title,
+    return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:o, s:i, s:s, s:s}", "title", ev->title,
                      "body", ev->body, "kind", kind ? kind : "unknown", "topics", topics, "id", id,
                      "author", author, "created_at_ms", (json_int_t)ev->created_at, "refs", refs,
                      "value", ev->value, "event", b64, "created_at", when)

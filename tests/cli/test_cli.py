@@ -84,9 +84,9 @@ def run_pty(argv, env, rows=24, cols=100, timeout=30):
     return os.waitstatus_to_exitcode(status), out
 
 
-def add(d, *args, home="default"):
+def add(d, *args, home="default", input=None):
     """tip --json add ARGS -> the new id."""
-    out = d.tip_json("add", *args, home=home)
+    out = d.tip_json("add", *args, home=home, input=input)
     eq(len(out), 1, "add prints one object")
     check(HEX64.match(out[0]["id"]), out)
     return out[0]["id"]

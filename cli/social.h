@@ -1,0 +1,55 @@
+/* social.h -- helpers shared by the social-learning commands (cmd_social*.c:
+ * rate, thanks, ask, answer, questions, edit, retract, today, stats) and the
+ * one hook other commands call: social_seen_add(), which `tip show` uses to
+ * tell `tip today` what the user has already read.
+ */
+#ifndef TIP_SOCIAL_H
+#define TIP_SOCIAL_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli.h"
+
+#define SOCIAL_SEEN_FILE  "seen"  /* in TIP_HOME: "<64 hex id> <YYYY-MM-DD>" per line */
+#define SOCIAL_TODAY_FILE "today" /* in TIP_HOME: "<YYYY-MM-DD> <64 hex id>" */
+#define SOCIAL_SEEN_KEEP  5000    /* newest lines kept in the seen file */
+
+/* The tip object for an id argument (`get` op; history on request), as a new
+ * reference in *ev. Checks the argument's form first (usage error) and prints
+ * tipd's answer on failure (retracted, not found, ambiguous). 0 or exit code. */
+int social_get(cli_t *cli, const cmd_t *cmd, const char *idarg, int history, json_t **ev);
+/* Like social_get, then follows an edit chain to its newest version (with a
+ * note on stderr when it did). */
+int social_get_latest(cli_t *cli, const cmd_t *cmd, const char *idarg, int history, json_t **ev);
+
+/* Sign ev with id (created_at must be set) and submit it; idhex gets the id.
+ * 0 or exit code (printed). */
+int social_submit(cli_t *cli, event_t *ev, const ident_t *id, char idhex[65]);
+
+/* argv[from..argc) joined by spaces, newlines normalised (heap; NULL = ENOMEM). */
+char *social_join(int argc, char **argv, int from);
+
+/* Title and body of ev from text: the first non-empty line is the title
+ * unless title is given (too long a first line is cut at a word and the
+ * whole text kept as the body). 0 or exit code (printed). */
+int social_fill_text(cli_t *cli, const cmd_t *cmd, event_t *ev, const char *title, char *text);
+
+/* Ask "QUESTION [y/N] " on the terminal: 1 for yes. Only call on a tty. */
+int social_confirm(const char *question);
+
+/* Parse a 64-hex field of a JSON object into out; 0 or -1. */
+int social_hex_field(const json_t *o, const char *key, uint8_t *out, size_t n);
+
+/* created_at_ms of a tip object (0 if absent). */
+uint64_t social_ms(const json_t *o);
+
+/* Record that the user has read tip idhex (for `tip today`); best effort,
+ * silent on any failure. */
+void social_seen_add(const char *idhex);
+
+/* Today's local date as YYYY-MM-DD. */
+void social_local_date(char out[16]);
+
+#endif
