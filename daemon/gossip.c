@@ -210,6 +210,23 @@ static void s_link_close(g_link_t *l)
     l->watch = NULL;
     if (l->sock) zmq_close(l->sock);
     l->sock = NULL;
+    if (!l->out && l->rid_len) {
+        gossip_t *g = l->g;
+        unsigned k = g->quiet_next++ % (sizeof g->quiet / sizeof g->quiet[0]);
+        memcpy(g->quiet[k].rid, l->rid, l->rid_len);
+        g->quiet[k].len = l->rid_len;
+        g->quiet[k].until = loop_now_ms() + G_QUIET_MS;
+    }
+}
+
+/* 1 if rid belongs to an incoming connection we closed recently. */
+static int s_quiet(gossip_t *g, const uint8_t *rid, size_t len)
+{
+    uint64_t now = loop_now_ms();
+    for (size_t k = 0; k < sizeof g->quiet / sizeof g->quiet[0]; k++)
+        if (g->quiet[k].until > now && g->quiet[k].len == len && !memcmp(g->quiet[k].rid, rid, len))
+            return 1;
+    return 0;
 }
 
 static void s_reap(gossip_t *g)
@@ -712,7 +729,8 @@ static void s_router_in(loop_t *loop, loop_watch_t *w, short revents, void *arg)
             } else if (rc == WIRE_E_VERSION) {
                 s_router_reply(g, rid, rid_len, WIRE_REJECT, WIRE_R_VERSION,
                                "wire version not supported");
-            } else if (!(rc == 0 && (m->type == WIRE_BYE || m->type == WIRE_REJECT))) {
+            } else if (!(rc == 0 && (m->type == WIRE_BYE || m->type == WIRE_REJECT)) &&
+                       !s_quiet(g, rid, rid_len)) {
                 s_router_reply(g, rid, rid_len, WIRE_BYE, WIRE_R_PROTOCOL, "no session");
             }
             free(m);

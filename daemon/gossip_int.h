@@ -37,6 +37,7 @@
 #define G_RATE_MSGS      4000.0               /* messages per link per second */
 #define G_RATE_BURST     3.0                  /* seconds of rate allowed as burst */
 #define G_PEX_MS         20000                /* at most one PEX per link this often */
+#define G_QUIET_MS       30000                /* silence towards a closed incoming connection */
 #define G_INGEST_HIGH    20000                /* stop reading peers while ingest holds this many */
 
 typedef struct s_idset {
@@ -100,6 +101,14 @@ struct gossip {
     void *zap, *router;
     loop_watch_t *zap_w, *router_w;
     int router_paused;
+    /* Routing ids of incoming links we closed: their queued messages are
+     * dropped silently for G_QUIET_MS instead of each getting a BYE. */
+    struct {
+        uint8_t rid[64];
+        size_t len;
+        uint64_t until;
+    } quiet[16];
+    unsigned quiet_next;
     loop_timer_t *tick, *inv_timer, *work_timer;
     g_link_t *links;
     uint32_t next_link_id;
