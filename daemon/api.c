@@ -484,6 +484,11 @@ void api_destroy(api_t **p)
     }
     if (a->watch) loop_watch_free(a->loop, a->watch);
     if (a->sock) {
+        /* Let replies already queued (acknowledgements sent by the final
+         * flush) reach their clients, but never hang shutdown on a client
+         * that does not read. */
+        int linger = API_CLOSE_LINGER_MS;
+        zmq_setsockopt(a->sock, ZMQ_LINGER, &linger, sizeof(linger));
         zmq_close(a->sock);
         if (a->path[0]) unlink(a->path);
     }

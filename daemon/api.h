@@ -34,15 +34,16 @@
 #include "loop.h"
 #include "store.h"
 
-#define API_MAX_REQUEST  (4u << 20) /* larger requests get "too_large" */
-#define API_MAX_FRAME    (8u << 20) /* ZMQ_MAXMSGSIZE: larger ones drop the link */
-#define API_SNDHWM       1000       /* replies queued per client before dropping */
-#define API_SNDTIMEO_MS  100
-#define API_MAX_INFLIGHT 1024 /* stop reading while this many answers are owed */
-#define API_SUBMIT_MAX   1024 /* events per submit request */
-#define API_SEARCH_MAX   100
-#define API_LIST_MAX     1000
-#define API_EXPORT_MAX   1000
+#define API_MAX_REQUEST     (4u << 20) /* larger requests get "too_large" */
+#define API_MAX_FRAME       (8u << 20) /* ZMQ_MAXMSGSIZE: larger ones drop the link */
+#define API_SNDHWM          1000       /* replies queued per client before dropping */
+#define API_SNDTIMEO_MS     100
+#define API_CLOSE_LINGER_MS 500  /* replies still queued get this long at shutdown */
+#define API_MAX_INFLIGHT    1024 /* stop reading while this many answers are owed */
+#define API_SUBMIT_MAX      1024 /* events per submit request */
+#define API_SEARCH_MAX      100
+#define API_LIST_MAX        1000
+#define API_EXPORT_MAX      1000
 
 typedef struct api api_t;
 typedef struct api_req api_req_t;
@@ -56,7 +57,10 @@ typedef int (*api_op_fn)(api_req_t *req, json_t *request, void *arg);
  * removing a stale socket file, chmod 0666 after binding). NULL on failure
  * with a sentence in err. */
 api_t *api_new(loop_t *loop, void *zctx, const char *path, char *err, size_t errlen);
-/* Close the socket, drop owed answers, unlink the socket file; idempotent. */
+/* Close the socket (replies already sent get API_CLOSE_LINGER_MS to leave),
+ * drop answers still owed, unlink the socket file; idempotent. Call it only
+ * after every asynchronous handler has answered or been torn down (tipd:
+ * after ingest_flush), since their api_req_t pointers die here. */
 void api_destroy(api_t **p);
 
 /* Register op (copied). Replaces an earlier handler of the same name.

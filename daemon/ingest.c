@@ -6,11 +6,16 @@
  * hands them to the verify queue; worker threads decode, check the time and
  * verify them and put them on the done queue, waking the loop through an
  * eventfd. The loop thread alone talks to LMDB: it gathers verified items into
- * the open batch and commits it with store_ingest(STORE_INGEST_VERIFIED) when
- * it holds INGEST_BATCH events, or when verification has gone quiet for
- * INGEST_DELAY_MS. So while one batch is being committed the workers verify
- * the next, and while a batch is being verified the loop keeps answering
- * requests -- the CLI signing and the daemon verifying keep both cores busy.
+ * the open batch and commits it with store_ingest(STORE_INGEST_VERIFIED)
+ * INGEST_DELAY_MS after the first of them arrived (at once when it holds
+ * INGEST_BATCH). Whatever the workers verify during a commit makes the next
+ * batch, so batches grow with the load by themselves (group commit) while a
+ * lone event is on disk within milliseconds. Committing does not wait for a
+ * batch to fill: with a client that keeps N events in flight, waiting for N
+ * would serialise verify and commit; committing what is ready lets the
+ * workers verify the next events while the loop commits the previous ones,
+ * and the loop keeps answering requests in between -- the CLI signing, the
+ * workers verifying and the loop committing keep both cores busy.
  *
  * A submission's callback runs once all its events are committed (or
  * rejected), which is what makes "acknowledged" mean "on disk". Items of one
@@ -35,7 +40,6 @@
 #define S_MAX_WORKERS 8
 #define S_CHUNK       32 /* items a worker takes per lock round trip */
 #define S_MAX_LISTEN  4
-#define S_MAX_HOLD_MS 50 /* longest a verified event waits for its batch */
 
 typedef struct s_sub {
     ingest_done_fn fn;
@@ -263,18 +267,15 @@ static void s_commit_some(ingest_t *g)
     }
 }
 
-/* Pull verified items from the workers into the open batch. Returns 1 if the
- * workers are idle with nothing queued (verification has gone quiet). */
-static int s_collect(ingest_t *g)
+/* Pull verified items from the workers into the open batch. */
+static void s_collect(ingest_t *g)
 {
     uint64_t cnt;
     ssize_t r = read(g->efd, &cnt, sizeof(cnt));
     (void)r;
     pthread_mutex_lock(&g->mu);
     s_splice(&g->batch, &g->dq);
-    int quiet = !g->vq.head && g->busy == 0;
     pthread_mutex_unlock(&g->mu);
-    return quiet;
 }
 
 static void s_arm(ingest_t *g, uint64_t ms)
@@ -283,19 +284,16 @@ static void s_arm(ingest_t *g, uint64_t ms)
     g->armed = 1;
 }
 
-/* Commit full batches now; a partial one when verification is quiet. */
-static void s_commit(ingest_t *g, int force)
+/* Commit everything verified so far, INGEST_BATCH events per transaction.
+ * What the workers verify meanwhile waits for the next round: that is the
+ * group commit -- the slower the commit, the larger the next batch. */
+static void s_commit(ingest_t *g)
 {
     if (g->committing) return;
     g->committing = 1;
-    int quiet = s_collect(g);
-    while (g->batch.n >= INGEST_BATCH) {
-        s_commit_some(g);
-        quiet = s_collect(g);
-    }
-    if (g->batch.n && (force || quiet)) s_commit_some(g);
+    s_collect(g);
+    while (g->batch.n) s_commit_some(g);
     g->committing = 0;
-    if (g->batch.n && !g->armed) s_arm(g, S_MAX_HOLD_MS);
 }
 
 static void s_on_efd(loop_t *l, loop_watch_t *w, short revents, void *arg)
@@ -304,18 +302,15 @@ static void s_on_efd(loop_t *l, loop_watch_t *w, short revents, void *arg)
     (void)l;
     (void)w;
     (void)revents;
-    int quiet = s_collect(g);
-    if (g->batch.n >= INGEST_BATCH) {
-        s_commit(g, 0);
-    } else if (g->batch.n) {
-        /* Idle workers: nothing more is coming, commit after the short delay.
-         * Busy workers: let the batch grow, but never hold the oldest item
-         * more than S_MAX_HOLD_MS (the timer is not pushed back). */
-        if (quiet)
-            s_arm(g, INGEST_DELAY_MS);
-        else if (!g->armed)
-            s_arm(g, S_MAX_HOLD_MS);
-    }
+    s_collect(g);
+    if (g->batch.n >= INGEST_BATCH)
+        s_commit(g);
+    else if (g->batch.n && !g->armed)
+        /* A moment for the rest of a burst (and for requests already
+         * waiting on the loop) before committing; not pushed back by later
+         * arrivals, so no event waits longer than INGEST_DELAY_MS plus one
+         * commit. */
+        s_arm(g, INGEST_DELAY_MS);
 }
 
 static void s_on_timer(loop_t *l, loop_timer_t *t, void *arg)
@@ -324,7 +319,7 @@ static void s_on_timer(loop_t *l, loop_timer_t *t, void *arg)
     (void)l;
     (void)t;
     g->armed = 0;
-    s_commit(g, 1);
+    s_commit(g);
 }
 
 static int s_nthreads(void)
@@ -469,7 +464,7 @@ int ingest_flush(ingest_t *g)
     pthread_mutex_lock(&g->mu);
     while (g->vq.head || g->busy) pthread_cond_wait(&g->idle, &g->mu);
     pthread_mutex_unlock(&g->mu);
-    s_commit(g, 1);
+    s_commit(g);
     while (g->batch.n) s_commit_some(g); /* in case we were called re-entrantly */
     return 0;
 }

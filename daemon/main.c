@@ -509,13 +509,17 @@ static void s_stop(s_main_t *m)
 {
     tipd_t *d = &m->d;
     if (m->notify) notify_stopping(m->notify);
-    /* Stop taking requests first, so nothing new is queued behind the flush. */
-    api_destroy(&d->api);
+    /* Stop reading requests, so nothing new is queued behind the flush; the
+     * flush then answers every submit still owed (its events are on disk),
+     * and only then does the API socket close (lingering briefly so those
+     * acknowledgements reach their clients). */
+    api_pause(d->api, 1);
     if (d->ingest) {
         size_t n = ingest_pending(d->ingest);
         ingest_flush(d->ingest);
         if (n) log_msg(LOG_I, "committed %zu queued event(s) before exiting", n);
     }
+    api_destroy(&d->api);
     /* ---- plug-ins: stop blocks, reverse order of init ---- */
     gossip_destroy(&d->gossip); /* before the peer table it listens to */
     peers_daemon_stop(d);
