@@ -21,6 +21,17 @@ extern const cmd_t cmd_peers;
 extern const cmd_t cmd_import;
 extern const cmd_t cmd_export;
 
+/* cmd_social*.c: social learning (issue #6; social engineer's block) */
+extern const cmd_t cmd_ask;
+extern const cmd_t cmd_answer;
+extern const cmd_t cmd_questions;
+extern const cmd_t cmd_rate;
+extern const cmd_t cmd_thanks;
+extern const cmd_t cmd_edit;
+extern const cmd_t cmd_retract;
+extern const cmd_t cmd_today;
+extern const cmd_t cmd_stats;
+
 /* main.c */
 extern const cmd_t cmd_help;
 

@@ -167,8 +167,14 @@ static int s_status_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
             s_cell(v, cell, sizeof cell);
             if (!strcmp(keys[i][0], "uptime_s") && json_is_integer(v)) {
                 long long s = json_integer_value(v);
-                snprintf(cell, sizeof cell, "%lldd %02lld:%02lld:%02lld", s / 86400, s / 3600 % 24,
-                         s / 60 % 60, s % 60);
+                if (s < 60)
+                    snprintf(cell, sizeof cell, "%lld s", s);
+                else if (s < 3600)
+                    snprintf(cell, sizeof cell, "%lld min", s / 60);
+                else if (s < 86400)
+                    snprintf(cell, sizeof cell, "%lld h %lld min", s / 3600, s / 60 % 60);
+                else
+                    snprintf(cell, sizeof cell, "%lld days %lld h", s / 86400, s / 3600 % 24);
             }
             fprintf(cli->out, "%-8s  %s\n", keys[i][1], cell);
         }

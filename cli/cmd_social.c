@@ -454,8 +454,8 @@ static int s_ask_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     } else if (json_array_size(similar) && cli->json && tty && !yes) {
         /* JSON on a terminal: still ask, but keep stdout machine-readable. */
         if (!social_confirm("Similar tips exist; post your question anyway?")) {
-            json_t *o = json_pack("{s:n, s:s, s:O}", "id", "status", "not_posted", "similar",
-                                  similar);
+            json_t *o =
+                json_pack("{s:n, s:s, s:O}", "id", "status", "not_posted", "similar", similar);
             out_json(cli, o);
             json_decref(o);
             goto done;
@@ -660,8 +660,8 @@ static int s_questions_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
                     out_c(cli, OUT_GOOD), (long long)a, a == 1 ? "" : "s", sid,
                     out_c(cli, OUT_RESET));
         else
-            fprintf(cli->out, "%*s%sunanswered: tip answer %s TEXT%s\n", (int)strlen(sid) + 2,
-                    "", out_c(cli, OUT_WARN), sid, out_c(cli, OUT_RESET));
+            fprintf(cli->out, "%*s%sunanswered: tip answer %s TEXT%s\n", (int)strlen(sid) + 2, "",
+                    out_c(cli, OUT_WARN), sid, out_c(cli, OUT_RESET));
     }
     json_decref(reply);
     return 0;

@@ -27,8 +27,7 @@
 static int s_author_only(cli_t *cli, const json_t *tip, const ident_t *id, const char *verb)
 {
     uint8_t a[EVENT_KEY_LEN];
-    if (social_hex_field(tip, "author", a, EVENT_KEY_LEN) == 0 &&
-        !memcmp(a, id->pk, EVENT_KEY_LEN))
+    if (social_hex_field(tip, "author", a, EVENT_KEY_LEN) == 0 && !memcmp(a, id->pk, EVENT_KEY_LEN))
         return 0;
     char who[200];
     out_author(tip, who, sizeof who);
@@ -109,11 +108,12 @@ static int s_edit_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         const char *t = title ? title : json_string_value(json_object_get(cur, "title"));
         const char *b = json_string_value(json_object_get(cur, "body"));
         if (title && strlen(title) > EVENT_MAX_TITLE)
-            rc = cli_usage(cli, self, "--title is %zu bytes; a title has at most %d",
-                           strlen(title), EVENT_MAX_TITLE);
+            rc = cli_usage(cli, self, "--title is %zu bytes; a title has at most %d", strlen(title),
+                           EVENT_MAX_TITLE);
         else if (!t || !*t)
             rc = cli_usage(cli, self, "--title is empty");
-        else if (event_set_title(ev, t, strlen(t)) || event_set_body(ev, b ? b : "", b ? strlen(b) : 0))
+        else if (event_set_title(ev, t, strlen(t)) ||
+                 event_set_body(ev, b ? b : "", b ? strlen(b) : 0))
             rc = cli_fail(cli, CLI_EXIT_ERROR, "the current text does not fit an event");
     }
     if (rc) goto wipe;

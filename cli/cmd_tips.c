@@ -15,6 +15,7 @@
 
 #include "cmd.h"
 #include "out.h"
+#include "social.h" /* social_seen_add (issue #6) */
 
 #define S_MAX_TEXT (EVENT_MAX_TITLE + EVENT_MAX_BODY + 16)
 
@@ -269,6 +270,9 @@ static int s_add_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         goto done;
     }
     ev->created_at = event_now_ms();
+    /* (social, issue #6) an anonymous post's time is coarsened to the minute:
+     * less to correlate with who was at a keyboard (docs/SOCIAL.md). */
+    if (anon) ev->created_at -= ev->created_at % 60000;
     rc = event_sign(ev, id.sk);
     ident_wipe(&id);
     if (rc) {
@@ -518,6 +522,17 @@ static int s_show_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     int rc = cli_call(cli, req, &reply);
     if (rc) return rc;
     json_t *ev = json_object_get(reply, "event");
+    /* (social, issue #6) an edited tip shows as its newest version, and
+     * what was shown is remembered for `tip today` (cli/social.h). */
+    const char *latest = json_string_value(json_object_get(ev, "latest"));
+    if (json_is_true(json_object_get(ev, "superseded")) && latest) {
+        fprintf(stderr, "tip: %s was edited; showing its newest version\n", prefix);
+        req = json_pack("{s:s, s:s, s:b}", "op", "get", "id", latest, "history", history);
+        json_decref(reply);
+        if ((rc = cli_call(cli, req, &reply))) return rc;
+        ev = json_object_get(reply, "event");
+    }
+    social_seen_add(json_string_value(json_object_get(ev, "id")));
     out_begin(cli, 1);
     if (cli->json) {
         out_json(cli, ev);

@@ -16,8 +16,27 @@
 
 /* The order here is the order of `tip help`. */
 static const cmd_t *const s_cmds[] = {
-    &cmd_add,    &cmd_search, &cmd_show,   &cmd_list,   &cmd_whoami,
-    &cmd_status, &cmd_peers,  &cmd_import, &cmd_export, &cmd_help,
+    &cmd_add,
+    &cmd_search,
+    &cmd_show,
+    &cmd_list,
+    /* social learning (cmd_social*.c) */
+    &cmd_ask,
+    &cmd_answer,
+    &cmd_questions,
+    &cmd_rate,
+    &cmd_thanks,
+    &cmd_edit,
+    &cmd_retract,
+    &cmd_today,
+    &cmd_stats,
+    /* end social */
+    &cmd_whoami,
+    &cmd_status,
+    &cmd_peers,
+    &cmd_import,
+    &cmd_export,
+    &cmd_help,
 };
 
 #define S_NCMDS (sizeof s_cmds / sizeof s_cmds[0])

@@ -219,11 +219,9 @@ void out_reltime(uint64_t ms, char *buf, size_t cap)
     if (s < 60)
         snprintf(buf, cap, "just now");
     else if (s < 3600)
-        snprintf(buf, cap, "%llu minute%s ago", (unsigned long long)(s / 60),
-                 s / 60 == 1 ? "" : "s");
+        snprintf(buf, cap, "%llu min ago", (unsigned long long)(s / 60));
     else if (s < 86400)
-        snprintf(buf, cap, "%llu hour%s ago", (unsigned long long)(s / 3600),
-                 s / 3600 == 1 ? "" : "s");
+        snprintf(buf, cap, "%llu h ago", (unsigned long long)(s / 3600));
     else if (s < 86400 * 45)
         snprintf(buf, cap, "%llu day%s ago", (unsigned long long)(s / 86400),
                  s / 86400 == 1 ? "" : "s");
@@ -283,9 +281,10 @@ void out_rating(const json_t *tip, char *buf, size_t cap)
         k = snprintf(buf, cap, "no ratings yet");
     if (k < 0 || (size_t)k >= cap) return;
     if (t > 0)
-        snprintf(buf + k, cap - k, ", thanked %lld time%s", (long long)t, t == 1 ? "" : "s");
+        snprintf(buf + k, cap - k, " \xc2\xb7 thanked %lld time%s", (long long)t,
+                 t == 1 ? "" : "s");
     else
-        snprintf(buf + k, cap - k, ", no thanks yet");
+        snprintf(buf + k, cap - k, " \xc2\xb7 no thanks yet");
 }
 
 /* "git, ssh" into buf. */
@@ -312,14 +311,21 @@ static void s_meta(cli_t *cli, const json_t *tip, int indent)
     out_rating(tip, rating, sizeof rating);
     s_topics(tip, topics, sizeof topics);
     const char *kind = s_str(tip, "kind");
+    char tbuf[420];
+    snprintf(tbuf, sizeof tbuf, "[%s]", topics);
+    /* Joined with " · " so the wrap breaks between parts rather than inside. */
+    const char *parts[] = {*kind && strcmp(kind, "tip") ? kind : "", *topics ? tbuf : "", author,
+                           age, rating};
     char line[1200];
-    snprintf(line, sizeof line, "%s%s%s%s%sby %s, %s; %s", strcmp(kind, "tip") && *kind ? kind : "",
-             strcmp(kind, "tip") && *kind ? "; " : "", *topics ? "[" : "", topics,
-             *topics ? "] " : "", author, age, rating);
+    size_t k = 0;
+    line[0] = 0;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        if (!*parts[i]) continue;
+        int w = snprintf(line + k, sizeof line - k, "%s%s", k ? " \xc2\xb7 " : "", parts[i]);
+        if (w < 0 || (size_t)w >= sizeof line - k) break;
+        k += (size_t)w;
+    }
     fprintf(cli->out, "%s", out_c(cli, OUT_DIM));
-    /* Wrap without colour codes inside the measured text. */
-    int width = out_width();
-    (void)width;
     out_wrap(cli, line, indent);
     fprintf(cli->out, "%s", out_c(cli, OUT_RESET));
 }
@@ -377,8 +383,9 @@ static void s_list_section(cli_t *cli, const json_t *list, const char *heading)
 void out_tip_full(cli_t *cli, const json_t *tip)
 {
     const char *title = s_str(tip, "title");
-    fprintf(cli->out, "%s%s%s\n", out_c(cli, OUT_TITLE), *title ? title : "(untitled)",
-            out_c(cli, OUT_RESET));
+    fputs(out_c(cli, OUT_TITLE), cli->out);
+    out_wrap(cli, *title ? title : "(untitled)", 0);
+    fputs(out_c(cli, OUT_RESET), cli->out);
     fprintf(cli->out, "%sid %s%s\n", out_c(cli, OUT_ID), s_str(tip, "id"), out_c(cli, OUT_RESET));
     s_meta(cli, tip, 0);
     const char *body = s_str(tip, "body");
@@ -387,7 +394,9 @@ void out_tip_full(cli_t *cli, const json_t *tip)
         out_wrap(cli, body, 2);
     }
     s_list_section(cli, json_object_get(tip, "thanks_list"), "Thanks");
-    json_t *answers = json_object_get(tip, "answers");
+    /* (social) the get op lists answers, best rated first, as answers_list;
+     * "answers" is their count. */
+    json_t *answers = json_object_get(tip, "answers_list");
     if (json_is_array(answers) && json_array_size(answers)) {
         fprintf(cli->out, "\n%sAnswers%s\n", out_c(cli, OUT_BOLD), out_c(cli, OUT_RESET));
         size_t i;
