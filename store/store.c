@@ -244,6 +244,7 @@ static int s_mkdirs(const char *dir)
     return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
 }
 
+/* Open (creating unless read-only) the store's named databases. */
 static int s_open_dbs(store_t *s, MDB_txn *txn)
 {
     unsigned c = s->read_only ? 0 : MDB_CREATE;
@@ -547,6 +548,8 @@ int store_stats(store_t *s, const uint8_t id[EVENT_ID_LEN], store_stats_t *st)
     return store_fail(s, rc, "stats");
 }
 
+/* Copy len bytes of src into dst[cap] as a C string, cut on a UTF-8
+ * character boundary when it does not fit. */
 static void s_copy_str(char *dst, size_t cap, const char *src, size_t len)
 {
     if (!dst || cap == 0) return;

@@ -85,7 +85,7 @@ static int s_scan_desc(struct s_list *l, MDB_dbi dbi, const uint8_t *pfx, size_t
 {
     uint8_t start[EVENT_MAX_TOPIC_LEN + 1 + 8 + EVENT_ID_LEN + EVENT_KEY_LEN];
     size_t klen = plen + 8 + EVENT_ID_LEN;
-    if (plen) memcpy(start, pfx, plen); /* daemon: pfx is NULL for the by-time index (UBSan) */
+    if (plen) memcpy(start, pfx, plen); /* pfx is NULL for the time index */
     if (l->f->before) {
         store_be64(start + plen, l->f->before);
         memset(start + plen + 8, 0, EVENT_ID_LEN);
