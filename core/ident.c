@@ -207,6 +207,15 @@ static int s_write_key(const char *path, const char *what, const uint8_t key[S_K
     return 0;
 }
 
+/* What to call an Ed25519 key file in messages: the user's identity file,
+ * or (e.g. the daemon's node.key) just a key file. */
+static const char *s_what(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    return strcmp(base, IDENT_FILE) == 0 ? "identity file" : "key file";
+}
+
 static void s_from_seed(ident_t *id, const uint8_t seed[S_KEY_LEN])
 {
     crypto_sign_seed_keypair(id->pk, id->sk, seed);
@@ -217,7 +226,7 @@ int ident_load(const char *path, ident_t *id, char *err, size_t errlen)
     if (!path || !id) return s_err(err, errlen, "no identity file given");
     if (sodium_init() < 0) return s_err(err, errlen, "libsodium failed to initialise");
     uint8_t seed[S_KEY_LEN];
-    if (s_read_key(path, "identity file", seed, err, errlen)) return -1;
+    if (s_read_key(path, s_what(path), seed, err, errlen)) return -1;
     s_from_seed(id, seed);
     sodium_memzero(seed, sizeof seed);
     return 0;
@@ -241,7 +250,7 @@ int ident_load_or_create_path(const char *path, ident_t *id, char *err, size_t e
     }
     uint8_t seed[S_KEY_LEN];
     randombytes_buf(seed, sizeof seed);
-    int rc = s_write_key(path, "identity file", seed, err, errlen);
+    int rc = s_write_key(path, s_what(path), seed, err, errlen);
     if (rc == 0) s_from_seed(id, seed);
     sodium_memzero(seed, sizeof seed);
     if (rc == 1) /* someone else created it first: use theirs */

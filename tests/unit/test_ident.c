@@ -140,7 +140,7 @@ static void test_create_and_reload(void **state)
 static void test_node_key_path(void **state)
 {
     s_tmp_t *t = *state;
-    char path[600], err[512];
+    char path[600], err[1400];
     snprintf(path, sizeof path, "%s/data/node.key", t->dir);
     ident_t id, again;
     assert_int_equal(ident_load_or_create_path(path, &id, err, sizeof err), 0);
@@ -150,6 +150,12 @@ static void test_node_key_path(void **state)
     assert_int_equal(s_mode(dir), 0700);
     assert_int_equal(ident_load_or_create_path(path, &again, err, sizeof err), 0);
     assert_memory_equal(&again, &id, sizeof id);
+    assert_int_equal(chmod(path, 0640), 0);
+    assert_int_equal(ident_load_or_create_path(path, &again, err, sizeof err), -1);
+    char want[1400];
+    snprintf(want, sizeof want, "key file %s is readable by others (mode 0640); run chmod 600 %s",
+             path, path);
+    assert_string_equal(err, want);
 }
 
 static void test_refuse_readable(void **state)
