@@ -11,8 +11,11 @@
  * Error precedence when several things are wrong: the decoder reports the
  * first problem in byte order, and for a length field it reports an
  * over-bound length (EVENT_E_OVERSIZE) before a short buffer
- * (EVENT_E_TRUNCATED). Rules that need the whole event (per-kind rules,
- * ordering of refs) come after parsing, in event_validate()'s order.
+ * (EVENT_E_TRUNCATED). Ref roles, the order of refs and topics and the
+ * topic alphabet are checked while parsing; the text rules and the per-kind
+ * rules come after, in event_validate()'s order. The word-at-a-time ASCII
+ * test in s_utf8_check may send a word to the byte-by-byte path needlessly,
+ * never the other way, so it changes speed only.
  *
  * The id hashes a domain-separation string plus the unsigned encoding with
  * BLAKE2b-256, and the Ed25519 signature is over that 32-byte id, so a
