@@ -386,6 +386,45 @@ static void test_hostile(void **state)
     recon_set_destroy(&s);
 }
 
+/* The worked example of docs/PROTOCOL.md §2.6, byte for byte. */
+static void test_doc_example(void **state)
+{
+    recon_set_t *a = recon_set_new(), *b = recon_set_new();
+    uint8_t id[32];
+    for (int i = 1; i <= 3; i++) {
+        memset(id, i, 32);
+        recon_set_add(a, 1000 + (uint64_t)i, id);
+        memset(id, i + 1, 32);
+        recon_set_add(b, 1001 + (uint64_t)i, id);
+    }
+    uint8_t *m1 = malloc(RECON_MAX_MSG), *m2 = malloc(RECON_MAX_MSG);
+    size_t l1, l2;
+    assert_int_equal(recon_initiate(a, m1, RECON_MAX_MSG, &l1), RECON_OUT_ASKS);
+    uint8_t want1[5 + 36] = {0x01, 0x00, 0x00, 0x02, 0x03};
+    for (int i = 0; i < 3; i++) memset(want1 + 5 + 12 * i, i + 1, 12);
+    assert_int_equal(l1, sizeof want1);
+    assert_memory_equal(m1, want1, sizeof want1);
+    s_idvec_t hb = {0}, ha = {0};
+    assert_int_equal(recon_process(b, m1, l1, m2, RECON_MAX_MSG, &l2, s_have, &hb), RECON_IN_ASKED);
+    uint8_t want2[] = {0x01, 0x00, 0x00, 0x03, 0x03, 0x01};
+    assert_int_equal(l2, sizeof want2);
+    assert_memory_equal(m2, want2, sizeof want2);
+    assert_int_equal(hb.n, 1);
+    memset(id, 4, 32);
+    assert_memory_equal(hb.ids[0], id, 32);
+    assert_int_equal(recon_process(a, m2, l2, m1, RECON_MAX_MSG, &l1, s_have, &ha), 0);
+    assert_int_equal(l1, 1);
+    assert_int_equal(ha.n, 1);
+    memset(id, 1, 32);
+    assert_memory_equal(ha.ids[0], id, 32);
+    free(ha.ids);
+    free(hb.ids);
+    free(m1);
+    free(m2);
+    recon_set_destroy(&a);
+    recon_set_destroy(&b);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) return 1;
@@ -396,7 +435,7 @@ int main(void)
         cmocka_unit_test(test_d10),       cmocka_unit_test(test_d100),
         cmocka_unit_test(test_d1000),     cmocka_unit_test(test_d10000),
         cmocka_unit_test(test_one_sided), cmocka_unit_test(test_same_timestamp),
-        cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_hostile),   cmocka_unit_test(test_doc_example),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -261,6 +262,46 @@ static void test_proof(void **state)
     assert_memory_equal(msg, "tipd-welcome-v1", 15);
 }
 
+/* The vectors printed in docs/PROTOCOL.md section 2. */
+static void s_unhex(const char *h, uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) sscanf(h + 2 * i, "%2hhx", &out[i]);
+}
+
+static void test_doc_vectors(void **state)
+{
+    uint8_t pk[32], sk[32], want[32], key[32], a[32], b[32], nd[16], nl[16], pr[32];
+    wire_server_keys(NULL, pk, sk);
+    s_unhex("c97892a9e40532e34bd35c6c4a6e6ebfdcd8d911981ae97decd2c148649b2943", want, 32);
+    assert_memory_equal(pk, want, 32);
+    for (int i = 0; i < 32; i++) key[i] = (uint8_t)i;
+    wire_server_keys(key, pk, sk);
+    s_unhex("7ffdb335d43783431ea4d90d60519bd8e57c9ba4912dad65f09d1abbadf6671c", want, 32);
+    assert_memory_equal(pk, want, 32);
+    memset(a, 0xaa, 32);
+    memset(b, 0xbb, 32);
+    memset(nd, 0x11, 16);
+    memset(nl, 0x22, 16);
+    wire_net_proof(key, a, b, nd, nl, pr);
+    s_unhex("b87bbc1b752f14dc7d13ab36cf8c10b0cb6733fff2bc0cfa270cfea0d92a8e87", want, 32);
+    assert_memory_equal(pr, want, 32);
+    wire_net_proof(key, b, a, nd, nl, pr);
+    s_unhex("acb50548de43904d60aff1f0cdce67df54b47615e6607fb162f6821166ab2b42", want, 32);
+    assert_memory_equal(pr, want, 32);
+    wire_hello_t h = {.node = a, .nonce = nd};
+    strcpy(h.endpoint, "tcp://*:7714");
+    strcpy(h.name, "host1");
+    strcpy(h.net, "open");
+    size_t len;
+    assert_int_equal(wire_enc_hello(&h, 0, s_body, sizeof s_body, &len), 0);
+    uint8_t tail[24];
+    s_unhex("0c7463703a2f2f2a3a3737313405686f737431046f70656e", tail, 24);
+    assert_int_equal(len, 48 + 24);
+    assert_memory_equal(s_body, a, 32);
+    assert_memory_equal(s_body + 32, nd, 16);
+    assert_memory_equal(s_body + 48, tail, 24);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) return 1;
@@ -272,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_events_and_recon),
         cmocka_unit_test(test_header),
         cmocka_unit_test(test_proof),
+        cmocka_unit_test(test_doc_vectors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
