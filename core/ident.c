@@ -139,6 +139,20 @@ static int s_read_key(const char *path, const char *what, uint8_t key[S_KEY_LEN]
     return 0;
 }
 
+/* Give the finished temporary file its final name without ever replacing
+ * an existing file: link() where the filesystem has hard links, else
+ * rename with RENAME_NOREPLACE. The temporary name is gone on success; on
+ * failure errno says why (EEXIST: someone else's file is there). */
+static int s_publish(const char *tmp, const char *path)
+{
+    if (link(tmp, path) == 0) {
+        unlink(tmp);
+        return 0;
+    }
+    if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS && errno != EMLINK) return -1;
+    return renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE);
+}
+
 /* Write key to path as a new 0600 file, never replacing an existing one.
  * Returns 0, 1 if path already existed (nothing written), or -1. */
 static int s_write_key(const char *path, const char *what, const uint8_t key[S_KEY_LEN], char *err,
@@ -182,13 +196,12 @@ static int s_write_key(const char *path, const char *what, const uint8_t key[S_K
         unlink(tmp);
         return s_err(err, errlen, "cannot write %s %s: %s", what, path, strerror(e));
     }
-    if (link(tmp, path) != 0) {
+    if (s_publish(tmp, path) != 0) {
         e = errno;
         unlink(tmp);
         if (e == EEXIST) return 1;
         return s_err(err, errlen, "cannot create %s %s: %s", what, path, strerror(e));
     }
-    unlink(tmp);
     /* Make the new name durable too. */
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", path);

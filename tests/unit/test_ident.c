@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -158,6 +159,48 @@ static void test_node_key_path(void **state)
     assert_string_equal(err, want);
 }
 
+/* Several processes creating the same identity at once all end up with the
+ * one key that was written first: none overwrites another's file. */
+static void test_concurrent_create(void **state)
+{
+    s_tmp_t *t = *state;
+    char path[600];
+    snprintf(path, sizeof path, "%s/race/identity", t->dir);
+    enum { KIDS = 6 };
+    int fds[KIDS][2];
+    pid_t pids[KIDS];
+    for (int k = 0; k < KIDS; k++) {
+        assert_int_equal(pipe(fds[k]), 0);
+        pids[k] = fork();
+        assert_true(pids[k] >= 0);
+        if (pids[k] == 0) {
+            char err[1400];
+            ident_t id;
+            close(fds[k][0]);
+            int rc = ident_load_or_create_path(path, &id, err, sizeof err);
+            if (rc == 0 && write(fds[k][1], id.pk, 32) == 32) _exit(0);
+            _exit(1);
+        }
+        close(fds[k][1]);
+    }
+    uint8_t pk[KIDS][32];
+    for (int k = 0; k < KIDS; k++) {
+        int status = 0;
+        assert_int_equal(read(fds[k][0], pk[k], 32), 32);
+        close(fds[k][0]);
+        assert_int_equal(waitpid(pids[k], &status, 0), pids[k]);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    for (int k = 1; k < KIDS; k++) assert_memory_equal(pk[k], pk[0], 32);
+    ident_t id;
+    char err[1400];
+    assert_int_equal(ident_load(path, &id, err, sizeof err), 0);
+    assert_memory_equal(id.pk, pk[0], 32);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "test \"$(ls -A '%s/race')\" = identity", t->dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_refuse_readable(void **state)
 {
     s_tmp_t *t = *state;
@@ -299,6 +342,7 @@ int main(void)
         cmocka_unit_test(test_home_env),
         cmocka_unit_test_setup_teardown(test_create_and_reload, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_node_key_path, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_create, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_refuse_readable, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_refuse_damaged, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_netkey, s_setup, s_teardown),
