@@ -43,9 +43,11 @@ static int s_home_file(const char *name, char *out, size_t cap)
     return n > 0 && (size_t)n < cap ? 0 : -1;
 }
 
-/* Ids in the seen file (each line "<id> <date>"), skipping those first seen
- * on skip_date (NULL: keep all). Returns a JSON array of id strings. */
-static json_t *s_seen_load(const char *skip_date, size_t *lines)
+/* Ids in the seen file. Each line is "<id> <date> <how>", how = "show" or
+ * "today" (older two-field lines count as "show"). With today set, the tip
+ * that `tip today` itself showed today is left out, so the day's pick stays
+ * a candidate and the pick stays the same all day. Returns a JSON array. */
+static json_t *s_seen_load(const char *today, size_t *lines)
 {
     json_t *ids = json_array();
     char path[PATH_MAX], line[256];
@@ -54,19 +56,20 @@ static json_t *s_seen_load(const char *skip_date, size_t *lines)
     FILE *f = fopen(path, "r");
     if (!f) return ids;
     while (fgets(line, sizeof line, f)) {
-        char id[65], date[16];
-        if (sscanf(line, "%64s %15s", id, date) != 2 || strlen(id) != 64) continue;
+        char id[65], date[16], how[16] = "show";
+        if (sscanf(line, "%64s %15s %15s", id, date, how) < 2 || strlen(id) != 64) continue;
         uint8_t bin[EVENT_ID_LEN];
         if (event_unhex(id, bin, EVENT_ID_LEN)) continue;
         (*lines)++;
-        if (skip_date && !strcmp(date, skip_date)) continue;
+        if (today && !strcmp(date, today) && !strcmp(how, "today")) continue;
         json_array_append_new(ids, json_string(id));
     }
     fclose(f);
     return ids;
 }
 
-void social_seen_add(const char *idhex)
+/* Append idhex to the seen file (once), noting how it was seen. */
+static void s_seen_add(const char *idhex, const char *how)
 {
     uint8_t bin[EVENT_ID_LEN];
     char path[PATH_MAX], date[16];
@@ -87,30 +90,35 @@ void social_seen_add(const char *idhex)
     mkdir(path, 0700); /* TIP_HOME may not exist yet: same mode as ident's */
     *slash = '/';
     if (lines + 1 > SOCIAL_SEEN_KEEP) {
-        /* Rewrite with the newest lines only; dates of the kept ones are lost
-         * (they count as seen before today), which is all `today` needs. */
+        /* Rewrite with the newest half only; their dates are dropped (they
+         * count as seen before today), which is all `today` needs. */
         char tmp[PATH_MAX + 8];
         snprintf(tmp, sizeof tmp, "%s.tmp", path);
         FILE *f = fopen(tmp, "w");
         if (f) {
-            size_t n = json_array_size(all),
-                   from = n > SOCIAL_SEEN_KEEP / 2 ? n - SOCIAL_SEEN_KEEP / 2 : 0;
+            size_t n = json_array_size(all);
+            size_t from = n > SOCIAL_SEEN_KEEP / 2 ? n - SOCIAL_SEEN_KEEP / 2 : 0;
             for (i = from; i < n; i++)
-                fprintf(f, "%s 0000-00-00\n", json_string_value(json_array_get(all, i)));
-            fprintf(f, "%s %s\n", idhex, date);
+                fprintf(f, "%s 0000-00-00 show\n", json_string_value(json_array_get(all, i)));
+            fprintf(f, "%s %s %s\n", idhex, date, how);
             if (fclose(f) == 0) rename(tmp, path);
         }
     } else {
         int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (fd >= 0) {
             char line[128];
-            int n = snprintf(line, sizeof line, "%s %s\n", idhex, date);
-            if (write(fd, line, (size_t)n) != n) { /* best effort: a lost line only repeats a tip */
-            }
+            int n = snprintf(line, sizeof line, "%s %s %s\n", idhex, date, how);
+            /* Best effort: a lost line only means a tip may come round again. */
+            if (write(fd, line, (size_t)n) != n) n = 0;
             close(fd);
         }
     }
     json_decref(all);
+}
+
+void social_seen_add(const char *idhex)
+{
+    s_seen_add(idhex, "show");
 }
 
 /* ---- today ---- */
@@ -240,7 +248,7 @@ static int s_today_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     const char *id = json_string_value(json_object_get(tip, "id"));
     if (id) {
         s_today_pin(date, id);
-        social_seen_add(id);
+        s_seen_add(id, "today");
     }
     out_begin(cli, 0);
     if (cli->json) {

@@ -12,7 +12,7 @@
 
 #include "cli.h"
 
-#define SOCIAL_SEEN_FILE  "seen"  /* in TIP_HOME: "<64 hex id> <YYYY-MM-DD>" per line */
+#define SOCIAL_SEEN_FILE  "seen"  /* in TIP_HOME: "<64 hex id> <YYYY-MM-DD> <show|today>" */
 #define SOCIAL_TODAY_FILE "today" /* in TIP_HOME: "<YYYY-MM-DD> <64 hex id>" */
 #define SOCIAL_SEEN_KEEP  5000    /* newest lines kept in the seen file */
 

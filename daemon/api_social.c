@@ -198,7 +198,7 @@ static int s_op_questions(api_req_t *req, json_t *rq, void *arg)
     store_filter_t f = {.kind = EVENT_QUESTION};
     int rc = store_list(d->store, &f, 0, s_q_one, &q);
     json_t *res = json_array();
-    if (rc == 0) qsort(q.v, q.n, sizeof(*q.v), s_q_cmp);
+    if (rc == 0 && q.n) qsort(q.v, q.n, sizeof(*q.v), s_q_cmp);
     size_t open = 0;
     for (size_t i = 0; i < q.n; i++) {
         open += q.v[i].answers == 0;
@@ -260,7 +260,7 @@ static json_t *s_misses(store_t *s, size_t n, int *rc)
     s_misses_t m = {0};
     *rc = store_miss_each(s, s_miss_one, &m);
     json_t *res = json_array();
-    if (*rc == 0) qsort(m.v, m.n, sizeof(*m.v), s_miss_cmp);
+    if (*rc == 0 && m.n) qsort(m.v, m.n, sizeof(*m.v), s_miss_cmp);
     for (size_t i = 0; i < m.n; i++) {
         if (*rc == 0 && i < n)
             json_array_append_new(res, json_pack("{s:o, s:I, s:o, s:I}", "query", s_str(m.v[i].q),
@@ -401,7 +401,7 @@ static int s_stats_one(const event_t *ev, const uint8_t *raw, size_t len, void *
 
 typedef struct {
     store_t *s;
-    uint32_t contributors, anon, answers;
+    uint32_t contributors, anon, answers, thanks;
     uint64_t rating_sum, ratings;
     s_thanked_t *v;
     size_t n, cap;
@@ -410,10 +410,11 @@ typedef struct {
 static int s_author_one(const store_author_t *a, void *arg)
 {
     s_authors_t *x = arg;
-    if (a->tips + a->questions == 0) return 0;
     x->answers += a->answers;
     x->ratings += a->ratings_received;
     x->rating_sum += a->rating_sum_received;
+    x->thanks += a->thanks_received;
+    if (a->tips + a->questions == 0) return 0;
     /* The anonymity rule of social_anonymous(), from the author's sums. */
     char name[EVENT_MAX_NAME * 4 + 1], team[EVENT_MAX_TEAM * 4 + 1];
     int anon =
@@ -545,8 +546,10 @@ static int s_op_stats(api_req_t *req, json_t *rq, void *arg)
     json_object_set_new(o, "open_questions", json_integer(x.open_questions));
     json_object_set_new(o, "contributors", json_integer(au.contributors));
     json_object_set_new(o, "anonymous_posts", json_integer(au.anon));
-    json_object_set_new(o, "thanks", json_integer((json_int_t)c.thanks));
-    json_object_set_new(o, "ratings", json_integer((json_int_t)c.ratings));
+    /* Thanks and ratings on live tips and questions: those on retracted ones
+     * no longer tell anyone anything (store_counts still has them). */
+    json_object_set_new(o, "thanks", json_integer(au.thanks));
+    json_object_set_new(o, "ratings", json_integer((json_int_t)au.ratings));
     json_object_set_new(o, "rating",
                         au.ratings ? json_real((double)au.rating_sum / au.ratings) : json_null());
     json_object_set_new(o, "events", json_integer((json_int_t)c.events));
@@ -558,7 +561,7 @@ static int s_op_stats(api_req_t *req, json_t *rq, void *arg)
     }
     json_object_set_new(o, "weeks", wk);
     json_object_set_new(o, "top_topics", s_top_topics(x.topics, (size_t)top));
-    qsort(au.v, au.n, sizeof(*au.v), s_thanked_cmp);
+    if (au.n) qsort(au.v, au.n, sizeof(*au.v), s_thanked_cmp);
     json_t *th = json_array();
     for (size_t i = 0; i < au.n && i < (size_t)top; i++) {
         char name[EVENT_MAX_NAME * 4 + 1], team[EVENT_MAX_TEAM * 4 + 1];
@@ -667,7 +670,7 @@ static int s_op_today(api_req_t *req, json_t *rq, void *arg)
             }
             t.nseen++;
         }
-        qsort(t.seen, t.nseen, EVENT_ID_LEN, s_id_cmp);
+        if (t.nseen) qsort(t.seen, t.nseen, EVENT_ID_LEN, s_id_cmp);
     }
     /* seed = BLAKE2b("tipd-today" 0 || user key || date) */
     crypto_generichash_state h;
