@@ -541,12 +541,18 @@ static void s_group_cb(AvahiEntryGroup *g, AvahiEntryGroupState st, void *userda
         s_log(d, LOG_INFO, "mdns: published '%s' (%s port %u, net %s)", d->svc_name,
               DISC_SERVICE_TYPE, d->port, d->net);
         break;
-    case AVAHI_ENTRY_GROUP_COLLISION:
-        /* Someone else on the LAN uses our name: same group, next name. */
+    case AVAHI_ENTRY_GROUP_COLLISION: {
+        /* Someone else on the LAN uses our name: same group, next name.
+         * Two hosts that collide while probing at the same moment would
+         * pick the same next name and collide again, round after round; a
+         * random pause lets one of them win each name. */
         s_rename(d);
         avahi_entry_group_reset(g);
-        s_publish(d);
+        uint32_t r = 0;
+        if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r)) r = (uint32_t)d->seq * 7919u;
+        s_arm(d, &d->republish, 100 + r % 1000, s_republish_cb);
         break;
+    }
     case AVAHI_ENTRY_GROUP_FAILURE:
         s_log(d, LOG_WARNING, "mdns: publishing failed: %s; retrying",
               avahi_strerror(avahi_client_errno(avahi_entry_group_get_client(g))));
