@@ -11,6 +11,7 @@ import json
 import os
 import pty
 import select
+import subprocess
 import sys
 import time
 
@@ -42,17 +43,19 @@ def people(d):
         eq(rc, 0, err)
 
 
-def run_tty(d, args, home, typed):
-    """Run tip on a pty, typing `typed` -> (exit code, output text)."""
+def run_tty(d, args, home, typed, argv=None, extra_env=None):
+    """Run tip (or argv) on a pty, typing `typed` -> (exit code, output text)."""
     env = dict(os.environ)
     for k in ("NO_COLOR", "PAGER", "TIP_HOME", "TIP_SOCKET"):
         env.pop(k, None)
     env.update({"TIP_SOCKET": d.sock, "TIP_HOME": d.home(home), "LC_ALL": "C.UTF-8",
                 "TERM": "dumb", "PAGER": "cat", "NO_COLOR": "1"})
+    env.update(extra_env or {})
+    argv = argv or [harness.TIP] + list(args)
     pid, fd = pty.fork()
     if pid == 0:
         try:
-            os.execve(harness.TIP, [harness.TIP] + list(args), env)
+            os.execve(argv[0], argv, env)
         finally:
             os._exit(127)
     os.write(fd, typed.encode())
@@ -375,6 +378,31 @@ def test_today_prefers_unseen():
         rc, out, err = d.tip("show", a, home="bo")
         eq(rc, 0, err)
         eq(d.tip_json("today", home="bo")[0]["id"], b)
+
+
+def test_profile_snippet():
+    """systemd/profile.d/tip-today.sh: a tip in interactive terminal shells only,
+    nothing (and no delay to speak of) when tipd is down."""
+    script = os.path.join(harness.SRC, "systemd", "profile.d", "tip-today.sh")
+    with Daemon() as d:
+        people(d)
+        add(d, "Lock your screen with Super+L", home="ana")
+        env = {"PATH": os.path.dirname(harness.TIP) + ":" + os.environ.get("PATH", "")}
+        sh = ["/bin/sh", "-i", "-c", ". " + script + "; echo done-$?"]
+        rc, out = run_tty(d, None, "bo", "", argv=sh, extra_env=env)
+        eq(rc, 0, out)
+        check("Tip of the day: Lock your screen with Super+L" in out and "done-0" in out, out)
+        rc, out = run_tty(d, None, "bo", "", argv=sh, extra_env=dict(env, TIP_TODAY="off"))
+        check("Tip of the day" not in out and "done-0" in out, out)
+        # Not interactive: nothing at all.
+        e = dict(os.environ, TIP_SOCKET=d.sock, TIP_HOME=d.home("bo"), **env)
+        p = subprocess.run(["/bin/sh", "-c", ". " + script], env=e, capture_output=True,
+                           text=True, timeout=30)
+        eq((p.returncode, p.stdout, p.stderr), (0, "", ""))
+        d.stop()
+        rc, out = run_tty(d, None, "bo", "", argv=sh, extra_env=env)
+        eq(rc, 0, out)
+        check("Tip of the day" not in out and "tip:" not in out and "done-0" in out, out)
 
 
 # ---- stats ----
