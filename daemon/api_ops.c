@@ -27,9 +27,11 @@
 #include "peers.h"
 #include "social.h" /* social_anonymous (issue #6) */
 
-#define S_INGEST_HIGH  32768      /* stop reading API requests above this backlog */
-#define S_INGEST_LOW   8192       /* ... and resume below this */
-#define S_EXPORT_BYTES (3u << 20) /* keep export replies under the 4 MiB limit */
+#define S_INGEST_HIGH       32768       /* stop reading API requests above this backlog */
+#define S_INGEST_LOW        8192        /* ... and resume below this */
+#define S_INGEST_HIGH_BYTES (16u << 20) /* the same in bytes of queued events */
+#define S_INGEST_LOW_BYTES  (4u << 20)
+#define S_EXPORT_BYTES      (3u << 20) /* keep export replies under the 4 MiB limit */
 
 /* ---- rendering ---- */
 
@@ -234,7 +236,9 @@ static void s_submit_done(const store_result_t *res, size_t n, void *arg)
     api_reply(sc->req, r);
     tipd_t *d = sc->d;
     s_submit_free(sc);
-    if (ingest_pending(d->ingest) < S_INGEST_LOW) api_pause(d->api, 0);
+    if (ingest_pending(d->ingest) < S_INGEST_LOW &&
+        ingest_pending_bytes(d->ingest) < S_INGEST_LOW_BYTES)
+        api_pause(d->api, 0);
 }
 
 static int s_op_submit(api_req_t *req, json_t *rq, void *arg)
@@ -305,7 +309,9 @@ static int s_op_submit(api_req_t *req, json_t *rq, void *arg)
     for (size_t i = 0; i < k; i++) free(bufs[i]);
     free(bufs);
     free(lens);
-    if (ingest_pending(d->ingest) > S_INGEST_HIGH) api_pause(d->api, 1);
+    if (ingest_pending(d->ingest) > S_INGEST_HIGH ||
+        ingest_pending_bytes(d->ingest) > S_INGEST_HIGH_BYTES)
+        api_pause(d->api, 1);
     return 0;
 nomem:
     if (bufs)
@@ -435,11 +441,11 @@ static int s_get_ref(const event_t *ev, const uint8_t *raw, size_t len, void *ar
                       s_time(ev->created_at), "created_at_ms", (json_int_t)ev->created_at));
     } else if (ev->kind == EVENT_THANKS && on_target) {
         /* (social) created_at_ms: tip show prints "2 days ago" from it */
-        json_array_append_new(
-            g->thanks, json_pack("{s:o, s:s, s:s, s:o, s:o, s:I}", "id", s_hex(ev->id, EVENT_ID_LEN),
-                                 "author", ahex, "author_name", name, "story", s_str(ev->body),
-                                 "created_at", s_time(ev->created_at), "created_at_ms",
-                                 (json_int_t)ev->created_at));
+        json_array_append_new(g->thanks, json_pack("{s:o, s:s, s:s, s:o, s:o, s:I}", "id",
+                                                   s_hex(ev->id, EVENT_ID_LEN), "author", ahex,
+                                                   "author_name", name, "story", s_str(ev->body),
+                                                   "created_at", s_time(ev->created_at),
+                                                   "created_at_ms", (json_int_t)ev->created_at));
     } else if (ev->kind == EVENT_TIP && s_has_ref(ev, EVENT_REF_ANSWERS, g->target)) {
         /* An edited answer shows as its newest version. */
         store_stats_t st;

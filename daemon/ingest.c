@@ -84,10 +84,11 @@ struct ingest {
     pthread_t threads[S_MAX_WORKERS];
     int nthreads;
 
-    s_queue_t batch; /* loop thread: the open batch */
-    size_t pending;  /* loop thread: submitted, not yet reported */
-    int committing;  /* loop thread: inside s_commit (no re-entry) */
-    int armed;       /* loop thread: the commit timer is running */
+    s_queue_t batch;      /* loop thread: the open batch */
+    size_t pending;       /* loop thread: submitted, not yet reported */
+    size_t pending_bytes; /* loop thread: raw bytes those hold */
+    int committing;       /* loop thread: inside s_commit (no re-entry) */
+    int armed;            /* loop thread: the commit timer is running */
 };
 
 static void s_push(s_queue_t *q, s_item_t *it)
@@ -181,6 +182,7 @@ static void *s_worker(void *arg)
 static void s_finish(ingest_t *g, s_item_t *it)
 {
     s_sub_t *sub = it->sub;
+    if (it->raw) g->pending_bytes -= it->len;
     free(it->raw);
     free(it);
     g->pending--;
@@ -423,6 +425,7 @@ int ingest_submit(ingest_t *g, const uint8_t *const *events, const size_t *lens,
     s_queue_t pre = {0}, bad = {0};
     for (size_t i = 0; i < n; i++) {
         if (items[i]->raw) {
+            g->pending_bytes += items[i]->len;
             s_push(&pre, items[i]);
         } else {
             sub->results[i].status = STORE_REJECTED;
@@ -472,4 +475,9 @@ int ingest_flush(ingest_t *g)
 size_t ingest_pending(const ingest_t *g)
 {
     return g ? g->pending : 0;
+}
+
+size_t ingest_pending_bytes(const ingest_t *g)
+{
+    return g ? g->pending_bytes : 0;
 }

@@ -31,6 +31,7 @@ ingest_t *ingest_new(loop_t *loop, store_t *store);
 /* Commits what is queued, then frees; idempotent. */
 void ingest_destroy(ingest_t **p);
 
+/* Add a listener for newly stored events (up to 4: gossip, social caches). */
 void ingest_on_new(ingest_t *ing, ingest_new_fn fn, void *arg);
 
 /* Queue n events (copied). fn(arg) is called once with n results after
@@ -43,5 +44,7 @@ int ingest_flush(ingest_t *ing);
 
 /* Events queued but not yet committed. */
 size_t ingest_pending(const ingest_t *ing);
+/* Bytes of event data held by those events (for memory-based backpressure). */
+size_t ingest_pending_bytes(const ingest_t *ing);
 
 #endif
