@@ -565,7 +565,10 @@ const char *peers_sources_name(unsigned sources, char *buf, size_t cap)
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (!(sources & names[i].bit)) continue;
         int w = snprintf(buf + off, cap - off, "%s%s", off ? "+" : "", names[i].name);
-        if (w < 0 || (size_t)w >= cap - off) break;
+        if (w < 0 || (size_t)w >= cap - off) {
+            buf[off] = 0; /* whole names only */
+            break;
+        }
         off += (size_t)w;
     }
     return buf;
