@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -283,12 +284,32 @@ static int s_fts5_ready(s_fts5_t *s)
                : 0;
 }
 
-/* Natural-language text -> FTS5 OR query of quoted words. */
-static void s_fts5_query(const char *in, char *out, size_t cap)
+/* The three ways FTS5 is asked: the query's words OR-ed (the reference),
+ * OR-ed without English stopwords, and FTS5's default (all words, AND). */
+enum { S_F5_OR, S_F5_OR_NOSTOP, S_F5_AND, S_F5_MODES };
+static const char *const s_f5_name[S_F5_MODES] = {"fts5", "fts5-nostop", "fts5-and"};
+
+static bool s_f5_stop(const unsigned char *w, size_t n)
+{
+    static const char *const stop[] = {
+        "a",     "an",   "and",  "are",   "as",     "at",    "be",    "by",    "can",   "do",
+        "does",  "for",  "from", "how",   "i",      "in",    "into",  "is",    "it",    "its",
+        "me",    "my",   "of",   "on",    "or",     "so",    "that",  "the",   "this",  "to",
+        "via",   "want", "what", "which", "with",   "you",   "your",  "using", "we",    "when",
+        "where", "who",  "will", "would", "should", "could", "there", "these", "those", "then",
+    };
+    for (size_t i = 0; i < sizeof stop / sizeof stop[0]; i++)
+        if (strlen(stop[i]) == n && strncasecmp(stop[i], (const char *)w, n) == 0) return true;
+    return false;
+}
+
+/* Natural-language text -> FTS5 query of quoted words in the given mode. */
+static void s_fts5_query(const char *in, int mode, char *out, size_t cap)
 {
     size_t o = 0;
     out[0] = 0;
     const unsigned char *p = (const unsigned char *)in;
+    const char *join = mode == S_F5_AND ? " " : " OR ";
     while (*p) {
         while (*p && *p < 0x80 &&
                !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
@@ -299,8 +320,9 @@ static void s_fts5_query(const char *in, char *out, size_t cap)
                       (*p >= '0' && *p <= '9')))
             p++;
         size_t wl = (size_t)(p - w);
+        if (mode == S_F5_OR_NOSTOP && s_f5_stop(w, wl)) continue;
         if (o + wl + 8 >= cap) break;
-        o += (size_t)snprintf(out + o, cap - o, "%s\"%.*s\"", o ? " OR " : "", (int)wl, w);
+        o += (size_t)snprintf(out + o, cap - o, "%s\"%.*s\"", o ? join : "", (int)wl, w);
     }
 }
 
@@ -427,7 +449,7 @@ static void s_score(s_quality_t *qq, size_t qi, int rank)
 static void s_print_quality(const char *name, const s_quality_t *q)
 {
     double n = (double)(q->n[0] + q->n[1]);
-    printf("%-10s hit@10 %5.3f  MRR@10 %5.3f   (even lines: %.3f / %.3f, odd lines: %.3f / "
+    printf("%-12s hit@10 %5.3f  MRR@10 %5.3f   (even lines: %.3f / %.3f, odd lines: %.3f / "
            "%.3f)\n",
            name, (q->hit[0] + q->hit[1]) / n, (q->rr[0] + q->rr[1]) / n,
            q->hit[0] / (double)q->n[0], q->rr[0] / (double)q->n[0], q->hit[1] / (double)q->n[1],
@@ -502,8 +524,11 @@ int main(int argc, char **argv)
            tipd.fts_only ? "bare index (--fts-only)" : "store_search");
 
     double *lat_t = calloc(b.nq * (size_t)reps, sizeof(double));
-    double *lat_f = calloc(b.nq * (size_t)reps, sizeof(double));
-    s_quality_t qt = {0}, qf = {0};
+    double *lat_f[S_F5_MODES];
+    for (int m = 0; m < S_F5_MODES; m++) lat_f[m] = calloc(b.nq * (size_t)reps, sizeof(double));
+    s_quality_t qt, qf[S_F5_MODES];
+    memset(&qt, 0, sizeof qt);
+    memset(qf, 0, sizeof qf);
     store_hit_t hits[S_TOPK];
     size_t nl = 0;
     int rc = 0;
@@ -530,31 +555,34 @@ int main(int argc, char **argv)
 #ifdef HAVE_SQLITE3
             char match[2048];
             long rows[S_TOPK];
-            size_t fn = 0;
-            s_fts5_query(b.qtext[qi], match, sizeof match);
-            a = s_now_us();
-            if (s_fts5_search(&f5, match, rows, &fn)) {
-                fprintf(stderr, "bench-search: fts5 failed: %s\n", match);
-                rc = 1;
-                break;
+            int rank_f[S_F5_MODES] = {0};
+            for (int m = 0; m < S_F5_MODES && rc == 0; m++) {
+                size_t fn = 0;
+                s_fts5_query(b.qtext[qi], m, match, sizeof match);
+                a = s_now_us();
+                if (match[0] && s_fts5_search(&f5, match, rows, &fn)) {
+                    fprintf(stderr, "bench-search: fts5 failed: %s\n", match);
+                    rc = 1;
+                    break;
+                }
+                d = s_now_us() - a;
+                if (r < 0) {
+                    for (size_t h = 0; h < fn && !rank_f[m]; h++)
+                        if (!strcmp(b.source[rows[h]], b.qwant[qi])) rank_f[m] = (int)h + 1;
+                    s_score(&qf[m], qi, rank_f[m]);
+                } else {
+                    lat_f[m][nl] = d;
+                }
             }
-            d = s_now_us() - a;
-            if (r < 0) {
-                int rank_f = 0;
-                for (size_t h = 0; h < fn && !rank_f; h++)
-                    if (!strcmp(b.source[rows[h]], b.qwant[qi])) rank_f = (int)h + 1;
-                s_score(&qf, qi, rank_f);
-                if (verbose)
-                    printf("  tipd %2d  fts5 %2d  %-40s %s\n", rank_t, rank_f, b.qwant[qi] + 17,
-                           b.qtext[qi]);
+            if (r < 0 && verbose) {
+                printf("  tipd %2d  fts5 %2d  %-40s %s\n", rank_t, rank_f[0], b.qwant[qi] + 17,
+                       b.qtext[qi]);
                 for (size_t h = 0; verbose > 1 && rank_t != 1 && h < n && h < 3; h++) {
                     long doc = s_doc_of(&b, hits[h].id);
                     if (doc >= 0)
                         printf("      %6.2f %-28s %s\n", hits[h].score, b.source[doc] + 17,
                                b.title[doc]);
                 }
-            } else {
-                lat_f[nl] = d;
             }
 #endif
             if (r >= 0) nl++;
@@ -562,26 +590,29 @@ int main(int argc, char **argv)
     }
     if (rc == 0) {
         double tp50 = s_pct(lat_t, nl, 0.50), tp99 = s_pct(lat_t, nl, 0.99);
-        printf("\n%-10s %10s %10s\n", "latency", "p50 (us)", "p99 (us)");
-        printf("%-10s %10.1f %10.1f\n", "tipd", tp50, tp99);
+        printf("\n%-12s %10s %10s\n", "latency", "p50 (us)", "p99 (us)");
+        printf("%-12s %10.1f %10.1f\n", "tipd", tp50, tp99);
 #ifdef HAVE_SQLITE3
-        double fp50 = s_pct(lat_f, nl, 0.50), fp99 = s_pct(lat_f, nl, 0.99);
-        printf("%-10s %10.1f %10.1f\n", "fts5", fp50, fp99);
-        printf("%-10s %10.2f %10.2f   (tipd / fts5; < 1 is faster)\n", "ratio", tp50 / fp50,
-               tp99 / fp99);
+        for (int m = 0; m < S_F5_MODES; m++) {
+            double fp50 = s_pct(lat_f[m], nl, 0.50), fp99 = s_pct(lat_f[m], nl, 0.99);
+            printf("%-12s %10.1f %10.1f   tipd/this: p50 %.2f, p99 %.2f\n", s_f5_name[m], fp50,
+                   fp99, tp50 / fp50, tp99 / fp99);
+        }
 #endif
         printf("\n");
         s_print_quality("tipd", &qt);
 #ifdef HAVE_SQLITE3
-        s_print_quality("fts5", &qf);
         double n = (double)b.nq;
-        printf("%-10s hit@10 %5.2f  MRR@10 %5.2f   (tipd / fts5; > 1 is better)\n", "ratio",
-               (qt.hit[0] + qt.hit[1]) / (qf.hit[0] + qf.hit[1]),
-               ((qt.rr[0] + qt.rr[1]) / n) / ((qf.rr[0] + qf.rr[1]) / n));
+        for (int m = 0; m < S_F5_MODES; m++) {
+            s_print_quality(s_f5_name[m], &qf[m]);
+            printf("%-12s hit@10 %5.2f  MRR@10 %5.2f   (tipd / %s; > 1 is better)\n", "",
+                   (qt.hit[0] + qt.hit[1]) / (qf[m].hit[0] + qf[m].hit[1]),
+                   ((qt.rr[0] + qt.rr[1]) / n) / ((qf[m].rr[0] + qf[m].rr[1]) / n), s_f5_name[m]);
+        }
 #endif
     }
     free(lat_t);
-    free(lat_f);
+    for (int m = 0; m < S_F5_MODES; m++) free(lat_f[m]);
 #ifdef HAVE_SQLITE3
     s_fts5_close(&f5);
 #endif

@@ -47,8 +47,8 @@ static const double s_cluster_weight = 0.2; /* share of sibling scores */
 static const size_t s_crowd = 2;            /* tips per cluster before push-down */
 static const double s_crowd_factor = 0.5;   /* push-down multiplier */
 static const double s_named_boost = 2.0;    /* the whole query is a topic */
-#define S_CLUSTER_M      100                /* candidates that get topic-cluster support */
-#define S_CLUSTER_MAX_DF 200                /* topics on more tips than this are not clusters */
+#define S_CLUSTER_M      100
+#define S_CLUSTER_MAX_DF 200 /* topics on more tips than this are not clusters */
 
 typedef struct {
     uint64_t docs;          /* live documents */
@@ -64,8 +64,26 @@ typedef struct {
     uint8_t pad[3];
 } s_doc_t;
 
+/* Cache of topic -> number of tips carrying it (for topic clusters), valid
+ * for one state of the index (tcache_gen); open addressing. Per-query
+ * cluster sums and crowding counts sit beside it, indexed by slot. */
+#define S_TSLOTS     4096
+#define S_TCACHE_MAX 2048 /* cleared at a query start when fuller than this */
+typedef struct {
+    char topic[EVENT_MAX_TOPIC_LEN + 1];
+    uint8_t len, used;
+    size_t df;
+} s_tslot_t;
+
+_Static_assert(S_CLUSTER_M *EVENT_MAX_TOPICS + S_TCACHE_MAX < S_TSLOTS, "topic cache too small");
+
 struct fts {
     MDB_dbi post, doc, idmap, meta;
+    s_tslot_t *tcache;
+    size_t tcache_n;
+    uint64_t tcache_gen[2];
+    double *tsum;         /* per slot: raw scores of this query's cluster members */
+    unsigned *tshown;     /* per slot: members already placed (crowding) */
     text_t *wtext;        /* writer's tokenizer (LMDB allows one writer at a time) */
     pthread_mutex_t lock; /* guards the search tokenizer and scratch */
     text_t *qtext;
@@ -161,6 +179,9 @@ void fts_destroy(fts_t **p)
     pthread_mutex_destroy(&f->lock);
     free(f->acc);
     free(f->touched);
+    free(f->tcache);
+    free(f->tsum);
+    free(f->tshown);
     free(f);
     *p = NULL;
 }
@@ -684,14 +705,9 @@ typedef struct {
     uint8_t id[EVENT_ID_LEN];
     char topics[EVENT_MAX_TOPICS * (EVENT_MAX_TOPIC_LEN + 1)]; /* NUL-separated */
     size_t topics_len;
-    char cluster[EVENT_MAX_TOPIC_LEN + 1]; /* narrowest topic, "" if none */
+    int cluster; /* slot of its narrowest topic in the topic table, -1 if none */
     double raw, score;
 } s_top_t;
-
-typedef struct {
-    char topic[EVENT_MAX_TOPIC_LEN + 1];
-    size_t df;
-} s_topic_df_t;
 
 static int s_cmp_top(const void *a, const void *b)
 {
@@ -721,13 +737,58 @@ static int s_load_doc(fts_t *f, MDB_txn *txn, uint32_t docnum, const store_searc
     if (tl > sizeof t->topics) tl = sizeof t->topics;
     memcpy(t->topics, (const uint8_t *)v.mv_data + sizeof doc, tl);
     t->topics_len = tl;
-    t->cluster[0] = 0;
+    t->cluster = -1;
+    return 0;
+}
+
+/* Slot of topic tp[tl] in the cache, looking its tip count up in the index
+ * the first time it is met. Returns the slot, or <0 on error. */
+static int s_tslot(fts_t *f, MDB_cursor *c, const char *tp, size_t tl)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < tl; i++) h = (h ^ (uint8_t)tp[i]) * 16777619u;
+    for (size_t probe = 0; probe < S_TSLOTS; probe++) {
+        size_t slot = (h + probe) & (S_TSLOTS - 1);
+        s_tslot_t *e = &f->tcache[slot];
+        if (e->used && e->len == tl && memcmp(e->topic, tp, tl) == 0) return (int)slot;
+        if (e->used) continue;
+        char key[EVENT_MAX_TOPIC_LEN + 2];
+        key[0] = S_TOPIC_MARK;
+        memcpy(key + 1, tp, tl);
+        if (s_postings(c, key, tl + 1, &e->df, NULL, NULL)) return STORE_E_LMDB;
+        memcpy(e->topic, tp, tl);
+        e->topic[tl] = 0;
+        e->len = (uint8_t)tl;
+        e->used = 1;
+        f->tcache_n++;
+        return (int)slot;
+    }
+    return STORE_E_NOSPACE;
+}
+
+/* Make the topic cache valid for the index state st. */
+static int s_tcache_ready(fts_t *f, const s_stats_t *st)
+{
+    if (!f->tcache) {
+        f->tcache = calloc(S_TSLOTS, sizeof *f->tcache);
+        f->tsum = calloc(S_TSLOTS, sizeof *f->tsum);
+        f->tshown = calloc(S_TSLOTS, sizeof *f->tshown);
+        if (!f->tcache || !f->tsum || !f->tshown) return -1;
+        f->tcache_n = S_TCACHE_MAX + 1; /* force the reset below */
+    }
+    if (f->tcache_n > S_TCACHE_MAX || f->tcache_gen[0] != st->next_doc ||
+        f->tcache_gen[1] != st->docs) {
+        memset(f->tcache, 0, S_TSLOTS * sizeof *f->tcache);
+        f->tcache_n = 0;
+        f->tcache_gen[0] = st->next_doc;
+        f->tcache_gen[1] = st->docs;
+    }
     return 0;
 }
 
 /* Pick t's narrowest topic (fewest tips) as its cluster, if it is narrow
- * enough to mean something; topic counts are cached in tdf[]. */
-static int s_cluster_key(MDB_cursor *c, s_top_t *t, s_topic_df_t *tdf, size_t *ntdf, size_t cap)
+ * enough to mean something. */
+static int s_cluster_key(fts_t *f, MDB_cursor *c, s_top_t *t)
 {
     size_t best = SIZE_MAX;
     for (size_t p = 0; p < t->topics_len;) {
@@ -735,25 +796,12 @@ static int s_cluster_key(MDB_cursor *c, s_top_t *t, s_topic_df_t *tdf, size_t *n
         size_t tl = strnlen(tp, t->topics_len - p);
         p += tl + 1;
         if (tl == 0 || tl > EVENT_MAX_TOPIC_LEN) continue;
-        size_t df = SIZE_MAX;
-        for (size_t i = 0; i < *ntdf; i++)
-            if (strlen(tdf[i].topic) == tl && memcmp(tdf[i].topic, tp, tl) == 0) df = tdf[i].df;
-        if (df == SIZE_MAX) {
-            char key[EVENT_MAX_TOPIC_LEN + 2];
-            key[0] = S_TOPIC_MARK;
-            memcpy(key + 1, tp, tl);
-            if (s_postings(c, key, tl + 1, &df, NULL, NULL)) return STORE_E_LMDB;
-            if (*ntdf < cap) {
-                memcpy(tdf[*ntdf].topic, tp, tl);
-                tdf[*ntdf].topic[tl] = 0;
-                tdf[*ntdf].df = df;
-                (*ntdf)++;
-            }
-        }
+        int slot = s_tslot(f, c, tp, tl);
+        if (slot < 0) return slot;
+        size_t df = f->tcache[slot].df;
         if (df < best && df <= S_CLUSTER_MAX_DF) {
             best = df;
-            memcpy(t->cluster, tp, tl);
-            t->cluster[tl] = 0;
+            t->cluster = slot;
         }
     }
     return 0;
@@ -857,14 +905,12 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
      * scores. */
     for (size_t i = nc / 2; i-- > 0;) s_sift_down(cand, nc, i);
     s_top_t *tops = calloc(S_CLUSTER_M, sizeof *tops);
-    s_topic_df_t *tdf = calloc(S_CLUSTER_M * 2, sizeof *tdf);
-    if (!tops || !tdf) {
+    if (!tops || s_tcache_ready(f, &st)) {
         free(tops);
-        free(tdf);
         free(cand);
         return STORE_E_NOSPACE;
     }
-    size_t m = 0, ntdf = 0;
+    size_t m = 0;
     MDB_cursor *tc = NULL;
     if (mdb_cursor_open(txn, f->post, &tc)) rc = STORE_E_LMDB;
     while (nc > 0 && m < S_CLUSTER_M && !rc) {
@@ -879,35 +925,34 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
         if (g > 0) continue;
         tops[m].raw = top.score;
         tops[m].score = top.score;
-        rc = s_cluster_key(tc, &tops[m], tdf, &ntdf, S_CLUSTER_M * 2);
+        rc = s_cluster_key(f, tc, &tops[m]);
+        if (tops[m].cluster >= 0) f->tsum[tops[m].cluster] += top.score;
         m++;
     }
     if (tc) mdb_cursor_close(tc);
-    free(tdf);
     if (!rc) {
-        for (size_t i = 0; i < m; i++) {
-            if (!tops[i].cluster[0]) continue;
-            double support = 0;
-            for (size_t j = 0; j < m; j++)
-                if (j != i && strcmp(tops[i].cluster, tops[j].cluster) == 0) support += tops[j].raw;
-            tops[i].score = tops[i].raw + s_cluster_weight * support;
-        }
+        for (size_t i = 0; i < m; i++)
+            if (tops[i].cluster >= 0)
+                tops[i].score =
+                    tops[i].raw + s_cluster_weight * (f->tsum[tops[i].cluster] - tops[i].raw);
         qsort(tops, m, sizeof tops[0], s_cmp_top);
-        /* Crowding: past the first S_CROWD tips of one cluster, further ones
+        /* Crowding: past the first s_crowd tips of one cluster, further ones
          * are pushed down so that a page of results shows several topics. */
         bool moved = false;
         for (size_t i = 0; i < m; i++) {
-            if (!tops[i].cluster[0]) continue;
-            size_t same = 0;
-            for (size_t j = 0; j < i; j++)
-                if (strcmp(tops[i].cluster, tops[j].cluster) == 0) same++;
-            if (same >= s_crowd) {
+            if (tops[i].cluster < 0) continue;
+            if (f->tshown[tops[i].cluster]++ >= s_crowd) {
                 tops[i].score *= s_crowd_factor;
                 moved = true;
             }
         }
         if (moved) qsort(tops, m, sizeof tops[0], s_cmp_top);
     }
+    for (size_t i = 0; i < m; i++)
+        if (tops[i].cluster >= 0) {
+            f->tsum[tops[i].cluster] = 0;
+            f->tshown[tops[i].cluster] = 0;
+        }
     size_t kept = 0;
     for (size_t i = 0; i < m && !rc; i++) {
         if (kept == max && tops[i].score * FTS_PRIOR_MAX <= hits[0].score) break;
