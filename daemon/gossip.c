@@ -281,7 +281,9 @@ static void s_link_up(g_link_t *l)
             s_link_close(o); /* a handshake racing a finished one */
             continue;
         }
-        if (s_link_wins(g, l)) {
+        /* Same dialer twice: the peer restarted or reconnected and the old
+         * link is stale (its heartbeat has not timed out yet). */
+        if (o->out == l->out || s_link_wins(g, l)) {
             s_send_reason(o, WIRE_BYE, WIRE_R_DUPLICATE, "duplicate link");
             s_link_close(o);
         } else {
