@@ -126,8 +126,9 @@ peer_t *peers_set_node(peers_t *t, peer_t *p, const uint8_t node[32], const char
                        const char *net, int version);
 
 /* Link state from gossip. Refused (-1) for a net-mismatched peer unless the
- * new state is FOREIGN; a peer with no sources left that goes DOWN is freed
- * (GONE). 0 otherwise. */
+ * new state is FOREIGN; a peer with no sources left that leaves
+ * LINKED/CONNECTING (to DOWN, SEEN or FOREIGN) is freed (GONE) before this
+ * returns. 0 otherwise. */
 int peers_set_state(peers_t *t, peer_t *p, peer_state_t st);
 /* Heard from p just now (heartbeat, any message): last_seen = now. */
 void peers_touch(peers_t *t, peer_t *p);

@@ -370,6 +370,7 @@ static void s_resolve_cb(AvahiServiceResolver *r, AvahiIfIndex iface, AvahiProto
 
     char nodehex[80], v[16];
     uint8_t node[32];
+    memset(node, 0, sizeof(node));
     int ok = s_txt_get(txt, "node", nodehex, sizeof(nodehex)) == 0 &&
              s_unhex(nodehex, strlen(nodehex), node, 32) == 0 &&
              s_txt_get(txt, "net", s->net, sizeof(s->net)) == 0 &&
@@ -380,11 +381,9 @@ static void s_resolve_cb(AvahiServiceResolver *r, AvahiIfIndex iface, AvahiProto
         ok = *end == 0 && ver > 0 && ver < 1000;
         s->version = ok ? (int)ver : 0;
     }
-    if (ok && memcmp(node, d->node, 32) == 0) ok = 0; /* ourselves */
-    if (ok && (flags & AVAHI_LOOKUP_RESULT_OUR_OWN) && memcmp(node, d->node, 32) == 0) ok = 0;
-    if (!ok) {
-        if (memcmp(node, d->node, 32) != 0)
-            s_log(d, LOG_DEBUG, "mdns: ignoring '%s': TXT lacks valid v/node/net", s->name);
+    int self = ok && memcmp(node, d->node, 32) == 0; /* our own service */
+    if (!ok || self) {
+        if (!self) s_log(d, LOG_DEBUG, "mdns: ignoring '%s': TXT lacks valid v/node/net", s->name);
         s->resolved = 0;
         if (had) s_update_node(d, old);
         return;
