@@ -28,7 +28,7 @@
 #include "cmd.h"
 #include "out.h"
 
-#define S_BATCH         256               /* events per submit request */
+#define S_BATCH         1024              /* events per submit request (the API maximum) */
 #define S_BATCH_BYTES   (3 * 1024 * 1024) /* stay well under the 4 MiB request cap */
 #define S_INFLIGHT      4                 /* requests outstanding at once */
 #define S_REPLY_TIMEOUT 120000            /* a batch commit takes far less */
