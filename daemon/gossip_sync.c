@@ -408,7 +408,10 @@ void g_sync_on_msg(g_link_t *l, const wire_msg_t *m)
 
 void g_sync_on_link_up(g_link_t *l)
 {
-    s_send_pex(l);
+    /* Everyone linked hears about the newcomer now (and it hears about
+     * them), so peers that joined through us find each other at once. */
+    for (g_link_t *o = l->g->links; o; o = o->next)
+        if (o->state == G_LINKED || o == l) s_send_pex(o);
     /* The dialer reconciles at once; the listener's turn comes with the
      * periodic rounds, so a fresh link is not reconciled twice. */
     if (l->out) s_start_recon(l);

@@ -110,5 +110,25 @@ def test_network_key_isolation():
             check(p.get("state") != "linked", "host3 linked with", p)
 
 
+def test_peer_exchange_bridges_static_peers():
+    """No mDNS: hosts 2 and 3 only know host 1 (--peer). Peer exchange
+    through host 1 links them to each other, and a tip from host 2 reaches
+    host 3 directly or through host 1."""
+    with lan.Lan(3) as net:
+        h1 = "tcp://%s:7714" % net[1].addr
+        net.start_all(tipd_args={1: ["--no-discovery"],
+                                 2: ["--no-discovery", "--peer", h1],
+                                 3: ["--no-discovery", "--peer", h1]}, avahi=False)
+        nodes = {h.i: h.node() for h in net.hosts}
+        tables = _wait_linked(net, 2)
+        for a, b in ((2, 3), (3, 2)):
+            p = [x for x in tables[a] if x.get("node") == nodes[b]]
+            eq(len(p), 1, "host%d lists host%d once" % (a, b), tables[a])
+            check("pex" in p[0]["source"], "host%d learned host%d by peer exchange" % (a, b), p)
+            eq(p[0]["addr"], net[b].addr, p)
+        tid = add_tip(net[2], "Bridged by peer exchange")
+        net.wait(lambda: any(i.startswith(tid) for i in ids(net[3])), 20, "host3 gets it")
+
+
 if __name__ == "__main__":
     lan.main(globals())
