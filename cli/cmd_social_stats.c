@@ -336,8 +336,16 @@ static void s_stories(cli_t *cli, const json_t *stories, int indent)
     }
 }
 
+/* Append "N noun" (singular or plural) to buf, after ", " if buf has text. */
+static void s_cat(char *buf, size_t cap, json_int_t n, const char *one, const char *many)
+{
+    size_t k = strlen(buf);
+    snprintf(buf + k, cap - k, "%s%lld %s", k ? ", " : "", (long long)n, n == 1 ? one : many);
+}
+
 static void s_stats_human(cli_t *cli, const json_t *st, int me_only)
 {
+    char line[512];
     FILE *f = cli->out;
     const char *b = out_c(cli, OUT_BOLD), *r = out_c(cli, OUT_RESET);
     const json_t *me = json_object_get(st, "me");
@@ -345,17 +353,24 @@ static void s_stats_human(cli_t *cli, const json_t *st, int me_only)
         const json_t *gave = json_object_get(me, "gave"), *got = json_object_get(me, "got");
         fprintf(f, "%sYou%s (%s%skey %.8s)\n", b, r, s_s(me, "name"), *s_s(me, "name") ? ", " : "",
                 s_s(me, "author"));
-        fprintf(f, "  gave: %lld tips, %lld answers, %lld questions, %lld ratings, %lld thanks\n",
-                (long long)s_int(gave, "tips"), (long long)s_int(gave, "answers"),
-                (long long)s_int(gave, "questions"), (long long)s_int(gave, "ratings"),
-                (long long)s_int(gave, "thanks"));
+        line[0] = 0;
+        s_cat(line, sizeof line, s_int(gave, "tips"), "tip", "tips");
+        s_cat(line, sizeof line, s_int(gave, "answers"), "answer", "answers");
+        s_cat(line, sizeof line, s_int(gave, "questions"), "question", "questions");
+        s_cat(line, sizeof line, s_int(gave, "ratings"), "rating", "ratings");
+        s_cat(line, sizeof line, s_int(gave, "thanks"), "thanks", "thanks");
+        fprintf(f, "  gave: %s\n", line);
         json_t *avg = json_object_get(got, "rating");
         char rating[64] = "";
         if (json_is_number(avg))
             snprintf(rating, sizeof rating, " (average %.1f/5)", json_number_value(avg));
-        fprintf(f, "  got:  %lld thanks, %lld ratings%s, %lld answers to your questions",
-                (long long)s_int(got, "thanks"), (long long)s_int(got, "ratings"), rating,
-                (long long)s_int(got, "answers"));
+        line[0] = 0;
+        s_cat(line, sizeof line, s_int(got, "thanks"), "thanks", "thanks");
+        s_cat(line, sizeof line, s_int(got, "ratings"), "rating", "ratings");
+        fprintf(f, "  got:  %s%s", line, rating);
+        line[0] = 0;
+        s_cat(line, sizeof line, s_int(got, "answers"), "answer", "answers");
+        fprintf(f, ", %s to your questions", line);
         if (s_int(got, "open_questions"))
             fprintf(f, " (%lld still open)", (long long)s_int(got, "open_questions"));
         fputc('\n', f);
@@ -373,14 +388,20 @@ static void s_stats_human(cli_t *cli, const json_t *st, int me_only)
     if (json_is_number(avg))
         snprintf(rating, sizeof rating, " (average %.1f/5)", json_number_value(avg));
     fprintf(f, "%sWhat the office is learning%s\n", b, r);
-    fprintf(f, "  %lld tips, %lld questions (%lld open), %lld answers, %lld contributors",
-            (long long)s_int(st, "tips"), (long long)s_int(st, "questions"),
-            (long long)s_int(st, "open_questions"), (long long)s_int(st, "answers"),
-            (long long)s_int(st, "contributors"));
+    line[0] = 0;
+    s_cat(line, sizeof line, s_int(st, "tips"), "tip", "tips");
+    s_cat(line, sizeof line, s_int(st, "questions"), "question", "questions");
+    fprintf(f, "  %s (%lld open)", line, (long long)s_int(st, "open_questions"));
+    line[0] = 0;
+    s_cat(line, sizeof line, s_int(st, "answers"), "answer", "answers");
+    s_cat(line, sizeof line, s_int(st, "contributors"), "contributor", "contributors");
+    fprintf(f, ", %s", line);
     if (s_int(st, "anonymous_posts"))
-        fprintf(f, " (+%lld anonymous posts)", (long long)s_int(st, "anonymous_posts"));
-    fprintf(f, "\n  %lld thanks, %lld ratings%s\n", (long long)s_int(st, "thanks"),
-            (long long)s_int(st, "ratings"), rating);
+        fprintf(f, " (+%lld anonymous)", (long long)s_int(st, "anonymous_posts"));
+    line[0] = 0;
+    s_cat(line, sizeof line, s_int(st, "thanks"), "thanks", "thanks");
+    s_cat(line, sizeof line, s_int(st, "ratings"), "rating", "ratings");
+    fprintf(f, "\n  %s%s\n", line, rating);
     const json_t *weeks = json_object_get(st, "weeks");
     char spark[52 * 3 + 4];
     json_int_t max;
@@ -407,8 +428,10 @@ static void s_stats_human(cli_t *cli, const json_t *st, int me_only)
             if (*s_s(o, "author_team"))
                 snprintf(who + strlen(who), sizeof who - strlen(who), " (%s)",
                          s_s(o, "author_team"));
-            fprintf(f, "  %-28s %lld thanks, %lld tips\n", who, (long long)s_int(o, "thanks"),
-                    (long long)s_int(o, "tips"));
+            line[0] = 0;
+            s_cat(line, sizeof line, s_int(o, "thanks"), "thanks", "thanks");
+            s_cat(line, sizeof line, s_int(o, "tips"), "tip", "tips");
+            fprintf(f, "  %-28s %s\n", who, line);
         }
     }
     if (json_array_size(json_object_get(st, "stories"))) {
