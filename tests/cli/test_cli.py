@@ -522,6 +522,53 @@ def test_editor():
         eq(d.status()["tips"], 1)
 
 
+def test_kill9_after_add():
+    """What tip acknowledged is on disk: SIGKILL right after, restart, it is there."""
+    with Daemon() as d:
+        ids = [add(d, "-t", "durable", "durable tip %d" % i) for i in range(3)]
+        path = os.path.join(d.tmp, "bulk.jsonl")
+        write(path, "".join(json.dumps({"title": "bulk %d" % i, "body": "b"}) + "\n"
+                            for i in range(300)))
+        s = d.tip_json("import", path)[0]
+        eq(s["imported"], 300)
+        ids.append(add(d, "the last one"))
+        d.kill9()
+        d.start()
+        for i in ids:
+            eq(d.tip_json("show", i)[0]["id"], i)
+        eq(d.status()["tips"], 304)
+
+
+def test_concurrent_clients():
+    """Several tip processes at once: every add and import lands exactly once."""
+    import subprocess
+    with Daemon() as d:
+        env = tip_env(d)
+        files = []
+        for k in range(2):
+            p = os.path.join(d.tmp, "c%d.jsonl" % k)
+            write(p, "".join(json.dumps({"title": "client %d tip %d" % (k, i)}) + "\n"
+                             for i in range(400)))
+            files.append(p)
+        procs = [subprocess.Popen([harness.TIP, "--json", "import", f], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for f in files]
+        procs += [subprocess.Popen([harness.TIP, "--json", "add", "parallel add %d" % i],
+                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True) for i in range(8)]
+        procs += [subprocess.Popen([harness.TIP, "--json", "search", "client"], env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                  for _ in range(4)]
+        outs = [p.communicate(timeout=120) for p in procs]
+        for p, (out, err) in zip(procs, outs):
+            eq(p.returncode, 0, err)
+        for out, _ in outs[:2]:
+            eq(json.loads(out)["imported"], 400)
+        add_ids = {json.loads(out)["id"] for out, _ in outs[2:10]}
+        eq(len(add_ids), 8)
+        eq(d.status()["tips"], 808)
+
+
 if __name__ == "__main__":
     harness.need_binary(harness.TIPD)
     harness.need_binary(harness.TIP)
