@@ -7,6 +7,7 @@ The node key of a static peer is unknown until gossip's HELLO; the test
 asserts what the peer table shows once it is known.
 """
 import os
+import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -63,6 +64,23 @@ def test_bad_static_peer_is_reported_not_fatal():
         eq(ps[0]["node"], None, ps)
         eq(ps[0]["net_match"], None, ps)
         check(ps[0]["state"] in ("seen", "connecting", "down"), ps)
+
+
+def test_reload_replaces_static_peers():
+    with lan.Lan(1) as net:
+        h = net[1]
+        conf = os.path.join(h.dir, "tipd.conf")
+        with open(conf, "w") as f:
+            f.write("no-discovery = yes\npeer = tcp://127.0.0.1:7801\npeer = tcp://127.0.0.1:7802\n")
+        t = h.extra_tipd("a", ["--listen", "tcp://127.0.0.1:7714"])
+        eq(sorted(p["port"] for p in t.peers()), [7801, 7802])
+        with open(conf, "w") as f:
+            f.write("no-discovery = yes\npeer = tcp://127.0.0.1:7802\npeer = tcp://127.0.0.1:7803\n")
+        os.kill(t.proc.pid, signal.SIGHUP)
+        net.wait(lambda: sorted(p["port"] for p in t.peers()) == [7802, 7803], 20,
+                 "static peers replaced after SIGHUP")
+        for p in t.peers():
+            eq(p["source"], "static", p)
 
 
 if __name__ == "__main__":
