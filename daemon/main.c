@@ -209,6 +209,28 @@ static void s_default_name(tipd_t *d)
     snprintf(d->name, sizeof(d->name), "%.63s", host);
 }
 
+/* 1 if a missing path could be created: its nearest existing ancestor is a
+ * directory this user may write to (named in anc either way). */
+static int s_creatable(const char *path, char *anc, size_t cap)
+{
+    snprintf(anc, cap, "%s", path);
+    for (;;) {
+        char *slash = strrchr(anc, '/');
+        if (!slash) {
+            snprintf(anc, cap, ".");
+            break;
+        }
+        if (slash == anc) {
+            anc[1] = '\0';
+            break;
+        }
+        *slash = '\0';
+        if (access(anc, F_OK) == 0) break;
+    }
+    struct stat st;
+    return stat(anc, &st) == 0 && S_ISDIR(st.st_mode) && access(anc, W_OK | X_OK) == 0;
+}
+
 /* tipd -n: everything start-up would check, without changing anything.
  * Returns the exit code. */
 static int s_check(const cfg_t *c, const char *cfg_file)
@@ -247,7 +269,15 @@ static int s_check(const cfg_t *c, const char *cfg_file)
             }
         }
     } else {
-        printf("data:        %s (missing; will be created)\n", c->data);
+        char anc[CFG_MAX_PATH];
+        if (s_creatable(c->data, anc, sizeof(anc))) {
+            printf("data:        %s (missing; will be created)\n", c->data);
+        } else {
+            printf("data:        %s: ERROR: missing, and %s is not a directory this user can "
+                   "write to\n",
+                   c->data, anc);
+            bad = 1;
+        }
     }
     char kp[CFG_MAX_PATH + 16];
     s_node_key_path(c, kp, sizeof(kp));
@@ -278,7 +308,14 @@ static int s_check(const cfg_t *c, const char *cfg_file)
     } else {
         printf("network:     open (no network-key: any tipd on the LAN may join)\n");
     }
-    printf("api:         %s\n", c->api);
+    char anc[CFG_MAX_PATH];
+    if (s_creatable(c->api, anc, sizeof(anc))) {
+        printf("api:         %s\n", c->api);
+    } else {
+        printf("api:         %s: ERROR: %s is not a directory this user can write to\n", c->api,
+               anc);
+        bad = 1;
+    }
     printf("listen:      %s\n", c->listen);
     printf("discovery:   %s\n", c->no_discovery ? "off" : "mdns (avahi)");
     printf("peers:       %zu static\n", c->npeers);

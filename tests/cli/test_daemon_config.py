@@ -147,6 +147,14 @@ def test_check_bad_keys_and_data():
     check("node key:    ERROR:" in out, out)
     check("network:     ERROR:" in out, out)
     check("tipd: configuration has errors" in out, out)
+    # a data dir or socket that cannot be created
+    rc, out, err = run_tipd("--config", cfg, "-n", "--data", "/etc/passwd/x", "--api",
+                            "/etc/passwd/tipd.sock")
+    eq(rc, 1)
+    check("data:        /etc/passwd/x: ERROR: missing, and /etc/passwd is not a directory this "
+          "user can write to" in out, out)
+    check("api:         /etc/passwd/tipd.sock: ERROR: /etc/passwd is not a directory this "
+          "user can write to" in out, out)
     # and the daemon itself refuses to start with them
     rc, out, err = run_tipd("--config", cfg, "--data", data, "--network-key", key,
                             "--api", os.path.join(t, "s.sock"), "--no-discovery")
