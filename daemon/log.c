@@ -11,15 +11,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int s_level = LOG_I;
 static int s_journal;
 
-void log_init(int level)
+/* systemd sets JOURNAL_STREAM=DEV:INODE of the stream it connected to
+ * stderr. Only when stderr still is that stream do we write "<N>" prefixes:
+ * a tipd started by hand from a shell that inherited the variable writes
+ * plain lines. */
+static int s_stderr_is_journal(void)
 {
     const char *js = getenv("JOURNAL_STREAM");
-    s_journal = js && *js;
+    unsigned long long dev, ino;
+    struct stat st;
+    if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2) return 0;
+    if (fstat(STDERR_FILENO, &st) < 0) return 0;
+    return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+void log_init(int level)
+{
+    s_journal = s_stderr_is_journal();
     log_set_level(level);
 }
 

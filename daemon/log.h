@@ -1,6 +1,6 @@
 /* log.h -- tipd's log lines on stderr.
  *
- * Under journald (JOURNAL_STREAM set) each line starts with a "<N>" syslog
+ * Under journald (JOURNAL_STREAM names our stderr) each line starts with a "<N>" syslog
  * priority prefix that journald turns into the entry's priority; otherwise
  * lines read "tipd: level: message". Messages less important than the
  * configured level are dropped. Priorities are syslog's (LOG_ERR = 3 ...

@@ -228,7 +228,14 @@ def test_sighup_reload():
 
 
 def test_journal_prefixes():
-    with Daemon(env={"JOURNAL_STREAM": "8:12345"}, log_level="info") as d:
+    # systemd's JOURNAL_STREAM names the device:inode of the stream on stderr;
+    # the harness points stderr at tipd.log, so name that file
+    d = Daemon(log_level="info", start=False)
+    with d:
+        open(d.logpath, "ab").close()
+        st = os.stat(d.logpath)
+        d.env["JOURNAL_STREAM"] = "%d:%d" % (st.st_dev, st.st_ino)
+        d.start()
         d.stop()
         lines = [ln for ln in d.log().splitlines() if ln]
         check(lines, "no log lines")
@@ -236,7 +243,8 @@ def test_journal_prefixes():
             check(ln[0] == "<" and ln[2] == ">" and ln[1] in "01234567", "no prefix:", ln)
         check(any(ln.startswith("<6>") and "ready" in ln for ln in lines), lines)
         check(any(ln.startswith("<5>") and "open network" in ln for ln in lines), lines)
-    with Daemon(log_level="info") as d:
+    # an inherited JOURNAL_STREAM that is not our stderr: plain lines
+    with Daemon(env={"JOURNAL_STREAM": "8:12345"}, log_level="info") as d:
         d.stop()
         check(d.log().startswith("tipd: "), d.log()[:100])
 
