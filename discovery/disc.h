@@ -26,14 +26,14 @@ typedef struct disc disc_t;
 typedef enum { DISC_UP = 1, DISC_CHANGED = 2, DISC_DOWN = 3 } disc_what_t;
 
 typedef struct {
-    uint8_t node[32];       /* node public key from TXT */
+    uint8_t node[32]; /* node public key from TXT */
     char node_hex[65];
-    char name[64];          /* service name (usually the host's) */
-    char net[32];           /* network id from TXT, or "open" */
-    char inst[32];          /* instance id from TXT */
-    int version;            /* protocol version from TXT */
+    char name[64]; /* service name (usually the host's) */
+    char net[32];  /* network id from TXT, or "open" */
+    char inst[32]; /* instance id from TXT */
+    int version;   /* protocol version from TXT */
     uint16_t port;
-    int naddrs;             /* every address it was resolved on, IPv4 first */
+    int naddrs;                     /* every address it was resolved on, IPv4 first */
     char addrs[DISC_MAX_ADDRS][64]; /* numeric, IPv6 with %scope if link-local */
 } disc_peer_t;
 
@@ -43,11 +43,11 @@ typedef void (*disc_log_fn)(int priority, const char *msg, void *arg);
 
 typedef struct {
     const AvahiPoll *poll;
-    const char *name;       /* service name; NULL = host name */
-    uint16_t port;          /* our listen port */
-    const uint8_t *node;    /* our node public key (32 bytes) */
-    const char *net;        /* network id or "open" */
-    int version;            /* protocol version */
+    const char *name;    /* service name; NULL = host name */
+    uint16_t port;       /* our listen port */
+    const uint8_t *node; /* our node public key (32 bytes) */
+    const char *net;     /* network id or "open" */
+    int version;         /* protocol version */
     disc_peer_fn on_peer;
     disc_log_fn on_log;
     void *arg;
