@@ -88,10 +88,10 @@ static void s_draw(s_import_t *im, int final)
     if (im->size > 0) {
         int pct = (int)(im->done_bytes * 100 / im->size);
         int w = 30, fill = pct * w / 100;
-        fprintf(stderr, "\r\033[Kimporting [%.*s%*s] %3d%%  %zu lines, %zu stored", fill,
+        fprintf(stderr, "\r\033[Kimporting [%.*s%*s] %3d%%  %zu lines read, %zu done", fill,
                 "##############################", w - fill, "", pct, im->lines, done);
     } else {
-        fprintf(stderr, "\r\033[Kimporting %zu lines, %zu stored", im->lines, done);
+        fprintf(stderr, "\r\033[Kimporting: %zu lines read, %zu done", im->lines, done);
     }
     if (final) fputs("\r\033[K", stderr);
 }

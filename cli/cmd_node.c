@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmd.h"
 #include "out.h"
@@ -128,6 +129,20 @@ const cmd_t cmd_whoami = {
             "\nExamples:\n  tip whoami\n  tip whoami --name 'Ana Souza' --team ops\n",
 };
 
+/* ms since the epoch from "2026-11-29T16:18:26.532Z"; 0 if not that form. */
+static uint64_t s_parse_rfc3339(const char *s)
+{
+    struct tm tm = {0};
+    int ms = 0;
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+               &tm.tm_min, &tm.tm_sec, &ms) < 6)
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    time_t t = timegm(&tm);
+    return t < 0 ? 0 : (uint64_t)t * 1000 + (uint64_t)ms;
+}
+
 /* A JSON value as short text for a table cell. */
 static void s_cell(const json_t *v, char *buf, size_t cap)
 {
@@ -158,6 +173,7 @@ static int s_status_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         static const char *const keys[][2] = {
             {"node", "node"},       {"name", "name"},       {"tips", "tips"},
             {"events", "events"},   {"peers", "peers"},     {"network", "network"},
+            {"discovery", "mdns"},  {"listen", "listen"},   {"pending", "pending"},
             {"version", "version"}, {"uptime_s", "uptime"}, {"data_dir", "data"},
         };
         char cell[512];
@@ -165,6 +181,8 @@ static int s_status_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
             json_t *v = json_object_get(reply, keys[i][0]);
             if (!v) continue;
             s_cell(v, cell, sizeof cell);
+            json_t *known = json_object_get(reply, "peers_known");
+            json_t *port = json_object_get(reply, "port");
             if (!strcmp(keys[i][0], "uptime_s") && json_is_integer(v)) {
                 long long s = json_integer_value(v);
                 if (s < 60)
@@ -175,6 +193,19 @@ static int s_status_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
                     snprintf(cell, sizeof cell, "%lld h %lld min", s / 3600, s / 60 % 60);
                 else
                     snprintf(cell, sizeof cell, "%lld days %lld h", s / 86400, s / 3600 % 24);
+            } else if (!strcmp(keys[i][0], "peers") && json_is_integer(v) &&
+                       json_is_integer(known)) {
+                snprintf(cell, sizeof cell, "%lld linked, %lld known",
+                         (long long)json_integer_value(v), (long long)json_integer_value(known));
+            } else if (!strcmp(keys[i][0], "discovery") && json_is_boolean(v)) {
+                snprintf(cell, sizeof cell, "%s",
+                         json_is_true(v) ? "on" : "off (static peers only)");
+            } else if (!strcmp(keys[i][0], "listen") && json_is_integer(port)) {
+                size_t k = strlen(cell);
+                snprintf(cell + k, sizeof cell - k, " (port %lld)",
+                         (long long)json_integer_value(port));
+            } else if (!strcmp(keys[i][0], "network") && !strcmp(cell, "open")) {
+                snprintf(cell, sizeof cell, "open (no network key: any tipd on the LAN may join)");
             }
             fprintf(cli->out, "%-8s  %s\n", keys[i][1], cell);
         }
@@ -208,27 +239,42 @@ static int s_peers_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         fprintf(cli->out, "No peers yet. tipd finds peers on this network by mDNS; for other\n"
                           "subnets start it with --peer tcp://HOST:PORT.\n");
     } else {
-        fprintf(cli->out, "%s%-16s %-10s %-24s %-7s %-8s %-10s %s%s\n", out_c(cli, OUT_BOLD),
+        fprintf(cli->out, "%s%-16s %-8s  %-24s %-12s %-7s %-10s %s%s\n", out_c(cli, OUT_BOLD),
                 "NAME", "NODE", "ADDRESS", "SOURCE", "NETWORK", "STATE", "LAST SEEN",
                 out_c(cli, OUT_RESET));
         json_array_foreach(peers, i, p)
         {
-            char name[64], node[16], addr[128], src[32], net[32], state[32], seen[64];
+            char name[64], node[16], addr[160], src[32], net[32], state[32], seen[64];
             s_cell(json_object_get(p, "name"), name, sizeof name);
+            if (!*name) snprintf(name, sizeof name, "?");
             s_cell(json_object_get(p, "node"), node, sizeof node);
-            node[8] = node[8] ? 0 : node[8];
-            s_cell(json_object_get(p, "addr"), addr, sizeof addr);
+            node[8] = 0; /* a key prefix is enough to tell peers apart */
+            const char *a = json_string_value(json_object_get(p, "addr"));
+            json_int_t port = json_integer_value(json_object_get(p, "port"));
+            if (a && port > 0)
+                snprintf(addr, sizeof addr, strchr(a, ':') ? "[%s]:%lld" : "%s:%lld", a,
+                         (long long)port);
+            else
+                s_cell(json_object_get(p, "endpoint"), addr, sizeof addr);
             s_cell(json_object_get(p, "source"), src, sizeof src);
             json_t *nm = json_object_get(p, "net_match");
-            snprintf(net, sizeof net, "%s", json_is_false(nm) ? "OTHER" : "ok");
+            snprintf(net, sizeof net, "%s",
+                     json_is_true(nm)    ? "ok"
+                     : json_is_false(nm) ? "OTHER"
+                                         : "?");
             s_cell(json_object_get(p, "state"), state, sizeof state);
             json_t *ls = json_object_get(p, "last_seen");
+            uint64_t ms = 0;
             if (json_is_integer(ls) && json_integer_value(ls) > 1000000000000LL)
-                out_reltime((uint64_t)json_integer_value(ls), seen, sizeof seen);
+                ms = (uint64_t)json_integer_value(ls);
+            else if (json_is_string(ls))
+                ms = s_parse_rfc3339(json_string_value(ls));
+            if (ms)
+                out_reltime(ms, seen, sizeof seen);
             else
                 s_cell(ls, seen, sizeof seen);
             const char *warn = json_is_false(nm) ? out_c(cli, OUT_WARN) : "";
-            fprintf(cli->out, "%-16s %s%-10s%s %-24s %-7s %s%-8s%s %-10s %s\n", name,
+            fprintf(cli->out, "%-16s %s%-8s%s  %-24s %-12s %s%-7s%s %-10s %s\n", name,
                     out_c(cli, OUT_ID), node, out_c(cli, OUT_RESET), addr, src, warn, net,
                     *warn ? out_c(cli, OUT_RESET) : "", state, seen);
         }

@@ -569,6 +569,51 @@ def test_concurrent_clients():
         eq(d.status()["tips"], 808)
 
 
+def test_peers_and_status_table():
+    """tip peers renders the peer table: a static peer with its node key prefix."""
+    with Daemon() as a:
+        with Daemon(args=["--peer", a.listen]) as b:
+            node_a = a.status()["node"]
+            deadline = time.monotonic() + 30
+            peers = []
+            while time.monotonic() < deadline:
+                peers = b.tip_json("peers")
+                if peers and peers[0].get("state") == "linked":
+                    break
+                time.sleep(0.2)
+            eq(len(peers), 1, peers)
+            eq(peers[0]["node"], node_a)
+            check("static" in peers[0]["source"], peers)
+            rc, out, err = b.tip("peers")
+            eq(rc, 0, err)
+            lines = out.splitlines()
+            check(lines[0].split()[:3] == ["NAME", "NODE", "ADDRESS"], out)
+            eq(len(lines), 2, out)
+            check(node_a[:8] in lines[1] and "static" in lines[1] and "linked" in lines[1], out)
+            check("127.0.0.1:%d" % a.port in lines[1], out)
+            st = b.tip_json("status")[0]
+            eq(st["peers"], 1)
+            rc, out, err = b.tip("status")
+            eq(rc, 0, err)
+            check(re.search(r"^peers\s+1 linked", out, re.M), out)
+            check(re.search(r"^tips\s+0$", out, re.M), out)
+
+
+def test_import_progress_on_terminal():
+    """A progress bar on a terminal (stderr), none when stderr is not one."""
+    with Daemon() as d:
+        path = os.path.join(d.tmp, "p.jsonl")
+        write(path, "".join(json.dumps({"title": "progress %d" % i}) + "\n" for i in range(50)))
+        rc, out = run_pty([harness.TIP, "import", path], tip_env(d))
+        eq(rc, 0, out)
+        check(b"importing [" in out and b"%" in out, out)
+        check(b"imported 50, duplicates 0, rejected 0" in out, out)
+        rc, out, err = d.tip("import", path)
+        eq(rc, 0, err)
+        check("importing" not in err and "importing" not in out, out, err)
+        check("imported 0, duplicates 50, rejected 0" in out, out)
+
+
 if __name__ == "__main__":
     harness.need_binary(harness.TIPD)
     harness.need_binary(harness.TIP)
