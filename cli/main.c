@@ -183,10 +183,6 @@ int main(int argc, char **argv)
 {
     cli_t cli = {.socket = getenv("TIP_SOCKET"), .out = stdout};
     if (!cli.socket || !*cli.socket) cli.socket = CLI_DEFAULT_SOCKET;
-    if (getenv("TIP_COLOR")) {
-        int m = s_color_mode(getenv("TIP_COLOR"));
-        if (m >= 0) cli.color_mode = m;
-    }
 
     /* Lift global options out of argv, wherever they are (until "--"),
      * keeping everything else in order. */
