@@ -195,6 +195,8 @@ static g_link_t *s_link_new(gossip_t *g, int out)
     l->state = G_HS;
     l->t_start = l->t_rx = l->tok_t = loop_now_ms();
     l->tok_bytes = G_RATE_BYTES * G_RATE_BURST;
+    l->push_tok = G_PUSH_RATE;
+    l->push_tok_t = l->t_start;
     l->tok_msgs = G_RATE_MSGS * G_RATE_BURST;
     l->next = g->links;
     g->links = l;

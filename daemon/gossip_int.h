@@ -30,15 +30,18 @@
 #define G_SNDHWM         2000  /* messages queued per connection */
 #define G_RCVHWM         2000
 #define G_MAX_LINKS      256
-#define G_MAX_HANDSHAKES 64                   /* links not yet authenticated */
-#define G_READ_BURST     128                  /* messages read per wake-up per socket */
-#define G_PUSH_BUDGET    (4u << 20)           /* event bytes sent per link per drain */
-#define G_RATE_BYTES     (16.0 * 1024 * 1024) /* per link per second, EVENTS */
-#define G_RATE_MSGS      4000.0               /* messages per link per second */
-#define G_RATE_BURST     3.0                  /* seconds of rate allowed as burst */
-#define G_PEX_MS         20000                /* at most one PEX per link this often */
-#define G_QUIET_MS       30000                /* silence towards a closed incoming connection */
-#define G_INGEST_HIGH    20000                /* stop reading peers while ingest holds this many */
+#define G_MAX_HANDSHAKES 64         /* links not yet authenticated */
+#define G_READ_BURST     128        /* messages read per wake-up per socket */
+#define G_PUSH_BUDGET    (4u << 20) /* event bytes sent per link per drain */
+#define G_PUSH_RATE                                                                                \
+    (8.0 * 1024 * 1024)                    /* our pushes per link per second: half the             \
+                                               receiver's allowance, so catch-up is never "flooding" */
+#define G_RATE_BYTES  (16.0 * 1024 * 1024) /* per link per second, EVENTS */
+#define G_RATE_MSGS   4000.0               /* messages per link per second */
+#define G_RATE_BURST  3.0                  /* seconds of rate allowed as burst */
+#define G_PEX_MS      20000                /* at most one PEX per link this often */
+#define G_QUIET_MS    30000                /* silence towards a closed incoming connection */
+#define G_INGEST_HIGH 20000                /* stop reading peers while ingest holds this many */
 
 typedef struct s_idset {
     uint64_t *slot; /* 0 = empty; key = first 8 id bytes, 0 mapped to 1 */
@@ -75,6 +78,8 @@ struct g_link {
     int recon_active; /* we started a session that has not ended */
     uint64_t recon_t;
     double tok_bytes, tok_msgs;
+    double push_tok; /* pacing of our EVENTS on this link */
+    uint64_t push_tok_t;
     uint64_t tok_t;
     uint64_t pex_t;
     uint64_t stat_rx, stat_tx, stat_ev_rx, stat_ev_tx;

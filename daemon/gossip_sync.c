@@ -132,7 +132,13 @@ static void s_have(const uint8_t id[RECON_ID_LEN], void *arg)
 static int s_drain(g_link_t *l)
 {
     gossip_t *g = l->g;
-    size_t budget = G_PUSH_BUDGET;
+    uint64_t now = loop_now_ms();
+    l->push_tok += (double)(now - l->push_tok_t) / 1000.0 * G_PUSH_RATE;
+    l->push_tok_t = now;
+    if (l->push_tok > G_PUSH_RATE) l->push_tok = G_PUSH_RATE;
+    if (l->push_tok < (double)WIRE_MAX_EV_BYTES) return 1; /* paced: wait for tokens */
+    size_t budget = l->push_tok < G_PUSH_BUDGET ? (size_t)l->push_tok : G_PUSH_BUDGET;
+    size_t spent = 0;
     while (l->push_head < l->npush && budget > 0 && l->state == G_LINKED) {
         wire_frame_t f[WIRE_MAX_EVENTS];
         size_t nf = 0, off = 0, head = l->push_head;
@@ -155,7 +161,9 @@ static int s_drain(g_link_t *l)
         g->stat_ev_tx += nf;
         l->push_head = head;
         budget = off >= budget ? 0 : budget - off;
+        spent += off;
     }
+    l->push_tok -= (double)spent;
     if (l->push_head >= l->npush) {
         l->push_head = l->npush = 0;
         if (l->cappush > 65536) {
@@ -173,7 +181,7 @@ void g_sync_work(gossip_t *g)
     int more = 0;
     for (g_link_t *l = g->links; l; l = l->next)
         if (l->state == G_LINKED && l->push_head < l->npush) more |= s_drain(l);
-    if (more) loop_timer_reset(g->loop, g->work_timer, 5);
+    if (more) loop_timer_reset(g->loop, g->work_timer, 20);
 }
 
 /* ---- new events from ingest ---- */
