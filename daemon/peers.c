@@ -124,6 +124,9 @@ void peers_unlisten(peers_t *t, peers_fn fn, void *arg)
 
 static entry_t *s_new_entry(peers_t *t)
 {
+    /* A hostile LAN or peer could announce endless nodes; the table (and
+     * `tip peers`) stays bounded. */
+    if (t->n >= PEERS_MAX_ENTRIES) return NULL;
     entry_t *e = calloc(1, sizeof(*e));
     if (!e) return NULL;
     e->p.id = t->next_id++;

@@ -39,8 +39,9 @@
 #include "disc.h"
 
 #define PEERS_MAX_ADDRS    DISC_MAX_ADDRS
-#define PEERS_MAX_ENDPOINT 300 /* "tcp://" + host (<=255) + ":" + port */
-#define PEERS_MAX_LISTEN   4   /* listeners per table */
+#define PEERS_MAX_ENDPOINT 300  /* "tcp://" + host (<=255) + ":" + port */
+#define PEERS_MAX_LISTEN   4    /* listeners per table */
+#define PEERS_MAX_ENTRIES  4096 /* entries beyond this are not added */
 
 typedef struct peers peers_t;
 

@@ -145,6 +145,12 @@ void peers_daemon_reload(tipd_t *d, uint16_t port)
         disc_destroy(&d->disc);
         peers_foreach(d->peers, s_drop_mdns, NULL);
         log_msg(LOG_I, "mdns discovery off (no-discovery)");
+    } else if (!d->cfg.no_discovery && d->disc &&
+               strncmp(disc_requested_name(d->disc), d->cfg.name, 63) != 0) {
+        /* A new name: withdraw the old service and publish afresh (peers
+         * found so far come back with the new browser). */
+        disc_destroy(&d->disc);
+        peers_daemon_discovery(d, port);
     } else if (!d->cfg.no_discovery && !d->disc) {
         peers_daemon_discovery(d, port);
     }

@@ -765,6 +765,11 @@ const char *disc_service_name(const disc_t *d)
     return d ? d->svc_name : NULL;
 }
 
+const char *disc_requested_name(const disc_t *d)
+{
+    return d && d->name ? d->name : "";
+}
+
 const char *disc_instance(const disc_t *d)
 {
     return d ? d->inst : NULL;

@@ -62,6 +62,8 @@ int disc_running(const disc_t *d);
 /* The service name currently published (after collision renames), or NULL
  * before the first publish. */
 const char *disc_service_name(const disc_t *d);
+/* The name asked for in disc_opts_t ("" = the host name). */
+const char *disc_requested_name(const disc_t *d);
 /* Our per-start instance id (the TXT inst value). */
 const char *disc_instance(const disc_t *d);
 

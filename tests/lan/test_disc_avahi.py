@@ -4,6 +4,7 @@ warning); avahi-daemon restarted -> our service is re-published and peers are
 found again; no avahi-daemon (and no D-Bus) at all -> tipd still runs.
 """
 import os
+import signal
 import sys
 import time
 
@@ -87,6 +88,29 @@ def test_no_avahi_no_dbus():
                        and {"mdns", "static"} <= set(ps[0]["source"].split("+"))
                        and ps[0]["node"] == nodes[2 if h.i == 1 else 1],
                        "mDNS joins the static entry once dbus and avahi are up", timeout=40)
+
+
+def test_name_change_on_reload():
+    with lan.Lan(2) as net:
+        for h in net.hosts:
+            h.start_dbus()
+            h.start_avahi()
+        conf = os.path.join(net[1].dir, "tipd.conf")
+        with open(conf, "w") as f:
+            f.write("name = alpha\n")
+        # No --name on the command line, so the config file's name counts.
+        a = net[1].extra_tipd("a", ["--listen", "tcp://*:7714"])
+        net[2].start_tipd()
+        node_a = a.status()["node"]
+
+        def named(want):
+            return lambda h, ps: [p["name"] for p in ps if p["node"] == node_a] == [want]
+        net.wait_peers(named("alpha"), "host2 lists alpha", hosts=[net[2]])
+        with open(conf, "w") as f:
+            f.write("name = beta\n")
+        os.kill(a.proc.pid, signal.SIGHUP)
+        net.wait_peers(named("beta"), "host2 lists the new name after SIGHUP", hosts=[net[2]])
+        check("mdns: published 'beta'" in a.log(), a.log())
 
 
 if __name__ == "__main__":

@@ -335,6 +335,25 @@ static void test_listeners(void **state)
     assert_int_equal(r1.ev[1], PEERS_EV_GONE);
 }
 
+static void test_table_is_bounded(void **state)
+{
+    (void)state;
+    peers_t *t = peers_new(OUR, "open");
+    char ep[64], err[128];
+    for (int i = 0; i < PEERS_MAX_ENTRIES; i++) {
+        snprintf(ep, sizeof ep, "tcp://10.%d.%d.%d:7714", i >> 16, (i >> 8) & 255, i & 255);
+        assert_int_equal(peers_add_static(t, ep, err, sizeof err), 0);
+    }
+    assert_int_equal(peers_count(t), PEERS_MAX_ENTRIES);
+    assert_int_equal(peers_add_static(t, "tcp://192.0.2.1:7714", err, sizeof err), -1);
+    disc_peer_t d = s_dp(0x77, "late", "open", "192.0.2.2");
+    peers_from_disc(t, DISC_UP, &d);
+    assert_null(peers_find_node(t, d.node));
+    assert_null(peers_add_pex(t, "tcp://192.0.2.3:7714", NULL, NULL));
+    assert_int_equal(peers_count(t), PEERS_MAX_ENTRIES);
+    peers_destroy(&t);
+}
+
 /* ---- AvahiPoll adapter ---- */
 
 typedef struct {
@@ -419,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_reload_static),
         cmocka_unit_test(test_json_shape),
         cmocka_unit_test(test_listeners),
+        cmocka_unit_test(test_table_is_bounded),
         cmocka_unit_test(test_avahi_poll_adapter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
