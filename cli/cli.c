@@ -141,7 +141,7 @@ int cli_identity(cli_t *cli, ident_t *id, char *path, size_t cap)
 {
     char dir[PATH_MAX], err[512];
     if (ident_home(dir, sizeof dir, err, sizeof err) != 0)
-        return cli_fail(cli, CLI_EXIT_ERROR, "%s (set TIP_HOME)", err);
+        return cli_fail(cli, CLI_EXIT_ERROR, "%s", err);
     if (path) snprintf(path, cap, "%s/%s", dir, IDENT_FILE);
     if (ident_load_or_create(dir, id, err, sizeof err) != 0)
         return cli_fail(cli, CLI_EXIT_ERROR, "%s", err);
