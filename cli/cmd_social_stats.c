@@ -200,7 +200,9 @@ static void s_today_print(cli_t *cli, json_t *tip)
     const char *body = json_string_value(json_object_get(tip, "body"));
     if (body && *body) {
         /* A login greeting, not a page: the first few lines only. */
-        char *copy = strdup(body), *p = copy;
+        size_t blen = strlen(body);
+        char *copy = malloc(blen + 8), *p = copy; /* room for the " …" marker */
+        if (copy) memcpy(copy, body, blen + 1);
         int lines = 0;
         while (p && *p && lines < S_TODAY_BODY_LINES) {
             p = strchr(p, '\n');

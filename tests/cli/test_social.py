@@ -405,6 +405,17 @@ def test_profile_snippet():
         check("Tip of the day" not in out and "tip:" not in out and "done-0" in out, out)
 
 
+def test_today_long_body_is_cut():
+    with Daemon() as d:
+        people(d)
+        body = "\n".join("line %d" % i for i in range(1, 8)) + "\nx"
+        tid = add(d, "--title", "Many lines", body, home="ana")
+        rc, out, err = d.tip("today", home="bo")
+        eq(rc, 0, err)
+        check("line 6" in out and "line 7" not in out and "\u2026" in out, out)
+        check("tip show %s" % tid[:8] in out, out)
+
+
 # ---- stats ----
 
 
