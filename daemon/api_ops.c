@@ -466,6 +466,20 @@ static int s_get_ref(const event_t *ev, const uint8_t *raw, size_t len, void *ar
     return 0;
 }
 
+/* (social) store_history callback for a question: collect the answers that
+ * name one of its other versions. */
+static int s_get_version(const event_t *ver, const uint8_t *raw, size_t len, void *arg)
+{
+    (void)raw;
+    (void)len;
+    s_get_t *g = arg;
+    if (!memcmp(ver->id, g->target, EVENT_ID_LEN)) return 0;
+    s_get_t vg = *g;
+    vg.target = ver->id;
+    store_refs(g->d->store, ver->id, EVENT_REF_ANSWERS, s_get_ref, &vg);
+    return 0;
+}
+
 /* Best rated first, then most rated, then oldest. */
 static int s_answer_cmp(const void *pa, const void *pb)
 {
@@ -523,6 +537,12 @@ static int s_op_get(api_req_t *req, json_t *rq, void *arg)
     json_t *o = api_tip_json(d->store, ev);
     s_get_t g = {d, ev->id, json_object(), json_array(), json_array(), json_object()};
     store_refs(d->store, ev->id, 0, s_get_ref, &g);
+    /* (social, issue #6) answers given to earlier versions of an edited
+     * question show under it too. */
+    if (ev->kind == EVENT_QUESTION) {
+        store_history(d->store, ev->id, s_get_version, &g);
+        json_object_set_new(o, "answers", json_integer((json_int_t)json_array_size(g.answers)));
+    }
     json_t *rl = json_array();
     const char *k;
     json_t *v;

@@ -204,6 +204,14 @@ def test_answers_best_rated_first():
         check(out.index("ServerAliveInterval") < out.index("Use tmux"), out)
         rc, out, err = d.tip("answer", a1["id"], "answering a tip", home="bo")
         eq(rc, 2, err)
+        # An edited answer still answers, and shows as its newest version.
+        e = d.tip_json("edit", a2["id"], "ServerAliveInterval 30 in ~/.ssh/config",
+                       home="carol")[0]["id"]
+        eq([r["role"] for r in show(d, e)["refs"]], ["answers", "supersedes"])
+        q = show(d, qid)
+        eq(q["answers"], 2)
+        eq(sorted(a["id"] for a in q["answers_list"]), sorted([e, a1["id"]]))
+        eq(d.tip_json("questions")[0]["answers"], 2)
 
 
 def test_questions_open_order():
@@ -221,6 +229,21 @@ def test_questions_open_order():
         eq(rc, 0, err)
         check("unanswered" in out and q2[:8] in out and q1[:8] not in out, out)
         eq(d.tip_json("stats")[0]["open_questions"], 2)
+
+
+def test_edited_question_keeps_answers():
+    with Daemon() as d:
+        people(d)
+        q = d.tip_json("ask", "--yes", "Where is the wiki?", home="bo")[0]["id"]
+        a = d.tip_json("answer", q, "wiki.internal", home="ana")[0]["id"]
+        q2 = d.tip_json("edit", q, "Where is the team wiki?", home="bo")[0]["id"]
+        t = show(d, q2)
+        eq((t["title"], t["answers"], [x["id"] for x in t["answers_list"]]),
+           ("Where is the team wiki?", 1, [a]))
+        qs = d.tip_json("questions")
+        eq([(x["id"], x["answers"]) for x in qs], [(q2, 1)])
+        eq(d.tip_json("questions", "--open"), [])
+        eq(d.tip_json("stats")[0]["open_questions"], 0)
 
 
 # ---- edits and retractions ----
