@@ -29,11 +29,14 @@
  */
 #include "ingest.h"
 
+#include "log.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -114,6 +117,14 @@ static void s_splice(s_queue_t *dst, s_queue_t *src)
     dst->n += src->n;
     src->head = src->tail = NULL;
     src->n = 0;
+}
+
+/* CPU time of the calling thread in microseconds (commit logging). */
+static uint64_t s_cpu_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /* Decode, time-check and verify one item; on failure fill its result. */
@@ -227,7 +238,12 @@ static void s_commit_some(ingest_t *g)
             lens[i] = it->len;
             who[i++] = it;
         }
+        uint64_t t0 = loop_now_ms(), c0 = s_cpu_us();
         rc = store_ingest(g->store, evs, lens, n, event_now_ms(), STORE_INGEST_VERIFIED, out);
+        if (log_enabled(LOG_D))
+            log_msg(LOG_D, "ingest: committed %zu event(s) in %llu ms (%llu ms cpu), rc %d", n,
+                    (unsigned long long)(loop_now_ms() - t0),
+                    (unsigned long long)((s_cpu_us() - c0) / 1000), rc);
         for (i = 0; i < n; i++) {
             store_result_t *r = &who[i]->sub->results[who[i]->idx];
             if (rc == 0) {
