@@ -133,6 +133,17 @@ def test_missing_configs():
     eq(err, "%s:1: line too long (at most 198 bytes)\n" % cfg)
 
 
+def test_default_config_file_may_be_missing():
+    if os.path.exists("/etc/tipd/tipd.conf"):
+        raise harness.Skip("/etc/tipd/tipd.conf exists on this machine")
+    rc, out, err = run_tipd("-n", "--data", os.path.join(tmpdir(), "d"))
+    eq(rc, 0, err)
+    check("config:      (none, built-in defaults)" in out, out)
+    check("listen:      tcp://*:7714" in out and "api:         /run/tipd/tipd.sock" in out, out)
+    with Daemon(config=None) as d:
+        check(d.status()["ok"])
+
+
 def test_check_bad_keys_and_data():
     t = tmpdir()
     data = os.path.join(t, "data")
