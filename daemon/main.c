@@ -534,9 +534,10 @@ static int s_start(s_main_t *m)
     snprintf(status, sizeof(status), "%llu tips, %zu peers", (unsigned long long)c.tips,
              tipd_linked_peers(d));
     notify_ready(m->notify, status);
-    log_msg(LOG_I, "tipd %s ready: node %.16s, network %s, api %s, listen %s, %llu events",
+    log_msg(LOG_I,
+            "tipd %s ready: node %.16s, network %s, api %s, listen %s (port %u), %llu events",
             TIPD_VERSION, d->node_hex, d->net_id, d->cfg.api, d->cfg.listen,
-            (unsigned long long)c.events);
+            d->gossip ? (unsigned)gossip_port(d->gossip) : 0u, (unsigned long long)c.events);
     return 0;
 }
 
