@@ -77,8 +77,38 @@ typedef struct {
 
 _Static_assert(S_CLUSTER_M *EVENT_MAX_TOPICS + S_TCACHE_MAX < S_TSLOTS, "topic cache too small");
 
+typedef struct {
+    char term[TEXT_MAX_TERM + 2];
+    uint8_t len;
+    uint8_t tf[S_FIELDS];
+} s_dterm_t;
+
+typedef struct {
+    s_dterm_t *v;
+    size_t n, cap;
+    uint32_t flen[S_FIELDS];
+    int field;
+    bool oom;
+} s_dterms_t;
+
+/* A posting waiting for fts_flush: its term lives in the pending arena. */
+typedef struct {
+    uint64_t pfx; /* first 8 bytes of the term, big-endian, zero-padded */
+    uint32_t off;
+    uint8_t len;
+    uint8_t post[S_POST_LEN];
+} s_pend_t;
+
 struct fts {
     MDB_dbi post, doc, idmap, meta;
+    /* Writer state for the open write transaction (see fts_flush). */
+    bool wstats_ok; /* wstats holds the transaction's current statistics */
+    s_stats_t wstats;
+    s_pend_t *pend;
+    size_t npend, pend_cap;
+    char *arena;
+    size_t arena_len, arena_cap;
+    s_dterms_t dt; /* the document being indexed (buffers reused) */
     s_tslot_t *tcache;
     size_t tcache_n;
     uint64_t tcache_gen[2];
@@ -179,6 +209,9 @@ void fts_destroy(fts_t **p)
     pthread_mutex_destroy(&f->lock);
     free(f->acc);
     free(f->touched);
+    free(f->pend);
+    free(f->arena);
+    free(f->dt.v);
     free(f->tcache);
     free(f->tsum);
     free(f->tshown);
@@ -187,20 +220,6 @@ void fts_destroy(fts_t **p)
 }
 
 /* ---- indexing ---- */
-
-typedef struct {
-    char term[TEXT_MAX_TERM + 2];
-    uint8_t len;
-    uint8_t tf[S_FIELDS];
-} s_dterm_t;
-
-typedef struct {
-    s_dterm_t *v;
-    size_t n, cap;
-    uint32_t flen[S_FIELDS];
-    int field;
-    bool oom;
-} s_dterms_t;
 
 static int s_dterm_add(const char *term, size_t len, unsigned flags, void *arg)
 {
@@ -237,7 +256,9 @@ static int s_cmp_dterm(const void *a, const void *b)
  * field lengths. Returns 0 or -1 on allocation failure. */
 static int s_collect(text_t *t, const event_t *ev, s_dterms_t *d)
 {
-    memset(d, 0, sizeof *d);
+    d->n = 0;
+    d->oom = false;
+    memset(d->flen, 0, sizeof d->flen);
     d->field = S_F_TITLE;
     text_tokenize(t, ev->title, strnlen(ev->title, sizeof ev->title), s_dterm_add, d);
     d->field = S_F_BODY;
@@ -268,37 +289,127 @@ static bool s_indexable(const event_t *ev)
     return ev && (ev->kind == EVENT_TIP || ev->kind == EVENT_QUESTION);
 }
 
+/* LMDB failure -> store code; map/txn full pass through so that the store
+ * can grow the map and retry. */
+static int s_lmdb(int rc)
+{
+    return rc == MDB_MAP_FULL || rc == MDB_TXN_FULL ? rc : STORE_E_LMDB;
+}
+
+/* Queue one posting of term key[klen] for fts_flush. */
+static int s_pend_add(fts_t *f, const char *key, size_t klen, const uint8_t *post)
+{
+    if (f->npend == f->pend_cap) {
+        size_t nc = f->pend_cap ? f->pend_cap * 2 : 4096;
+        s_pend_t *np = realloc(f->pend, nc * sizeof *np);
+        if (!np) return STORE_E_NOSPACE;
+        f->pend = np;
+        f->pend_cap = nc;
+    }
+    if (f->arena_len + klen > f->arena_cap) {
+        size_t nc = f->arena_cap ? f->arena_cap * 2 : 65536;
+        while (nc < f->arena_len + klen) nc *= 2;
+        char *na = realloc(f->arena, nc);
+        if (!na) return STORE_E_NOSPACE;
+        f->arena = na;
+        f->arena_cap = nc;
+    }
+    s_pend_t *e = &f->pend[f->npend++];
+    e->pfx = 0;
+    for (size_t i = 0; i < 8; i++) e->pfx = e->pfx << 8 | (i < klen ? (uint8_t)key[i] : 0);
+    e->off = (uint32_t)f->arena_len;
+    e->len = (uint8_t)klen;
+    memcpy(e->post, post, S_POST_LEN);
+    memcpy(f->arena + f->arena_len, key, klen);
+    f->arena_len += klen;
+    return 0;
+}
+
+void fts_discard(fts_t *f)
+{
+    if (!f) return;
+    f->npend = 0;
+    f->arena_len = 0;
+    f->wstats_ok = false;
+}
+
+/* qsort context: the arena of the fts_t being flushed (flushes run under
+ * LMDB's single-writer rule, so one at a time per process is guaranteed
+ * only per environment; use qsort_r to stay safe across environments). */
+static int s_cmp_pend(const void *a, const void *b, void *arg)
+{
+    const s_pend_t *x = a, *y = b;
+    /* Terms hold no NUL bytes, so the zero-padded prefix orders like LMDB. */
+    if (x->pfx != y->pfx) return x->pfx < y->pfx ? -1 : 1;
+    const char *arena = arg;
+    size_t n = x->len < y->len ? x->len : y->len;
+    /* LMDB's default key order: bytes, then shorter first. */
+    int c = memcmp(arena + x->off, arena + y->off, n);
+    if (c) return c;
+    if (x->len != y->len) return x->len < y->len ? -1 : 1;
+    return memcmp(x->post, y->post, 4);
+}
+
+int fts_flush(fts_t *f, MDB_txn *txn)
+{
+    if (!f) return 0; /* nothing can be queued */
+    if (!txn) return STORE_E_ARG;
+    int rc = 0;
+    if (f->npend) {
+        qsort_r(f->pend, f->npend, sizeof f->pend[0], s_cmp_pend, f->arena);
+        MDB_cursor *c;
+        if ((rc = mdb_cursor_open(txn, f->post, &c))) {
+            fts_discard(f);
+            return s_lmdb(rc);
+        }
+        /* Keys arrive in order and each new docnum is above every stored
+         * one, so LMDB can append: the cursor stays on the right page and
+         * each term's postings only grow at the end. */
+        for (size_t i = 0; i < f->npend && !rc; i++) {
+            s_pend_t *e = &f->pend[i];
+            MDB_val k = {e->len, f->arena + e->off}, v = {S_POST_LEN, e->post};
+            rc = mdb_cursor_put(c, &k, &v, MDB_APPENDDUP);
+            if (rc == MDB_KEYEXIST) rc = mdb_cursor_put(c, &k, &v, 0);
+        }
+        mdb_cursor_close(c);
+        if (rc) rc = s_lmdb(rc);
+    }
+    if (!rc && f->wstats_ok) rc = s_put_stats(txn, f->meta, &f->wstats);
+    fts_discard(f);
+    return rc;
+}
+
 int fts_index(fts_t *f, MDB_txn *txn, const event_t *ev)
 {
     if (!f || !txn || !ev) return STORE_E_ARG;
     if (!s_indexable(ev)) return 0;
-    MDB_val k = {EVENT_ID_LEN, (void *)ev->id}, v;
-    int rc = mdb_get(txn, f->idmap, &k, &v);
-    if (rc == 0) return 0; /* already indexed */
-    if (rc != MDB_NOTFOUND) return STORE_E_LMDB;
-    s_stats_t st;
-    if ((rc = s_get_stats(txn, f->meta, &st))) return rc;
-    if (st.next_doc == UINT32_MAX) return STORE_E_NOSPACE;
-    uint32_t docnum = st.next_doc++;
-
-    s_dterms_t d;
-    if (s_collect(f->wtext, ev, &d)) {
-        free(d.v);
-        return STORE_E_ARG;
+    int rc = 0;
+    if (!f->wstats_ok) {
+        if ((rc = s_get_stats(txn, f->meta, &f->wstats))) return rc;
+        f->wstats_ok = true;
     }
-    uint8_t lq[S_FIELDS];
-    for (int fi = 0; fi < S_FIELDS; fi++) lq[fi] = s_len_q(d.flen[fi]);
+    s_stats_t *st = &f->wstats;
+    if (st->next_doc == UINT32_MAX) return STORE_E_NOSPACE;
+    uint32_t docnum = st->next_doc;
+    /* Claim the id first: MDB_NOOVERWRITE both records the mapping and
+     * tells us, in one lookup, whether the event is indexed already. */
+    uint8_t dk[4];
+    s_be32(dk, docnum);
+    MDB_val ik = {EVENT_ID_LEN, (void *)ev->id}, iv = {4, dk};
+    rc = mdb_put(txn, f->idmap, &ik, &iv, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST) return 0;
+    if (rc) return s_lmdb(rc);
 
-    rc = 0;
+    s_dterms_t *d = &f->dt;
+    if (s_collect(f->wtext, ev, d)) return STORE_E_NOSPACE;
     uint8_t post[S_POST_LEN] = {0};
     s_be32(post, docnum);
-    memcpy(post + 4 + S_FIELDS, lq, S_FIELDS);
-    for (size_t i = 0; i < d.n && !rc; i++) {
-        memcpy(post + 4, d.v[i].tf, S_FIELDS);
-        MDB_val tk = {d.v[i].len, d.v[i].term}, tv = {S_POST_LEN, post};
-        if (mdb_put(txn, f->post, &tk, &tv, 0)) rc = STORE_E_LMDB;
+    for (int fi = 0; fi < S_FIELDS; fi++) post[4 + S_FIELDS + fi] = s_len_q(d->flen[fi]);
+    size_t npend0 = f->npend, arena0 = f->arena_len;
+    for (size_t i = 0; i < d->n && !rc; i++) {
+        memcpy(post + 4, d->v[i].tf, S_FIELDS);
+        rc = s_pend_add(f, d->v[i].term, d->v[i].len, post);
     }
-    free(d.v);
     /* Topic filter terms: exact topic, no tf. */
     uint8_t fpost[S_POST_LEN] = {0};
     s_be32(fpost, docnum);
@@ -308,10 +419,8 @@ int fts_index(fts_t *f, MDB_txn *txn, const event_t *ev)
         if (tl == 0) continue;
         key[0] = S_TOPIC_MARK;
         memcpy(key + 1, ev->topics[i], tl);
-        MDB_val tk = {tl + 1, key}, tv = {S_POST_LEN, fpost};
-        if (mdb_put(txn, f->post, &tk, &tv, 0)) rc = STORE_E_LMDB;
+        rc = s_pend_add(f, key, tl + 1, fpost);
     }
-    if (rc) return rc;
 
     /* The record is the fixed part followed by the topics, each
      * NUL-terminated (read back for topic-cluster support). */
@@ -327,15 +436,23 @@ int fts_index(fts_t *f, MDB_txn *txn, const event_t *ev)
         rec[rl + tl] = 0;
         rl += tl + 1;
     }
-    uint8_t dk[4];
-    s_be32(dk, docnum);
     MDB_val kk = {4, dk}, dv = {rl, rec};
-    if (mdb_put(txn, f->doc, &kk, &dv, 0)) return STORE_E_LMDB;
-    MDB_val ik = {EVENT_ID_LEN, (void *)ev->id}, iv = {4, dk};
-    if (mdb_put(txn, f->idmap, &ik, &iv, 0)) return STORE_E_LMDB;
-    st.docs++;
-    for (int fi = 0; fi < S_FIELDS; fi++) st.len[fi] += d.flen[fi];
-    return s_put_stats(txn, f->meta, &st);
+    if (!rc) {
+        rc = mdb_put(txn, f->doc, &kk, &dv, MDB_APPEND);
+        if (rc == MDB_KEYEXIST) rc = mdb_put(txn, f->doc, &kk, &dv, 0);
+        if (rc) rc = s_lmdb(rc);
+    }
+    if (rc) {
+        /* Nothing of this event stays queued; the caller aborts anyway (the
+         * id mapping written above goes with the transaction). */
+        f->npend = npend0;
+        f->arena_len = arena0;
+        return rc;
+    }
+    st->next_doc++;
+    st->docs++;
+    for (int fi = 0; fi < S_FIELDS; fi++) st->len[fi] += d->flen[fi];
+    return 0;
 }
 
 /* Delete the posting of docnum under key (term). Missing is fine. */
@@ -361,11 +478,14 @@ int fts_unindex(fts_t *f, MDB_txn *txn, const event_t *ev)
     uint32_t docnum = s_rd32(v.mv_data);
     uint8_t dk[4];
     s_be32(dk, docnum);
+    /* Postings queued earlier in this transaction must be in place before
+     * they can be deleted. */
+    if ((rc = fts_flush(f, txn))) return rc;
 
     /* The document's terms come from re-tokenizing the event; if they ever
      * differed from what was indexed, the missing doc record below still
      * keeps stale postings out of results. */
-    s_dterms_t d;
+    s_dterms_t d = {0};
     if (s_collect(f->wtext, ev, &d)) {
         free(d.v);
         return STORE_E_ARG;

@@ -25,8 +25,18 @@ typedef struct fts fts_t;
 int fts_open(MDB_txn *txn, fts_t **out);
 void fts_destroy(fts_t **p);
 
-/* Index a tip or question (title, body, topics); other kinds are ignored. */
+/* Index a tip or question (title, body, topics); other kinds are ignored.
+ * Postings and statistics are queued in f and written by fts_flush(), which
+ * the caller MUST call before committing txn (fts_discard() after an abort);
+ * sorted, appending writes make indexing several times cheaper. Errors are
+ * STORE_E* codes, except MDB_MAP_FULL / MDB_TXN_FULL, passed through so the
+ * store can grow the map and retry. */
 int fts_index(fts_t *f, MDB_txn *txn, const event_t *ev);
+/* Write what fts_index queued in this transaction. Always leaves the queue
+ * empty (on error too: the caller then aborts). */
+int fts_flush(fts_t *f, MDB_txn *txn);
+/* Drop the queue without writing (the transaction was aborted). */
+void fts_discard(fts_t *f);
 /* Remove a previously indexed event (retraction). */
 int fts_unindex(fts_t *f, MDB_txn *txn, const event_t *ev);
 

@@ -211,10 +211,14 @@ int store_txn_run(store_t *s, size_t need, int (*body)(store_tx_t *tx, void *arg
         if (rc) return rc;
         rc = store_counts_load(s, tx.txn, &tx.c);
         if (rc == 0) rc = body(&tx, arg);
+        /* search: fts_index queues postings; write them before commit
+         * (fts.h), drop them on abort. */
+        if (rc == 0) rc = fts_flush(s->fts, tx.txn);
         if (rc == 0) rc = store_counts_save(s, tx.txn, &tx.c);
         if (rc == 0) {
             rc = mdb_txn_commit(tx.txn);
         } else {
+            fts_discard(s->fts);
             mdb_txn_abort(tx.txn);
         }
         if (rc == STORE_E_LMDB && vague_retries-- > 0) rc = MDB_MAP_FULL;

@@ -140,8 +140,19 @@ typedef struct {
     unsigned group;
 } s_syn_t;
 
+/* Direct-mapped cache of recent stems: text repeats its vocabulary, and
+ * Snowball costs far more than a hash and two short copies. */
+#define S_STEM_SLOTS 4096
+#define S_STEM_MAXW  23
+typedef struct {
+    uint8_t wl, sl;
+    char word[S_STEM_MAXW];
+    char stem[S_STEM_MAXW];
+} s_stem_slot_t;
+
 struct text {
     struct sb_stemmer *stem;
+    s_stem_slot_t *scache;
     s_syn_t syn[S_MAX_SYN_WORDS];
     size_t nsyn;
 };
@@ -167,6 +178,7 @@ static int s_cmp_str(const void *a, const void *b)
 
 static bool s_is_stop(const char *w)
 {
+    if (strnlen(w, 7) > 6) return false; /* the longest stopword is "should" */
     return bsearch(&w, s_stopwords, S_NSTOP, sizeof(s_stopwords[0]), s_cmp_str) != NULL;
 }
 
@@ -186,6 +198,35 @@ static bool s_is_wordch(ucs4_t c)
     return uc_is_alnum(c) || uc_is_general_category(c, UC_CATEGORY_M);
 }
 
+/* Stem the ASCII word buf[len] in place (NUL-terminated); returns the new
+ * length. */
+static size_t s_stem(text_t *t, char *buf, size_t len)
+{
+    s_stem_slot_t *e = NULL;
+    if (len <= S_STEM_MAXW && t->scache) {
+        uint32_t h = 2166136261u;
+        for (size_t i = 0; i < len; i++) h = (h ^ (uint8_t)buf[i]) * 16777619u;
+        e = &t->scache[h & (S_STEM_SLOTS - 1)];
+        if (e->wl == len && memcmp(e->word, buf, len) == 0) {
+            memcpy(buf, e->stem, e->sl);
+            buf[e->sl] = 0;
+            return e->sl;
+        }
+    }
+    const sb_symbol *st = sb_stemmer_stem(t->stem, (const sb_symbol *)buf, (int)len);
+    int sl = st ? sb_stemmer_length(t->stem) : 0;
+    if (!st || sl <= 0 || sl > TEXT_MAX_TERM) return len;
+    if (e && sl <= S_STEM_MAXW) {
+        e->wl = (uint8_t)len;
+        memcpy(e->word, buf, len);
+        e->sl = (uint8_t)sl;
+        memcpy(e->stem, st, (size_t)sl);
+    }
+    memcpy(buf, st, (size_t)sl);
+    buf[sl] = 0;
+    return (size_t)sl;
+}
+
 /* Emit one term, stemming ASCII-letter words unless normalising. */
 static void s_emit(s_tok_t *k, const char *w, size_t len, unsigned flags)
 {
@@ -197,15 +238,7 @@ static void s_emit(s_tok_t *k, const char *w, size_t len, unsigned flags)
     for (size_t i = 0; i < len; i++)
         if (!(buf[i] >= 'a' && buf[i] <= 'z')) alpha = false;
     if (!(flags & TEXT_F_CJK) && s_is_stop(buf)) flags |= TEXT_F_STOP;
-    if (alpha && !k->normalise && k->t->stem) {
-        const sb_symbol *st = sb_stemmer_stem(k->t->stem, (const sb_symbol *)buf, (int)len);
-        int sl = st ? sb_stemmer_length(k->t->stem) : 0;
-        if (st && sl > 0 && sl <= TEXT_MAX_TERM) {
-            memcpy(buf, st, (size_t)sl);
-            buf[sl] = 0;
-            len = (size_t)sl;
-        }
-    }
+    if (alpha && !k->normalise && k->t->stem) len = s_stem(k->t, buf, len);
     k->rc = k->fn(buf, len, flags, k->arg);
 }
 
@@ -409,7 +442,10 @@ text_t *text_new(void)
     text_t *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     t->stem = sb_stemmer_new("english", NULL);
-    if (!t->stem) {
+    t->scache = calloc(S_STEM_SLOTS, sizeof *t->scache);
+    if (!t->stem || !t->scache) {
+        if (t->stem) sb_stemmer_delete(t->stem);
+        free(t->scache);
         free(t);
         return NULL;
     }
@@ -425,6 +461,7 @@ void text_destroy(text_t **p)
 {
     if (!p || !*p) return;
     if ((*p)->stem) sb_stemmer_delete((*p)->stem);
+    free((*p)->scache);
     free(*p);
     *p = NULL;
 }
