@@ -13,8 +13,10 @@
  * a person trying it learns why nothing happened (exit 5).
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -38,6 +40,64 @@ static int s_author_only(cli_t *cli, const json_t *tip, const ident_t *id, const
 }
 
 /* ---- edit ---- */
+
+static const char s_scissors[] = "# ------------------------ >8 ------------------------";
+
+/* Open $VISUAL / $EDITOR (default vi) on the current title and body and
+ * return what is above the scissors line (heap), or NULL with the reason
+ * printed. */
+static char *s_editor_text(cli_t *cli, const json_t *cur)
+{
+    const char *tmpdir = getenv("TMPDIR");
+    char path[PATH_MAX], err[512];
+    snprintf(path, sizeof path, "%s/tip-edit-XXXXXX.md", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    int fd = mkstemps(path, 3);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        if (fd >= 0) close(fd);
+        cli_fail(cli, CLI_EXIT_ERROR, "cannot create a temporary file in %s", path);
+        return NULL;
+    }
+    const char *b = json_string_value(json_object_get(cur, "body"));
+    fprintf(f,
+            "%s\n\n%s%s\n%s\n# Change the tip above this line: the first line is its title, the\n"
+            "# rest its body. Everything from the line above down is ignored. Leave it\n"
+            "# unchanged (or empty) to cancel.\n",
+            json_string_value(json_object_get(cur, "title")), b ? b : "", b && *b ? "\n" : "",
+            s_scissors);
+    fclose(f);
+    const char *editor = getenv("VISUAL");
+    if (!editor || !*editor) editor = getenv("EDITOR");
+    if (!editor || !*editor) editor = "vi";
+    char *text = NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        char cmd[PATH_MAX + 64];
+        snprintf(cmd, sizeof cmd, "%s \"$1\"", editor); /* EDITOR may carry arguments */
+        execl("/bin/sh", "sh", "-c", cmd, "sh", path, (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+        cli_fail(cli, CLI_EXIT_ERROR, "the editor (%s) failed; nothing changed", editor);
+    } else if (!(text = cli_read_file(path, EVENT_MAX_TITLE + EVENT_MAX_BODY + 4096, err,
+                                      sizeof err))) {
+        cli_fail(cli, CLI_EXIT_ERROR, "%s", err);
+    } else {
+        char *cut = strstr(text, s_scissors);
+        if (cut) *cut = 0;
+    }
+    unlink(path);
+    return text;
+}
+
+/* 1 if the edited text gives the same title and body as cur. */
+static int s_unchanged(const event_t *ev, const json_t *cur)
+{
+    const char *t = json_string_value(json_object_get(cur, "title"));
+    const char *b = json_string_value(json_object_get(cur, "body"));
+    return t && b && !strcmp(ev->title, t) && !strcmp(ev->body, b);
+}
 
 static int s_edit_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
 {
@@ -76,9 +136,13 @@ static int s_edit_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         goto done;
     }
     if (optind + 1 == argc && !strcmp(argv[optind], "-")) file = "-";
+    int use_editor = 0;
     if (!file && optind == argc && !title && !json_array_size(topics)) {
-        rc = cli_usage(cli, self, "nothing to change: give new TEXT, -f FILE, --title or -t");
-        goto done;
+        if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+            rc = cli_usage(cli, self, "nothing to change: give new TEXT, -f FILE, --title or -t");
+            goto done;
+        }
+        use_editor = 1; /* on a terminal: edit the current text */
     }
     char err[512];
     if (file && !(text = cli_read_file(file, S_MAX_TEXT, err, sizeof err))) {
@@ -101,6 +165,14 @@ static int s_edit_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     if ((rc = cli_identity(cli, &id, NULL, 0))) goto done;
     if ((rc = s_author_only(cli, cur, &id, "edit"))) goto wipe;
     event_init(ev, (event_kind_t)k);
+    if (use_editor && !(text = s_editor_text(cli, cur))) {
+        rc = CLI_EXIT_ERROR;
+        goto wipe;
+    }
+    if (use_editor && !text[strspn(text, " \t\n")]) {
+        fprintf(stderr, "tip: empty text; nothing changed\n");
+        goto wipe;
+    }
     /* Text: new text, or the old text with only the title replaced. */
     if (text) {
         rc = social_fill_text(cli, self, ev, title, text);
@@ -117,6 +189,10 @@ static int s_edit_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
             rc = cli_fail(cli, CLI_EXIT_ERROR, "the current text does not fit an event");
     }
     if (rc) goto wipe;
+    if (use_editor && s_unchanged(ev, cur)) {
+        fprintf(stderr, "tip: the text is unchanged; no new version\n");
+        goto wipe;
+    }
     /* Topics: the new ones if given, else the current ones. */
     size_t i;
     json_t *t;
@@ -172,13 +248,14 @@ const cmd_t cmd_edit = {
     .run = s_edit_run,
     .synopsis = "edit [-t TOPIC]... [--title TITLE] ID [TEXT... | -f FILE | -]",
     .summary = "change a tip or question you wrote (a new version replaces it)",
-    .help = "Only the author can edit. The new version keeps the topics (unless -t is\n"
-            "given) and what it answers; ratings and thanks stay with each version.\n"
+    .help = "Only the author can edit (exit 5 otherwise). With no TEXT on a terminal,\n"
+            "$EDITOR opens on the current text. The new version keeps the topics (unless\n"
+            "-t is given) and what it answers; ratings and thanks stay with each version.\n"
             "Giving only --title or -t keeps the text. Search and lists show the newest\n"
-            "version; tip show --history ID lists the earlier ones. Exit 5 if it is not\n"
-            "yours.\n"
+            "version; tip show --history ID lists the earlier ones.\n"
             "\nExamples:\n  tip edit 1a2b3c4d 'Undo a commit: git reset --soft HEAD~1'\n"
-            "  tip edit -t git,undo 1a2b\n",
+            "  tip edit -t git,undo 1a2b\n"
+            "  tip edit 1a2b            # opens your editor\n",
 };
 
 /* ---- retract ---- */

@@ -278,6 +278,29 @@ def test_edit_supersede_chain():
         eq(rc, 2, err)
 
 
+def test_edit_in_editor():
+    with Daemon() as d:
+        people(d)
+        v1 = add(d, "-t", "vpn", "VPN hint\nold body", home="ana")
+        ed = os.path.join(d.tmp, "ed.sh")
+        with open(ed, "w") as f:  # replace "old" by "new" in the template
+            f.write("#!/bin/sh\nsed -i 's/old body/new body/' \"$1\"\n")
+        os.chmod(ed, 0o755)
+        rc, out = run_tty(d, ["--json", "edit", v1], "ana", "", extra_env={"EDITOR": ed})
+        eq(rc, 0, out)
+        v2 = json.loads(out.strip().splitlines()[-1])["id"]
+        t = show(d, v1)
+        eq((t["id"], t["title"], t["body"], t["topics"]), (v2, "VPN hint", "new body", ["vpn"]))
+        # Saved unchanged: no new version.
+        with open(ed, "w") as f:
+            f.write("#!/bin/sh\ntrue\n")
+        events = d.status()["events"]
+        rc, out = run_tty(d, ["edit", v2], "ana", "", extra_env={"EDITOR": ed})
+        eq(rc, 0, out)
+        check("unchanged" in out, out)
+        eq(d.status()["events"], events)
+
+
 def test_others_cannot_edit_or_retract():
     with Daemon() as d:
         people(d)
