@@ -555,6 +555,39 @@ def test_stats_csv_shape():
         eq(rc, 2, err)
 
 
+def test_api_bad_requests():
+    """The social ops refuse malformed fields with bad_request and carry on."""
+    with Daemon() as d:
+        bad = [
+            {"op": "questions", "open": "yes"},
+            {"op": "questions", "n": 0},
+            {"op": "questions", "n": 1001},
+            {"op": "stats", "me": "abc"},
+            {"op": "stats", "me": 7},
+            {"op": "stats", "weeks": 53},
+            {"op": "stats", "top": "5"},
+            {"op": "today"},
+            {"op": "today", "date": ""},
+            {"op": "today", "date": "x" * 33},
+            {"op": "today", "date": "2026-11-29", "user": "zz" * 32},
+            {"op": "today", "date": "2026-11-29", "seen": "abc"},
+            {"op": "today", "date": "2026-11-29", "seen": [1]},
+            {"op": "today", "date": "2026-11-29", "seen": ["ab" * 31]},
+            {"op": "today", "date": "2026-11-29", "seen": ["00" * 32] * 20001},
+            {"op": "misses", "n": -1},
+        ]
+        for req in bad:
+            r = d.api(req)
+            eq((r["ok"], r["error"]), (False, "bad_request"), str(req)[:80])
+        r = d.api({"op": "today", "date": "2026-11-29"})
+        eq((r["ok"], r["tip"], r["unseen"]), (True, None, 0))
+        r = d.api({"op": "stats"})
+        eq((r["ok"], r["tips"], r["contributors"], r["stories"], r["misses"]),
+           (True, 0, 0, [], []))
+        eq(d.api({"op": "questions"})["results"], [])
+        check(d.running(), "tipd died")
+
+
 # ---- names and help ----
 
 
