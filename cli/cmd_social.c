@@ -671,7 +671,7 @@ const cmd_t cmd_questions = {
     .name = "questions",
     .run = s_questions_run,
     .synopsis = "questions [--open] [-n N]",
-    .summary = "questions people asked: unanswered first, then oldest first",
+    .summary = "what colleagues asked: unanswered first, then oldest first",
     .help = "  --open     only questions nobody has answered yet\n"
             "  -n N       at most N (default 50, up to 1000)\n"
             "With --json, one question object per line with \"answers\" (count, over every\n"
