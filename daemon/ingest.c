@@ -349,7 +349,7 @@ static int s_nthreads(void)
         /* One per core: the loop thread (commits) and a local CLI (signing)
          * are not busy all the time, and an idle worker costs nothing.
          * Measured on 2 cores: 2 workers import ~20-80% faster than 1
-         * (bench/import_rate.sh; docs/PERFORMANCE.md). */
+         * (bench/import.sh; docs/PERFORMANCE.md). */
         n = cpus > 1 ? cpus : 1;
     }
     if (n > S_MAX_WORKERS) n = S_MAX_WORKERS;
