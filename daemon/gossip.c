@@ -240,6 +240,7 @@ static void s_reap(gossip_t *g)
             *pp = l->next;
             g_idset_free(&l->known);
             free(l->push);
+            free(l->fetch);
             free(l);
         } else {
             pp = &l->next;

@@ -27,6 +27,9 @@
 #define G_RECON_TIMEOUT  20000 /* a session that stops answering is dropped */
 #define G_INV_DELAY_MS   3     /* batching of new ids into INV */
 #define G_WANT_RETRY_MS  4000  /* an unanswered WANT may be sent again */
+#define G_WANT_WINDOW    1024  /* ids asked for and not yet received, per link */
+#define G_WANT_BATCH     256   /* ids per WANT */
+#define G_WANT_STALL_MS  5000  /* no EVENTS for this long: forget what is outstanding */
 #define G_SNDHWM         2000  /* messages queued per connection */
 #define G_RCVHWM         2000
 #define G_MAX_LINKS      256
@@ -75,6 +78,10 @@ struct g_link {
     g_idset_t known;     /* ids the peer holds or was sent: never INV or send twice */
     uint8_t (*push)[32]; /* ids whose bodies we owe the peer */
     size_t npush, cappush, push_head;
+    uint8_t (*fetch)[32]; /* ids the peer offered that we lack, not yet asked for */
+    size_t nfetch, capfetch, fetch_head;
+    size_t outstanding; /* ids asked for (WANT) and not yet received */
+    uint64_t t_want;
     int recon_active; /* we started a session that has not ended */
     uint64_t recon_t;
     double tok_bytes, tok_msgs;

@@ -123,9 +123,26 @@ static void s_push(g_link_t *l, const uint8_t id[32])
     memcpy(l->push[l->npush++], id, 32);
 }
 
+/* Recon found ids the peer lacks: offer them (INV) and let the peer fetch
+ * them at its own pace, in bounded WANT windows. */
+typedef struct {
+    g_link_t *l;
+    uint8_t *buf; /* WIRE_MAX_IDS ids */
+    size_t n;
+} s_offer_t;
+
+static void s_offer_flush(s_offer_t *o)
+{
+    if (o->n) g_send(o->l, WIRE_INV, o->buf, o->n * 32);
+    o->n = 0;
+}
+
 static void s_have(const uint8_t id[RECON_ID_LEN], void *arg)
 {
-    s_push(arg, id);
+    s_offer_t *o = arg;
+    if (!o->buf || g_idset_has(&o->l->known, id)) return;
+    memcpy(o->buf + 32 * o->n++, id, 32);
+    if (o->n == WIRE_MAX_IDS) s_offer_flush(o);
 }
 
 /* Send up to G_PUSH_BUDGET bytes of owed bodies; 1 if more remain. */
@@ -247,21 +264,60 @@ static int s_want_recent(gossip_t *g, const uint8_t id[32], uint64_t now)
     return 0;
 }
 
+/* Ask the peer for queued ids, keeping at most G_WANT_WINDOW outstanding,
+ * and nothing while ingest is far behind (the tick calls again). */
+static void s_fetch(g_link_t *l)
+{
+    gossip_t *g = l->g;
+    if (ingest_pending(g->ingest) > G_INGEST_HIGH) return;
+    uint8_t want[G_WANT_BATCH * 32];
+    while (l->fetch_head < l->nfetch && l->outstanding < G_WANT_WINDOW && l->state == G_LINKED) {
+        size_t k = 0, room = G_WANT_WINDOW - l->outstanding;
+        if (room > G_WANT_BATCH) room = G_WANT_BATCH;
+        while (l->fetch_head < l->nfetch && k < room) {
+            const uint8_t *id = l->fetch[l->fetch_head++];
+            if (store_has(g->store, id) == 0) memcpy(want + 32 * k++, id, 32);
+        }
+        if (k && g_send(l, WIRE_WANT, want, k * 32) == 0) {
+            l->outstanding += k;
+            l->t_want = loop_now_ms();
+        }
+    }
+    if (l->fetch_head >= l->nfetch) {
+        l->fetch_head = l->nfetch = 0;
+        if (l->capfetch > 65536) {
+            free(l->fetch);
+            l->fetch = NULL;
+            l->capfetch = 0;
+        }
+    }
+}
+
 static void s_on_inv(g_link_t *l, const wire_msg_t *m)
 {
     gossip_t *g = l->g;
-    uint8_t *want = malloc(m->u.ids.n * 32);
-    if (!want) return;
-    size_t k = 0;
     uint64_t now = loop_now_ms();
     for (size_t i = 0; i < m->u.ids.n; i++) {
         const uint8_t *id = m->u.ids.ids + 32 * i;
         g_idset_add(&l->known, id);
-        if (store_has(g->store, id) == 0 && !s_want_recent(g, id, now))
-            memcpy(want + 32 * k++, id, 32);
+        if (store_has(g->store, id) != 0 || s_want_recent(g, id, now)) continue;
+        if (l->nfetch == l->capfetch) {
+            if (l->fetch_head) {
+                memmove(l->fetch, l->fetch + l->fetch_head, (l->nfetch - l->fetch_head) * 32);
+                l->nfetch -= l->fetch_head;
+                l->fetch_head = 0;
+            }
+            if (l->nfetch == l->capfetch) {
+                size_t nc = l->capfetch ? l->capfetch * 2 : 1024;
+                uint8_t(*nf)[32] = realloc(l->fetch, nc * 32);
+                if (!nf) break;
+                l->fetch = nf;
+                l->capfetch = nc;
+            }
+        }
+        memcpy(l->fetch[l->nfetch++], id, 32);
     }
-    if (k) g_send(l, WIRE_WANT, want, k * 32);
-    free(want);
+    s_fetch(l);
 }
 
 typedef struct {
@@ -314,6 +370,8 @@ static void s_on_events(g_link_t *l, const wire_msg_t *m)
     }
     l->stat_ev_rx += n;
     g->stat_ev_rx += n;
+    l->outstanding = l->outstanding > n ? l->outstanding - n : 0;
+    l->t_want = loop_now_ms();
     s_sub_t *sub = malloc(sizeof *sub);
     if (!sub) return;
     sub->anchor = g->anchor;
@@ -323,6 +381,7 @@ static void s_on_events(g_link_t *l, const wire_msg_t *m)
         g->anchor->refs--;
         free(sub);
     }
+    s_fetch(l);
 }
 
 static void s_on_recon(g_link_t *l, const wire_msg_t *m)
@@ -330,8 +389,11 @@ static void s_on_recon(g_link_t *l, const wire_msg_t *m)
     gossip_t *g = l->g;
     size_t olen = 0;
     s_set_fresh(g);
+    s_offer_t offer = {.l = l, .buf = malloc(WIRE_MAX_IDS * 32)};
     int r = recon_process(g->set, m->u.recon.p, m->u.recon.len, g->recon_buf, RECON_MAX_MSG, &olen,
-                          s_have, l);
+                          s_have, &offer);
+    s_offer_flush(&offer);
+    free(offer.buf);
     if (r < 0) {
         g_link_fail(l, WIRE_R_PROTOCOL, "malformed RECON", 1);
         return;
@@ -342,7 +404,6 @@ static void s_on_recon(g_link_t *l, const wire_msg_t *m)
     } else {
         l->recon_active = 0;
     }
-    if (l->push_head < l->npush) g_kick(g);
 }
 
 static void s_start_recon(g_link_t *l)
@@ -429,6 +490,8 @@ void g_sync_link_gone(g_link_t *l)
 {
     l->recon_active = 0;
     l->npush = l->push_head = 0;
+    l->nfetch = l->fetch_head = 0;
+    l->outstanding = 0;
 }
 
 void g_sync_tick(gossip_t *g, uint64_t now)
@@ -438,6 +501,9 @@ void g_sync_tick(gossip_t *g, uint64_t now)
         if (l->state != G_LINKED) continue;
         linked++;
         if (l->recon_active && now - l->recon_t > G_RECON_TIMEOUT) l->recon_active = 0;
+        if (l->outstanding && now - l->t_want > G_WANT_STALL_MS)
+            l->outstanding = 0; /* asked for what the peer no longer has */
+        if (l->fetch_head < l->nfetch) s_fetch(l);
         if (now - l->pex_t > 3 * G_PEX_MS) s_send_pex(l);
     }
     if (now < g->next_recon || linked == 0) return;
