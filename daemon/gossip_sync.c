@@ -12,11 +12,13 @@
  * loaded from the store at start and grows as ingest reports new events (a
  * retraction marks it dirty and it is rebuilt before the next use). The
  * dialer reconciles on link-up and a random linked peer every 30 s + jitter.
- * Each side learns the ids the other lacks and pushes them: the owed ids go
- * to a per-link queue that is drained in EVENTS messages of at most 64 events
- * / 1 MiB, a few MiB per link per pass, so a peer coming back after a week
- * gets its backlog without the loop stalling and without outrunning the
- * socket's high-water mark.
+ * Each side learns the ids the other lacks and offers them as INV. Whatever
+ * the source of an INV, the receiver queues the ids it lacks per link and
+ * fetches them in WANT windows (256 ids per WANT, 1,024 outstanding), asking
+ * for more as EVENTS arrive and not at all while ingest is far behind; the
+ * sender answers from a per-link queue paced to 8 MiB/s. So a peer coming
+ * back after a week gets its backlog at the pace its ingest keeps up with,
+ * and neither side buffers more than a window.
  *
  * Received events are decoded (to learn their ids and refuse garbage early),
  * then handed to ingest_submit, which verifies and commits them in batches;
