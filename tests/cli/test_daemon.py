@@ -477,5 +477,39 @@ def test_responsive_during_bulk_submit():
         eq(d.status()["events"], 4000)
 
 
+def test_random_garbage_requests():
+    """Seeded random bytes and random JSON shapes: every one answered, no crash,
+    nothing stored."""
+    import json
+    import random
+    rnd = random.Random(7714)
+    ops = ["submit", "search", "get", "list", "export", "status", "peers", "nope", ""]
+    vals = [None, True, 0, -1, 2 ** 63, 1.5, "", "x" * 300, [], {}, ["a"], [1], {"a": []},
+            "\u0000", "0000", "ffff" * 16]
+    with Daemon() as d:
+        c = d.client(timeout=20)
+        n = 0
+        for i in range(400):
+            if i % 2:
+                body = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(0, 200)))
+            else:
+                req = {"op": rnd.choice(ops)}
+                for k in rnd.sample(["q", "n", "id", "events", "topics", "author", "kind",
+                                     "before", "after", "history", "topic", "all", "tag"],
+                                    rnd.randint(0, 5)):
+                    req[k] = rnd.choice(vals)
+                body = json.dumps(req).encode()
+            c.send_raw(body)
+            n += 1
+        for _ in range(n):
+            r = c.recv()
+            check(isinstance(r, dict) and r.get("ok") in (True, False), r)
+            if r["ok"] is False:
+                check(r["error"] in ("bad_request", "not_found", "ambiguous", "too_large"), r)
+        c.close()
+        eq(d.status()["events"], 0)
+        check(d.running())
+
+
 if __name__ == "__main__":
     run_tests(globals())
