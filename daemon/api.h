@@ -41,6 +41,7 @@
 #define API_CLOSE_LINGER_MS 500  /* replies still queued get this long at shutdown */
 #define API_MAX_INFLIGHT    1024 /* stop reading while this many answers are owed */
 #define API_SUBMIT_MAX      1024 /* events per submit request */
+#define API_QUERY_MAX       2048 /* bytes of a search query */
 #define API_SEARCH_MAX      100
 #define API_LIST_MAX        1000
 #define API_EXPORT_MAX      1000

@@ -343,6 +343,8 @@ static int s_op_search(api_req_t *req, json_t *rq, void *arg)
     int kind = 0;
     if (api_get_str(req, rq, "q", &q) < 0) return -1;
     if (!q) return api_error(req, "bad_request", "field 'q' (the query) is required");
+    if (strlen(q) > API_QUERY_MAX)
+        return api_error(req, "bad_request", "query is too long (at most %d bytes)", API_QUERY_MAX);
     if (api_get_int(req, rq, "n", 1, API_SEARCH_MAX, &n) < 0) return -1;
     if (api_get_str(req, rq, "author", &author) < 0) return -1;
     if (s_kind_field(req, rq, &kind) < 0) return -1;

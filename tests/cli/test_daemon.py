@@ -169,6 +169,7 @@ def bad_requests(d):
         ({"op": "search", "q": 5}, "bad_request"),
         ({"op": "search", "q": "x", "n": "ten"}, "bad_request"),
         ({"op": "search", "q": "x", "n": 100000}, "bad_request"),
+        ({"op": "search", "q": "word " * 1000}, "bad_request"),
         ({"op": "search", "q": "x", "topics": "git"}, "bad_request"),
         ({"op": "search", "q": "x", "kind": "spaceship"}, "bad_request"),
         ({"op": "get"}, "bad_request"),
