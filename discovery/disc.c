@@ -63,11 +63,13 @@ typedef struct svc {
     int version;
     uint16_t port;
     char addr[64];
+    char host[64]; /* the A/AAAA host name the service points at */
     struct svc *next;
 } svc_t;
 
 typedef struct known {
     disc_peer_t peer;
+    int warned_clone; /* said that two live instances share this key */
     struct known *next;
 } known_t;
 
@@ -204,7 +206,25 @@ static void s_update_node(disc_t *d, const uint8_t node[32])
                 snprintf(agg.addrs[agg.naddrs++], sizeof(agg.addrs[0]), "%s", s->addr);
         }
     }
+    /* One key announced by two machines (different host names, different
+     * instances): usually a machine cloned with its data directory. They
+     * would be folded into one peer, so say it loudly (once) instead of
+     * failing mysteriously. A restarted host on two interfaces keeps its
+     * host name, so it does not trip this. */
+    const char *clone = NULL;
+    for (svc_t *s = d->svcs; s && newest && !clone; s = s->next)
+        if (s->resolved && !s->stale && memcmp(s->node, node, 32) == 0 && s->host[0] &&
+            newest->host[0] && strcmp(s->host, newest->host) != 0 &&
+            strcmp(s->inst, newest->inst) != 0)
+            clone = s->host;
     known_t *k = s_known_find(d, node);
+    if (clone && k && !k->warned_clone) {
+        k->warned_clone = 1;
+        s_log(d, LOG_WARNING,
+              "mdns: two machines (%s and %s) announce the same node key %.16s; was a data "
+              "directory copied? Give one of them a fresh node key",
+              clone, newest->host, k->peer.node_hex);
+    }
     if (!newest) {
         if (!k) return;
         for (known_t **pk = &d->known; *pk; pk = &(*pk)->next) {
@@ -391,6 +411,7 @@ static void s_resolve_cb(AvahiServiceResolver *r, AvahiIfIndex iface, AvahiProto
     if (s_txt_get(txt, "inst", s->inst, sizeof(s->inst)) < 0) s->inst[0] = 0;
     memcpy(s->node, node, 32);
     s->port = port;
+    snprintf(s->host, sizeof(s->host), "%s", host ? host : "");
     s->addr[0] = 0;
     if (addr) {
         char a[AVAHI_ADDRESS_STR_MAX];

@@ -7,6 +7,7 @@ Every host runs its own dbus-daemon and avahi-daemon (lan.py). Tests poll the
 how fast they got there.
 """
 import os
+import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -117,6 +118,24 @@ def test_simultaneous_name_collision_settles():
             check(n == "office" or n.startswith("office #"), tables)
         published = [h.log().count("mdns: published 'office") for h in net.hosts]
         check(all(n >= 1 for n in published), published)
+
+
+def test_cloned_node_key_is_reported():
+    with lan.Lan(3) as net:
+        # host2 is a clone of host1: same data directory, so the same node
+        # key. host3 folds them into one peer and says why, once.
+        net.start_all()
+        net[2].stop_tipd()
+        net[1].stop_tipd()
+        shutil.copy(os.path.join(net[1].data, "node.key"), os.path.join(net[2].data, "node.key"))
+        net[1].start_tipd()
+        net[2].start_tipd()
+        eq(net[1].node(), net[2].node())
+        net.wait(lambda: "announce the same node key" in net[3].log(), 30,
+                 "host3 warns about the cloned key")
+        eq(net[3].log().count("announce the same node key"), 1, "warned once")
+        ps = [p for p in net[3].peers() if p["node"] == net[1].node()]
+        eq(len(ps), 1, ps)
 
 
 if __name__ == "__main__":
