@@ -130,5 +130,28 @@ def test_peer_exchange_bridges_static_peers():
         net.wait(lambda: any(i.startswith(tid) for i in ids(net[3])), 20, "host3 gets it")
 
 
+def test_retraction_is_not_resurrected():
+    """Host 3 holds a tip and goes offline; its author retracts it on host 1.
+    When host 3 comes back, reconciliation brings it the retraction, and its
+    copy of the tip does not flow back to hosts 1 and 2: afterwards no host
+    exports the tip and all hold the same set."""
+    with lan.Lan(3) as net:
+        net.start_all()
+        _wait_linked(net, 2)
+        tid = add_tip(net[1], "Soon withdrawn: wrong VPN instructions")
+        net.wait(lambda: all(any(i.startswith(tid) for i in ids(h)) for h in net.hosts), 20,
+                 "the tip everywhere")
+        full = [i for i in ids(net[1]) if i.startswith(tid)][0]
+        net[3].stop_tipd()
+        rc, out, err = net[1].tip("retract", full)
+        eq(rc, 0, "tip retract", out, err)
+        net.wait(lambda: full not in ids(net[2]), 20, "host2 drops the retracted tip")
+        net[3].start_tipd()
+        net.wait(lambda: full not in ids(net[3]), 60, "host3 gets the retraction")
+        net.wait(lambda: ids(net[1]) == ids(net[2]) == ids(net[3]), 30, "same sets")
+        for h in net.hosts:
+            check(full not in ids(h), h.name, "exports the retracted tip")
+
+
 if __name__ == "__main__":
     lan.main(globals())
