@@ -323,7 +323,7 @@ int cfg_load_file(cfg_t *c, const char *path, int must_exist, cfg_errors_t *errs
     s_parse_t ps = {.cfg = c, .path = path, .errs = errs, .f = f};
     int rc = s_parse(&ps);
     if (ferror(f)) {
-        s_err(errs, "%s: read error: %s", path, strerror(errno));
+        s_err(errs, "%s: cannot read: %s", path, strerror(errno));
         rc = -1;
     }
     fclose(f);
