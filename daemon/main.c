@@ -24,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -51,6 +53,7 @@ typedef struct {
     loop_watch_t *sigw;
     loop_timer_t *status_timer;
     int sigfd;
+    int lockfd; /* flock on DATA/tipd.lock: one daemon per data directory */
     int exit_code;
 } s_main_t;
 
@@ -429,6 +432,19 @@ static int s_start(s_main_t *m)
         log_msg(LOG_E, "cannot create the data directory %s: %s", d->cfg.data, strerror(errno));
         return -1;
     }
+    /* Two daemons on one data directory would share a node key and look
+     * like one node to every peer; LMDB would let them, so we refuse. */
+    char lp[CFG_MAX_PATH + 16];
+    snprintf(lp, sizeof(lp), "%s/tipd.lock", d->cfg.data);
+    m->lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (m->lockfd < 0) {
+        log_msg(LOG_E, "cannot open %s: %s", lp, strerror(errno));
+        return -1;
+    }
+    if (flock(m->lockfd, LOCK_EX | LOCK_NB) < 0) {
+        log_msg(LOG_E, "another tipd is already using the data directory %s", d->cfg.data);
+        return -1;
+    }
     char kp[CFG_MAX_PATH + 16];
     s_node_key_path(&d->cfg, kp, sizeof(kp));
     if (ident_load_or_create_path(kp, &d->node, err, sizeof(err)) < 0) {
@@ -570,8 +586,9 @@ static void s_stop(s_main_t *m)
         d->zctx = NULL;
     }
     store_destroy(&d->store);
-    if (m->sigfd > 0) close(m->sigfd);
+    if (m->sigfd >= 0) close(m->sigfd);
     ident_wipe(&d->node);
+    if (m->lockfd >= 0) close(m->lockfd); /* releases the data directory */
 }
 
 int main(int argc, char **argv)
@@ -601,6 +618,7 @@ int main(int argc, char **argv)
     sigprocmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
     m.sigfd = -1;
+    m.lockfd = -1;
     if (s_start(&m) < 0) {
         s_stop(&m);
         return 1;

@@ -418,6 +418,13 @@ def test_socket_permissions_and_second_daemon():
         eq(rc, 1)
         check("already answering" in err, err)
         check(d.status()["ok"])
+        # nor one on the same data directory (it would share the node key)
+        rc, out, err = harness.run_tipd("--data", d.data, "--api", os.path.join(d.tmp, "b.sock"),
+                                        "--no-discovery", "--config", d.config, "--listen",
+                                        "tcp://127.0.0.1:%d" % harness.free_port())
+        eq(rc, 1)
+        check("another tipd is already using the data directory %s" % d.data in err, err)
+        check(d.status()["ok"])
     # the API directory is created when missing
     import shutil
     import tempfile
