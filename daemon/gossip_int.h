@@ -44,7 +44,11 @@
 #define G_RATE_BURST  3.0                  /* seconds of rate allowed as burst */
 #define G_PEX_MS      20000                /* at most one PEX per link this often */
 #define G_QUIET_MS    30000                /* silence towards a closed incoming connection */
-#define G_INGEST_HIGH 20000                /* stop reading peers while ingest holds this many */
+#define G_MAX_OWED    (4 * G_WANT_WINDOW)  /* ids a peer may have asked for and not got */
+#define G_MAX_FETCH   131072 /* ids queued to fetch per link; more wait for the next round */
+#define G_RECON_RATE  20.0   /* RECON messages per link per second ... */
+#define G_RECON_BURST 100.0  /* ... with this burst; beyond: abuse */
+#define G_INGEST_HIGH 20000  /* stop reading peers while ingest holds this many */
 
 typedef struct s_idset {
     uint64_t *slot; /* 0 = empty; key = first 8 id bytes, 0 mapped to 1 */
@@ -85,7 +89,9 @@ struct g_link {
     int recon_active; /* we started a session that has not ended */
     uint64_t recon_t;
     double tok_bytes, tok_msgs;
-    double push_tok; /* pacing of our EVENTS on this link */
+    double push_tok;  /* pacing of our EVENTS on this link */
+    double recon_tok; /* incoming RECON allowance */
+    uint64_t recon_tok_t;
     uint64_t push_tok_t;
     uint64_t tok_t;
     uint64_t pex_t;

@@ -302,6 +302,7 @@ static void s_on_inv(g_link_t *l, const wire_msg_t *m)
     for (size_t i = 0; i < m->u.ids.n; i++) {
         const uint8_t *id = m->u.ids.ids + 32 * i;
         g_idset_add(&l->known, id);
+        if (l->nfetch - l->fetch_head >= G_MAX_FETCH) break; /* recon offers them again */
         if (store_has(g->store, id) != 0 || s_want_recent(g, id, now)) continue;
         if (l->nfetch == l->capfetch) {
             if (l->fetch_head) {
@@ -390,6 +391,17 @@ static void s_on_recon(g_link_t *l, const wire_msg_t *m)
 {
     gossip_t *g = l->g;
     size_t olen = 0;
+    /* Each RECON can make us offer our whole set: allow a session's worth
+     * of messages in a burst, not a stream. */
+    uint64_t now = loop_now_ms();
+    if (!l->recon_tok_t) l->recon_tok = G_RECON_BURST;
+    l->recon_tok += (double)(now - (l->recon_tok_t ? l->recon_tok_t : now)) / 1000.0 * G_RECON_RATE;
+    l->recon_tok_t = now;
+    if (l->recon_tok > G_RECON_BURST) l->recon_tok = G_RECON_BURST;
+    if ((l->recon_tok -= 1.0) < 0) {
+        g_link_fail(l, WIRE_R_ABUSE, "too many RECON messages", 1);
+        return;
+    }
     s_set_fresh(g);
     s_offer_t offer = {.l = l, .buf = malloc(WIRE_MAX_IDS * 32)};
     int r = recon_process(g->set, m->u.recon.p, m->u.recon.len, g->recon_buf, RECON_MAX_MSG, &olen,
@@ -459,6 +471,12 @@ void g_sync_on_msg(g_link_t *l, const wire_msg_t *m)
         s_on_inv(l, m);
         break;
     case WIRE_WANT:
+        /* An honest peer keeps G_WANT_WINDOW ids outstanding; far more is
+         * an attempt to make us queue without bound. */
+        if (l->npush - l->push_head + m->u.ids.n > G_MAX_OWED) {
+            g_link_fail(l, WIRE_R_ABUSE, "asked for too much at once", 1);
+            break;
+        }
         for (size_t i = 0; i < m->u.ids.n; i++) s_push(l, m->u.ids.ids + 32 * i);
         g_kick(l->g);
         break;

@@ -150,7 +150,7 @@ def client_main(argv):
         out["code"] = c.wait_close()
         for _ in range(20):
             c.recv(100)
-    elif mode in ("badsig", "garbage", "flood", "oversize"):
+    elif mode in ("badsig", "garbage", "flood", "oversize", "wantflood", "reconflood"):
         c = Client(endpoint, pk)
         out["welcomed"] = c.handshake(net_id(netkey))
         time.sleep(0.3)
@@ -160,6 +160,12 @@ def client_main(argv):
             c.send("EVENTS", bytes(raw))
         elif mode == "garbage":
             c.sock.send_multipart([b"\x01\x07", os.urandom(33)])  # INV of 33 bytes
+        elif mode == "wantflood":
+            for _ in range(5):  # 5,120 ids asked at once: far over the window
+                c.send("WANT", os.urandom(32 * 1024))
+        elif mode == "reconflood":
+            for _ in range(300):  # each could make us offer our whole set
+                c.send("RECON", b"\x01\x00\x00\x02\x00")
         elif mode == "oversize":
             c.send("RECON", b"\x01" + os.urandom(200000))  # over ZMQ_MAXMSGSIZE
         else:
@@ -249,6 +255,14 @@ def test_hostile_peer_cannot_stop_replication():
         eq(r["code"], R_ABUSE, "a flood closes the link", r)
         eq(r["retry"], R_ABUSE, "held off afterwards", r)
         _still_replicating(net, "after a flood")
+
+        r = _attack(net, "wantflood")
+        eq(r["code"], R_ABUSE, "asking for far more than a window closes the link", r)
+        _still_replicating(net, "after a WANT flood")
+
+        r = _attack(net, "reconflood")
+        eq(r["code"], R_ABUSE, "a stream of RECON messages closes the link", r)
+        _still_replicating(net, "after a RECON flood")
 
         r = _attack(net, "oversize")
         check(r["code"] is None or r["code"] == R_PROTOCOL, "oversized frame: link dropped", r)
