@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -187,14 +188,93 @@ static void test_vector_profile(void **state)
     free(ev);
 }
 
+/* ---- the document itself ---- */
+
+/* Whole file as a NUL-terminated string, or NULL. */
+static char *s_slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - 1 - n, f);
+        if (n < cap - 1) break;
+        char *nb = realloc(buf, cap *= 2);
+        if (!nb) free(buf);
+        buf = nb;
+    }
+    fclose(f);
+    if (buf) buf[n] = '\0';
+    return buf;
+}
+
+/* Copy the hex characters of doc from p up to the first occurrence of end
+ * into out (cap bytes); returns the count. */
+static size_t s_hex_until(const char *p, const char *end, char *out, size_t cap)
+{
+    const char *stop = strstr(p, end);
+    size_t n = 0;
+    for (; p && stop && p < stop && n + 1 < cap; p++)
+        if (strchr("0123456789abcdef", *p) && *p) out[n++] = *p;
+    out[n] = '\0';
+    return n;
+}
+
+/* Check that the document's vector `name` is the one this file tests. */
+static void s_doc_vector(const char *doc, const char *name, const char *signed_hex,
+                         const char *id_hex, const char *sig_hex)
+{
+    char head[64], got[2 * EVENT_MAX_SIZE + 1];
+    snprintf(head, sizeof head, "\n%s signed (", name);
+    const char *p = strstr(doc, head);
+    if (!p) fail_msg("docs/PROTOCOL.md has no '%s signed' vector", name);
+    p = strstr(p, "```\n");
+    assert_non_null(p);
+    p += 4;
+    s_hex_until(p, "```", got, sizeof got);
+    assert_string_equal(got, signed_hex);
+    p = strstr(p, "\nid  `");
+    assert_non_null(p);
+    s_hex_until(p + 6, "`", got, sizeof got);
+    assert_string_equal(got, id_hex);
+    p = strstr(p, "\nsig `");
+    assert_non_null(p);
+    s_hex_until(p + 6, "`", got, sizeof got);
+    assert_string_equal(got, sig_hex);
+}
+
+/* The hex in docs/PROTOCOL.md is exactly what the tests above check, so the
+ * document cannot drift from the code. ctest passes TIPD_TEST_DATA (the
+ * tests/data directory); run by hand without it, this test is skipped. */
+static void test_vectors_match_document(void **state)
+{
+    (void)state;
+    const char *data = getenv("TIPD_TEST_DATA");
+    if (!data || !*data) skip();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/../../docs/PROTOCOL.md", data);
+    char *doc = s_slurp(path);
+    if (!doc) fail_msg("cannot read %s", path);
+    char pk[65];
+    const char *k = strstr(doc, "Its public key is");
+    assert_non_null(k);
+    s_hex_until(k + 17, "\n\n1.", pk, sizeof pk);
+    assert_string_equal(pk, s_pk);
+    s_doc_vector(doc, "question", s_question_signed, s_question_id, s_question_sig);
+    s_doc_vector(doc, "tip", s_tip_signed, s_tip_id, s_tip_sig);
+    s_doc_vector(doc, "rating", s_rating_signed, s_rating_id, s_rating_sig);
+    s_doc_vector(doc, "profile", s_profile_signed, s_profile_id, s_profile_sig);
+    free(doc);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_vector_question),
-        cmocka_unit_test(test_vector_tip),
-        cmocka_unit_test(test_vector_rating),
-        cmocka_unit_test(test_vector_profile),
+        cmocka_unit_test(test_vector_question),        cmocka_unit_test(test_vector_tip),
+        cmocka_unit_test(test_vector_rating),          cmocka_unit_test(test_vector_profile),
+        cmocka_unit_test(test_vectors_match_document),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
