@@ -358,6 +358,28 @@ static int s_txt_get(AvahiStringList *txt, const char *key, char *out, size_t ca
     return rc;
 }
 
+int disc_parse_txt(AvahiStringList *txt, disc_txt_t *out)
+{
+    char nodehex[80], v[16];
+    memset(out, 0, sizeof(*out));
+    if (s_txt_get(txt, "node", nodehex, sizeof(nodehex)) < 0 ||
+        s_unhex(nodehex, strlen(nodehex), out->node, 32) < 0 ||
+        s_txt_get(txt, "net", out->net, sizeof(out->net)) < 0 ||
+        s_txt_get(txt, "v", v, sizeof(v)) < 0) {
+        memset(out, 0, sizeof(*out));
+        return -1;
+    }
+    char *end;
+    long ver = strtol(v, &end, 10);
+    if (*end || v[0] < '0' || v[0] > '9' || ver <= 0 || ver >= 1000) {
+        memset(out, 0, sizeof(*out));
+        return -1;
+    }
+    out->version = (int)ver;
+    if (s_txt_get(txt, "inst", out->inst, sizeof(out->inst)) < 0) out->inst[0] = 0;
+    return 0;
+}
+
 static void s_resolve_cb(AvahiServiceResolver *r, AvahiIfIndex iface, AvahiProtocol proto,
                          AvahiResolverEvent ev, const char *name, const char *type,
                          const char *domain, const char *host, const AvahiAddress *addr,
@@ -388,27 +410,19 @@ static void s_resolve_cb(AvahiServiceResolver *r, AvahiIfIndex iface, AvahiProto
         return;
     }
 
-    char nodehex[80], v[16];
-    uint8_t node[32];
-    memset(node, 0, sizeof(node));
-    int ok = s_txt_get(txt, "node", nodehex, sizeof(nodehex)) == 0 &&
-             s_unhex(nodehex, strlen(nodehex), node, 32) == 0 &&
-             s_txt_get(txt, "net", s->net, sizeof(s->net)) == 0 &&
-             s_txt_get(txt, "v", v, sizeof(v)) == 0;
-    if (ok) {
-        char *end;
-        long ver = strtol(v, &end, 10);
-        ok = *end == 0 && ver > 0 && ver < 1000;
-        s->version = ok ? (int)ver : 0;
-    }
-    int self = ok && memcmp(node, d->node, 32) == 0; /* our own service */
+    disc_txt_t tx;
+    int ok = disc_parse_txt(txt, &tx) == 0;
+    int self = ok && memcmp(tx.node, d->node, 32) == 0; /* our own service */
     if (!ok || self) {
         if (!self) s_log(d, LOG_DEBUG, "mdns: ignoring '%s': TXT lacks valid v/node/net", s->name);
         s->resolved = 0;
         if (had) s_update_node(d, old);
         return;
     }
-    if (s_txt_get(txt, "inst", s->inst, sizeof(s->inst)) < 0) s->inst[0] = 0;
+    const uint8_t *node = tx.node;
+    memcpy(s->net, tx.net, sizeof(s->net));
+    memcpy(s->inst, tx.inst, sizeof(s->inst));
+    s->version = tx.version;
     memcpy(s->node, node, 32);
     s->port = port;
     snprintf(s->host, sizeof(s->host), "%s", host ? host : "");

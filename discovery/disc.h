@@ -16,6 +16,7 @@
 #define TIPD_DISC_H
 
 #include <stdint.h>
+#include <avahi-common/strlst.h>
 #include <avahi-common/watch.h>
 
 #define DISC_SERVICE_TYPE "_tipd._tcp"
@@ -52,6 +53,20 @@ typedef struct {
     disc_log_fn on_log;
     void *arg;
 } disc_opts_t;
+
+/* What a _tipd._tcp TXT record says. */
+typedef struct {
+    uint8_t node[32];
+    char net[32];
+    char inst[32]; /* "" if absent or malformed (optional key) */
+    int version;
+} disc_txt_t;
+
+/* Parse a received TXT record (untrusted LAN bytes, as avahi hands them
+ * over): v (1..999), node (64 hex) and net are required, inst optional;
+ * values must be [0-9A-Za-z._-] and fit. 0, or -1 if the record is not a
+ * usable tipd announcement. */
+int disc_parse_txt(AvahiStringList *txt, disc_txt_t *out);
 
 /* Start publishing and browsing. Never fails because avahi-daemon is absent
  * (it waits for it); NULL only on out-of-memory / bad options. */
