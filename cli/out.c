@@ -154,6 +154,10 @@ static void s_wrap_line(FILE *f, const char *s, size_t n, int indent, int width)
     /* Keep the line's own leading whitespace (code, lists) on its first row. */
     size_t lead = 0;
     while (lead < n && (s[lead] == ' ' || s[lead] == '\t')) lead++;
+    if (lead == n) { /* a blank line: no trailing spaces */
+        fputc('\n', f);
+        return;
+    }
     fprintf(f, "%*s%.*s", indent, "", (int)lead, s);
     col = (int)lead;
     i = lead;
