@@ -106,8 +106,10 @@ static size_t s_clean(const char *src, size_t n, char *dst, int title)
     return o;
 }
 
-/* Fill ev (a tip) from one corpus line; -1 if the line is unusable. */
-static int s_from_json(event_t *ev, const char *line)
+/* Fill ev (a tip) from one corpus line; -1 if the line is unusable. buf is
+ * scratch of at least EVENT_MAX_BODY bytes. Text is cut to its bound on a
+ * character boundary before cleaning, so buf never overflows. */
+static int s_from_json(event_t *ev, const char *line, char *buf)
 {
     json_error_t jerr;
     json_t *j = json_loads(line, 0, &jerr);
@@ -116,12 +118,10 @@ static int s_from_json(event_t *ev, const char *line)
     const char *body = json_string_value(json_object_get(j, "body"));
     int rc = -1;
     if (title && *title) {
-        static char buf[EVENT_MAX_BODY + 1];
-        size_t tn = s_clean(title, strlen(title), buf, 1);
-        tn = s_utf8_cut(buf, tn, EVENT_MAX_TITLE);
+        size_t tn = s_clean(title, s_utf8_cut(title, strlen(title), EVENT_MAX_TITLE), buf, 1);
         if (event_set_title(ev, buf, tn) == 0) {
-            size_t bn = body ? s_clean(body, strlen(body), buf, 0) : 0;
-            bn = s_utf8_cut(buf, bn, EVENT_MAX_BODY);
+            size_t bn = body ? s_utf8_cut(body, strlen(body), EVENT_MAX_BODY) : 0;
+            bn = body ? s_clean(body, bn, buf, 0) : 0;
             if (event_set_body(ev, buf, bn) == 0) rc = 0;
         }
     }
@@ -211,7 +211,7 @@ static int s_build(s_set_t *set, size_t n, const char *corpus)
             /* Cycle through the corpus; skip unusable lines, but give up on
              * a corpus with none at all. */
             size_t tries = 0;
-            while (s_from_json(ev, lines[li]) != 0) {
+            while (s_from_json(ev, lines[li], (char *)buf) != 0) {
                 event_init(ev, EVENT_TIP);
                 ev->created_at = t0 + (uint64_t)i * 1000;
                 li = (li + 1) % nlines;
