@@ -47,9 +47,7 @@ typedef struct {
     uint64_t next_dial, backoff, first_seen;
 } s_pinfo_t;
 
-static void s_log(gossip_t *g, int prio, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void s_log(gossip_t *g, int prio, const char *fmt, ...)
+void g_log(gossip_t *g, int prio, const char *fmt, ...)
 {
     if (!g->log) return;
     char buf[512];
@@ -60,7 +58,7 @@ static void s_log(gossip_t *g, int prio, const char *fmt, ...)
     g->log(prio, "gossip: %s", buf);
 }
 
-static const char *s_who(const g_link_t *l)
+const char *g_who(const g_link_t *l)
 {
     if (l->name[0]) return l->name;
     if (l->endpoint[0]) return l->endpoint;
@@ -93,7 +91,7 @@ int g_send(g_link_t *l, uint8_t type, const uint8_t *body, size_t len)
     return g_send_frames(l, type, &f, 1);
 }
 
-static void s_send_reason(g_link_t *l, uint8_t type, uint8_t code, const char *text)
+void g_send_reason(g_link_t *l, uint8_t type, uint8_t code, const char *text)
 {
     uint8_t buf[WIRE_MAX_TEXT + 8];
     size_t len;
@@ -101,8 +99,8 @@ static void s_send_reason(g_link_t *l, uint8_t type, uint8_t code, const char *t
 }
 
 /* Answer a connection we hold no session for (ROUTER side). */
-static void s_router_reply(gossip_t *g, const uint8_t *rid, size_t rid_len, uint8_t type,
-                           uint8_t code, const char *text)
+void g_router_reply(gossip_t *g, const uint8_t *rid, size_t rid_len, uint8_t type, uint8_t code,
+                    const char *text)
 {
     g_link_t tmp;
     memset(&tmp, 0, sizeof tmp);
@@ -112,7 +110,7 @@ static void s_router_reply(gossip_t *g, const uint8_t *rid, size_t rid_len, uint
     if (rid_len > sizeof tmp.rid) return;
     memcpy(tmp.rid, rid, rid_len);
     tmp.rid_len = rid_len;
-    s_send_reason(&tmp, type, code, text);
+    g_send_reason(&tmp, type, code, text);
 }
 
 /* ---- peers and hold-offs ---- */
@@ -129,12 +127,12 @@ static s_pinfo_t *s_pinfo(peer_t *p)
     return p->user;
 }
 
-static peer_t *s_peer(g_link_t *l)
+peer_t *g_peer(g_link_t *l)
 {
     return l->peer_id ? peers_find_id(l->g->peers, l->peer_id) : NULL;
 }
 
-static struct g_hold *s_held(gossip_t *g, const uint8_t *node, const uint8_t *curve)
+struct g_hold *g_held(gossip_t *g, const uint8_t *node, const uint8_t *curve)
 {
     uint64_t now = loop_now_ms();
     for (struct g_hold *h = g->holds; h; h = h->next) {
@@ -174,7 +172,7 @@ g_link_t *g_link_by_id(gossip_t *g, uint32_t id)
     return NULL;
 }
 
-static g_link_t *s_link_new(gossip_t *g, int out)
+g_link_t *g_link_new(gossip_t *g, int out)
 {
     size_t n = 0, hs = 0;
     for (g_link_t *l = g->links; l; l = l->next) {
@@ -203,7 +201,7 @@ static g_link_t *s_link_new(gossip_t *g, int out)
     return l;
 }
 
-static void s_link_close(g_link_t *l)
+void g_link_close(g_link_t *l)
 {
     if (l->state == G_DEAD) return;
     g_sync_link_gone(l);
@@ -255,11 +253,11 @@ void g_link_fail(g_link_t *l, uint8_t code, const char *why, int abuse)
     gossip_t *g = l->g;
     if (l->state == G_DEAD) return;
     int was_linked = l->state == G_LINKED;
-    s_log(g, abuse ? 4 : 6, "link %s closed: %s", s_who(l), why);
-    if (code) s_send_reason(l, l->state == G_LINKED ? WIRE_BYE : WIRE_REJECT, code, why);
+    g_log(g, abuse ? 4 : 6, "link %s closed: %s", g_who(l), why);
+    if (code) g_send_reason(l, l->state == G_LINKED ? WIRE_BYE : WIRE_REJECT, code, why);
     if (abuse && l->has_node) s_hold(g, l->node);
-    s_link_close(l);
-    peer_t *p = s_peer(l);
+    g_link_close(l);
+    peer_t *p = g_peer(l);
     if (!p) return;
     for (g_link_t *o = g->links; o; o = o->next)
         if (o != l && o->state == G_LINKED && o->peer_id == l->peer_id) return;
@@ -275,73 +273,40 @@ static int s_link_wins(const gossip_t *g, const g_link_t *l)
     return memcmp(dialer, other, 32) < 0;
 }
 
-static void s_link_up(g_link_t *l)
+void g_link_up(g_link_t *l)
 {
     gossip_t *g = l->g;
     for (g_link_t *o = g->links; o; o = o->next) {
         if (o == l || o->state == G_DEAD || !o->has_node || memcmp(o->node, l->node, 32)) continue;
         if (o->state == G_HS) {
-            s_link_close(o); /* a handshake racing a finished one */
+            g_link_close(o); /* a handshake racing a finished one */
             continue;
         }
         /* Same dialer twice: the peer restarted or reconnected and the old
          * link is stale (its heartbeat has not timed out yet). */
         if (o->out == l->out || s_link_wins(g, l)) {
-            s_send_reason(o, WIRE_BYE, WIRE_R_DUPLICATE, "duplicate link");
-            s_link_close(o);
+            g_send_reason(o, WIRE_BYE, WIRE_R_DUPLICATE, "duplicate link");
+            g_link_close(o);
         } else {
-            s_send_reason(l, WIRE_BYE, WIRE_R_DUPLICATE, "duplicate link");
-            s_link_close(l);
+            g_send_reason(l, WIRE_BYE, WIRE_R_DUPLICATE, "duplicate link");
+            g_link_close(l);
             return;
         }
     }
     l->state = G_LINKED;
     l->t_rx = loop_now_ms();
-    peer_t *p = s_peer(l);
+    peer_t *p = g_peer(l);
     if (p) {
         s_pinfo_t *pi = s_pinfo(p);
         if (pi) pi->backoff = G_BACKOFF_MIN_MS;
         peers_set_state(g->peers, p, PEER_LINKED);
         peers_touch(g->peers, p);
     }
-    s_log(g, 6, "linked with %s (%.16s, %s)", s_who(l), l->node_hex, l->out ? "out" : "in");
+    g_log(g, 6, "linked with %s (%.16s, %s)", g_who(l), l->node_hex, l->out ? "out" : "in");
     g_sync_on_link_up(l);
 }
 
-/* ---- handshake ---- */
-
-/* An advertised wildcard endpoint (host "*", 0.0.0.0 or [::]) seen from addr becomes
- * "tcp://addr:PORT". */
-static void s_fix_endpoint(const char *adv, const char *addr, char *out, size_t cap)
-{
-    const char *colon = strrchr(adv, ':');
-    const char *host = strncmp(adv, "tcp://", 6) == 0 ? adv + 6 : NULL;
-    if (!host || !colon || colon < host) {
-        out[0] = 0;
-        return;
-    }
-    size_t hl = (size_t)(colon - host);
-    int wild = hl == 0 || (hl == 1 && host[0] == '*') ||
-               (hl == 7 && !strncmp(host, "0.0.0.0", 7)) || (hl == 4 && !strncmp(host, "[::]", 4));
-    if (wild && addr && addr[0]) {
-        if (strchr(addr, ':'))
-            snprintf(out, cap, "tcp://[%s]%s", addr, colon);
-        else
-            snprintf(out, cap, "tcp://%s%s", addr, colon);
-    } else {
-        snprintf(out, cap, "%s", adv);
-    }
-}
-
-static void s_fill_hello(gossip_t *g, wire_hello_t *h, const uint8_t *nonce)
-{
-    memset(h, 0, sizeof *h);
-    h->node = g->node.pk;
-    h->nonce = nonce;
-    snprintf(h->endpoint, sizeof h->endpoint, "%s", g->advertise);
-    snprintf(h->name, sizeof h->name, "%s", g->name);
-    snprintf(h->net, sizeof h->net, "%s", g->net_id);
-}
+/* ---- dialing ---- */
 
 static void s_dealer_in(loop_t *loop, loop_watch_t *w, short revents, void *arg);
 
@@ -349,7 +314,7 @@ static void s_dealer_in(loop_t *loop, loop_watch_t *w, short revents, void *arg)
  * CURVE handshake are done). */
 static void s_dial(gossip_t *g, peer_t *p)
 {
-    g_link_t *l = s_link_new(g, 1);
+    g_link_t *l = g_link_new(g, 1);
     if (!l) return;
     void *s = zmq_socket(g->zctx, ZMQ_DEALER);
     int one = 1, zero = 0, hwm = G_SNDHWM, rhwm = G_RCVHWM, ivl = 500, hs = G_HANDSHAKE_MS;
@@ -369,7 +334,7 @@ static void s_dial(gossip_t *g, peer_t *p)
         goto fail;
     (void)one;
     if (zmq_connect(s, p->endpoint) < 0) {
-        s_log(g, 4, "cannot dial %s: %s", p->endpoint, zmq_strerror(errno));
+        g_log(g, 4, "cannot dial %s: %s", p->endpoint, zmq_strerror(errno));
         goto fail;
     }
     l->watch = loop_watch_zsock(g->loop, s, ZMQ_POLLIN, s_dealer_in, l);
@@ -382,172 +347,15 @@ static void s_dial(gossip_t *g, peer_t *p)
     }
     randombytes_buf(l->nonce_d, sizeof l->nonce_d);
     wire_hello_t h;
-    s_fill_hello(g, &h, l->nonce_d);
+    g_fill_hello(g, &h, l->nonce_d);
     uint8_t buf[512];
     size_t len;
     if (wire_enc_hello(&h, 0, buf, sizeof buf, &len) || g_send(l, WIRE_HELLO, buf, len)) goto fail;
     if (p->state == PEER_SEEN) peers_set_state(g->peers, p, PEER_CONNECTING);
-    s_log(g, 7, "dialing %s", p->endpoint);
+    g_log(g, 7, "dialing %s", p->endpoint);
     return;
 fail:
-    s_link_close(l);
-}
-
-static int s_net_ok_name(const gossip_t *g, const char *net)
-{
-    return strcmp(net, g->net_id) == 0;
-}
-
-static void s_mark_foreign(gossip_t *g, g_link_t *l, const char *net)
-{
-    peer_t *p = s_peer(l);
-    if (!p && l->has_node) p = peers_find_node(g->peers, l->node);
-    if (p) {
-        if (l->has_node && !p->has_node) p = peers_set_node(g->peers, p, l->node, NULL, net, 0);
-        if (p) peers_set_state(g->peers, p, PEER_FOREIGN);
-    }
-}
-
-/* Listener: a HELLO on a connection we hold no session for. */
-static void s_on_hello(gossip_t *g, const uint8_t *rid, size_t rid_len, const char *user_id,
-                       const char *peer_addr, const wire_hello_t *h)
-{
-    uint8_t curve[32], tkey[32];
-    if (!user_id || strlen(user_id) != 64 || event_unhex(user_id, tkey, 32) != 0 ||
-        crypto_sign_ed25519_pk_to_curve25519(curve, h->node) != 0 || memcmp(curve, tkey, 32)) {
-        s_router_reply(g, rid, rid_len, WIRE_REJECT, WIRE_R_IDENTITY,
-                       "node key does not match the transport key");
-        return;
-    }
-    if (memcmp(h->node, g->node.pk, 32) == 0) {
-        s_router_reply(g, rid, rid_len, WIRE_REJECT, WIRE_R_SELF, "that is me");
-        return;
-    }
-    if (s_held(g, h->node, NULL)) {
-        s_router_reply(g, rid, rid_len, WIRE_REJECT, WIRE_R_ABUSE, "held off");
-        return;
-    }
-    if (!s_net_ok_name(g, h->net)) {
-        s_router_reply(g, rid, rid_len, WIRE_REJECT, WIRE_R_NETWORK, "another network");
-        peer_t *p = peers_find_node(g->peers, h->node);
-        if (p) peers_set_state(g->peers, p, PEER_FOREIGN);
-        return;
-    }
-    g_link_t *l = s_link_new(g, 0);
-    if (!l) return;
-    memcpy(l->rid, rid, rid_len);
-    l->rid_len = rid_len;
-    memcpy(l->curve, curve, 32);
-    l->has_node = 1;
-    memcpy(l->node, h->node, 32);
-    event_hex(l->node, 32, l->node_hex);
-    memcpy(l->nonce_d, h->nonce, WIRE_NONCE_LEN);
-    randombytes_buf(l->nonce_l, WIRE_NONCE_LEN);
-    s_fix_endpoint(h->endpoint, peer_addr, l->endpoint, sizeof l->endpoint);
-    snprintf(l->name, sizeof l->name, "%s", h->name);
-
-    uint8_t proof[WIRE_PROOF_LEN], sig[WIRE_SIG_LEN], msg[111];
-    size_t mlen;
-    wire_hello_t w;
-    s_fill_hello(g, &w, l->nonce_l);
-    if (g->has_netkey) {
-        wire_net_proof(g->netkey, g->node.pk, l->node, l->nonce_d, l->nonce_l, proof);
-        w.proof = proof;
-        w.proof_len = WIRE_PROOF_LEN;
-    }
-    wire_welcome_msg(g->node.pk, l->node, l->nonce_d, l->nonce_l, msg, &mlen);
-    crypto_sign_detached(sig, NULL, msg, mlen, g->node.sk);
-    w.sig = sig;
-    uint8_t buf[600];
-    size_t len;
-    if (wire_enc_hello(&w, 1, buf, sizeof buf, &len) || g_send(l, WIRE_WELCOME, buf, len))
-        s_link_close(l);
-}
-
-/* Dialer: the listener's WELCOME. */
-static void s_on_welcome(g_link_t *l, const wire_hello_t *h)
-{
-    gossip_t *g = l->g;
-    memcpy(l->nonce_l, h->nonce, WIRE_NONCE_LEN);
-    memcpy(l->node, h->node, 32);
-    l->has_node = 1;
-    event_hex(l->node, 32, l->node_hex);
-    if (h->name[0]) snprintf(l->name, sizeof l->name, "%s", h->name);
-    if (memcmp(h->node, g->node.pk, 32) == 0) {
-        peer_t *p = s_peer(l);
-        g_link_fail(l, WIRE_R_SELF, "dialed ourselves", 0);
-        if (p) peers_set_node(g->peers, p, g->node.pk, NULL, NULL, 0); /* drops the entry */
-        return;
-    }
-    if (!s_net_ok_name(g, h->net)) {
-        s_mark_foreign(g, l, h->net);
-        g_link_fail(l, WIRE_R_NETWORK, "another network", 0);
-        return;
-    }
-    uint8_t expect[WIRE_PROOF_LEN];
-    if (g->has_netkey) {
-        wire_net_proof(g->netkey, h->node, g->node.pk, l->nonce_d, l->nonce_l, expect);
-        if (h->proof_len != WIRE_PROOF_LEN || sodium_memcmp(expect, h->proof, WIRE_PROOF_LEN)) {
-            s_mark_foreign(g, l, h->net);
-            g_link_fail(l, WIRE_R_NETWORK, "network proof missing or wrong", 0);
-            return;
-        }
-    } else if (h->proof_len != 0) {
-        g_link_fail(l, WIRE_R_NETWORK, "unexpected network proof on an open network", 0);
-        return;
-    }
-    uint8_t msg[111];
-    size_t mlen;
-    wire_welcome_msg(h->node, g->node.pk, l->nonce_d, l->nonce_l, msg, &mlen);
-    if (crypto_sign_verify_detached(h->sig, msg, mlen, h->node) != 0) {
-        g_link_fail(l, WIRE_R_IDENTITY, "bad WELCOME signature", 0);
-        return;
-    }
-    if (s_held(g, h->node, NULL)) {
-        g_link_fail(l, WIRE_R_ABUSE, "held off", 0);
-        return;
-    }
-    peer_t *p = s_peer(l);
-    if (p) {
-        p = peers_set_node(g->peers, p, h->node, h->name[0] ? h->name : NULL, h->net, WIRE_VERSION);
-        l->peer_id = p ? p->id : 0;
-    }
-    uint8_t proof[WIRE_PROOF_LEN], buf[64];
-    size_t len;
-    if (g->has_netkey)
-        wire_net_proof(g->netkey, g->node.pk, h->node, l->nonce_d, l->nonce_l, proof);
-    if (wire_enc_ack(proof, g->has_netkey ? WIRE_PROOF_LEN : 0, buf, sizeof buf, &len) ||
-        g_send(l, WIRE_ACK, buf, len)) {
-        g_link_fail(l, 0, "cannot send ACK", 0);
-        return;
-    }
-    s_link_up(l);
-}
-
-/* Listener: the dialer's ACK. */
-static void s_on_ack(g_link_t *l, const wire_msg_t *m)
-{
-    gossip_t *g = l->g;
-    if (g->has_netkey) {
-        uint8_t expect[WIRE_PROOF_LEN];
-        wire_net_proof(g->netkey, l->node, g->node.pk, l->nonce_d, l->nonce_l, expect);
-        if (m->u.ack.proof_len != WIRE_PROOF_LEN ||
-            sodium_memcmp(expect, m->u.ack.proof, WIRE_PROOF_LEN)) {
-            peer_t *p = peers_find_node(g->peers, l->node);
-            if (p) peers_set_state(g->peers, p, PEER_FOREIGN);
-            g_link_fail(l, WIRE_R_NETWORK, "network proof missing or wrong", 0);
-            return;
-        }
-    } else if (m->u.ack.proof_len != 0) {
-        g_link_fail(l, WIRE_R_NETWORK, "unexpected network proof on an open network", 0);
-        return;
-    }
-    peer_t *p = peers_find_node(g->peers, l->node);
-    if (!p && l->endpoint[0]) p = peers_add_pex(g->peers, l->endpoint, l->node, g->net_id);
-    if (p && l->name[0] && !p->name[0])
-        p = peers_set_node(g->peers, p, l->node, l->name, g->net_id, WIRE_VERSION);
-    l->peer_id = p ? p->id : 0;
-    s_link_up(l);
+    g_link_close(l);
 }
 
 /* ---- receiving ---- */
@@ -587,10 +395,10 @@ static void s_on_link_msg(g_link_t *l, const wire_frame_t *f, size_t n, size_t b
     }
     l->t_rx = loop_now_ms();
     if (m->type == WIRE_BYE || m->type == WIRE_REJECT) {
-        s_log(g, 6, "%s from %s: %s", wire_type_name(m->type), s_who(l), m->u.reason.text);
-        if (m->u.reason.code == WIRE_R_NETWORK) s_mark_foreign(g, l, "");
+        g_log(g, 6, "%s from %s: %s", wire_type_name(m->type), g_who(l), m->u.reason.text);
+        if (m->u.reason.code == WIRE_R_NETWORK) g_mark_foreign(g, l, "");
         if (m->u.reason.code == WIRE_R_DUPLICATE) {
-            s_link_close(l);
+            g_link_close(l);
             goto out;
         }
         g_link_fail(l, 0, "closed by peer", 0);
@@ -598,14 +406,14 @@ static void s_on_link_msg(g_link_t *l, const wire_frame_t *f, size_t n, size_t b
     }
     if (l->state == G_HS) {
         if (l->out && m->type == WIRE_WELCOME)
-            s_on_welcome(l, &m->u.hello);
+            g_on_welcome(l, &m->u.hello);
         else if (!l->out && m->type == WIRE_ACK)
-            s_on_ack(l, m);
+            g_on_ack(l, m);
         else
             g_link_fail(l, WIRE_R_PROTOCOL, "unexpected message during handshake", 1);
         goto out;
     }
-    peer_t *p = s_peer(l);
+    peer_t *p = g_peer(l);
     if (p) peers_touch(g->peers, p);
     switch (m->type) {
     case WIRE_PING: {
@@ -730,13 +538,13 @@ static void s_router_in(loop_t *loop, loop_watch_t *w, short revents, void *arg)
             if (rc == 0 && m->type == WIRE_HELLO) {
                 const char *uid = zmq_msg_gets(&in->part[1], "User-Id");
                 const char *addr = zmq_msg_gets(&in->part[1], "Peer-Address");
-                s_on_hello(g, rid, rid_len, uid, addr, &m->u.hello);
+                g_on_hello(g, rid, rid_len, uid, addr, &m->u.hello);
             } else if (rc == WIRE_E_VERSION) {
-                s_router_reply(g, rid, rid_len, WIRE_REJECT, WIRE_R_VERSION,
+                g_router_reply(g, rid, rid_len, WIRE_REJECT, WIRE_R_VERSION,
                                "wire version not supported");
             } else if (!(rc == 0 && (m->type == WIRE_BYE || m->type == WIRE_REJECT)) &&
                        !s_quiet(g, rid, rid_len)) {
-                s_router_reply(g, rid, rid_len, WIRE_BYE, WIRE_R_PROTOCOL, "no session");
+                g_router_reply(g, rid, rid_len, WIRE_BYE, WIRE_R_PROTOCOL, "no session");
             }
             free(m);
         }
@@ -761,7 +569,7 @@ static void s_zap_in(loop_t *loop, loop_watch_t *w, short revents, void *arg)
             if (ml == 5 && !memcmp(zmq_msg_data(&in.part[5]), "CURVE", 5) && in.n == 7 &&
                 zmq_msg_size(&in.part[6]) == 32) {
                 const uint8_t *key = zmq_msg_data(&in.part[6]);
-                if (!s_held(g, NULL, key)) {
+                if (!g_held(g, NULL, key)) {
                     status = "200";
                     text = "OK";
                     event_hex(key, 32, user);
@@ -799,7 +607,7 @@ static int s_has_link(gossip_t *g, const peer_t *p)
 static void s_maybe_dial(gossip_t *g, peer_t *p, uint64_t now)
 {
     if (p->state == PEER_FOREIGN || p->net_match == 0 || !p->endpoint[0]) return;
-    if (p->has_node && s_held(g, p->node, NULL)) return;
+    if (p->has_node && g_held(g, p->node, NULL)) return;
     s_pinfo_t *pi = s_pinfo(p);
     if (!pi || now < pi->next_dial || s_has_link(g, p)) return;
     if (p->has_node && memcmp(p->node, g->node.pk, 32) < 0 && now - pi->first_seen < G_DEFER_MS)
@@ -998,7 +806,7 @@ gossip_t *gossip_new(const gossip_opts_t *o, char *err, size_t errlen)
     }
     ingest_on_new(g->ingest, g_sync_on_new, g);
     g->next_recon = loop_now_ms() + G_RECON_MS;
-    s_log(g, 6, "listening on %s (port %u), network %s, %ld events in the sync set", o->listen,
+    g_log(g, 6, "listening on %s (port %u), network %s, %ld events in the sync set", o->listen,
           g->port, g->net_id, recon_set_seal(g->set));
     return g;
 nomem:
@@ -1020,8 +828,8 @@ void gossip_destroy(gossip_t **pp)
         }
     }
     for (g_link_t *l = g->links; l; l = l->next) {
-        if (l->state == G_LINKED) s_send_reason(l, WIRE_BYE, WIRE_R_SHUTDOWN, "node stopping");
-        s_link_close(l);
+        if (l->state == G_LINKED) g_send_reason(l, WIRE_BYE, WIRE_R_SHUTDOWN, "node stopping");
+        g_link_close(l);
     }
     s_reap(g);
     if (g->loop) {

@@ -1,6 +1,6 @@
-/* gossip_int.h -- state shared by gossip.c (sockets, handshake, links) and
- * gossip_sync.c (INV/WANT/EVENTS, reconciliation, peer exchange). Not a public
- * interface: only these two files include it.
+/* gossip_int.h -- state shared by gossip.c (sockets, links, dialing),
+ * gossip_hello.c (the handshake) and gossip_sync.c (INV/WANT/EVENTS,
+ * reconciliation, peer exchange). Not a public interface.
  */
 #ifndef TIPD_GOSSIP_INT_H
 #define TIPD_GOSSIP_INT_H
@@ -156,11 +156,30 @@ struct g_anchor {
 };
 
 /* gossip.c */
+void g_log(gossip_t *g, int prio, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+const char *g_who(const g_link_t *l);
+void g_send_reason(g_link_t *l, uint8_t type, uint8_t code, const char *text);
+/* REJECT/BYE on a ROUTER connection we hold no session for. */
+void g_router_reply(gossip_t *g, const uint8_t *rid, size_t rid_len, uint8_t type, uint8_t code,
+                    const char *text);
+peer_t *g_peer(g_link_t *l); /* the link's peer table entry, or NULL */
+struct g_hold *g_held(gossip_t *g, const uint8_t *node, const uint8_t *curve);
+g_link_t *g_link_new(gossip_t *g, int out); /* NULL at the link limits */
+void g_link_close(g_link_t *l);             /* no BYE, no state change */
+void g_link_up(g_link_t *l);                /* handshake done: dedupe, LINKED, sync */
 int g_send(g_link_t *l, uint8_t type, const uint8_t *body, size_t len);
 int g_send_frames(g_link_t *l, uint8_t type, const wire_frame_t *f, size_t n);
 void g_link_fail(g_link_t *l, uint8_t code, const char *why, int abuse);
 g_link_t *g_link_by_id(gossip_t *g, uint32_t id);
 void g_kick(gossip_t *g); /* schedule the work timer soon */
+
+/* gossip_hello.c */
+void g_fill_hello(gossip_t *g, wire_hello_t *h, const uint8_t *nonce);
+void g_mark_foreign(gossip_t *g, g_link_t *l, const char *net);
+void g_on_hello(gossip_t *g, const uint8_t *rid, size_t rid_len, const char *user_id,
+                const char *peer_addr, const wire_hello_t *h);
+void g_on_welcome(g_link_t *l, const wire_hello_t *h);
+void g_on_ack(g_link_t *l, const wire_msg_t *m);
 
 /* gossip_sync.c */
 int g_idset_init(g_idset_t *s, size_t cap);
