@@ -8,6 +8,7 @@ must carry, systemd-sysusers creating the tipd user in a scratch root, and
 
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -83,7 +84,7 @@ def test_unit_settings():
     check(settings["ExecStart"][0].endswith("/tipd"), settings["ExecStart"])
 
 
-def test_sysusers_creates_user():
+def test_sysusers_and_tmpfiles():
     if not shutil.which("systemd-sysusers"):
         raise harness.Skip("systemd-sysusers is not installed")
     root = tempfile.mkdtemp(prefix="tipd-sysusers-")
@@ -98,6 +99,16 @@ def test_sysusers_creates_user():
         eq(len(tipd), 1, pw)
         eq(tipd[0][5], "/var/lib/tipd")
         check(int(tipd[0][2]) < 1000, "a system uid", tipd)
+        # tmpfiles then makes /etc/tipd 0750 root:tipd in the same root
+        if shutil.which("systemd-tmpfiles"):
+            r = subprocess.run(["systemd-tmpfiles", "--root=" + root, "--create",
+                                os.path.join(SYSTEMD_SRC, "tipd.tmpfiles")],
+                               capture_output=True, text=True, timeout=60)
+            eq(r.returncode, 0, r.stderr)
+            st = os.stat(os.path.join(root, "etc", "tipd"))
+            eq(stat.S_IMODE(st.st_mode), 0o750)
+            eq(st.st_uid, 0)
+            eq(st.st_gid, int(tipd[0][3]))
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
