@@ -96,7 +96,9 @@ static int s_mkdirs(const char *dir, char *err, size_t errlen)
 static int s_read_key(const char *path, const char *what, uint8_t key[S_KEY_LEN], char *err,
                       size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: a FIFO put in place of a key must not hang us before the
+     * regular-file check; it has no effect on regular files. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
         return s_err(err, errlen, "cannot open %s %s: %s", what, path, strerror(e));

@@ -275,6 +275,12 @@ static void test_refuse_damaged(void **state)
 
     assert_int_equal(ident_load(t->dir, &id, err, sizeof err), -1); /* a directory */
     assert_non_null(strstr(err, "not a regular file"));
+
+    char fifo[700];
+    snprintf(fifo, sizeof fifo, "%s/fifo", t->dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(ident_load(fifo, &id, err, sizeof err), -1); /* must not block */
+    assert_non_null(strstr(err, "not a regular file"));
 }
 
 static void test_netkey(void **state)
