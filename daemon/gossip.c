@@ -11,7 +11,7 @@
  * authenticated with. Each outgoing link is its own DEALER whose client key is
  * our Ed25519 node key converted to X25519.
  *
- * Handshake (PROTOCOL.md §2.3): dialer HELLO -> listener WELCOME (proof +
+ * Handshake (PROTOCOL.md §2.4, gossip_hello.c): dialer HELLO -> listener WELCOME (proof +
  * Ed25519 signature over both keys and both nonces) -> dialer ACK (proof).
  * Nothing but these three may cross before the link is up; a wrong network,
  * node key or signature gets REJECT and the connection is forgotten.
