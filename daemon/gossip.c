@@ -827,6 +827,7 @@ void gossip_destroy(gossip_t **pp)
             p->user = NULL;
         }
     }
+    if (g->ingest && g->anchor) ingest_off_new(g->ingest, g_sync_on_new, g);
     for (g_link_t *l = g->links; l; l = l->next) {
         if (l->state == G_LINKED) g_send_reason(l, WIRE_BYE, WIRE_R_SHUTDOWN, "node stopping");
         g_link_close(l);

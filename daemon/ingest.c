@@ -414,6 +414,17 @@ void ingest_on_new(ingest_t *g, ingest_new_fn fn, void *arg)
     }
 }
 
+/* Added by gossip (which unsubscribes when destroyed before ingest). */
+void ingest_off_new(ingest_t *g, ingest_new_fn fn, void *arg)
+{
+    for (int k = 0; k < S_MAX_LISTEN; k++) {
+        if (g->listen[k].fn == fn && g->listen[k].arg == arg) {
+            g->listen[k].fn = NULL;
+            g->listen[k].arg = NULL;
+        }
+    }
+}
+
 int ingest_submit(ingest_t *g, const uint8_t *const *events, const size_t *lens, size_t n,
                   ingest_done_fn fn, void *arg)
 {

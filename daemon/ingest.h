@@ -33,6 +33,9 @@ void ingest_destroy(ingest_t **p);
 
 /* Add a listener for newly stored events (up to 4: gossip, social caches). */
 void ingest_on_new(ingest_t *ing, ingest_new_fn fn, void *arg);
+/* Remove a listener added with ingest_on_new (same fn and arg); no-op if
+ * absent. (Added by gossip: it unsubscribes in gossip_destroy.) */
+void ingest_off_new(ingest_t *ing, ingest_new_fn fn, void *arg);
 
 /* Queue n events (copied). fn(arg) is called once with n results after
  * commit (or with rejections if nothing could be stored). 0 or -1 (ENOMEM). */
