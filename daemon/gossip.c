@@ -178,9 +178,11 @@ g_link_t *g_link_new(gossip_t *g, int out)
     for (g_link_t *l = g->links; l; l = l->next) {
         if (l->state == G_DEAD) continue;
         n++;
-        if (l->state == G_HS) hs++;
+        if (l->state == G_HS && !l->out) hs++;
     }
-    if (n >= G_MAX_LINKS || hs >= G_MAX_HANDSHAKES) return NULL;
+    /* Unauthenticated incoming handshakes are capped on their own, so a
+     * crowd of them cannot stop us from dialing out. */
+    if (n >= G_MAX_LINKS || (!out && hs >= G_MAX_HANDSHAKES)) return NULL;
     g_link_t *l = calloc(1, sizeof *l);
     if (!l) return NULL;
     if (g_idset_init(&l->known, 1 << 14)) {
