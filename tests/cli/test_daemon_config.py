@@ -281,6 +281,17 @@ def test_sd_notify_ready_status_watchdog():
         check("READY=1" in allm, msgs)
         check("STATUS=0 tips, 0 peers" in allm, msgs)
         check(allm.count("WATCHDOG=1") >= 3, "watchdog pings", msgs)
+        # STATUS= follows the store (refreshed every few seconds)
+        r = d.api({"op": "submit", "events": [harness.mkevent("--title", "status line")]})
+        eq(r["results"][0]["status"], "new")
+        deadline = time.monotonic() + 20
+        seen = False
+        while time.monotonic() < deadline and not seen:
+            try:
+                seen = "STATUS=1 tips, 0 peers" in s.recv(4096).decode()
+            except socket.timeout:
+                break
+        check(seen, "no STATUS update after a new tip")
         eq(d.stop(), 0)
         s.settimeout(2)
         rest = []
