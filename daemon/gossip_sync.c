@@ -212,6 +212,12 @@ void g_sync_on_new(const uint8_t *const *events, const size_t *lens, const store
     for (size_t i = 0; i < n; i++) {
         if (results[i].status != STORE_NEW) continue;
         if (event_decode(events[i], lens[i], g->ev) != 0) continue;
+        /* A target whose retraction came first is stored as a tombstone: it
+         * is in nobody's sync set and has no body to offer. */
+        size_t rlen;
+        if (store_get_raw(g->store, g->ev->id, g->ev_buf, WIRE_MAX_EVENT, &rlen) ==
+            STORE_E_RETRACTED)
+            continue;
         recon_set_add(g->set, g->ev->created_at, g->ev->id);
         if (g->ev->kind == EVENT_RETRACT) g->set_dirty = 1;
         if (g->ninv == g->capinv) {
