@@ -9,7 +9,7 @@
 # every figure is given twice: wall-clock rate, and rate per CPU-second (utime
 # + stime of the process), which other load on the box hardly moves.
 #
-# Usage: bench/import.sh [BUILD_DIR] [CORPUS.jsonl]
+# Usage: [BENCH_DIR=/dev/shm] bench/import.sh [BUILD_DIR] [CORPUS.jsonl]
 #   BUILD_DIR defaults to build-bench, configured Release and built here.
 #   CORPUS defaults to /work/shared/corpus/tldr-tips-en.jsonl (32k tips).
 set -euo pipefail
@@ -21,7 +21,9 @@ if [ ! -x "$BUILD/bin/tipd" ] || [ ! -x "$BUILD/bin/tip" ] || [ ! -x "$BUILD/bin
   cmake --build "$BUILD" -j2 --target tipd tip bench-ingest >/dev/null
 fi
 BIN=$BUILD/bin
-T=$(mktemp -d /var/tmp/tipd-import-bench.XXXXXX) # disk-backed: fsync means something
+# Disk-backed by default, so fsync means something; BENCH_DIR=/dev/shm shows
+# what the same run costs without the disk.
+T=$(mktemp -d "${BENCH_DIR:-/var/tmp}/tipd-import-bench.XXXXXX")
 PID=
 cleanup() {
   if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
