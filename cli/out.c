@@ -145,7 +145,7 @@ static int s_width(const char *s, size_t n)
 }
 
 /* Wrap one line (no '\n') of length n. */
-static void s_wrap_line(FILE *f, const char *s, size_t n, int indent, int width)
+static void s_wrap_line(FILE *f, const char *s, size_t n, int indent, int width, int hang)
 {
     int avail = width - indent;
     if (avail < 20) avail = 20;
@@ -158,7 +158,8 @@ static void s_wrap_line(FILE *f, const char *s, size_t n, int indent, int width)
         fputc('\n', f);
         return;
     }
-    fprintf(f, "%*s%.*s", indent, "", (int)lead, s);
+    /* hang: the caller already filled the first row's indent (e.g. with an id). */
+    fprintf(f, "%*s%.*s", hang ? 0 : indent, "", (int)lead, s);
     col = (int)lead;
     i = lead;
     int first = 1;
@@ -190,7 +191,7 @@ void out_wrap(cli_t *cli, const char *text, int indent)
     while (*p) {
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        s_wrap_line(cli->out, p, n, indent, width);
+        s_wrap_line(cli->out, p, n, indent, width, 0);
         if (!nl) break;
         p = nl + 1;
     }
@@ -341,8 +342,11 @@ void out_tip_brief(cli_t *cli, const json_t *tip)
     const char *title = s_str(tip, "title");
     int width = out_width();
     int indent = (int)strlen(sid) + 2;
-    fprintf(cli->out, "%s%s%s  %s%s%s\n", out_c(cli, OUT_ID), sid, out_c(cli, OUT_RESET),
-            out_c(cli, OUT_TITLE), *title ? title : "(untitled)", out_c(cli, OUT_RESET));
+    if (!*title) title = "(untitled)";
+    fprintf(cli->out, "%s%s%s  %s", out_c(cli, OUT_ID), sid, out_c(cli, OUT_RESET),
+            out_c(cli, OUT_TITLE));
+    s_wrap_line(cli->out, title, strlen(title), indent, width, 1);
+    fputs(out_c(cli, OUT_RESET), cli->out);
     const char *body = s_str(tip, "body");
     while (*body == '\n' || *body == ' ') body++;
     if (*body) {

@@ -424,6 +424,14 @@ def test_pager_and_wrap():
             if ln.startswith("id "):
                 continue  # the full id is one word
             check(len(ln.rstrip("\r")) <= 50 or " " not in ln.strip(), "too wide:", repr(ln))
+        # ... and in lists, titles included (first body lines are cut with an ellipsis).
+        rc, out = run_pty([harness.TIP, "list"],
+                          tip_env(d, extra={"PAGER": "cat", "NO_COLOR": "1"}), cols=50, rows=200)
+        eq(rc, 0, out)
+        text = out.decode()
+        check("Lesson: the Friday deploy" in text, text)
+        for ln in text.splitlines():
+            check(len(ln.rstrip("\r")) <= 50 or " " not in ln.strip(), "too wide:", repr(ln))
 
 
 def test_identity_file():
