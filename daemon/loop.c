@@ -121,8 +121,8 @@ void loop_watch_free(loop_t *l, loop_watch_t *w)
     if (w) w->dead = 1;
 }
 
-loop_timer_t *loop_timer_add(loop_t *l, uint64_t delay_ms, uint64_t interval_ms,
-                             loop_timer_fn fn, void *arg)
+loop_timer_t *loop_timer_add(loop_t *l, uint64_t delay_ms, uint64_t interval_ms, loop_timer_fn fn,
+                             void *arg)
 {
     loop_timer_t *t = calloc(1, sizeof(*t));
     if (!t) return NULL;

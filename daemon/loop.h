@@ -33,8 +33,8 @@ int loop_watch_fd_of(const loop_watch_t *w);
 void loop_watch_free(loop_t *l, loop_watch_t *w);
 
 /* One-shot timer after delay_ms; if interval_ms > 0 it repeats. */
-loop_timer_t *loop_timer_add(loop_t *l, uint64_t delay_ms, uint64_t interval_ms,
-                             loop_timer_fn fn, void *arg);
+loop_timer_t *loop_timer_add(loop_t *l, uint64_t delay_ms, uint64_t interval_ms, loop_timer_fn fn,
+                             void *arg);
 /* Re-arm an existing timer to fire delay_ms from now. */
 void loop_timer_reset(loop_t *l, loop_timer_t *t, uint64_t delay_ms);
 /* Disarm without freeing (reset re-arms). */
