@@ -67,8 +67,8 @@ typedef struct {
 /* Cache of topic -> number of tips carrying it (for topic clusters), valid
  * for one state of the index (tcache_gen); open addressing. Per-query
  * cluster sums and crowding counts sit beside it, indexed by slot. */
-#define S_TSLOTS     4096
-#define S_TCACHE_MAX 2048 /* cleared at a query start when fuller than this */
+#define S_TSLOTS     16384
+#define S_TCACHE_MAX 8192 /* cleared at a query start when fuller than this */
 typedef struct {
     char topic[EVENT_MAX_TOPIC_LEN + 1];
     uint8_t len, used;
@@ -108,7 +108,8 @@ struct fts {
     size_t npend, pend_cap;
     char *arena;
     size_t arena_len, arena_cap;
-    s_dterms_t dt; /* the document being indexed (buffers reused) */
+    s_dterms_t dt;     /* the document being indexed (buffers reused) */
+    double lendq[256]; /* s_len_dq() of every quantised length */
     s_tslot_t *tcache;
     size_t tcache_n;
     uint64_t tcache_gen[2];
@@ -188,6 +189,7 @@ int fts_open(MDB_txn *txn, fts_t **out)
         free(f);
         return STORE_E_LMDB;
     }
+    for (int l = 0; l < 256; l++) f->lendq[l] = s_len_dq((uint8_t)l);
     f->wtext = text_new();
     f->qtext = text_new();
     if (!f->wtext || !f->qtext || pthread_mutex_init(&f->lock, NULL)) {
@@ -614,6 +616,56 @@ static void s_sift_down(s_cand_t *h, size_t n, size_t i)
     }
 }
 
+/* Min-heap on s_better (worst at the root), for selecting the best m. */
+static void s_min_sift_down(s_cand_t *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, w = i;
+        if (l < n && s_better(&h[w], &h[l])) w = l;
+        if (r < n && s_better(&h[w], &h[r])) w = r;
+        if (w == i) return;
+        s_cand_t t = h[i];
+        h[i] = h[w];
+        h[w] = t;
+        i = w;
+    }
+}
+
+static int s_cmp_cand(const void *a, const void *b)
+{
+    return s_better(a, b) ? -1 : s_better(b, a) ? 1 : 0;
+}
+
+/* Move the best min(m, n) candidates to the front of c, best first (the
+ * rest stay behind them in any order). Returns how many are in front. One
+ * pass with a size-m heap: most candidates lose to its root at once. */
+static size_t s_select_best(s_cand_t *c, size_t n, size_t m)
+{
+    size_t h = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (h < m) {
+            s_cand_t t = c[h];
+            c[h] = c[i];
+            c[i] = t;
+            for (size_t j = h++; j > 0;) { /* sift up */
+                size_t p = (j - 1) / 2;
+                if (!s_better(&c[p], &c[j])) break;
+                t = c[p];
+                c[p] = c[j];
+                c[j] = t;
+                j = p;
+            }
+        } else if (s_better(&c[i], &c[0])) {
+            s_cand_t t = c[0];
+            c[0] = c[i];
+            c[i] = t;
+            s_min_sift_down(c, h, 0);
+        }
+    }
+    qsort(c, h, sizeof *c, s_cmp_cand);
+    return h;
+}
+
 /* Ensure the dense accumulator covers docnums < n. */
 static int s_scratch(fts_t *f, size_t n)
 {
@@ -672,30 +724,41 @@ static int s_postings(MDB_cursor *c, const void *key, size_t klen, size_t *df, s
 
 typedef struct {
     fts_t *f;
-    double idfw;                    /* idf * query weight * (k1 + 1) */
+    double N;
     double inv_norm[S_FIELDS][256]; /* weight_f / (1 - b + b * len/avg) */
     size_t nt;
     uint32_t limit;
-    bool oom;
 } s_score_t;
 
-static void s_score_post(const uint8_t *p, void *arg)
+/* Add term's BM25F contributions (query weight qw) into the accumulator. */
+static int s_score_term(s_score_t *s, MDB_cursor *c, const char *term, double qw)
 {
-    s_score_t *s = arg;
-    uint32_t doc = s_rd32(p);
-    if (doc >= s->limit) return;
-    double tf = 0;
-    for (int fi = 0; fi < S_FIELDS; fi++)
-        if (p[4 + fi]) tf += p[4 + fi] * s->inv_norm[fi][p[4 + S_FIELDS + fi]];
-    if (tf <= 0) return;
-    float add = (float)(s->idfw * tf / (s_k1 + tf));
-    if (s->f->acc[doc] == 0.0f) {
-        if (s_touch(s->f, &s->nt, doc)) {
-            s->oom = true;
-            return;
+    MDB_val k = {strlen(term), (void *)term}, v;
+    int rc = mdb_cursor_get(c, &k, &v, MDB_SET);
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return STORE_E_LMDB;
+    size_t df = 0;
+    if (mdb_cursor_count(c, &df)) return STORE_E_LMDB;
+    double dfd = (double)df > s->N ? s->N : (double)df;
+    double idfw = log(1.0 + (s->N - dfd + 0.5) / (dfd + 0.5)) * qw * (s_k1 + 1.0);
+    float *acc = s->f->acc;
+    rc = mdb_cursor_get(c, &k, &v, MDB_GET_MULTIPLE);
+    while (rc == 0) {
+        if (v.mv_size % S_POST_LEN) return STORE_E_LMDB;
+        const uint8_t *p = v.mv_data, *end = p + v.mv_size;
+        for (; p < end; p += S_POST_LEN) {
+            uint32_t doc = s_rd32(p);
+            if (doc >= s->limit) continue;
+            double tf = 0;
+            for (int fi = 0; fi < S_FIELDS; fi++)
+                if (p[4 + fi]) tf += p[4 + fi] * s->inv_norm[fi][p[4 + S_FIELDS + fi]];
+            if (tf <= 0) continue;
+            if (acc[doc] == 0.0f && s_touch(s->f, &s->nt, doc)) return STORE_E_NOSPACE;
+            acc[doc] += (float)(idfw * tf / (s_k1 + tf));
         }
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_MULTIPLE);
     }
-    s->f->acc[doc] += add;
+    return rc == MDB_NOTFOUND ? 0 : STORE_E_LMDB;
 }
 
 typedef struct {
@@ -823,7 +886,7 @@ static int s_cmp_hit(const void *a, const void *b)
 /* A candidate that reached the top: identity, topics, scores. */
 typedef struct {
     uint8_t id[EVENT_ID_LEN];
-    char topics[EVENT_MAX_TOPICS * (EVENT_MAX_TOPIC_LEN + 1)]; /* NUL-separated */
+    const char *topics; /* NUL-separated, in the LMDB map (valid in txn) */
     size_t topics_len;
     int cluster; /* slot of its narrowest topic in the topic table, -1 if none */
     double raw, score;
@@ -854,8 +917,7 @@ static int s_load_doc(fts_t *f, MDB_txn *txn, uint32_t docnum, const store_searc
     if (o && o->author && memcmp(doc.author, o->author, EVENT_KEY_LEN) != 0) return 1;
     memcpy(t->id, doc.id, EVENT_ID_LEN);
     size_t tl = v.mv_size - sizeof doc;
-    if (tl > sizeof t->topics) tl = sizeof t->topics;
-    memcpy(t->topics, (const uint8_t *)v.mv_data + sizeof doc, tl);
+    t->topics = (const char *)v.mv_data + sizeof doc;
     t->topics_len = tl;
     t->cluster = -1;
     return 0;
@@ -977,31 +1039,21 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
     sc->f = f;
     sc->nt = 0;
     sc->limit = limit;
-    sc->oom = false;
     double N = (double)st.docs;
+    sc->N = N;
     for (int fi = 0; fi < S_FIELDS; fi++) {
         double avg = (double)st.len[fi] / N;
         if (avg <= 0) avg = 1;
         for (int l = 0; l < 256; l++)
-            sc->inv_norm[fi][l] =
-                s_weight[fi] / (1.0 - s_b[fi] + s_b[fi] * s_len_dq((uint8_t)l) / avg);
+            sc->inv_norm[fi][l] = s_weight[fi] / (1.0 - s_b[fi] + s_b[fi] * f->lendq[l] / avg);
     }
-    for (size_t i = 0; i < q.n && !rc && !sc->oom; i++) {
-        size_t df = 0;
-        rc = s_postings(c, q.v[i].term, strlen(q.v[i].term), &df, NULL, NULL);
-        if (rc || df == 0) continue;
-        double dfd = (double)df > N ? N : (double)df;
-        double idf = log(1.0 + (N - dfd + 0.5) / (dfd + 0.5));
-        sc->idfw = idf * q.v[i].weight * (s_k1 + 1.0);
-        rc = s_postings(c, q.v[i].term, strlen(q.v[i].term), NULL, s_score_post, sc);
-    }
+    for (size_t i = 0; i < q.n && !rc; i++) rc = s_score_term(sc, c, q.v[i].term, q.v[i].weight);
     mdb_cursor_close(c);
     size_t nt = sc->nt;
-    bool oom = sc->oom;
     free(sc);
 
     /* Gather candidates (clearing the accumulator as we go). */
-    s_cand_t *cand = rc || oom ? NULL : malloc((nt ? nt : 1) * sizeof *cand);
+    s_cand_t *cand = rc ? NULL : malloc((nt ? nt : 1) * sizeof *cand);
     size_t nc = 0;
     for (size_t i = 0; i < nt; i++) {
         uint32_t d = f->touched[i];
@@ -1023,7 +1075,7 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
      * topic-cluster support (docs/SEARCH.md): tips that share a narrow topic
      * with other strong matches are lifted by a share of those matches'
      * scores. */
-    for (size_t i = nc / 2; i-- > 0;) s_sift_down(cand, nc, i);
+    size_t head = s_select_best(cand, nc, S_CLUSTER_M), hi = 0;
     s_top_t *tops = calloc(S_CLUSTER_M, sizeof *tops);
     if (!tops || s_tcache_ready(f, &st)) {
         free(tops);
@@ -1033,10 +1085,8 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
     size_t m = 0;
     MDB_cursor *tc = NULL;
     if (mdb_cursor_open(txn, f->post, &tc)) rc = STORE_E_LMDB;
-    while (nc > 0 && m < S_CLUSTER_M && !rc) {
-        s_cand_t top = cand[0];
-        cand[0] = cand[--nc];
-        s_sift_down(cand, nc, 0);
+    while (hi < head && !rc) {
+        s_cand_t top = cand[hi++];
         int g = s_load_doc(f, txn, top.doc, o, &tops[m]);
         if (g < 0) {
             rc = g;
@@ -1081,6 +1131,9 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
     free(tops);
     /* Phase 2: the rest by raw score, until none can enter the top k even
      * with the largest prior. */
+    cand += head;
+    nc -= head;
+    for (size_t i = nc / 2; i-- > 0;) s_sift_down(cand, nc, i);
     while (nc > 0 && !rc) {
         s_cand_t top = cand[0];
         cand[0] = cand[--nc];
@@ -1095,7 +1148,7 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
         if (g > 0) continue;
         rc = s_offer(txn, visible, arg, t.id, top.score, hits, &kept, max);
     }
-    free(cand);
+    free(cand - head);
     if (rc) return rc;
     qsort(hits, kept, sizeof hits[0], s_cmp_hit);
     *n = kept;

@@ -44,7 +44,7 @@ int fts_unindex(fts_t *f, MDB_txn *txn, const event_t *ev);
  * >= 1 from ratings/thanks), 1 if it must be skipped, <0 on error. */
 /* The prior is clamped to [1, FTS_PRIOR_MAX]; the bound lets the search stop
  * early once no remaining candidate can enter the top k (docs/SEARCH.md). */
-#define FTS_PRIOR_MAX 2.0
+#define FTS_PRIOR_MAX 1.5
 
 typedef int (*fts_visible_fn)(MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], double *prior,
                               void *arg);
