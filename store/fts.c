@@ -1,4 +1,4 @@
-/* fts.c -- the inverted index and BM25F ranking (docs/SEARCH.md).
+/* fts.c -- the full-text index: open, index, flush, unindex (docs/SEARCH.md).
  *
  * Four named LMDB databases inside the store's environment:
  *   fts_post  term -> postings. DUPSORT|DUPFIXED, 12-byte values
@@ -6,138 +6,25 @@
  *             so one term's postings sit sorted on contiguous pages and are
  *             read a page at a time with MDB_GET_MULTIPLE. Topic filter
  *             terms are stored under "\1" + topic (exact, unstemmed).
- *   fts_doc   docnum (u32 BE) -> id, author, kind (the candidate's identity)
+ *   fts_doc   docnum (u32 BE) -> id, author, kind, topics (a candidate)
  *   fts_id    id -> docnum (idempotent indexing, retraction)
  *   fts_meta  "stats" -> document count, summed field lengths, next docnum
  *
- * Carrying the field lengths inside each posting (one byte each, like
- * Lucene's norms) means scoring never has to look up a document: a query
- * reads its terms' postings, adds BM25F contributions into a dense
- * accumulator indexed by docnum, and only the few candidates that reach the
- * top are looked up and shown to the store's visibility callback. Because
- * the callback's prior is clamped to [1, FTS_PRIOR_MAX], candidates are
- * visited best raw score first and the walk stops as soon as no remaining
- * one could enter the top k.
+ * Field lengths travel inside each posting (one byte each, like Lucene's
+ * norms) so that scoring (fts_search.c) never has to look up a document.
+ * Indexing queues a transaction's postings in the handle and fts_flush()
+ * writes them sorted through one cursor with MDB_APPENDDUP: docnums only
+ * grow, so every term's postings are appended and the cursor stays on the
+ * page it needs, which is several times cheaper than a put per posting.
  */
-#include "fts.h"
+#include "fts_int.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "text.h"
-
-#define S_FIELDS     3 /* title, body, topics */
-#define S_F_TITLE    0
-#define S_F_BODY     1
-#define S_F_TOPIC    2
-#define S_POST_LEN   12
-#define S_MAX_QTERMS 48
-#define S_TOPIC_MARK '\1'
-
-/* Ranking parameters (docs/SEARCH.md explains them). */
-static const double s_weight[S_FIELDS] = {3.0, 1.0, 3.0}; /* title, body, topics */
-static const double s_b[S_FIELDS] = {0.5, 0.75, 0.0};
-static const double s_k1 = 1.2;
-static const double s_syn_weight = 0.35;    /* query-side synonyms */
-static const double s_cluster_weight = 0.2; /* share of sibling scores */
-static const size_t s_crowd = 2;            /* tips per cluster before push-down */
-static const double s_crowd_factor = 0.5;   /* push-down multiplier */
-static const double s_named_boost = 2.0;    /* the whole query is a topic */
-#define S_CLUSTER_M      100
-#define S_CLUSTER_MAX_DF 200 /* topics on more tips than this are not clusters */
-
-typedef struct {
-    uint64_t docs;          /* live documents */
-    uint64_t len[S_FIELDS]; /* summed field lengths of live documents */
-    uint32_t next_doc;      /* next docnum to hand out (starts at 1) */
-    uint32_t version;
-} s_stats_t;
-
-typedef struct {
-    uint8_t id[EVENT_ID_LEN];
-    uint8_t author[EVENT_KEY_LEN];
-    uint8_t kind;
-    uint8_t pad[3];
-} s_doc_t;
-
-/* Cache of topic -> number of tips carrying it (for topic clusters), valid
- * for one state of the index (tcache_gen); open addressing. Per-query
- * cluster sums and crowding counts sit beside it, indexed by slot. */
-#define S_TSLOTS     16384
-#define S_TCACHE_MAX 8192 /* cleared at a query start when fuller than this */
-typedef struct {
-    char topic[EVENT_MAX_TOPIC_LEN + 1];
-    uint8_t len, used;
-    size_t df;
-} s_tslot_t;
-
-_Static_assert(S_CLUSTER_M *EVENT_MAX_TOPICS + S_TCACHE_MAX < S_TSLOTS, "topic cache too small");
-
-typedef struct {
-    char term[TEXT_MAX_TERM + 2];
-    uint8_t len;
-    uint8_t tf[S_FIELDS];
-} s_dterm_t;
-
-typedef struct {
-    s_dterm_t *v;
-    size_t n, cap;
-    uint32_t flen[S_FIELDS];
-    int field;
-    bool oom;
-} s_dterms_t;
-
-/* A posting waiting for fts_flush: its term lives in the pending arena. */
-typedef struct {
-    uint64_t pfx; /* first 8 bytes of the term, big-endian, zero-padded */
-    uint32_t off;
-    uint8_t len;
-    uint8_t post[S_POST_LEN];
-} s_pend_t;
-
-struct fts {
-    MDB_dbi post, doc, idmap, meta;
-    /* Writer state for the open write transaction (see fts_flush). */
-    bool wstats_ok; /* wstats holds the transaction's current statistics */
-    s_stats_t wstats;
-    s_pend_t *pend;
-    size_t npend, pend_cap;
-    char *arena;
-    size_t arena_len, arena_cap;
-    s_dterms_t dt;     /* the document being indexed (buffers reused) */
-    double lendq[256]; /* s_len_dq() of every quantised length */
-    s_tslot_t *tcache;
-    size_t tcache_n;
-    uint64_t tcache_gen[2];
-    double *tsum;         /* per slot: raw scores of this query's cluster members */
-    unsigned *tshown;     /* per slot: members already placed (crowding) */
-    text_t *wtext;        /* writer's tokenizer (LMDB allows one writer at a time) */
-    pthread_mutex_t lock; /* guards the search tokenizer and scratch */
-    text_t *qtext;
-    float *acc;
-    size_t acc_cap;
-    uint32_t *touched;
-    size_t touched_cap;
-};
-
 /* ---- small helpers ---- */
-
-static void s_be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint32_t s_rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /* Field length -> one byte: exact below 128, then 4% steps (to ~18k). */
 static uint8_t s_len_q(uint32_t len)
@@ -152,7 +39,7 @@ static double s_len_dq(uint8_t q)
     return q < 128 ? (double)q : 128.0 * pow(1.04, (double)(q - 128));
 }
 
-static int s_get_stats(MDB_txn *txn, MDB_dbi meta, s_stats_t *st)
+int fts_stats_get(MDB_txn *txn, MDB_dbi meta, fts_stats_t *st)
 {
     MDB_val k = {5, (void *)"stats"}, v;
     int rc = mdb_get(txn, meta, &k, &v);
@@ -167,7 +54,7 @@ static int s_get_stats(MDB_txn *txn, MDB_dbi meta, s_stats_t *st)
     return 0;
 }
 
-static int s_put_stats(MDB_txn *txn, MDB_dbi meta, const s_stats_t *st)
+static int s_put_stats(MDB_txn *txn, MDB_dbi meta, const fts_stats_t *st)
 {
     MDB_val k = {5, (void *)"stats"}, v = {sizeof *st, (void *)st};
     return mdb_put(txn, meta, &k, &v, 0) ? STORE_E_LMDB : 0;
@@ -225,13 +112,13 @@ void fts_destroy(fts_t **p)
 
 static int s_dterm_add(const char *term, size_t len, unsigned flags, void *arg)
 {
-    s_dterms_t *d = arg;
+    fts_dterms_t *d = arg;
     d->flen[d->field]++;
     /* Linear probing would be faster for huge bodies, but bodies are at most
      * 16 KiB; a sorted merge after collection keeps this simple. */
     if (d->n == d->cap) {
         size_t nc = d->cap ? d->cap * 2 : 64;
-        s_dterm_t *nv = realloc(d->v, nc * sizeof *nv);
+        fts_dterm_t *nv = realloc(d->v, nc * sizeof *nv);
         if (!nv) {
             d->oom = true;
             return 1;
@@ -239,7 +126,7 @@ static int s_dterm_add(const char *term, size_t len, unsigned flags, void *arg)
         d->v = nv;
         d->cap = nc;
     }
-    s_dterm_t *e = &d->v[d->n++];
+    fts_dterm_t *e = &d->v[d->n++];
     memcpy(e->term, term, len);
     e->term[len] = 0;
     e->len = (uint8_t)len;
@@ -250,22 +137,22 @@ static int s_dterm_add(const char *term, size_t len, unsigned flags, void *arg)
 
 static int s_cmp_dterm(const void *a, const void *b)
 {
-    const s_dterm_t *x = a, *y = b;
+    const fts_dterm_t *x = a, *y = b;
     return strcmp(x->term, y->term);
 }
 
 /* Collect the unique terms of ev with per-field counts (capped at 255) and
  * field lengths. Returns 0 or -1 on allocation failure. */
-static int s_collect(text_t *t, const event_t *ev, s_dterms_t *d)
+static int s_collect(text_t *t, const event_t *ev, fts_dterms_t *d)
 {
     d->n = 0;
     d->oom = false;
     memset(d->flen, 0, sizeof d->flen);
-    d->field = S_F_TITLE;
+    d->field = FTS_F_TITLE;
     text_tokenize(t, ev->title, strnlen(ev->title, sizeof ev->title), s_dterm_add, d);
-    d->field = S_F_BODY;
+    d->field = FTS_F_BODY;
     text_tokenize(t, ev->body, strnlen(ev->body, sizeof ev->body), s_dterm_add, d);
-    d->field = S_F_TOPIC;
+    d->field = FTS_F_TOPIC;
     for (unsigned i = 0; i < ev->ntopics && i < EVENT_MAX_TOPICS; i++)
         text_tokenize(t, ev->topics[i], strnlen(ev->topics[i], sizeof ev->topics[i]), s_dterm_add,
                       d);
@@ -274,7 +161,7 @@ static int s_collect(text_t *t, const event_t *ev, s_dterms_t *d)
     size_t w = 0;
     for (size_t i = 0; i < d->n; i++) {
         if (w > 0 && strcmp(d->v[w - 1].term, d->v[i].term) == 0) {
-            for (int fi = 0; fi < S_FIELDS; fi++) {
+            for (int fi = 0; fi < FTS_FIELDS; fi++) {
                 unsigned s = d->v[w - 1].tf[fi] + d->v[i].tf[fi];
                 d->v[w - 1].tf[fi] = (uint8_t)(s > 255 ? 255 : s);
             }
@@ -303,7 +190,7 @@ static int s_pend_add(fts_t *f, const char *key, size_t klen, const uint8_t *pos
 {
     if (f->npend == f->pend_cap) {
         size_t nc = f->pend_cap ? f->pend_cap * 2 : 4096;
-        s_pend_t *np = realloc(f->pend, nc * sizeof *np);
+        fts_pend_t *np = realloc(f->pend, nc * sizeof *np);
         if (!np) return STORE_E_NOSPACE;
         f->pend = np;
         f->pend_cap = nc;
@@ -316,12 +203,12 @@ static int s_pend_add(fts_t *f, const char *key, size_t klen, const uint8_t *pos
         f->arena = na;
         f->arena_cap = nc;
     }
-    s_pend_t *e = &f->pend[f->npend++];
+    fts_pend_t *e = &f->pend[f->npend++];
     e->pfx = 0;
     for (size_t i = 0; i < 8; i++) e->pfx = e->pfx << 8 | (i < klen ? (uint8_t)key[i] : 0);
     e->off = (uint32_t)f->arena_len;
     e->len = (uint8_t)klen;
-    memcpy(e->post, post, S_POST_LEN);
+    memcpy(e->post, post, FTS_POST_LEN);
     memcpy(f->arena + f->arena_len, key, klen);
     f->arena_len += klen;
     return 0;
@@ -340,7 +227,7 @@ void fts_discard(fts_t *f)
  * only per environment; use qsort_r to stay safe across environments). */
 static int s_cmp_pend(const void *a, const void *b, void *arg)
 {
-    const s_pend_t *x = a, *y = b;
+    const fts_pend_t *x = a, *y = b;
     /* Terms hold no NUL bytes, so the zero-padded prefix orders like LMDB. */
     if (x->pfx != y->pfx) return x->pfx < y->pfx ? -1 : 1;
     const char *arena = arg;
@@ -368,8 +255,8 @@ int fts_flush(fts_t *f, MDB_txn *txn)
          * one, so LMDB can append: the cursor stays on the right page and
          * each term's postings only grow at the end. */
         for (size_t i = 0; i < f->npend && !rc; i++) {
-            s_pend_t *e = &f->pend[i];
-            MDB_val k = {e->len, f->arena + e->off}, v = {S_POST_LEN, e->post};
+            fts_pend_t *e = &f->pend[i];
+            MDB_val k = {e->len, f->arena + e->off}, v = {FTS_POST_LEN, e->post};
             rc = mdb_cursor_put(c, &k, &v, MDB_APPENDDUP);
             if (rc == MDB_KEYEXIST) rc = mdb_cursor_put(c, &k, &v, 0);
         }
@@ -387,47 +274,47 @@ int fts_index(fts_t *f, MDB_txn *txn, const event_t *ev)
     if (!s_indexable(ev)) return 0;
     int rc = 0;
     if (!f->wstats_ok) {
-        if ((rc = s_get_stats(txn, f->meta, &f->wstats))) return rc;
+        if ((rc = fts_stats_get(txn, f->meta, &f->wstats))) return rc;
         f->wstats_ok = true;
     }
-    s_stats_t *st = &f->wstats;
+    fts_stats_t *st = &f->wstats;
     if (st->next_doc == UINT32_MAX) return STORE_E_NOSPACE;
     uint32_t docnum = st->next_doc;
     /* Claim the id first: MDB_NOOVERWRITE both records the mapping and
      * tells us, in one lookup, whether the event is indexed already. */
     uint8_t dk[4];
-    s_be32(dk, docnum);
+    fts_be32(dk, docnum);
     MDB_val ik = {EVENT_ID_LEN, (void *)ev->id}, iv = {4, dk};
     rc = mdb_put(txn, f->idmap, &ik, &iv, MDB_NOOVERWRITE);
     if (rc == MDB_KEYEXIST) return 0;
     if (rc) return s_lmdb(rc);
 
-    s_dterms_t *d = &f->dt;
+    fts_dterms_t *d = &f->dt;
     if (s_collect(f->wtext, ev, d)) return STORE_E_NOSPACE;
-    uint8_t post[S_POST_LEN] = {0};
-    s_be32(post, docnum);
-    for (int fi = 0; fi < S_FIELDS; fi++) post[4 + S_FIELDS + fi] = s_len_q(d->flen[fi]);
+    uint8_t post[FTS_POST_LEN] = {0};
+    fts_be32(post, docnum);
+    for (int fi = 0; fi < FTS_FIELDS; fi++) post[4 + FTS_FIELDS + fi] = s_len_q(d->flen[fi]);
     size_t npend0 = f->npend, arena0 = f->arena_len;
     for (size_t i = 0; i < d->n && !rc; i++) {
-        memcpy(post + 4, d->v[i].tf, S_FIELDS);
+        memcpy(post + 4, d->v[i].tf, FTS_FIELDS);
         rc = s_pend_add(f, d->v[i].term, d->v[i].len, post);
     }
     /* Topic filter terms: exact topic, no tf. */
-    uint8_t fpost[S_POST_LEN] = {0};
-    s_be32(fpost, docnum);
+    uint8_t fpost[FTS_POST_LEN] = {0};
+    fts_be32(fpost, docnum);
     for (unsigned i = 0; i < ev->ntopics && i < EVENT_MAX_TOPICS && !rc; i++) {
         char key[EVENT_MAX_TOPIC_LEN + 2];
         size_t tl = strnlen(ev->topics[i], EVENT_MAX_TOPIC_LEN);
         if (tl == 0) continue;
-        key[0] = S_TOPIC_MARK;
+        key[0] = FTS_TOPIC_MARK;
         memcpy(key + 1, ev->topics[i], tl);
         rc = s_pend_add(f, key, tl + 1, fpost);
     }
 
     /* The record is the fixed part followed by the topics, each
      * NUL-terminated (read back for topic-cluster support). */
-    uint8_t rec[sizeof(s_doc_t) + EVENT_MAX_TOPICS * (EVENT_MAX_TOPIC_LEN + 1)];
-    s_doc_t doc = {.kind = ev->kind};
+    uint8_t rec[sizeof(fts_doc_t) + EVENT_MAX_TOPICS * (EVENT_MAX_TOPIC_LEN + 1)];
+    fts_doc_t doc = {.kind = ev->kind};
     memcpy(doc.id, ev->id, EVENT_ID_LEN);
     memcpy(doc.author, ev->author, EVENT_KEY_LEN);
     memcpy(rec, &doc, sizeof doc);
@@ -453,20 +340,20 @@ int fts_index(fts_t *f, MDB_txn *txn, const event_t *ev)
     }
     st->next_doc++;
     st->docs++;
-    for (int fi = 0; fi < S_FIELDS; fi++) st->len[fi] += d->flen[fi];
+    for (int fi = 0; fi < FTS_FIELDS; fi++) st->len[fi] += d->flen[fi];
     return 0;
 }
 
 /* Delete the posting of docnum under key (term). Missing is fine. */
 static int s_del_posting(MDB_cursor *c, const void *key, size_t klen, uint32_t docnum)
 {
-    uint8_t probe[S_POST_LEN] = {0};
-    s_be32(probe, docnum);
-    MDB_val k = {klen, (void *)key}, v = {S_POST_LEN, probe};
+    uint8_t probe[FTS_POST_LEN] = {0};
+    fts_be32(probe, docnum);
+    MDB_val k = {klen, (void *)key}, v = {FTS_POST_LEN, probe};
     int rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH_RANGE);
     if (rc == MDB_NOTFOUND) return 0;
     if (rc) return STORE_E_LMDB;
-    if (v.mv_size != S_POST_LEN || s_rd32(v.mv_data) != docnum) return 0;
+    if (v.mv_size != FTS_POST_LEN || fts_rd32(v.mv_data) != docnum) return 0;
     return mdb_cursor_del(c, 0) ? STORE_E_LMDB : 0;
 }
 
@@ -477,9 +364,9 @@ int fts_unindex(fts_t *f, MDB_txn *txn, const event_t *ev)
     int rc = mdb_get(txn, f->idmap, &k, &v);
     if (rc == MDB_NOTFOUND) return 0;
     if (rc || v.mv_size != 4) return STORE_E_LMDB;
-    uint32_t docnum = s_rd32(v.mv_data);
+    uint32_t docnum = fts_rd32(v.mv_data);
     uint8_t dk[4];
-    s_be32(dk, docnum);
+    fts_be32(dk, docnum);
     /* Postings queued earlier in this transaction must be in place before
      * they can be deleted. */
     if ((rc = fts_flush(f, txn))) return rc;
@@ -487,7 +374,7 @@ int fts_unindex(fts_t *f, MDB_txn *txn, const event_t *ev)
     /* The document's terms come from re-tokenizing the event; if they ever
      * differed from what was indexed, the missing doc record below still
      * keeps stale postings out of results. */
-    s_dterms_t d = {0};
+    fts_dterms_t d = {0};
     if (s_collect(f->wtext, ev, &d)) {
         free(d.v);
         return STORE_E_ARG;
@@ -502,7 +389,7 @@ int fts_unindex(fts_t *f, MDB_txn *txn, const event_t *ev)
     for (unsigned i = 0; i < ev->ntopics && i < EVENT_MAX_TOPICS && !rc; i++) {
         char key[EVENT_MAX_TOPIC_LEN + 2];
         size_t tl = strnlen(ev->topics[i], EVENT_MAX_TOPIC_LEN);
-        key[0] = S_TOPIC_MARK;
+        key[0] = FTS_TOPIC_MARK;
         memcpy(key + 1, ev->topics[i], tl);
         rc = s_del_posting(c, key, tl + 1, docnum);
     }
@@ -520,648 +407,14 @@ int fts_unindex(fts_t *f, MDB_txn *txn, const event_t *ev)
         free(d.v);
         return STORE_E_LMDB;
     }
-    s_stats_t st;
-    if ((rc = s_get_stats(txn, f->meta, &st))) {
+    fts_stats_t st;
+    if ((rc = fts_stats_get(txn, f->meta, &st))) {
         free(d.v);
         return rc;
     }
     if (st.docs) st.docs--;
-    for (int fi = 0; fi < S_FIELDS; fi++)
+    for (int fi = 0; fi < FTS_FIELDS; fi++)
         st.len[fi] = st.len[fi] >= d.flen[fi] ? st.len[fi] - d.flen[fi] : 0;
     free(d.v);
     return s_put_stats(txn, f->meta, &st);
-}
-
-/* ---- search ---- */
-
-typedef struct {
-    char term[TEXT_MAX_TERM + 1];
-    double weight; /* 1 for query words, s_syn_weight for synonyms */
-    unsigned flags;
-} s_qterm_t;
-
-typedef struct {
-    s_qterm_t v[S_MAX_QTERMS];
-    size_t n;
-    size_t nstop;
-} s_query_t;
-
-static int s_qterm_add(const char *term, size_t len, unsigned flags, void *arg)
-{
-    s_query_t *q = arg;
-    for (size_t i = 0; i < q->n; i++)
-        if (strcmp(q->v[i].term, term) == 0) return 0;
-    if (q->n >= S_MAX_QTERMS) return 0;
-    s_qterm_t *e = &q->v[q->n++];
-    memcpy(e->term, term, len);
-    e->term[len] = 0;
-    e->weight = 1.0;
-    e->flags = flags;
-    if (flags & TEXT_F_STOP) q->nstop++;
-    return 0;
-}
-
-/* Build the weighted query: stopwords dropped unless the query has nothing
- * else, then each word's synonyms added at s_syn_weight. */
-static void s_build_query(text_t *t, const char *query, s_query_t *q)
-{
-    memset(q, 0, sizeof *q);
-    text_tokenize(t, query, strlen(query), s_qterm_add, q);
-    if (q->nstop && q->nstop < q->n) {
-        size_t w = 0;
-        for (size_t i = 0; i < q->n; i++)
-            if (!(q->v[i].flags & TEXT_F_STOP)) q->v[w++] = q->v[i];
-        q->n = w;
-    }
-    size_t base = q->n;
-    for (size_t i = 0; i < base; i++) {
-        if (q->v[i].flags & TEXT_F_CJK) continue;
-        const char *syn[16];
-        size_t ns = text_synonyms(t, q->v[i].term, syn, 16);
-        for (size_t j = 0; j < ns && q->n < S_MAX_QTERMS; j++) {
-            bool have = false;
-            for (size_t m = 0; m < q->n; m++)
-                if (strcmp(q->v[m].term, syn[j]) == 0) have = true;
-            if (have) continue;
-            s_qterm_t *e = &q->v[q->n++];
-            snprintf(e->term, sizeof e->term, "%s", syn[j]);
-            e->weight = s_syn_weight;
-            e->flags = 0;
-        }
-    }
-}
-
-typedef struct {
-    float score;
-    uint32_t doc;
-} s_cand_t;
-
-/* Max-heap on (score, doc): better score first, newer doc on ties. */
-static bool s_better(const s_cand_t *a, const s_cand_t *b)
-{
-    return a->score > b->score || (a->score == b->score && a->doc > b->doc);
-}
-
-static void s_sift_down(s_cand_t *h, size_t n, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && s_better(&h[l], &h[m])) m = l;
-        if (r < n && s_better(&h[r], &h[m])) m = r;
-        if (m == i) return;
-        s_cand_t tmp = h[i];
-        h[i] = h[m];
-        h[m] = tmp;
-        i = m;
-    }
-}
-
-/* Min-heap on s_better (worst at the root), for selecting the best m. */
-static void s_min_sift_down(s_cand_t *h, size_t n, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, w = i;
-        if (l < n && s_better(&h[w], &h[l])) w = l;
-        if (r < n && s_better(&h[w], &h[r])) w = r;
-        if (w == i) return;
-        s_cand_t t = h[i];
-        h[i] = h[w];
-        h[w] = t;
-        i = w;
-    }
-}
-
-static int s_cmp_cand(const void *a, const void *b)
-{
-    return s_better(a, b) ? -1 : s_better(b, a) ? 1 : 0;
-}
-
-/* Move the best min(m, n) candidates to the front of c, best first (the
- * rest stay behind them in any order). Returns how many are in front. One
- * pass with a size-m heap: most candidates lose to its root at once. */
-static size_t s_select_best(s_cand_t *c, size_t n, size_t m)
-{
-    size_t h = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (h < m) {
-            s_cand_t t = c[h];
-            c[h] = c[i];
-            c[i] = t;
-            for (size_t j = h++; j > 0;) { /* sift up */
-                size_t p = (j - 1) / 2;
-                if (!s_better(&c[p], &c[j])) break;
-                t = c[p];
-                c[p] = c[j];
-                c[j] = t;
-                j = p;
-            }
-        } else if (s_better(&c[i], &c[0])) {
-            s_cand_t t = c[0];
-            c[0] = c[i];
-            c[i] = t;
-            s_min_sift_down(c, h, 0);
-        }
-    }
-    qsort(c, h, sizeof *c, s_cmp_cand);
-    return h;
-}
-
-/* Ensure the dense accumulator covers docnums < n. */
-static int s_scratch(fts_t *f, size_t n)
-{
-    if (n > f->acc_cap) {
-        float *a = realloc(f->acc, n * sizeof *a);
-        if (!a) return -1;
-        memset(a + f->acc_cap, 0, (n - f->acc_cap) * sizeof *a);
-        f->acc = a;
-        f->acc_cap = n;
-    }
-    return 0;
-}
-
-static int s_touch(fts_t *f, size_t *nt, uint32_t doc)
-{
-    if (*nt == f->touched_cap) {
-        size_t nc = f->touched_cap ? f->touched_cap * 2 : 1024;
-        uint32_t *t = realloc(f->touched, nc * sizeof *t);
-        if (!t) return -1;
-        f->touched = t;
-        f->touched_cap = nc;
-    }
-    f->touched[(*nt)++] = doc;
-    return 0;
-}
-
-/* Call fn(posting, arg) for every posting of key; returns the count via
- * *df first (before any call) when df is not NULL. */
-typedef void (*s_post_fn)(const uint8_t *post, void *arg);
-
-static int s_postings(MDB_cursor *c, const void *key, size_t klen, size_t *df, s_post_fn fn,
-                      void *arg)
-{
-    MDB_val k = {klen, (void *)key}, v;
-    int rc = mdb_cursor_get(c, &k, &v, MDB_SET);
-    if (rc == MDB_NOTFOUND) {
-        if (df) *df = 0;
-        return 0;
-    }
-    if (rc) return STORE_E_LMDB;
-    if (df) {
-        size_t cnt = 0;
-        if (mdb_cursor_count(c, &cnt)) return STORE_E_LMDB;
-        *df = cnt;
-    }
-    if (!fn) return 0;
-    rc = mdb_cursor_get(c, &k, &v, MDB_GET_MULTIPLE);
-    while (rc == 0) {
-        if (v.mv_size % S_POST_LEN) return STORE_E_LMDB;
-        const uint8_t *p = v.mv_data;
-        for (size_t i = 0; i < v.mv_size / S_POST_LEN; i++) fn(p + i * S_POST_LEN, arg);
-        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_MULTIPLE);
-    }
-    return rc == MDB_NOTFOUND ? 0 : STORE_E_LMDB;
-}
-
-typedef struct {
-    fts_t *f;
-    double N;
-    double inv_norm[S_FIELDS][256]; /* weight_f / (1 - b + b * len/avg) */
-    size_t nt;
-    uint32_t limit;
-} s_score_t;
-
-/* Add term's BM25F contributions (query weight qw) into the accumulator. */
-static int s_score_term(s_score_t *s, MDB_cursor *c, const char *term, double qw)
-{
-    MDB_val k = {strlen(term), (void *)term}, v;
-    int rc = mdb_cursor_get(c, &k, &v, MDB_SET);
-    if (rc == MDB_NOTFOUND) return 0;
-    if (rc) return STORE_E_LMDB;
-    size_t df = 0;
-    if (mdb_cursor_count(c, &df)) return STORE_E_LMDB;
-    double dfd = (double)df > s->N ? s->N : (double)df;
-    double idfw = log(1.0 + (s->N - dfd + 0.5) / (dfd + 0.5)) * qw * (s_k1 + 1.0);
-    float *acc = s->f->acc;
-    rc = mdb_cursor_get(c, &k, &v, MDB_GET_MULTIPLE);
-    while (rc == 0) {
-        if (v.mv_size % S_POST_LEN) return STORE_E_LMDB;
-        const uint8_t *p = v.mv_data, *end = p + v.mv_size;
-        for (; p < end; p += S_POST_LEN) {
-            uint32_t doc = s_rd32(p);
-            if (doc >= s->limit) continue;
-            double tf = 0;
-            for (int fi = 0; fi < S_FIELDS; fi++)
-                if (p[4 + fi]) tf += p[4 + fi] * s->inv_norm[fi][p[4 + S_FIELDS + fi]];
-            if (tf <= 0) continue;
-            if (acc[doc] == 0.0f && s_touch(s->f, &s->nt, doc)) return STORE_E_NOSPACE;
-            acc[doc] += (float)(idfw * tf / (s_k1 + tf));
-        }
-        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_MULTIPLE);
-    }
-    return rc == MDB_NOTFOUND ? 0 : STORE_E_LMDB;
-}
-
-typedef struct {
-    uint8_t *bits;
-    uint32_t limit;
-} s_bits_t;
-
-static void s_bit_post(const uint8_t *p, void *arg)
-{
-    s_bits_t *b = arg;
-    uint32_t doc = s_rd32(p);
-    if (doc < b->limit) b->bits[doc >> 3] |= (uint8_t)(1u << (doc & 7));
-}
-
-/* Mark in out[] (a bitmap over docnums) the docs carrying every topic. */
-static int s_topic_filter(MDB_cursor *c, const store_search_opts_t *o, uint32_t limit,
-                          uint8_t **out)
-{
-    *out = NULL;
-    if (!o || !o->topics[0]) return 0;
-    size_t nb = (limit + 7) / 8;
-    uint8_t *all = malloc(nb), *one = malloc(nb);
-    if (!all || !one) {
-        free(all);
-        free(one);
-        return -1;
-    }
-    memset(all, 0xff, nb);
-    for (int i = 0; i < EVENT_MAX_TOPICS && o->topics[i]; i++) {
-        char key[EVENT_MAX_TOPIC_LEN + 2];
-        size_t tl = strlen(o->topics[i]);
-        memset(one, 0, nb);
-        if (tl > 0 && tl <= EVENT_MAX_TOPIC_LEN) {
-            key[0] = S_TOPIC_MARK;
-            for (size_t j = 0; j < tl; j++) {
-                char ch = o->topics[i][j];
-                key[1 + j] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
-            }
-            s_bits_t b = {one, limit};
-            if (s_postings(c, key, tl + 1, NULL, s_bit_post, &b)) {
-                free(all);
-                free(one);
-                return -1;
-            }
-        }
-        for (size_t j = 0; j < nb; j++) all[j] &= one[j];
-    }
-    free(one);
-    *out = all;
-    return 0;
-}
-
-/* If the whole query names a topic ("tar", "git-commit"), mark the docs
- * carrying it in *out (a bitmap over docnums): such a query is most likely
- * looking for that topic. *out stays NULL otherwise. */
-static int s_named_topic(MDB_cursor *c, const char *query, uint32_t limit, uint8_t **out)
-{
-    *out = NULL;
-    while (*query == ' ' || *query == '\t') query++;
-    size_t ql = strlen(query);
-    while (ql > 0 && (query[ql - 1] == ' ' || query[ql - 1] == '\t' || query[ql - 1] == '\n')) ql--;
-    if (ql == 0 || ql > EVENT_MAX_TOPIC_LEN) return 0;
-    char key[EVENT_MAX_TOPIC_LEN + 2];
-    key[0] = S_TOPIC_MARK;
-    for (size_t i = 0; i < ql; i++) {
-        char ch = query[i];
-        if (ch >= 'A' && ch <= 'Z') ch = (char)(ch + 32);
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || strchr("._+#-", ch)))
-            return 0;
-        key[1 + i] = ch;
-    }
-    size_t df = 0;
-    if (s_postings(c, key, ql + 1, &df, NULL, NULL)) return -1;
-    if (df == 0) return 0;
-    uint8_t *bits = calloc((limit + 7) / 8, 1);
-    if (!bits) return -1;
-    s_bits_t b = {bits, limit};
-    if (s_postings(c, key, ql + 1, NULL, s_bit_post, &b)) {
-        free(bits);
-        return -1;
-    }
-    *out = bits;
-    return 0;
-}
-
-/* Insert into a min-heap of the k best (final score) hits. */
-static void s_keep(store_hit_t *top, size_t *nt, size_t k, const uint8_t *id, double score)
-{
-    if (*nt < k) {
-        size_t i = (*nt)++;
-        memcpy(top[i].id, id, EVENT_ID_LEN);
-        top[i].score = score;
-        while (i > 0) {
-            size_t p = (i - 1) / 2;
-            if (top[p].score <= top[i].score) break;
-            store_hit_t t = top[p];
-            top[p] = top[i];
-            top[i] = t;
-            i = p;
-        }
-        return;
-    }
-    if (score <= top[0].score) return;
-    memcpy(top[0].id, id, EVENT_ID_LEN);
-    top[0].score = score;
-    size_t i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < *nt && top[l].score < top[m].score) m = l;
-        if (r < *nt && top[r].score < top[m].score) m = r;
-        if (m == i) break;
-        store_hit_t t = top[i];
-        top[i] = top[m];
-        top[m] = t;
-        i = m;
-    }
-}
-
-static int s_cmp_hit(const void *a, const void *b)
-{
-    const store_hit_t *x = a, *y = b;
-    return (x->score < y->score) - (x->score > y->score);
-}
-
-/* A candidate that reached the top: identity, topics, scores. */
-typedef struct {
-    uint8_t id[EVENT_ID_LEN];
-    const char *topics; /* NUL-separated, in the LMDB map (valid in txn) */
-    size_t topics_len;
-    int cluster; /* slot of its narrowest topic in the topic table, -1 if none */
-    double raw, score;
-} s_top_t;
-
-static int s_cmp_top(const void *a, const void *b)
-{
-    const s_top_t *x = a, *y = b;
-    return (x->score < y->score) - (x->score > y->score);
-}
-
-/* Load doc's record into *t and apply the kind/author filters. Returns 0 if
- * it is a candidate, 1 if gone or filtered out, <0 on error. */
-static int s_load_doc(fts_t *f, MDB_txn *txn, uint32_t docnum, const store_search_opts_t *o,
-                      s_top_t *t)
-{
-    uint8_t dk[4];
-    s_be32(dk, docnum);
-    MDB_val k = {4, dk}, v;
-    int g = mdb_get(txn, f->doc, &k, &v);
-    if (g == MDB_NOTFOUND || (g == 0 && v.mv_size < sizeof(s_doc_t))) return 1;
-    if (g) return STORE_E_LMDB;
-    s_doc_t doc;
-    memcpy(&doc, v.mv_data, sizeof doc);
-    int want_kind = o ? o->kind : 0;
-    if (want_kind ? doc.kind != want_kind : (doc.kind != EVENT_TIP && doc.kind != EVENT_QUESTION))
-        return 1;
-    if (o && o->author && memcmp(doc.author, o->author, EVENT_KEY_LEN) != 0) return 1;
-    memcpy(t->id, doc.id, EVENT_ID_LEN);
-    size_t tl = v.mv_size - sizeof doc;
-    t->topics = (const char *)v.mv_data + sizeof doc;
-    t->topics_len = tl;
-    t->cluster = -1;
-    return 0;
-}
-
-/* Slot of topic tp[tl] in the cache, looking its tip count up in the index
- * the first time it is met. Returns the slot, or <0 on error. */
-static int s_tslot(fts_t *f, MDB_cursor *c, const char *tp, size_t tl)
-{
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < tl; i++) h = (h ^ (uint8_t)tp[i]) * 16777619u;
-    for (size_t probe = 0; probe < S_TSLOTS; probe++) {
-        size_t slot = (h + probe) & (S_TSLOTS - 1);
-        s_tslot_t *e = &f->tcache[slot];
-        if (e->used && e->len == tl && memcmp(e->topic, tp, tl) == 0) return (int)slot;
-        if (e->used) continue;
-        char key[EVENT_MAX_TOPIC_LEN + 2];
-        key[0] = S_TOPIC_MARK;
-        memcpy(key + 1, tp, tl);
-        if (s_postings(c, key, tl + 1, &e->df, NULL, NULL)) return STORE_E_LMDB;
-        memcpy(e->topic, tp, tl);
-        e->topic[tl] = 0;
-        e->len = (uint8_t)tl;
-        e->used = 1;
-        f->tcache_n++;
-        return (int)slot;
-    }
-    return STORE_E_NOSPACE;
-}
-
-/* Make the topic cache valid for the index state st. */
-static int s_tcache_ready(fts_t *f, const s_stats_t *st)
-{
-    if (!f->tcache) {
-        f->tcache = calloc(S_TSLOTS, sizeof *f->tcache);
-        f->tsum = calloc(S_TSLOTS, sizeof *f->tsum);
-        f->tshown = calloc(S_TSLOTS, sizeof *f->tshown);
-        if (!f->tcache || !f->tsum || !f->tshown) return -1;
-        f->tcache_n = S_TCACHE_MAX + 1; /* force the reset below */
-    }
-    if (f->tcache_n > S_TCACHE_MAX || f->tcache_gen[0] != st->next_doc ||
-        f->tcache_gen[1] != st->docs) {
-        memset(f->tcache, 0, S_TSLOTS * sizeof *f->tcache);
-        f->tcache_n = 0;
-        f->tcache_gen[0] = st->next_doc;
-        f->tcache_gen[1] = st->docs;
-    }
-    return 0;
-}
-
-/* Pick t's narrowest topic (fewest tips) as its cluster, if it is narrow
- * enough to mean something. */
-static int s_cluster_key(fts_t *f, MDB_cursor *c, s_top_t *t)
-{
-    size_t best = SIZE_MAX;
-    for (size_t p = 0; p < t->topics_len;) {
-        const char *tp = t->topics + p;
-        size_t tl = strnlen(tp, t->topics_len - p);
-        p += tl + 1;
-        if (tl == 0 || tl > EVENT_MAX_TOPIC_LEN) continue;
-        int slot = s_tslot(f, c, tp, tl);
-        if (slot < 0) return slot;
-        size_t df = f->tcache[slot].df;
-        if (df < best && df <= S_CLUSTER_MAX_DF) {
-            best = df;
-            t->cluster = slot;
-        }
-    }
-    return 0;
-}
-
-/* Ask the store whether id is visible and keep it with its prior applied. */
-static int s_offer(MDB_txn *txn, fts_visible_fn visible, void *arg, const uint8_t *id, double score,
-                   store_hit_t *hits, size_t *kept, size_t max)
-{
-    double prior = 1.0;
-    if (visible) {
-        int vr = visible(txn, id, &prior, arg);
-        if (vr < 0) return vr;
-        if (vr > 0) return 0;
-    }
-    if (!(prior >= 1.0)) /* also catches NaN */
-        prior = 1.0;
-    if (prior > FTS_PRIOR_MAX) prior = FTS_PRIOR_MAX;
-    s_keep(hits, kept, max, id, score * prior);
-    return 0;
-}
-
-static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const store_search_opts_t *o,
-                           fts_visible_fn visible, void *arg, store_hit_t *hits, size_t max,
-                           size_t *n)
-{
-    s_stats_t st;
-    int rc = s_get_stats(txn, f->meta, &st);
-    if (rc) return rc;
-    if (st.docs == 0 || max == 0) return 0;
-    s_query_t q;
-    s_build_query(f->qtext, query, &q);
-    if (q.n == 0) return 0;
-    uint32_t limit = st.next_doc;
-    if (s_scratch(f, limit)) return STORE_E_NOSPACE;
-
-    MDB_cursor *c;
-    if (mdb_cursor_open(txn, f->post, &c)) return STORE_E_LMDB;
-    uint8_t *filter = NULL, *named = NULL;
-    if (s_topic_filter(c, o, limit, &filter) || s_named_topic(c, query, limit, &named)) {
-        free(filter);
-        mdb_cursor_close(c);
-        return STORE_E_NOSPACE;
-    }
-
-    s_score_t *sc = malloc(sizeof *sc);
-    if (!sc) {
-        free(filter);
-        free(named);
-        mdb_cursor_close(c);
-        return STORE_E_NOSPACE;
-    }
-    sc->f = f;
-    sc->nt = 0;
-    sc->limit = limit;
-    double N = (double)st.docs;
-    sc->N = N;
-    for (int fi = 0; fi < S_FIELDS; fi++) {
-        double avg = (double)st.len[fi] / N;
-        if (avg <= 0) avg = 1;
-        for (int l = 0; l < 256; l++)
-            sc->inv_norm[fi][l] = s_weight[fi] / (1.0 - s_b[fi] + s_b[fi] * f->lendq[l] / avg);
-    }
-    for (size_t i = 0; i < q.n && !rc; i++) rc = s_score_term(sc, c, q.v[i].term, q.v[i].weight);
-    mdb_cursor_close(c);
-    size_t nt = sc->nt;
-    free(sc);
-
-    /* Gather candidates (clearing the accumulator as we go). */
-    s_cand_t *cand = rc ? NULL : malloc((nt ? nt : 1) * sizeof *cand);
-    size_t nc = 0;
-    for (size_t i = 0; i < nt; i++) {
-        uint32_t d = f->touched[i];
-        float s = f->acc[d];
-        f->acc[d] = 0.0f;
-        if (!cand) continue;
-        if (filter && !(filter[d >> 3] & (1u << (d & 7)))) continue;
-        if (named && (named[d >> 3] & (1u << (d & 7)))) s *= (float)s_named_boost;
-        cand[nc].score = s;
-        cand[nc].doc = d;
-        nc++;
-    }
-    free(filter);
-    free(named);
-    if (rc) return rc;
-    if (!cand) return STORE_E_NOSPACE;
-
-    /* Phase 1: the best S_CLUSTER_M candidates are looked up and get
-     * topic-cluster support (docs/SEARCH.md): tips that share a narrow topic
-     * with other strong matches are lifted by a share of those matches'
-     * scores. */
-    size_t head = s_select_best(cand, nc, S_CLUSTER_M), hi = 0;
-    s_top_t *tops = calloc(S_CLUSTER_M, sizeof *tops);
-    if (!tops || s_tcache_ready(f, &st)) {
-        free(tops);
-        free(cand);
-        return STORE_E_NOSPACE;
-    }
-    size_t m = 0;
-    MDB_cursor *tc = NULL;
-    if (mdb_cursor_open(txn, f->post, &tc)) rc = STORE_E_LMDB;
-    while (hi < head && !rc) {
-        s_cand_t top = cand[hi++];
-        int g = s_load_doc(f, txn, top.doc, o, &tops[m]);
-        if (g < 0) {
-            rc = g;
-            break;
-        }
-        if (g > 0) continue;
-        tops[m].raw = top.score;
-        tops[m].score = top.score;
-        rc = s_cluster_key(f, tc, &tops[m]);
-        if (tops[m].cluster >= 0) f->tsum[tops[m].cluster] += top.score;
-        m++;
-    }
-    if (tc) mdb_cursor_close(tc);
-    if (!rc) {
-        for (size_t i = 0; i < m; i++)
-            if (tops[i].cluster >= 0)
-                tops[i].score =
-                    tops[i].raw + s_cluster_weight * (f->tsum[tops[i].cluster] - tops[i].raw);
-        qsort(tops, m, sizeof tops[0], s_cmp_top);
-        /* Crowding: past the first s_crowd tips of one cluster, further ones
-         * are pushed down so that a page of results shows several topics. */
-        bool moved = false;
-        for (size_t i = 0; i < m; i++) {
-            if (tops[i].cluster < 0) continue;
-            if (f->tshown[tops[i].cluster]++ >= s_crowd) {
-                tops[i].score *= s_crowd_factor;
-                moved = true;
-            }
-        }
-        if (moved) qsort(tops, m, sizeof tops[0], s_cmp_top);
-    }
-    for (size_t i = 0; i < m; i++)
-        if (tops[i].cluster >= 0) {
-            f->tsum[tops[i].cluster] = 0;
-            f->tshown[tops[i].cluster] = 0;
-        }
-    size_t kept = 0;
-    for (size_t i = 0; i < m && !rc; i++) {
-        if (kept == max && tops[i].score * FTS_PRIOR_MAX <= hits[0].score) break;
-        rc = s_offer(txn, visible, arg, tops[i].id, tops[i].score, hits, &kept, max);
-    }
-    free(tops);
-    /* Phase 2: the rest by raw score, until none can enter the top k even
-     * with the largest prior. */
-    cand += head;
-    nc -= head;
-    for (size_t i = nc / 2; i-- > 0;) s_sift_down(cand, nc, i);
-    while (nc > 0 && !rc) {
-        s_cand_t top = cand[0];
-        cand[0] = cand[--nc];
-        s_sift_down(cand, nc, 0);
-        if (kept == max && (double)top.score * FTS_PRIOR_MAX <= hits[0].score) break;
-        s_top_t t;
-        int g = s_load_doc(f, txn, top.doc, o, &t);
-        if (g < 0) {
-            rc = g;
-            break;
-        }
-        if (g > 0) continue;
-        rc = s_offer(txn, visible, arg, t.id, top.score, hits, &kept, max);
-    }
-    free(cand - head);
-    if (rc) return rc;
-    qsort(hits, kept, sizeof hits[0], s_cmp_hit);
-    *n = kept;
-    return 0;
-}
-
-int fts_search(fts_t *f, MDB_txn *txn, const char *query, const store_search_opts_t *o,
-               fts_visible_fn visible, void *arg, store_hit_t *hits, size_t max, size_t *n)
-{
-    if (!f || !txn || !query || !n || (max && !hits)) return STORE_E_ARG;
-    *n = 0;
-    pthread_mutex_lock(&f->lock);
-    int rc = s_search_locked(f, txn, query, o, visible, arg, hits, max, n);
-    pthread_mutex_unlock(&f->lock);
-    return rc;
 }

@@ -1,0 +1,670 @@
+/* fts_search.c -- ranked full-text search over the index of fts.c
+ * (docs/SEARCH.md has the formulas and parameters).
+ *
+ * A query is tokenized like the text (stopwords dropped unless that leaves
+ * nothing, synonyms added at a lower weight); each term's postings are read
+ * a page at a time with MDB_GET_MULTIPLE and their BM25F contributions added
+ * into a dense accumulator indexed by docnum (field lengths come with the
+ * postings, so no document is read while scoring). The best 100 candidates
+ * are then looked up, get topic-cluster support and crowding, and are
+ * offered to the store's visibility callback best first; because its prior
+ * is clamped to [1, FTS_PRIOR_MAX], the walk stops as soon as no remaining
+ * candidate could enter the top k.
+ */
+#include "fts_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_MAX_QTERMS 48
+
+/* Ranking parameters (docs/SEARCH.md explains them). */
+static const double s_weight[FTS_FIELDS] = {3.0, 1.0, 3.0}; /* title, body, topics */
+static const double s_b[FTS_FIELDS] = {0.5, 0.75, 0.0};
+static const double s_k1 = 1.2;
+static const double s_syn_weight = 0.35;    /* query-side synonyms */
+static const double s_cluster_weight = 0.2; /* share of sibling scores */
+static const size_t s_crowd = 2;            /* tips per cluster before push-down */
+static const double s_crowd_factor = 0.5;   /* push-down multiplier */
+static const double s_named_boost = 2.0;    /* the whole query is a topic */
+#define S_CLUSTER_M      100
+#define S_CLUSTER_MAX_DF 200 /* topics on more tips than this are not clusters */
+
+_Static_assert(S_CLUSTER_M *EVENT_MAX_TOPICS + FTS_TCACHE_MAX < FTS_TSLOTS,
+               "topic cache too small");
+
+/* ---- search ---- */
+
+typedef struct {
+    char term[TEXT_MAX_TERM + 1];
+    double weight; /* 1 for query words, s_syn_weight for synonyms */
+    unsigned flags;
+} s_qterm_t;
+
+typedef struct {
+    s_qterm_t v[S_MAX_QTERMS];
+    size_t n;
+    size_t nstop;
+} s_query_t;
+
+static int s_qterm_add(const char *term, size_t len, unsigned flags, void *arg)
+{
+    s_query_t *q = arg;
+    for (size_t i = 0; i < q->n; i++)
+        if (strcmp(q->v[i].term, term) == 0) return 0;
+    if (q->n >= S_MAX_QTERMS) return 0;
+    s_qterm_t *e = &q->v[q->n++];
+    memcpy(e->term, term, len);
+    e->term[len] = 0;
+    e->weight = 1.0;
+    e->flags = flags;
+    if (flags & TEXT_F_STOP) q->nstop++;
+    return 0;
+}
+
+/* Build the weighted query: stopwords dropped unless the query has nothing
+ * else, then each word's synonyms added at s_syn_weight. */
+static void s_build_query(text_t *t, const char *query, s_query_t *q)
+{
+    memset(q, 0, sizeof *q);
+    text_tokenize(t, query, strlen(query), s_qterm_add, q);
+    if (q->nstop && q->nstop < q->n) {
+        size_t w = 0;
+        for (size_t i = 0; i < q->n; i++)
+            if (!(q->v[i].flags & TEXT_F_STOP)) q->v[w++] = q->v[i];
+        q->n = w;
+    }
+    size_t base = q->n;
+    for (size_t i = 0; i < base; i++) {
+        if (q->v[i].flags & TEXT_F_CJK) continue;
+        const char *syn[16];
+        size_t ns = text_synonyms(t, q->v[i].term, syn, 16);
+        for (size_t j = 0; j < ns && q->n < S_MAX_QTERMS; j++) {
+            bool have = false;
+            for (size_t m = 0; m < q->n; m++)
+                if (strcmp(q->v[m].term, syn[j]) == 0) have = true;
+            if (have) continue;
+            s_qterm_t *e = &q->v[q->n++];
+            snprintf(e->term, sizeof e->term, "%s", syn[j]);
+            e->weight = s_syn_weight;
+            e->flags = 0;
+        }
+    }
+}
+
+typedef struct {
+    float score;
+    uint32_t doc;
+} s_cand_t;
+
+/* Max-heap on (score, doc): better score first, newer doc on ties. */
+static bool s_better(const s_cand_t *a, const s_cand_t *b)
+{
+    return a->score > b->score || (a->score == b->score && a->doc > b->doc);
+}
+
+static void s_sift_down(s_cand_t *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && s_better(&h[l], &h[m])) m = l;
+        if (r < n && s_better(&h[r], &h[m])) m = r;
+        if (m == i) return;
+        s_cand_t tmp = h[i];
+        h[i] = h[m];
+        h[m] = tmp;
+        i = m;
+    }
+}
+
+/* Min-heap on s_better (worst at the root), for selecting the best m. */
+static void s_min_sift_down(s_cand_t *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, w = i;
+        if (l < n && s_better(&h[w], &h[l])) w = l;
+        if (r < n && s_better(&h[w], &h[r])) w = r;
+        if (w == i) return;
+        s_cand_t t = h[i];
+        h[i] = h[w];
+        h[w] = t;
+        i = w;
+    }
+}
+
+static int s_cmp_cand(const void *a, const void *b)
+{
+    return s_better(a, b) ? -1 : s_better(b, a) ? 1 : 0;
+}
+
+/* Move the best min(m, n) candidates to the front of c, best first (the
+ * rest stay behind them in any order). Returns how many are in front. One
+ * pass with a size-m heap: most candidates lose to its root at once. */
+static size_t s_select_best(s_cand_t *c, size_t n, size_t m)
+{
+    size_t h = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (h < m) {
+            s_cand_t t = c[h];
+            c[h] = c[i];
+            c[i] = t;
+            for (size_t j = h++; j > 0;) { /* sift up */
+                size_t p = (j - 1) / 2;
+                if (!s_better(&c[p], &c[j])) break;
+                t = c[p];
+                c[p] = c[j];
+                c[j] = t;
+                j = p;
+            }
+        } else if (s_better(&c[i], &c[0])) {
+            s_cand_t t = c[0];
+            c[0] = c[i];
+            c[i] = t;
+            s_min_sift_down(c, h, 0);
+        }
+    }
+    qsort(c, h, sizeof *c, s_cmp_cand);
+    return h;
+}
+
+/* Ensure the dense accumulator covers docnums < n. */
+static int s_scratch(fts_t *f, size_t n)
+{
+    if (n > f->acc_cap) {
+        float *a = realloc(f->acc, n * sizeof *a);
+        if (!a) return -1;
+        memset(a + f->acc_cap, 0, (n - f->acc_cap) * sizeof *a);
+        f->acc = a;
+        f->acc_cap = n;
+    }
+    return 0;
+}
+
+static int s_touch(fts_t *f, size_t *nt, uint32_t doc)
+{
+    if (*nt == f->touched_cap) {
+        size_t nc = f->touched_cap ? f->touched_cap * 2 : 1024;
+        uint32_t *t = realloc(f->touched, nc * sizeof *t);
+        if (!t) return -1;
+        f->touched = t;
+        f->touched_cap = nc;
+    }
+    f->touched[(*nt)++] = doc;
+    return 0;
+}
+
+/* Call fn(posting, arg) for every posting of key; returns the count via
+ * *df first (before any call) when df is not NULL. */
+typedef void (*s_post_fn)(const uint8_t *post, void *arg);
+
+static int s_postings(MDB_cursor *c, const void *key, size_t klen, size_t *df, s_post_fn fn,
+                      void *arg)
+{
+    MDB_val k = {klen, (void *)key}, v;
+    int rc = mdb_cursor_get(c, &k, &v, MDB_SET);
+    if (rc == MDB_NOTFOUND) {
+        if (df) *df = 0;
+        return 0;
+    }
+    if (rc) return STORE_E_LMDB;
+    if (df) {
+        size_t cnt = 0;
+        if (mdb_cursor_count(c, &cnt)) return STORE_E_LMDB;
+        *df = cnt;
+    }
+    if (!fn) return 0;
+    rc = mdb_cursor_get(c, &k, &v, MDB_GET_MULTIPLE);
+    while (rc == 0) {
+        if (v.mv_size % FTS_POST_LEN) return STORE_E_LMDB;
+        const uint8_t *p = v.mv_data;
+        for (size_t i = 0; i < v.mv_size / FTS_POST_LEN; i++) fn(p + i * FTS_POST_LEN, arg);
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_MULTIPLE);
+    }
+    return rc == MDB_NOTFOUND ? 0 : STORE_E_LMDB;
+}
+
+typedef struct {
+    fts_t *f;
+    double N;
+    double inv_norm[FTS_FIELDS][256]; /* weight_f / (1 - b + b * len/avg) */
+    size_t nt;
+    uint32_t limit;
+} s_score_t;
+
+/* Add term's BM25F contributions (query weight qw) into the accumulator. */
+static int s_score_term(s_score_t *s, MDB_cursor *c, const char *term, double qw)
+{
+    MDB_val k = {strlen(term), (void *)term}, v;
+    int rc = mdb_cursor_get(c, &k, &v, MDB_SET);
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return STORE_E_LMDB;
+    size_t df = 0;
+    if (mdb_cursor_count(c, &df)) return STORE_E_LMDB;
+    double dfd = (double)df > s->N ? s->N : (double)df;
+    double idfw = log(1.0 + (s->N - dfd + 0.5) / (dfd + 0.5)) * qw * (s_k1 + 1.0);
+    float *acc = s->f->acc;
+    rc = mdb_cursor_get(c, &k, &v, MDB_GET_MULTIPLE);
+    while (rc == 0) {
+        if (v.mv_size % FTS_POST_LEN) return STORE_E_LMDB;
+        const uint8_t *p = v.mv_data, *end = p + v.mv_size;
+        for (; p < end; p += FTS_POST_LEN) {
+            uint32_t doc = fts_rd32(p);
+            if (doc >= s->limit) continue;
+            double tf = 0;
+            for (int fi = 0; fi < FTS_FIELDS; fi++)
+                if (p[4 + fi]) tf += p[4 + fi] * s->inv_norm[fi][p[4 + FTS_FIELDS + fi]];
+            if (tf <= 0) continue;
+            if (acc[doc] == 0.0f && s_touch(s->f, &s->nt, doc)) return STORE_E_NOSPACE;
+            acc[doc] += (float)(idfw * tf / (s_k1 + tf));
+        }
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_MULTIPLE);
+    }
+    return rc == MDB_NOTFOUND ? 0 : STORE_E_LMDB;
+}
+
+typedef struct {
+    uint8_t *bits;
+    uint32_t limit;
+} s_bits_t;
+
+static void s_bit_post(const uint8_t *p, void *arg)
+{
+    s_bits_t *b = arg;
+    uint32_t doc = fts_rd32(p);
+    if (doc < b->limit) b->bits[doc >> 3] |= (uint8_t)(1u << (doc & 7));
+}
+
+/* Mark in out[] (a bitmap over docnums) the docs carrying every topic. */
+static int s_topic_filter(MDB_cursor *c, const store_search_opts_t *o, uint32_t limit,
+                          uint8_t **out)
+{
+    *out = NULL;
+    if (!o || !o->topics[0]) return 0;
+    size_t nb = (limit + 7) / 8;
+    uint8_t *all = malloc(nb), *one = malloc(nb);
+    if (!all || !one) {
+        free(all);
+        free(one);
+        return -1;
+    }
+    memset(all, 0xff, nb);
+    for (int i = 0; i < EVENT_MAX_TOPICS && o->topics[i]; i++) {
+        char key[EVENT_MAX_TOPIC_LEN + 2];
+        size_t tl = strlen(o->topics[i]);
+        memset(one, 0, nb);
+        if (tl > 0 && tl <= EVENT_MAX_TOPIC_LEN) {
+            key[0] = FTS_TOPIC_MARK;
+            for (size_t j = 0; j < tl; j++) {
+                char ch = o->topics[i][j];
+                key[1 + j] = (ch >= 'A' && ch <= 'Z') ? (char)(ch + 32) : ch;
+            }
+            s_bits_t b = {one, limit};
+            if (s_postings(c, key, tl + 1, NULL, s_bit_post, &b)) {
+                free(all);
+                free(one);
+                return -1;
+            }
+        }
+        for (size_t j = 0; j < nb; j++) all[j] &= one[j];
+    }
+    free(one);
+    *out = all;
+    return 0;
+}
+
+/* If the whole query names a topic ("tar", "git-commit"), mark the docs
+ * carrying it in *out (a bitmap over docnums): such a query is most likely
+ * looking for that topic. *out stays NULL otherwise. */
+static int s_named_topic(MDB_cursor *c, const char *query, uint32_t limit, uint8_t **out)
+{
+    *out = NULL;
+    while (*query == ' ' || *query == '\t') query++;
+    size_t ql = strlen(query);
+    while (ql > 0 && (query[ql - 1] == ' ' || query[ql - 1] == '\t' || query[ql - 1] == '\n')) ql--;
+    if (ql == 0 || ql > EVENT_MAX_TOPIC_LEN) return 0;
+    char key[EVENT_MAX_TOPIC_LEN + 2];
+    key[0] = FTS_TOPIC_MARK;
+    for (size_t i = 0; i < ql; i++) {
+        char ch = query[i];
+        if (ch >= 'A' && ch <= 'Z') ch = (char)(ch + 32);
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || strchr("._+#-", ch)))
+            return 0;
+        key[1 + i] = ch;
+    }
+    size_t df = 0;
+    if (s_postings(c, key, ql + 1, &df, NULL, NULL)) return -1;
+    if (df == 0) return 0;
+    uint8_t *bits = calloc((limit + 7) / 8, 1);
+    if (!bits) return -1;
+    s_bits_t b = {bits, limit};
+    if (s_postings(c, key, ql + 1, NULL, s_bit_post, &b)) {
+        free(bits);
+        return -1;
+    }
+    *out = bits;
+    return 0;
+}
+
+/* Insert into a min-heap of the k best (final score) hits. */
+static void s_keep(store_hit_t *top, size_t *nt, size_t k, const uint8_t *id, double score)
+{
+    if (*nt < k) {
+        size_t i = (*nt)++;
+        memcpy(top[i].id, id, EVENT_ID_LEN);
+        top[i].score = score;
+        while (i > 0) {
+            size_t p = (i - 1) / 2;
+            if (top[p].score <= top[i].score) break;
+            store_hit_t t = top[p];
+            top[p] = top[i];
+            top[i] = t;
+            i = p;
+        }
+        return;
+    }
+    if (score <= top[0].score) return;
+    memcpy(top[0].id, id, EVENT_ID_LEN);
+    top[0].score = score;
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < *nt && top[l].score < top[m].score) m = l;
+        if (r < *nt && top[r].score < top[m].score) m = r;
+        if (m == i) break;
+        store_hit_t t = top[i];
+        top[i] = top[m];
+        top[m] = t;
+        i = m;
+    }
+}
+
+static int s_cmp_hit(const void *a, const void *b)
+{
+    const store_hit_t *x = a, *y = b;
+    return (x->score < y->score) - (x->score > y->score);
+}
+
+/* A candidate that reached the top: identity, topics, scores. */
+typedef struct {
+    uint8_t id[EVENT_ID_LEN];
+    const char *topics; /* NUL-separated, in the LMDB map (valid in txn) */
+    size_t topics_len;
+    int cluster; /* slot of its narrowest topic in the topic table, -1 if none */
+    double raw, score;
+} s_top_t;
+
+static int s_cmp_top(const void *a, const void *b)
+{
+    const s_top_t *x = a, *y = b;
+    return (x->score < y->score) - (x->score > y->score);
+}
+
+/* Load doc's record into *t and apply the kind/author filters. Returns 0 if
+ * it is a candidate, 1 if gone or filtered out, <0 on error. */
+static int s_load_doc(fts_t *f, MDB_txn *txn, uint32_t docnum, const store_search_opts_t *o,
+                      s_top_t *t)
+{
+    uint8_t dk[4];
+    fts_be32(dk, docnum);
+    MDB_val k = {4, dk}, v;
+    int g = mdb_get(txn, f->doc, &k, &v);
+    if (g == MDB_NOTFOUND || (g == 0 && v.mv_size < sizeof(fts_doc_t))) return 1;
+    if (g) return STORE_E_LMDB;
+    fts_doc_t doc;
+    memcpy(&doc, v.mv_data, sizeof doc);
+    int want_kind = o ? o->kind : 0;
+    if (want_kind ? doc.kind != want_kind : (doc.kind != EVENT_TIP && doc.kind != EVENT_QUESTION))
+        return 1;
+    if (o && o->author && memcmp(doc.author, o->author, EVENT_KEY_LEN) != 0) return 1;
+    memcpy(t->id, doc.id, EVENT_ID_LEN);
+    size_t tl = v.mv_size - sizeof doc;
+    t->topics = (const char *)v.mv_data + sizeof doc;
+    t->topics_len = tl;
+    t->cluster = -1;
+    return 0;
+}
+
+/* Slot of topic tp[tl] in the cache, looking its tip count up in the index
+ * the first time it is met. Returns the slot, or <0 on error. */
+static int s_tslot(fts_t *f, MDB_cursor *c, const char *tp, size_t tl)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < tl; i++) h = (h ^ (uint8_t)tp[i]) * 16777619u;
+    for (size_t probe = 0; probe < FTS_TSLOTS; probe++) {
+        size_t slot = (h + probe) & (FTS_TSLOTS - 1);
+        fts_tslot_t *e = &f->tcache[slot];
+        if (e->used && e->len == tl && memcmp(e->topic, tp, tl) == 0) return (int)slot;
+        if (e->used) continue;
+        char key[EVENT_MAX_TOPIC_LEN + 2];
+        key[0] = FTS_TOPIC_MARK;
+        memcpy(key + 1, tp, tl);
+        if (s_postings(c, key, tl + 1, &e->df, NULL, NULL)) return STORE_E_LMDB;
+        memcpy(e->topic, tp, tl);
+        e->topic[tl] = 0;
+        e->len = (uint8_t)tl;
+        e->used = 1;
+        f->tcache_n++;
+        return (int)slot;
+    }
+    return STORE_E_NOSPACE;
+}
+
+/* Make the topic cache valid for the index state st. */
+static int s_tcache_ready(fts_t *f, const fts_stats_t *st)
+{
+    if (!f->tcache) {
+        f->tcache = calloc(FTS_TSLOTS, sizeof *f->tcache);
+        f->tsum = calloc(FTS_TSLOTS, sizeof *f->tsum);
+        f->tshown = calloc(FTS_TSLOTS, sizeof *f->tshown);
+        if (!f->tcache || !f->tsum || !f->tshown) return -1;
+        f->tcache_n = FTS_TCACHE_MAX + 1; /* force the reset below */
+    }
+    if (f->tcache_n > FTS_TCACHE_MAX || f->tcache_gen[0] != st->next_doc ||
+        f->tcache_gen[1] != st->docs) {
+        memset(f->tcache, 0, FTS_TSLOTS * sizeof *f->tcache);
+        f->tcache_n = 0;
+        f->tcache_gen[0] = st->next_doc;
+        f->tcache_gen[1] = st->docs;
+    }
+    return 0;
+}
+
+/* Pick t's narrowest topic (fewest tips) as its cluster, if it is narrow
+ * enough to mean something. */
+static int s_cluster_key(fts_t *f, MDB_cursor *c, s_top_t *t)
+{
+    size_t best = SIZE_MAX;
+    for (size_t p = 0; p < t->topics_len;) {
+        const char *tp = t->topics + p;
+        size_t tl = strnlen(tp, t->topics_len - p);
+        p += tl + 1;
+        if (tl == 0 || tl > EVENT_MAX_TOPIC_LEN) continue;
+        int slot = s_tslot(f, c, tp, tl);
+        if (slot < 0) return slot;
+        size_t df = f->tcache[slot].df;
+        if (df < best && df <= S_CLUSTER_MAX_DF) {
+            best = df;
+            t->cluster = slot;
+        }
+    }
+    return 0;
+}
+
+/* Ask the store whether id is visible and keep it with its prior applied. */
+static int s_offer(MDB_txn *txn, fts_visible_fn visible, void *arg, const uint8_t *id, double score,
+                   store_hit_t *hits, size_t *kept, size_t max)
+{
+    double prior = 1.0;
+    if (visible) {
+        int vr = visible(txn, id, &prior, arg);
+        if (vr < 0) return vr;
+        if (vr > 0) return 0;
+    }
+    if (!(prior >= 1.0)) /* also catches NaN */
+        prior = 1.0;
+    if (prior > FTS_PRIOR_MAX) prior = FTS_PRIOR_MAX;
+    s_keep(hits, kept, max, id, score * prior);
+    return 0;
+}
+
+static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const store_search_opts_t *o,
+                           fts_visible_fn visible, void *arg, store_hit_t *hits, size_t max,
+                           size_t *n)
+{
+    fts_stats_t st;
+    int rc = fts_stats_get(txn, f->meta, &st);
+    if (rc) return rc;
+    if (st.docs == 0 || max == 0) return 0;
+    s_query_t q;
+    s_build_query(f->qtext, query, &q);
+    if (q.n == 0) return 0;
+    uint32_t limit = st.next_doc;
+    if (s_scratch(f, limit)) return STORE_E_NOSPACE;
+
+    MDB_cursor *c;
+    if (mdb_cursor_open(txn, f->post, &c)) return STORE_E_LMDB;
+    uint8_t *filter = NULL, *named = NULL;
+    if (s_topic_filter(c, o, limit, &filter) || s_named_topic(c, query, limit, &named)) {
+        free(filter);
+        mdb_cursor_close(c);
+        return STORE_E_NOSPACE;
+    }
+
+    s_score_t *sc = malloc(sizeof *sc);
+    if (!sc) {
+        free(filter);
+        free(named);
+        mdb_cursor_close(c);
+        return STORE_E_NOSPACE;
+    }
+    sc->f = f;
+    sc->nt = 0;
+    sc->limit = limit;
+    double N = (double)st.docs;
+    sc->N = N;
+    for (int fi = 0; fi < FTS_FIELDS; fi++) {
+        double avg = (double)st.len[fi] / N;
+        if (avg <= 0) avg = 1;
+        for (int l = 0; l < 256; l++)
+            sc->inv_norm[fi][l] = s_weight[fi] / (1.0 - s_b[fi] + s_b[fi] * f->lendq[l] / avg);
+    }
+    for (size_t i = 0; i < q.n && !rc; i++) rc = s_score_term(sc, c, q.v[i].term, q.v[i].weight);
+    mdb_cursor_close(c);
+    size_t nt = sc->nt;
+    free(sc);
+
+    /* Gather candidates (clearing the accumulator as we go). */
+    s_cand_t *cand = rc ? NULL : malloc((nt ? nt : 1) * sizeof *cand);
+    size_t nc = 0;
+    for (size_t i = 0; i < nt; i++) {
+        uint32_t d = f->touched[i];
+        float s = f->acc[d];
+        f->acc[d] = 0.0f;
+        if (!cand) continue;
+        if (filter && !(filter[d >> 3] & (1u << (d & 7)))) continue;
+        if (named && (named[d >> 3] & (1u << (d & 7)))) s *= (float)s_named_boost;
+        cand[nc].score = s;
+        cand[nc].doc = d;
+        nc++;
+    }
+    free(filter);
+    free(named);
+    if (rc) return rc;
+    if (!cand) return STORE_E_NOSPACE;
+
+    /* Phase 1: the best S_CLUSTER_M candidates are looked up and get
+     * topic-cluster support (docs/SEARCH.md): tips that share a narrow topic
+     * with other strong matches are lifted by a share of those matches'
+     * scores. */
+    size_t head = s_select_best(cand, nc, S_CLUSTER_M), hi = 0;
+    s_top_t *tops = calloc(S_CLUSTER_M, sizeof *tops);
+    if (!tops || s_tcache_ready(f, &st)) {
+        free(tops);
+        free(cand);
+        return STORE_E_NOSPACE;
+    }
+    size_t m = 0;
+    MDB_cursor *tc = NULL;
+    if (mdb_cursor_open(txn, f->post, &tc)) rc = STORE_E_LMDB;
+    while (hi < head && !rc) {
+        s_cand_t top = cand[hi++];
+        int g = s_load_doc(f, txn, top.doc, o, &tops[m]);
+        if (g < 0) {
+            rc = g;
+            break;
+        }
+        if (g > 0) continue;
+        tops[m].raw = top.score;
+        tops[m].score = top.score;
+        rc = s_cluster_key(f, tc, &tops[m]);
+        if (tops[m].cluster >= 0) f->tsum[tops[m].cluster] += top.score;
+        m++;
+    }
+    if (tc) mdb_cursor_close(tc);
+    if (!rc) {
+        for (size_t i = 0; i < m; i++)
+            if (tops[i].cluster >= 0)
+                tops[i].score =
+                    tops[i].raw + s_cluster_weight * (f->tsum[tops[i].cluster] - tops[i].raw);
+        qsort(tops, m, sizeof tops[0], s_cmp_top);
+        /* Crowding: past the first s_crowd tips of one cluster, further ones
+         * are pushed down so that a page of results shows several topics. */
+        bool moved = false;
+        for (size_t i = 0; i < m; i++) {
+            if (tops[i].cluster < 0) continue;
+            if (f->tshown[tops[i].cluster]++ >= s_crowd) {
+                tops[i].score *= s_crowd_factor;
+                moved = true;
+            }
+        }
+        if (moved) qsort(tops, m, sizeof tops[0], s_cmp_top);
+    }
+    for (size_t i = 0; i < m; i++)
+        if (tops[i].cluster >= 0) {
+            f->tsum[tops[i].cluster] = 0;
+            f->tshown[tops[i].cluster] = 0;
+        }
+    size_t kept = 0;
+    for (size_t i = 0; i < m && !rc; i++) {
+        if (kept == max && tops[i].score * FTS_PRIOR_MAX <= hits[0].score) break;
+        rc = s_offer(txn, visible, arg, tops[i].id, tops[i].score, hits, &kept, max);
+    }
+    free(tops);
+    /* Phase 2: the rest by raw score, until none can enter the top k even
+     * with the largest prior. */
+    cand += head;
+    nc -= head;
+    for (size_t i = nc / 2; i-- > 0;) s_sift_down(cand, nc, i);
+    while (nc > 0 && !rc) {
+        s_cand_t top = cand[0];
+        cand[0] = cand[--nc];
+        s_sift_down(cand, nc, 0);
+        if (kept == max && (double)top.score * FTS_PRIOR_MAX <= hits[0].score) break;
+        s_top_t t;
+        int g = s_load_doc(f, txn, top.doc, o, &t);
+        if (g < 0) {
+            rc = g;
+            break;
+        }
+        if (g > 0) continue;
+        rc = s_offer(txn, visible, arg, t.id, top.score, hits, &kept, max);
+    }
+    free(cand - head);
+    if (rc) return rc;
+    qsort(hits, kept, sizeof hits[0], s_cmp_hit);
+    *n = kept;
+    return 0;
+}
+
+int fts_search(fts_t *f, MDB_txn *txn, const char *query, const store_search_opts_t *o,
+               fts_visible_fn visible, void *arg, store_hit_t *hits, size_t max, size_t *n)
+{
+    if (!f || !txn || !query || !n || (max && !hits)) return STORE_E_ARG;
+    *n = 0;
+    pthread_mutex_lock(&f->lock);
+    int rc = s_search_locked(f, txn, query, o, visible, arg, hits, max, n);
+    pthread_mutex_unlock(&f->lock);
+    return rc;
+}
