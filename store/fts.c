@@ -97,6 +97,7 @@ void fts_destroy(fts_t **p)
     text_destroy(&f->qtext);
     pthread_mutex_destroy(&f->lock);
     free(f->acc);
+    free(f->cmask);
     free(f->touched);
     free(f->pend);
     free(f->arena);

@@ -88,6 +88,7 @@ struct fts {
     pthread_mutex_t lock; /* guards the search tokenizer and scratch */
     text_t *qtext;
     float *acc;
+    uint32_t *cmask; /* per docnum: which query words matched (coordination) */
     size_t acc_cap;
     uint32_t *touched;
     size_t touched_cap;

@@ -41,12 +41,14 @@ typedef struct {
     char term[TEXT_MAX_TERM + 1];
     double weight; /* 1 for query words, s_syn_weight for synonyms */
     unsigned flags;
+    unsigned word; /* index of the query word it stands for */
 } s_qterm_t;
 
 typedef struct {
     s_qterm_t v[S_MAX_QTERMS];
     size_t n;
     size_t nstop;
+    size_t nwords; /* query words (before synonyms) */
 } s_query_t;
 
 static int s_qterm_add(const char *term, size_t len, unsigned flags, void *arg)
@@ -77,6 +79,8 @@ static void s_build_query(text_t *t, const char *query, s_query_t *q)
         q->n = w;
     }
     size_t base = q->n;
+    for (size_t i = 0; i < base; i++) q->v[i].word = (unsigned)(i < 31 ? i : 31);
+    q->nwords = base < 32 ? base : 32;
     for (size_t i = 0; i < base; i++) {
         if (q->v[i].flags & TEXT_F_CJK) continue;
         const char *syn[16];
@@ -90,6 +94,7 @@ static void s_build_query(text_t *t, const char *query, s_query_t *q)
             snprintf(e->term, sizeof e->term, "%s", syn[j]);
             e->weight = s_syn_weight;
             e->flags = 0;
+            e->word = q->v[i].word;
         }
     }
 }
@@ -175,8 +180,12 @@ static int s_scratch(fts_t *f, size_t n)
     if (n > f->acc_cap) {
         float *a = realloc(f->acc, n * sizeof *a);
         if (!a) return -1;
-        memset(a + f->acc_cap, 0, (n - f->acc_cap) * sizeof *a);
         f->acc = a;
+        uint32_t *m = realloc(f->cmask, n * sizeof *m);
+        if (!m) return -1;
+        f->cmask = m;
+        memset(a + f->acc_cap, 0, (n - f->acc_cap) * sizeof *a);
+        memset(m + f->acc_cap, 0, (n - f->acc_cap) * sizeof *m);
         f->acc_cap = n;
     }
     return 0;
@@ -234,7 +243,7 @@ typedef struct {
 } s_score_t;
 
 /* Add term's BM25F contributions (query weight qw) into the accumulator. */
-static int s_score_term(s_score_t *s, MDB_cursor *c, const char *term, double qw)
+static int s_score_term(s_score_t *s, MDB_cursor *c, const char *term, double qw, uint32_t bit)
 {
     MDB_val k = {strlen(term), (void *)term}, v;
     int rc = mdb_cursor_get(c, &k, &v, MDB_SET);
@@ -258,6 +267,7 @@ static int s_score_term(s_score_t *s, MDB_cursor *c, const char *term, double qw
             if (tf <= 0) continue;
             if (acc[doc] == 0.0f && s_touch(s->f, &s->nt, doc)) return STORE_E_NOSPACE;
             acc[doc] += (float)(idfw * tf / (s_k1 + tf));
+            s->f->cmask[doc] |= bit;
         }
         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_MULTIPLE);
     }
@@ -550,11 +560,19 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
         for (int l = 0; l < 256; l++)
             sc->inv_norm[fi][l] = s_weight[fi] / (1.0 - s_b[fi] + s_b[fi] * f->lendq[l] / avg);
     }
-    for (size_t i = 0; i < q.n && !rc; i++) rc = s_score_term(sc, c, q.v[i].term, q.v[i].weight);
+    for (size_t i = 0; i < q.n && !rc; i++)
+        rc = s_score_term(sc, c, q.v[i].term, q.v[i].weight, 1u << q.v[i].word);
     mdb_cursor_close(c);
     size_t nt = sc->nt;
     free(sc);
 
+    /* Coordination (as in Lucene's classic similarity): the text score is
+     * scaled by the share of the query's words (a synonym counts for its
+     * word) that the tip matches, so covering the whole question beats
+     * matching one word strongly. */
+    double coord[33];
+    for (size_t i = 0; i <= 32; i++)
+        coord[i] = q.nwords ? (double)(i ? i : 1) / (double)q.nwords : 1.0;
     /* Gather candidates (clearing the accumulator as we go). */
     s_cand_t *cand = rc ? NULL : malloc((nt ? nt : 1) * sizeof *cand);
     size_t nc = 0;
@@ -562,6 +580,8 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
         uint32_t d = f->touched[i];
         float s = f->acc[d];
         f->acc[d] = 0.0f;
+        s *= (float)coord[__builtin_popcount(f->cmask[d])];
+        f->cmask[d] = 0;
         if (!cand) continue;
         if (filter && !(filter[d >> 3] & (1u << (d & 7)))) continue;
         if (named && (named[d >> 3] & (1u << (d & 7)))) s *= (float)s_named_boost;

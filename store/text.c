@@ -32,13 +32,13 @@
 /* English function words that carry no meaning in a query. Kept small:
  * words like "all", "not", "new", "first" do carry meaning in how-to text. */
 static const char *const s_stopwords[] = {
-    "a",     "about", "an",   "and",   "any",   "are",   "as",     "at",    "be",    "been",
-    "but",   "by",    "can",  "could", "do",    "does",  "for",    "from",  "had",   "has",
-    "have",  "how",   "i",    "if",    "in",    "into",  "is",     "it",    "its",   "me",
-    "my",    "of",    "on",   "onto",  "or",    "our",   "should", "so",    "some",  "that",
-    "the",   "their", "them", "then",  "there", "these", "this",   "those", "to",    "using",
-    "via",   "want",  "was",  "way",   "we",    "were",  "what",   "when",  "where", "which",
-    "while", "who",   "will", "with",  "would", "you",   "your",
+    "a",     "about", "am",    "an",   "and",   "any",   "are",   "as",     "at",    "be",
+    "been",  "but",   "by",    "can",  "could", "do",    "does",  "for",    "from",  "had",
+    "has",   "have",  "how",   "i",    "if",    "in",    "into",  "is",     "it",    "its",
+    "me",    "my",    "of",    "on",   "onto",  "or",    "our",   "should", "so",    "some",
+    "that",  "the",   "their", "them", "then",  "there", "these", "this",   "those", "to",
+    "using", "via",   "want",  "was",  "way",   "we",    "were",  "what",   "when",  "where",
+    "which", "while", "who",   "will", "with",  "would", "you",   "your",
 };
 
 /* Query-side synonym groups (docs/SEARCH.md). Each line is a set of words
