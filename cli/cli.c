@@ -1,5 +1,7 @@
 /* cli.c -- shared plumbing for tip's commands: error lines and exit codes,
- * talking to tipd, the user's identity, reading text from files and stdin.
+ * talking to tipd, the user's identity, reading text from files and stdin,
+ * and turning that text (or an id argument) into event fields, one way for
+ * every command that writes (add, ask, answer, edit, thanks).
  *
  * Every failure a command can meet ends up here as exactly one line on
  * stderr ("tip: ...") and one of the documented exit codes, so commands stay
@@ -7,11 +9,15 @@
  */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 int cli_fail(cli_t *cli, int code, const char *fmt, ...)
 {
@@ -52,6 +58,20 @@ int cli_bad_option(cli_t *cli, const cmd_t *cmd, int c, char **argv)
     return cli_usage(cli, cmd, "unknown option '%s'", arg ? arg : "?");
 }
 
+/* True if a process is listening on the Unix socket at path (a plain
+ * connect() succeeds), which tells a stuck tipd from a stale socket file. */
+static int s_listening(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof sa.sun_path) return 0;
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 0;
+    int ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    close(fd);
+    return ok;
+}
+
 int cli_connect(cli_t *cli)
 {
     char err[512];
@@ -61,8 +81,15 @@ int cli_connect(cli_t *cli)
     switch (rc) {
     case 0:
         return 0;
-    case CLIENT_E_NOSOCKET:
     case CLIENT_E_NOANSWER:
+        if (s_listening(cli->socket))
+            return cli_fail(cli, CLI_EXIT_UNREACHABLE,
+                            "tipd is not answering at %s (it is running but stuck or overloaded); "
+                            "see: systemctl status tipd",
+                            cli->socket);
+        /* A socket file nobody listens on is a stopped tipd. */
+        __attribute__((fallthrough));
+    case CLIENT_E_NOSOCKET:
         return cli_fail(cli, CLI_EXIT_UNREACHABLE,
                         "tipd is not running (%s); start it with: sudo systemctl start tipd  "
                         "(or: tipd --api %s --data DIR)",
@@ -94,18 +121,31 @@ int cli_reply_fail(cli_t *cli, const json_t *reply)
     json_t *cands = json_object_get(reply, "candidates");
     if (!strcmp(e, "ambiguous") && json_is_array(cands)) {
         fflush(stdout);
-        fprintf(stderr, "tip: %s; it matches:\n", m ? m : "ambiguous id prefix");
+        fprintf(stderr, "tip: %s; it matches:\n",
+                m ? m : "ambiguous id prefix; give more characters");
         size_t i;
         json_t *c;
         json_array_foreach(cands, i, c)
         {
-            /* Candidates may be bare ids or tip objects. */
+            /* Candidates may be bare ids or tip objects; a bare id gets its
+             * kind and title looked up, so the user can tell them apart. */
             const char *id = json_is_string(c) ? json_string_value(c)
                                                : json_string_value(json_object_get(c, "id"));
-            const char *title = json_string_value(json_object_get(c, "title"));
-            fprintf(stderr, "  %s%s%s\n", id ? id : "?", title ? "  " : "", title ? title : "");
+            json_t *got = NULL;
+            if (json_is_string(c) && id && cli->client) {
+                json_t *req = json_pack("{s:s, s:s}", "op", "get", "id", id);
+                char err[128];
+                if (req && client_call(cli->client, req, &got, 2000, err, sizeof err) != 0)
+                    got = NULL;
+                json_decref(req);
+            }
+            const json_t *o = got ? json_object_get(got, "event") : c;
+            const char *kind = json_string_value(json_object_get(o, "kind"));
+            const char *title = json_string_value(json_object_get(o, "title"));
+            fprintf(stderr, "  %s%s%s%s%s\n", id ? id : "?", kind ? "  " : "", kind ? kind : "",
+                    title && *title ? ": " : "", title && *title ? title : "");
+            json_decref(got);
         }
-        fprintf(stderr, "tip: give more characters of the id\n");
         return code;
     }
     if (!strcmp(e, "not_found")) return cli_fail(cli, code, "%s", m ? m : "not found");
@@ -223,7 +263,11 @@ int cli_add_topics(cli_t *cli, const cmd_t *cmd, event_t *ev, const char *arg)
                                  EVENT_MAX_TOPIC_LEN);
             memcpy(tmp, p, n);
             tmp[n] = 0;
+            int full = ev->ntopics >= EVENT_MAX_TOPICS;
             int rc = event_add_topic(ev, tmp);
+            if (rc && full)
+                return cli_usage(cli, cmd, "topic '%s': a tip has at most %d topics", tmp,
+                                 EVENT_MAX_TOPICS);
             if (rc)
                 return cli_usage(cli, cmd,
                                  "topic '%s': %s (topics use a-z 0-9 . _ + # -, at most %d)", tmp,
@@ -264,4 +308,100 @@ int cli_submit_event(cli_t *cli, const event_t *ev, char idhex[65], int *dup)
                   e ? e : (st ? st : "no result"));
     json_decref(reply);
     return rc;
+}
+
+int cli_id_arg(cli_t *cli, const cmd_t *cmd, const char *arg, char prefix[2 * EVENT_ID_LEN + 1])
+{
+    if (event_prefix_norm(arg, prefix) >= 0) return 0;
+    size_t n = strlen(arg), bad = 0;
+    while (bad < n && isxdigit((unsigned char)arg[bad])) bad++;
+    if (bad < n)
+        return cli_usage(cli, cmd, "'%.80s%s' is not an id: ids are hex (0-9, a-f)", arg,
+                         n > 80 ? "..." : "");
+    if (n < 4)
+        return cli_usage(cli, cmd, "'%s' is too short for an id: give at least 4 hex characters",
+                         arg);
+    return cli_usage(cli, cmd, "'%.80s...' is not an id: an id has %d hex characters, this has %zu",
+                     arg, 2 * EVENT_ID_LEN, n);
+}
+
+char *cli_join_args(int argc, char **argv, int from)
+{
+    size_t len = 1;
+    for (int i = from; i < argc; i++) len += strlen(argv[i]) + 1;
+    char *s = malloc(len);
+    if (!s) return NULL;
+    size_t k = 0;
+    for (int i = from; i < argc; i++) {
+        size_t n = strlen(argv[i]);
+        if (i > from) s[k++] = ' ';
+        memcpy(s + k, argv[i], n);
+        k += n;
+    }
+    s[k] = 0;
+    cli_normalize_newlines(s, k);
+    return s;
+}
+
+/* Longest prefix of s (<= max bytes) ending at a word boundary, else on a
+ * UTF-8 character boundary. */
+static size_t s_cut_words(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max) return n;
+    size_t cut = max;
+    while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80) cut--;
+    size_t sp = cut;
+    while (sp > max / 2 && s[sp] != ' ') sp--;
+    return s[sp] == ' ' ? sp : cut;
+}
+
+int cli_fill_text(cli_t *cli, const cmd_t *cmd, event_t *ev, const char *title, char *text)
+{
+    char *p = text;
+    while (*p == '\n' || *p == ' ' || *p == '\t') p++;
+    size_t n = strlen(p);
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\n')) p[--n] = 0;
+    int rc, shortened = 0;
+    if (title) {
+        if (!*title) return cli_usage(cli, cmd, "--title is empty");
+        if (strlen(title) > EVENT_MAX_TITLE)
+            return cli_usage(cli, cmd, "--title is %zu bytes; a title has at most %d",
+                             strlen(title), EVENT_MAX_TITLE);
+        if ((rc = event_set_title(ev, title, strlen(title))))
+            return cli_usage(cli, cmd, "--title: %s", event_strerror(rc));
+    } else {
+        if (!*p) return cli_fail(cli, CLI_EXIT_ERROR, "the text is empty; nothing sent");
+        size_t line = strcspn(p, "\n"), tl = line;
+        char t[EVENT_MAX_TITLE + 4];
+        if (line > EVENT_MAX_TITLE) {
+            /* Cut at a word; the body keeps the whole text, first line included. */
+            tl = s_cut_words(p, EVENT_MAX_TITLE - 3);
+            shortened = 1;
+        }
+        memcpy(t, p, tl);
+        while (tl && (t[tl - 1] == ' ' || t[tl - 1] == '\t')) tl--;
+        if (shortened) {
+            memcpy(t + tl, "\xe2\x80\xa6", 3); /* U+2026 */
+            tl += 3;
+        } else {
+            p += line;
+            while (*p == '\n') p++;
+        }
+        if ((rc = event_set_title(ev, t, tl)))
+            return cli_fail(cli, CLI_EXIT_ERROR, "the title (first line): %s", event_strerror(rc));
+    }
+    size_t bl = strlen(p);
+    if (bl > EVENT_MAX_BODY)
+        return cli_fail(cli, CLI_EXIT_ERROR, "the text is %zu bytes; at most %d fit; nothing sent",
+                        bl, EVENT_MAX_BODY);
+    if ((rc = event_set_body(ev, p, bl)))
+        return cli_fail(cli, CLI_EXIT_ERROR, "the text: %s", event_strerror(rc));
+    /* Said only once the event is known to fit, so a refusal stays one line. */
+    if (shortened)
+        fprintf(stderr,
+                "tip: the first line is longer than %d bytes, so the title is shortened and "
+                "the full text kept in the body (or use --title)\n",
+                EVENT_MAX_TITLE);
+    return 0;
 }

@@ -96,4 +96,19 @@ int cli_submit_event(cli_t *cli, const event_t *ev, char idhex[65], int *dup);
 /* Add a -t argument ("git" or "git,ssh") to ev; 0 or CLI_EXIT_USAGE (printed). */
 int cli_add_topics(cli_t *cli, const cmd_t *cmd, event_t *ev, const char *arg);
 
+/* Check an id argument (4..64 hex characters) and lower-case it into prefix.
+ * 0, or CLI_EXIT_USAGE with a line that says what is wrong with it. */
+int cli_id_arg(cli_t *cli, const cmd_t *cmd, const char *arg, char prefix[2 * EVENT_ID_LEN + 1]);
+
+/* argv[from..argc) joined by single spaces, newlines normalised (heap; NULL
+ * on ENOMEM). */
+char *cli_join_args(int argc, char **argv, int from);
+
+/* Fill title and body of ev from text (trimmed in place): the first line is
+ * the title unless title is given; a first line too long for a title is cut
+ * at a word and the whole text kept as the body. Empty text, a body over
+ * EVENT_MAX_BODY or invalid UTF-8 get one line and CLI_EXIT_ERROR, a bad
+ * --title CLI_EXIT_USAGE; nothing is half-filled that a caller would send. */
+int cli_fill_text(cli_t *cli, const cmd_t *cmd, event_t *ev, const char *title, char *text);
+
 #endif

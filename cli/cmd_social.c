@@ -29,9 +29,7 @@ int social_get(cli_t *cli, const cmd_t *cmd, const char *idarg, int history, jso
 {
     char prefix[65];
     *ev = NULL;
-    if (event_prefix_norm(idarg, prefix) < 0)
-        return cli_usage(cli, cmd, "'%s' is not an id: ids are hex, give at least 4 characters",
-                         idarg);
+    if (cli_id_arg(cli, cmd, idarg, prefix)) return CLI_EXIT_USAGE;
     json_t *req = json_pack("{s:s, s:s, s:b}", "op", "get", "id", prefix, "history", history);
     json_t *reply;
     int rc = cli_call(cli, req, &reply);
@@ -59,75 +57,6 @@ int social_submit(cli_t *cli, event_t *ev, const ident_t *id, char idhex[65])
     int rc = event_sign(ev, id->sk);
     if (rc) return cli_fail(cli, CLI_EXIT_ERROR, "cannot sign: %s", event_strerror(rc));
     return cli_submit_event(cli, ev, idhex, NULL);
-}
-
-char *social_join(int argc, char **argv, int from)
-{
-    size_t len = 1;
-    for (int i = from; i < argc; i++) len += strlen(argv[i]) + 1;
-    char *s = malloc(len);
-    if (!s) return NULL;
-    size_t k = 0;
-    for (int i = from; i < argc; i++) {
-        size_t n = strlen(argv[i]);
-        if (i > from) s[k++] = ' ';
-        memcpy(s + k, argv[i], n);
-        k += n;
-    }
-    s[k] = 0;
-    cli_normalize_newlines(s, k);
-    return s;
-}
-
-/* Cut at most max bytes of s at a word (else character) boundary. */
-static size_t s_cut_words(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n <= max) return n;
-    size_t cut = max;
-    while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80) cut--;
-    size_t sp = cut;
-    while (sp > max / 2 && s[sp] != ' ') sp--;
-    return s[sp] == ' ' ? sp : cut;
-}
-
-int social_fill_text(cli_t *cli, const cmd_t *cmd, event_t *ev, const char *title, char *text)
-{
-    char *p = text;
-    while (*p == '\n' || *p == ' ' || *p == '\t') p++;
-    size_t n = strlen(p);
-    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\n')) p[--n] = 0;
-    int rc;
-    if (title) {
-        if (!*title) return cli_usage(cli, cmd, "--title is empty");
-        if (strlen(title) > EVENT_MAX_TITLE)
-            return cli_usage(cli, cmd, "--title is %zu bytes; a title has at most %d",
-                             strlen(title), EVENT_MAX_TITLE);
-        if ((rc = event_set_title(ev, title, strlen(title))))
-            return cli_fail(cli, CLI_EXIT_USAGE, "title: %s", event_strerror(rc));
-    } else {
-        if (!*p) return cli_usage(cli, cmd, "the text is empty");
-        size_t line = strcspn(p, "\n");
-        if (line <= EVENT_MAX_TITLE) {
-            if ((rc = event_set_title(ev, p, line)))
-                return cli_fail(cli, CLI_EXIT_USAGE, "title: %s", event_strerror(rc));
-            p += line;
-            while (*p == '\n') p++;
-        } else {
-            char t[EVENT_MAX_TITLE + 4];
-            size_t cut = s_cut_words(p, EVENT_MAX_TITLE - 3);
-            memcpy(t, p, cut);
-            memcpy(t + cut, "\xe2\x80\xa6", 3); /* U+2026: the body has it all */
-            if ((rc = event_set_title(ev, t, cut + 3)))
-                return cli_fail(cli, CLI_EXIT_USAGE, "title: %s", event_strerror(rc));
-        }
-    }
-    size_t bl = strlen(p);
-    if (bl > EVENT_MAX_BODY)
-        return cli_usage(cli, cmd, "the text is %zu bytes; at most %d fit", bl, EVENT_MAX_BODY);
-    if ((rc = event_set_body(ev, p, bl)))
-        return cli_fail(cli, CLI_EXIT_USAGE, "text: %s", event_strerror(rc));
-    return 0;
 }
 
 int social_confirm(const char *question)
@@ -297,7 +226,7 @@ static int s_thanks_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":", (const struct option[]){{0, 0, 0, 0}}, NULL)) != -1)
         return cli_bad_option(cli, self, c, argv);
     if (argc - optind < 1) return cli_usage(cli, self, "which tip? give its id");
-    char *story = social_join(argc, argv, optind + 1);
+    char *story = cli_join_args(argc, argv, optind + 1);
     if (!story) return cli_fail(cli, CLI_EXIT_ERROR, "out of memory");
     if (strlen(story) > EVENT_MAX_STORY) {
         int rc = cli_usage(cli, self, "the story is %zu bytes; keep it to %d", strlen(story),
@@ -409,27 +338,16 @@ static int s_ask_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         rc = cli_usage(cli, self, "what is your question?");
         goto done;
     }
-    if (!(text = social_join(argc, argv, optind))) {
+    if (!(text = cli_join_args(argc, argv, optind))) {
         rc = cli_fail(cli, CLI_EXIT_ERROR, "out of memory");
         goto done;
     }
-    if (strlen(text) > S_MAX_TEXT) {
-        rc = cli_usage(cli, self, "the question is too long (%zu bytes)", strlen(text));
-        goto done;
-    }
-    char *q = strdup(*text ? text : title);
-    if (!q) {
-        rc = cli_fail(cli, CLI_EXIT_ERROR, "out of memory");
-        goto done;
-    }
-    if ((rc = social_fill_text(cli, self, ev, title, text))) {
-        free(q);
-        goto done;
-    }
-    /* Look first: the answer may already be there. */
+    if ((rc = cli_fill_text(cli, self, ev, title, text))) goto done;
+    /* Look first: the answer may already be there. The title is the question
+     * (and always within the API's query bound, unlike a long text). */
     json_t *reply;
-    rc = cli_call(cli, json_pack("{s:s, s:s, s:i}", "op", "search", "q", q, "n", 5), &reply);
-    free(q);
+    rc =
+        cli_call(cli, json_pack("{s:s, s:s, s:i}", "op", "search", "q", ev->title, "n", 5), &reply);
     if (rc) goto done;
     similar = json_incref(json_object_get(reply, "results"));
     json_decref(reply);
@@ -547,7 +465,7 @@ static int s_answer_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     if (file)
         text = cli_read_file(file, S_MAX_TEXT, err, sizeof err);
     else if (optind < argc)
-        text = social_join(argc, argv, optind);
+        text = cli_join_args(argc, argv, optind);
     else {
         rc = cli_usage(cli, self, "what is your answer? give TEXT, -f FILE or -");
         goto done;
@@ -556,7 +474,7 @@ static int s_answer_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         rc = cli_fail(cli, CLI_EXIT_ERROR, "%s", file ? err : "out of memory");
         goto done;
     }
-    if ((rc = social_fill_text(cli, self, ev, title, text))) goto done;
+    if ((rc = cli_fill_text(cli, self, ev, title, text))) goto done;
     if ((rc = social_get_latest(cli, self, qid, 0, &q))) goto done;
     const char *kind = json_string_value(json_object_get(q, "kind"));
     if (!kind || strcmp(kind, "question")) {

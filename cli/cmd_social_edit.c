@@ -149,7 +149,7 @@ static int s_edit_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         rc = cli_fail(cli, CLI_EXIT_ERROR, "%s", err);
         goto done;
     }
-    if (!file && optind < argc && !(text = social_join(argc, argv, optind))) {
+    if (!file && optind < argc && !(text = cli_join_args(argc, argv, optind))) {
         rc = cli_fail(cli, CLI_EXIT_ERROR, "out of memory");
         goto done;
     }
@@ -175,7 +175,7 @@ static int s_edit_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     }
     /* Text: new text, or the old text with only the title replaced. */
     if (text) {
-        rc = social_fill_text(cli, self, ev, title, text);
+        rc = cli_fill_text(cli, self, ev, title, text);
     } else {
         const char *t = title ? title : json_string_value(json_object_get(cur, "title"));
         const char *b = json_string_value(json_object_get(cur, "body"));

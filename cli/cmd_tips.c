@@ -81,80 +81,6 @@ static char *s_edit(cli_t *cli)
     return text;
 }
 
-/* Cut trailing whitespace in place. */
-static void s_rtrim(char *s)
-{
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n')) s[--n] = 0;
-}
-
-/* Longest prefix of s (<= max bytes) ending at a word boundary, on a UTF-8
- * character boundary. */
-static size_t s_cut_words(const char *s, size_t max)
-{
-    size_t n = strlen(s);
-    if (n <= max) return n;
-    size_t cut = max;
-    while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80) cut--;
-    size_t sp = cut;
-    while (sp > max / 2 && s[sp] != ' ') sp--;
-    return s[sp] == ' ' ? sp : cut;
-}
-
-/* Fill title and body of ev from text: the first non-empty line is the
- * title unless one was given; a first line too long for a title is cut at a
- * word and the full text kept in the body. 0 or an exit code (printed). */
-static int s_fill_text(cli_t *cli, const cmd_t *cmd, event_t *ev, const char *title, char *text)
-{
-    char *p = text;
-    while (*p == '\n' || *p == ' ' || *p == '\t') p++;
-    s_rtrim(p);
-    int rc;
-    if (title) {
-        if (!*title) return cli_usage(cli, cmd, "--title is empty");
-        if (strlen(title) > EVENT_MAX_TITLE)
-            return cli_usage(cli, cmd, "--title is %zu bytes; a title has at most %d",
-                             strlen(title), EVENT_MAX_TITLE);
-        if ((rc = event_set_title(ev, title, strlen(title))))
-            return cli_fail(cli, CLI_EXIT_ERROR, "title: %s", event_strerror(rc));
-    } else {
-        if (!*p) return cli_fail(cli, CLI_EXIT_ERROR, "the tip is empty; nothing added");
-        size_t n = strcspn(p, "\n");
-        char line[EVENT_MAX_TITLE * 4 + 8];
-        size_t cut = n;
-        int shortened = 0;
-        if (n > EVENT_MAX_TITLE) {
-            snprintf(line, sizeof line, "%.*s", EVENT_MAX_TITLE * 4, p);
-            cut = s_cut_words(line, EVENT_MAX_TITLE - 3);
-            shortened = 1;
-        }
-        memcpy(line, p, cut);
-        size_t tl = cut;
-        while (tl && (line[tl - 1] == ' ' || line[tl - 1] == '\t')) tl--;
-        if (shortened) {
-            memcpy(line + tl, "\xe2\x80\xa6", 3); /* U+2026 */
-            tl += 3;
-            fprintf(stderr,
-                    "tip: the first line is longer than %d bytes, so the title is "
-                    "shortened and the full text kept in the body (or use --title)\n",
-                    EVENT_MAX_TITLE);
-        }
-        if ((rc = event_set_title(ev, line, tl)))
-            return cli_fail(cli, CLI_EXIT_ERROR, "title: %s", event_strerror(rc));
-        if (!shortened) {
-            p += n;
-            while (*p == '\n') p++;
-        }
-    }
-    size_t bl = strlen(p);
-    if (bl > EVENT_MAX_BODY)
-        return cli_fail(cli, CLI_EXIT_ERROR, "the text is %zu bytes; a tip body has at most %d", bl,
-                        EVENT_MAX_BODY);
-    if ((rc = event_set_body(ev, p, bl)))
-        return cli_fail(cli, CLI_EXIT_ERROR, "body: %s", event_strerror(rc));
-    return 0;
-}
-
 /* The shortest prefix (>= 8) of idhex that tipd resolves to exactly this id. */
 static void s_short_id(cli_t *cli, const char *idhex, char out[65])
 {
@@ -225,18 +151,10 @@ static int s_add_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
             goto done;
         }
     } else if (nargs) {
-        size_t len = 0;
-        for (int i = optind; i < argc; i++) len += strlen(argv[i]) + 1;
-        if (!(text = malloc(len + 1))) {
+        if (!(text = cli_join_args(argc, argv, optind))) {
             rc = cli_fail(cli, CLI_EXIT_ERROR, "out of memory");
             goto done;
         }
-        text[0] = 0;
-        for (int i = optind; i < argc; i++) {
-            if (i > optind) strcat(text, " ");
-            strcat(text, argv[i]);
-        }
-        cli_normalize_newlines(text, strlen(text));
     } else if (title) {
         text = strdup("");
     } else if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
@@ -258,7 +176,7 @@ static int s_add_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         rc = cli_fail(cli, CLI_EXIT_ERROR, "out of memory");
         goto done;
     }
-    if ((rc = s_fill_text(cli, self, ev, title, text))) goto done;
+    if ((rc = cli_fill_text(cli, self, ev, title, text))) goto done;
 
     /* Reach the daemon before touching the identity, so a first run with tipd
      * down says "not running" rather than creating keys for nothing. */
@@ -513,9 +431,7 @@ static int s_show_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     }
     if (argc - optind != 1) return cli_usage(cli, self, "give one id");
     char prefix[65];
-    if (event_prefix_norm(argv[optind], prefix) < 0)
-        return cli_usage(cli, self, "'%s' is not an id: ids are hex, give at least 4 characters",
-                         argv[optind]);
+    if (cli_id_arg(cli, self, argv[optind], prefix)) return CLI_EXIT_USAGE;
     json_t *req = json_pack("{s:s, s:s}", "op", "get", "id", prefix);
     if (history) json_object_set_new(req, "history", json_true());
     json_t *reply;

@@ -28,14 +28,6 @@ int social_get_latest(cli_t *cli, const cmd_t *cmd, const char *idarg, int histo
  * 0 or exit code (printed). */
 int social_submit(cli_t *cli, event_t *ev, const ident_t *id, char idhex[65]);
 
-/* argv[from..argc) joined by spaces, newlines normalised (heap; NULL = ENOMEM). */
-char *social_join(int argc, char **argv, int from);
-
-/* Title and body of ev from text: the first non-empty line is the title
- * unless title is given (too long a first line is cut at a word and the
- * whole text kept as the body). 0 or exit code (printed). */
-int social_fill_text(cli_t *cli, const cmd_t *cmd, event_t *ev, const char *title, char *text);
-
 /* Ask "QUESTION [y/N] " on the terminal: 1 for yes. Only call on a tty. */
 int social_confirm(const char *question);
 

@@ -274,6 +274,8 @@ def test_daemon_down():
             rc, out, err = d.tip("status", timeout=20)
             eq(rc, 4, err)
             eq(len(err.strip().splitlines()), 1, err)
+            # (qa) it is running, so "not running ... start it" would mislead
+            check("tipd is not answering" in err and "not running" not in err, err)
         finally:
             d.signal(signal.SIGCONT)
         rc, out, err = d.tip("status")
@@ -312,6 +314,14 @@ def test_not_found_and_ambiguous():
         eq(rc, 3, err)
         check(pair[0] in err and pair[1] in err, "candidates listed:", err)
         eq(out, "")
+        # (qa) one message line, then one line per candidate with its kind and
+        # title so the user can pick; no second "give more characters" line
+        lines = err.rstrip("\n").split("\n")
+        eq(len(lines), 3, err)
+        check(lines[0].startswith("tip: ") and "give more characters" in lines[0], lines)
+        eq(sorted(ln[2:66] for ln in lines[1:]), sorted(pair))
+        for line in lines[1:]:
+            check(line[66:].startswith("  tip: generated tip "), line)
         # a longer unique prefix works
         n = 5
         while pair[0][:n] == pair[1][:n]:
@@ -508,6 +518,42 @@ def test_add_inputs():
         me = d.tip_json("whoami")[0]["key"]
         t = d.tip_json("show", add(d, "--anon", "anonymous lesson"))[0]
         check(t["author"] != me, "anon tip signed with the user's key")
+
+
+def test_text_limits():
+    """(qa) Oversize or malformed text through every writing command: one clear
+    line, a documented exit code, nothing stored."""
+    with Daemon() as d:
+        q = add(d, "Where is the printer?")
+        t = add(d, "A tip to edit")
+        base = d.status()["events"]
+        body = "x" * 17000
+        for args in (("add", body), ("add", "Title\n" + body), ("add", "w " * 200 + body),
+                     ("ask", "--yes", "Title\n" + body), ("answer", q, "Title\n" + body),
+                     ("edit", t, "Title\n" + body)):
+            rc, out, err = d.tip(*args)
+            eq(rc, 1, args[0], err)
+            eq(err.count("\n"), 1, args[0], "one line:", err)
+            check("at most 16384" in err and "nothing sent" in err, err)
+        bad = os.path.join(d.tmp, "latin1.txt")
+        with open(bad, "wb") as f:
+            f.write(b"Caf\xe9 notes\nbody\n")
+        for args in (("add", "-f", bad), ("edit", t, "-f", bad), ("answer", q, "-f", bad)):
+            rc, out, err = d.tip(*args)
+            eq(rc, 1, args[0], err)
+            check("UTF-8" in err, err)
+        rc, out, err = d.tip("add", "-t", "a,b,c,d,e,f,g,h,i", "nine topics")
+        eq(rc, 2, err)
+        check("at most 8 topics" in err, err)
+        eq(d.status()["events"], base, "nothing stored")
+        # Id arguments: the message says what is wrong with this one.
+        for arg, why in (("zzzz", "ids are hex"), ("ab", "too short"),
+                         ("a" * 65, "an id has 64 hex characters")):
+            for cmd in (("show",), ("rate",), ("thanks",), ("retract",)):
+                extra = ("3",) if cmd == ("rate",) else ()
+                rc, out, err = d.tip(*(cmd + (arg,) + extra))
+                eq(rc, 2, cmd, arg, err)
+                check(why in err.splitlines()[0], cmd, arg, err)
 
 
 def test_editor():
