@@ -58,27 +58,49 @@ static int s_bool(const char *v)
     return -1;
 }
 
+/* v made safe to quote in a message: printable ASCII as is, every other byte
+ * as \xHH (a config line may hold anything), cut with "..." to fit buf. */
+static const char *s_show(const char *v, char *buf, size_t cap)
+{
+    size_t k = 0;
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        size_t need = (*p >= ' ' && *p < 0x7f) ? 1 : 4;
+        if (k + need + 4 > cap) {
+            memcpy(buf + k, "...", 4);
+            return buf;
+        }
+        if (need == 1)
+            buf[k++] = (char)*p;
+        else
+            k += (size_t)snprintf(buf + k, cap - k, "\\x%02x", *p);
+    }
+    buf[k] = '\0';
+    return buf;
+}
+
 int cfg_check_endpoint(const char *ep, int listen, char *msg, size_t msglen)
 {
+    char q[80];
+    const char *show = s_show(ep, q, sizeof(q));
     const char *want = listen ? "tcp://*:7714" : "tcp://host:7714";
     if (strncmp(ep, "tcp://", 6) != 0) {
-        snprintf(msg, msglen, "'%s' is not a tcp:// endpoint (like %s)", ep, want);
+        snprintf(msg, msglen, "'%s' is not a tcp:// endpoint (like %s)", show, want);
         return -1;
     }
     const char *host = ep + 6;
     const char *colon = strrchr(host, ':');
     if (!colon || colon == host) {
-        snprintf(msg, msglen, "'%s' needs a host and a port (like %s)", ep, want);
+        snprintf(msg, msglen, "'%s' needs a host and a port (like %s)", show, want);
         return -1;
     }
     /* IPv6 literals come bracketed: [fe80::1%eth0]:7714 */
     if (host[0] == '[' && colon[-1] != ']') {
-        snprintf(msg, msglen, "'%s': an IPv6 address goes in brackets ([::1]:7714)", ep);
+        snprintf(msg, msglen, "'%s': an IPv6 address goes in brackets ([::1]:7714)", show);
         return -1;
     }
     for (const char *p = host; p < colon; p++) {
         if ((unsigned char)*p <= ' ' || *p == '/') {
-            snprintf(msg, msglen, "'%s': the host has a space or '/'", ep);
+            snprintf(msg, msglen, "'%s': the host has a space or '/'", show);
             return -1;
         }
     }
@@ -86,11 +108,11 @@ int cfg_check_endpoint(const char *ep, int listen, char *msg, size_t msglen)
     errno = 0;
     long port = strtol(colon + 1, &end, 10);
     if (colon[1] == '\0' || *end != '\0' || errno || port < (listen ? 0 : 1) || port > 65535) {
-        snprintf(msg, msglen, "'%s': port must be a number from %d to 65535", ep, listen ? 0 : 1);
+        snprintf(msg, msglen, "'%s': port must be a number from %d to 65535", show, listen ? 0 : 1);
         return -1;
     }
     if (!listen && colon - host == 1 && host[0] == '*') {
-        snprintf(msg, msglen, "'%s': a peer needs a host, not '*'", ep);
+        snprintf(msg, msglen, "'%s': a peer needs a host, not '*'", show);
         return -1;
     }
     return 0;
@@ -127,7 +149,7 @@ static void s_norm_key(const char *key, char *out, size_t cap)
 
 int cfg_set(cfg_t *c, const char *key_in, const char *v, char *msg, size_t msglen)
 {
-    char key[32];
+    char key[32], q[80];
     s_norm_key(key_in, key, sizeof(key));
     if (strcmp(key, "data") == 0) return s_copy(c->data, sizeof(c->data), key, v, msg, msglen);
     if (strcmp(key, "api") == 0) return s_copy(c->api, sizeof(c->api), key, v, msg, msglen);
@@ -157,7 +179,8 @@ int cfg_set(cfg_t *c, const char *key_in, const char *v, char *msg, size_t msgle
     if (strcmp(key, "no-discovery") == 0) {
         int b = s_bool(v);
         if (b < 0) {
-            snprintf(msg, msglen, "no-discovery must be yes or no, not '%s'", v);
+            snprintf(msg, msglen, "no-discovery must be yes or no, not '%s'",
+                     s_show(v, q, sizeof(q)));
             return -1;
         }
         c->no_discovery = b;
@@ -176,13 +199,14 @@ int cfg_set(cfg_t *c, const char *key_in, const char *v, char *msg, size_t msgle
         int l = cfg_log_level_from_name(v);
         if (l < 0) {
             snprintf(msg, msglen,
-                     "log-level must be one of error, warning, notice, info, debug, not '%s'", v);
+                     "log-level must be one of error, warning, notice, info, debug, not '%s'",
+                     s_show(v, q, sizeof(q)));
             return -1;
         }
         c->log_level = l;
         return 0;
     }
-    snprintf(msg, msglen, "unknown key '%s'", key_in);
+    snprintf(msg, msglen, "unknown key '%s'", s_show(key_in, q, sizeof(q)));
     return -1;
 }
 
@@ -280,19 +304,49 @@ static char *s_reader(char *str, int num, void *stream)
     return str;
 }
 
+/* The origin slot of a key whose value is checked after parsing, or NULL. */
+static int *s_line_of(cfg_t *c, const char *key)
+{
+    if (strcmp(key, "data") == 0) return &c->line_data;
+    if (strcmp(key, "api") == 0) return &c->line_api;
+    if (strcmp(key, "network-key") == 0) return &c->line_netkey;
+    return NULL;
+}
+
+const char *cfg_origin(const cfg_t *c, const char *key, char *buf, size_t cap)
+{
+    const int *l = s_line_of((cfg_t *)c, key); /* read only */
+    int line = l ? *l : 0;
+    if (line == CFG_LINE_ARGV)
+        snprintf(buf, cap, "--%s: ", key);
+    else if (line > 0 && c->src_file)
+        snprintf(buf, cap, "%s:%d: ", c->src_file, line);
+    else
+        buf[0] = '\0';
+    return buf;
+}
+
 static int s_handler(void *user, const char *section, const char *name, const char *value)
 {
     s_parse_t *ps = user;
     if (section[0] && strcasecmp(section, "tipd") != 0) {
+        char q[80];
         s_err(ps->errs, "%s:%d: unknown section [%s] (keys go at the top or under [tipd])",
-              ps->path, ps->line, section);
+              ps->path, ps->line, s_show(section, q, sizeof(q)));
         ps->bad = 1;
         return 1; /* keep going: we report every bad line ourselves */
     }
-    char msg[CFG_MAX_PATH + 64];
+    char msg[CFG_MAX_PATH + 64], key[32];
     if (cfg_set(ps->cfg, name, value, msg, sizeof(msg)) < 0) {
         s_err(ps->errs, "%s:%d: %s", ps->path, ps->line, msg);
         ps->bad = 1;
+        return 1;
+    }
+    s_norm_key(name, key, sizeof(key));
+    int *line = s_line_of(ps->cfg, key);
+    if (line) {
+        *line = ps->line;
+        ps->cfg->src_file = ps->path;
     }
     return 1;
 }
@@ -340,7 +394,10 @@ int cfg_overlay(cfg_t *c, const cfg_args_t *a, cfg_errors_t *errs)
 {
     const cfg_t *o = &a->cfg;
     if (a->set & CFG_SET_DATA) memcpy(c->data, o->data, sizeof(c->data));
+    if (a->set & CFG_SET_DATA) c->line_data = CFG_LINE_ARGV;
     if (a->set & CFG_SET_API) memcpy(c->api, o->api, sizeof(c->api));
+    if (a->set & CFG_SET_API) c->line_api = CFG_LINE_ARGV;
+    if (a->set & CFG_SET_NETKEY) c->line_netkey = CFG_LINE_ARGV;
     if (a->set & CFG_SET_LISTEN) memcpy(c->listen, o->listen, sizeof(c->listen));
     if (a->set & CFG_SET_NODISC) c->no_discovery = o->no_discovery;
     if (a->set & CFG_SET_NETKEY) memcpy(c->network_key, o->network_key, sizeof(c->network_key));

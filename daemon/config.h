@@ -46,7 +46,14 @@ typedef struct {
     char network_key[CFG_MAX_PATH]; /* "" = open network */
     char name[CFG_MAX_NAME + 1];    /* "" = host name */
     int log_level;                  /* CFG_LOG_*: messages above it are dropped */
+    /* Where the paths that are checked only later (at start or by -n) were
+     * set, so a problem with them still names FILE:LINE: a line of src_file,
+     * CFG_LINE_ARGV for the command line, 0 for the built-in default. */
+    const char *src_file;
+    int line_data, line_api, line_netkey;
 } cfg_t;
+
+#define CFG_LINE_ARGV (-1)
 
 /* Which fields the command line set (bitmask). */
 enum {
@@ -100,6 +107,10 @@ int cfg_build(cfg_t *out, const cfg_args_t *a, const char **used_file, cfg_error
 /* "error", "warning", "notice", "info", "debug" <-> CFG_LOG_*. */
 int cfg_log_level_from_name(const char *s);
 const char *cfg_log_level_name(int level);
+
+/* "FILE:LINE: " where key (data, api or network-key) was set in the config
+ * file, "--KEY: " when on the command line, "" for a default; into buf. */
+const char *cfg_origin(const cfg_t *c, const char *key, char *buf, size_t cap);
 
 /* Validate an endpoint "tcp://host:port" (listen also allows "*" and port 0).
  * 0 or -1 with a message. */

@@ -239,15 +239,16 @@ static int s_creatable(const char *path, char *anc, size_t cap)
 static int s_check(const cfg_t *c, const char *cfg_file)
 {
     int bad = 0;
-    char err[1024];
+    char err[1024], org[CFG_MAX_PATH + 32], dorg[CFG_MAX_PATH + 32];
+    cfg_origin(c, "data", dorg, sizeof(dorg));
     printf("config:      %s\n", cfg_file ? cfg_file : "(none, built-in defaults)");
     struct stat st;
     if (stat(c->data, &st) == 0) {
         if (!S_ISDIR(st.st_mode)) {
-            printf("data:        %s: ERROR: not a directory\n", c->data);
+            printf("data:        %s: ERROR: %snot a directory\n", c->data, dorg);
             bad = 1;
         } else if (access(c->data, R_OK | W_OK | X_OK) < 0) {
-            printf("data:        %s: ERROR: not writable by this user (%s)\n", c->data,
+            printf("data:        %s: ERROR: %snot writable by this user (%s)\n", c->data, dorg,
                    strerror(errno));
             bad = 1;
         } else {
@@ -259,7 +260,7 @@ static int s_check(const cfg_t *c, const char *cfg_file)
                 store_t *s = store_new(c->data, &so, &rc);
                 store_counts_t cnt = {0};
                 if (!s || store_counts(s, &cnt) < 0) {
-                    printf("data:        %s: ERROR: store does not open: %s\n", c->data,
+                    printf("data:        %s: ERROR: %sstore does not open: %s\n", c->data, dorg,
                            store_strerror(rc));
                     bad = 1;
                 } else {
@@ -276,9 +277,9 @@ static int s_check(const cfg_t *c, const char *cfg_file)
         if (s_creatable(c->data, anc, sizeof(anc))) {
             printf("data:        %s (missing; will be created)\n", c->data);
         } else {
-            printf("data:        %s: ERROR: missing, and %s is not a directory this user can "
+            printf("data:        %s: ERROR: %smissing, and %s is not a directory this user can "
                    "write to\n",
-                   c->data, anc);
+                   c->data, dorg, anc);
             bad = 1;
         }
     }
@@ -301,7 +302,8 @@ static int s_check(const cfg_t *c, const char *cfg_file)
     if (c->network_key[0]) {
         uint8_t key[32];
         if (ident_netkey_load(c->network_key, key, err, sizeof(err)) < 0) {
-            printf("network:     ERROR: %s\n", err);
+            printf("network:     ERROR: %s%s\n", cfg_origin(c, "network-key", org, sizeof(org)),
+                   err);
             bad = 1;
         } else {
             char nid[17];
@@ -315,8 +317,8 @@ static int s_check(const cfg_t *c, const char *cfg_file)
     if (s_creatable(c->api, anc, sizeof(anc))) {
         printf("api:         %s\n", c->api);
     } else {
-        printf("api:         %s: ERROR: %s is not a directory this user can write to\n", c->api,
-               anc);
+        printf("api:         %s: ERROR: %s%s is not a directory this user can write to\n", c->api,
+               cfg_origin(c, "api", org, sizeof(org)), anc);
         bad = 1;
     }
     printf("listen:      %s\n", c->listen);
@@ -425,11 +427,12 @@ static int s_mkdir_p(const char *path, mode_t mode)
 static int s_start(s_main_t *m)
 {
     tipd_t *d = &m->d;
-    char err[1024];
+    char err[1024], org[CFG_MAX_PATH + 32];
     d->started_ms = loop_now_ms();
     s_default_name(d);
     if (s_mkdir_p(d->cfg.data, 0700) < 0) {
-        log_msg(LOG_E, "cannot create the data directory %s: %s", d->cfg.data, strerror(errno));
+        log_msg(LOG_E, "%scannot create the data directory %s: %s",
+                cfg_origin(&d->cfg, "data", org, sizeof(org)), d->cfg.data, strerror(errno));
         return -1;
     }
     /* Two daemons on one data directory would share a node key and look
@@ -454,7 +457,8 @@ static int s_start(s_main_t *m)
     event_hex(d->node.pk, sizeof(d->node.pk), d->node_hex);
     if (d->cfg.network_key[0]) {
         if (ident_netkey_load(d->cfg.network_key, d->netkey, err, sizeof(err)) < 0) {
-            log_msg(LOG_E, "network key: %s", err);
+            log_msg(LOG_E, "%snetwork key: %s",
+                    cfg_origin(&d->cfg, "network-key", org, sizeof(org)), err);
             return -1;
         }
         d->has_netkey = 1;

@@ -162,15 +162,52 @@ def test_check_bad_keys_and_data():
     rc, out, err = run_tipd("--config", cfg, "-n", "--data", "/etc/passwd/x", "--api",
                             "/etc/passwd/tipd.sock")
     eq(rc, 1)
-    check("data:        /etc/passwd/x: ERROR: missing, and /etc/passwd is not a directory this "
-          "user can write to" in out, out)
-    check("api:         /etc/passwd/tipd.sock: ERROR: /etc/passwd is not a directory this "
+    check("data:        /etc/passwd/x: ERROR: --data: missing, and /etc/passwd is not a "
+          "directory this user can write to" in out, out)
+    check("api:         /etc/passwd/tipd.sock: ERROR: --api: /etc/passwd is not a directory this "
           "user can write to" in out, out)
     # and the daemon itself refuses to start with them
     rc, out, err = run_tipd("--config", cfg, "--data", data, "--network-key", key,
                             "--api", os.path.join(t, "s.sock"), "--no-discovery")
     eq(rc, 1)
     check("node key:" in err, err)
+
+
+def test_bad_paths_name_their_line():
+    """(qa) A path that is only found bad after parsing (network key, data
+    directory, API socket) still names FILE:LINE, at -n and at start-up, and
+    bytes that are not printable are quoted as \\xHH, never raw."""
+    t = tmpdir()
+    cfg = write(os.path.join(t, "c.conf"),
+                "# office config\n"
+                "network-key = %s/missing.key\n"
+                "data = /etc/passwd\n"
+                "api = /etc/passwd/tipd.sock\n" % t)
+    rc, out, err = run_tipd("--config", cfg, "-n")
+    eq(rc, 1)
+    check("data:        /etc/passwd: ERROR: %s:3: not a directory\n" % cfg in out, out)
+    check("network:     ERROR: %s:2: cannot open network key file %s/missing.key: "
+          "No such file or directory\n" % (cfg, t) in out, out)
+    check("api:         /etc/passwd/tipd.sock: ERROR: %s:4: /etc/passwd is not a directory"
+          % cfg in out, out)
+    rc, out, err = run_tipd("--config", cfg, "--data", os.path.join(t, "data"), "--api",
+                            os.path.join(t, "s.sock"), "--no-discovery")
+    eq(rc, 1)
+    eq(err.strip().splitlines()[-1],
+       "tipd: error: %s:2: network key: cannot open network key file %s/missing.key: "
+       "No such file or directory" % (cfg, t))
+    # the command line wins, and says so
+    rc, out, err = run_tipd("--config", cfg, "-n", "--network-key", os.path.join(t, "k2"))
+    check("network:     ERROR: --network-key: cannot open" in out, out)
+    bad = os.path.join(t, "bytes.conf")
+    with open(bad, "wb") as f:
+        f.write(b"\xff\xfe = 1\nlisten = tcp://a\x01b:7714\nlog-level = \x1b[31mred\n")
+    rc, out, err = run_tipd("--config", bad, "-n")
+    eq(rc, 1)
+    eq(err, "%s:1: unknown key '\\xff\\xfe'\n"
+            "%s:2: 'tcp://a\\x01b:7714': the host has a space or '/'\n"
+            "%s:3: log-level must be one of error, warning, notice, info, debug, not "
+            "'\\x1b[31mred'\n" % (bad, bad, bad))
 
 
 def test_genkey():
