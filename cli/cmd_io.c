@@ -252,7 +252,8 @@ static const char *s_build(s_import_t *im, json_t *o, event_t *ev, const ident_t
 {
     json_t *jt = json_object_get(o, "title"), *jb = json_object_get(o, "body");
     json_t *jk = json_object_get(o, "kind"), *jtp = json_object_get(o, "topics");
-    if (!json_is_string(jt) || !json_string_length(jt)) return "no \"title\" string";
+    if (!json_is_string(jt)) return "no \"title\" string";
+    if (!json_string_length(jt)) return "\"title\" is empty";
     if (jb && !json_is_null(jb) && !json_is_string(jb)) return "\"body\" is not a string";
     if (jtp && !json_is_null(jtp) && !json_is_array(jtp)) return "\"topics\" is not a list";
     int kind = EVENT_TIP;
@@ -285,6 +286,7 @@ static const char *s_build(s_import_t *im, json_t *o, event_t *ev, const ident_t
     json_array_foreach(jtp, i, t)
     {
         if (!json_is_string(t)) return "\"topics\" holds a non-string";
+        if (strlen(json_string_value(t)) != json_string_length(t)) return "text contains NUL";
         char clean[EVENT_MAX_TOPIC_LEN + 1];
         s_clean_topic(json_string_value(t), clean);
         if (strcmp(clean, json_string_value(t)) != 0) adjusted = 1;
@@ -311,7 +313,9 @@ static int s_line(s_import_t *im, char *line, size_t len, event_t *ev, const ide
         i++;
     if (i == len) return 0; /* blank lines are allowed */
     json_error_t jerr;
-    json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+    /* NULs are let through the parser so the line gets our own plain reason
+     * ("text contains NUL") rather than jansson's flag name. */
+    json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
     if (!o || !json_is_object(o)) {
         char why[300];
         if (!o)
@@ -327,7 +331,7 @@ static int s_line(s_import_t *im, char *line, size_t len, event_t *ev, const ide
     if (je) {
         size_t rawlen;
         const char *s = json_string_value(je);
-        if (!s || strlen(s) > S_B64_MAX ||
+        if (!s || strlen(s) != json_string_length(je) || strlen(s) > S_B64_MAX ||
             sodium_base642bin(raw, EVENT_MAX_SIZE, s, strlen(s), NULL, &rawlen, NULL,
                               sodium_base64_VARIANT_ORIGINAL) != 0)
             reason = "\"event\" is not base64 of a signed event";

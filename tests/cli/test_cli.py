@@ -241,6 +241,31 @@ def test_import_bad_lines():
         rc, out, err = d.tip("import", os.path.join(d.tmp, "missing.jsonl"))
         eq(rc, 1)
         check("cannot open" in err, err)
+        # (qa) NULs, empty titles, invalid UTF-8, oversize lines: a plain reason
+        # each (not a JSON library's flag names), nothing stored from them,
+        # nothing stored earlier lost
+        before = d.status()["events"]
+        nasty = os.path.join(d.tmp, "nasty.jsonl")
+        with open(nasty, "wb") as f:
+            f.write(b'{"title": "nul\\u0000inside"}\n'
+                    b'{"title": ""}\n'
+                    b'{"title": "t", "topics": ["a\\u0000b"]}\n'
+                    b'{"title": "x", "event": "AAAA\\u0000AAAA"}\n'
+                    b'{"title": "caf\xe9"}\n'
+                    b'{"title": "raw \x00 nul"}\n'
+                    b'{"title": "huge", "body": "' + b"a" * 300000 + b'"}\n')
+        rc, out, err = d.tip("--json", "import", nasty)
+        eq(rc, 1, err)
+        s = json.loads(out)
+        eq((s["imported"], s["rejected"]), (0, 7))
+        why = [e["error"] for e in s["errors"]]
+        eq(why[:4], ["text contains NUL", "\"title\" is empty", "text contains NUL",
+                     "\"event\" is not base64 of a signed event"])
+        check(why[4].startswith("not valid JSON (unable to decode byte 0xe9"), why[4])
+        check(why[5].startswith("not valid JSON (control character 0x0"), why[5])
+        eq(why[6], "line longer than 256 KiB")
+        check(not any("JSON_" in w for w in why), why)
+        eq(d.status()["events"], before)
 
 
 def test_daemon_down():
@@ -542,6 +567,13 @@ def test_text_limits():
             rc, out, err = d.tip(*args)
             eq(rc, 1, args[0], err)
             check("UTF-8" in err, err)
+        # a long question is asked (title cut at a word), not refused by
+        # the look-alike search's 2048-byte query bound
+        rc, out, err = d.tip("--json", "ask", "--yes", "why " * 800)
+        eq(rc, 0, err)
+        asked = d.tip_json("show", json.loads(out)["id"])[0]
+        eq(asked["body"], ("why " * 800).strip())
+        base = d.status()["events"]
         rc, out, err = d.tip("add", "-t", "a,b,c,d,e,f,g,h,i", "nine topics")
         eq(rc, 2, err)
         check("at most 8 topics" in err, err)
