@@ -100,6 +100,10 @@ void fts_destroy(fts_t **p)
     free(f->cmask);
     free(f->touched);
     free(f->pend);
+    free(f->pterms);
+    free(f->phash);
+    free(f->pbuf);
+    free(f->porder);
     free(f->arena);
     free(f->dt.v);
     free(f->tcache);
@@ -186,32 +190,79 @@ static int s_lmdb(int rc)
     return rc == MDB_MAP_FULL || rc == MDB_TXN_FULL ? rc : STORE_E_LMDB;
 }
 
+/* Grow *p (elements of size sz, capacity *cap) to hold at least n. */
+static int s_reserve(void **p, size_t *cap, size_t n, size_t sz, size_t first)
+{
+    if (n <= *cap) return 0;
+    size_t nc = *cap ? *cap : first;
+    while (nc < n) nc *= 2;
+    void *np = realloc(*p, nc * sz);
+    if (!np) return STORE_E_NOSPACE;
+    *p = np;
+    *cap = nc;
+    return 0;
+}
+
+static uint32_t s_hash(const char *key, size_t klen)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < klen; i++) h = (h ^ (uint8_t)key[i]) * 16777619u;
+    return h;
+}
+
+/* Rebuild the term hash with room for twice the terms. */
+static int s_phash_grow(fts_t *f)
+{
+    size_t nc = f->phash_cap ? f->phash_cap * 2 : 4096;
+    uint32_t *nh = calloc(nc, sizeof *nh);
+    if (!nh) return STORE_E_NOSPACE;
+    for (size_t t = 0; t < f->npterms; t++) {
+        size_t i = s_hash(f->arena + f->pterms[t].off, f->pterms[t].len) & (nc - 1);
+        while (nh[i]) i = (i + 1) & (nc - 1);
+        nh[i] = (uint32_t)t + 1;
+    }
+    free(f->phash);
+    f->phash = nh;
+    f->phash_cap = nc;
+    return 0;
+}
+
+/* Index of term key[klen] among this transaction's terms, added if new;
+ * <0 on allocation failure. */
+static long s_pterm(fts_t *f, const char *key, size_t klen)
+{
+    if (2 * (f->npterms + 1) > f->phash_cap && s_phash_grow(f)) return STORE_E_NOSPACE;
+    size_t mask = f->phash_cap - 1, i = s_hash(key, klen) & mask;
+    for (; f->phash[i]; i = (i + 1) & mask) {
+        const fts_pterm_t *t = &f->pterms[f->phash[i] - 1];
+        if (t->len == klen && memcmp(f->arena + t->off, key, klen) == 0) return f->phash[i] - 1;
+    }
+    if (s_reserve((void **)&f->pterms, &f->pterms_cap, f->npterms + 1, sizeof *f->pterms, 1024) ||
+        s_reserve((void **)&f->arena, &f->arena_cap, f->arena_len + klen, 1, 65536))
+        return STORE_E_NOSPACE;
+    fts_pterm_t *t = &f->pterms[f->npterms];
+    t->pfx = 0;
+    for (size_t j = 0; j < 8; j++) t->pfx = t->pfx << 8 | (j < klen ? (uint8_t)key[j] : 0);
+    t->off = (uint32_t)f->arena_len;
+    t->len = (uint8_t)klen;
+    t->count = 0;
+    memcpy(f->arena + f->arena_len, key, klen);
+    f->arena_len += klen;
+    f->phash[i] = (uint32_t)++f->npterms;
+    return (long)f->npterms - 1;
+}
+
 /* Queue one posting of term key[klen] for fts_flush. */
 static int s_pend_add(fts_t *f, const char *key, size_t klen, const uint8_t *post)
 {
-    if (f->npend == f->pend_cap) {
-        size_t nc = f->pend_cap ? f->pend_cap * 2 : 4096;
-        fts_pend_t *np = realloc(f->pend, nc * sizeof *np);
-        if (!np) return STORE_E_NOSPACE;
-        f->pend = np;
-        f->pend_cap = nc;
-    }
-    if (f->arena_len + klen > f->arena_cap) {
-        size_t nc = f->arena_cap ? f->arena_cap * 2 : 65536;
-        while (nc < f->arena_len + klen) nc *= 2;
-        char *na = realloc(f->arena, nc);
-        if (!na) return STORE_E_NOSPACE;
-        f->arena = na;
-        f->arena_cap = nc;
-    }
+    if (s_reserve((void **)&f->pend, &f->pend_cap, f->npend + 1, sizeof *f->pend, 4096))
+        return STORE_E_NOSPACE;
+    long t = s_pterm(f, key, klen);
+    if (t < 0) return (int)t;
     fts_pend_t *e = &f->pend[f->npend++];
-    e->pfx = 0;
-    for (size_t i = 0; i < 8; i++) e->pfx = e->pfx << 8 | (i < klen ? (uint8_t)key[i] : 0);
-    e->off = (uint32_t)f->arena_len;
-    e->len = (uint8_t)klen;
+    e->term = (uint32_t)t;
     memcpy(e->post, post, FTS_POST_LEN);
-    memcpy(f->arena + f->arena_len, key, klen);
-    f->arena_len += klen;
+    f->pterms[t].count++;
     return 0;
 }
 
@@ -219,25 +270,41 @@ void fts_discard(fts_t *f)
 {
     if (!f) return;
     f->npend = 0;
+    f->npterms = 0;
     f->arena_len = 0;
+    if (f->phash) memset(f->phash, 0, f->phash_cap * sizeof *f->phash);
     f->wstats_ok = false;
 }
 
-/* qsort context: the arena of the fts_t being flushed (flushes run under
- * LMDB's single-writer rule, so one at a time per process is guaranteed
- * only per environment; use qsort_r to stay safe across environments). */
-static int s_cmp_pend(const void *a, const void *b, void *arg)
+/* Order of term indexes by key, LMDB's default: bytes, then shorter first
+ * (terms hold no NUL bytes, so the zero-padded prefix agrees with it). */
+static int s_cmp_pterm(const void *a, const void *b, void *arg)
 {
-    const fts_pend_t *x = a, *y = b;
-    /* Terms hold no NUL bytes, so the zero-padded prefix orders like LMDB. */
+    const fts_t *f = arg;
+    const fts_pterm_t *x = &f->pterms[*(const uint32_t *)a], *y = &f->pterms[*(const uint32_t *)b];
     if (x->pfx != y->pfx) return x->pfx < y->pfx ? -1 : 1;
-    const char *arena = arg;
     size_t n = x->len < y->len ? x->len : y->len;
-    /* LMDB's default key order: bytes, then shorter first. */
-    int c = memcmp(arena + x->off, arena + y->off, n);
+    int c = memcmp(f->arena + x->off, f->arena + y->off, n);
     if (c) return c;
-    if (x->len != y->len) return x->len < y->len ? -1 : 1;
-    return memcmp(x->post, y->post, 4);
+    return (x->len > y->len) - (x->len < y->len);
+}
+
+/* Write term t's grouped postings. They are in docnum order and above
+ * every stored one, so LMDB appends them in one call; should that ever be
+ * refused, they go in one by one. */
+static int s_put_term(fts_t *f, MDB_cursor *c, const fts_pterm_t *t)
+{
+    uint8_t *data = f->pbuf + (size_t)(t->next - t->count) * FTS_POST_LEN;
+    MDB_val k = {t->len, f->arena + t->off};
+    MDB_val v[2] = {{FTS_POST_LEN, data}, {t->count, NULL}};
+    int rc = mdb_cursor_put(c, &k, v, MDB_MULTIPLE | MDB_APPENDDUP);
+    if (rc != MDB_KEYEXIST) return rc;
+    for (uint32_t i = 0; i < t->count; i++) {
+        MDB_val one = {FTS_POST_LEN, data + (size_t)i * FTS_POST_LEN};
+        rc = mdb_cursor_put(c, &k, &one, 0);
+        if (rc && rc != MDB_KEYEXIST) return rc;
+    }
+    return 0;
 }
 
 int fts_flush(fts_t *f, MDB_txn *txn)
@@ -246,21 +313,33 @@ int fts_flush(fts_t *f, MDB_txn *txn)
     if (!txn) return STORE_E_ARG;
     int rc = 0;
     if (f->npend) {
-        qsort_r(f->pend, f->npend, sizeof f->pend[0], s_cmp_pend, f->arena);
+        if (s_reserve((void **)&f->porder, &f->porder_cap, f->npterms, sizeof *f->porder, 1024) ||
+            s_reserve((void **)&f->pbuf, &f->pbuf_cap, f->npend * FTS_POST_LEN, 1, 65536)) {
+            fts_discard(f);
+            return STORE_E_NOSPACE;
+        }
+        /* Sort the distinct terms, not the postings; then place each
+         * posting in its term's group (queue order = docnum order). */
+        for (size_t t = 0; t < f->npterms; t++) f->porder[t] = (uint32_t)t;
+        qsort_r(f->porder, f->npterms, sizeof *f->porder, s_cmp_pterm, f);
+        uint32_t at = 0;
+        for (size_t i = 0; i < f->npterms; i++) {
+            fts_pterm_t *t = &f->pterms[f->porder[i]];
+            t->next = at;
+            at += t->count;
+        }
+        for (size_t i = 0; i < f->npend; i++) {
+            fts_pterm_t *t = &f->pterms[f->pend[i].term];
+            memcpy(f->pbuf + (size_t)t->next++ * FTS_POST_LEN, f->pend[i].post, FTS_POST_LEN);
+        }
         MDB_cursor *c;
         if ((rc = mdb_cursor_open(txn, f->post, &c))) {
             fts_discard(f);
             return s_lmdb(rc);
         }
-        /* Keys arrive in order and each new docnum is above every stored
-         * one, so LMDB can append: the cursor stays on the right page and
-         * each term's postings only grow at the end. */
-        for (size_t i = 0; i < f->npend && !rc; i++) {
-            fts_pend_t *e = &f->pend[i];
-            MDB_val k = {e->len, f->arena + e->off}, v = {FTS_POST_LEN, e->post};
-            rc = mdb_cursor_put(c, &k, &v, MDB_APPENDDUP);
-            if (rc == MDB_KEYEXIST) rc = mdb_cursor_put(c, &k, &v, 0);
-        }
+        /* Keys in order: the cursor stays on the page it needs. */
+        for (size_t i = 0; i < f->npterms && !rc; i++)
+            if (f->pterms[f->porder[i]].count) rc = s_put_term(f, c, &f->pterms[f->porder[i]]);
         mdb_cursor_close(c);
         if (rc) rc = s_lmdb(rc);
     }
@@ -295,7 +374,7 @@ int fts_index(fts_t *f, MDB_txn *txn, const event_t *ev)
     uint8_t post[FTS_POST_LEN] = {0};
     fts_be32(post, docnum);
     for (int fi = 0; fi < FTS_FIELDS; fi++) post[4 + FTS_FIELDS + fi] = s_len_q(d->flen[fi]);
-    size_t npend0 = f->npend, arena0 = f->arena_len;
+    size_t npend0 = f->npend;
     for (size_t i = 0; i < d->n && !rc; i++) {
         memcpy(post + 4, d->v[i].tf, FTS_FIELDS);
         rc = s_pend_add(f, d->v[i].term, d->v[i].len, post);
@@ -335,8 +414,8 @@ int fts_index(fts_t *f, MDB_txn *txn, const event_t *ev)
     if (rc) {
         /* Nothing of this event stays queued; the caller aborts anyway (the
          * id mapping written above goes with the transaction). */
+        for (size_t i = npend0; i < f->npend; i++) f->pterms[f->pend[i].term].count--;
         f->npend = npend0;
-        f->arena_len = arena0;
         return rc;
     }
     st->next_doc++;

@@ -60,11 +60,20 @@ typedef struct {
     bool oom;
 } fts_dterms_t;
 
-/* A posting waiting for fts_flush: its term lives in the pending arena. */
+/* A term with postings queued in the open write transaction: its bytes are
+ * in the arena; fts_flush groups each term's postings and writes them with
+ * one MDB_MULTIPLE put. */
 typedef struct {
-    uint64_t pfx; /* first 8 bytes of the term, big-endian, zero-padded */
-    uint32_t off;
+    uint64_t pfx;   /* first 8 bytes of the term, big-endian, zero-padded */
+    uint32_t off;   /* in the arena */
+    uint32_t count; /* postings queued */
+    uint32_t next;  /* fts_flush: next free slot of its group */
     uint8_t len;
+} fts_pterm_t;
+
+/* A posting waiting for fts_flush. */
+typedef struct {
+    uint32_t term; /* index into pterms */
     uint8_t post[FTS_POST_LEN];
 } fts_pend_t;
 
@@ -75,6 +84,14 @@ struct fts {
     fts_stats_t wstats;
     fts_pend_t *pend;
     size_t npend, pend_cap;
+    fts_pterm_t *pterms;
+    size_t npterms, pterms_cap;
+    uint32_t *phash; /* open addressing: pterm index + 1, 0 = empty */
+    size_t phash_cap;
+    uint8_t *pbuf; /* fts_flush: postings grouped by term */
+    size_t pbuf_cap;
+    uint32_t *porder; /* fts_flush: pterm indexes in key order */
+    size_t porder_cap;
     char *arena;
     size_t arena_len, arena_cap;
     fts_dterms_t dt;   /* the document being indexed (buffers reused) */

@@ -222,6 +222,49 @@ static void test_retract_and_supersede(void **state)
     assert_int_equal(s_search(fx, "dscacheutil", NULL, h, 10), 0);
 }
 
+/* A tip and its retraction in one batch: the postings queued for the tip
+ * in that transaction must be written before they are removed. */
+static void test_retract_in_same_batch(void **state)
+{
+    fx_t *fx = *state;
+    static event_t ev[3];
+    static uint8_t buf[3][EVENT_MAX_SIZE];
+    const uint8_t *p[3];
+    size_t len[3];
+    event_init(&ev[0], EVENT_TIP);
+    assert_int_equal(event_set_title(&ev[0], "Rotate the logs", 15), 0);
+    event_init(&ev[1], EVENT_TIP);
+    assert_int_equal(event_set_title(&ev[1], "Rotate the keys", 15), 0);
+    for (int i = 0; i < 2; i++) {
+        ev[i].created_at = fx->ts++;
+        assert_int_equal(event_sign(&ev[i], fx->a.sk), 0);
+    }
+    event_init(&ev[2], EVENT_RETRACT);
+    assert_int_equal(event_add_ref(&ev[2], EVENT_REF_TARGET, ev[0].id), 0);
+    ev[2].created_at = fx->ts++;
+    assert_int_equal(event_sign(&ev[2], fx->a.sk), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(event_encode(&ev[i], buf[i], sizeof buf[i], &len[i]), 0);
+        p[i] = buf[i];
+    }
+    store_result_t res[3];
+    assert_int_equal(store_ingest(fx->s, p, len, 3, T0 + 3600 * 1000, 0, res), 0);
+    for (int i = 0; i < 3; i++) assert_int_equal(res[i].status, STORE_NEW);
+    store_hit_t h[10];
+    size_t n = s_search(fx, "rotate", NULL, h, 10);
+    assert_int_equal(n, 1);
+    assert_memory_equal(h[0].id, ev[1].id, 32);
+    assert_int_equal(s_search(fx, "logs", NULL, h, 10), 0);
+    /* A later batch still appends to the same terms. */
+    uint8_t id[32];
+    s_tip(fx, &fx->b, EVENT_TIP, "Rotate nginx logs daily", "logrotate", NULL, id);
+    n = s_search(fx, "rotate", NULL, h, 10);
+    assert_int_equal(n, 2);
+    n = s_search(fx, "logs", NULL, h, 10);
+    assert_int_equal(n, 1);
+    assert_memory_equal(h[0].id, id, 32);
+}
+
 static void test_rating_lifts_equal_tip(void **state)
 {
     fx_t *fx = *state;
@@ -424,6 +467,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_title_outranks_body, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_topics, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_retract_and_supersede, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_retract_in_same_batch, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_rating_lifts_equal_tip, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_kinds, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_cjk_findable, s_setup, s_teardown),
