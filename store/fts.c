@@ -12,10 +12,12 @@
  *
  * Field lengths travel inside each posting (one byte each, like Lucene's
  * norms) so that scoring (fts_search.c) never has to look up a document.
- * Indexing queues a transaction's postings in the handle and fts_flush()
- * writes them sorted through one cursor with MDB_APPENDDUP: docnums only
- * grow, so every term's postings are appended and the cursor stays on the
- * page it needs, which is several times cheaper than a put per posting.
+ * Indexing queues a transaction's postings in the handle, grouped by term
+ * through a hash table; fts_flush() sorts the distinct terms and writes each
+ * term's postings with one MDB_MULTIPLE|MDB_APPENDDUP put through one
+ * cursor: docnums only grow, so every list is appended to and the cursor
+ * stays on the page it needs. That is several times cheaper than a put per
+ * posting.
  */
 #include "fts_int.h"
 
