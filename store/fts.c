@@ -107,7 +107,6 @@ void fts_destroy(fts_t **p)
     free(f->pbuf);
     free(f->porder);
     free(f->arena);
-    free(f->dt.v);
     free(f->tcache);
     free(f->tsum);
     free(f->tshown);
@@ -248,23 +247,52 @@ static long s_pterm(fts_t *f, const char *key, size_t klen)
     t->off = (uint32_t)f->arena_len;
     t->len = (uint8_t)klen;
     t->count = 0;
+    t->doc = UINT32_MAX; /* no docnum is ever UINT32_MAX */
     memcpy(f->arena + f->arena_len, key, klen);
     f->arena_len += klen;
     f->phash[i] = (uint32_t)++f->npterms;
     return (long)f->npterms - 1;
 }
 
-/* Queue one posting of term key[klen] for fts_flush. */
-static int s_pend_add(fts_t *f, const char *key, size_t klen, const uint8_t *post)
+/* The posting of term key[klen] for docnum, queued for fts_flush the first
+ * time the document uses the term; NULL on allocation failure. */
+static uint8_t *s_pend_get(fts_t *f, const char *key, size_t klen, uint32_t docnum)
 {
     if (s_reserve((void **)&f->pend, &f->pend_cap, f->npend + 1, sizeof *f->pend, 4096))
-        return STORE_E_NOSPACE;
-    long t = s_pterm(f, key, klen);
-    if (t < 0) return (int)t;
-    fts_pend_t *e = &f->pend[f->npend++];
-    e->term = (uint32_t)t;
-    memcpy(e->post, post, FTS_POST_LEN);
-    f->pterms[t].count++;
+        return NULL;
+    long ti = s_pterm(f, key, klen);
+    if (ti < 0) return NULL;
+    fts_pterm_t *t = &f->pterms[ti];
+    if (t->doc == docnum) return f->pend[t->slot].post;
+    fts_pend_t *e = &f->pend[f->npend];
+    e->term = (uint32_t)ti;
+    memset(e->post, 0, FTS_POST_LEN);
+    fts_be32(e->post, docnum);
+    t->doc = docnum;
+    t->slot = (uint32_t)f->npend++;
+    t->count++;
+    return e->post;
+}
+
+/* text_tokenize callback of fts_index: count the term in its field. */
+typedef struct {
+    fts_t *f;
+    uint32_t docnum;
+    int field;
+    uint32_t flen[FTS_FIELDS];
+    bool oom;
+} s_ix_t;
+
+static int s_ix_term(const char *term, size_t len, unsigned flags, void *arg)
+{
+    s_ix_t *x = arg;
+    x->flen[x->field]++;
+    uint8_t *post = s_pend_get(x->f, term, len, x->docnum);
+    if (!post) {
+        x->oom = true;
+        return 1;
+    }
+    if (post[4 + x->field] < 255) post[4 + x->field]++;
     return 0;
 }
 
@@ -371,26 +399,32 @@ int fts_index(fts_t *f, MDB_txn *txn, const event_t *ev)
     if (rc == MDB_KEYEXIST) return 0;
     if (rc) return s_lmdb(rc);
 
-    fts_dterms_t *d = &f->dt;
-    if (s_collect(f->wtext, ev, d)) return STORE_E_NOSPACE;
-    uint8_t post[FTS_POST_LEN] = {0};
-    fts_be32(post, docnum);
-    for (int fi = 0; fi < FTS_FIELDS; fi++) post[4 + FTS_FIELDS + fi] = s_len_q(d->flen[fi]);
+    /* Terms go straight into this transaction's queue: a term met again in
+     * the same tip only bumps its count in that tip's posting. */
     size_t npend0 = f->npend;
-    for (size_t i = 0; i < d->n && !rc; i++) {
-        memcpy(post + 4, d->v[i].tf, FTS_FIELDS);
-        rc = s_pend_add(f, d->v[i].term, d->v[i].len, post);
-    }
-    /* Topic filter terms: exact topic, no tf. */
-    uint8_t fpost[FTS_POST_LEN] = {0};
-    fts_be32(fpost, docnum);
+    s_ix_t x = {.f = f, .docnum = docnum};
+    x.field = FTS_F_TITLE;
+    text_tokenize(f->wtext, ev->title, strnlen(ev->title, sizeof ev->title), s_ix_term, &x);
+    x.field = FTS_F_BODY;
+    if (!x.oom)
+        text_tokenize(f->wtext, ev->body, strnlen(ev->body, sizeof ev->body), s_ix_term, &x);
+    x.field = FTS_F_TOPIC;
+    for (unsigned i = 0; i < ev->ntopics && i < EVENT_MAX_TOPICS && !x.oom; i++)
+        text_tokenize(f->wtext, ev->topics[i], strnlen(ev->topics[i], sizeof ev->topics[i]),
+                      s_ix_term, &x);
+    if (x.oom) rc = STORE_E_NOSPACE;
+    uint8_t lq[FTS_FIELDS];
+    for (int fi = 0; fi < FTS_FIELDS; fi++) lq[fi] = s_len_q(x.flen[fi]);
+    for (size_t i = npend0; i < f->npend; i++)
+        memcpy(f->pend[i].post + 4 + FTS_FIELDS, lq, FTS_FIELDS);
+    /* Topic filter terms: exact topic, no counts. */
     for (unsigned i = 0; i < ev->ntopics && i < EVENT_MAX_TOPICS && !rc; i++) {
         char key[EVENT_MAX_TOPIC_LEN + 2];
         size_t tl = strnlen(ev->topics[i], EVENT_MAX_TOPIC_LEN);
         if (tl == 0) continue;
         key[0] = FTS_TOPIC_MARK;
         memcpy(key + 1, ev->topics[i], tl);
-        rc = s_pend_add(f, key, tl + 1, fpost);
+        if (!s_pend_get(f, key, tl + 1, docnum)) rc = STORE_E_NOSPACE;
     }
 
     /* The record is the fixed part followed by the topics, each
@@ -416,13 +450,16 @@ int fts_index(fts_t *f, MDB_txn *txn, const event_t *ev)
     if (rc) {
         /* Nothing of this event stays queued; the caller aborts anyway (the
          * id mapping written above goes with the transaction). */
-        for (size_t i = npend0; i < f->npend; i++) f->pterms[f->pend[i].term].count--;
+        for (size_t i = npend0; i < f->npend; i++) {
+            f->pterms[f->pend[i].term].count--;
+            f->pterms[f->pend[i].term].doc = UINT32_MAX;
+        }
         f->npend = npend0;
         return rc;
     }
     st->next_doc++;
     st->docs++;
-    for (int fi = 0; fi < FTS_FIELDS; fi++) st->len[fi] += d->flen[fi];
+    for (int fi = 0; fi < FTS_FIELDS; fi++) st->len[fi] += x.flen[fi];
     return 0;
 }
 

@@ -68,6 +68,8 @@ typedef struct {
     uint32_t off;   /* in the arena */
     uint32_t count; /* postings queued */
     uint32_t next;  /* fts_flush: next free slot of its group */
+    uint32_t doc;   /* fts_index: docnum of its latest posting, */
+    uint32_t slot;  /* and that posting's place in pend (tf adds up there) */
     uint8_t len;
 } fts_pterm_t;
 
@@ -94,7 +96,6 @@ struct fts {
     size_t porder_cap;
     char *arena;
     size_t arena_len, arena_cap;
-    fts_dterms_t dt;   /* the document being indexed (buffers reused) */
     double lendq[256]; /* s_len_dq() of every quantised length */
     fts_tslot_t *tcache;
     size_t tcache_n;
