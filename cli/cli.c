@@ -135,7 +135,8 @@ int cli_reply_fail(cli_t *cli, const json_t *reply)
             if (json_is_string(c) && id && cli->client) {
                 json_t *req = json_pack("{s:s, s:s}", "op", "get", "id", id);
                 char err[128];
-                if (req && client_call(cli->client, req, &got, 2000, err, sizeof err) != 0)
+                if (req &&
+                    client_call(cli->client, req, &got, CLI_CALL_TIMEOUT_MS, err, sizeof err) != 0)
                     got = NULL;
                 json_decref(req);
             }
