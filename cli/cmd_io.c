@@ -531,10 +531,19 @@ static int s_export_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     int rc = cli_connect(cli);
     if (rc) return rc;
 
-    char tmp[PATH_MAX];
+    char tmp[PATH_MAX + 16], real[PATH_MAX];
     FILE *f = stdout;
-    if (file) {
-        /* Write beside the target and rename, so FILE is never half-written. */
+    struct stat st;
+    if (file && stat(file, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* A device, FIFO or /dev/stdout is written in place: renaming a file
+         * over it would replace the device node itself. */
+        if (!(f = fopen(file, "w")))
+            return cli_fail(cli, CLI_EXIT_ERROR, "cannot write %s: %s", file, strerror(errno));
+        tmp[0] = 0;
+    } else if (file) {
+        /* Write beside the target and rename, so FILE is never half-written;
+         * through a symlink, beside the file it points to. */
+        if (realpath(file, real)) file = real;
         snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", file);
         int fd = mkstemp(tmp);
         if (fd < 0 || !(f = fdopen(fd, "w"))) {
@@ -586,16 +595,22 @@ static int s_export_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     json_decref(cursor);
     free(ev);
     free(raw);
-    if (file) {
-        int werr = fflush(f) != 0 || fsync(fileno(f)) != 0;
+    if (file && !tmp[0]) {
+        int werr = fflush(f) != 0 || ferror(f);
         werr |= fclose(f) != 0;
-        if (!rc && werr) rc = cli_fail(cli, CLI_EXIT_ERROR, "cannot write %s", tmp);
+        if (!rc && werr)
+            rc = cli_fail(cli, CLI_EXIT_ERROR, "cannot write %s: %s", file, strerror(errno));
+    } else if (file) {
+        int werr = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;
+        werr |= fclose(f) != 0;
+        if (!rc && werr)
+            rc = cli_fail(cli, CLI_EXIT_ERROR, "cannot write %s: %s", tmp, strerror(errno));
         if (!rc && rename(tmp, file) != 0)
             rc = cli_fail(cli, CLI_EXIT_ERROR, "cannot rename %s to %s: %s", tmp, file,
                           strerror(errno));
         if (rc) unlink(tmp);
-    } else if (fflush(stdout) != 0 && !rc) {
-        rc = cli_fail(cli, CLI_EXIT_ERROR, "cannot write to stdout");
+    } else if ((fflush(stdout) != 0 || ferror(stdout)) && !rc) {
+        rc = cli_fail(cli, CLI_EXIT_ERROR, "cannot write to stdout: %s", strerror(errno));
     }
     if (bad) fprintf(stderr, "tip: %zu events from tipd did not decode; left out\n", bad);
     if (rc) return rc;

@@ -19,6 +19,7 @@ import signal
 import socket
 import stat
 import struct
+import subprocess
 import sys
 import tempfile
 import termios
@@ -205,6 +206,41 @@ def test_import_export_roundtrip():
         eq(titles, {json.loads(ln)["title"] for ln in open(DEMO)})
         # export to stdout is the same JSONL as to a file
         eq(sorted(out2.splitlines()), sorted(open(dump).read().splitlines()))
+        export_targets(b, out2)
+
+
+def export_targets(d, want):
+    """(qa) export FILE where FILE is not a plain file: a FIFO (like a device
+    or /dev/stdout) is written in place, never replaced by renaming a regular
+    file over it; a symlink stays a symlink; a write error (ENOSPC) is an
+    error, never "exported N"."""
+    import threading
+    fifo = os.path.join(d.tmp, "export.fifo")
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo).read()), daemon=True)
+    reader.start()
+    rc, out, err = d.tip("export", fifo)
+    reader.join(30)
+    eq(rc, 0, err)
+    check(stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO was replaced by a file")
+    check(got, "nothing was written to the FIFO")
+    eq(sorted(got[0].splitlines()), sorted(want.splitlines()))
+    check(not [f for f in os.listdir(d.tmp) if ".tmp." in f], os.listdir(d.tmp))
+    real = os.path.join(d.tmp, "real.jsonl")
+    link = os.path.join(d.tmp, "link.jsonl")
+    write(real, "")
+    os.symlink(real, link)
+    rc, out, err = d.tip("export", link)
+    eq(rc, 0, err)
+    check(os.path.islink(link), "the symlink was replaced")
+    eq(sorted(open(real).read().splitlines()), sorted(want.splitlines()))
+    e = dict(os.environ, TIP_SOCKET=d.sock, TIP_HOME=d.home())
+    with open("/dev/full", "w") as full:
+        p = subprocess.run([harness.TIP, "export"], stdout=full, stderr=subprocess.PIPE,
+                           env=e, text=True, timeout=60)
+    eq(p.returncode, 1, p.stderr)
+    eq(p.stderr, "tip: cannot write to stdout: No space left on device\n")
 
 
 def test_import_bad_lines():
