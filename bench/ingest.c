@@ -20,7 +20,10 @@
  *      daemon ("verification may move to a worker thread"), measured here
  *      so the choice rests on numbers;
  * then prints a table with events/s and the ratios. CPU columns are the
- * process's CPU time (both threads in step 5).
+ * process's CPU time (both threads in step 5). For step 5 it also prints
+ * each thread's own CPU rate: on two idle cores a pipeline runs at the pace
+ * of its slower thread, which gives a projection when the machine has no
+ * idle core to measure it on (it is labelled as such).
  *
  * Usage: bench-ingest [-n N] [-b BATCH] [-d DIR] [CORPUS.jsonl]
  *   -d DIR puts the temporary store under DIR (default $TMPDIR or /var/tmp,
