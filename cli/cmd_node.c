@@ -28,6 +28,15 @@ static json_t *s_my_profile(cli_t *cli, const char *pkhex, int *rc)
     return p;
 }
 
+/* True if s (may be NULL) holds an ASCII control character: a profile's
+ * name and team are one line each (core/event.c refuses anything else). */
+static int s_has_control(const char *s)
+{
+    for (; s && *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) return 1;
+    return 0;
+}
+
 static int s_whoami_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -49,6 +58,9 @@ static int s_whoami_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         return cli_usage(cli, self, "--name takes 1 to %d bytes", EVENT_MAX_NAME);
     if (team && strlen(team) > EVENT_MAX_TEAM)
         return cli_usage(cli, self, "--team takes at most %d bytes", EVENT_MAX_TEAM);
+    if (s_has_control(name) || s_has_control(team))
+        return cli_usage(cli, self, "--%s must be one line of text (no tabs or control characters)",
+                         s_has_control(name) ? "name" : "team");
 
     ident_t id;
     char path[PATH_MAX], pkhex[65];

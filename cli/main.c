@@ -53,7 +53,8 @@ static const char s_global_help[] =
     "  --socket PATH      tipd's API socket (env TIP_SOCKET; default " CLI_DEFAULT_SOCKET ")\n"
     "  --json             machine output: one JSON object per line\n"
     "  --color WHEN       auto (default), always or never; NO_COLOR=1 turns auto off\n"
-    "  -h, --help         help for tip or for the command\n";
+    "  -h, --help         help for tip or for the command\n"
+    "  --version          print tip's version\n";
 
 static const char s_exit_help[] = "Exit codes:\n"
                                   "  0  ok\n"
@@ -146,6 +147,10 @@ static int s_global_opt(cli_t *cli, int argc, char **argv, int i, int *help)
         *help = 1;
         return 1;
     }
+    if (!strcmp(a, "--version")) {
+        *help = 2; /* print the version instead of running anything */
+        return 1;
+    }
     const char *names[] = {"--socket", "--color"};
     for (int k = 0; k < 2; k++) {
         size_t n = strlen(names[k]);
@@ -209,6 +214,15 @@ int main(int argc, char **argv)
     out_setup(&cli);
 
     int rc;
+    if (help == 2) {
+        free(args);
+        if (cli.json) {
+            printf("{\"version\":\"%s\"}\n", TIP_VERSION);
+        } else {
+            printf("tip %s\n", TIP_VERSION);
+        }
+        return 0;
+    }
     if (nargs == 0 || (args[0][0] == '-' && strcmp(args[0], "--") != 0)) {
         if (nargs == 0 && help) {
             out_begin(&cli, 1);

@@ -421,6 +421,8 @@ def test_usage_errors():
             ("export", "a", "b"),
             ("help", "nonsense"),
             ("whoami", "--name", ""),
+            ("whoami", "--team", "ops\nteam"),  # (qa) was "cannot sign", exit 1
+            ("whoami", "--name", "Ana\tSouza"),
         ]
         for args in cases:
             rc, out, err = d.tip(*args, input="")
@@ -436,6 +438,12 @@ def test_usage_errors():
             rc, out, err = d.tip(*args)
             eq(rc, 0, args, err)
             check("usage: tip" in out, args, out)
+        # (qa) --version, anywhere, runs nothing else
+        for args in (("--version",), ("list", "--version")):
+            rc, out, err = d.tip(*args)
+            eq((rc, err), (0, ""), args)
+            check(re.fullmatch(r"tip \d+\.\d+\.\d+\n", out), out)
+        eq(d.tip_json("--version")[0]["version"], out.split()[1])
         rc, out, err = d.tip("help")
         for code in ("0", "1", "2", "3", "4", "5"):
             check(re.search(r"^\s+%s\s" % code, out, re.M), "exit code", code, "documented")
