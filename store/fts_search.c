@@ -237,10 +237,12 @@ static int s_postings(MDB_cursor *c, const void *key, size_t klen, size_t *df, s
 typedef struct {
     fts_t *f;
     double N;
-    double inv_norm[FTS_FIELDS][256]; /* weight_f / (1 - b + b * len/avg) */
+    float inv_norm[FTS_FIELDS][256]; /* weight_f / (1 - b + b * len/avg) */
     size_t nt;
     uint32_t limit;
 } s_score_t;
+
+_Static_assert(FTS_FIELDS == 3 && FTS_POST_LEN >= 10, "s_score_term reads three fields");
 
 /* Add term's BM25F contributions (query weight qw) into the accumulator. */
 static int s_score_term(s_score_t *s, MDB_cursor *c, const char *term, double qw, uint32_t bit)
@@ -252,22 +254,28 @@ static int s_score_term(s_score_t *s, MDB_cursor *c, const char *term, double qw
     size_t df = 0;
     if (mdb_cursor_count(c, &df)) return STORE_E_LMDB;
     double dfd = (double)df > s->N ? s->N : (double)df;
-    double idfw = log(1.0 + (s->N - dfd + 0.5) / (dfd + 0.5)) * qw * (s_k1 + 1.0);
+    /* Single precision in the loop: it runs for every posting, and scores
+     * need no more than float's 7 digits. */
+    const float idfw = (float)(log(1.0 + (s->N - dfd + 0.5) / (dfd + 0.5)) * qw * (s_k1 + 1.0));
+    const float k1 = (float)s_k1;
+    const float *nt = s->inv_norm[FTS_F_TITLE], *nb = s->inv_norm[FTS_F_BODY],
+                *nk = s->inv_norm[FTS_F_TOPIC];
     float *acc = s->f->acc;
+    uint32_t *cmask = s->f->cmask;
+    const uint32_t limit = s->limit;
     rc = mdb_cursor_get(c, &k, &v, MDB_GET_MULTIPLE);
     while (rc == 0) {
         if (v.mv_size % FTS_POST_LEN) return STORE_E_LMDB;
         const uint8_t *p = v.mv_data, *end = p + v.mv_size;
         for (; p < end; p += FTS_POST_LEN) {
             uint32_t doc = fts_rd32(p);
-            if (doc >= s->limit) continue;
-            double tf = 0;
-            for (int fi = 0; fi < FTS_FIELDS; fi++)
-                if (p[4 + fi]) tf += p[4 + fi] * s->inv_norm[fi][p[4 + FTS_FIELDS + fi]];
-            if (tf <= 0) continue;
+            if (doc >= limit) continue;
+            /* counts: p[4..6], quantised lengths: p[7..9] */
+            float tf = (float)p[4] * nt[p[7]] + (float)p[5] * nb[p[8]] + (float)p[6] * nk[p[9]];
+            if (!(tf > 0.0f)) continue;
             if (acc[doc] == 0.0f && s_touch(s->f, &s->nt, doc)) return STORE_E_NOSPACE;
-            acc[doc] += (float)(idfw * tf / (s_k1 + tf));
-            s->f->cmask[doc] |= bit;
+            acc[doc] += idfw * tf / (k1 + tf);
+            cmask[doc] |= bit;
         }
         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_MULTIPLE);
     }
@@ -558,7 +566,8 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
         double avg = (double)st.len[fi] / N;
         if (avg <= 0) avg = 1;
         for (int l = 0; l < 256; l++)
-            sc->inv_norm[fi][l] = s_weight[fi] / (1.0 - s_b[fi] + s_b[fi] * f->lendq[l] / avg);
+            sc->inv_norm[fi][l] =
+                (float)(s_weight[fi] / (1.0 - s_b[fi] + s_b[fi] * f->lendq[l] / avg));
     }
     for (size_t i = 0; i < q.n && !rc; i++)
         rc = s_score_term(sc, c, q.v[i].term, q.v[i].weight, 1u << q.v[i].word);
@@ -656,6 +665,9 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
      * with the largest prior. */
     cand += head;
     nc -= head;
+    /* Every remaining raw score is at most the last one of phase 1: often
+     * that already rules them all out, and the heap is not even built. */
+    if (head > 0 && kept == max && (double)cand[-1].score * FTS_PRIOR_MAX <= hits[0].score) nc = 0;
     for (size_t i = nc / 2; i-- > 0;) s_sift_down(cand, nc, i);
     while (nc > 0 && !rc) {
         s_cand_t top = cand[0];
