@@ -40,12 +40,12 @@ void fts_discard(fts_t *f);
 /* Remove a previously indexed event (retraction). */
 int fts_unindex(fts_t *f, MDB_txn *txn, const event_t *ev);
 
-/* Return 0 if id is visible for this query (setting *prior, a multiplier
- * >= 1 from ratings/thanks), 1 if it must be skipped, <0 on error. */
 /* The prior is clamped to [1, FTS_PRIOR_MAX]; the bound lets the search stop
  * early once no remaining candidate can enter the top k (docs/SEARCH.md). */
 #define FTS_PRIOR_MAX 1.5
 
+/* Return 0 if id is visible for this query (setting *prior, a multiplier
+ * >= 1 from ratings/thanks), 1 if it must be skipped, <0 on error. */
 typedef int (*fts_visible_fn)(MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], double *prior,
                               void *arg);
 
