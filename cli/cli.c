@@ -344,6 +344,23 @@ char *cli_join_args(int argc, char **argv, int from)
     return s;
 }
 
+int cli_text_arg(cli_t *cli, const cmd_t *cmd, int argc, char **argv, int from, const char *file,
+                 char **text)
+{
+    char err[512];
+    *text = NULL;
+    if (file && from < argc)
+        return cli_usage(cli, cmd, "give the text as arguments or with -f, not both");
+    if (from + 1 == argc && !strcmp(argv[from], "-")) file = "-";
+    if (file) {
+        if (!(*text = cli_read_file(file, CLI_MAX_TEXT, err, sizeof err)))
+            return cli_fail(cli, CLI_EXIT_ERROR, "%s", err);
+    } else if (from < argc && !(*text = cli_join_args(argc, argv, from))) {
+        return cli_fail(cli, CLI_EXIT_ERROR, "out of memory");
+    }
+    return 0;
+}
+
 /* Longest prefix of s (<= max bytes) ending at a word boundary, else on a
  * UTF-8 character boundary. */
 static size_t s_cut_words(const char *s, size_t max)

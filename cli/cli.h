@@ -104,6 +104,16 @@ int cli_id_arg(cli_t *cli, const cmd_t *cmd, const char *arg, char prefix[2 * EV
  * on ENOMEM). */
 char *cli_join_args(int argc, char **argv, int from);
 
+/* The most text a writing command reads (a title, a full body, slack). */
+#define CLI_MAX_TEXT (EVENT_MAX_TITLE + EVENT_MAX_BODY + 16)
+
+/* The text given to a writing command: argv[from..argc) joined, or FILE
+ * (-f FILE, or a lone "-" argument for stdin; not both). *text is a heap
+ * string, or NULL when no text was given at all (the caller then opens the
+ * editor or complains). 0 or an exit code (printed). */
+int cli_text_arg(cli_t *cli, const cmd_t *cmd, int argc, char **argv, int from, const char *file,
+                 char **text);
+
 /* Fill title and body of ev from text (trimmed in place): the first line is
  * the title unless title is given; a first line too long for a title is cut
  * at a word and the whole text kept as the body. Empty text, a body over

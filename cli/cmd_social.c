@@ -21,8 +21,6 @@
 #include "out.h"
 #include "social.h"
 
-#define S_MAX_TEXT (EVENT_MAX_TITLE + EVENT_MAX_BODY + 16)
-
 /* ---- shared helpers (social.h) ---- */
 
 int social_get(cli_t *cli, const cmd_t *cmd, const char *idarg, int history, json_t **ev)
@@ -456,22 +454,9 @@ static int s_answer_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         goto done;
     }
     const char *qid = argv[optind++];
-    if (file && optind < argc) {
-        rc = cli_usage(cli, self, "give the text as arguments or with -f, not both");
-        goto done;
-    }
-    if (optind + 1 == argc && !strcmp(argv[optind], "-")) file = "-";
-    char err[512];
-    if (file)
-        text = cli_read_file(file, S_MAX_TEXT, err, sizeof err);
-    else if (optind < argc)
-        text = cli_join_args(argc, argv, optind);
-    else {
-        rc = cli_usage(cli, self, "what is your answer? give TEXT, -f FILE or -");
-        goto done;
-    }
+    if ((rc = cli_text_arg(cli, self, argc, argv, optind, file, &text))) goto done;
     if (!text) {
-        rc = cli_fail(cli, CLI_EXIT_ERROR, "%s", file ? err : "out of memory");
+        rc = cli_usage(cli, self, "what is your answer? give TEXT, -f FILE or -");
         goto done;
     }
     if ((rc = cli_fill_text(cli, self, ev, title, text))) goto done;

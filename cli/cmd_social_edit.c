@@ -23,8 +23,6 @@
 #include "out.h"
 #include "social.h"
 
-#define S_MAX_TEXT (EVENT_MAX_TITLE + EVENT_MAX_BODY + 16)
-
 /* Refuse (exit 5) unless tip was written by key; verb for the message. */
 static int s_author_only(cli_t *cli, const json_t *tip, const ident_t *id, const char *verb)
 {
@@ -131,27 +129,14 @@ static int s_edit_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         goto done;
     }
     const char *idarg = argv[optind++];
-    if (file && optind < argc) {
-        rc = cli_usage(cli, self, "give the text as arguments or with -f, not both");
-        goto done;
-    }
-    if (optind + 1 == argc && !strcmp(argv[optind], "-")) file = "-";
+    if ((rc = cli_text_arg(cli, self, argc, argv, optind, file, &text))) goto done;
     int use_editor = 0;
-    if (!file && optind == argc && !title && !json_array_size(topics)) {
+    if (!text && !title && !json_array_size(topics)) {
         if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
             rc = cli_usage(cli, self, "nothing to change: give new TEXT, -f FILE, --title or -t");
             goto done;
         }
         use_editor = 1; /* on a terminal: edit the current text */
-    }
-    char err[512];
-    if (file && !(text = cli_read_file(file, S_MAX_TEXT, err, sizeof err))) {
-        rc = cli_fail(cli, CLI_EXIT_ERROR, "%s", err);
-        goto done;
-    }
-    if (!file && optind < argc && !(text = cli_join_args(argc, argv, optind))) {
-        rc = cli_fail(cli, CLI_EXIT_ERROR, "out of memory");
-        goto done;
     }
     if ((rc = social_get_latest(cli, self, idarg, 0, &cur))) goto done;
     const char *kind = json_string_value(json_object_get(cur, "kind"));

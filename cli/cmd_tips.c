@@ -17,8 +17,6 @@
 #include "out.h"
 #include "social.h" /* social_seen_add (issue #6) */
 
-#define S_MAX_TEXT (EVENT_MAX_TITLE + EVENT_MAX_BODY + 16)
-
 static const char s_scissors[] = "# ------------------------ >8 ------------------------";
 
 /* ---- text input ---- */
@@ -69,7 +67,7 @@ static char *s_edit(cli_t *cli)
         cli_fail(cli, CLI_EXIT_ERROR, "the editor (%s) failed; no tip added", editor);
     } else {
         char err[512];
-        text = cli_read_file(path, S_MAX_TEXT + 4096, err, sizeof err);
+        text = cli_read_file(path, CLI_MAX_TEXT + 4096, err, sizeof err);
         if (!text) {
             cli_fail(cli, CLI_EXIT_ERROR, "%s", err);
         } else {
@@ -138,37 +136,15 @@ static int s_add_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         }
         if (rc) goto done;
     }
-    int nargs = argc - optind;
-    if (file && nargs) {
-        rc = cli_usage(cli, self, "give the text as arguments or with -f, not both");
-        goto done;
-    }
-    char err[512];
-    if (nargs == 1 && !strcmp(argv[optind], "-")) file = "-";
-    if (file) {
-        if (!(text = cli_read_file(file, S_MAX_TEXT, err, sizeof err))) {
-            rc = cli_fail(cli, CLI_EXIT_ERROR, "%s", err);
-            goto done;
-        }
-    } else if (nargs) {
-        if (!(text = cli_join_args(argc, argv, optind))) {
-            rc = cli_fail(cli, CLI_EXIT_ERROR, "out of memory");
-            goto done;
-        }
-    } else if (title) {
+    if ((rc = cli_text_arg(cli, self, argc, argv, optind, file, &text))) goto done;
+    if (!text && title) {
         text = strdup("");
-    } else if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
-        if (!(text = s_edit(cli))) {
+    } else if (!text && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+        if (!(text = s_edit(cli))) { /* an empty save comes back as "" */
             rc = CLI_EXIT_ERROR;
             goto done;
         }
-        char *p = text;
-        while (*p == '\n' || *p == ' ' || *p == '\t') p++;
-        if (!*p) {
-            rc = cli_fail(cli, CLI_EXIT_ERROR, "empty tip; nothing added");
-            goto done;
-        }
-    } else {
+    } else if (!text) {
         rc = cli_usage(cli, self, "no text: give TEXT, -f FILE, or - to read stdin");
         goto done;
     }
