@@ -98,6 +98,15 @@ int api_get_int(api_req_t *req, json_t *o, const char *key, long long min, long 
                 long long *out);
 int api_get_bool(api_req_t *req, json_t *o, const char *key, int *out);
 
+/* JSON values as every op renders them: lower-case hex of n bytes, an RFC
+ * 3339 UTC time with milliseconds, a string from the store ("" for NULL or
+ * for text jansson refuses: never NULL unless out of memory), and the reason
+ * for a store or event error code. */
+json_t *api_json_hex(const uint8_t *b, size_t n);
+json_t *api_json_time(uint64_t ms);
+json_t *api_json_str(const char *s);
+const char *api_reason(int code);
+
 /* The tip object of docs/API.md for a stored event, with derived state
  * (rating, thanks, answers, author name/team) read from the store. Never NULL
  * unless out of memory. */

@@ -51,14 +51,14 @@ static const char *s_role_name(int role)
     }
 }
 
-static json_t *s_hex(const uint8_t *b, size_t n)
+json_t *api_json_hex(const uint8_t *b, size_t n)
 {
     char hex[2 * 64 + 1];
-    event_hex(b, n, hex);
+    event_hex(b, n < 64 ? n : 64, hex);
     return json_string(hex);
 }
 
-static json_t *s_time(uint64_t ms)
+json_t *api_json_time(uint64_t ms)
 {
     char t[40];
     event_time_rfc3339(ms, t, sizeof(t));
@@ -67,9 +67,9 @@ static json_t *s_time(uint64_t ms)
 
 /* A string that came out of the store: valid UTF-8 by the event format, but
  * never trust that enough to return NULL from json_string. */
-static json_t *s_str(const char *s)
+json_t *api_json_str(const char *s)
 {
-    json_t *v = json_string(s);
+    json_t *v = json_string(s ? s : "");
     return v ? v : json_string("");
 }
 
@@ -77,23 +77,24 @@ json_t *api_tip_json(store_t *s, const event_t *ev)
 {
     json_t *o = json_object();
     if (!o) return NULL;
-    json_object_set_new(o, "id", s_hex(ev->id, EVENT_ID_LEN));
+    json_object_set_new(o, "id", api_json_hex(ev->id, EVENT_ID_LEN));
     const char *kn = event_kind_name(ev->kind);
     json_object_set_new(o, "kind", json_string(kn ? kn : "unknown"));
-    json_object_set_new(o, "title", s_str(ev->title));
-    json_object_set_new(o, "body", s_str(ev->body));
+    json_object_set_new(o, "title", api_json_str(ev->title));
+    json_object_set_new(o, "body", api_json_str(ev->body));
     json_t *topics = json_array();
-    for (int i = 0; i < ev->ntopics; i++) json_array_append_new(topics, s_str(ev->topics[i]));
+    for (int i = 0; i < ev->ntopics; i++)
+        json_array_append_new(topics, api_json_str(ev->topics[i]));
     json_object_set_new(o, "topics", topics);
-    json_object_set_new(o, "author", s_hex(ev->author, EVENT_KEY_LEN));
+    json_object_set_new(o, "author", api_json_hex(ev->author, EVENT_KEY_LEN));
     char name[EVENT_MAX_NAME * 4 + 1] = "", team[EVENT_MAX_TEAM * 4 + 1] = "";
     if (store_profile(s, ev->author, name, sizeof(name), team, sizeof(team)) != 0)
         name[0] = team[0] = '\0';
-    json_object_set_new(o, "author_name", s_str(name));
-    json_object_set_new(o, "author_team", s_str(team));
+    json_object_set_new(o, "author_name", api_json_str(name));
+    json_object_set_new(o, "author_team", api_json_str(team));
     /* (social, issue #6) a one-time-key post: rule in social.h */
     json_object_set_new(o, "anonymous", json_boolean(!name[0] && social_anonymous(s, ev)));
-    json_object_set_new(o, "created_at", s_time(ev->created_at));
+    json_object_set_new(o, "created_at", api_json_time(ev->created_at));
     json_object_set_new(o, "created_at_ms", json_integer((json_int_t)ev->created_at));
     store_stats_t st;
     memset(&st, 0, sizeof(st));
@@ -107,15 +108,15 @@ json_t *api_tip_json(store_t *s, const event_t *ev)
     for (int i = 0; i < ev->nrefs; i++) {
         json_t *r = json_object();
         json_object_set_new(r, "role", json_string(s_role_name(ev->refs[i].role)));
-        json_object_set_new(r, "id", s_hex(ev->refs[i].id, EVENT_ID_LEN));
+        json_object_set_new(r, "id", api_json_hex(ev->refs[i].id, EVENT_ID_LEN));
         json_array_append_new(refs, r);
         if (ev->refs[i].role == EVENT_REF_TARGET)
-            json_object_set_new(o, "target", s_hex(ev->refs[i].id, EVENT_ID_LEN));
+            json_object_set_new(o, "target", api_json_hex(ev->refs[i].id, EVENT_ID_LEN));
     }
     json_object_set_new(o, "refs", refs);
     json_object_set_new(o, "value", json_integer(ev->value));
     json_object_set_new(o, "superseded", json_boolean(st.superseded));
-    if (st.superseded) json_object_set_new(o, "latest", s_hex(st.latest, EVENT_ID_LEN));
+    if (st.superseded) json_object_set_new(o, "latest", api_json_hex(st.latest, EVENT_ID_LEN));
     return o;
 }
 
@@ -135,7 +136,8 @@ int api_resolve_id(api_req_t *req, store_t *s, const char *prefix, uint8_t id[EV
     if (rc == STORE_E_NOTFOUND) return api_error(req, "not_found", "no event with id %s", norm);
     if (rc == STORE_E_AMBIGUOUS) {
         json_t *c = json_array();
-        for (size_t i = 0; i < n; i++) json_array_append_new(c, s_hex(cand[i], EVENT_ID_LEN));
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(c, api_json_hex(cand[i], EVENT_ID_LEN));
         return api_error_with(req, "ambiguous", json_pack("{s:o}", "candidates", c),
                               "id prefix %s matches more than one event; give more characters",
                               norm);
@@ -143,7 +145,7 @@ int api_resolve_id(api_req_t *req, store_t *s, const char *prefix, uint8_t id[EV
     return api_error(req, "internal", "store: %s", store_strerror(rc));
 }
 
-static const char *s_reason(int code)
+const char *api_reason(int code)
 {
     return code <= STORE_E_LMDB ? store_strerror(code) : event_strerror(code);
 }
@@ -206,9 +208,10 @@ static json_t *s_result(const store_result_t *r, int with_id)
 {
     static const char *const st[] = {"new", "duplicate", "rejected"};
     json_t *o = json_object();
-    json_object_set_new(o, "id", with_id ? s_hex(r->id, EVENT_ID_LEN) : json_null());
+    json_object_set_new(o, "id", with_id ? api_json_hex(r->id, EVENT_ID_LEN) : json_null());
     json_object_set_new(o, "status", json_string(st[r->status <= 2 ? r->status : 2]));
-    if (r->status == STORE_REJECTED) json_object_set_new(o, "error", s_str(s_reason(r->reason)));
+    if (r->status == STORE_REJECTED)
+        json_object_set_new(o, "error", api_json_str(api_reason(r->reason)));
     return o;
 }
 
@@ -379,7 +382,7 @@ static int s_op_search(api_req_t *req, json_t *rq, void *arg)
     int rc = store_search(d->store, q, &so, hits, cap, &got);
     if (rc < 0) {
         free(hits);
-        return api_error(req, "internal", "search failed: %s", s_reason(rc));
+        return api_error(req, "internal", "search failed: %s", api_reason(rc));
     }
     json_t *res = json_array();
     event_t *ev = malloc(sizeof(*ev));
@@ -395,7 +398,7 @@ static int s_op_search(api_req_t *req, json_t *rq, void *arg)
     free(hits);
     if (json_array_size(res) == 0 && q[0]) {
         int mrc = store_miss_record(d->store, q);
-        if (mrc < 0) log_msg(LOG_W, "recording a search miss failed: %s", s_reason(mrc));
+        if (mrc < 0) log_msg(LOG_W, "recording a search miss failed: %s", api_reason(mrc));
     }
     return api_reply(req, json_pack("{s:o}", "results", res));
 }
@@ -438,16 +441,17 @@ static int s_get_ref(const event_t *ev, const uint8_t *raw, size_t len, void *ar
         if (prev && (uint64_t)prev_ms > ev->created_at) return 0;
         json_object_set_new(
             g->ratings, ahex,
-            json_pack("{s:o, s:s, s:s, s:i, s:o, s:I}", "id", s_hex(ev->id, EVENT_ID_LEN), "author",
-                      ahex, "author_name", name, "value", ev->value, "created_at",
-                      s_time(ev->created_at), "created_at_ms", (json_int_t)ev->created_at));
+            json_pack("{s:o, s:s, s:s, s:i, s:o, s:I}", "id", api_json_hex(ev->id, EVENT_ID_LEN),
+                      "author", ahex, "author_name", name, "value", ev->value, "created_at",
+                      api_json_time(ev->created_at), "created_at_ms", (json_int_t)ev->created_at));
     } else if (ev->kind == EVENT_THANKS && on_target) {
         /* (social) created_at_ms: tip show prints "2 days ago" from it */
-        json_array_append_new(g->thanks, json_pack("{s:o, s:s, s:s, s:o, s:o, s:I}", "id",
-                                                   s_hex(ev->id, EVENT_ID_LEN), "author", ahex,
-                                                   "author_name", name, "story", s_str(ev->body),
-                                                   "created_at", s_time(ev->created_at),
-                                                   "created_at_ms", (json_int_t)ev->created_at));
+        json_array_append_new(g->thanks,
+                              json_pack("{s:o, s:s, s:s, s:o, s:o, s:I}", "id",
+                                        api_json_hex(ev->id, EVENT_ID_LEN), "author", ahex,
+                                        "author_name", name, "story", api_json_str(ev->body),
+                                        "created_at", api_json_time(ev->created_at),
+                                        "created_at_ms", (json_int_t)ev->created_at));
     } else if (ev->kind == EVENT_TIP && s_has_ref(ev, EVENT_REF_ANSWERS, g->target)) {
         /* An edited answer shows as its newest version. */
         store_stats_t st;
@@ -534,7 +538,7 @@ static int s_op_get(api_req_t *req, json_t *rq, void *arg)
                                   json_pack("{s:b, s:s}", "retracted", 1, "id", hex),
                                   "%s was retracted by its author", hex);
         if (rc == STORE_E_NOTFOUND) return api_error(req, "not_found", "no event with id %s", hex);
-        return api_error(req, "internal", "store: %s", s_reason(rc));
+        return api_error(req, "internal", "store: %s", api_reason(rc));
     }
     json_t *o = api_tip_json(d->store, ev);
     s_get_t g = {d, ev->id, json_object(), json_array(), json_array(), json_object()};
@@ -636,7 +640,7 @@ static int s_op_list(api_req_t *req, json_t *rq, void *arg)
     int rc = store_list(d->store, &f, 0, s_list_one, &l);
     if (rc < 0) {
         json_decref(l.res);
-        return api_error(req, "internal", "list failed: %s", s_reason(rc));
+        return api_error(req, "internal", "list failed: %s", api_reason(rc));
     }
     return api_reply(req, json_pack("{s:o}", "results", l.res));
 }
@@ -709,7 +713,7 @@ static int s_op_export(api_req_t *req, json_t *rq, void *arg)
     free(x.buf);
     if (rc < 0) {
         json_decref(x.events);
-        return api_error(req, "internal", "export failed: %s", s_reason(rc));
+        return api_error(req, "internal", "export failed: %s", api_reason(rc));
     }
     json_t *next = json_null();
     if (x.more) {
@@ -740,10 +744,10 @@ static int s_op_status(api_req_t *req, json_t *rq, void *arg)
     store_counts_t c;
     memset(&c, 0, sizeof(c));
     int rc = store_counts(d->store, &c);
-    if (rc < 0) return api_error(req, "internal", "store: %s", s_reason(rc));
+    if (rc < 0) return api_error(req, "internal", "store: %s", api_reason(rc));
     json_t *o = json_object();
     json_object_set_new(o, "node", json_string(d->node_hex));
-    json_object_set_new(o, "name", s_str(d->name));
+    json_object_set_new(o, "name", api_json_str(d->name));
     json_object_set_new(o, "tips", json_integer((json_int_t)c.tips));
     json_object_set_new(o, "questions", json_integer((json_int_t)c.questions));
     json_object_set_new(o, "events", json_integer((json_int_t)c.events));
@@ -755,9 +759,9 @@ static int s_op_status(api_req_t *req, json_t *rq, void *arg)
     json_object_set_new(o, "version", json_string(TIPD_VERSION));
     json_object_set_new(o, "uptime_s",
                         json_integer((json_int_t)((loop_now_ms() - d->started_ms) / 1000)));
-    json_object_set_new(o, "data_dir", s_str(d->cfg.data));
-    json_object_set_new(o, "api", s_str(d->cfg.api));
-    json_object_set_new(o, "listen", s_str(d->cfg.listen));
+    json_object_set_new(o, "data_dir", api_json_str(d->cfg.data));
+    json_object_set_new(o, "api", api_json_str(d->cfg.api));
+    json_object_set_new(o, "listen", api_json_str(d->cfg.listen));
     json_object_set_new(o, "port", json_integer(d->gossip ? gossip_port(d->gossip) : 0));
     json_object_set_new(o, "discovery", json_boolean(!d->cfg.no_discovery));
     json_object_set_new(o, "pending", json_integer((json_int_t)ingest_pending(d->ingest)));

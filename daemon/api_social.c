@@ -36,31 +36,6 @@
 
 /* ---- small helpers ---- */
 
-static json_t *s_hex(const uint8_t *b, size_t n)
-{
-    char hex[2 * 64 + 1];
-    event_hex(b, n, hex);
-    return json_string(hex);
-}
-
-static json_t *s_time(uint64_t ms)
-{
-    char t[40];
-    event_time_rfc3339(ms, t, sizeof(t));
-    return json_string(t);
-}
-
-static json_t *s_str(const char *s)
-{
-    json_t *v = json_string(s ? s : "");
-    return v ? v : json_string("");
-}
-
-static const char *s_reason(int code)
-{
-    return code <= STORE_E_LMDB ? store_strerror(code) : event_strerror(code);
-}
-
 static int s_ref(const event_t *ev, int role, uint8_t out[EVENT_ID_LEN])
 {
     for (int i = 0; i < ev->nrefs; i++)
@@ -171,7 +146,7 @@ static int s_q_one(const event_t *ev, const uint8_t *raw, size_t len, void *arg)
     json_t *o = api_tip_json(q->s, ev);
     if (!o) return ENOMEM;
     json_object_set_new(o, "answers", json_integer(answers));
-    json_object_set_new(o, "asked_at", s_time(asked));
+    json_object_set_new(o, "asked_at", api_json_time(asked));
     json_object_set_new(o, "asked_at_ms", json_integer((json_int_t)asked));
     q->v[q->n++] = (s_q_t){o, answers, asked};
     return 0;
@@ -211,7 +186,7 @@ static int s_op_questions(api_req_t *req, json_t *rq, void *arg)
     if (rc != 0) {
         json_decref(res);
         return api_error(req, "internal", "listing questions failed: %s",
-                         rc > 0 ? "out of memory" : s_reason(rc));
+                         rc > 0 ? "out of memory" : api_reason(rc));
     }
     return api_reply(req, json_pack("{s:o, s:I, s:I}", "results", res, "total", (json_int_t)q.n,
                                     "open", (json_int_t)open));
@@ -263,10 +238,10 @@ static json_t *s_misses(store_t *s, size_t n, int *rc)
     if (*rc == 0 && m.n) qsort(m.v, m.n, sizeof(*m.v), s_miss_cmp);
     for (size_t i = 0; i < m.n; i++) {
         if (*rc == 0 && i < n)
-            json_array_append_new(res, json_pack("{s:o, s:I, s:o, s:I}", "query", s_str(m.v[i].q),
-                                                 "count", (json_int_t)m.v[i].count, "last",
-                                                 s_time(m.v[i].last), "last_ms",
-                                                 (json_int_t)m.v[i].last));
+            json_array_append_new(
+                res, json_pack("{s:o, s:I, s:o, s:I}", "query", api_json_str(m.v[i].q), "count",
+                               (json_int_t)m.v[i].count, "last", api_json_time(m.v[i].last),
+                               "last_ms", (json_int_t)m.v[i].last));
         free(m.v[i].q);
     }
     free(m.v);
@@ -284,7 +259,7 @@ static int s_op_misses(api_req_t *req, json_t *rq, void *arg)
     if (api_get_int(req, rq, "n", 1, 1000, &n) < 0) return -1;
     int rc;
     json_t *res = s_misses(d->store, (size_t)n, &rc);
-    if (!res) return api_error(req, "internal", "misses: %s", rc > 0 ? "error" : s_reason(rc));
+    if (!res) return api_error(req, "internal", "misses: %s", rc > 0 ? "error" : api_reason(rc));
     return api_reply(req, json_pack("{s:o}", "results", res));
 }
 
@@ -335,15 +310,15 @@ static json_t *s_story(s_stats_t *x, const event_t *th, const event_t *target)
     s_name(x->s, target->author, social_anonymous(x->s, target), tname, sizeof(tname), tteam,
            sizeof(tteam));
     json_t *o = json_object();
-    json_object_set_new(o, "id", s_hex(th->id, EVENT_ID_LEN));
-    json_object_set_new(o, "tip", s_hex(target->id, EVENT_ID_LEN));
-    json_object_set_new(o, "tip_title", s_str(target->title));
-    json_object_set_new(o, "from", s_hex(th->author, EVENT_KEY_LEN));
-    json_object_set_new(o, "from_name", s_str(fname));
-    json_object_set_new(o, "to", s_hex(target->author, EVENT_KEY_LEN));
-    json_object_set_new(o, "to_name", s_str(tname));
-    json_object_set_new(o, "story", s_str(th->body));
-    json_object_set_new(o, "created_at", s_time(th->created_at));
+    json_object_set_new(o, "id", api_json_hex(th->id, EVENT_ID_LEN));
+    json_object_set_new(o, "tip", api_json_hex(target->id, EVENT_ID_LEN));
+    json_object_set_new(o, "tip_title", api_json_str(target->title));
+    json_object_set_new(o, "from", api_json_hex(th->author, EVENT_KEY_LEN));
+    json_object_set_new(o, "from_name", api_json_str(fname));
+    json_object_set_new(o, "to", api_json_hex(target->author, EVENT_KEY_LEN));
+    json_object_set_new(o, "to_name", api_json_str(tname));
+    json_object_set_new(o, "story", api_json_str(th->body));
+    json_object_set_new(o, "created_at", api_json_time(th->created_at));
     json_object_set_new(o, "created_at_ms", json_integer((json_int_t)th->created_at));
     return o;
 }
@@ -493,8 +468,8 @@ static json_t *s_me_json(s_stats_t *x)
         a.ratings_received ? json_real((double)a.rating_sum_received / a.ratings_received)
                            : json_null(),
         "answers", x->my_answers_got, "open_questions", x->my_open, "stories", x->my_stories);
-    return json_pack("{s:o, s:s, s:s, s:o, s:o}", "author", s_hex(x->me, EVENT_KEY_LEN), "name",
-                     name, "team", team, "gave", gave, "got", got);
+    return json_pack("{s:o, s:s, s:s, s:o, s:o}", "author", api_json_hex(x->me, EVENT_KEY_LEN),
+                     "name", name, "team", team, "gave", gave, "got", got);
 }
 
 static int s_op_stats(api_req_t *req, json_t *rq, void *arg)
@@ -523,7 +498,7 @@ static int s_op_stats(api_req_t *req, json_t *rq, void *arg)
     }
     store_counts_t c;
     int rc = store_counts(d->store, &c);
-    if (rc < 0) return api_error(req, "internal", "store: %s", s_reason(rc));
+    if (rc < 0) return api_error(req, "internal", "store: %s", api_reason(rc));
     x.topics = json_object();
     x.stories = json_array();
     x.my_stories = json_array();
@@ -556,8 +531,8 @@ static int s_op_stats(api_req_t *req, json_t *rq, void *arg)
     json_t *wk = json_array();
     for (int i = 0; i < x.weeks; i++) {
         uint64_t ws = x.start + (uint64_t)i * S_WEEK_MS;
-        json_array_append_new(wk, json_pack("{s:o, s:I, s:i}", "start", s_time(ws), "start_ms",
-                                            (json_int_t)ws, "tips", x.per_week[i]));
+        json_array_append_new(wk, json_pack("{s:o, s:I, s:i}", "start", api_json_time(ws),
+                                            "start_ms", (json_int_t)ws, "tips", x.per_week[i]));
     }
     json_object_set_new(o, "weeks", wk);
     json_object_set_new(o, "top_topics", s_top_topics(x.topics, (size_t)top));
@@ -567,9 +542,9 @@ static int s_op_stats(api_req_t *req, json_t *rq, void *arg)
         char name[EVENT_MAX_NAME * 4 + 1], team[EVENT_MAX_TEAM * 4 + 1];
         s_name(d->store, au.v[i].author, au.v[i].anon, name, sizeof(name), team, sizeof(team));
         json_array_append_new(th, json_pack("{s:o, s:s, s:s, s:i, s:i}", "author",
-                                            s_hex(au.v[i].author, EVENT_KEY_LEN), "author_name",
-                                            name, "author_team", team, "thanks", au.v[i].thanks,
-                                            "tips", au.v[i].tips));
+                                            api_json_hex(au.v[i].author, EVENT_KEY_LEN),
+                                            "author_name", name, "author_team", team, "thanks",
+                                            au.v[i].thanks, "tips", au.v[i].tips));
     }
     json_object_set_new(o, "top_thanked", th);
     json_object_set(o, "stories", x.stories);
@@ -587,7 +562,8 @@ fail:
     json_decref(x.my_stories);
     free(x.tmp);
     free(au.v);
-    return api_error(req, "internal", "stats failed: %s", rc > 0 ? "out of memory" : s_reason(rc));
+    return api_error(req, "internal", "stats failed: %s",
+                     rc > 0 ? "out of memory" : api_reason(rc));
 }
 
 /* ---- today ---- */
@@ -682,7 +658,7 @@ static int s_op_today(api_req_t *req, json_t *rq, void *arg)
     store_filter_t f = {.kind = EVENT_TIP};
     int rc = store_list(d->store, &f, 0, s_today_one, &t);
     free(t.seen);
-    if (rc != 0) return api_error(req, "internal", "today: %s", s_reason(rc));
+    if (rc != 0) return api_error(req, "internal", "today: %s", api_reason(rc));
     int pick = t.have[0] ? 0 : 1;
     json_t *tip = json_null();
     if (t.have[pick]) {
