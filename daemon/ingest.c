@@ -32,6 +32,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,20 @@
 #define S_MAX_WORKERS 8
 #define S_CHUNK       32 /* items a worker takes per lock round trip */
 #define S_MAX_LISTEN  4
+/* After a commit of at least S_TRIM_MIN events, once ingest has been quiet for
+ * S_TRIM_IDLE_MS, the store gives back what the big write transactions left
+ * allocated (store_release_memory: ~30 MiB of LMDB page buffers after a
+ * 1024-event batch; docs/PERFORMANCE.md, Memory). Small gossip batches leave
+ * little and do not trigger it. */
+#define S_TRIM_MIN     64
+#define S_TRIM_IDLE_MS 5000
+/* Every S_UPKEEP_MS the loop hands free heap pages back (malloc_trim). The
+ * released transaction memory leaves holes in a heap that cannot shrink past
+ * long-lived blocks above them; searches then touch those holes with short
+ * allocations, and glibc only returns the top of the heap by itself: without
+ * this, 300 searches after an import add ~8 MiB of resident free memory. A
+ * trim of a 35 MiB heap costs well under a millisecond. */
+#define S_UPKEEP_MS 30000
 
 typedef struct s_sub {
     ingest_done_fn fn;
@@ -72,6 +87,8 @@ struct ingest {
     int efd;
     loop_watch_t *watch;
     loop_timer_t *timer;
+    loop_timer_t *trim;   /* store_release_memory once ingest is quiet */
+    loop_timer_t *upkeep; /* periodic malloc_trim */
     struct {
         ingest_new_fn fn;
         void *arg;
@@ -244,6 +261,7 @@ static void s_commit_some(ingest_t *g)
             log_msg(LOG_D, "ingest: committed %zu event(s) in %llu ms (%llu ms cpu), rc %d", n,
                     (unsigned long long)(loop_now_ms() - t0),
                     (unsigned long long)((s_cpu_us() - c0) / 1000), rc);
+        if (rc == 0 && n >= S_TRIM_MIN) loop_timer_reset(g->loop, g->trim, S_TRIM_IDLE_MS);
         for (i = 0; i < n; i++) {
             store_result_t *r = &who[i]->sub->results[who[i]->idx];
             if (rc == 0) {
@@ -340,6 +358,40 @@ static void s_on_timer(loop_t *l, loop_timer_t *t, void *arg)
     s_commit(g);
 }
 
+/* Ingest went quiet after big batches: release the store's leftover memory,
+ * unless events are queued again (then try again later). */
+static void s_on_trim(loop_t *l, loop_timer_t *t, void *arg)
+{
+    ingest_t *g = arg;
+    (void)t;
+    if (g->pending || g->committing) {
+        loop_timer_reset(l, g->trim, S_TRIM_IDLE_MS);
+        return;
+    }
+    int rc = store_release_memory(g->store);
+    if (rc) { /* the store refuses calls until a reopen works: keep trying */
+        log_msg(LOG_E, "store: reopening the database to release memory failed: %s (%s)",
+                store_strerror(rc), store_last_error(g->store));
+        loop_timer_reset(l, g->trim, S_TRIM_IDLE_MS);
+    } else
+        log_msg(LOG_D, "ingest: idle, released the store's transaction memory");
+}
+
+/* Periodic: give free heap pages back to the system (see S_UPKEEP_MS). */
+static void s_on_upkeep(loop_t *l, loop_timer_t *t, void *arg)
+{
+    (void)l;
+    (void)t;
+    (void)arg;
+#ifdef __GLIBC__
+    uint64_t c0 = s_cpu_us();
+    int freed = malloc_trim(0);
+    if (log_enabled(LOG_D))
+        log_msg(LOG_D, "memory: malloc_trim %s, %llu us", freed ? "gave pages back" : "no-op",
+                (unsigned long long)(s_cpu_us() - c0));
+#endif
+}
+
 static int s_nthreads(void)
 {
     const char *e = getenv("TIPD_VERIFY_THREADS");
@@ -369,8 +421,11 @@ ingest_t *ingest_new(loop_t *loop, store_t *store)
     if (g->efd < 0) goto fail;
     g->watch = loop_watch_fd(loop, g->efd, ZMQ_POLLIN, s_on_efd, g);
     g->timer = loop_timer_add(loop, 0, 0, s_on_timer, g);
-    if (!g->watch || !g->timer) goto fail;
+    g->trim = loop_timer_add(loop, 0, 0, s_on_trim, g);
+    g->upkeep = loop_timer_add(loop, S_UPKEEP_MS, S_UPKEEP_MS, s_on_upkeep, g);
+    if (!g->watch || !g->timer || !g->trim || !g->upkeep) goto fail;
     loop_timer_disarm(loop, g->timer);
+    loop_timer_disarm(loop, g->trim);
     int want = s_nthreads();
     for (int i = 0; i < want; i++) {
         if (pthread_create(&g->threads[i], NULL, s_worker, g) != 0) break;
@@ -395,6 +450,8 @@ void ingest_destroy(ingest_t **p)
     for (int i = 0; i < g->nthreads; i++) pthread_join(g->threads[i], NULL);
     if (g->watch) loop_watch_free(g->loop, g->watch);
     if (g->timer) loop_timer_free(g->loop, g->timer);
+    if (g->trim) loop_timer_free(g->loop, g->trim);
+    if (g->upkeep) loop_timer_free(g->loop, g->upkeep);
     if (g->efd >= 0) close(g->efd);
     pthread_cond_destroy(&g->work);
     pthread_cond_destroy(&g->idle);

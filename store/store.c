@@ -11,6 +11,7 @@
  * docs/STORE.md.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +56,7 @@ const char *store_last_error(const store_t *s)
 
 size_t store_map_size(const store_t *s)
 {
-    if (!s) return 0;
+    if (!s || !s->env) return 0;
     MDB_envinfo info;
     mdb_env_info(s->env, &info);
     return info.me_mapsize;
@@ -165,6 +166,7 @@ int store_counts_save(store_t *s, MDB_txn *txn, const store_counts_t *c)
 
 int store_rtxn(store_t *s, MDB_txn **txn)
 {
+    if (!s->env) return EINVAL; /* store_release_memory failed to reopen */
     int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
     if (rc == MDB_MAP_RESIZED) {
         /* another process grew the map: adopt its size */
@@ -192,6 +194,7 @@ int store_txn_run(store_t *s, size_t need, int (*body)(store_tx_t *tx, void *arg
      * keep room ahead of the batch, and retry such a failure twice with a
      * bigger map before believing it. */
     int vague_retries = 2;
+    if (!s->env) return STORE_E_LMDB; /* store_release_memory failed to reopen */
     MDB_envinfo info;
     MDB_stat st;
     mdb_env_info(s->env, &info);
@@ -295,33 +298,18 @@ static int s_schema(store_t *s, MDB_txn *txn)
     return mdb_put(txn, s->meta, &k, &v, 0);
 }
 
-store_t *store_new(const char *dir, const store_opts_t *opts, int *err)
+/* Open s->env on s->dir with s->env_flags and s->map_size, clear stale
+ * readers, open the named databases and the full-text index (s->fts), check
+ * the schema. Returns 0 or a STORE_E* code; on failure s->env and s->fts are
+ * closed and NULL. */
+static int s_env_open(store_t *s)
 {
-    store_opts_t o = opts ? *opts : (store_opts_t){0};
-    int code = 0, rc;
-    store_t *s = NULL;
+    int code, rc;
     MDB_txn *txn = NULL;
-
-    if (!dir) {
-        code = STORE_E_ARG;
-        goto fail;
-    }
-    if (!o.read_only && s_mkdirs(dir) != 0) {
-        code = STORE_E_IO;
-        goto fail;
-    }
-    if (!(s = calloc(1, sizeof *s))) {
-        code = STORE_E_IO;
-        goto fail;
-    }
-    s->read_only = o.read_only;
-    s->no_reserve = o.no_reserve;
-    s->map_size = o.map_size ? o.map_size : S_DEFAULT_MAP;
     if ((rc = mdb_env_create(&s->env))) goto lmdb;
     if ((rc = mdb_env_set_maxdbs(s->env, 32))) goto lmdb;
     if ((rc = mdb_env_set_mapsize(s->env, s->map_size))) goto lmdb;
-    unsigned flags = MDB_NOTLS | (o.no_sync ? MDB_NOSYNC : 0) | (o.read_only ? MDB_RDONLY : 0);
-    if ((rc = mdb_env_open(s->env, dir, flags, 0600))) {
+    if ((rc = mdb_env_open(s->env, s->dir, s->env_flags, 0600))) {
         code = rc == ENOENT || rc == EACCES || rc == ENOTDIR ? STORE_E_IO : STORE_E_LMDB;
         goto fail;
     }
@@ -331,7 +319,7 @@ store_t *store_new(const char *dir, const store_opts_t *opts, int *err)
     mdb_env_info(s->env, &info);
     if (info.me_mapsize > s->map_size) s->map_size = info.me_mapsize;
 
-    rc = o.read_only ? store_rtxn(s, &txn) : mdb_txn_begin(s->env, NULL, 0, &txn);
+    rc = s->read_only ? store_rtxn(s, &txn) : mdb_txn_begin(s->env, NULL, 0, &txn);
     if (rc) goto lmdb;
     if ((rc = s_open_dbs(s, txn))) goto lmdb;
     if ((rc = s_schema(s, txn))) {
@@ -349,18 +337,48 @@ store_t *store_new(const char *dir, const store_opts_t *opts, int *err)
         txn = NULL;
         goto lmdb;
     }
-    if (err) *err = 0;
-    return s;
+    return 0;
 
 lmdb:
     code = rc == MDB_NOTFOUND ? STORE_E_NOTFOUND : STORE_E_LMDB;
+    if (rc && !s->err[0]) snprintf(s->err, sizeof s->err, "open: %s", mdb_strerror(rc));
 fail:
     if (txn) mdb_txn_abort(txn);
-    if (s) {
-        fts_destroy(&s->fts);
-        if (s->env) mdb_env_close(s->env);
-        free(s);
+    fts_destroy(&s->fts);
+    if (s->env) mdb_env_close(s->env);
+    s->env = NULL;
+    return code;
+}
+
+store_t *store_new(const char *dir, const store_opts_t *opts, int *err)
+{
+    store_opts_t o = opts ? *opts : (store_opts_t){0};
+    int code = 0;
+    store_t *s = NULL;
+
+    if (!dir) {
+        code = STORE_E_ARG;
+        goto fail;
     }
+    if (!o.read_only && s_mkdirs(dir) != 0) {
+        code = STORE_E_IO;
+        goto fail;
+    }
+    if (!(s = calloc(1, sizeof *s)) || !(s->dir = strdup(dir))) {
+        code = STORE_E_IO;
+        goto fail;
+    }
+    s->read_only = o.read_only;
+    s->no_reserve = o.no_reserve;
+    s->map_size = o.map_size ? o.map_size : S_DEFAULT_MAP;
+    s->env_flags = MDB_NOTLS | (o.no_sync ? MDB_NOSYNC : 0) | (o.read_only ? MDB_RDONLY : 0);
+    if ((code = s_env_open(s))) goto fail;
+    if (err) *err = 0;
+    return s;
+
+fail:
+    if (s) free(s->dir);
+    free(s);
     if (err) *err = code;
     return NULL;
 }
@@ -370,9 +388,34 @@ void store_destroy(store_t **p)
     if (!p || !*p) return;
     store_t *s = *p;
     fts_destroy(&s->fts);
-    mdb_env_close(s->env);
+    if (s->env) mdb_env_close(s->env);
+    free(s->dir);
     free(s);
     *p = NULL;
+}
+
+int store_release_memory(store_t *s)
+{
+    if (!s) return STORE_E_ARG;
+    if (!s->env) return s_env_open(s); /* an earlier reopen failed: retry */
+    /* LMDB keeps every page buffer a write transaction dirtied on a free
+     * list (me_dpages) that only mdb_env_close() releases, and the index
+     * keeps its per-transaction tables at their largest size: one batch of
+     * 1024 tips leaves ~30 MiB behind for good. Reopening is a few syscalls
+     * and touches no data (the map is a page cache view). */
+    MDB_envinfo info;
+    mdb_env_info(s->env, &info);
+    if (info.me_mapsize > s->map_size) s->map_size = info.me_mapsize;
+    fts_destroy(&s->fts);
+    mdb_env_close(s->env);
+    s->env = NULL;
+    int rc = s_env_open(s);
+#ifdef __GLIBC__
+    /* Hand the freed heap back to the system; without this glibc keeps the
+     * top of the heap mapped (free chunks below the top are madvised). */
+    malloc_trim(0);
+#endif
+    return rc;
 }
 
 /* ---- lookups ---- */

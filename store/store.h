@@ -63,6 +63,14 @@ void store_destroy(store_t **p);
 const char *store_last_error(const store_t *s);
 /* Current map size in bytes (it grows by itself), for logs and status. */
 size_t store_map_size(const store_t *s);
+/* Give back the memory large write transactions left behind (LMDB caches
+ * every page buffer a transaction dirtied until the environment closes: ~30
+ * MiB after a 1024-tip batch) by closing and reopening the environment, then
+ * malloc_trim(). Call with no transaction or iteration open (e.g. when
+ * ingest has been idle a while). 0 on success; on failure the store refuses
+ * every later call with an error (never crashes) until a later
+ * store_release_memory() call manages to reopen it. */
+int store_release_memory(store_t *s);
 
 /* ---- ingest ---- */
 

@@ -33,6 +33,8 @@ struct store {
     int read_only;
     int no_reserve;
     size_t map_size;
+    char *dir;          /* data directory, for store_release_memory's reopen */
+    unsigned env_flags; /* mdb_env_open flags, same */
     char err[256];
 };
 
