@@ -303,11 +303,34 @@ static const char *s_build(s_import_t *im, json_t *o, event_t *ev, const ident_t
     return rc ? event_strerror(rc) : NULL;
 }
 
+/* Read one line (with its '\n') into buf[cap + 1], NUL-terminated; *len is
+ * its full length, and a line longer than cap is consumed but only its first
+ * cap bytes kept, so one huge line costs no more memory than a normal one.
+ * 0, or -1 at end of input. */
+static int s_read_line(FILE *f, char *buf, size_t cap, size_t *len)
+{
+    size_t n = 0;
+    int c = EOF;
+    while ((c = getc_unlocked(f)) != EOF) {
+        if (n < cap) buf[n] = (char)c;
+        n++;
+        if (c == '\n') break;
+    }
+    buf[n < cap ? n : cap] = '\0';
+    *len = n;
+    return c == EOF && n == 0 ? -1 : 0;
+}
+
 /* One input line: parse, sign or pass through, queue. */
 static int s_line(s_import_t *im, char *line, size_t len, event_t *ev, const ident_t *id,
                   uint64_t base_ms, char *b64, uint8_t *raw)
 {
     size_t ln = im->lines;
+    if (ln == 1 && len >= 3 && !memcmp(line, "\xef\xbb\xbf", 3)) {
+        /* A UTF-8 byte order mark, as Windows editors write: not content. */
+        line += 3;
+        len -= 3;
+    }
     size_t i = 0;
     while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n'))
         i++;
@@ -424,17 +447,16 @@ static int s_import_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     event_t *ev = malloc(sizeof *ev);
     char *b64 = malloc(S_B64_MAX);
     uint8_t *raw = malloc(EVENT_MAX_SIZE);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    if (!ev || !b64 || !raw) rc = cli_fail(cli, CLI_EXIT_ERROR, "out of memory");
-    while (!rc && (n = getline(&line, &cap, f)) >= 0) {
+    char *line = malloc(S_MAX_LINE + 1);
+    size_t n;
+    if (!ev || !b64 || !raw || !line) rc = cli_fail(cli, CLI_EXIT_ERROR, "out of memory");
+    while (!rc && s_read_line(f, line, S_MAX_LINE, &n) == 0) {
         im.lines++;
         im.done_bytes += n;
-        if ((size_t)n > S_MAX_LINE)
+        if (n > S_MAX_LINE)
             s_reject(&im, im.lines, "line longer than 256 KiB");
         else
-            rc = s_line(&im, line, (size_t)n, ev, &id, base, b64, raw);
+            rc = s_line(&im, line, n, ev, &id, base, b64, raw);
         s_draw(&im, 0);
     }
     if (!rc && ferror(f)) rc = cli_fail(cli, CLI_EXIT_ERROR, "cannot read %s", file);

@@ -302,6 +302,13 @@ def test_import_bad_lines():
         eq(why[6], "line longer than 256 KiB")
         check(not any("JSON_" in w for w in why), why)
         eq(d.status()["events"], before)
+        # (qa) a UTF-8 byte order mark (Windows editors) is not content
+        bom = os.path.join(d.tmp, "bom.jsonl")
+        with open(bom, "wb") as f:
+            f.write(b'\xef\xbb\xbf{"title": "bom line"}\r\n{"title": "crlf line"}\r\n')
+        rc, out, err = d.tip("import", bom)
+        eq((rc, err), (0, ""))
+        check("imported 2, duplicates 0, rejected 0" in out, out)
 
 
 def test_daemon_down():
