@@ -244,6 +244,11 @@ static int s_today_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
                                                     user, "date", date, "seen", seen));
         json_t *t = json_object_get(reply, "tip");
         tip = json_is_object(t) ? json_incref(t) : NULL;
+        if (!tip && reply && !cli->json && isatty(STDOUT_FILENO) && isatty(STDERR_FILENO))
+            /* Someone who typed it deserves a word; login scripts silence
+             * stderr (systemd/profile.d/tip-today.sh), so they stay quiet. */
+            fprintf(stderr, "tip: no tip of the day for you yet: nothing here was written by "
+                            "someone else (tip list shows what there is)\n");
         json_decref(reply);
         if (!tip) return 0;
     }
@@ -272,7 +277,8 @@ const cmd_t cmd_today = {
             "a different one tomorrow, favouring tips others rated and thanked, never your\n"
             "own, and not ones you have seen (tip show and tip today note what you read in\n"
             "$TIP_HOME/seen). Silent, exit 0, when tipd is not running or has no tips, so\n"
-            "it is safe in a login script: IT can enable /etc/profile.d/tip-today.sh.\n"
+            "it is safe in a login script: IT can enable /etc/profile.d/tip-today.sh\n"
+            "(typed on a terminal with nothing to offer, it says so on stderr).\n"
             "\nExamples:\n  tip today\n  tip today --json\n",
 };
 

@@ -170,6 +170,10 @@ static int s_global_opt(cli_t *cli, int argc, char **argv, int i, int *help)
             continue;
         }
         if (k == 0) {
+            if (!*val) {
+                cli_usage(cli, NULL, "--socket needs a path (tipd's API socket)");
+                return -1;
+            }
             cli->socket = val;
         } else {
             int m = s_color_mode(val);

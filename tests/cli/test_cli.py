@@ -410,6 +410,7 @@ def test_usage_errors():
             (),
             ("frobnicate",),
             ("--color", "sometimes", "list"),
+            ("--socket", "", "status"),  # (qa) was "not running (no socket at )", exit 4
             ("list", "-n", "0"),
             ("list", "-n", "x"),
             ("list", "--bogus"),
@@ -637,6 +638,22 @@ def test_text_limits():
                 rc, out, err = d.tip(*(cmd + (arg,) + extra))
                 eq(rc, 2, cmd, arg, err)
                 check(why in err.splitlines()[0], cmd, arg, err)
+
+
+def test_today_on_a_terminal():
+    """(qa) `tip today` typed on a terminal with nothing to offer says so (on
+    stderr, exit 0) instead of printing nothing; the login snippet, which
+    silences stderr, and a pipe stay quiet."""
+    with Daemon() as d:
+        add(d, "My own tip")  # the only tip is the user's own: no candidate
+        rc, out = run_pty([harness.TIP, "today"], tip_env(d))
+        eq(rc, 0, out)
+        check(b"no tip of the day for you yet" in out, out)
+        rc, out, err = d.tip("today")
+        eq((rc, out, err), (0, "", ""))
+        rc, out = run_pty(["/bin/sh", "-c", "tip today 2>/dev/null; echo done"],
+                          tip_env(d, extra={"PATH": harness.BIN + ":/usr/bin:/bin"}))
+        eq((rc, out.replace(b"\r", b"")), (0, b"done\n"))
 
 
 def test_editor():
