@@ -234,6 +234,13 @@ static int s_creatable(const char *path, char *anc, size_t cap)
     return stat(anc, &st) == 0 && S_ISDIR(st.st_mode) && access(anc, W_OK | X_OK) == 0;
 }
 
+/* Why store_new failed, for one log line: the code's reason, except that an
+ * LMDB failure is told by LMDB's own words (why) rather than "see the log". */
+static const char *s_store_reason(int rc, const char *why)
+{
+    return rc == STORE_E_LMDB && *why ? "the database failed" : store_strerror(rc);
+}
+
 /* tipd -n: everything start-up would check, without changing anything.
  * Returns the exit code. */
 static int s_check(const cfg_t *c, const char *cfg_file)
@@ -255,13 +262,14 @@ static int s_check(const cfg_t *c, const char *cfg_file)
             char probe[CFG_MAX_PATH + 16];
             snprintf(probe, sizeof(probe), "%s/data.mdb", c->data);
             if (access(probe, F_OK) == 0) {
-                store_opts_t so = {.read_only = 1};
+                char why[256] = "";
+                store_opts_t so = {.read_only = 1, .why = why, .why_len = sizeof(why)};
                 int rc = 0;
                 store_t *s = store_new(c->data, &so, &rc);
                 store_counts_t cnt = {0};
                 if (!s || store_counts(s, &cnt) < 0) {
-                    printf("data:        %s: ERROR: %sstore does not open: %s\n", c->data, dorg,
-                           store_strerror(rc));
+                    printf("data:        %s: ERROR: %sstore does not open: %s%s%s\n", c->data, dorg,
+                           s_store_reason(rc, why), *why ? ": " : "", why);
                     bad = 1;
                 } else {
                     printf("data:        %s (%llu events, %llu tips)\n", c->data,
@@ -469,10 +477,12 @@ static int s_start(s_main_t *m)
                        "(tipd genkey FILE; network-key = FILE)");
     }
     int rc = 0;
-    store_opts_t so = {0};
+    char why[256] = "";
+    store_opts_t so = {.why = why, .why_len = sizeof(why)};
     d->store = store_new(d->cfg.data, &so, &rc);
     if (!d->store) {
-        log_msg(LOG_E, "cannot open the store in %s: %s", d->cfg.data, store_strerror(rc));
+        log_msg(LOG_E, "cannot open the store in %s: %s%s%s", d->cfg.data, s_store_reason(rc, why),
+                *why ? ": " : "", why);
         return -1;
     }
     d->loop = loop_new();

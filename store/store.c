@@ -311,6 +311,7 @@ static int s_env_open(store_t *s)
     if ((rc = mdb_env_set_mapsize(s->env, s->map_size))) goto lmdb;
     if ((rc = mdb_env_open(s->env, s->dir, s->env_flags, 0600))) {
         code = rc == ENOENT || rc == EACCES || rc == ENOTDIR ? STORE_E_IO : STORE_E_LMDB;
+        snprintf(s->err, sizeof s->err, "open: %s", mdb_strerror(rc));
         goto fail;
     }
     int dead = 0;
@@ -377,6 +378,7 @@ store_t *store_new(const char *dir, const store_opts_t *opts, int *err)
     return s;
 
 fail:
+    if (o.why && o.why_len) snprintf(o.why, o.why_len, "%s", s && s->err[0] ? s->err : "");
     if (s) free(s->dir);
     free(s);
     if (err) *err = code;

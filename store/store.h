@@ -52,6 +52,10 @@ typedef struct {
     int no_sync;     /* benchmarks only: MDB_NOSYNC */
     int read_only;   /* open for reading (e.g. tipd -n checks) */
     int no_reserve;  /* tests: grow only on MDB_MAP_FULL, reserve no room ahead */
+    /* Optional: when store_new fails, what LMDB said (e.g. "open: MDB_INVALID:
+     * File is not an LMDB file"), for the one line the caller logs. */
+    char *why;
+    size_t why_len;
 } store_opts_t;
 
 /* Open (creating if needed) the store in dir. Runs mdb_reader_check. On

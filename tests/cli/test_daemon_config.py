@@ -210,6 +210,30 @@ def test_bad_paths_name_their_line():
             "'\\x1b[31mred'\n" % (bad, bad, bad))
 
 
+def test_damaged_store_says_why_and_is_left_alone():
+    """(qa) A data.mdb that is not an LMDB file: -n and start-up say what LMDB
+    said (not "see the daemon log", which is where it already is), exit 1,
+    and the file is not touched."""
+    t = tmpdir()
+    data = os.path.join(t, "data")
+    os.makedirs(data, mode=0o700)
+    junk = bytes(range(256)) * 400
+    with open(os.path.join(data, "data.mdb"), "wb") as f:
+        f.write(junk)
+    cfg = write(os.path.join(t, "c.conf"), "")
+    rc, out, err = run_tipd("--config", cfg, "-n", "--data", data)
+    eq(rc, 1)
+    check("data:        %s: ERROR: --data: store does not open: the database failed: open: "
+          "MDB_INVALID: File is not an LMDB file\n" % data in out, out)
+    rc, out, err = run_tipd("--config", cfg, "--data", data, "--api", os.path.join(t, "s.sock"),
+                            "--listen", "tcp://127.0.0.1:0", "--no-discovery")
+    eq(rc, 1)
+    eq(err.strip().splitlines()[-1], "tipd: error: cannot open the store in %s: the database "
+       "failed: open: MDB_INVALID: File is not an LMDB file" % data)
+    with open(os.path.join(data, "data.mdb"), "rb") as f:
+        eq(f.read() == junk, True, "data.mdb changed")
+
+
 def test_genkey():
     t = tmpdir()
     key = os.path.join(t, "net.key")
