@@ -184,8 +184,15 @@ int cli_identity(cli_t *cli, ident_t *id, char *path, size_t cap)
     if (ident_home(dir, sizeof dir, err, sizeof err) != 0)
         return cli_fail(cli, CLI_EXIT_ERROR, "%s", err);
     if (path) snprintf(path, cap, "%s/%s", dir, IDENT_FILE);
-    if (ident_load_or_create(dir, id, err, sizeof err) != 0)
-        return cli_fail(cli, CLI_EXIT_ERROR, "%s", err);
+    if (ident_load_or_create(dir, id, err, sizeof err) != 0) {
+        /* A damaged key cannot be repaired; say the way out, and what it costs. */
+        int damaged = strstr(err, "is damaged") != NULL;
+        return cli_fail(cli, CLI_EXIT_ERROR, "%s%s", err,
+                        damaged ? "; restore it from a backup, or move it away and tip makes a "
+                                  "new one (what you wrote stays under the old key: you could "
+                                  "no longer edit or retract it)"
+                                : "");
+    }
     return 0;
 }
 

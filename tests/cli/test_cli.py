@@ -540,6 +540,20 @@ def test_identity_file():
         check("read" in err or "permission" in err or "0600" in err or "mode" in err, err)
         eq(d.status()["tips"], 1, "nothing stored with a refused identity")
         eq(stat.S_IMODE(os.stat(ident).st_mode), 0o644, "tip must not silently fix it")
+        # (qa) a damaged identity: one line that names the way out; the file
+        # is neither replaced nor changed, nothing is stored
+        for junk in (b"", b"junk\n", b"zz" * 32 + b"\n", os.urandom(65)):
+            with open(ident, "wb") as f:
+                f.write(junk)
+            os.chmod(ident, 0o600)
+            for args in (("add", "third tip"), ("whoami", "--name", "Ana")):
+                rc, out, err = d.tip(*args, home="ana")
+                eq(rc, 1, args, err)
+                eq(err.count("\n"), 1, err)
+                check("is damaged" in err and "move it away" in err, err)
+                with open(ident, "rb") as f:
+                    eq(f.read() == junk, True, "identity file changed")
+        eq(d.status()["events"], 1, "nothing stored with a damaged identity")
 
 
 def test_profile_and_author():
