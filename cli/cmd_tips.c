@@ -338,17 +338,10 @@ static int s_search_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         rc = cli_usage(cli, self, "what should I search for?");
         goto done;
     }
-    size_t qlen = 0;
-    for (int i = optind; i < argc; i++) qlen += strlen(argv[i]) + 1;
-    char *q = malloc(qlen + 1);
+    char *q = cli_join_args(argc, argv, optind);
     if (!q) {
         rc = cli_fail(cli, CLI_EXIT_ERROR, "out of memory");
         goto done;
-    }
-    q[0] = 0;
-    for (int i = optind; i < argc; i++) {
-        if (i > optind) strcat(q, " ");
-        strcat(q, argv[i]);
     }
     json_t *req = json_pack("{s:s, s:s, s:i}", "op", "search", "q", q, "n", n);
     if (json_array_size(topics)) json_object_set(req, "topics", topics);
@@ -367,7 +360,10 @@ static int s_search_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     }
     json_t *results = json_object_get(reply, "results");
     out_begin(cli, 1);
-    if (!cli->json && json_array_size(results) == 0)
+    if (!cli->json && json_array_size(results) == 0 && (json_array_size(topics) || author || kind))
+        fprintf(cli->out, "No tips match \"%s\" with -t/--author/--kind as given; try without.\n",
+                q);
+    else if (!cli->json && json_array_size(results) == 0)
         fprintf(cli->out, "No tips match \"%s\" yet. If you find out, share it: tip add\n", q);
     s_print_results(cli, results);
     json_decref(reply);
@@ -504,7 +500,9 @@ static int s_list_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     if ((rc = cli_call(cli, req, &reply))) return rc;
     json_t *results = json_object_get(reply, "results");
     out_begin(cli, 1);
-    if (!cli->json && json_array_size(results) == 0)
+    if (!cli->json && json_array_size(results) == 0 && (topic || author || kind))
+        fprintf(cli->out, "Nothing matches -t/--author/--kind as given.\n");
+    else if (!cli->json && json_array_size(results) == 0)
         fprintf(cli->out, "No tips yet. Be the first: tip add\n");
     s_print_results(cli, results);
     json_decref(reply);

@@ -396,7 +396,10 @@ static int s_op_search(api_req_t *req, json_t *rq, void *arg)
     }
     free(ev);
     free(hits);
-    if (json_array_size(res) == 0 && q[0]) {
+    /* Only a search nothing narrowed shows what nobody has written yet; "none
+     * by this author" or "none with this topic" says nothing of the sort. */
+    int narrowed = so.topics[0] || kind || !au.any;
+    if (json_array_size(res) == 0 && q[0] && !narrowed) {
         int mrc = store_miss_record(d->store, q);
         if (mrc < 0) log_msg(LOG_W, "recording a search miss failed: %s", api_reason(mrc));
     }

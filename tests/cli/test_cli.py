@@ -654,6 +654,22 @@ def test_text_limits():
                 check(why in err.splitlines()[0], cmd, arg, err)
 
 
+def test_empty_results_say_why():
+    """(qa) An empty list or search narrowed by -t/--author/--kind says the
+    filters emptied it (not "no tips yet"/"share it"), and is no "miss"."""
+    with Daemon() as d:
+        add(d, "-t", "printers", "Printer jam on floor two")
+        for args in (("list", "-t", "vpn"), ("list", "--author", "me", "--kind", "question")):
+            rc, out, err = d.tip(*args)
+            eq((rc, out, err), (0, "Nothing matches -t/--author/--kind as given.\n", ""), args)
+        rc, out, err = d.tip("search", "-t", "vpn", "printer")
+        eq((rc, out), (0, 'No tips match "printer" with -t/--author/--kind as given; try '
+                          'without.\n'))
+        rc, out, err = d.tip("search", "coffee")
+        eq(out, 'No tips match "coffee" yet. If you find out, share it: tip add\n')
+        eq([m["query"] for m in d.tip_json("stats")[0]["misses"]], ["coffee"])
+
+
 def test_today_on_a_terminal():
     """(qa) `tip today` typed on a terminal with nothing to offer says so (on
     stderr, exit 0) instead of printing nothing; the login snippet, which

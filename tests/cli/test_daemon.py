@@ -126,6 +126,25 @@ def test_submit_search_get_list_export():
         eq(r, {"ok": True, "results": []})
 
 
+def test_only_unnarrowed_empty_searches_are_misses():
+    """(qa) "hungry to learn" counts searches that found nothing at all; one
+    that a topic, author or kind filter emptied says nothing of the sort."""
+    with Daemon() as d:
+        home = d.home("ana")
+        tip = mkevent("--home", home, "--title", "Printer jam on floor two", "--body",
+                      "Open tray B.", "-t", "printers")
+        eq(d.api({"op": "submit", "events": [tip]})["results"][0]["status"], "new")
+        for narrowed in ({"topic": "vpn"}, {"topics": ["vpn"]}, {"author": "nobody"},
+                         {"author": "ab" * 32}, {"kind": "question"}):
+            r = d.api(dict({"op": "search", "q": "printer jam"}, **narrowed))
+            eq((r["ok"], r["results"]), (True, []), narrowed)
+        eq(d.api({"op": "misses"})["results"], [])
+        r = d.api({"op": "search", "q": "Coffee  Machine", "kind": "any"})
+        eq(r["results"], [])
+        eq([(m["query"], m["count"]) for m in d.api({"op": "misses"})["results"]],
+           [("coffee machine", 1)])
+
+
 def test_ratings_thanks_on_get():
     with Daemon() as d:
         t = mkevent("--home", d.home("ana"), "--title", "Rotate logs", "--body", "logrotate -f")
