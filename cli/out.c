@@ -10,10 +10,12 @@
  */
 #include "out.h"
 
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <unistr.h>
@@ -54,6 +56,23 @@ static int s_term_rows(void)
     return n > 0 ? n : 24;
 }
 
+/* True if an executable called name is on $PATH. */
+static int s_in_path(const char *name)
+{
+    const char *path = getenv("PATH");
+    if (!path || !*path) path = "/usr/bin:/bin";
+    char buf[PATH_MAX];
+    while (*path) {
+        size_t n = strcspn(path, ":");
+        if (n && snprintf(buf, sizeof buf, "%.*s/%s", (int)n, path, name) < (int)sizeof buf &&
+            access(buf, X_OK) == 0)
+            return 1;
+        path += n;
+        if (*path == ':') path++;
+    }
+    return 0;
+}
+
 void out_end(cli_t *cli)
 {
     if (!cli->out || cli->out == stdout) {
@@ -66,17 +85,21 @@ void out_end(cli_t *cli)
     size_t lines = 0;
     for (size_t i = 0; i < cli->outlen; i++) lines += cli->outbuf[i] == '\n';
     const char *pager = getenv("PAGER");
-    if (!pager) pager = "less -FRX";
+    /* The default only where less is installed (minimal systems lack it). */
+    if (!pager) pager = s_in_path("less") ? "less -FRX" : "";
     FILE *p = NULL;
     if (lines + 1 >= (size_t)s_term_rows() && *pager && strcmp(pager, "cat") != 0) {
         fflush(stdout);
         signal(SIGPIPE, SIG_IGN); /* quitting the pager early is normal */
         p = popen(pager, "w");
     }
-    if (p) {
-        fwrite(cli->outbuf, 1, cli->outlen, p);
-        pclose(p);
-    } else {
+    int st = p ? (fwrite(cli->outbuf, 1, cli->outlen, p), pclose(p)) : -1;
+    if (p && WIFEXITED(st) && (WEXITSTATUS(st) == 127 || WEXITSTATUS(st) == 126)) {
+        /* The shell could not run $PAGER (it said why): the page must not be
+         * lost, so it goes to the terminal unpaged. */
+        p = NULL;
+    }
+    if (!p) {
         fwrite(cli->outbuf, 1, cli->outlen, stdout);
         fflush(stdout);
     }

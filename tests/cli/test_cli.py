@@ -519,6 +519,16 @@ def test_pager_and_wrap():
         check("Lesson: the Friday deploy" in text, text)
         for ln in text.splitlines():
             check(len(ln.rstrip("\r")) <= 50 or " " not in ln.strip(), "too wide:", repr(ln))
+        # (qa) a pager that cannot run must not swallow the page: a $PAGER
+        # that is not there, or no $PAGER on a system without less
+        bindir = os.path.join(d.tmp, "bin-without-less")
+        os.mkdir(bindir)
+        for extra in ({"PAGER": "/nonexistent/pager", "NO_COLOR": "1"},
+                      {"PATH": bindir, "NO_COLOR": "1"}):
+            rc, out = run_pty([harness.TIP, "list"], tip_env(d, extra=extra), rows=10)
+            eq(rc, 0, out)
+            check(b"Lesson: the Friday deploy" in out, extra, out)
+        check(b"not found" not in out, "the default pager is only used where less is", out)
 
 
 def test_identity_file():
