@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -429,4 +430,50 @@ int cli_fill_text(cli_t *cli, const cmd_t *cmd, event_t *ev, const char *title, 
                 "the full text kept in the body (or use --title)\n",
                 EVENT_MAX_TITLE);
     return 0;
+}
+
+static const char s_scissors[] = "# ------------------------ >8 ------------------------";
+
+char *cli_edit_text(cli_t *cli, const char *initial, const char *help, const char *nothing)
+{
+    const char *tmpdir = getenv("TMPDIR");
+    char path[PATH_MAX], err[512];
+    snprintf(path, sizeof path, "%s/tip-XXXXXX.md", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    int fd = mkstemps(path, 3);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        if (fd >= 0) close(fd);
+        cli_fail(cli, CLI_EXIT_ERROR, "cannot create a temporary file in %s", path);
+        return NULL;
+    }
+    fprintf(f, "%s\n%s\n%s", initial, s_scissors, help);
+    fclose(f);
+    const char *editor = getenv("VISUAL");
+    if (!editor || !*editor) editor = getenv("EDITOR");
+    if (!editor || !*editor) editor = "vi";
+    char *text = NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* Through the shell so EDITOR may carry arguments ("code -w"). */
+        char cmd[PATH_MAX + 64];
+        snprintf(cmd, sizeof cmd, "%s \"$1\"", editor);
+        execl("/bin/sh", "sh", "-c", cmd, "sh", path, (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        if (pid > 0 && WIFEXITED(st) && (WEXITSTATUS(st) == 127 || WEXITSTATUS(st) == 126))
+            cli_fail(cli, CLI_EXIT_ERROR,
+                     "cannot run the editor '%s' (set EDITOR, or give the text as arguments); %s",
+                     editor, nothing);
+        else
+            cli_fail(cli, CLI_EXIT_ERROR, "the editor (%s) failed; %s", editor, nothing);
+    } else if (!(text = cli_read_file(path, CLI_MAX_TEXT + 4096, err, sizeof err))) {
+        cli_fail(cli, CLI_EXIT_ERROR, "%s", err);
+    } else {
+        char *cut = strstr(text, s_scissors);
+        if (cut) *cut = 0;
+    }
+    unlink(path);
+    return text;
 }

@@ -114,6 +114,12 @@ char *cli_join_args(int argc, char **argv, int from);
 int cli_text_arg(cli_t *cli, const cmd_t *cmd, int argc, char **argv, int from, const char *file,
                  char **text);
 
+/* Open $VISUAL / $EDITOR (default vi) on a temporary file holding initial,
+ * a scissors line and help (lines starting "# "), and return what the user
+ * left above the scissors (heap; "" when emptied). NULL with one line
+ * printed, ending in nothing ("no tip added"), when the editor fails. */
+char *cli_edit_text(cli_t *cli, const char *initial, const char *help, const char *nothing);
+
 /* Fill title and body of ev from text (trimmed in place): the first line is
  * the title unless title is given; a first line too long for a title is cut
  * at a word and the whole text kept as the body. Empty text, a body over

@@ -16,7 +16,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -39,53 +38,23 @@ static int s_author_only(cli_t *cli, const json_t *tip, const ident_t *id, const
 
 /* ---- edit ---- */
 
-static const char s_scissors[] = "# ------------------------ >8 ------------------------";
-
-/* Open $VISUAL / $EDITOR (default vi) on the current title and body and
- * return what is above the scissors line (heap), or NULL with the reason
- * printed. */
+/* Open the editor on cur's title and body. Heap text, or NULL (printed). */
 static char *s_editor_text(cli_t *cli, const json_t *cur)
 {
-    const char *tmpdir = getenv("TMPDIR");
-    char path[PATH_MAX], err[512];
-    snprintf(path, sizeof path, "%s/tip-edit-XXXXXX.md", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    int fd = mkstemps(path, 3);
-    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-    if (!f) {
-        if (fd >= 0) close(fd);
-        cli_fail(cli, CLI_EXIT_ERROR, "cannot create a temporary file in %s", path);
+    const char *t = json_string_value(json_object_get(cur, "title"));
+    const char *b = json_string_value(json_object_get(cur, "body"));
+    char *initial = NULL;
+    if (asprintf(&initial, "%s\n\n%s%s", t ? t : "", b ? b : "", b && *b ? "\n" : "") < 0) {
+        cli_fail(cli, CLI_EXIT_ERROR, "out of memory");
         return NULL;
     }
-    const char *b = json_string_value(json_object_get(cur, "body"));
-    fprintf(f,
-            "%s\n\n%s%s\n%s\n# Change the tip above this line: the first line is its title, the\n"
-            "# rest its body. Everything from the line above down is ignored. Leave it\n"
-            "# unchanged (or empty) to cancel.\n",
-            json_string_value(json_object_get(cur, "title")), b ? b : "", b && *b ? "\n" : "",
-            s_scissors);
-    fclose(f);
-    const char *editor = getenv("VISUAL");
-    if (!editor || !*editor) editor = getenv("EDITOR");
-    if (!editor || !*editor) editor = "vi";
-    char *text = NULL;
-    pid_t pid = fork();
-    if (pid == 0) {
-        char cmd[PATH_MAX + 64];
-        snprintf(cmd, sizeof cmd, "%s \"$1\"", editor); /* EDITOR may carry arguments */
-        execl("/bin/sh", "sh", "-c", cmd, "sh", path, (char *)NULL);
-        _exit(127);
-    }
-    int status = 0;
-    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
-        cli_fail(cli, CLI_EXIT_ERROR, "the editor (%s) failed; nothing changed", editor);
-    } else if (!(text = cli_read_file(path, EVENT_MAX_TITLE + EVENT_MAX_BODY + 4096, err,
-                                      sizeof err))) {
-        cli_fail(cli, CLI_EXIT_ERROR, "%s", err);
-    } else {
-        char *cut = strstr(text, s_scissors);
-        if (cut) *cut = 0;
-    }
-    unlink(path);
+    char *text =
+        cli_edit_text(cli, initial,
+                      "# Change the tip above this line: the first line is its title, the\n"
+                      "# rest its body. Everything from the line above down is ignored. Leave it\n"
+                      "# unchanged (or empty) to cancel.\n",
+                      "nothing changed");
+    free(initial);
     return text;
 }
 

@@ -10,74 +10,18 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cmd.h"
 #include "out.h"
 #include "social.h" /* social_seen_add (issue #6) */
 
-static const char s_scissors[] = "# ------------------------ >8 ------------------------";
-
-/* ---- text input ---- */
-
-/* Open $EDITOR (default vi) on a temporary file and return what was
- * written above the scissors line; NULL (reason printed) on failure, "" when
- * left empty. */
-static char *s_edit(cli_t *cli)
-{
-    const char *tmpdir = getenv("TMPDIR");
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/tip-XXXXXX.md", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    int fd = mkstemps(path, 3);
-    if (fd < 0) {
-        cli_fail(cli, CLI_EXIT_ERROR, "cannot create a temporary file in %s", path);
-        return NULL;
-    }
-    FILE *f = fdopen(fd, "w");
-    if (!f) {
-        close(fd);
-        unlink(path);
-        cli_fail(cli, CLI_EXIT_ERROR, "cannot write %s", path);
-        return NULL;
-    }
-    fprintf(f,
-            "\n\n%s\n"
-            "# Write your tip above this line: the first line is its title, the rest\n"
-            "# its body. Everything from the line above down is ignored. Save an empty\n"
-            "# tip to cancel. Lessons from things that went wrong are welcome too:\n"
-            "# add the topic 'lesson' with -t lesson.\n",
-            s_scissors);
-    fclose(f);
-
-    const char *editor = getenv("VISUAL");
-    if (!editor || !*editor) editor = getenv("EDITOR");
-    if (!editor || !*editor) editor = "vi";
-    char *text = NULL;
-    pid_t pid = fork();
-    if (pid == 0) {
-        /* Through the shell so EDITOR may carry arguments ("code -w"). */
-        char cmd[PATH_MAX + 64];
-        snprintf(cmd, sizeof cmd, "%s \"$1\"", editor);
-        execl("/bin/sh", "sh", "-c", cmd, "sh", path, (char *)NULL);
-        _exit(127);
-    }
-    int status = 0;
-    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        cli_fail(cli, CLI_EXIT_ERROR, "the editor (%s) failed; no tip added", editor);
-    } else {
-        char err[512];
-        text = cli_read_file(path, CLI_MAX_TEXT + 4096, err, sizeof err);
-        if (!text) {
-            cli_fail(cli, CLI_EXIT_ERROR, "%s", err);
-        } else {
-            char *cut = strstr(text, s_scissors);
-            if (cut) *cut = 0;
-        }
-    }
-    unlink(path);
-    return text;
-}
+/* The editor's help for a new tip, under the scissors line. */
+static const char s_add_help[] =
+    "# Write your tip above this line: the first line is its title, the rest\n"
+    "# its body. Everything from the line above down is ignored. Save an empty\n"
+    "# tip to cancel. Lessons from things that went wrong are welcome too:\n"
+    "# add the topic 'lesson' with -t lesson.\n";
 
 /* The shortest prefix (>= 8) of idhex that tipd resolves to exactly this id. */
 static void s_short_id(cli_t *cli, const char *idhex, char out[65])
@@ -140,7 +84,8 @@ static int s_add_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     if (!text && title) {
         text = strdup("");
     } else if (!text && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
-        if (!(text = s_edit(cli))) { /* an empty save comes back as "" */
+        /* an empty save comes back as "" */
+        if (!(text = cli_edit_text(cli, "\n", s_add_help, "no tip added"))) {
             rc = CLI_EXIT_ERROR;
             goto done;
         }

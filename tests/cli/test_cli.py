@@ -709,6 +709,10 @@ def test_editor():
         tid = json.loads(out.decode().strip().splitlines()[-1])["id"]
         t = d.tip_json("show", tid)[0]
         eq((t["title"], t["body"]), ("Editor title", "Editor body"))
+        # (qa) an editor that is not there: one line naming the way out
+        rc, out = run_pty([harness.TIP, "add"], tip_env(d, extra={"EDITOR": "/nonexistent/ed"}))
+        eq(rc, 1, out)
+        check(b"cannot run the editor '/nonexistent/ed' (set EDITOR" in out, out)
         # An editor that saves nothing cancels.
         write(ed, "#!/bin/sh\n: > \"$1\"\n")
         rc, out = run_pty([harness.TIP, "add"], tip_env(d, extra={"EDITOR": ed}))
