@@ -467,6 +467,14 @@ int store_apply_new(store_tx_t *tx, const event_t *ev, const uint8_t *raw, size_
     int rc;
     *tomb = 0;
 
+    /* Claim the id first: one descent of the id-keyed tree both finds a
+     * duplicate and stores the bytes (the ingest loop skips its separate
+     * lookup for pre-verified events; a tombstone below overwrites them). */
+    MDB_val k = {EVENT_ID_LEN, (void *)ev->id}, v = {len, (void *)raw};
+    rc = mdb_put(tx->txn, s->ev, &k, &v, MDB_NOOVERWRITE);
+    if (rc == MDB_KEYEXIST) return STORE_APPLY_DUP;
+    if (rc) return rc;
+
     /* What arrived before this event: a retraction or an edit by its author. */
     struct s_arrival a = {.author = ev->author};
     if ((rc = s_refs_scan(tx, ev->id, s_arrival_scan, &a)) < 0) return rc;
@@ -476,8 +484,6 @@ int store_apply_new(store_tx_t *tx, const event_t *ev, const uint8_t *raw, size_
         return s_put_tomb(tx, ev);
     }
 
-    MDB_val k = {EVENT_ID_LEN, (void *)ev->id}, v = {len, (void *)raw};
-    if ((rc = mdb_put(tx->txn, s->ev, &k, &v, MDB_NOOVERWRITE))) return rc;
     if ((rc = s_indexes(tx, ev, 0))) return rc;
     tx->c.events++;
 
@@ -579,14 +585,17 @@ static int s_batch_body(store_tx_t *tx, void *arg)
             s_reject(r, rc);
             continue;
         }
-        MDB_val k = {EVENT_ID_LEN, b->ev->id}, v;
-        rc = mdb_get(tx->txn, tx->s->ev, &k, &v);
-        if (rc == 0) {
-            r->status = STORE_DUP;
-            continue;
-        }
-        if (rc != MDB_NOTFOUND) return rc;
         if (!(b->flags & STORE_INGEST_VERIFIED) && !b->verified[i]) {
+            /* A lookup costs far less than a signature check: skip the
+             * check for what is already held. (Verified events need no
+             * lookup: store_apply_new finds duplicates as it stores.) */
+            MDB_val k = {EVENT_ID_LEN, b->ev->id}, v;
+            rc = mdb_get(tx->txn, tx->s->ev, &k, &v);
+            if (rc == 0) {
+                r->status = STORE_DUP;
+                continue;
+            }
+            if (rc != MDB_NOTFOUND) return rc;
             if ((rc = event_verify(b->ev))) {
                 s_reject(r, rc);
                 continue;
@@ -594,7 +603,12 @@ static int s_batch_body(store_tx_t *tx, void *arg)
             b->verified[i] = 1;
         }
         int tomb;
-        if ((rc = store_apply_new(tx, b->ev, b->events[i], b->lens[i], &tomb))) {
+        rc = store_apply_new(tx, b->ev, b->events[i], b->lens[i], &tomb);
+        if (rc == STORE_APPLY_DUP) {
+            r->status = STORE_DUP;
+            continue;
+        }
+        if (rc) {
             /* A STORE_E code other than LMDB's comes from the index refusing
              * this event's content: drop only this one, so a single odd
              * event cannot keep a whole batch out forever. */

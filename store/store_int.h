@@ -127,9 +127,11 @@ int store_fail(store_t *s, int rc, const char *what);
 int store_counts_load(store_t *s, MDB_txn *txn, store_counts_t *c);
 int store_counts_save(store_t *s, MDB_txn *txn, const store_counts_t *c);
 
-/* Meaning of events (store_apply.c): apply one new, verified, decoded
- * event whose id is not in ev yet; *tomb = 1 if a retraction that arrived
- * first turned it into a tombstone. Raw LMDB / fts codes. */
+/* Meaning of events (store_apply.c): apply one verified, decoded event;
+ * *tomb = 1 if a retraction that arrived first turned it into a tombstone.
+ * Returns STORE_APPLY_DUP, changing nothing, if its id is already in ev
+ * (held or tombstone). Raw LMDB / fts codes. */
+#define STORE_APPLY_DUP 1
 int store_apply_new(store_tx_t *tx, const event_t *ev, const uint8_t *raw, size_t len, int *tomb);
 
 #endif
