@@ -41,6 +41,10 @@ Usage:
 
 BUILD_DIR holds bin/tipd and bin/tip (Release, e.g. build-rel configured with
 -DCMAKE_BUILD_TYPE=Release -DTIPD_TESTS=OFF); nothing is built here.
+BENCH_WRAP="heaptrack -o FILE" in the environment runs tipd under that
+profiler (the figures then include the profiler's own memory).
+Exit status: 0 if the steady-state figure is under 32 MiB and every search
+answered, 1 otherwise. Results: docs/PERFORMANCE.md, Memory.
 """
 import argparse
 import json
