@@ -237,6 +237,7 @@ def main():
             sys.exit("%s not found: build tipd and tip in %s first" % (b, a.build))
     tmp = tempfile.mkdtemp(prefix="tipd-mem-bench.", dir=a.data_parent)
     proc = None
+    pid = None
     try:
         jsonl = os.path.join(tmp, "tips.jsonl")
         n = write_corpus(a.corpus, a.count, jsonl)
@@ -350,6 +351,13 @@ def main():
                 print("\n".join(top_maps(p["_maps"])))
         return 0 if own < TARGET and not failed else 1
     finally:
+        if pid is not None and pid != proc.pid:
+            # under BENCH_WRAP the wrapper may not pass SIGTERM on: stop
+            # tipd itself, by its pid
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:
+                pass
         if proc is not None:
             proc.send_signal(signal.SIGTERM)
             try:
