@@ -12,6 +12,8 @@
  */
 #include "peers.h"
 
+#include "event.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,16 +43,6 @@ static uint64_t s_wall_ms(void)
     struct timeval tv;
     gettimeofday(&tv, NULL);
     return (uint64_t)tv.tv_sec * 1000u + (uint64_t)tv.tv_usec / 1000u;
-}
-
-static void s_hex(const uint8_t *b, size_t n, char *out)
-{
-    static const char hx[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hx[b[i] >> 4];
-        out[2 * i + 1] = hx[b[i] & 15];
-    }
-    out[2 * n] = 0;
 }
 
 static void s_copy(char *dst, size_t cap, const char *src)
@@ -285,7 +277,7 @@ void peers_from_disc(peers_t *t, disc_what_t what, const disc_peer_t *dp)
         p = &e->p;
         p->has_node = 1;
         memcpy(p->node, dp->node, 32);
-        s_hex(dp->node, 32, p->node_hex);
+        event_hex(dp->node, 32, p->node_hex);
         fresh = 1;
     }
     peer_t before = *p;
@@ -477,7 +469,7 @@ peer_t *peers_set_node(peers_t *t, peer_t *p, const uint8_t node[32], const char
     } else {
         p->has_node = 1;
         memcpy(p->node, node, 32);
-        s_hex(node, 32, p->node_hex);
+        event_hex(node, 32, p->node_hex);
     }
     if (name && *name) s_copy(p->name, sizeof(p->name), name);
     if (net && *net) s_copy(p->net, sizeof(p->net), net);

@@ -22,6 +22,7 @@
  * charset-checked before use, and the number of tracked services is capped.
  */
 #include "disc.h"
+#include "event.h"
 
 #include <avahi-client/client.h>
 #include <avahi-client/lookup.h>
@@ -116,38 +117,6 @@ static void s_log(disc_t *d, int prio, const char *fmt, ...)
     d->on_log(prio, buf, d->arg);
 }
 
-static void s_hex(const uint8_t *b, size_t n, char *out)
-{
-    static const char hx[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hx[b[i] >> 4];
-        out[2 * i + 1] = hx[b[i] & 15];
-    }
-    out[2 * n] = 0;
-}
-
-static int s_unhex(const char *s, size_t len, uint8_t *out, size_t n)
-{
-    if (len != 2 * n) return -1;
-    for (size_t i = 0; i < 2 * n; i++) {
-        char c = s[i];
-        int v;
-        if (c >= '0' && c <= '9')
-            v = c - '0';
-        else if (c >= 'a' && c <= 'f')
-            v = c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            v = c - 'A' + 10;
-        else
-            return -1;
-        if (i % 2 == 0)
-            out[i / 2] = (uint8_t)(v << 4);
-        else
-            out[i / 2] |= (uint8_t)v;
-    }
-    return 0;
-}
-
 /* Arm (or re-arm) one of our timeouts ms from now. */
 static void s_arm(disc_t *d, AvahiTimeout **t, unsigned ms, AvahiTimeoutCallback cb)
 {
@@ -239,7 +208,7 @@ static void s_update_node(disc_t *d, const uint8_t node[32])
         return;
     }
     memcpy(agg.node, node, 32);
-    s_hex(node, 32, agg.node_hex);
+    event_hex(node, 32, agg.node_hex);
     snprintf(agg.name, sizeof(agg.name), "%s", newest->name);
     snprintf(agg.net, sizeof(agg.net), "%s", newest->net);
     snprintf(agg.inst, sizeof(agg.inst), "%s", newest->inst);
@@ -362,8 +331,8 @@ int disc_parse_txt(AvahiStringList *txt, disc_txt_t *out)
 {
     char nodehex[80], v[16];
     memset(out, 0, sizeof(*out));
-    if (s_txt_get(txt, "node", nodehex, sizeof(nodehex)) < 0 ||
-        s_unhex(nodehex, strlen(nodehex), out->node, 32) < 0 ||
+    if (s_txt_get(txt, "node", nodehex, sizeof(nodehex)) < 0 || strlen(nodehex) != 64 ||
+        event_unhex(nodehex, out->node, 32) != 0 ||
         s_txt_get(txt, "net", out->net, sizeof(out->net)) < 0 ||
         s_txt_get(txt, "v", v, sizeof(v)) < 0) {
         memset(out, 0, sizeof(*out));
@@ -753,7 +722,7 @@ disc_t *disc_new(const disc_opts_t *o)
     }
     d->port = o->port;
     memcpy(d->node, o->node, 32);
-    s_hex(d->node, 32, d->node_hex);
+    event_hex(d->node, 32, d->node_hex);
     snprintf(d->net, sizeof(d->net), "%s", o->net && *o->net ? o->net : "open");
     d->version = o->version > 0 ? o->version : 1;
     uint8_t r[8];
@@ -762,7 +731,7 @@ disc_t *disc_new(const disc_opts_t *o)
         uint64_t x = (uint64_t)(uintptr_t)d ^ (uint64_t)time(NULL);
         memcpy(r, &x, sizeof(r));
     }
-    s_hex(r, sizeof(r), d->inst);
+    event_hex(r, sizeof(r), d->inst);
     d->on_peer = o->on_peer;
     d->on_log = o->on_log;
     d->arg = o->arg;
