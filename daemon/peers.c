@@ -45,9 +45,13 @@ static uint64_t s_wall_ms(void)
     return (uint64_t)tv.tv_sec * 1000u + (uint64_t)tv.tv_usec / 1000u;
 }
 
+/* Bounded copy that truncates on purpose (fields are display-sized). */
 static void s_copy(char *dst, size_t cap, const char *src)
 {
-    snprintf(dst, cap, "%s", src ? src : "");
+    if (!cap) return;
+    size_t n = src ? strnlen(src, cap - 1) : 0;
+    if (n) memcpy(dst, src, n);
+    dst[n] = '\0';
 }
 
 static void s_emit(peers_t *t, peers_ev_t ev, peer_t *p)
