@@ -170,6 +170,16 @@ static void s_cell(const json_t *v, char *buf, size_t cap)
         snprintf(buf, cap, "%zu", json_array_size(v));
     else
         snprintf(buf, cap, "-");
+    /* Peer names come from other machines: no control character reaches the
+     * terminal (C0, DEL, and C1 as UTF-8 are shown as '?'). */
+    for (unsigned char *p = (unsigned char *)buf; *p; p++) {
+        if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) {
+            p[0] = p[1] = '?';
+            p++;
+        } else if (*p < 0x20 || *p == 0x7F) {
+            *p = '?';
+        }
+    }
 }
 
 static int s_status_run(cli_t *cli, const cmd_t *self, int argc, char **argv)

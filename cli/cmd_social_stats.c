@@ -450,7 +450,11 @@ static void s_stats_human(cli_t *cli, const json_t *st, int me_only)
         fprintf(f, "\n%sWhat people are hungry to learn%s (searches here that found nothing)\n", b,
                 r);
         json_array_foreach(json_object_get(st, "misses"), i, o)
-            fprintf(f, "  %4lldx  %s\n", (long long)s_int(o, "count"), s_s(o, "query"));
+        {
+            fprintf(f, "  %4lldx  ", (long long)s_int(o, "count"));
+            out_text(f, s_s(o, "query"), strlen(s_s(o, "query"))); /* typed by anyone here */
+            fputc('\n', f);
+        }
     }
     if (s_int(st, "open_questions"))
         fprintf(f, "\nOpen questions wait for you: tip questions --open\n");

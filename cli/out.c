@@ -168,6 +168,30 @@ static int s_width(const char *s, size_t n)
 }
 
 /* Wrap one line (no '\n') of length n. */
+/* Write n bytes of text that came from other people (events, misses): C1 control
+ * characters (U+0080..U+009F, which the event format allows in a body and
+ * some terminals obey as escape sequences) become U+FFFD, and so would any
+ * C0 control but tab; everything else is written as is. */
+void out_text(FILE *f, const char *s, size_t n)
+{
+    size_t from = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        size_t len = 0;
+        if (c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 &&
+            (unsigned char)s[i + 1] <= 0x9F)
+            len = 2;
+        else if ((c < 0x20 && c != '\t') || c == 0x7F)
+            len = 1;
+        if (!len) continue;
+        fwrite(s + from, 1, i - from, f);
+        fputs("\xef\xbf\xbd", f);
+        i += len - 1;
+        from = i + 1;
+    }
+    fwrite(s + from, 1, n - from, f);
+}
+
 static void s_wrap_line(FILE *f, const char *s, size_t n, int indent, int width, int hang)
 {
     int avail = width - indent;
@@ -182,7 +206,8 @@ static void s_wrap_line(FILE *f, const char *s, size_t n, int indent, int width,
         return;
     }
     /* hang: the caller already filled the first row's indent (e.g. with an id). */
-    fprintf(f, "%*s%.*s", hang ? 0 : indent, "", (int)lead, s);
+    fprintf(f, "%*s", hang ? 0 : indent, "");
+    out_text(f, s, lead);
     col = (int)lead;
     i = lead;
     int first = 1;
@@ -199,7 +224,8 @@ static void s_wrap_line(FILE *f, const char *s, size_t n, int indent, int width,
             col = 0;
             gap = 0;
         }
-        fprintf(f, "%*s%.*s", gap, "", (int)(we - ws), s + ws);
+        fprintf(f, "%*s", gap, "");
+        out_text(f, s + ws, we - ws);
         col += gap + ww;
         first = 0;
         i = we;
@@ -381,7 +407,9 @@ void out_tip_brief(cli_t *cli, const json_t *tip)
             cut--;
             while (cut > 0 && ((uint8_t)body[cut] & 0xC0) == 0x80) cut--;
         }
-        fprintf(cli->out, "%*s%.*s%s\n", indent, "", (int)cut, body, cut < n || body[n] ? "…" : "");
+        fprintf(cli->out, "%*s", indent, "");
+        out_text(cli->out, body, cut);
+        fprintf(cli->out, "%s\n", cut < n || body[n] ? "…" : "");
     }
     s_meta(cli, tip, indent);
 }

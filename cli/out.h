@@ -63,4 +63,9 @@ void out_tip_brief(cli_t *cli, const json_t *tip);
 /* A tip in full, as `tip show` prints it (ratings, thanks stories, answers). */
 void out_tip_full(cli_t *cli, const json_t *tip);
 
+/* Write n bytes of other people's text to f with control characters (C0
+ * but tab, DEL, C1) shown as U+FFFD, so no escape sequence reaches the
+ * terminal. out_wrap and the tip renderers already use it. */
+void out_text(FILE *f, const char *s, size_t n);
+
 #endif

@@ -446,14 +446,22 @@ int store_search(store_t *s, const char *query, const store_search_opts_t *o, st
 /* ---- searches that found nothing ---- */
 
 /* Lower-case ASCII, collapse whitespace, trim, cut at S_MISS_MAX bytes on a
- * character boundary. Returns the length (0: nothing left). */
+ * character boundary. Control characters (C0, DEL, C1 as UTF-8) count as
+ * whitespace: misses are shown to every user of the machine (tip stats), so
+ * one user's query must not carry terminal escape sequences to the others.
+ * Returns the length (0: nothing left). */
 static size_t s_miss_norm(const char *q, char *out)
 {
     size_t n = 0;
     int space = 0;
     const unsigned char *p = (const unsigned char *)q;
     for (; *p; p++) {
-        if (isspace(*p)) {
+        if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) {
+            p++; /* a C1 control (two bytes) */
+            space = n > 0;
+            continue;
+        }
+        if (isspace(*p) || *p < 0x20 || *p == 0x7F) {
             space = n > 0;
             continue;
         }

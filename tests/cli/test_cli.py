@@ -680,6 +680,26 @@ def test_empty_results_say_why():
         eq([m["query"] for m in d.tip_json("stats")[0]["misses"]], ["coffee"])
 
 
+def test_no_escape_sequences_from_others():
+    """(qa) Text other people control never reaches a terminal as control
+    characters: a search query with ESC/BEL/C1 (shown to every user of the
+    machine in tip stats) and a tip body with a C1 control (U+009B, CSI on
+    some terminals; the event format allows it in bodies)."""
+    with Daemon() as d:
+        rc, out, err = d.tip("search", "zzqq\x1b]0;pwned\x07 title\u009b2J")
+        eq(rc, 0, err)
+        eq([m["query"] for m in d.tip_json("stats")[0]["misses"]], ["zzqq ]0;pwned title 2j"])
+        tid = add(d, "--title", "C1 in the body", "before\u009b31mafter")
+        eq(d.tip_json("show", tid)[0]["body"], "before\u009b31mafter")  # stored as signed
+        for args in (("stats",), ("show", tid), ("list",), ("search", "before")):
+            rc, out = run_pty([harness.TIP] + list(args), tip_env(d, extra={"NO_COLOR": "1"}))
+            eq(rc, 0, args, out)
+            for bad in (b"\x1b", b"\x07", b"\xc2\x9b"):
+                check(bad not in out, args, "control character reached the terminal:", out)
+        rc, out = run_pty([harness.TIP, "show", tid], tip_env(d, extra={"NO_COLOR": "1"}))
+        check("before\ufffd31mafter".encode() in out, out)
+
+
 def test_today_on_a_terminal():
     """(qa) `tip today` typed on a terminal with nothing to offer says so (on
     stderr, exit 0) instead of printing nothing; the login snippet, which
