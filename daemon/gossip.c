@@ -776,7 +776,12 @@ gossip_t *gossip_new(const gossip_opts_t *o, char *err, size_t errlen)
         goto fail;
     }
     if (zmq_bind(g->router, o->listen) < 0) {
-        snprintf(err, errlen, "gossip: cannot listen on %s: %s", o->listen, zmq_strerror(errno));
+        int e = errno;
+        /* ZeroMQ says "No such device" for a host that is not one of ours. */
+        snprintf(err, errlen, "gossip: cannot listen on %s: %s%s", o->listen, zmq_strerror(e),
+                 e == ENODEV || e == EADDRNOTAVAIL
+                     ? " (listen takes * or an address or interface of this machine)"
+                     : "");
         goto fail;
     }
     char last[300];

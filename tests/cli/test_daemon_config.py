@@ -234,6 +234,19 @@ def test_damaged_store_says_why_and_is_left_alone():
         eq(f.read() == junk, True, "data.mdb changed")
 
 
+def test_listen_on_a_foreign_address():
+    """(qa) listen on an address this machine does not have: exit 1 and one
+    line that says what listen takes (ZeroMQ alone says "No such device")."""
+    t = tmpdir()
+    cfg = write(os.path.join(t, "c.conf"), "listen = tcp://192.0.2.1:7714\n")  # TEST-NET-1
+    rc, out, err = run_tipd("--config", cfg, "--data", os.path.join(t, "data"), "--api",
+                            os.path.join(t, "s.sock"), "--no-discovery")
+    eq(rc, 1)
+    eq(err.strip().splitlines()[-1],
+       "tipd: error: gossip: cannot listen on tcp://192.0.2.1:7714: Cannot assign requested "
+       "address (listen takes * or an address or interface of this machine)")
+
+
 def test_genkey():
     t = tmpdir()
     key = os.path.join(t, "net.key")
