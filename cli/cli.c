@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -212,14 +213,25 @@ size_t cli_normalize_newlines(char *s, size_t len)
     return o;
 }
 
+FILE *cli_open_read(const char *path, char *err, size_t errlen)
+{
+    if (!strcmp(path, "-")) return stdin;
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    if (f && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f); /* fopen takes a directory; reading it would fail later */
+        f = NULL;
+        errno = EISDIR;
+    }
+    if (!f) snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+    return f;
+}
+
 char *cli_read_file(const char *path, size_t max, char *err, size_t errlen)
 {
     int is_stdin = !strcmp(path, "-");
-    FILE *f = is_stdin ? stdin : fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-        return NULL;
-    }
+    FILE *f = cli_open_read(path, err, errlen);
+    if (!f) return NULL;
     size_t cap = 4096, len = 0;
     char *buf = malloc(cap);
     while (buf) {

@@ -83,6 +83,9 @@ int cli_reply_fail(cli_t *cli, const json_t *reply);
  * identity file's path. 0 or CLI_EXIT_ERROR with the reason printed. */
 int cli_identity(cli_t *cli, ident_t *id, char *path, size_t cap);
 
+/* Open a file for reading ("-" = stdin); a directory is refused. NULL with
+ * err set ("cannot open PATH: reason"). */
+FILE *cli_open_read(const char *path, char *err, size_t errlen);
 /* Read a whole file ("-" = stdin) into a NUL-terminated heap buffer, CRLF
  * turned into LF; refuses more than max bytes. NULL with err set. */
 char *cli_read_file(const char *path, size_t max, char *err, size_t errlen);

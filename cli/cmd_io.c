@@ -422,8 +422,9 @@ static int s_import_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         return cli_bad_option(cli, self, c, argv);
     if (argc - optind != 1) return cli_usage(cli, self, "give one FILE (or - for stdin)");
     const char *file = argv[optind];
-    FILE *f = strcmp(file, "-") ? fopen(file, "r") : stdin;
-    if (!f) return cli_fail(cli, CLI_EXIT_ERROR, "cannot open %s: %s", file, strerror(errno));
+    char oerr[PATH_MAX + 64];
+    FILE *f = cli_open_read(file, oerr, sizeof oerr);
+    if (!f) return cli_fail(cli, CLI_EXIT_ERROR, "%s", oerr);
 
     s_import_t im = {.cli = cli, .file = file};
     struct stat st;

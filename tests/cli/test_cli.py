@@ -277,6 +277,10 @@ def test_import_bad_lines():
         rc, out, err = d.tip("import", os.path.join(d.tmp, "missing.jsonl"))
         eq(rc, 1)
         check("cannot open" in err, err)
+        # (qa) a directory: one line, no "imported 0" summary as if it were read
+        for args in (("import", d.tmp), ("add", "-f", d.tmp)):
+            rc, out, err = d.tip(*args)
+            eq((rc, out, err), (1, "", "tip: cannot open %s: Is a directory\n" % d.tmp), args)
         # (qa) NULs, empty titles, invalid UTF-8, oversize lines: a plain reason
         # each (not a JSON library's flag names), nothing stored from them,
         # nothing stored earlier lost
