@@ -10,6 +10,15 @@
  * offered to the store's visibility callback best first; because its prior
  * is clamped to [1, FTS_PRIOR_MAX], the walk stops as soon as no remaining
  * candidate could enter the top k.
+ *
+ * No query can keep the caller (the daemon's loop) busy without end: every
+ * loop counts towards a bound fixed before it starts. A term's pages of
+ * postings may hold no more than the count LMDB gave for it (an empty page,
+ * or more postings than counted, is a damaged index: STORE_E_LMDB), and the
+ * candidate walks spend a budget of one step per posting read (plus the
+ * phase-1 lookups) that they can never legitimately exhaust. Scores that are
+ * not finite and positive are dropped before any heap or sort sees them, so
+ * every comparison is a total order (docs/SEARCH.md, "Bounded work").
  */
 #include "fts_int.h"
 
@@ -204,6 +213,19 @@ static int s_touch(fts_t *f, size_t *nt, uint32_t doc)
     return 0;
 }
 
+/* Check one page of postings from MDB_GET_MULTIPLE / MDB_NEXT_MULTIPLE
+ * against *left, the postings the key still has by mdb_cursor_count, and
+ * take its postings off. A page that is empty, ragged or holds more than
+ * are left means a damaged index; refusing it is what bounds the page loop
+ * by the count (each page takes at least one off). */
+static bool s_page_ok(const MDB_val *v, size_t *left)
+{
+    size_t np = v->mv_size / FTS_POST_LEN;
+    if (np == 0 || v->mv_size % FTS_POST_LEN || np > *left) return false;
+    *left -= np;
+    return true;
+}
+
 /* Call fn(posting, arg) for every posting of key; returns the count via
  * *df first (before any call) when df is not NULL. */
 typedef void (*s_post_fn)(const uint8_t *post, void *arg);
@@ -218,17 +240,16 @@ static int s_postings(MDB_cursor *c, const void *key, size_t klen, size_t *df, s
         return 0;
     }
     if (rc) return STORE_E_LMDB;
-    if (df) {
-        size_t cnt = 0;
-        if (mdb_cursor_count(c, &cnt)) return STORE_E_LMDB;
-        *df = cnt;
-    }
+    size_t left = 0;
+    if (mdb_cursor_count(c, &left)) return STORE_E_LMDB;
+    if (df) *df = left;
     if (!fn) return 0;
     rc = mdb_cursor_get(c, &k, &v, MDB_GET_MULTIPLE);
     while (rc == 0) {
-        if (v.mv_size % FTS_POST_LEN) return STORE_E_LMDB;
+        size_t np = v.mv_size / FTS_POST_LEN;
+        if (!s_page_ok(&v, &left)) return STORE_E_LMDB;
         const uint8_t *p = v.mv_data;
-        for (size_t i = 0; i < v.mv_size / FTS_POST_LEN; i++) fn(p + i * FTS_POST_LEN, arg);
+        for (size_t i = 0; i < np; i++) fn(p + i * FTS_POST_LEN, arg);
         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_MULTIPLE);
     }
     return rc == MDB_NOTFOUND ? 0 : STORE_E_LMDB;
@@ -239,6 +260,7 @@ typedef struct {
     double N;
     float inv_norm[FTS_FIELDS][256]; /* weight_f / (1 - b + b * len/avg) */
     size_t nt;
+    size_t posts; /* postings read, all terms: the candidate walks' budget */
     uint32_t limit;
 } s_score_t;
 
@@ -263,9 +285,11 @@ static int s_score_term(s_score_t *s, MDB_cursor *c, const char *term, double qw
     float *acc = s->f->acc;
     uint32_t *cmask = s->f->cmask;
     const uint32_t limit = s->limit;
+    size_t left = df;
     rc = mdb_cursor_get(c, &k, &v, MDB_GET_MULTIPLE);
     while (rc == 0) {
-        if (v.mv_size % FTS_POST_LEN) return STORE_E_LMDB;
+        if (!s_page_ok(&v, &left)) return STORE_E_LMDB;
+        s->posts += v.mv_size / FTS_POST_LEN;
         const uint8_t *p = v.mv_data, *end = p + v.mv_size;
         for (; p < end; p += FTS_POST_LEN) {
             uint32_t doc = fts_rd32(p);
@@ -559,6 +583,7 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
     }
     sc->f = f;
     sc->nt = 0;
+    sc->posts = 0;
     sc->limit = limit;
     double N = (double)st.docs;
     sc->N = N;
@@ -573,6 +598,10 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
         rc = s_score_term(sc, c, q.v[i].term, q.v[i].weight, 1u << q.v[i].word);
     mdb_cursor_close(c);
     size_t nt = sc->nt;
+    /* Every candidate came from a posting, so the walks below take at most
+     * posts steps plus the phase-1 lookups; the budget makes that a hard
+     * bound rather than an argument. */
+    size_t budget = sc->posts + S_CLUSTER_M;
     free(sc);
 
     /* Coordination (as in Lucene's classic similarity): the text score is
@@ -592,6 +621,9 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
         s *= (float)coord[__builtin_popcount(f->cmask[d])];
         f->cmask[d] = 0;
         if (!cand) continue;
+        /* Only finite, positive scores go on: a NaN compares false both
+         * ways, which would break the heaps' and qsort's order. */
+        if (!(s > 0.0f) || !isfinite(s)) continue;
         if (filter && !(filter[d >> 3] & (1u << (d & 7)))) continue;
         if (named && (named[d >> 3] & (1u << (d & 7)))) s *= (float)s_named_boost;
         cand[nc].score = s;
@@ -617,7 +649,8 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
     size_t m = 0;
     MDB_cursor *tc = NULL;
     if (mdb_cursor_open(txn, f->post, &tc)) rc = STORE_E_LMDB;
-    while (hi < head && !rc) {
+    while (hi < head && !rc && budget > 0) {
+        budget--;
         s_cand_t top = cand[hi++];
         int g = s_load_doc(f, txn, top.doc, o, &tops[m]);
         if (g < 0) {
@@ -669,7 +702,8 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
      * that already rules them all out, and the heap is not even built. */
     if (head > 0 && kept == max && (double)cand[-1].score * FTS_PRIOR_MAX <= hits[0].score) nc = 0;
     for (size_t i = nc / 2; i-- > 0;) s_sift_down(cand, nc, i);
-    while (nc > 0 && !rc) {
+    while (nc > 0 && !rc && budget > 0) {
+        budget--;
         s_cand_t top = cand[0];
         cand[0] = cand[--nc];
         s_sift_down(cand, nc, 0);

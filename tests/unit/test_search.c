@@ -222,6 +222,59 @@ static void test_retract_and_supersede(void **state)
     assert_int_equal(s_search(fx, "dscacheutil", NULL, h, 10), 0);
 }
 
+/* Searches whose candidates are mostly or all invisible must walk them to
+ * the end and stop (the walk is bounded, docs/SEARCH.md "Bounded work"):
+ * 150 tips, more than phase 1 looks at, each superseded by an edit that no
+ * longer says "widget"; then 20 of the edits retracted, which brings their
+ * originals back. */
+static void test_invisible_candidates(void **state)
+{
+    fx_t *fx = *state;
+    static event_t ev;
+    uint8_t orig[150][32], edits[150][32];
+    char title[64];
+    for (int i = 0; i < 150; i++) {
+        snprintf(title, sizeof title, "Restart the widget service %d", i);
+        s_tip(fx, &fx->a, EVENT_TIP, title, "systemctl restart widget", NULL, orig[i]);
+        event_init(&ev, EVENT_TIP);
+        snprintf(title, sizeof title, "Restart the gizmo service %d", i);
+        assert_int_equal(event_set_title(&ev, title, strlen(title)), 0);
+        assert_int_equal(event_set_body(&ev, "systemctl restart gizmo", 23), 0);
+        assert_int_equal(event_add_ref(&ev, EVENT_REF_SUPERSEDES, orig[i]), 0);
+        s_put(fx, &ev, &fx->a);
+        memcpy(edits[i], ev.id, 32);
+    }
+    static store_hit_t h[200];
+    /* Every candidate is a superseded original. */
+    assert_int_equal(s_search(fx, "widget", NULL, h, 10), 0);
+    assert_int_equal(s_search(fx, "widget", NULL, h, 1), 0);
+    /* Originals and edits match; only the 150 edits come back. */
+    size_t n = s_search(fx, "restart service", NULL, h, 200);
+    assert_int_equal(n, 150);
+    for (size_t i = 0; i < n; i++) {
+        int found = 0;
+        for (int j = 0; j < 150; j++) found |= !memcmp(h[i].id, edits[j], 32);
+        assert_true(found);
+    }
+    assert_int_equal(s_search(fx, "restart service", NULL, h, 1), 1);
+    /* An author filter nobody matches: all 300 candidates are walked. */
+    store_search_opts_t o = {.author = fx->b.pk};
+    assert_int_equal(s_search(fx, "restart service", &o, h, 10), 0);
+    /* A long query: terms beyond the cap are dropped, the first still finds. */
+    char q[2048];
+    size_t ql = (size_t)snprintf(q, sizeof q, "gizmo");
+    for (int i = 0; i < 200 && ql + 12 < sizeof q; i++)
+        ql += (size_t)snprintf(q + ql, sizeof q - ql, " zq%dx", i);
+    assert_int_equal(s_search(fx, q, NULL, h, 200), 150);
+    /* Retracting an edit brings its original back: exactly those 20. */
+    for (int i = 0; i < 20; i++) s_act(fx, &fx->a, EVENT_RETRACT, 0, edits[i * 7]);
+    n = s_search(fx, "widget", NULL, h, 200);
+    assert_int_equal(n, 20);
+    for (int i = 0; i < 20; i++) assert_true(s_has(h, n, orig[i * 7]));
+    assert_int_equal(s_search(fx, "restart service", NULL, h, 200), 150);
+    assert_int_equal(s_search(fx, "gizmo", NULL, h, 200), 130);
+}
+
 /* A tip and its retraction in one batch: the postings queued for the tip
  * in that transaction must be written before they are removed. */
 static void test_retract_in_same_batch(void **state)
@@ -468,6 +521,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_topics, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_retract_and_supersede, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_retract_in_same_batch, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_invisible_candidates, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_rating_lifts_equal_tip, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_kinds, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_cjk_findable, s_setup, s_teardown),
