@@ -7,7 +7,9 @@
  *             read a page at a time with MDB_GET_MULTIPLE. Topic filter
  *             terms are stored under "\1" + topic (exact, unstemmed).
  *   fts_doc   docnum (u32 BE) -> id, author, kind, topics (a candidate)
- *   fts_id    id -> docnum (idempotent indexing, retraction)
+ *   fts_id    created_at (u64 BE) || id -> docnum (idempotent indexing,
+ *             retraction); time first so a batch's new entries append
+ *             instead of dirtying most pages of a tree keyed by random ids
  *   fts_meta  "stats" -> document count, summed field lengths, next docnum
  *
  * Field lengths travel inside each posting (one byte each, like Lucene's
@@ -27,6 +29,15 @@
 #include <string.h>
 
 /* ---- small helpers ---- */
+
+/* The fts_id key of ev: created_at || id (the id alone fixes created_at, so
+ * this maps ids one to one; the time prefix only orders the tree). */
+#define FTS_IDKEY_LEN (8 + EVENT_ID_LEN)
+static void s_idkey(const event_t *ev, uint8_t out[FTS_IDKEY_LEN])
+{
+    for (int i = 0; i < 8; i++) out[i] = (uint8_t)(ev->created_at >> (56 - 8 * i));
+    memcpy(out + 8, ev->id, EVENT_ID_LEN);
+}
 
 /* Field length -> one byte: exact below 128, then 4% steps (to ~18k). */
 static uint8_t s_len_q(uint32_t len)
@@ -394,7 +405,9 @@ int fts_index(fts_t *f, MDB_txn *txn, const event_t *ev)
      * tells us, in one lookup, whether the event is indexed already. */
     uint8_t dk[4];
     fts_be32(dk, docnum);
-    MDB_val ik = {EVENT_ID_LEN, (void *)ev->id}, iv = {4, dk};
+    uint8_t idk[FTS_IDKEY_LEN];
+    s_idkey(ev, idk);
+    MDB_val ik = {sizeof idk, idk}, iv = {4, dk};
     rc = mdb_put(txn, f->idmap, &ik, &iv, MDB_NOOVERWRITE);
     if (rc == MDB_KEYEXIST) return 0;
     if (rc) return s_lmdb(rc);
@@ -479,7 +492,9 @@ static int s_del_posting(MDB_cursor *c, const void *key, size_t klen, uint32_t d
 int fts_unindex(fts_t *f, MDB_txn *txn, const event_t *ev)
 {
     if (!f || !txn || !ev) return STORE_E_ARG;
-    MDB_val k = {EVENT_ID_LEN, (void *)ev->id}, v;
+    uint8_t idk[FTS_IDKEY_LEN];
+    s_idkey(ev, idk);
+    MDB_val k = {sizeof idk, idk}, v;
     int rc = mdb_get(txn, f->idmap, &k, &v);
     if (rc == MDB_NOTFOUND) return 0;
     if (rc || v.mv_size != 4) return STORE_E_LMDB;

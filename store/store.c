@@ -130,7 +130,33 @@ int store_row_get(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], stor
 {
     MDB_val k = {EVENT_ID_LEN, (void *)id}, v;
     int rc = mdb_get(txn, s->stat, &k, &v);
-    return rc ? rc : store_row_unpack(&v, r);
+    if (rc != MDB_NOTFOUND) return rc ? rc : store_row_unpack(&v, r);
+    /* No row: a held tip/question has the one its arrival would have put. */
+    if ((rc = mdb_get(txn, s->ev, &k, &v))) return rc;
+    const uint8_t *p = v.mv_data;
+    if (v.mv_size != STORE_LOC_LEN || (p[0] != EVENT_TIP && p[0] != EVENT_QUESTION))
+        return MDB_NOTFOUND;
+    memset(r, 0, sizeof *r);
+    r->flags = STORE_ROW_HELD | STORE_ROW_VISIBLE;
+    r->kind = p[0];
+    r->created_at = store_rd64(p + 1);
+    if ((rc = store_ev_get(s, txn, id, &v))) return rc;
+    if (v.mv_size < STORE_AUTHOR_AT + EVENT_KEY_LEN) return MDB_CORRUPTED;
+    memcpy(r->author, (uint8_t *)v.mv_data + STORE_AUTHOR_AT, EVENT_KEY_LEN);
+    return 0;
+}
+
+int store_ev_get(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], MDB_val *v)
+{
+    MDB_val k = {EVENT_ID_LEN, (void *)id};
+    int rc = mdb_get(txn, s->ev, &k, v);
+    if (rc || v->mv_size != STORE_LOC_LEN) return rc;
+    uint8_t key[8 + EVENT_ID_LEN];
+    memcpy(key, (uint8_t *)v->mv_data + 1, 8);
+    memcpy(key + 8, id, EVENT_ID_LEN);
+    k = (MDB_val){sizeof key, key};
+    rc = mdb_get(txn, s->body, &k, v);
+    return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc; /* a locator with no bytes */
 }
 
 /* ---- counters ---- */
@@ -260,11 +286,17 @@ static int s_open_dbs(store_t *s, MDB_txn *txn)
         unsigned flags;
         MDB_dbi *dbi;
     } dbs[] = {
-        {"meta", 0, &s->meta},   {"ev", 0, &s->ev},
-        {"time", 0, &s->time},   {"auth", 0, &s->auth},
-        {"topic", 0, &s->topic}, {"refs", MDB_DUPSORT | MDB_DUPFIXED, &s->refs},
-        {"stat", 0, &s->stat},   {"rate", 0, &s->rate},
-        {"prof", 0, &s->prof},   {"miss", 0, &s->miss},
+        {"meta", 0, &s->meta},
+        {"ev", 0, &s->ev},
+        {"body", 0, &s->body},
+        {"time", 0, &s->time},
+        {"auth", 0, &s->auth},
+        {"topic", 0, &s->topic},
+        {"refs", MDB_DUPSORT | MDB_DUPFIXED, &s->refs},
+        {"stat", 0, &s->stat},
+        {"rate", 0, &s->rate},
+        {"prof", 0, &s->prof},
+        {"miss", 0, &s->miss},
     };
     for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
         int rc = mdb_dbi_open(txn, dbs[i].name, dbs[i].flags | c, dbs[i].dbi);
@@ -441,8 +473,8 @@ int store_get_raw(store_t *s, const uint8_t id[EVENT_ID_LEN], uint8_t *buf, size
     MDB_txn *txn;
     int rc = store_rtxn(s, &txn);
     if (rc) return store_fail(s, rc, "get");
-    MDB_val k = {EVENT_ID_LEN, (void *)id}, v;
-    rc = mdb_get(txn, s->ev, &k, &v);
+    MDB_val v;
+    rc = store_ev_get(s, txn, id, &v);
     if (rc == 0) {
         if (v.mv_size <= STORE_TOMB_LEN || ((uint8_t *)v.mv_data)[0] == 0) {
             rc = STORE_E_RETRACTED;
@@ -572,7 +604,7 @@ static int s_stats(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], sto
     int rc = mdb_get(txn, s->ev, &k, &v);
     int held = rc == 0;
     if (rc && rc != MDB_NOTFOUND) return rc;
-    if (held && (v.mv_size <= STORE_TOMB_LEN || ((uint8_t *)v.mv_data)[0] == 0)) st->retracted = 1;
+    if (held && v.mv_size != STORE_LOC_LEN) st->retracted = 1; /* a tombstone */
     store_row_t r;
     rc = store_row_get(s, txn, id, &r);
     if (rc == MDB_NOTFOUND) return held ? 0 : STORE_E_NOTFOUND;
@@ -622,8 +654,7 @@ int store_profile(store_t *s, const uint8_t author[EVENT_KEY_LEN], char *name, s
     MDB_val k = {EVENT_KEY_LEN, (void *)author}, v;
     rc = mdb_get(txn, s->prof, &k, &v);
     if (rc == 0 && v.mv_size == 8 + EVENT_ID_LEN) {
-        k = (MDB_val){EVENT_ID_LEN, (uint8_t *)v.mv_data + 8};
-        rc = mdb_get(txn, s->ev, &k, &v);
+        rc = store_ev_get(s, txn, (uint8_t *)v.mv_data + 8, &v);
         event_t *ev = rc == 0 ? malloc(sizeof *ev) : NULL;
         if (ev && event_decode(v.mv_data, v.mv_size, ev) == 0) {
             s_copy_str(name, name_cap, ev->title, ev->title_len);

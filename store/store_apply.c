@@ -186,8 +186,8 @@ static int s_vis_move(store_tx_t *tx, int kind, const uint8_t id[EVENT_ID_LEN], 
 
     event_t *own = NULL;
     if (!ev) {
-        MDB_val k = {EVENT_ID_LEN, (void *)id}, v;
-        if ((rc = mdb_get(tx->txn, tx->s->ev, &k, &v))) return rc;
+        MDB_val v;
+        if ((rc = store_ev_get(tx->s, tx->txn, id, &v))) return rc;
         if (v.mv_size <= STORE_TOMB_LEN || ((uint8_t *)v.mv_data)[0] == 0)
             return 0; /* tombstone: its answers left with its body */
         if (!(own = malloc(sizeof *own))) return ENOMEM;
@@ -368,8 +368,18 @@ static int s_profile_del(store_tx_t *tx, const event_t *ev)
     return mdb_put(tx->txn, tx->s->prof, &k, &v, 0);
 }
 
-static int s_put_tomb(store_tx_t *tx, const event_t *ev)
+/* Replace ev's entry by a tombstone; its signed bytes, if stored (had_body),
+ * are deleted. */
+static int s_put_tomb(store_tx_t *tx, const event_t *ev, int had_body)
 {
+    if (had_body) {
+        uint8_t bk[8 + EVENT_ID_LEN];
+        store_be64(bk, ev->created_at);
+        memcpy(bk + 8, ev->id, EVENT_ID_LEN);
+        MDB_val k = {sizeof bk, bk};
+        int rc = mdb_del(tx->txn, tx->s->body, &k, NULL);
+        if (rc) return rc;
+    }
     uint8_t t[STORE_TOMB_LEN];
     t[0] = 0;
     t[1] = ev->kind;
@@ -418,7 +428,7 @@ static int s_remove(store_tx_t *tx, const event_t *ev)
     default:
         break;
     }
-    return s_put_tomb(tx, ev);
+    return s_put_tomb(tx, ev, 1);
 }
 
 /* A live retraction by author names target: apply it if target is held,
@@ -426,8 +436,8 @@ static int s_remove(store_tx_t *tx, const event_t *ev)
 static int s_retract(store_tx_t *tx, const uint8_t target[EVENT_ID_LEN],
                      const uint8_t author[EVENT_KEY_LEN])
 {
-    MDB_val k = {EVENT_ID_LEN, (void *)target}, v;
-    int rc = mdb_get(tx->txn, tx->s->ev, &k, &v);
+    MDB_val v;
+    int rc = store_ev_get(tx->s, tx->txn, target, &v);
     if (rc == MDB_NOTFOUND) return 0; /* not here yet: applied on arrival */
     if (rc) return rc;
     if (v.mv_size <= STORE_TOMB_LEN || ((uint8_t *)v.mv_data)[0] == 0) return 0;
@@ -468,9 +478,14 @@ int store_apply_new(store_tx_t *tx, const event_t *ev, const uint8_t *raw, size_
     *tomb = 0;
 
     /* Claim the id first: one descent of the id-keyed tree both finds a
-     * duplicate and stores the bytes (the ingest loop skips its separate
-     * lookup for pre-verified events; a tombstone below overwrites them). */
-    MDB_val k = {EVENT_ID_LEN, (void *)ev->id}, v = {len, (void *)raw};
+     * duplicate and stores the locator (the ingest loop skips its separate
+     * lookup for pre-verified events; a tombstone below overwrites it). */
+    uint8_t loc[STORE_LOC_LEN], key[8 + EVENT_ID_LEN];
+    loc[0] = ev->kind;
+    store_be64(loc + 1, ev->created_at);
+    memcpy(key, loc + 1, 8);
+    memcpy(key + 8, ev->id, EVENT_ID_LEN);
+    MDB_val k = {EVENT_ID_LEN, (void *)ev->id}, v = {sizeof loc, loc};
     rc = mdb_put(tx->txn, s->ev, &k, &v, MDB_NOOVERWRITE);
     if (rc == MDB_KEYEXIST) return STORE_APPLY_DUP;
     if (rc) return rc;
@@ -481,8 +496,14 @@ int store_apply_new(store_tx_t *tx, const event_t *ev, const uint8_t *raw, size_
     if (a.retracted && ev->kind != EVENT_RETRACT) {
         *tomb = 1;
         tx->c.events++;
-        return s_put_tomb(tx, ev);
+        return s_put_tomb(tx, ev, 0);
     }
+
+    /* The bytes, keyed by created_at || id: imports and live events come
+     * roughly in time order, so these puts land on the tree's last pages. */
+    k = (MDB_val){sizeof key, key};
+    v = (MDB_val){len, (void *)raw};
+    if ((rc = mdb_put(tx->txn, s->body, &k, &v, 0))) return rc;
 
     if ((rc = s_indexes(tx, ev, 0))) return rc;
     tx->c.events++;
@@ -490,13 +511,23 @@ int store_apply_new(store_tx_t *tx, const event_t *ev, const uint8_t *raw, size_
     switch (ev->kind) {
     case EVENT_TIP:
     case EVENT_QUESTION: {
+        /* A row put before (rated, thanked, answered ahead of arrival) is
+         * completed; without one, a visible tip needs none (store_row_get
+         * reads it off the locator), which spares a random-keyed put. */
         store_row_t r;
-        if ((rc = s_row_load(tx, ev->id, &r))) return rc;
+        MDB_val rv;
+        k = (MDB_val){EVENT_ID_LEN, (void *)ev->id};
+        rc = mdb_get(tx->txn, s->stat, &k, &rv);
+        if (rc == MDB_NOTFOUND)
+            memset(&r, 0, sizeof r);
+        else if (rc || (rc = store_row_unpack(&rv, &r)))
+            return rc;
+        int had = rc == 0;
         r.flags = STORE_ROW_HELD | (a.superseded ? STORE_ROW_SUPERSEDED : STORE_ROW_VISIBLE);
         r.kind = ev->kind;
         memcpy(r.author, ev->author, EVENT_KEY_LEN);
         r.created_at = ev->created_at;
-        if ((rc = s_row_put(tx, ev->id, &r))) return rc;
+        if ((had || a.superseded) && (rc = s_row_put(tx, ev->id, &r))) return rc;
         if ((rc = fts_index(s->fts, tx->txn, ev))) return rc;
         if (!a.superseded && (rc = s_vis_move(tx, ev->kind, ev->id, ev, +1))) return rc;
         for (int i = 0; i < ev->nrefs; i++)

@@ -3,13 +3,17 @@
  *
  * Named databases (all keys big-endian so cursors walk in order):
  *   meta   "schema" -> u32, "counts" -> 7 x u64 (store_counts_t, O(1) reads)
- *   ev     id -> signed bytes, or a tombstone (STORE_TOMB_LEN, first byte 0)
+ *   ev     id -> kind, created_at (STORE_LOC_LEN: the bytes are in body),
+ *          or a tombstone (STORE_TOMB_LEN, first byte 0)
+ *   body   created_at || id -> signed bytes (held, not retracted)
  *   time   created_at || id -> kind                    (held, not retracted)
  *   auth   author || created_at || id -> kind, flags   (same set)
  *   topic  topic || 0 || created_at || id -> kind      (same set)
  *   refs   target -> created_at||id||role||kind||value||author  (dupsort,
  *          fixed size; every reference of every held, non-retracted event)
- *   stat   id -> row (tips/questions and anything rated, thanked, answered)
+ *   stat   id -> row (anything rated, thanked, answered, superseded or
+ *          retracted; a held tip/question without one has the row its ev
+ *          locator implies: held, visible, all counts 0)
  *   rate   target || rater -> created_at || id || score (latest per rater)
  *   prof   author -> created_at || id of the newest live profile
  *   miss   normalised query -> count u64 || last_ms u64 (local only)
@@ -28,7 +32,7 @@
 
 struct store {
     MDB_env *env;
-    MDB_dbi meta, ev, time, auth, topic, refs, stat, rate, prof, miss;
+    MDB_dbi meta, ev, body, time, auth, topic, refs, stat, rate, prof, miss;
     fts_t *fts;
     int read_only;
     int no_reserve;
@@ -41,6 +45,15 @@ struct store {
 /* A tombstone: 0x00, kind, author, created_at. Signed events start with a
  * non-zero version byte, so the first byte tells the two apart. */
 #define STORE_TOMB_LEN (1 + 1 + EVENT_KEY_LEN + 8)
+/* An ev value of a held event: kind (non-zero) and created_at, which
+ * locates the signed bytes in body. Small fixed entries keep the id-keyed
+ * tree small (many per page) while the bytes append in time order, and a
+ * fresh tip needs no stat row (its default row is the locator plus the
+ * author, at a fixed offset of the bytes): a batch of random ids dirties
+ * far fewer pages. */
+#define STORE_LOC_LEN (1 + 8)
+/* Offset of the author in signed bytes (docs/PROTOCOL.md). */
+#define STORE_AUTHOR_AT 2
 /* A reference record (value in refs). */
 #define STORE_REF_LEN (8 + EVENT_ID_LEN + 1 + 1 + 1 + EVENT_KEY_LEN)
 /* A stat row. */
@@ -108,8 +121,14 @@ int store_row_unpack(const MDB_val *v, store_row_t *r);
 void store_ref_pack(const store_ref_t *r, uint8_t out[STORE_REF_LEN]);
 int store_ref_unpack(const MDB_val *v, store_ref_t *r);
 
-/* Row of id within txn: 0 and *r filled, MDB_NOTFOUND, or another error. */
+/* Row of id within txn: 0 and *r filled (from stat, or implied by a held
+ * tip/question's ev locator), MDB_NOTFOUND, or another error. */
 int store_row_get(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], store_row_t *r);
+
+/* The ev entry of id, resolved: 0 and *v = the signed bytes of a held event
+ * or its tombstone (v->mv_size == STORE_TOMB_LEN), MDB_NOTFOUND, or another
+ * LMDB code. *v points into the map: valid until the next write in txn. */
+int store_ev_get(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], MDB_val *v);
 
 /* Run body in a write transaction, loading and saving the counters. The map
  * is first grown if fewer than need bytes are left above its high-water

@@ -26,8 +26,7 @@ static int s_is_tomb(const MDB_val *v)
 /* Fetch and decode a live event; 1 if it is gone or a tombstone. */
 static int s_load(store_t *s, MDB_txn *txn, const uint8_t *id, event_t *ev, MDB_val *raw)
 {
-    MDB_val k = {EVENT_ID_LEN, (void *)id};
-    int rc = mdb_get(txn, s->ev, &k, raw);
+    int rc = store_ev_get(s, txn, id, raw);
     if (rc == MDB_NOTFOUND) return 1;
     if (rc) return rc;
     if (s_is_tomb(raw)) return 1;

@@ -364,6 +364,77 @@ static void test_map_full_redo(void **state)
     s_rmdir(dir);
 }
 
+/* Entries of the named database db of the store in dir; *found = 1 if one
+ * holds exactly the bytes (want, wlen). */
+static size_t s_db_scan(const char *dir, const char *db, const uint8_t *want, size_t wlen,
+                        int *found)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_cursor *c;
+    MDB_val k, v;
+    size_t n = 0;
+    *found = 0;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+    assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
+    assert_int_equal(mdb_cursor_open(txn, dbi, &c), 0);
+    while (mdb_cursor_get(c, &k, &v, n ? MDB_NEXT : MDB_FIRST) == 0) {
+        n++;
+        if (v.mv_size == wlen && memcmp(v.mv_data, want, wlen) == 0) *found = 1;
+    }
+    mdb_cursor_close(c);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    return n;
+}
+
+/* A retracted event's signed bytes leave the data file's body table, in
+ * either arrival order; a fresh, untouched tip has no stat row. */
+static void test_retracted_bytes_gone(void **state)
+{
+    (void)state;
+    for (int order = 0; order < 2; order++) {
+        char *dir = s_tmpdir();
+        store_t *s = s_open(dir, 0);
+        raw_t t1 = s_tip(&A, T0, "secret", NULL), t2 = s_tip(&A, T0 + 1, "kept", NULL);
+        raw_t r = s_act(EVENT_RETRACT, &A, T0 + 2, t1.id, 0);
+        if (order == 0) {
+            s_one(s, &t1);
+            s_one(s, &t2);
+            s_one(s, &r);
+        } else {
+            s_one(s, &r);
+            s_one(s, &t2);
+            s_one(s, &t1);
+        }
+        assert_int_equal(store_has(s, t1.id), 1);
+        event_t ev;
+        assert_int_equal(store_get(s, t1.id, &ev), STORE_E_RETRACTED);
+        assert_int_equal(store_get(s, t2.id, &ev), 0);
+        store_stats_t st;
+        assert_int_equal(store_stats(s, t2.id, &st), 0);
+        assert_int_equal(st.retracted + st.superseded + st.ratings + st.thanks, 0);
+        assert_memory_equal(st.latest, t2.id, EVENT_ID_LEN);
+        store_destroy(&s);
+
+        int found;
+        assert_int_equal(s_db_scan(dir, "body", t1.buf, t1.len, &found), 2); /* t2, r */
+        assert_int_equal(found, 0);
+        s_db_scan(dir, "body", t2.buf, t2.len, &found);
+        assert_int_equal(found, 1);
+        /* The retracted tip keeps its row (flag), t2 needs none. */
+        assert_int_equal(s_db_scan(dir, "stat", NULL, 0, &found), order == 0 ? 1 : 0);
+        s_free(&t1);
+        s_free(&t2);
+        s_free(&r);
+        s_rmdir(dir);
+    }
+}
+
 static void test_schema_refusal(void **state)
 {
     char *dir = s_tmpdir();
@@ -543,11 +614,17 @@ int main(void)
     if (sodium_init() < 0) return 1;
     s_keys();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_idempotent),        cmocka_unit_test(test_rejections),
-        cmocka_unit_test(test_bitflips_rejected), cmocka_unit_test(test_indexes),
-        cmocka_unit_test(test_persistence),       cmocka_unit_test(test_map_growth),
-        cmocka_unit_test(test_map_full_redo),     cmocka_unit_test(test_schema_refusal),
-        cmocka_unit_test(test_open_errors),       cmocka_unit_test(test_resolve),
+        cmocka_unit_test(test_idempotent),
+        cmocka_unit_test(test_rejections),
+        cmocka_unit_test(test_bitflips_rejected),
+        cmocka_unit_test(test_indexes),
+        cmocka_unit_test(test_persistence),
+        cmocka_unit_test(test_map_growth),
+        cmocka_unit_test(test_map_full_redo),
+        cmocka_unit_test(test_schema_refusal),
+        cmocka_unit_test(test_retracted_bytes_gone),
+        cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_resolve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
