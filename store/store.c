@@ -32,6 +32,10 @@ const char *store_strerror(int code)
     case STORE_E_SCHEMA:
         return "the data directory was written by a newer tipd (its schema version is higher "
                "than this build knows); upgrade tipd, the data was left untouched";
+    case STORE_E_OLDSCHEMA:
+        return "the data directory was written by a pre-release development build whose layout "
+               "this tipd cannot read; move it away and restart (peers send every event again), "
+               "the data was left untouched";
     case STORE_E_NOTFOUND:
         return "no such event";
     case STORE_E_AMBIGUOUS:
@@ -319,7 +323,15 @@ static int s_schema(store_t *s, MDB_txn *txn)
                      STORE_SCHEMA_VERSION);
             return STORE_E_SCHEMA;
         }
-        /* Older schemas would be migrated here; none exist before v1. */
+        if (have < STORE_SCHEMA_VERSION) {
+            /* v1 existed only in pre-release development builds, with a
+             * layout v2 cannot read; there is nothing to migrate. */
+            snprintf(s->err, sizeof s->err,
+                     "data directory has store schema v%u from a development build; this tipd "
+                     "needs v%u",
+                     have, STORE_SCHEMA_VERSION);
+            return STORE_E_OLDSCHEMA;
+        }
         return 0;
     }
     if (rc != MDB_NOTFOUND) return rc;
@@ -356,7 +368,7 @@ static int s_env_open(store_t *s)
     if (rc) goto lmdb;
     if ((rc = s_open_dbs(s, txn))) goto lmdb;
     if ((rc = s_schema(s, txn))) {
-        if (rc == STORE_E_SCHEMA) {
+        if (rc == STORE_E_SCHEMA || rc == STORE_E_OLDSCHEMA) {
             code = rc;
             goto fail;
         }

@@ -29,7 +29,9 @@
 
 #include "event.h"
 
-#define STORE_SCHEMA_VERSION 1
+/* v2: signed bytes in an append-ordered `body` table (docs/STORE.md). v1 was
+ * only ever written by pre-release development builds. */
+#define STORE_SCHEMA_VERSION 2
 
 typedef struct store store_t;
 
@@ -43,6 +45,7 @@ enum {
     STORE_E_NOSPACE = -105,   /* caller's buffer too small */
     STORE_E_ARG = -106,       /* bad argument */
     STORE_E_IO = -107,        /* directory cannot be created or opened */
+    STORE_E_OLDSCHEMA = -108, /* the data directory has an older, unreadable schema */
 };
 
 const char *store_strerror(int code);

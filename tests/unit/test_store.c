@@ -435,6 +435,61 @@ static void test_retracted_bytes_gone(void **state)
     }
 }
 
+/* Rewrite the stored schema number of dir's store to `version`. */
+static void s_set_schema(const char *dir, uint32_t version, MDB_env **envp, MDB_dbi *metap)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi meta;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+    assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    uint8_t b[4] = {(uint8_t)(version >> 24), (uint8_t)(version >> 16), (uint8_t)(version >> 8),
+                    (uint8_t)version};
+    MDB_val k = {6, "schema"}, v = {4, b};
+    assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    *envp = env;
+    *metap = meta;
+}
+
+/* A v1 directory (pre-release layout) is refused with its own error and left
+ * exactly as it was. */
+static void test_old_schema_refusal(void **state)
+{
+    (void)state;
+    char *dir = s_tmpdir();
+    store_t *s = s_open(dir, 0);
+    raw_t t = s_tip(&A, T0, "kept", NULL);
+    s_one(s, &t);
+    store_destroy(&s);
+
+    MDB_env *env;
+    MDB_dbi meta;
+    s_set_schema(dir, STORE_SCHEMA_VERSION - 1, &env, &meta);
+
+    int err = 0;
+    char why[256] = "";
+    store_opts_t o = {.why = why, .why_len = sizeof why};
+    assert_null(store_new(dir, &o, &err));
+    assert_int_equal(err, STORE_E_OLDSCHEMA);
+    assert_non_null(strstr(store_strerror(err), "development build"));
+    assert_non_null(strstr(why, "schema v1"));
+
+    MDB_txn *txn;
+    MDB_val k = {6, "schema"}, v;
+    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal(mdb_get(txn, meta, &k, &v), 0);
+    assert_int_equal(v.mv_size, 4);
+    assert_int_equal(((uint8_t *)v.mv_data)[3], STORE_SCHEMA_VERSION - 1);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    s_free(&t);
+    s_rmdir(dir);
+}
+
 static void test_schema_refusal(void **state)
 {
     char *dir = s_tmpdir();
@@ -614,17 +669,12 @@ int main(void)
     if (sodium_init() < 0) return 1;
     s_keys();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_idempotent),
-        cmocka_unit_test(test_rejections),
-        cmocka_unit_test(test_bitflips_rejected),
-        cmocka_unit_test(test_indexes),
-        cmocka_unit_test(test_persistence),
-        cmocka_unit_test(test_map_growth),
-        cmocka_unit_test(test_map_full_redo),
-        cmocka_unit_test(test_schema_refusal),
-        cmocka_unit_test(test_retracted_bytes_gone),
-        cmocka_unit_test(test_open_errors),
-        cmocka_unit_test(test_resolve),
+        cmocka_unit_test(test_idempotent),         cmocka_unit_test(test_rejections),
+        cmocka_unit_test(test_bitflips_rejected),  cmocka_unit_test(test_indexes),
+        cmocka_unit_test(test_persistence),        cmocka_unit_test(test_map_growth),
+        cmocka_unit_test(test_map_full_redo),      cmocka_unit_test(test_schema_refusal),
+        cmocka_unit_test(test_old_schema_refusal), cmocka_unit_test(test_retracted_bytes_gone),
+        cmocka_unit_test(test_open_errors),        cmocka_unit_test(test_resolve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
