@@ -72,7 +72,7 @@ typedef struct {
     event_ref_t refs[EVENT_MAX_REFS]; /* sorted by (role, id), no duplicates */
     uint8_t ntopics;
     char topics[EVENT_MAX_TOPICS][EVENT_MAX_TOPIC_LEN + 1]; /* sorted, unique */
-    uint8_t value;                                         /* rating score; else 0 */
+    uint8_t value;                                          /* rating score; else 0 */
     uint16_t title_len;
     char title[EVENT_MAX_TITLE + 1];
     uint16_t body_len;
