@@ -245,20 +245,34 @@ static void s_print_results(cli_t *cli, const json_t *results)
     }
 }
 
+/* The filters search and list share (with -n, which is not a long option). */
+static const struct option s_filter_opts[] = {
+    {"topic", required_argument, 0, 't'},
+    {"author", required_argument, 0, 'a'},
+    {"kind", required_argument, 0, 'k'},
+    {0, 0, 0, 0},
+};
+
+/* Set req's "author" to the key --author WHO names; nothing when author is
+ * NULL. 0 or an exit code (printed); req stays the caller's to free. */
+static int s_req_author(cli_t *cli, json_t *req, const char *author)
+{
+    if (!author) return 0;
+    char who[65];
+    int rc = s_author(cli, author, who);
+    if (rc) return rc;
+    json_object_set_new(req, "author", json_string(who));
+    return 0;
+}
+
 static int s_search_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"topic", required_argument, 0, 't'},
-        {"author", required_argument, 0, 'a'},
-        {"kind", required_argument, 0, 'k'},
-        {0, 0, 0, 0},
-    };
     int n = 10, c, rc = 0;
     const char *author = NULL, *kind = NULL;
     json_t *topics = json_array();
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":n:t:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":n:t:", s_filter_opts, NULL)) != -1) {
         switch (c) {
         case 'n':
             rc = s_count(cli, self, optarg, 100, &n);
@@ -291,13 +305,11 @@ static int s_search_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     json_t *req = json_pack("{s:s, s:s, s:i}", "op", "search", "q", q, "n", n);
     if (json_array_size(topics)) json_object_set(req, "topics", topics);
     if (kind) json_object_set_new(req, "kind", json_string(kind));
-    char who[65];
-    if (author && (rc = s_author(cli, author, who))) {
+    if ((rc = s_req_author(cli, req, author))) {
         json_decref(req);
         free(q);
         goto done;
     }
-    if (author) json_object_set_new(req, "author", json_string(who));
     json_t *reply;
     if ((rc = cli_call(cli, req, &reply))) {
         free(q);
@@ -397,17 +409,11 @@ const cmd_t cmd_show = {
 
 static int s_list_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"topic", required_argument, 0, 't'},
-        {"author", required_argument, 0, 'a'},
-        {"kind", required_argument, 0, 'k'},
-        {0, 0, 0, 0},
-    };
     int n = 20, c, rc = 0;
     const char *author = NULL, *kind = NULL, *topic = NULL;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":n:t:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":n:t:", s_filter_opts, NULL)) != -1) {
         switch (c) {
         case 'n':
             rc = s_count(cli, self, optarg, 1000, &n);
@@ -435,12 +441,10 @@ static int s_list_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     json_t *req = json_pack("{s:s, s:i}", "op", "list", "n", n);
     if (kind) json_object_set_new(req, "kind", json_string(kind));
     if (topic) json_object_set_new(req, "topic", json_string(topic));
-    char who[65];
-    if (author && (rc = s_author(cli, author, who))) {
+    if ((rc = s_req_author(cli, req, author))) {
         json_decref(req);
         return rc;
     }
-    if (author) json_object_set_new(req, "author", json_string(who));
     json_t *reply;
     if ((rc = cli_call(cli, req, &reply))) return rc;
     json_t *results = json_object_get(reply, "results");
