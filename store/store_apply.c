@@ -237,6 +237,18 @@ static int s_refresh(store_tx_t *tx, const uint8_t id[EVENT_ID_LEN], const event
     return s_vis_move(tx, r.kind, id, ev, vis ? 1 : -1);
 }
 
+/* s_refresh every tip/question that ev (an edit) supersedes: ev's arrival
+ * or removal may change which version of it shows. */
+static int s_refresh_superseded(store_tx_t *tx, const event_t *ev)
+{
+    for (int i = 0; i < ev->nrefs; i++) {
+        int rc;
+        if (ev->refs[i].role == EVENT_REF_SUPERSEDES && (rc = s_refresh(tx, ev->refs[i].id, NULL)))
+            return rc;
+    }
+    return 0;
+}
+
 /* A new live rating ev on target. */
 static int s_rate_add(store_tx_t *tx, const uint8_t target[EVENT_ID_LEN], const event_t *ev)
 {
@@ -311,6 +323,23 @@ static int s_thanks_move(store_tx_t *tx, const uint8_t target[EVENT_ID_LEN], int
     if (rc) return rc;
     row.thanks = (uint32_t)((int64_t)row.thanks + d);
     return s_row_put(tx, target, &row);
+}
+
+/* Apply (d = +1) or undo (d = -1) the live rating or thanks ev on each of
+ * its targets; the totals in tx->c are the caller's. */
+static int s_targets_move(store_tx_t *tx, const event_t *ev, int d)
+{
+    for (int i = 0; i < ev->nrefs; i++) {
+        if (ev->refs[i].role != EVENT_REF_TARGET) continue;
+        const uint8_t *t = ev->refs[i].id;
+        int rc;
+        if (ev->kind == EVENT_RATING)
+            rc = d > 0 ? s_rate_add(tx, t, ev) : s_rate_del(tx, t, ev);
+        else
+            rc = s_thanks_move(tx, t, d);
+        if (rc) return rc;
+    }
+    return 0;
 }
 
 static int s_profile_add(store_tx_t *tx, const event_t *ev)
@@ -403,23 +432,15 @@ static int s_remove(store_tx_t *tx, const event_t *ev)
         r.flags |= STORE_ROW_RETRACTED;
         if ((rc = s_row_put(tx, ev->id, &r))) return rc;
         if ((rc = s_refresh(tx, ev->id, ev))) return rc;
-        for (int i = 0; i < ev->nrefs; i++)
-            if (ev->refs[i].role == EVENT_REF_SUPERSEDES &&
-                (rc = s_refresh(tx, ev->refs[i].id, NULL)))
-                return rc;
+        if ((rc = s_refresh_superseded(tx, ev))) return rc;
         break;
     }
     case EVENT_RATING:
-        for (int i = 0; i < ev->nrefs; i++)
-            if (ev->refs[i].role == EVENT_REF_TARGET && (rc = s_rate_del(tx, ev->refs[i].id, ev)))
-                return rc;
+        if ((rc = s_targets_move(tx, ev, -1))) return rc;
         break;
     case EVENT_THANKS:
         tx->c.thanks--;
-        for (int i = 0; i < ev->nrefs; i++)
-            if (ev->refs[i].role == EVENT_REF_TARGET &&
-                (rc = s_thanks_move(tx, ev->refs[i].id, -1)))
-                return rc;
+        if ((rc = s_targets_move(tx, ev, -1))) return rc;
         break;
     case EVENT_PROFILE:
         tx->c.profiles--;
@@ -530,23 +551,15 @@ int store_apply_new(store_tx_t *tx, const event_t *ev, const uint8_t *raw, size_
         if ((had || a.superseded) && (rc = s_row_put(tx, ev->id, &r))) return rc;
         if ((rc = fts_index(s->fts, tx->txn, ev))) return rc;
         if (!a.superseded && (rc = s_vis_move(tx, ev->kind, ev->id, ev, +1))) return rc;
-        for (int i = 0; i < ev->nrefs; i++)
-            if (ev->refs[i].role == EVENT_REF_SUPERSEDES &&
-                (rc = s_refresh(tx, ev->refs[i].id, NULL)))
-                return rc;
+        if ((rc = s_refresh_superseded(tx, ev))) return rc;
         break;
     }
     case EVENT_RATING:
-        for (int i = 0; i < ev->nrefs; i++)
-            if (ev->refs[i].role == EVENT_REF_TARGET && (rc = s_rate_add(tx, ev->refs[i].id, ev)))
-                return rc;
+        if ((rc = s_targets_move(tx, ev, +1))) return rc;
         break;
     case EVENT_THANKS:
         tx->c.thanks++;
-        for (int i = 0; i < ev->nrefs; i++)
-            if (ev->refs[i].role == EVENT_REF_TARGET &&
-                (rc = s_thanks_move(tx, ev->refs[i].id, +1)))
-                return rc;
+        if ((rc = s_targets_move(tx, ev, +1))) return rc;
         break;
     case EVENT_RETRACT:
         tx->c.retracts++;
