@@ -89,8 +89,7 @@ void social_local_date(char out[16])
 
 /* ---- common checks ---- */
 
-/* 1 if the tip object was written by key. */
-static int s_is_mine(const json_t *tip, const uint8_t key[EVENT_KEY_LEN])
+int social_is_mine(const json_t *tip, const uint8_t key[EVENT_KEY_LEN])
 {
     uint8_t a[EVENT_KEY_LEN];
     return social_hex_field(tip, "author", a, EVENT_KEY_LEN) == 0 &&
@@ -159,7 +158,7 @@ static int s_rate_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     if ((rc = s_need_content(cli, self, tip))) goto done;
     if ((rc = cli_identity(cli, &id, NULL, 0))) goto done;
     event_hex(id.pk, EVENT_KEY_LEN, mehex);
-    if (s_is_mine(tip, id.pk)) {
+    if (social_is_mine(tip, id.pk)) {
         rc = cli_fail(cli, CLI_EXIT_REFUSED, "that is your own %s; ratings are for others' work",
                       json_string_value(json_object_get(tip, "kind")));
         goto wipe;
@@ -239,7 +238,7 @@ static int s_thanks_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     if (rc) goto done;
     if ((rc = s_need_content(cli, self, tip))) goto done;
     if ((rc = cli_identity(cli, &id, NULL, 0))) goto done;
-    if (s_is_mine(tip, id.pk)) {
+    if (social_is_mine(tip, id.pk)) {
         rc = cli_fail(cli, CLI_EXIT_REFUSED, "that is your own %s; thank the people who helped you",
                       json_string_value(json_object_get(tip, "kind")));
         goto wipe;

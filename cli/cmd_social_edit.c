@@ -25,9 +25,7 @@
 /* Refuse (exit 5) unless tip was written by key; verb for the message. */
 static int s_author_only(cli_t *cli, const json_t *tip, const ident_t *id, const char *verb)
 {
-    uint8_t a[EVENT_KEY_LEN];
-    if (social_hex_field(tip, "author", a, EVENT_KEY_LEN) == 0 && !memcmp(a, id->pk, EVENT_KEY_LEN))
-        return 0;
+    if (social_is_mine(tip, id->pk)) return 0;
     char who[200];
     out_author(tip, who, sizeof who);
     return cli_fail(cli, CLI_EXIT_REFUSED,

@@ -34,6 +34,9 @@ int social_confirm(const char *question);
 /* Parse a 64-hex field of a JSON object into out; 0 or -1. */
 int social_hex_field(const json_t *o, const char *key, uint8_t *out, size_t n);
 
+/* 1 if the tip object was written by key (its "author" field). */
+int social_is_mine(const json_t *tip, const uint8_t key[EVENT_KEY_LEN]);
+
 /* created_at_ms of a tip object (0 if absent). */
 uint64_t social_ms(const json_t *o);
 
