@@ -112,6 +112,38 @@ static uint64_t s_after(uint64_t t)
     return now > t ? now : t + 1;
 }
 
+/* The common start of rate and thanks: the newest version of the tip idarg
+ * names (*tip), which must be content the user did not write (refused with
+ * refusal, whose %s is its kind); the user's identity (*id) and a new event
+ * of kind with a TARGET reference to the tip (*ev), target its id. 0, or an
+ * exit code (printed) with *id already wiped; *tip and *ev are the caller's
+ * to release either way. */
+static int s_target_begin(cli_t *cli, const cmd_t *self, const char *idarg, event_kind_t kind,
+                          const char *refusal, json_t **tip, ident_t *id, event_t **ev,
+                          uint8_t target[EVENT_ID_LEN])
+{
+    int rc = social_get_latest(cli, self, idarg, 0, tip);
+    if (rc) return rc;
+    if ((rc = s_need_content(cli, self, *tip))) return rc;
+    if ((rc = cli_identity(cli, id, NULL, 0))) return rc;
+    if (social_is_mine(*tip, id->pk)) {
+        rc = cli_fail(cli, CLI_EXIT_REFUSED, refusal,
+                      json_string_value(json_object_get(*tip, "kind")));
+        goto wipe;
+    }
+    if (!(*ev = calloc(1, sizeof **ev))) {
+        rc = cli_fail(cli, CLI_EXIT_ERROR, "out of memory");
+        goto wipe;
+    }
+    social_hex_field(*tip, "id", target, EVENT_ID_LEN);
+    event_init(*ev, kind);
+    event_add_ref(*ev, EVENT_REF_TARGET, target);
+    return 0;
+wipe:
+    ident_wipe(id);
+    return rc;
+}
+
 /* ---- rate ---- */
 
 /* created_at_ms of my counted rating in a `get` reply's ratings_list, or 0. */
@@ -150,28 +182,16 @@ static int s_rate_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         return cli_usage(cli, self, "the score is a whole number from 1 to 5, not '%s'", s);
     int score = s[0] - '0';
     json_t *tip = NULL;
-    int rc = social_get_latest(cli, self, argv[optind], 0, &tip);
-    if (rc) return rc;
     ident_t id;
     char mehex[65], idhex[65];
-    event_t *ev = calloc(1, sizeof *ev);
-    if ((rc = s_need_content(cli, self, tip))) goto done;
-    if ((rc = cli_identity(cli, &id, NULL, 0))) goto done;
-    event_hex(id.pk, EVENT_KEY_LEN, mehex);
-    if (social_is_mine(tip, id.pk)) {
-        rc = cli_fail(cli, CLI_EXIT_REFUSED, "that is your own %s; ratings are for others' work",
-                      json_string_value(json_object_get(tip, "kind")));
-        goto wipe;
-    }
-    if (!ev) {
-        rc = cli_fail(cli, CLI_EXIT_ERROR, "out of memory");
-        goto wipe;
-    }
+    event_t *ev = NULL;
     uint8_t target[EVENT_ID_LEN];
-    social_hex_field(tip, "id", target, EVENT_ID_LEN);
-    event_init(ev, EVENT_RATING);
+    int rc =
+        s_target_begin(cli, self, argv[optind], EVENT_RATING,
+                       "that is your own %s; ratings are for others' work", &tip, &id, &ev, target);
+    if (rc) goto done;
+    event_hex(id.pk, EVENT_KEY_LEN, mehex);
     ev->value = (uint8_t)score;
-    event_add_ref(ev, EVENT_REF_TARGET, target);
     /* Latest wins by created_at: a re-rating must be stamped after the last. */
     ev->created_at = s_after(s_my_rating_ms(tip, mehex));
     if ((rc = social_submit(cli, ev, &id, idhex))) goto wipe;
@@ -232,25 +252,13 @@ static int s_thanks_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         return rc;
     }
     json_t *tip = NULL;
-    int rc = social_get_latest(cli, self, argv[optind], 0, &tip);
     event_t *ev = NULL;
     ident_t id;
-    if (rc) goto done;
-    if ((rc = s_need_content(cli, self, tip))) goto done;
-    if ((rc = cli_identity(cli, &id, NULL, 0))) goto done;
-    if (social_is_mine(tip, id.pk)) {
-        rc = cli_fail(cli, CLI_EXIT_REFUSED, "that is your own %s; thank the people who helped you",
-                      json_string_value(json_object_get(tip, "kind")));
-        goto wipe;
-    }
-    if (!(ev = calloc(1, sizeof *ev))) {
-        rc = cli_fail(cli, CLI_EXIT_ERROR, "out of memory");
-        goto wipe;
-    }
     uint8_t target[EVENT_ID_LEN];
-    social_hex_field(tip, "id", target, EVENT_ID_LEN);
-    event_init(ev, EVENT_THANKS);
-    event_add_ref(ev, EVENT_REF_TARGET, target);
+    int rc = s_target_begin(cli, self, argv[optind], EVENT_THANKS,
+                            "that is your own %s; thank the people who helped you", &tip, &id, &ev,
+                            target);
+    if (rc) goto done;
     if ((rc = event_set_body(ev, story, strlen(story)))) {
         rc = cli_usage(cli, self, "story: %s", event_strerror(rc));
         goto wipe;
