@@ -504,21 +504,6 @@ const cmd_t cmd_import = {
 
 /* ---- export ---- */
 
-static const char *s_role_name(int role)
-{
-    switch (role) {
-    case EVENT_REF_TARGET:
-        return "target";
-    case EVENT_REF_ANSWERS:
-        return "answers";
-    case EVENT_REF_SUPERSEDES:
-        return "supersedes";
-    case EVENT_REF_RELATED:
-        return "related";
-    }
-    return "unknown";
-}
-
 /* One export line for a decoded event. */
 static json_t *s_export_obj(const event_t *ev, const char *b64)
 {
@@ -531,8 +516,8 @@ static json_t *s_export_obj(const event_t *ev, const char *b64)
     for (int i = 0; i < ev->nrefs; i++) {
         char rid[65];
         event_hex(ev->refs[i].id, EVENT_ID_LEN, rid);
-        json_array_append_new(
-            refs, json_pack("{s:s, s:s}", "role", s_role_name(ev->refs[i].role), "id", rid));
+        json_array_append_new(refs, json_pack("{s:s, s:s}", "role",
+                                              event_ref_role_name(ev->refs[i].role), "id", rid));
     }
     const char *kind = event_kind_name(ev->kind);
     return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:o, s:i, s:s, s:s}", "title", ev->title,

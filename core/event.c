@@ -91,6 +91,22 @@ int event_kind_from_name(const char *name)
     return -1;
 }
 
+const char *event_ref_role_name(int role)
+{
+    switch (role) {
+    case EVENT_REF_TARGET:
+        return "target";
+    case EVENT_REF_ANSWERS:
+        return "answers";
+    case EVENT_REF_SUPERSEDES:
+        return "supersedes";
+    case EVENT_REF_RELATED:
+        return "related";
+    default:
+        return "unknown";
+    }
+}
+
 void event_init(event_t *ev, event_kind_t kind)
 {
     memset(ev, 0, sizeof *ev);

@@ -107,6 +107,9 @@ const char *event_strerror(int code);
 const char *event_kind_name(int kind);
 /* Kind from its name; -1 if unknown. */
 int event_kind_from_name(const char *name);
+/* Lower-case reference role name ("target", "answers", "supersedes",
+ * "related"), or "unknown" for any other byte. */
+const char *event_ref_role_name(int role);
 
 /* Zero ev and set version; call before filling fields by hand. */
 void event_init(event_t *ev, event_kind_t kind);

@@ -35,22 +35,6 @@
 
 /* ---- rendering ---- */
 
-static const char *s_role_name(int role)
-{
-    switch (role) {
-    case EVENT_REF_TARGET:
-        return "target";
-    case EVENT_REF_ANSWERS:
-        return "answers";
-    case EVENT_REF_SUPERSEDES:
-        return "supersedes";
-    case EVENT_REF_RELATED:
-        return "related";
-    default:
-        return "unknown";
-    }
-}
-
 json_t *api_json_hex(const uint8_t *b, size_t n)
 {
     char hex[2 * 64 + 1];
@@ -107,7 +91,7 @@ json_t *api_tip_json(store_t *s, const event_t *ev)
     json_t *refs = json_array();
     for (int i = 0; i < ev->nrefs; i++) {
         json_t *r = json_object();
-        json_object_set_new(r, "role", json_string(s_role_name(ev->refs[i].role)));
+        json_object_set_new(r, "role", json_string(event_ref_role_name(ev->refs[i].role)));
         json_object_set_new(r, "id", api_json_hex(ev->refs[i].id, EVENT_ID_LEN));
         json_array_append_new(refs, r);
         if (ev->refs[i].role == EVENT_REF_TARGET)

@@ -230,6 +230,13 @@ static void test_kind_names(void **state)
     assert_int_equal(event_kind_from_name("Tip"), -1);
     assert_int_equal(event_kind_from_name(NULL), -1);
     for (int c = -15; c <= 0; c++) assert_non_null(event_strerror(c));
+    /* Role names as the API and tip export spell them (docs/API.md). */
+    assert_string_equal(event_ref_role_name(EVENT_REF_TARGET), "target");
+    assert_string_equal(event_ref_role_name(EVENT_REF_ANSWERS), "answers");
+    assert_string_equal(event_ref_role_name(EVENT_REF_SUPERSEDES), "supersedes");
+    assert_string_equal(event_ref_role_name(EVENT_REF_RELATED), "related");
+    assert_string_equal(event_ref_role_name(0), "unknown");
+    assert_string_equal(event_ref_role_name(255), "unknown");
 }
 
 static void test_encode_nospace(void **state)
