@@ -32,7 +32,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get("TIPD_SRC", os.path.dirname(os.path.dirname(HERE)))
@@ -43,33 +42,13 @@ TESTS_BIN = os.path.join(os.path.dirname(BIN), "tests")  # helper executables
 DATA = os.environ.get("TIPD_TEST_DATA", os.path.join(SRC, "tests", "data"))
 CORPUS_DIR = "/work/shared/corpus"
 
+# check, eq, skip, the API client and the runner are shared with tests/lan.
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "common"))
+from testkit import ApiClient, Skip, TestFailure, check, eq, skip  # noqa: E402,F401
+from testkit import run_tests as testkit_run  # noqa: E402
+from testkit import zmq_module as _zmq  # noqa: E402,F401
+
 _live = []  # Daemons not yet stopped, killed at exit whatever happens
-
-
-class TestFailure(AssertionError):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def check(cond, *msg):
-    """Assert with a message built from msg (any objects) on failure."""
-    if not cond:
-        raise TestFailure(" ".join(str(m) for m in msg) or "check failed")
-
-
-def eq(got, want, *msg):
-    """check(got == want) that prints both sides."""
-    if got != want:
-        raise TestFailure("got %r, want %r %s" % (got, want, " ".join(str(m) for m in msg)))
-
-
-def skip(why):
-    """Skip the whole test file (exit 77)."""
-    print("SKIP: " + why)
-    sys.exit(77)
 
 
 def need_binary(path):
@@ -84,57 +63,6 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
-
-
-def _zmq():
-    try:
-        import zmq  # noqa: PLC0415 (python3-zmq, Debian's)
-    except ImportError:
-        skip("python3-zmq is not installed (scripts/setup installs it)")
-    return zmq
-
-
-class ApiClient:
-    """A raw DEALER on the API socket: send/recv JSON, with timeouts.
-
-    Several requests may be in flight (send() then recv() in order)."""
-
-    def __init__(self, path, timeout=10.0):
-        zmq = _zmq()
-        self.zmq = zmq
-        self.ctx = zmq.Context.instance()
-        self.sock = self.ctx.socket(zmq.DEALER)
-        self.sock.setsockopt(zmq.LINGER, 0)
-        self.sock.setsockopt(zmq.RCVTIMEO, int(timeout * 1000))
-        self.sock.setsockopt(zmq.SNDTIMEO, int(timeout * 1000))
-        self.sock.connect("ipc://" + path)
-
-    def send_raw(self, data):
-        """Send raw bytes as the request frame (after the empty delimiter)."""
-        self.sock.send_multipart([b"", data])
-
-    def send(self, req):
-        self.send_raw(json.dumps(req).encode())
-
-    def recv(self):
-        """The next reply as a dict; raises TestFailure on timeout."""
-        try:
-            frames = self.sock.recv_multipart()
-        except self.zmq.Again:
-            raise TestFailure("no reply from tipd within the timeout")
-        check(len(frames) == 2 and frames[0] == b"", "bad reply envelope", frames[:3])
-        return json.loads(frames[1].decode())
-
-    def poll(self, timeout_ms):
-        """True if a reply is waiting (or arrives within timeout_ms)."""
-        return bool(self.sock.poll(timeout_ms))
-
-    def request(self, req):
-        self.send(req)
-        return self.recv()
-
-    def close(self):
-        self.sock.close(0)
 
 
 class Daemon:
@@ -382,30 +310,7 @@ def run_tests(ns, argv=None):
     """Run every test_* function in ns (a module's globals()), in order of
     definition; or only those named on the command line. Exit 0 if all pass,
     77 if every test skipped, 1 otherwise."""
-    argv = sys.argv[1:] if argv is None else argv
-    tests = [(n, f) for n, f in ns.items() if n.startswith("test_") and callable(f)]
-    if argv:
-        tests = [(n, f) for n, f in tests if n in argv]
-    failed, skipped = [], 0
-    for name, fn in tests:
-        t0 = time.monotonic()
-        try:
-            fn()
-            print("PASS %s (%.1fs)" % (name, time.monotonic() - t0), flush=True)
-        except Skip as e:
-            skipped += 1
-            print("SKIP %s: %s" % (name, e), flush=True)
-        except Exception:  # noqa: BLE001 -- report every failure and carry on
-            failed.append(name)
-            print("FAIL %s" % name, flush=True)
-            traceback.print_exc()
-    _kill_all()
-    if failed:
-        print("%d of %d failed: %s" % (len(failed), len(tests), ", ".join(failed)))
-        sys.exit(1)
-    if tests and skipped == len(tests):
-        sys.exit(77)
-    sys.exit(0)
+    testkit_run(ns, argv, _kill_all, fail_time=False)
 
 
 def _kill_all():

@@ -43,7 +43,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.environ.get("TIPD_SRC", os.path.dirname(os.path.dirname(HERE)))
@@ -51,95 +50,16 @@ BIN = os.environ.get("TIPD_BIN", os.path.join(SRC, "build", "bin"))
 TIPD = os.path.join(BIN, "tipd")
 TIP = os.path.join(BIN, "tip")
 
-
-class TestFailure(AssertionError):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def check(cond, *msg):
-    """Assert with a message built from msg on failure."""
-    if not cond:
-        raise TestFailure(" ".join(str(m) for m in msg) or "check failed")
-
-
-def eq(got, want, *msg):
-    if got != want:
-        raise TestFailure("got %r, want %r %s" % (got, want, " ".join(str(m) for m in msg)))
-
-
-def skip(why):
-    """Skip the whole test file (exit 77)."""
-    print("SKIP: " + why, flush=True)
-    sys.exit(77)
-
-
-class ApiClient:
-    """A raw DEALER on a tipd API socket (docs/API.md framing)."""
-
-    def __init__(self, path, timeout=10.0):
-        try:
-            import zmq  # noqa: PLC0415 (Debian's python3-zmq)
-        except ImportError:
-            skip("python3-zmq is not installed (scripts/setup installs it)")
-        self.zmq = zmq
-        self.sock = zmq.Context.instance().socket(zmq.DEALER)
-        self.sock.setsockopt(zmq.LINGER, 0)
-        self.sock.setsockopt(zmq.RCVTIMEO, int(timeout * 1000))
-        self.sock.setsockopt(zmq.SNDTIMEO, int(timeout * 1000))
-        self.sock.connect("ipc://" + path)
-
-    def send(self, req):
-        self.sock.send_multipart([b"", json.dumps(req).encode()])
-
-    def poll(self, timeout_ms):
-        return bool(self.sock.poll(timeout_ms))
-
-    def recv(self):
-        try:
-            frames = self.sock.recv_multipart()
-        except self.zmq.Again:
-            raise TestFailure("no reply from tipd within the timeout")
-        check(len(frames) == 2 and frames[0] == b"", "bad reply envelope", frames[:3])
-        return json.loads(frames[1].decode())
-
-    def request(self, req):
-        self.send(req)
-        return self.recv()
-
-    def close(self):
-        self.sock.close(0)
+# check, eq, skip, the API client and the runner are shared with tests/cli.
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "common"))
+from testkit import ApiClient, Skip, TestFailure, check, eq, skip  # noqa: E402,F401
+from testkit import run_tests as testkit_run  # noqa: E402
 
 
 def run_tests(ns, argv=None):
     """Run every test_* function of a module (or those named in argv); exit
     0 if all pass, 77 if all skipped, 1 otherwise."""
-    argv = sys.argv[1:] if argv is None else argv
-    tests = [(n, f) for n, f in ns.items() if n.startswith("test_") and callable(f)]
-    if argv:
-        tests = [(n, f) for n, f in tests if n in argv]
-    failed, skipped = [], 0
-    for name, fn in tests:
-        t0 = time.monotonic()
-        try:
-            fn()
-            print("PASS %s (%.1fs)" % (name, time.monotonic() - t0), flush=True)
-        except Skip as e:
-            skipped += 1
-            print("SKIP %s: %s" % (name, e), flush=True)
-        except Exception:  # noqa: BLE001 -- report every failure and carry on
-            failed.append(name)
-            print("FAIL %s (%.1fs)" % (name, time.monotonic() - t0), flush=True)
-            traceback.print_exc()
-            sys.stdout.flush()
-    _teardown_all()
-    if failed:
-        print("%d of %d failed: %s" % (len(failed), len(tests), ", ".join(failed)))
-        sys.exit(1)
-    sys.exit(77 if tests and skipped == len(tests) else 0)
+    testkit_run(ns, argv, _teardown_all, fail_time=True)
 
 
 PREFIX = "tl"  # every namespace of every run starts with this
