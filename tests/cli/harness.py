@@ -23,14 +23,19 @@ means "skipped" to ctest: use harness.skip("why").
 """
 
 import atexit
+import fcntl
 import json
 import os
+import pty
+import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -304,6 +309,47 @@ def mkevent(*args, home=None):
     p = subprocess.run(a + [str(x) for x in args], capture_output=True, timeout=30)
     check(p.returncode == 0, "mkevent failed:", p.stderr.decode(errors="replace"))
     return p.stdout.decode().strip()
+
+
+def pty_run(argv, env, typed="", winsize=None, timeout=30):
+    """Run argv with stdin/stdout/stderr on a fresh pty, typing `typed` first
+    -> (exit code, output bytes). winsize (rows, cols) sets the terminal size
+    (None: the pty's default). A run past timeout is killed and fails."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            os.execve(argv[0], argv, env)
+        finally:
+            os._exit(127)
+    if winsize:
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", winsize[0], winsize[1], 0, 0))
+    if typed:
+        os.write(fd, typed.encode())
+    out = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        else:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                os.close(fd)
+                return os.waitstatus_to_exitcode(status), out
+    else:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(fd)
+        raise TestFailure("tip under a pty did not finish: %r" % out[-500:])
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), out
 
 
 def run_tests(ns, argv=None):

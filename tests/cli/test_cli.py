@@ -9,20 +9,15 @@ identity file (created 0600; a 0644 one refused), profiles, stdin/CRLF input,
 $EDITOR and $PAGER.
 """
 
-import fcntl
 import json
 import os
-import pty
 import re
-import select
 import signal
 import socket
 import stat
-import struct
 import subprocess
 import sys
 import tempfile
-import termios
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -51,38 +46,7 @@ def tip_env(d, home="default", extra=None):
 
 def run_pty(argv, env, rows=24, cols=100, timeout=30):
     """Run argv with stdin/stdout/stderr on a fresh pty -> (exit code, output bytes)."""
-    pid, fd = pty.fork()
-    if pid == 0:
-        try:
-            os.execve(argv[0], argv, env)
-        finally:
-            os._exit(127)
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-    out = b""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        r, _, _ = select.select([fd], [], [], 0.2)
-        if r:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-        else:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                os.close(fd)
-                return os.waitstatus_to_exitcode(status), out
-    else:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        os.close(fd)
-        raise harness.TestFailure("tip under a pty did not finish: %r" % out[-500:])
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    return os.waitstatus_to_exitcode(status), out
+    return harness.pty_run(argv, env, winsize=(rows, cols), timeout=timeout)
 
 
 def add(d, *args, home="default", input=None):

@@ -9,11 +9,8 @@ import csv
 import io
 import json
 import os
-import pty
-import select
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -52,32 +49,8 @@ def run_tty(d, args, home, typed, argv=None, extra_env=None):
                 "TERM": "dumb", "PAGER": "cat", "NO_COLOR": "1"})
     env.update(extra_env or {})
     argv = argv or [harness.TIP] + list(args)
-    pid, fd = pty.fork()
-    if pid == 0:
-        try:
-            os.execve(argv[0], argv, env)
-        finally:
-            os._exit(127)
-    os.write(fd, typed.encode())
-    out = b""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        r, _, _ = select.select([fd], [], [], 0.2)
-        if r:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-        else:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                break
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    return os.waitstatus_to_exitcode(status), out.decode("utf-8", "replace")
+    rc, out = harness.pty_run(argv, env, typed=typed, timeout=60)
+    return rc, out.decode("utf-8", "replace")
 
 
 # ---- ratings and thanks ----
