@@ -82,7 +82,9 @@ json_t *api_tip_json(store_t *s, const event_t *ev)
     json_object_set_new(o, "created_at_ms", json_integer((json_int_t)ev->created_at));
     store_stats_t st;
     memset(&st, 0, sizeof(st));
-    if (store_stats(s, ev->id, &st) != 0) memset(&st, 0, sizeof(st));
+    /* (issue #6) the visible version carries its edit chain's ratings and
+     * thanks; an earlier version (show --history) its own. */
+    if (store_chain_stats(s, ev->id, &st) != 0) memset(&st, 0, sizeof(st));
     json_object_set_new(o, "rating",
                         st.ratings ? json_real((double)st.rating_sum / st.ratings) : json_null());
     json_object_set_new(o, "ratings", json_integer(st.ratings));
@@ -399,7 +401,18 @@ typedef struct {
     json_t *thanks;
     json_t *answers; /* array of tip objects (latest versions, deduped) */
     json_t *seen;    /* object: answer ids already listed */
+    int chain;       /* the shown event is visible: gather its chain's ratings/thanks */
 } s_get_t;
+
+/* 1 if the hex id in prev (a JSON string) is larger than id: of two ratings
+ * stamped the same millisecond the larger id counts. */
+static int s_id_hex_newer(const json_t *prev, const uint8_t id[EVENT_ID_LEN])
+{
+    char hex[65];
+    event_hex(id, EVENT_ID_LEN, hex);
+    const char *p = json_string_value(prev);
+    return p && strcmp(p, hex) > 0;
+}
 
 static int s_has_ref(const event_t *ev, int role, const uint8_t id[EVENT_ID_LEN])
 {
@@ -425,7 +438,11 @@ static int s_get_ref(const event_t *ev, const uint8_t *raw, size_t len, void *ar
     if (ev->kind == EVENT_RATING && on_target) {
         json_t *prev = json_object_get(g->ratings, ahex);
         json_int_t prev_ms = prev ? json_integer_value(json_object_get(prev, "created_at_ms")) : 0;
-        if (prev && (uint64_t)prev_ms > ev->created_at) return 0;
+        /* Newest by created_at, then id: the store's rule, across versions too. */
+        if (prev && ((uint64_t)prev_ms > ev->created_at ||
+                     ((uint64_t)prev_ms == ev->created_at &&
+                      s_id_hex_newer(json_object_get(prev, "id"), ev->id))))
+            return 0;
         json_object_set_new(
             g->ratings, ahex,
             json_pack("{s:o, s:s, s:s, s:i, s:o, s:I}", "id", api_json_hex(ev->id, EVENT_ID_LEN),
@@ -459,8 +476,10 @@ static int s_get_ref(const event_t *ev, const uint8_t *raw, size_t len, void *ar
     return 0;
 }
 
-/* (social) store_history callback for a question: collect the answers that
- * name one of its other versions. */
+/* (social) store_history callback: collect the answers that name one of the
+ * shown event's other versions and, when the shown event is the visible one
+ * (g->chain), the ratings and thanks given to them (issue #6: an edit keeps
+ * what the earlier versions earned; store_chain_stats counts the same). */
 static int s_get_version(const event_t *ver, const uint8_t *raw, size_t len, void *arg)
 {
     (void)raw;
@@ -469,7 +488,7 @@ static int s_get_version(const event_t *ver, const uint8_t *raw, size_t len, voi
     if (!memcmp(ver->id, g->target, EVENT_ID_LEN)) return 0;
     s_get_t vg = *g;
     vg.target = ver->id;
-    store_refs(g->d->store, ver->id, EVENT_REF_ANSWERS, s_get_ref, &vg);
+    store_refs(g->d->store, ver->id, g->chain ? 0 : EVENT_REF_ANSWERS, s_get_ref, &vg);
     return 0;
 }
 
@@ -489,14 +508,27 @@ static int s_answer_cmp(const void *pa, const void *pb)
     return ta < tb ? -1 : ta > tb;
 }
 
-static json_t *s_sorted(json_t *arr)
+/* Oldest first (created_at_ms, then id): thanks of every version of an
+ * edited tip interleave by time. */
+static int s_oldest_cmp(const void *pa, const void *pb)
+{
+    json_t *a = *(json_t *const *)pa, *b = *(json_t *const *)pb;
+    json_int_t ta = json_integer_value(json_object_get(a, "created_at_ms"));
+    json_int_t tb = json_integer_value(json_object_get(b, "created_at_ms"));
+    if (ta != tb) return ta < tb ? -1 : 1;
+    const char *ia = json_string_value(json_object_get(a, "id"));
+    const char *ib = json_string_value(json_object_get(b, "id"));
+    return strcmp(ia ? ia : "", ib ? ib : "");
+}
+
+static json_t *s_sorted(json_t *arr, int (*cmp)(const void *, const void *))
 {
     size_t n = json_array_size(arr);
     if (n < 2) return arr;
     json_t **v = malloc(n * sizeof(*v));
     if (!v) return arr;
     for (size_t i = 0; i < n; i++) v[i] = json_incref(json_array_get(arr, i));
-    qsort(v, n, sizeof(*v), s_answer_cmp);
+    qsort(v, n, sizeof(*v), cmp);
     json_array_clear(arr);
     for (size_t i = 0; i < n; i++) json_array_append_new(arr, v[i]);
     free(v);
@@ -528,14 +560,17 @@ static int s_op_get(api_req_t *req, json_t *rq, void *arg)
         return api_error(req, "internal", "store: %s", api_reason(rc));
     }
     json_t *o = api_tip_json(d->store, ev);
-    s_get_t g = {d, ev->id, json_object(), json_array(), json_array(), json_object()};
+    s_get_t g = {d, ev->id, json_object(), json_array(), json_array(), json_object(), 0};
     store_refs(d->store, ev->id, 0, s_get_ref, &g);
     /* (social, issue #6) answers given to earlier versions of an edited
-     * question show under it too. */
-    if (ev->kind == EVENT_QUESTION) {
+     * question show under it too; the visible version of an edited tip or
+     * question lists the ratings and thanks of every version. */
+    store_stats_t gst;
+    g.chain = store_stats(d->store, ev->id, &gst) == 0 && !gst.superseded && !gst.retracted;
+    if (ev->kind == EVENT_QUESTION || (ev->kind == EVENT_TIP && g.chain))
         store_history(d->store, ev->id, s_get_version, &g);
+    if (ev->kind == EVENT_QUESTION)
         json_object_set_new(o, "answers", json_integer((json_int_t)json_array_size(g.answers)));
-    }
     json_t *rl = json_array();
     const char *k;
     json_t *v;
@@ -545,8 +580,8 @@ static int s_op_get(api_req_t *req, json_t *rq, void *arg)
         json_array_append(rl, v);
     }
     json_object_set_new(o, "ratings_list", rl);
-    json_object_set_new(o, "thanks_list", g.thanks);
-    json_object_set_new(o, "answers_list", s_sorted(g.answers));
+    json_object_set_new(o, "thanks_list", g.chain ? s_sorted(g.thanks, s_oldest_cmp) : g.thanks);
+    json_object_set_new(o, "answers_list", s_sorted(g.answers, s_answer_cmp));
     json_decref(g.ratings);
     json_decref(g.seen);
     if (history) {

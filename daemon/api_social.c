@@ -595,7 +595,8 @@ static int s_today_one(const event_t *ev, const uint8_t *raw, size_t len, void *
     if (t->has_user && !memcmp(ev->author, t->user, EVENT_KEY_LEN)) return 0;
     int seen = t->nseen && bsearch(ev->id, t->seen, t->nseen, EVENT_ID_LEN, s_id_cmp) != NULL;
     store_stats_t st;
-    if (store_stats(t->s, ev->id, &st) != 0) return 0;
+    /* (issue #6) the chain's ratings and thanks, as search's prior */
+    if (store_chain_stats(t->s, ev->id, &st) != 0) return 0;
     double w = pow(store_prior(&st), S_TODAY_EXPONENT);
     uint8_t h[8], msg[32 + EVENT_ID_LEN];
     memcpy(msg, t->seed, 32);

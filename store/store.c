@@ -608,7 +608,7 @@ static int s_latest(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN],
 }
 
 /* The retracted flag comes from ev: a tombstone there, whatever the row. */
-static int s_stats(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], store_stats_t *st)
+int store_stats_txn(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], store_stats_t *st)
 {
     memset(st, 0, sizeof *st);
     memcpy(st->latest, id, EVENT_ID_LEN);
@@ -636,7 +636,7 @@ int store_stats(store_t *s, const uint8_t id[EVENT_ID_LEN], store_stats_t *st)
     MDB_txn *txn;
     int rc = store_rtxn(s, &txn);
     if (rc) return store_fail(s, rc, "stats");
-    rc = s_stats(s, txn, id, st);
+    rc = store_stats_txn(s, txn, id, st);
     mdb_txn_abort(txn);
     return store_fail(s, rc, "stats");
 }

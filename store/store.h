@@ -218,8 +218,20 @@ int store_ratings(store_t *s, const uint8_t id[EVENT_ID_LEN], store_rating_fn fn
  * references, newest first. STORE_E_NOTFOUND / STORE_E_RETRACTED for id. */
 int store_history(store_t *s, const uint8_t id[EVENT_ID_LEN], store_each_fn fn, void *arg);
 
+/* store_stats, except that a visible (latest, live) version of an edit chain
+ * gets the chain's ratings and thanks: thanks summed over every live version
+ * that leads to it (as store_history walks them), ratings the newest
+ * counted rating per rater across those versions (by created_at, then id).
+ * Computed at read time, so independent of arrival order. A superseded or
+ * retracted version keeps its own figures; answers stay per version. */
+int store_chain_stats(store_t *s, const uint8_t id[EVENT_ID_LEN], store_stats_t *st);
+/* store_ratings over the same chain (a visible version), in rater order;
+ * for a superseded version, its own ratings (as store_ratings). */
+int store_chain_ratings(store_t *s, const uint8_t id[EVENT_ID_LEN], store_rating_fn fn, void *arg);
+
 /* What one author gave and got, from live events only. "received" sums the
- * stats of all their live tips/questions, superseded versions included. */
+ * chain figures (store_chain_stats) of their visible tips/questions, so a
+ * rater of two versions of one tip is one rating received. */
 typedef struct {
     uint8_t author[EVENT_KEY_LEN];
     uint32_t tips, questions;  /* visible (not superseded) ones */

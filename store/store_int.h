@@ -124,6 +124,8 @@ int store_ref_unpack(const MDB_val *v, store_ref_t *r);
 /* Row of id within txn: 0 and *r filled (from stat, or implied by a held
  * tip/question's ev locator), MDB_NOTFOUND, or another error. */
 int store_row_get(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], store_row_t *r);
+/* store_stats inside the caller's read transaction (raw LMDB/errno codes). */
+int store_stats_txn(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], store_stats_t *st);
 
 /* The ev entry of id, resolved: 0 and *v = the signed bytes of a held event
  * or its tombstone (v->mv_size == STORE_TOMB_LEN), MDB_NOTFOUND, or another

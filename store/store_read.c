@@ -18,6 +18,10 @@
 #define S_MAX_CHAIN 256
 #define S_MISS_MAX  256
 
+static int s_chain_figures(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN],
+                           const store_row_t *r, store_stats_t *st, store_rating_fn fn, void *arg,
+                           int *fn_out);
+
 static int s_is_tomb(const MDB_val *v)
 {
     return v->mv_size <= STORE_TOMB_LEN || ((const uint8_t *)v->mv_data)[0] == 0;
@@ -328,10 +332,18 @@ static void s_author_add(store_t *s, MDB_txn *txn, const MDB_val *k, const MDB_v
     case EVENT_QUESTION: {
         store_row_t r;
         if (store_row_get(s, txn, id, &r)) break;
-        a->thanks_received += r.thanks;
-        a->ratings_received += r.ratings;
-        a->rating_sum_received += r.rating_sum;
+        /* A visible version carries its whole edit chain, so superseded ones
+         * add nothing (a rater of v1 and v2 is one rating received). */
         if (!(r.flags & STORE_ROW_VISIBLE)) break;
+        store_stats_t st;
+        if (s_chain_figures(s, txn, id, &r, &st, NULL, NULL, NULL)) {
+            st.thanks = r.thanks;
+            st.ratings = r.ratings;
+            st.rating_sum = r.rating_sum;
+        }
+        a->thanks_received += st.thanks;
+        a->ratings_received += st.ratings;
+        a->rating_sum_received += st.rating_sum;
         if (vp[0] == EVENT_QUESTION)
             a->questions++;
         else
@@ -403,14 +415,181 @@ int store_authors_each(store_t *s, store_author_fn fn, void *arg)
 
 /* ---- search ---- */
 
+/* ---- edit chains: the visible version carries the chain's figures ---- */
+
+struct s_crate {
+    uint8_t rater[EVENT_KEY_LEN];
+    uint64_t t;
+    uint8_t id[EVENT_ID_LEN];
+    uint8_t score;
+};
+
+/* Rater ascending, then newest (created_at, then id) first, so the first
+ * entry of each rater is the one that counts. */
+static int s_crate_cmp(const void *a, const void *b)
+{
+    const struct s_crate *x = a, *y = b;
+    int c = memcmp(x->rater, y->rater, EVENT_KEY_LEN);
+    if (c) return c;
+    if (x->t != y->t) return x->t < y->t ? 1 : -1;
+    return -memcmp(x->id, y->id, EVENT_ID_LEN);
+}
+
+/* Append the counted rating of every rater of version id to *v (*n, *cap). */
+static int s_crate_collect(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN],
+                           struct s_crate **v, size_t *n, size_t *cap)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(txn, s->rate, &c);
+    if (rc) return rc;
+    uint8_t start[EVENT_ID_LEN + EVENT_KEY_LEN] = {0};
+    memcpy(start, id, EVENT_ID_LEN);
+    MDB_val k = {sizeof start, start}, val;
+    for (rc = mdb_cursor_get(c, &k, &val, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(c, &k, &val, MDB_NEXT)) {
+        const uint8_t *kp = k.mv_data, *vp = val.mv_data;
+        if (k.mv_size != sizeof start || memcmp(kp, id, EVENT_ID_LEN)) break;
+        if (val.mv_size != 8 + EVENT_ID_LEN + 1) continue;
+        if (*n == *cap) {
+            size_t nc = *cap ? *cap * 2 : 16;
+            struct s_crate *nv = realloc(*v, nc * sizeof *nv);
+            if (!nv) {
+                rc = ENOMEM;
+                break;
+            }
+            *v = nv;
+            *cap = nc;
+        }
+        struct s_crate *e = &(*v)[(*n)++];
+        memcpy(e->rater, kp + EVENT_ID_LEN, EVENT_KEY_LEN);
+        e->t = store_rd64(vp);
+        memcpy(e->id, vp + 8, EVENT_ID_LEN);
+        e->score = vp[8 + EVENT_ID_LEN];
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* The figures of the edit chain that ends in the visible version id (row r):
+ * 0 or an LMDB/errno code; fn's non-zero return stops the calls and goes to
+ * *fn_out.
+ * thanks summed over every live version reached back through same-author
+ * SUPERSEDES references, ratings the newest counted rating per rater across
+ * them. A function of the held set only (read time), so arrival order cannot
+ * change it. With fn, calls it per counted rating in rater order. A version
+ * with no earlier one keeps its own row figures (no extra reads beyond its
+ * refs). */
+static int s_chain_figures(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN],
+                           const store_row_t *r, store_stats_t *st, store_rating_fn fn, void *arg,
+                           int *fn_out)
+{
+    st->ratings = r->ratings;
+    st->rating_sum = r->rating_sum;
+    st->thanks = r->thanks;
+    if (!(r->flags & STORE_ROW_VISIBLE) || (r->flags & STORE_ROW_RETRACTED)) return 0;
+    uint8_t(*ver)[EVENT_ID_LEN] = malloc(S_MAX_CHAIN * EVENT_ID_LEN);
+    event_t *ev = malloc(sizeof *ev);
+    struct s_crate *rv = NULL;
+    size_t n = 0, nr = 0, cap = 0;
+    int rc = 0, out = 0;
+    if (fn_out) *fn_out = 0;
+    if (!ver || !ev) {
+        rc = ENOMEM;
+        goto done;
+    }
+    memcpy(ver[n++], id, EVENT_ID_LEN);
+    for (size_t head = 0; head < n; head++) {
+        MDB_val raw;
+        int lr = s_load(s, txn, ver[head], ev, &raw);
+        if (lr == 1) continue;
+        if (lr) {
+            rc = lr;
+            goto done;
+        }
+        for (int i = 0; i < ev->nrefs && n < S_MAX_CHAIN; i++) {
+            if (ev->refs[i].role != EVENT_REF_SUPERSEDES) continue;
+            store_row_t pr;
+            if (store_row_get(s, txn, ev->refs[i].id, &pr) || !(pr.flags & STORE_ROW_HELD) ||
+                (pr.flags & STORE_ROW_RETRACTED) || memcmp(pr.author, r->author, EVENT_KEY_LEN))
+                continue;
+            int dup = 0;
+            for (size_t j = 0; j < n && !dup; j++) dup = !memcmp(ver[j], ev->refs[i].id, 32);
+            if (!dup) memcpy(ver[n++], ev->refs[i].id, EVENT_ID_LEN);
+        }
+    }
+    if (n == 1 && !fn) goto done;
+    st->thanks = 0;
+    for (size_t i = 0; i < n; i++) {
+        store_row_t vr;
+        int gr = i ? store_row_get(s, txn, ver[i], &vr) : 0;
+        if (gr == MDB_NOTFOUND) continue;
+        if (gr) {
+            rc = gr;
+            goto done;
+        }
+        st->thanks += i ? vr.thanks : r->thanks;
+        if ((rc = s_crate_collect(s, txn, ver[i], &rv, &nr, &cap))) goto done;
+    }
+    if (nr > 1) qsort(rv, nr, sizeof *rv, s_crate_cmp);
+    st->ratings = st->rating_sum = 0;
+    for (size_t i = 0; i < nr; i++) {
+        if (i && !memcmp(rv[i].rater, rv[i - 1].rater, EVENT_KEY_LEN)) continue;
+        st->ratings++;
+        st->rating_sum += rv[i].score;
+        if (fn && !out) out = fn(rv[i].rater, rv[i].score, rv[i].t, rv[i].id, arg);
+    }
+done:
+    free(ver);
+    free(ev);
+    free(rv);
+    if (fn_out) *fn_out = out;
+    return rc;
+}
+
+int store_chain_stats(store_t *s, const uint8_t id[EVENT_ID_LEN], store_stats_t *st)
+{
+    if (!s || !id || !st) return STORE_E_ARG;
+    MDB_txn *txn;
+    int rc = store_rtxn(s, &txn);
+    if (rc) return store_fail(s, rc, "chain stats");
+    if ((rc = store_stats_txn(s, txn, id, st)) == 0 && !st->superseded && !st->retracted) {
+        store_row_t r;
+        int gr = store_row_get(s, txn, id, &r);
+        if (gr == 0)
+            rc = s_chain_figures(s, txn, id, &r, st, NULL, NULL, NULL);
+        else if (gr != MDB_NOTFOUND)
+            rc = gr;
+    }
+    mdb_txn_abort(txn);
+    return store_fail(s, rc, "chain stats");
+}
+
+int store_chain_ratings(store_t *s, const uint8_t id[EVENT_ID_LEN], store_rating_fn fn, void *arg)
+{
+    if (!s || !id || !fn) return STORE_E_ARG;
+    MDB_txn *txn;
+    int rc = store_rtxn(s, &txn);
+    if (rc) return store_fail(s, rc, "chain ratings");
+    store_row_t r;
+    rc = store_row_get(s, txn, id, &r);
+    int visible = rc == 0 && (r.flags & STORE_ROW_VISIBLE) && !(r.flags & STORE_ROW_RETRACTED);
+    store_stats_t st;
+    int out = 0;
+    if (visible) rc = s_chain_figures(s, txn, id, &r, &st, fn, arg, &out);
+    mdb_txn_abort(txn);
+    if (!visible) return store_ratings(s, id, fn, arg);
+    if (out) return out;
+    return store_fail(s, rc, "chain ratings");
+}
+
 struct s_search {
     store_t *s;
     const store_search_opts_t *o;
 };
 
 /* fts_visible_fn: live, not superseded, matching author and kind (fts.c
- * filters topics itself); the prior comes from the event's own ratings and
- * thanks (store_prior). */
+ * filters topics itself); the prior comes from the ratings and thanks of the
+ * event's whole edit chain (store_prior, s_chain_figures). */
 static int s_visible(MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], double *prior, void *arg)
 {
     struct s_search *q = arg;
@@ -423,8 +602,12 @@ static int s_visible(MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], double *prior
         if (q->o->author && memcmp(r.author, q->o->author, EVENT_KEY_LEN)) return 1;
         if (q->o->kind && r.kind != q->o->kind) return 1;
     }
-    store_stats_t st = {.ratings = r.ratings, .rating_sum = r.rating_sum, .thanks = r.thanks};
-    if (prior) *prior = store_prior(&st);
+    if (prior) {
+        store_stats_t st;
+        if ((rc = s_chain_figures(q->s, txn, id, &r, &st, NULL, NULL, NULL)))
+            return rc > 0 ? -rc : rc;
+        *prior = store_prior(&st);
+    }
     return 0;
 }
 

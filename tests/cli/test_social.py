@@ -251,6 +251,41 @@ def test_edit_supersede_chain():
         eq(rc, 2, err)
 
 
+def test_edit_keeps_ratings_and_thanks():
+    """Issue #6: an edit carries what the earlier versions earned."""
+    with Daemon() as d:
+        people(d)
+        v1 = add(d, "-t", "vpn", "Reconnect the VPN: nmcli con up office", home="ana")
+        d.tip_json("rate", v1, "4", home="bo")
+        story = "got me back online in the train"
+        d.tip_json("thanks", v1, *story.split(), home="carol")
+        v2 = d.tip_json("edit", v1, "Reconnect the VPN\nnmcli connection up office",
+                        home="ana")[0]["id"]
+        t = show(d, v2)
+        eq((t["id"], t["rating"], t["ratings"], t["thanks"]), (v2, 4.0, 1, 1))
+        eq([(x["author_name"], x["value"]) for x in t["ratings_list"]], [("Bo", 4)])
+        eq([(x["author_name"], x["story"]) for x in t["thanks_list"]], [("Carol", story)])
+        rc, out, err = d.tip("show", v2)
+        eq(rc, 0, err)
+        check("rated 4.0/5" in out and story in out and "no ratings yet" not in out, out)
+        eq([(x["id"], x["ratings"], x["thanks"]) for x in d.tip_json("list")], [(v2, 1, 1)])
+        # bo rates again (the old id rates the newest version): still one rater.
+        d.tip_json("rate", v1, "2", home="bo")
+        t = show(d, v2, "--history")
+        eq((t["rating"], t["ratings"], t["thanks"]), (2.0, 1, 1))
+        # The earlier version keeps its own figures in the history.
+        eq([(h["id"], h["rating"], h["ratings"], h["thanks"]) for h in t["history"]],
+           [(v1, 4.0, 1, 1)])
+        st = d.tip_json("stats")[0]
+        eq((st["tips"], st["ratings"], st["rating"], st["thanks"]), (1, 1, 2.0, 1))
+        # Stories of every version, oldest first.
+        d.tip_json("thanks", v2, "still", "works", home="bo")
+        t = show(d, v2)
+        eq(t["thanks"], 2)
+        eq([(x["author_name"], x["story"]) for x in t["thanks_list"]],
+           [("Carol", story), ("Bo", "still works")])
+
+
 def test_edit_in_editor():
     with Daemon() as d:
         people(d)

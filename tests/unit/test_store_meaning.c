@@ -41,6 +41,10 @@ static void s_snapshot(store_t *s, raw_t *ev, size_t n, char *out, size_t cap)
         off += (size_t)snprintf(out + off, cap - off, "|%d:%u/%u/%u/%u/%d%d/%02x h%d", rc,
                                 st.ratings, st.rating_sum, st.thanks, st.answers, st.retracted,
                                 st.superseded, st.latest[0], store_has(s, ev[i].id));
+        /* (issue #6) and what its edit chain carries */
+        rc = store_chain_stats(s, ev[i].id, &st);
+        off += (size_t)snprintf(out + off, cap - off, " c%d:%u/%u/%u", rc, st.ratings,
+                                st.rating_sum, st.thanks);
     }
     assert_true(off < cap);
 }
@@ -344,6 +348,106 @@ static void test_ratings(void **state)
     for (size_t i = 0; i < sizeof fr / sizeof fr[0]; i++) s_free(fr[i]);
 }
 
+/* Issue #6: the visible version of an edit chain carries the ratings and
+ * thanks of every version (latest rating per rater across the chain), so an
+ * edit does not start again at "no ratings yet"; earlier versions keep their
+ * own figures. */
+static void test_chain_ratings(void **state)
+{
+    raw_t v1 = s_tip(&A, T0, "chain alpha", NULL);
+    raw_t v2 = s_edit(&A, T0 + 10, "chain alpha", v1.id);
+    raw_t b1 = s_act(EVENT_RATING, &B, T0 + 20, v1.id, 2); /* B on v1 ... */
+    raw_t b2 = s_act(EVENT_RATING, &B, T0 + 30, v2.id, 5); /* ... then on v2: 5 counts */
+    raw_t c1 = s_act(EVENT_RATING, &C, T0 + 25, v1.id, 4); /* another rater: counts too */
+    raw_t set[5] = {v1, v2, b1, b2, c1};
+    char want[4096];
+    s_all_orders(set, 5, want, sizeof want); /* 120 orders and one batch: same state */
+
+    char *dir = s_tmpdir();
+    store_t *s = s_open(dir, 0);
+    s_ingest(s, set, 5, NULL);
+    store_stats_t st;
+    assert_int_equal(store_chain_stats(s, v2.id, &st), 0);
+    assert_int_equal(st.ratings, 2);
+    assert_int_equal(st.rating_sum, 9); /* B's 5 (on v2) + C's 4 (on v1) */
+    assert_int_equal(st.thanks, 0);
+    assert_int_equal(st.superseded, 0);
+    assert_memory_equal(st.latest, v2.id, 32);
+    int sum = 0;
+    assert_int_equal(store_chain_ratings(s, v2.id, s_rating, &sum), 0);
+    assert_int_equal(sum, 54);
+    /* Per version: store_stats, and the chain call on the superseded v1. */
+    assert_int_equal(store_stats(s, v2.id, &st), 0);
+    assert_int_equal(st.ratings, 1);
+    assert_int_equal(st.rating_sum, 5);
+    assert_int_equal(store_chain_stats(s, v1.id, &st), 0);
+    assert_int_equal(st.superseded, 1);
+    assert_int_equal(st.ratings, 2);
+    assert_int_equal(st.rating_sum, 6); /* B's 2 + C's 4, v1's own */
+    sum = 0;
+    assert_int_equal(store_chain_ratings(s, v1.id, s_rating, &sum), 0);
+    assert_int_equal(sum, 24);
+
+    /* B rates the old version again, later: the latest wins across the chain. */
+    raw_t b3 = s_act(EVENT_RATING, &B, T0 + 50, v1.id, 1);
+    s_one(s, &b3);
+    assert_int_equal(store_chain_stats(s, v2.id, &st), 0);
+    assert_int_equal(st.ratings, 2);
+    assert_int_equal(st.rating_sum, 5); /* 1 + 4 */
+    /* Retracted, it stops counting: B's rating on v2 counts again. */
+    raw_t rb3 = s_act(EVENT_RETRACT, &B, T0 + 60, b3.id, 0);
+    s_one(s, &rb3);
+    assert_int_equal(store_chain_stats(s, v2.id, &st), 0);
+    assert_int_equal(st.ratings, 2);
+    assert_int_equal(st.rating_sum, 9);
+    /* And with that one retracted too, B's first (on v1) counts. */
+    raw_t rb2 = s_act(EVENT_RETRACT, &B, T0 + 61, b2.id, 0);
+    s_one(s, &rb2);
+    assert_int_equal(store_chain_stats(s, v2.id, &st), 0);
+    assert_int_equal(st.ratings, 2);
+    assert_int_equal(st.rating_sum, 6);
+
+    /* Thanks on any version add up on the visible one. */
+    raw_t tc = s_act(EVENT_THANKS, &C, T0 + 70, v1.id, 0);
+    raw_t tb = s_act(EVENT_THANKS, &B, T0 + 71, v2.id, 0);
+    raw_t th[2] = {tc, tb};
+    s_ingest(s, th, 2, NULL);
+    assert_int_equal(store_chain_stats(s, v2.id, &st), 0);
+    assert_int_equal(st.thanks, 2);
+    assert_int_equal(store_stats(s, v1.id, &st), 0);
+    assert_int_equal(st.thanks, 1);
+
+    /* The author received two ratings and two thanks, not one per version. */
+    store_author_t au;
+    assert_int_equal(store_author(s, A.pk, &au), 0);
+    assert_int_equal(au.tips, 1);
+    assert_int_equal(au.ratings_received, 2);
+    assert_int_equal(au.rating_sum_received, 6);
+    assert_int_equal(au.thanks_received, 2);
+
+    /* Search prior: the edited, rated and thanked tip ranks above an
+     * identical unrated one by someone else. */
+    raw_t other = s_tip(&C, T0 + 5, "chain alpha", NULL);
+    s_one(s, &other);
+    store_hit_t hits[4];
+    size_t n;
+    assert_int_equal(store_search(s, "chain alpha", NULL, hits, 4, &n), 0);
+    assert_int_equal(n, 2);
+    assert_memory_equal(hits[0].id, v2.id, 32);
+    assert_memory_equal(hits[1].id, other.id, 32);
+    assert_true(hits[0].score > hits[1].score);
+    store_destroy(&s);
+    s_rmdir(dir);
+
+    /* The retracted rating and the thanks in every order, too. */
+    raw_t set2[6] = {v1, v2, b1, b2, c1, rb2};
+    s_all_orders(set2, 6, want, sizeof want);
+    assert_non_null(strstr(want, " c0:2/6/0"));
+
+    raw_t *fr[] = {&v1, &v2, &b1, &b2, &c1, &b3, &rb3, &rb2, &tc, &tb, &other};
+    for (size_t i = 0; i < sizeof fr / sizeof fr[0]; i++) s_free(fr[i]);
+}
+
 static int s_count_author(const store_author_t *a, void *arg)
 {
     (*(int *)arg)++;
@@ -465,7 +569,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_retract),           cmocka_unit_test(test_supersede_orders),
         cmocka_unit_test(test_ratings),           cmocka_unit_test(test_answers_profiles),
-        cmocka_unit_test(test_misses_and_search),
+        cmocka_unit_test(test_misses_and_search), cmocka_unit_test(test_chain_ratings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
