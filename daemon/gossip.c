@@ -14,7 +14,12 @@
  * Handshake (PROTOCOL.md §2.4, gossip_hello.c): dialer HELLO -> listener WELCOME (proof +
  * Ed25519 signature over both keys and both nonces) -> dialer ACK (proof).
  * Nothing but these three may cross before the link is up; a wrong network,
- * node key or signature gets REJECT and the connection is forgotten.
+ * node key or signature gets REJECT and the connection is forgotten. A
+ * listener of another network key never gets that far: our CURVE HELLO is
+ * sealed to a server key it does not hold, so it drops the connection. Each
+ * DEALER is watched with zmq_socket_monitor to see that (s_mon_in): the peer
+ * is marked foreign with its network unknown and re-dialed on a slow backoff
+ * in case the keys get fixed.
  *
  * Links live in a list (tipd has tens of peers, not thousands); a 200 ms tick
  * sends heartbeats, times out silent links and handshakes, reaps dead links,
@@ -45,6 +50,7 @@ struct g_hold {
 
 typedef struct {
     uint64_t next_dial, backoff, first_seen;
+    uint64_t keyfail_backoff; /* re-check period of a key-mismatch peer */
 } s_pinfo_t;
 
 void g_log(gossip_t *g, int prio, const char *fmt, ...)
@@ -121,6 +127,7 @@ static s_pinfo_t *s_pinfo(peer_t *p)
         s_pinfo_t *pi = calloc(1, sizeof *pi);
         if (!pi) return NULL;
         pi->backoff = G_BACKOFF_MIN_MS;
+        pi->keyfail_backoff = G_KEYFAIL_MIN_MS;
         pi->first_seen = loop_now_ms();
         p->user = pi;
     }
@@ -210,6 +217,10 @@ void g_link_close(g_link_t *l)
     l->state = G_DEAD;
     if (l->watch) loop_watch_free(l->g->loop, l->watch);
     l->watch = NULL;
+    if (l->mon_watch) loop_watch_free(l->g->loop, l->mon_watch);
+    l->mon_watch = NULL;
+    if (l->mon) zmq_close(l->mon);
+    l->mon = NULL;
     if (l->sock) zmq_close(l->sock);
     l->sock = NULL;
     if (!l->out && l->rid_len) {
@@ -301,6 +312,8 @@ void g_link_up(g_link_t *l)
     if (p) {
         s_pinfo_t *pi = s_pinfo(p);
         if (pi) pi->backoff = G_BACKOFF_MIN_MS;
+        if (pi) pi->keyfail_backoff = G_KEYFAIL_MIN_MS;
+        if (p->key_mismatch) peers_set_key_mismatch(g->peers, p, 0);
         peers_set_state(g->peers, p, PEER_LINKED);
         peers_touch(g->peers, p);
     }
@@ -311,6 +324,86 @@ void g_link_up(g_link_t *l)
 /* ---- dialing ---- */
 
 static void s_dealer_in(loop_t *loop, loop_watch_t *w, short revents, void *arg);
+
+/* The DEALER's handshake-failure events (zmq_socket_monitor). A listener
+ * that took the TCP connection and then dropped it in the CURVE handshake
+ * (NO_DETAIL) or spoke broken ZMTP (PROTOCOL) holds a server key that is
+ * not our network's: the peer is marked foreign (key mismatch) and re-checked
+ * after keyfail_backoff. AUTH means its ZAP refused us (held off): not
+ * foreign, just a failed dial. Nothing listening never gets this far (no
+ * CONNECTED, so no handshake event): that stays connecting/down. */
+static void s_mon_in(loop_t *loop, loop_watch_t *w, short revents, void *arg)
+{
+    g_link_t *l = arg;
+    gossip_t *g = l->g;
+    for (int i = 0; i < 16 && l->state == G_HS && l->mon; i++) {
+        zmq_msg_t a, b;
+        zmq_msg_init(&a);
+        if (zmq_msg_recv(&a, l->mon, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&a);
+            break;
+        }
+        uint16_t ev = 0;
+        uint32_t val = 0;
+        int ok = zmq_msg_size(&a) >= 6 && zmq_msg_more(&a);
+        if (ok) {
+            memcpy(&ev, zmq_msg_data(&a), 2);
+            memcpy(&val, (uint8_t *)zmq_msg_data(&a) + 2, 4);
+        }
+        /* The second part (the endpoint) follows atomically. */
+        while (zmq_msg_more(&a)) {
+            zmq_msg_init(&b);
+            int rc = zmq_msg_recv(&b, l->mon, 0);
+            zmq_msg_close(&a);
+            a = b;
+            if (rc < 0) break;
+        }
+        zmq_msg_close(&a);
+        if (!ok) continue;
+        if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+            g_link_fail(l, 0, "its ZAP refused our key (held off)", 0);
+        } else if ((ev == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL && val != ETIMEDOUT) ||
+                   ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+            peer_t *p = g_peer(l);
+            if (p) {
+                s_pinfo_t *pi = s_pinfo(p);
+                if (pi) {
+                    pi->next_dial = loop_now_ms() + pi->keyfail_backoff;
+                    pi->keyfail_backoff = pi->keyfail_backoff * 2 > G_KEYFAIL_MAX_MS
+                                              ? G_KEYFAIL_MAX_MS
+                                              : pi->keyfail_backoff * 2;
+                }
+                if (!p->key_mismatch)
+                    g_log(g, 5, "%s listens with another network key (CURVE handshake failed)",
+                          l->endpoint);
+                peers_set_key_mismatch(g->peers, p, 1); /* may free p */
+            }
+            g_link_fail(l, 0, "CURVE handshake failed: another network key", 0);
+        }
+    }
+    (void)loop;
+    (void)w;
+    (void)revents;
+}
+
+/* Watch the DEALER's handshake failures on a PAIR of our own. 0 or -1. */
+static int s_monitor(gossip_t *g, g_link_t *l)
+{
+    char ep[96];
+    int zero = 0;
+    snprintf(ep, sizeof ep, "inproc://tipd-gmon-%p-%u", (void *)g, l->id);
+    if (zmq_socket_monitor(l->sock, ep,
+                           ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) < 0)
+        return -1;
+    l->mon = zmq_socket(g->zctx, ZMQ_PAIR);
+    if (!l->mon) return -1;
+    zmq_setsockopt(l->mon, ZMQ_LINGER, &zero, sizeof zero);
+    if (zmq_connect(l->mon, ep) < 0) return -1;
+    l->mon_watch = loop_watch_zsock(g->loop, l->mon, ZMQ_POLLIN, s_mon_in, l);
+    return l->mon_watch ? 0 : -1;
+}
 
 /* Dial p: a new DEALER, connect, HELLO (queued until the TCP connection and
  * CURVE handshake are done). */
@@ -335,6 +428,7 @@ static void s_dial(gossip_t *g, peer_t *p)
         zmq_setsockopt(s, ZMQ_SNDTIMEO, &zero, sizeof zero))
         goto fail;
     (void)one;
+    if (s_monitor(g, l) < 0) goto fail;
     if (zmq_connect(s, p->endpoint) < 0) {
         g_log(g, 4, "cannot dial %s: %s", p->endpoint, zmq_strerror(errno));
         goto fail;
@@ -608,7 +702,10 @@ static int s_has_link(gossip_t *g, const peer_t *p)
 
 static void s_maybe_dial(gossip_t *g, peer_t *p, uint64_t now)
 {
-    if (p->state == PEER_FOREIGN || p->net_match == 0 || !p->endpoint[0]) return;
+    if (!p->endpoint[0]) return;
+    /* Another network: an advertised id is believed (never dialed); a key
+     * mismatch is re-checked on its own backoff (s_mon_in set next_dial). */
+    if ((p->state == PEER_FOREIGN || p->net_match == 0) && !p->key_mismatch) return;
     if (p->has_node && g_held(g, p->node, NULL)) return;
     s_pinfo_t *pi = s_pinfo(p);
     if (!pi || now < pi->next_dial || s_has_link(g, p)) return;

@@ -21,6 +21,8 @@
 #define G_BACKOFF_MIN_MS 500   /* first re-dial delay */
 #define G_BACKOFF_MAX_MS 8000  /* longest re-dial delay */
 #define G_DEFER_MS       1500  /* the larger key waits this long for the smaller to dial */
+#define G_KEYFAIL_MIN_MS 5000  /* re-check of a listener with another network key ... */
+#define G_KEYFAIL_MAX_MS 60000 /* ... doubling up to this */
 #define G_HOLD_MIN_MS    30000 /* first hold-off after abuse; doubles up to G_HOLD_MAX_MS */
 #define G_HOLD_MAX_MS    (3600 * 1000)
 #define G_RECON_MS       30000 /* periodic reconciliation (+ up to 25% jitter) */
@@ -66,6 +68,8 @@ struct g_link {
     int out;     /* 1: we dialed (our DEALER), 0: they dialed (our ROUTER) */
     void *sock;  /* DEALER of an outgoing link */
     loop_watch_t *watch;
+    void *mon; /* outgoing: PAIR reading the DEALER's handshake-failure events */
+    loop_watch_t *mon_watch;
     uint8_t rid[64]; /* ROUTER routing id of an incoming link */
     size_t rid_len;
     int state;

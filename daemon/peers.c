@@ -143,7 +143,16 @@ static entry_t *s_new_entry(peers_t *t)
 static int s_apply_net(peers_t *t, peer_t *p)
 {
     if (!p->net[0]) {
-        p->net_match = -1;
+        /* Nothing advertised; a failed CURVE handshake still says "not ours". */
+        p->net_match = p->key_mismatch ? 0 : -1;
+        if (p->key_mismatch && p->state != PEER_FOREIGN) {
+            p->state = PEER_FOREIGN;
+            return 1;
+        }
+        if (!p->key_mismatch && p->state == PEER_FOREIGN) {
+            p->state = PEER_SEEN;
+            return 1;
+        }
         return 0;
     }
     p->net_match = strcmp(p->net, t->our_net) == 0;
@@ -477,6 +486,7 @@ peer_t *peers_set_node(peers_t *t, peer_t *p, const uint8_t node[32], const char
     }
     if (name && *name) s_copy(p->name, sizeof(p->name), name);
     if (net && *net) s_copy(p->net, sizeof(p->net), net);
+    if (version > 0) p->key_mismatch = 0; /* a HELLO/WELCOME got through */
     if (version > 0) p->version = version;
     int st = s_apply_net(t, p);
     s_emit(t, PEERS_EV_CHANGED, p);
@@ -494,6 +504,22 @@ int peers_set_state(peers_t *t, peer_t *p, peer_state_t st)
     s_emit(t, PEERS_EV_STATE, p);
     if (st == PEER_DOWN || st == PEER_FOREIGN || st == PEER_SEEN) s_maybe_reap(t, p);
     return 0;
+}
+
+void peers_set_key_mismatch(peers_t *t, peer_t *p, int on)
+{
+    if (!p) return;
+    int was = p->key_mismatch;
+    p->key_mismatch = on ? 1 : 0;
+    /* What it advertised (mDNS, pex) is contradicted by the handshake. */
+    int cleared = on && p->net[0];
+    if (on) p->net[0] = 0;
+    int st = s_apply_net(t, p);
+    if (was != p->key_mismatch || cleared) s_emit(t, PEERS_EV_CHANGED, p);
+    if (st) {
+        s_emit(t, PEERS_EV_STATE, p);
+        if (p->state == PEER_FOREIGN) s_maybe_reap(t, p);
+    }
 }
 
 void peers_touch(peers_t *t, peer_t *p)

@@ -12,7 +12,10 @@
  * `state` (connecting/linked/down) and `last_seen` through peers_set_state()
  * and peers_touch(). A peer that advertises another network id is FOREIGN as
  * soon as it is seen and gossip must never link it (peers_set_state refuses
- * to move a net-mismatched peer out of FOREIGN).
+ * to move a net-mismatched peer out of FOREIGN). A static/pex peer whose
+ * listener holds another network key advertises nothing; gossip marks it
+ * with peers_set_key_mismatch (FOREIGN, net unknown) when the CURVE
+ * handshake fails.
  *
  * Listeners (gossip, logging) hear about every change: a new entry (UP),
  * changed identity/addresses/sources (CHANGED), a new link state (STATE), and
@@ -78,6 +81,10 @@ typedef struct peer {
     peer_state_t state;
     uint64_t last_seen_ms; /* wall clock ms since the epoch; 0 = never */
     void *user;            /* free for gossip's per-peer link data */
+    /* 1: our dial reached a listener whose CURVE key is not our network's
+     * (peers_set_key_mismatch): FOREIGN with net unknown; gossip re-dials it
+     * now and then in case the keys were fixed. */
+    int key_mismatch;
 } peer_t;
 
 typedef enum {
@@ -131,6 +138,12 @@ peer_t *peers_set_node(peers_t *t, peer_t *p, const uint8_t node[32], const char
  * LINKED/CONNECTING (to DOWN, SEEN or FOREIGN) is freed (GONE) before this
  * returns. 0 otherwise. */
 int peers_set_state(peers_t *t, peer_t *p, peer_state_t st);
+/* Gossip's dial reached p's listener but the CURVE handshake failed: it
+ * listens with another network's key. on=1: net becomes unknown (""),
+ * net_match 0, state FOREIGN (STATE event). on=0 (a handshake with it
+ * worked): the flag is cleared and net_match recomputed from net, so the
+ * entry leaves FOREIGN unless it advertises another network. */
+void peers_set_key_mismatch(peers_t *t, peer_t *p, int on);
 /* Heard from p just now (heartbeat, any message): last_seen = now. */
 void peers_touch(peers_t *t, peer_t *p);
 

@@ -3,8 +3,8 @@
  *
  * The table: static endpoints (valid and malformed), mDNS reports folded by
  * node key, keyless static entries merged when mDNS or a HELLO names their
- * node, foreign networks, link states from gossip, reaping, the listener
- * event sequence and the exact JSON of the `peers` op. The adapter: watches
+ * node, foreign networks (advertised, or a failed CURVE handshake), link states from gossip,
+ * reaping, the listener event sequence and the exact JSON of the `peers` op. The adapter: watches
  * and timeouts driven by the real loop, including freeing from inside a
  * callback.
  */
@@ -158,6 +158,59 @@ static void test_linked_peer_outlives_its_source(void **state)
     /* The link drops too: now it goes. */
     assert_int_equal(peers_set_state(t, p, PEER_DOWN), 0);
     assert_int_equal(peers_count(t), 0);
+    peers_destroy(&t);
+}
+
+/* A static peer whose CURVE handshake failed (another network key): foreign
+ * with net unknown; a later HELLO/WELCOME on our network clears it. */
+static void test_key_mismatch(void **state)
+{
+    (void)state;
+    rec_t r = {0};
+    char err[128];
+    peers_t *t = peers_new(OUR, "0123456789abcdef");
+    peers_listen(t, s_rec, &r);
+    assert_int_equal(peers_add_static(t, "tcp://198.18.0.20:7714", err, sizeof err), 0);
+    peer_t *p = peers_find_endpoint(t, "tcp://198.18.0.20:7714");
+    assert_non_null(p);
+    assert_int_equal(peers_set_state(t, p, PEER_CONNECTING), 0);
+    r.n = 0;
+    peers_set_key_mismatch(t, p, 1);
+    assert_int_equal(p->key_mismatch, 1);
+    assert_int_equal(p->state, PEER_FOREIGN);
+    assert_int_equal(p->net_match, 0);
+    assert_string_equal(p->net, "");
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.ev[0], PEERS_EV_CHANGED);
+    assert_int_equal(r.ev[1], PEERS_EV_STATE);
+    json_t *j = peers_peer_json(p);
+    assert_true(json_is_null(json_object_get(j, "net")));
+    assert_true(json_is_false(json_object_get(j, "net_match")));
+    assert_string_equal(json_string_value(json_object_get(j, "state")), "foreign");
+    json_decref(j);
+    /* Gossip may not link it while the mismatch stands; again is a no-op. */
+    assert_int_equal(peers_set_state(t, p, PEER_LINKED), -1);
+    r.n = 0;
+    peers_set_key_mismatch(t, p, 1);
+    assert_int_equal(r.n, 0);
+    /* The keys were fixed: a WELCOME on our network names the node. */
+    uint8_t node[32];
+    memset(node, 0xdd, 32);
+    p = peers_set_node(t, p, node, "fixed", "0123456789abcdef", 1);
+    assert_non_null(p);
+    assert_int_equal(p->key_mismatch, 0);
+    assert_int_equal(p->net_match, 1);
+    assert_int_equal(p->state, PEER_SEEN);
+    assert_int_equal(peers_set_state(t, p, PEER_LINKED), 0);
+    /* Cleared explicitly with no advertised net: back to unknown. */
+    peer_t *q = NULL;
+    assert_int_equal(peers_add_static(t, "tcp://198.18.0.21:7714", err, sizeof err), 0);
+    q = peers_find_endpoint(t, "tcp://198.18.0.21:7714");
+    peers_set_key_mismatch(t, q, 1);
+    assert_int_equal(q->state, PEER_FOREIGN);
+    peers_set_key_mismatch(t, q, 0);
+    assert_int_equal(q->net_match, -1);
+    assert_int_equal(q->state, PEER_SEEN);
     peers_destroy(&t);
 }
 
@@ -433,6 +486,7 @@ int main(void)
         cmocka_unit_test(test_mdns_up_changed_down),
         cmocka_unit_test(test_linked_peer_outlives_its_source),
         cmocka_unit_test(test_foreign_network),
+        cmocka_unit_test(test_key_mismatch),
         cmocka_unit_test(test_keyless_static_merges_with_mdns),
         cmocka_unit_test(test_set_node_from_hello),
         cmocka_unit_test(test_reload_static),
