@@ -5,6 +5,7 @@ It must still show as foreign (net_match false, net unknown), never link,
 and link as soon as both sides hold the same key. Two tipds on one host's
 loopback, --no-discovery, B names A with --peer.
 """
+import json
 import os
 import subprocess
 import sys
@@ -39,19 +40,32 @@ def _add_tip(t, title):
     check(p.returncode == 0, "tip add failed", p.returncode, p.stderr)
 
 
+def _tip_json(t, *args):
+    """`tip --json ARGS` against the extra tipd t -> list of objects."""
+    env = dict(os.environ, TIP_SOCKET=t.sock, TIP_HOME=t.host.home("reader"), LC_ALL="C.UTF-8")
+    p = subprocess.run([lan.TIP, "--json"] + list(args), env=env, capture_output=True,
+                       text=True, timeout=60)
+    check(p.returncode == 0, "tip --json failed", args, p.returncode, p.stderr)
+    return [json.loads(ln) for ln in p.stdout.splitlines() if ln.strip()]
+
+
 def test_static_peer_with_another_key_is_foreign():
     with lan.Lan(1) as net:
         h = net[1]
         k1, k2 = _keys(net, "one", "two")
         a = h.extra_tipd("a", A_ARGS + ["--network-key", k1])
-        b = h.extra_tipd("b", B_ARGS + ["--network-key", k2])
+        # A second static peer where nothing listens: never foreign.
+        b = h.extra_tipd("b", B_ARGS + ["--network-key", k2, "--peer", "tcp://127.0.0.1:7799"])
         check(a.status()["network"] != b.status()["network"])
 
+        def by_port(ps):
+            return {p["port"]: p for p in ps}
+
         def b_foreign():
-            ps = b.peers()
-            return len(ps) == 1 and ps[0]["state"] == "foreign"
-        net.wait(b_foreign, 30, "B shows its static peer A as foreign")
-        p = b.peers()[0]
+            ps = by_port(_tip_json(b, "peers"))
+            return sorted(ps) == [7714, 7799] and ps[7714]["state"] == "foreign"
+        net.wait(b_foreign, 30, "tip peers on B shows its static peer A as foreign")
+        p = by_port(_tip_json(b, "peers"))[7714]
         eq(p["net_match"], False, p)
         eq(p["net"], None, p)       # nothing A said could be read
         eq(p["node"], None, p)
@@ -59,20 +73,31 @@ def test_static_peer_with_another_key_is_foreign():
         eq(p["endpoint"], "tcp://127.0.0.1:7714", p)
         check("another network key" in b.log(), "B did not log the key mismatch")
 
-        # It stays foreign through re-checks, and nothing crosses.
+        # It stays foreign through re-checks, the empty port never becomes
+        # foreign, and nothing crosses.
         _add_tip(a, "only on alpha")
         _add_tip(b, "only on beta")
         ev_a, ev_b = a.status()["events"], b.status()["events"]
         check(ev_a >= 1 and ev_b >= 1, ev_a, ev_b)
-        for _ in range(12):
-            ps = b.peers()
-            eq(len(ps), 1, ps)
-            eq(ps[0]["state"], "foreign", ps)
-            eq(ps[0]["net_match"], False, ps)
+        for _ in range(16):
+            ps = by_port(b.peers())
+            eq(sorted(ps), [7714, 7799], ps)
+            eq((ps[7714]["state"], ps[7714]["net_match"]), ("foreign", False), ps)
+            check(ps[7799]["state"] in ("seen", "connecting"), ps)
+            eq(ps[7799]["net_match"], None, ps)
             eq(a.peers(), [])
             time.sleep(0.5)
+        # B re-checks (dials A again) and A is still foreign after it.
+        net.wait(lambda: b.log().count("dialing tcp://127.0.0.1:7714") >= 2, 30,
+                 "B re-dials its foreign static peer")
+        net.wait(lambda: b.log().count("CURVE handshake failed: another network key") >= 2, 30,
+                 "the re-dial fails in the CURVE handshake too")
+        ps = by_port(b.peers())
+        eq((ps[7714]["state"], ps[7714]["net_match"], ps[7714]["net"]), ("foreign", False, None),
+           ps)
         eq(a.status()["events"], ev_a)
         eq(b.status()["events"], ev_b)
+        eq(b.log().count("listens with another network key"), 1, "logged once")
 
 
 def test_same_key_links_and_a_fixed_key_links():
