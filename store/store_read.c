@@ -17,6 +17,7 @@
 
 #define S_MAX_CHAIN 256
 #define S_MISS_MAX  256
+#define S_NREFS_AT  42 /* offset of nrefs in signed bytes (docs/PROTOCOL.md 1.2) */
 
 static int s_chain_figures(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN],
                            const store_row_t *r, store_stats_t *st, store_rating_fn fn, void *arg,
@@ -435,6 +436,21 @@ static int s_crate_cmp(const void *a, const void *b)
     return -memcmp(x->id, y->id, EVENT_ID_LEN);
 }
 
+/* 1 unless the held event's signed bytes (raw, as verified at ingest) have
+ * no SUPERSEDES reference: nrefs at byte 42, then role u8 + id[32] each
+ * (docs/PROTOCOL.md 1.2). Anything short or odd answers 1 (the full walk
+ * decodes properly). */
+static int s_cites_supersedes(const MDB_val *raw)
+{
+    const uint8_t *p = raw->mv_data;
+    if (raw->mv_size <= S_NREFS_AT || s_is_tomb(raw)) return 1;
+    size_t n = p[S_NREFS_AT];
+    if (raw->mv_size < S_NREFS_AT + 1 + n * (1 + EVENT_ID_LEN)) return 1;
+    for (size_t i = 0; i < n; i++)
+        if (p[S_NREFS_AT + 1 + i * (1 + EVENT_ID_LEN)] == EVENT_REF_SUPERSEDES) return 1;
+    return 0;
+}
+
 /* Append the counted rating of every rater of version id to *v (*n, *cap). */
 static int s_crate_collect(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN],
                            struct s_crate **v, size_t *n, size_t *cap)
@@ -487,6 +503,14 @@ static int s_chain_figures(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_L
     st->rating_sum = r->rating_sum;
     st->thanks = r->thanks;
     if (!(r->flags & STORE_ROW_VISIBLE) || (r->flags & STORE_ROW_RETRACTED)) return 0;
+    if (!fn) {
+        /* Search asks this of every candidate: most tips were never edited,
+         * and a look at their references says so without a decode. */
+        MDB_val raw;
+        int gr = store_ev_get(s, txn, id, &raw);
+        if (gr) return gr == MDB_NOTFOUND ? 0 : gr;
+        if (!s_cites_supersedes(&raw)) return 0;
+    }
     uint8_t(*ver)[EVENT_ID_LEN] = malloc(S_MAX_CHAIN * EVENT_ID_LEN);
     event_t *ev = malloc(sizeof *ev);
     struct s_crate *rv = NULL;
