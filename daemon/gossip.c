@@ -329,7 +329,10 @@ static void s_dealer_in(loop_t *loop, loop_watch_t *w, short revents, void *arg)
  * that took the TCP connection and then dropped it in the CURVE handshake
  * (NO_DETAIL) or spoke broken ZMTP (PROTOCOL) holds a server key that is
  * not our network's: the peer is marked foreign (key mismatch) and re-checked
- * after keyfail_backoff. AUTH means its ZAP refused us (held off): not
+ * after keyfail_backoff. A wrong key fails within a round trip of the TCP
+ * connection; a drop later than half the handshake window is a listener too
+ * busy to answer (its handshake timer), not a verdict, and is left to our
+ * own handshake timeout. AUTH means its ZAP refused us (held off): not
  * foreign, just a failed dial. Nothing listening never gets this far (no
  * CONNECTED, so no handshake event): that stays connecting/down. */
 static void s_mon_in(loop_t *loop, loop_watch_t *w, short revents, void *arg)
@@ -360,15 +363,19 @@ static void s_mon_in(loop_t *loop, loop_watch_t *w, short revents, void *arg)
         }
         zmq_msg_close(&a);
         if (!ok) continue;
-        if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+        uint64_t now = loop_now_ms();
+        if (ev == ZMQ_EVENT_CONNECTED) {
+            l->t_conn = now;
+        } else if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
             g_link_fail(l, 0, "its ZAP refused our key (held off)", 0);
-        } else if ((ev == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL && val != ETIMEDOUT) ||
-                   ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+        } else if (((ev == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL && val != ETIMEDOUT) ||
+                    ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) &&
+                   l->t_conn && now - l->t_conn < G_HANDSHAKE_MS / 2) {
             peer_t *p = g_peer(l);
             if (p) {
                 s_pinfo_t *pi = s_pinfo(p);
                 if (pi) {
-                    pi->next_dial = loop_now_ms() + pi->keyfail_backoff;
+                    pi->next_dial = now + pi->keyfail_backoff;
                     pi->keyfail_backoff = pi->keyfail_backoff * 2 > G_KEYFAIL_MAX_MS
                                               ? G_KEYFAIL_MAX_MS
                                               : pi->keyfail_backoff * 2;
@@ -393,7 +400,7 @@ static int s_monitor(gossip_t *g, g_link_t *l)
     int zero = 0;
     snprintf(ep, sizeof ep, "inproc://tipd-gmon-%p-%u", (void *)g, l->id);
     if (zmq_socket_monitor(l->sock, ep,
-                           ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                           ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
                                ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
                                ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) < 0)
         return -1;

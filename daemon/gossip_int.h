@@ -70,6 +70,7 @@ struct g_link {
     loop_watch_t *watch;
     void *mon; /* outgoing: PAIR reading the DEALER's handshake-failure events */
     loop_watch_t *mon_watch;
+    uint64_t t_conn; /* outgoing: when the monitor last reported the TCP connection */
     uint8_t rid[64]; /* ROUTER routing id of an incoming link */
     size_t rid_len;
     int state;
