@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "out.h"
+#include "version.h" /* TIPD_VERSION: one version for tip and tipd */
 
 /* The order here is the order of `tip help`. */
 static const cmd_t *const s_cmds[] = {
@@ -221,9 +222,9 @@ int main(int argc, char **argv)
     if (help == 2) {
         free(args);
         if (cli.json) {
-            printf("{\"version\":\"%s\"}\n", TIP_VERSION);
+            printf("{\"version\":\"%s\"}\n", TIPD_VERSION);
         } else {
-            printf("tip %s\n", TIP_VERSION);
+            printf("tip %s\n", TIPD_VERSION);
         }
         return 0;
     }

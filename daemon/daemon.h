@@ -19,7 +19,7 @@
 #include "loop.h"
 #include "store.h"
 
-#define TIPD_VERSION "0.1.0"
+#include "version.h" /* TIPD_VERSION, from project(VERSION) */
 
 struct gossip;
 struct peers;
