@@ -13,8 +13,10 @@
  * temporary file and loads the winner's key.
  *
  * Reading refuses anything that is not exactly a regular 65-byte file of hex
- * plus newline, and any file with a group or other permission bit, with a
- * sentence that says how to fix it.
+ * plus newline, any file with a group or other permission bit, and any file
+ * another user owns (it may have been planted), with a sentence that says how
+ * to fix it. The daemon's node key, in a directory only tipd may write, is
+ * also never read through a symbolic link.
  */
 #include "ident.h"
 
@@ -93,20 +95,32 @@ static int s_mkdirs(const char *dir, char *err, size_t errlen)
 
 /* Read a key file: regular, no group/other bits, exactly 64 hex + '\n'.
  * what names the file in messages ("identity file", "network key file"). */
-static int s_read_key(const char *path, const char *what, uint8_t key[S_KEY_LEN], char *err,
-                      size_t errlen)
+static int s_read_key(const char *path, const char *what, int nofollow, uint8_t key[S_KEY_LEN],
+                      char *err, size_t errlen)
 {
     /* O_NONBLOCK: a FIFO put in place of a key must not hang us before the
      * regular-file check; it has no effect on regular files. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (nofollow ? O_NOFOLLOW : 0));
     if (fd < 0) {
         int e = errno;
+        if (nofollow && e == ELOOP)
+            return s_err(err, errlen, "%s %s is a symbolic link; not following it (remove it)",
+                         what, path);
         return s_err(err, errlen, "cannot open %s %s: %s", what, path, strerror(e));
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
         return s_err(err, errlen, "%s %s is not a regular file", what, path);
+    }
+    /* A key someone else owns may have been planted: we would sign or
+     * authenticate with a secret they know. */
+    if (st.st_uid != geteuid()) {
+        close(fd);
+        return s_err(err, errlen,
+                     "%s %s is owned by uid %u, not by the user reading it (uid %u); chown it "
+                     "or create a new one",
+                     what, path, (unsigned)st.st_uid, (unsigned)geteuid());
     }
     if (st.st_mode & 077) {
         close(fd);
@@ -236,15 +250,21 @@ static void s_from_seed(ident_t *id, const uint8_t seed[S_KEY_LEN])
     crypto_sign_seed_keypair(id->pk, id->sk, seed);
 }
 
-int ident_load(const char *path, ident_t *id, char *err, size_t errlen)
+/* Load an Ed25519 key file; nofollow refuses a symbolic link at path. */
+static int s_load(const char *path, int nofollow, ident_t *id, char *err, size_t errlen)
 {
     if (!path || !id) return s_err(err, errlen, "no identity file given");
     if (sodium_init() < 0) return s_err(err, errlen, "libsodium failed to initialise");
     uint8_t seed[S_KEY_LEN];
-    if (s_read_key(path, s_what(path), seed, err, errlen)) return -1;
+    if (s_read_key(path, s_what(path), nofollow, seed, err, errlen)) return -1;
     s_from_seed(id, seed);
     sodium_memzero(seed, sizeof seed);
     return 0;
+}
+
+int ident_load(const char *path, ident_t *id, char *err, size_t errlen)
+{
+    return s_load(path, 0, id, err, errlen);
 }
 
 int ident_load_or_create_path(const char *path, ident_t *id, char *err, size_t errlen)
@@ -252,7 +272,7 @@ int ident_load_or_create_path(const char *path, ident_t *id, char *err, size_t e
     if (!path || !id) return s_err(err, errlen, "no identity file given");
     if (sodium_init() < 0) return s_err(err, errlen, "libsodium failed to initialise");
     struct stat st;
-    if (lstat(path, &st) == 0 || errno != ENOENT) return ident_load(path, id, err, errlen);
+    if (lstat(path, &st) == 0 || errno != ENOENT) return s_load(path, 1, id, err, errlen);
 
     char dir[4096];
     int n = snprintf(dir, sizeof dir, "%s", path);
@@ -269,7 +289,7 @@ int ident_load_or_create_path(const char *path, ident_t *id, char *err, size_t e
     if (rc == 0) s_from_seed(id, seed);
     sodium_memzero(seed, sizeof seed);
     if (rc == 1) /* someone else created it first: use theirs */
-        return ident_load(path, id, err, errlen);
+        return s_load(path, 1, id, err, errlen);
     return rc;
 }
 
@@ -311,7 +331,7 @@ int ident_netkey_generate(const char *path, char *err, size_t errlen)
 int ident_netkey_load(const char *path, uint8_t key[32], char *err, size_t errlen)
 {
     if (!path || !key) return s_err(err, errlen, "no network key file given");
-    return s_read_key(path, "network key file", key, err, errlen);
+    return s_read_key(path, "network key file", 0, key, err, errlen);
 }
 
 void ident_net_id(const uint8_t key[32], char out[17])

@@ -3,7 +3,7 @@
  * A user's identity is an Ed25519 seed kept in $TIP_HOME/identity (default
  * $XDG_CONFIG_HOME/tip, else ~/.config/tip), created mode 0600 on first use.
  * The daemon's node key is the same kind of file in its data directory. A key
- * file that group or others can read is refused: a leaked seed lets anyone
+ * file that another user owns, or that group or others can read, is refused: a leaked seed lets anyone
  * sign as that person, and we would rather stop than sign with it.
  *
  * The network key (tipd genkey) is 32 random bytes written as 64 lower-case
@@ -33,8 +33,9 @@ int ident_home(char *out, size_t cap, char *err, size_t errlen);
 int ident_load_or_create(const char *dir, ident_t *id, char *err, size_t errlen);
 
 /* Load the key file at PATH, creating it (0600, parent directory 0700 if it
- * must be made) when absent. Same refusals as ident_load_or_create. The
- * daemon's node key lives at DATA/node.key. */
+ * must be made) when absent. Same refusals as ident_load_or_create, and a
+ * symbolic link at PATH is refused, not followed. The daemon's node key
+ * lives at DATA/node.key. */
 int ident_load_or_create_path(const char *path, ident_t *id, char *err, size_t errlen);
 
 /* Load an existing key file only (no creation). */

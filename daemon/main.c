@@ -41,6 +41,7 @@
 #include "loop.h"
 #include "notify.h"
 #include "peers.h"
+#include "safefile.h"
 #include "social.h" /* social ops (issue #6) */
 #include "store.h"
 
@@ -212,6 +213,17 @@ static void s_default_name(tipd_t *d)
     snprintf(d->name, sizeof(d->name), "%.63s", host);
 }
 
+/* Everything tipd keeps in its data directory: none may be a link or
+ * another user's file (safefile.h). */
+static const char *const s_data_files[] = {"node.key", "data.mdb", "lock.mdb", "tipd.lock", NULL};
+
+/* The data directory is ours alone and holds nothing planted. 0 or -1. */
+static int s_data_safe(const cfg_t *c, char *err, size_t errlen)
+{
+    if (safefile_check_dir(c->data, "data directory", err, errlen) < 0) return -1;
+    return safefile_check_entries(c->data, s_data_files, err, errlen);
+}
+
 /* 1 if a missing path could be created: its nearest existing ancestor is a
  * directory this user may write to (named in anc either way). */
 static int s_creatable(const char *path, char *anc, size_t cap)
@@ -254,6 +266,9 @@ static int s_check(const cfg_t *c, const char *cfg_file)
         if (!S_ISDIR(st.st_mode)) {
             printf("data:        %s: ERROR: %snot a directory\n", c->data, dorg);
             bad = 1;
+        } else if (s_data_safe(c, err, sizeof(err)) < 0) {
+            printf("data:        %s: ERROR: %s%s\n", c->data, dorg, err);
+            bad = 1;
         } else if (access(c->data, R_OK | W_OK | X_OK) < 0) {
             printf("data:        %s: ERROR: %snot writable by this user (%s)\n", c->data, dorg,
                    strerror(errno));
@@ -282,7 +297,11 @@ static int s_check(const cfg_t *c, const char *cfg_file)
         }
     } else {
         char anc[CFG_MAX_PATH];
-        if (s_creatable(c->data, anc, sizeof(anc))) {
+        if (s_creatable(c->data, anc, sizeof(anc)) &&
+            safefile_check_parents(c->data, err, sizeof(err)) < 0) {
+            printf("data:        %s: ERROR: %s%s\n", c->data, dorg, err);
+            bad = 1;
+        } else if (s_creatable(c->data, anc, sizeof(anc))) {
             printf("data:        %s (missing; will be created)\n", c->data);
         } else {
             printf("data:        %s: ERROR: %smissing, and %s is not a directory this user can "
@@ -443,11 +462,15 @@ static int s_start(s_main_t *m)
                 cfg_origin(&d->cfg, "data", org, sizeof(org)), d->cfg.data, strerror(errno));
         return -1;
     }
+    if (s_data_safe(&d->cfg, err, sizeof(err)) < 0) {
+        log_msg(LOG_E, "%s%s", cfg_origin(&d->cfg, "data", org, sizeof(org)), err);
+        return -1;
+    }
     /* Two daemons on one data directory would share a node key and look
      * like one node to every peer; LMDB would let them, so we refuse. */
     char lp[CFG_MAX_PATH + 16];
     snprintf(lp, sizeof(lp), "%s/tipd.lock", d->cfg.data);
-    m->lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    m->lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (m->lockfd < 0) {
         log_msg(LOG_E, "cannot open %s: %s", lp, strerror(errno));
         return -1;
