@@ -517,6 +517,9 @@ const cmd_t cmd_answer = {
     .help = "The first line is the answer's title (or give --title). The answer takes the\n"
             "question's topics unless -t is given. Answers show under the question, best\n"
             "rated first (tip show QID), and are found by tip search like any tip.\n"
+            "  -t, --topic TOPIC   tag it (repeat, or comma-separate)\n"
+            "  --title TITLE       the answer's title; then all the text is the body\n"
+            "  -f, --file FILE     read the text from FILE (- for stdin)\n"
             "\nExamples:\n  tip answer 9f8e7d6c 'Use openconnect: sudo apt install openconnect'\n",
 };
 

@@ -205,6 +205,9 @@ const cmd_t cmd_edit = {
             "-t is given) and what it answers; ratings and thanks stay with each version.\n"
             "Giving only --title or -t keeps the text. Search and lists show the newest\n"
             "version; tip show --history ID lists the earlier ones.\n"
+            "  -t, --topic TOPIC   new topics (repeat, or comma-separate)\n"
+            "  --title TITLE       new title\n"
+            "  -f, --file FILE     read the text from FILE (- for stdin)\n"
             "\nExamples:\n  tip edit 1a2b3c4d 'Undo a commit: git reset --soft HEAD~1'\n"
             "  tip edit -t git,undo 1a2b\n"
             "  tip edit 1a2b            # opens your editor\n",
@@ -287,5 +290,6 @@ const cmd_t cmd_retract = {
             "retractions anyway). A retracted tip leaves search, lists and stats; its text\n"
             "is dropped, its id kept. All versions of an edited tip are retracted. On a\n"
             "terminal tip asks first (--yes skips). Works on your ratings and thanks too.\n"
+            "  -y, --yes   do not ask first\n"
             "\nExamples:\n  tip retract 1a2b3c4d\n",
 };

@@ -12,7 +12,7 @@ _tip_ids()
 
 _tip_topics()
 {
-    timeout 1 tip --json --color never list -n 200 2>/dev/null |
+    { timeout 1 tip --json --color never list -n 100; timeout 1 tip --json --color never list -n 100 --kind question; } 2>/dev/null |
         grep -o '"topics":\[[^]]*\]' | cut -c11- | tr -d '[]"' | tr ',' '\n' | sort -u
 }
 

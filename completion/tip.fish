@@ -8,7 +8,7 @@ function __tip_ids
 end
 
 function __tip_topics
-    timeout 1 tip --json --color never list -n 200 2>/dev/null | string match -r -g '"topics":\[([^]]*)\]' | string replace -a '"' '' | string split , | sort -u
+    begin; timeout 1 tip --json --color never list -n 100; timeout 1 tip --json --color never list -n 100 --kind question; end 2>/dev/null | string match -r -g '"topics":\[([^]]*)\]' | string replace -a '"' '' | string split , | sort -u
 end
 
 set -l commands add search show list ask answer questions rate thanks edit retract today stats whoami status peers import export help
