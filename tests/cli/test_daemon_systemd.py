@@ -157,8 +157,19 @@ def test_cmake_install_layout():
         eq(r.returncode, 0, r.stdout + r.stderr)
         for p in ("usr/sbin/tipd", "usr/bin/tip", "usr/lib/systemd/system/tipd.service",
                   "usr/lib/sysusers.d/tipd.conf", "usr/lib/tmpfiles.d/tipd.conf",
-                  "usr/share/doc/tipd/tipd.conf.example"):
+                  "usr/share/doc/tipd/tipd.conf.example",
+                  "usr/share/bash-completion/completions/tip",
+                  "usr/share/bash-completion/completions/tipd",
+                  "usr/share/zsh/vendor-completions/_tip", "usr/share/zsh/vendor-completions/_tipd",
+                  "usr/share/fish/vendor_completions.d/tip.fish",
+                  "usr/share/fish/vendor_completions.d/tipd.fish"):
             check(os.path.exists(os.path.join(dest, p)), "not installed:", p)
+        if shutil.which("scdoc"):
+            for p in ("usr/share/man/man1/tip.1", "usr/share/man/man8/tipd.8",
+                      "usr/share/man/man5/tipd.conf.5"):
+                check(os.path.exists(os.path.join(dest, p)), "not installed:", p)
+                head = open(os.path.join(dest, p)).read(2000)
+                check(".TH" in head, "not a man page:", p)
         unit = open(os.path.join(dest, "usr/lib/systemd/system/tipd.service")).read()
         check("ExecStart=/usr/sbin/tipd\n" in unit, unit)
         # the example config is valid as shipped
