@@ -359,6 +359,13 @@ def test_install():
               "/usr/share/zsh/vendor-completions/_tip",
               "/usr/share/fish/vendor_completions.d/tip.fish"):
         eq(c.run("test", "-f", p).returncode, 0, "not installed: " + p)
+    for url in c.prop("Documentation").split():
+        if url.startswith("file://"):
+            eq(c.run("test", "-f", url[7:]).returncode, 0, "Documentation= link is broken: " + url)
+        elif url.startswith("man:"):
+            page = re.match(r"man:([\w.]+)\((\d)\)", url)
+            eq(c.run("test", "-f", "/usr/share/man/man%s/%s.%s.gz" %
+                     (page.group(2), page.group(1), page.group(2))).returncode, 0, url)
 
 
 @phase
