@@ -24,7 +24,8 @@ made (TIPD_DEB_DIR) and checks, in order:
              acknowledged event is there after the next start, exit 0
   security   `systemd-analyze security tipd` scores 2.0 or less
   purge      remove stops tipd and keeps its data; purge leaves no file
-             named for tipd, none owned by its uid, and no user or group
+             named for tipd, none owned by its uid, and no user or group,
+             but an administrator's network key, handed to root
 
 Skips (exit 77) with the reason where the container cannot be booted: not
 root, no systemd-nspawn, no overlayfs, or systemd inside does not come up.
@@ -332,7 +333,7 @@ def _boot():
         os.unlink(_box.root + "/usr/sbin/policy-rc.d")
     with open(deb, "rb") as f:
         _box.put(INSIDE + "/tipd.deb", f.read())
-    _box.put(INSIDE + "/events.txt", "\n".join(harness.mkevent("--count", "400").split("\n")))
+    _box.put(INSIDE + "/events.txt", "\n".join(harness.mkevent("--count", "3000").split("\n")))
     _box.put(INSIDE + "/client.py", CLIENT, 0o755)
     _box.boot()
 
@@ -516,7 +517,7 @@ def test_stop_commits_queued():
     acked = json.loads(r.stdout)
     check(len(acked) >= 100, "at least the first batch was acknowledged", len(acked))
     said = re.findall(r"committed (\d+) queued event", c.journal(40))
-    print("acknowledged %d of 400 before and during the stop; tipd said: committed %s queued"
+    print("acknowledged %d of 3000 before and during the stop; tipd said: committed %s queued"
           % (len(acked), said[-1] if said else "none"))
     eq(c.prop("ActiveState"), "inactive")
     eq(c.prop("Result"), "success")
@@ -544,11 +545,18 @@ def test_remove_and_purge():
     c = box()
     uid = c.ok("id", "-u", "tipd").strip()
     gid = c.ok("getent", "group", "tipd").split(":")[2]
+    # An administrator's network key (made while tipd is installed) is theirs:
+    # purge keeps it, given to root.
+    c.ok("tipd", "genkey", "/etc/tipd/network.key")
+    c.ok("chown", "tipd:tipd", "/etc/tipd/network.key")
     c.ok("dpkg", "-r", "tipd", timeout=120)
     eq(c.prop("ActiveState"), "inactive", "removing stops tipd")
     eq(c.run("test", "-d", "/var/lib/tipd").returncode, 0, "remove keeps the data")
     eq(c.run("getent", "passwd", "tipd").returncode, 0, "remove keeps the user")
     c.ok("dpkg", "--purge", "tipd", timeout=120)
+    eq(c.ok("stat", "-c", "%a %U %G", "/etc/tipd/network.key").strip(), "600 root root")
+    eq(c.ok("ls", "-A", "/etc/tipd").split(), ["network.key"], "the conffile is gone")
+    c.ok("rm", "-r", "/etc/tipd")
     eq(c.run("getent", "passwd", "tipd").returncode, 2, "purge removes the user")
     eq(c.run("getent", "group", "tipd").returncode, 2, "purge removes the group")
     for p in ("/var/lib/tipd", "/etc/tipd", "/run/tipd", "/lib/systemd/system/tipd.service",
