@@ -28,12 +28,12 @@
 #include "cmd.h"
 #include "out.h"
 
-#define S_BATCH         1024              /* events per submit request (the API maximum) */
-#define S_BATCH_BYTES   (3 * 1024 * 1024) /* stay well under the 4 MiB request cap */
-#define S_INFLIGHT      4                 /* requests outstanding at once */
-#define S_REPLY_TIMEOUT 120000            /* a batch commit takes far less */
-#define S_MAX_LINE      (256 * 1024)      /* longer lines are rejected unread */
-#define S_SHOW_ERRORS   100               /* bad lines printed one by one */
+#define S_BATCH         CONTRACT_SUBMIT_MAX            /* events per submit request */
+#define S_BATCH_BYTES   (CONTRACT_MAX_REQUEST / 4 * 3) /* well under the request cap */
+#define S_INFLIGHT      4                              /* requests outstanding at once */
+#define S_REPLY_TIMEOUT 120000                         /* a batch commit takes far less */
+#define S_MAX_LINE      (256 * 1024)                   /* longer lines are rejected unread */
+#define S_SHOW_ERRORS   100                            /* bad lines printed one by one */
 #define S_B64_MAX       sodium_base64_ENCODED_LEN(EVENT_MAX_SIZE, sodium_base64_VARIANT_ORIGINAL)
 
 typedef struct {

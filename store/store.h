@@ -200,7 +200,7 @@ int store_miss_record(store_t *s, const char *query);
 typedef int (*store_miss_fn)(const char *query, uint64_t count, uint64_t last_ms, void *arg);
 int store_miss_each(store_t *s, store_miss_fn fn, void *arg);
 
-/* ---- for tip show / tip stats (issue #6) ---- */
+/* ---- ratings, thanks and edit chains: for tip show and tip stats ---- */
 
 /* Search prior of an event from its stats, >= 1 (docs/SEARCH.md, STORE.md):
  *   1 + 0.1*ln(1+thanks) + 0.1*(avg-3)*min(ratings,5)/5, clamped to >= 1. */

@@ -68,7 +68,7 @@ static void s_config(const uint8_t *in, size_t n)
         s_check(memchr(c.data, 0, sizeof(c.data)) && memchr(c.api, 0, sizeof(c.api)));
         s_check(memchr(c.listen, 0, sizeof(c.listen)) && memchr(c.name, 0, sizeof(c.name)));
         s_check(c.npeers <= CFG_MAX_PEERS);
-        s_check(c.log_level >= CFG_LOG_ERR && c.log_level <= CFG_LOG_DEBUG);
+        s_check(c.log_level >= LOG_E && c.log_level <= LOG_D);
         s_check(c.no_discovery == 0 || c.no_discovery == 1);
     }
     free(text);

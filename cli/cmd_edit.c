@@ -1,4 +1,4 @@
-/* cmd_social_edit.c -- changing what you wrote: tip edit, tip retract.
+/* cmd_edit.c -- changing what you wrote: tip edit, tip retract.
  *
  * Events are immutable, so an edit is a new version: a tip (or question)
  * with a SUPERSEDES reference to the newest version, keeping its topics and
@@ -20,12 +20,12 @@
 
 #include "cmd.h"
 #include "out.h"
-#include "social.h"
+#include "cmd_util.h"
 
 /* Refuse (exit 5) unless tip was written by key; verb for the message. */
 static int s_author_only(cli_t *cli, const json_t *tip, const ident_t *id, const char *verb)
 {
-    if (social_is_mine(tip, id->pk)) return 0;
+    if (cmd_is_mine(tip, id->pk)) return 0;
     char who[200];
     out_author(tip, who, sizeof who);
     return cli_fail(cli, CLI_EXIT_REFUSED,
@@ -105,7 +105,7 @@ static int s_edit_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         }
         use_editor = 1; /* on a terminal: edit the current text */
     }
-    if ((rc = social_get_latest(cli, self, idarg, 0, &cur))) goto done;
+    if ((rc = cmd_get_latest(cli, self, idarg, 0, &cur))) goto done;
     const char *kind = json_string_value(json_object_get(cur, "kind"));
     int k = kind ? event_kind_from_name(kind) : -1;
     if (k != EVENT_TIP && k != EVENT_QUESTION) {
@@ -158,20 +158,20 @@ static int s_edit_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     }
     /* References: supersede the newest version; keep what it answers/relates to. */
     uint8_t ref[EVENT_ID_LEN];
-    social_hex_field(cur, "id", ref, EVENT_ID_LEN);
+    cmd_hex_field(cur, "id", ref, EVENT_ID_LEN);
     event_add_ref(ev, EVENT_REF_SUPERSEDES, ref);
     json_array_foreach(json_object_get(cur, "refs"), i, t)
     {
         const char *role = json_string_value(json_object_get(t, "role"));
-        if (!role || social_hex_field(t, "id", ref, EVENT_ID_LEN)) continue;
+        if (!role || cmd_hex_field(t, "id", ref, EVENT_ID_LEN)) continue;
         if (!strcmp(role, "answers")) event_add_ref(ev, EVENT_REF_ANSWERS, ref);
         if (!strcmp(role, "related")) event_add_ref(ev, EVENT_REF_RELATED, ref);
     }
     /* The newest version is the one with the latest created_at. */
-    uint64_t prev = social_ms(cur), now = event_now_ms();
+    uint64_t prev = cmd_ms(cur), now = event_now_ms();
     ev->created_at = now > prev ? now : prev + 1;
     char idhex[65];
-    if ((rc = social_submit(cli, ev, &id, idhex))) goto wipe;
+    if ((rc = cmd_submit(cli, ev, &id, idhex))) goto wipe;
     out_begin(cli, 0);
     if (cli->json) {
         json_t *o = json_pack("{s:s, s:s, s:O}", "id", idhex, "status", "new", "supersedes",
@@ -226,7 +226,7 @@ static int s_retract_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     }
     if (argc - optind != 1) return cli_usage(cli, self, "give one id");
     json_t *cur = NULL;
-    int rc = social_get_latest(cli, self, argv[optind], 1, &cur);
+    int rc = cmd_get_latest(cli, self, argv[optind], 1, &cur);
     if (rc) return rc;
     ident_t id;
     json_t *done_ids = json_array(), *events = json_array();
@@ -238,7 +238,7 @@ static int s_retract_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         snprintf(q, sizeof q, "Retract \"%s\"%s from every node? This cannot be undone.",
                  json_string_value(json_object_get(cur, "title")) ?: "this event",
                  nhist ? " and its earlier versions" : "");
-        if (!social_confirm(q)) {
+        if (!cmd_confirm(q)) {
             fprintf(stderr, "tip: nothing retracted\n");
             goto wipe;
         }
@@ -247,13 +247,13 @@ static int s_retract_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     for (size_t i = 0; i <= nhist; i++) {
         const json_t *v = i == 0 ? cur : json_array_get(json_object_get(cur, "history"), i - 1);
         uint8_t target[EVENT_ID_LEN];
-        if (social_hex_field(v, "id", target, EVENT_ID_LEN)) continue;
+        if (cmd_hex_field(v, "id", target, EVENT_ID_LEN)) continue;
         event_t ev;
         event_init(&ev, EVENT_RETRACT);
         event_add_ref(&ev, EVENT_REF_TARGET, target);
         ev.created_at = event_now_ms();
         char idhex[65];
-        if ((rc = social_submit(cli, &ev, &id, idhex))) goto wipe;
+        if ((rc = cmd_submit(cli, &ev, &id, idhex))) goto wipe;
         json_array_append(done_ids, json_object_get(v, "id"));
         json_array_append_new(events, json_string(idhex));
     }

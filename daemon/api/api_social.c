@@ -185,7 +185,7 @@ static int s_op_questions(api_req_t *req, json_t *rq, void *arg)
     free(q.v);
     if (rc != 0) {
         json_decref(res);
-        return api_error(req, "internal", "listing questions failed: %s",
+        return api_error(req, CONTRACT_E_INTERNAL, "listing questions failed: %s",
                          rc > 0 ? "out of memory" : api_reason(rc));
     }
     return api_reply(req, json_pack("{s:o, s:I, s:I}", "results", res, "total", (json_int_t)q.n,
@@ -259,7 +259,8 @@ static int s_op_misses(api_req_t *req, json_t *rq, void *arg)
     if (api_get_int(req, rq, "n", 1, 1000, &n) < 0) return -1;
     int rc;
     json_t *res = s_misses(d->store, (size_t)n, &rc);
-    if (!res) return api_error(req, "internal", "misses: %s", rc > 0 ? "error" : api_reason(rc));
+    if (!res)
+        return api_error(req, CONTRACT_E_INTERNAL, "misses: %s", rc > 0 ? "error" : api_reason(rc));
     return api_reply(req, json_pack("{s:o}", "results", res));
 }
 
@@ -493,12 +494,13 @@ static int s_op_stats(api_req_t *req, json_t *rq, void *arg)
     x.max_stories = (size_t)nstories;
     if (me) {
         if (strlen(me) != 2 * EVENT_KEY_LEN || event_unhex(me, x.me, EVENT_KEY_LEN) != 0)
-            return api_error(req, "bad_request", "field 'me' must be a 64-hex-character key");
+            return api_error(req, CONTRACT_E_BAD_REQUEST,
+                             "field 'me' must be a 64-hex-character key");
         x.has_me = 1;
     }
     store_counts_t c;
     int rc = store_counts(d->store, &c);
-    if (rc < 0) return api_error(req, "internal", "store: %s", api_reason(rc));
+    if (rc < 0) return api_error(req, CONTRACT_E_INTERNAL, "store: %s", api_reason(rc));
     x.topics = json_object();
     x.stories = json_array();
     x.my_stories = json_array();
@@ -562,7 +564,7 @@ fail:
     json_decref(x.my_stories);
     free(x.tmp);
     free(au.v);
-    return api_error(req, "internal", "stats failed: %s",
+    return api_error(req, CONTRACT_E_INTERNAL, "stats failed: %s",
                      rc > 0 ? "out of memory" : api_reason(rc));
 }
 
@@ -595,7 +597,7 @@ static int s_today_one(const event_t *ev, const uint8_t *raw, size_t len, void *
     if (t->has_user && !memcmp(ev->author, t->user, EVENT_KEY_LEN)) return 0;
     int seen = t->nseen && bsearch(ev->id, t->seen, t->nseen, EVENT_ID_LEN, s_id_cmp) != NULL;
     store_stats_t st;
-    /* (issue #6) the chain's ratings and thanks, as search's prior */
+    /* the chain's ratings and thanks, as search's prior */
     if (store_chain_stats(t->s, ev->id, &st) != 0) return 0;
     double w = pow(store_prior(&st), S_TODAY_EXPONENT);
     uint8_t h[8], msg[32 + EVENT_ID_LEN];
@@ -623,27 +625,30 @@ static int s_op_today(api_req_t *req, json_t *rq, void *arg)
     if (api_get_str(req, rq, "user", &user) < 0) return -1;
     if (api_get_str(req, rq, "date", &date) < 0) return -1;
     if (!date || !*date || strlen(date) > 32)
-        return api_error(req, "bad_request", "field 'date' (the user's local date) is required");
+        return api_error(req, CONTRACT_E_BAD_REQUEST,
+                         "field 'date' (the user's local date) is required");
     s_today_t t;
     memset(&t, 0, sizeof(t));
     t.s = d->store;
     if (user) {
         if (strlen(user) != 2 * EVENT_KEY_LEN || event_unhex(user, t.user, EVENT_KEY_LEN) != 0)
-            return api_error(req, "bad_request", "field 'user' must be a 64-hex-character key");
+            return api_error(req, CONTRACT_E_BAD_REQUEST,
+                             "field 'user' must be a 64-hex-character key");
         t.has_user = 1;
     }
     json_t *seen = json_object_get(rq, "seen");
     if (seen && !json_is_null(seen)) {
         if (!json_is_array(seen) || json_array_size(seen) > S_SEEN_MAX)
-            return api_error(req, "bad_request", "field 'seen' must be an array of at most %d ids",
-                             S_SEEN_MAX);
+            return api_error(req, CONTRACT_E_BAD_REQUEST,
+                             "field 'seen' must be an array of at most %d ids", S_SEEN_MAX);
         t.seen = malloc((json_array_size(seen) + 1) * EVENT_ID_LEN);
-        if (!t.seen) return api_error(req, "internal", "out of memory");
+        if (!t.seen) return api_error(req, CONTRACT_E_INTERNAL, "out of memory");
         for (size_t i = 0; i < json_array_size(seen); i++) {
             const char *h = json_string_value(json_array_get(seen, i));
             if (!h || strlen(h) != 2 * EVENT_ID_LEN || event_unhex(h, t.seen[t.nseen], 32) != 0) {
                 free(t.seen);
-                return api_error(req, "bad_request", "seen[%zu] must be a full 64-hex id", i);
+                return api_error(req, CONTRACT_E_BAD_REQUEST, "seen[%zu] must be a full 64-hex id",
+                                 i);
             }
             t.nseen++;
         }
@@ -659,7 +664,7 @@ static int s_op_today(api_req_t *req, json_t *rq, void *arg)
     store_filter_t f = {.kind = EVENT_TIP};
     int rc = store_list(d->store, &f, 0, s_today_one, &t);
     free(t.seen);
-    if (rc != 0) return api_error(req, "internal", "today: %s", api_reason(rc));
+    if (rc != 0) return api_error(req, CONTRACT_E_INTERNAL, "today: %s", api_reason(rc));
     int pick = t.have[0] ? 0 : 1;
     json_t *tip = json_null();
     if (t.have[pick]) {

@@ -21,11 +21,14 @@
 #include <string.h>
 
 #include "api.h"
+#include "api_ops.h"
 #include "daemon.h"
+#include "disc.h"
 #include "gossip.h"
+#include "ingest.h"
 #include "log.h"
 #include "peers.h"
-#include "social.h" /* social_anonymous (issue #6) */
+#include "social.h"
 
 #define S_INGEST_HIGH       32768       /* stop reading API requests above this backlog */
 #define S_INGEST_LOW        8192        /* ... and resume below this */
@@ -76,13 +79,13 @@ json_t *api_tip_json(store_t *s, const event_t *ev)
         name[0] = team[0] = '\0';
     json_object_set_new(o, "author_name", api_json_str(name));
     json_object_set_new(o, "author_team", api_json_str(team));
-    /* (social, issue #6) a one-time-key post: rule in social.h */
+    /* a one-time-key post: the rule is social_anonymous (social.h) */
     json_object_set_new(o, "anonymous", json_boolean(!name[0] && social_anonymous(s, ev)));
     json_object_set_new(o, "created_at", api_json_time(ev->created_at));
     json_object_set_new(o, "created_at_ms", json_integer((json_int_t)ev->created_at));
     store_stats_t st;
     memset(&st, 0, sizeof(st));
-    /* (issue #6) the visible version carries its edit chain's ratings and
+    /* The visible version carries its edit chain's ratings and
      * thanks; an earlier version (show --history) its own. */
     if (store_chain_stats(s, ev->id, &st) != 0) memset(&st, 0, sizeof(st));
     json_object_set_new(o, "rating",
@@ -110,8 +113,8 @@ int api_resolve_id(api_req_t *req, store_t *s, const char *prefix, uint8_t id[EV
 {
     char norm[2 * EVENT_ID_LEN + 1];
     if (event_prefix_norm(prefix, norm) < 0)
-        return api_error(req, "bad_request", "'%.80s' is not an id (4 to 64 hex characters)",
-                         prefix);
+        return api_error(req, CONTRACT_E_BAD_REQUEST,
+                         "'%.80s' is not an id (4 to 64 hex characters)", prefix);
     uint8_t cand[8][EVENT_ID_LEN];
     size_t n = 0;
     int rc = store_resolve(s, norm, cand, 8, &n);
@@ -119,16 +122,17 @@ int api_resolve_id(api_req_t *req, store_t *s, const char *prefix, uint8_t id[EV
         memcpy(id, cand[0], EVENT_ID_LEN);
         return 0;
     }
-    if (rc == STORE_E_NOTFOUND) return api_error(req, "not_found", "no event with id %s", norm);
+    if (rc == STORE_E_NOTFOUND)
+        return api_error(req, CONTRACT_E_NOT_FOUND, "no event with id %s", norm);
     if (rc == STORE_E_AMBIGUOUS) {
         json_t *c = json_array();
         for (size_t i = 0; i < n; i++)
             json_array_append_new(c, api_json_hex(cand[i], EVENT_ID_LEN));
-        return api_error_with(req, "ambiguous", json_pack("{s:o}", "candidates", c),
+        return api_error_with(req, CONTRACT_E_AMBIGUOUS, json_pack("{s:o}", "candidates", c),
                               "id prefix %s matches more than one event; give more characters",
                               norm);
     }
-    return api_error(req, "internal", "store: %s", store_strerror(rc));
+    return api_error(req, CONTRACT_E_INTERNAL, "store: %s", store_strerror(rc));
 }
 
 const char *api_reason(int code)
@@ -235,14 +239,15 @@ static int s_op_submit(api_req_t *req, json_t *rq, void *arg)
     tipd_t *d = arg;
     json_t *evs = json_object_get(rq, "events");
     if (!json_is_array(evs))
-        return api_error(req, "bad_request", "field 'events' must be an array of base64 strings");
+        return api_error(req, CONTRACT_E_BAD_REQUEST,
+                         "field 'events' must be an array of base64 strings");
     size_t n = json_array_size(evs);
-    if (n > API_SUBMIT_MAX)
-        return api_error(req, "too_large", "%zu events in one submit; the limit is %d", n,
-                         API_SUBMIT_MAX);
+    if (n > CONTRACT_SUBMIT_MAX)
+        return api_error(req, CONTRACT_E_TOO_LARGE, "%zu events in one submit; the limit is %d", n,
+                         CONTRACT_SUBMIT_MAX);
     for (size_t i = 0; i < n; i++)
         if (!json_is_string(json_array_get(evs, i)))
-            return api_error(req, "bad_request", "events[%zu] must be a base64 string", i);
+            return api_error(req, CONTRACT_E_BAD_REQUEST, "events[%zu] must be a base64 string", i);
     s_submit_t *sc = calloc(1, sizeof(*sc));
     uint8_t **bufs = calloc(n ? n : 1, sizeof(*bufs));
     size_t *lens = calloc(n ? n : 1, sizeof(*lens));
@@ -293,7 +298,7 @@ static int s_op_submit(api_req_t *req, json_t *rq, void *arg)
         free(bufs);
         free(lens);
         s_submit_free(sc);
-        return api_error(req, "internal", "out of memory queueing events");
+        return api_error(req, CONTRACT_E_INTERNAL, "out of memory queueing events");
     }
     for (size_t i = 0; i < k; i++) free(bufs[i]);
     free(bufs);
@@ -308,7 +313,7 @@ nomem:
     free(bufs);
     free(lens);
     if (sc) s_submit_free(sc);
-    return api_error(req, "internal", "out of memory");
+    return api_error(req, CONTRACT_E_INTERNAL, "out of memory");
 }
 
 /* ---- search ---- */
@@ -319,7 +324,7 @@ static int s_kind_field(api_req_t *req, json_t *rq, int *kind)
     if (api_get_str(req, rq, "kind", &k) < 0) return -1;
     if (!k || strcmp(k, "any") == 0) return 0;
     int v = event_kind_from_name(k);
-    if (v < 0) return api_error(req, "bad_request", "unknown kind '%.32s'", k);
+    if (v < 0) return api_error(req, CONTRACT_E_BAD_REQUEST, "unknown kind '%.32s'", k);
     *kind = v;
     return 0;
 }
@@ -331,10 +336,11 @@ static int s_op_search(api_req_t *req, json_t *rq, void *arg)
     long long n = 10;
     int kind = 0;
     if (api_get_str(req, rq, "q", &q) < 0) return -1;
-    if (!q) return api_error(req, "bad_request", "field 'q' (the query) is required");
-    if (strlen(q) > API_QUERY_MAX)
-        return api_error(req, "bad_request", "query is too long (at most %d bytes)", API_QUERY_MAX);
-    if (api_get_int(req, rq, "n", 1, API_SEARCH_MAX, &n) < 0) return -1;
+    if (!q) return api_error(req, CONTRACT_E_BAD_REQUEST, "field 'q' (the query) is required");
+    if (strlen(q) > CONTRACT_QUERY_MAX)
+        return api_error(req, CONTRACT_E_BAD_REQUEST, "query is too long (at most %d bytes)",
+                         CONTRACT_QUERY_MAX);
+    if (api_get_int(req, rq, "n", 1, CONTRACT_SEARCH_MAX, &n) < 0) return -1;
     if (api_get_str(req, rq, "author", &author) < 0) return -1;
     if (s_kind_field(req, rq, &kind) < 0) return -1;
     store_search_opts_t so;
@@ -343,14 +349,14 @@ static int s_op_search(api_req_t *req, json_t *rq, void *arg)
     json_t *topics = json_object_get(rq, "topics");
     if (topics && !json_is_null(topics)) {
         if (!json_is_array(topics) || json_array_size(topics) > EVENT_MAX_TOPICS)
-            return api_error(req, "bad_request",
+            return api_error(req, CONTRACT_E_BAD_REQUEST,
                              "field 'topics' must be an array of at most %d "
                              "strings",
                              EVENT_MAX_TOPICS);
         for (size_t i = 0; i < json_array_size(topics); i++) {
             json_t *t = json_array_get(topics, i);
             if (!json_is_string(t))
-                return api_error(req, "bad_request", "topics[%zu] must be a string", i);
+                return api_error(req, CONTRACT_E_BAD_REQUEST, "topics[%zu] must be a string", i);
             so.topics[i] = json_string_value(t);
         }
     }
@@ -363,12 +369,12 @@ static int s_op_search(api_req_t *req, json_t *rq, void *arg)
     /* Filters the store can't apply are applied after it: ask for more. */
     size_t want = (size_t)n, cap = (au.any || au.exact) ? want : 1000;
     store_hit_t *hits = calloc(cap, sizeof(*hits));
-    if (!hits) return api_error(req, "internal", "out of memory");
+    if (!hits) return api_error(req, CONTRACT_E_INTERNAL, "out of memory");
     size_t got = 0;
     int rc = store_search(d->store, q, &so, hits, cap, &got);
     if (rc < 0) {
         free(hits);
-        return api_error(req, "internal", "search failed: %s", api_reason(rc));
+        return api_error(req, CONTRACT_E_INTERNAL, "search failed: %s", api_reason(rc));
     }
     json_t *res = json_array();
     event_t *ev = malloc(sizeof(*ev));
@@ -478,8 +484,8 @@ static int s_get_ref(const event_t *ev, const uint8_t *raw, size_t len, void *ar
 
 /* (social) store_history callback: collect the answers that name one of the
  * shown event's other versions and, when the shown event is the visible one
- * (g->chain), the ratings and thanks given to them (issue #6: an edit keeps
- * what the earlier versions earned; store_chain_stats counts the same). */
+ * (g->chain), the ratings and thanks given to them (an edit keeps what the
+ * earlier versions earned; store_chain_stats counts the same). */
 static int s_get_version(const event_t *ver, const uint8_t *raw, size_t len, void *arg)
 {
     (void)raw;
@@ -541,28 +547,29 @@ static int s_op_get(api_req_t *req, json_t *rq, void *arg)
     const char *idp = NULL;
     int history = 0;
     if (api_get_str(req, rq, "id", &idp) < 0) return -1;
-    if (!idp) return api_error(req, "bad_request", "field 'id' is required");
+    if (!idp) return api_error(req, CONTRACT_E_BAD_REQUEST, "field 'id' is required");
     if (api_get_bool(req, rq, "history", &history) < 0) return -1;
     uint8_t id[EVENT_ID_LEN];
     if (api_resolve_id(req, d->store, idp, id) < 0) return -1;
     event_t *ev = malloc(sizeof(*ev));
-    if (!ev) return api_error(req, "internal", "out of memory");
+    if (!ev) return api_error(req, CONTRACT_E_INTERNAL, "out of memory");
     int rc = store_get(d->store, id, ev);
     if (rc != 0) {
         free(ev);
         char hex[65];
         event_hex(id, EVENT_ID_LEN, hex);
         if (rc == STORE_E_RETRACTED)
-            return api_error_with(req, "not_found",
+            return api_error_with(req, CONTRACT_E_NOT_FOUND,
                                   json_pack("{s:b, s:s}", "retracted", 1, "id", hex),
                                   "%s was retracted by its author", hex);
-        if (rc == STORE_E_NOTFOUND) return api_error(req, "not_found", "no event with id %s", hex);
-        return api_error(req, "internal", "store: %s", api_reason(rc));
+        if (rc == STORE_E_NOTFOUND)
+            return api_error(req, CONTRACT_E_NOT_FOUND, "no event with id %s", hex);
+        return api_error(req, CONTRACT_E_INTERNAL, "store: %s", api_reason(rc));
     }
     json_t *o = api_tip_json(d->store, ev);
     s_get_t g = {d, ev->id, json_object(), json_array(), json_array(), json_object(), 0};
     store_refs(d->store, ev->id, 0, s_get_ref, &g);
-    /* (social, issue #6) answers given to earlier versions of an edited
+    /* Answers given to earlier versions of an edited
      * question show under it too; the visible version of an edited tip or
      * question lists the ratings and thanks of every version. */
     store_stats_t gst;
@@ -640,7 +647,7 @@ static int s_op_list(api_req_t *req, json_t *rq, void *arg)
     const char *author = NULL, *topic = NULL;
     int kind = EVENT_TIP, all = 0;
     const char *k = NULL;
-    if (api_get_int(req, rq, "n", 1, API_LIST_MAX, &n) < 0) return -1;
+    if (api_get_int(req, rq, "n", 1, CONTRACT_LIST_MAX, &n) < 0) return -1;
     if (api_get_int(req, rq, "before", 0, INT64_MAX, &before) < 0) return -1;
     if (api_get_int(req, rq, "after", 0, INT64_MAX, &after) < 0) return -1;
     if (api_get_str(req, rq, "author", &author) < 0) return -1;
@@ -649,7 +656,7 @@ static int s_op_list(api_req_t *req, json_t *rq, void *arg)
     if (api_get_str(req, rq, "kind", &k) < 0) return -1;
     if (k) {
         kind = strcmp(k, "any") == 0 ? 0 : event_kind_from_name(k);
-        if (kind < 0) return api_error(req, "bad_request", "unknown kind '%.32s'", k);
+        if (kind < 0) return api_error(req, CONTRACT_E_BAD_REQUEST, "unknown kind '%.32s'", k);
     }
     s_list_t l = {.d = d, .want = (size_t)n, .res = json_array()};
     s_author_parse(author, &l.au);
@@ -662,7 +669,7 @@ static int s_op_list(api_req_t *req, json_t *rq, void *arg)
     int rc = store_list(d->store, &f, 0, s_list_one, &l);
     if (rc < 0) {
         json_decref(l.res);
-        return api_error(req, "internal", "list failed: %s", api_reason(rc));
+        return api_error(req, CONTRACT_E_INTERNAL, "list failed: %s", api_reason(rc));
     }
     return api_reply(req, json_pack("{s:o}", "results", l.res));
 }
@@ -709,9 +716,9 @@ static int s_op_export(api_req_t *req, json_t *rq, void *arg)
 {
     tipd_t *d = arg;
     const char *after = NULL;
-    long long n = API_EXPORT_MAX;
+    long long n = CONTRACT_EXPORT_MAX;
     if (api_get_str(req, rq, "after", &after) < 0) return -1;
-    if (api_get_int(req, rq, "n", 1, API_EXPORT_MAX, &n) < 0) return -1;
+    if (api_get_int(req, rq, "n", 1, CONTRACT_EXPORT_MAX, &n) < 0) return -1;
     s_export_t x = {.d = d, .want = (size_t)n, .events = json_array()};
     if (after && *after) {
         /* cursor: "<created_at ms>-<64 hex id>" of the last event sent */
@@ -721,7 +728,8 @@ static int s_op_export(api_req_t *req, json_t *rq, void *arg)
         if (errno || !dash || *dash != '-' || strlen(dash + 1) != 64 ||
             event_unhex(dash + 1, x.after_id, EVENT_ID_LEN) != 0) {
             json_decref(x.events);
-            return api_error(req, "bad_request", "field 'after' is not a cursor from export");
+            return api_error(req, CONTRACT_E_BAD_REQUEST,
+                             "field 'after' is not a cursor from export");
         }
         x.after_ms = ms;
         x.has_cursor = 1;
@@ -729,13 +737,13 @@ static int s_op_export(api_req_t *req, json_t *rq, void *arg)
     x.buf = malloc(EVENT_MAX_SIZE);
     if (!x.buf) {
         json_decref(x.events);
-        return api_error(req, "internal", "out of memory");
+        return api_error(req, CONTRACT_E_INTERNAL, "out of memory");
     }
     int rc = store_items(d->store, s_export_item, &x);
     free(x.buf);
     if (rc < 0) {
         json_decref(x.events);
-        return api_error(req, "internal", "export failed: %s", api_reason(rc));
+        return api_error(req, CONTRACT_E_INTERNAL, "export failed: %s", api_reason(rc));
     }
     json_t *next = json_null();
     if (x.more) {
@@ -749,16 +757,6 @@ static int s_op_export(api_req_t *req, json_t *rq, void *arg)
 
 /* ---- status ---- */
 
-size_t tipd_linked_peers(const tipd_t *d)
-{
-    return d && d->peers ? peers_count_state(d->peers, PEER_LINKED) : 0;
-}
-
-size_t tipd_known_peers(const tipd_t *d)
-{
-    return d && d->peers ? peers_count(d->peers) : 0;
-}
-
 static int s_op_status(api_req_t *req, json_t *rq, void *arg)
 {
     (void)rq;
@@ -766,7 +764,7 @@ static int s_op_status(api_req_t *req, json_t *rq, void *arg)
     store_counts_t c;
     memset(&c, 0, sizeof(c));
     int rc = store_counts(d->store, &c);
-    if (rc < 0) return api_error(req, "internal", "store: %s", api_reason(rc));
+    if (rc < 0) return api_error(req, CONTRACT_E_INTERNAL, "store: %s", api_reason(rc));
     json_t *o = json_object();
     json_object_set_new(o, "node", json_string(d->node_hex));
     json_object_set_new(o, "name", api_json_str(d->name));
@@ -775,8 +773,8 @@ static int s_op_status(api_req_t *req, json_t *rq, void *arg)
     json_object_set_new(o, "events", json_integer((json_int_t)c.events));
     json_object_set_new(o, "ratings", json_integer((json_int_t)c.ratings));
     json_object_set_new(o, "thanks", json_integer((json_int_t)c.thanks));
-    json_object_set_new(o, "peers", json_integer((json_int_t)tipd_linked_peers(d)));
-    json_object_set_new(o, "peers_known", json_integer((json_int_t)tipd_known_peers(d)));
+    json_object_set_new(o, "peers", json_integer((json_int_t)peers_daemon_linked(d)));
+    json_object_set_new(o, "peers_known", json_integer((json_int_t)peers_daemon_known(d)));
     json_object_set_new(o, "network", json_string(d->net_id));
     json_object_set_new(o, "version", json_string(TIPD_VERSION));
     json_object_set_new(o, "uptime_s",
@@ -790,6 +788,20 @@ static int s_op_status(api_req_t *req, json_t *rq, void *arg)
     return api_reply(req, o);
 }
 
+/* ---- peers ---- */
+
+static int s_op_peers(api_req_t *req, json_t *request, void *arg)
+{
+    (void)request;
+    tipd_t *d = arg;
+    json_t *r = json_object();
+    json_object_set_new(r, "peers", d->peers ? peers_json(d->peers) : json_array());
+    json_object_set_new(r, "discovery",
+                        d->disc ? json_string(disc_running(d->disc) ? "running" : "waiting")
+                                : json_string("off"));
+    return api_reply(req, r);
+}
+
 int api_core_ops_register(tipd_t *d)
 {
     static const struct {
@@ -798,6 +810,7 @@ int api_core_ops_register(tipd_t *d)
     } ops[] = {
         {"submit", s_op_submit}, {"search", s_op_search}, {"get", s_op_get},
         {"list", s_op_list},     {"export", s_op_export}, {"status", s_op_status},
+        {"peers", s_op_peers},
     };
     for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
         if (api_register(d->api, ops[i].name, ops[i].fn, d) < 0) return -1;

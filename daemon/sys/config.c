@@ -21,28 +21,27 @@ void cfg_defaults(cfg_t *c)
 {
     memset(c, 0, sizeof(*c));
     snprintf(c->data, sizeof(c->data), "%s", CFG_DEFAULT_DATA);
-    snprintf(c->api, sizeof(c->api), "%s", CFG_DEFAULT_API);
+    snprintf(c->api, sizeof(c->api), "%s", CONTRACT_DEFAULT_SOCKET);
     snprintf(c->listen, sizeof(c->listen), "%s", CFG_DEFAULT_LISTEN);
-    c->log_level = CFG_LOG_INFO;
+    c->log_level = LOG_I;
 }
 
 static const char *const s_levels[] = {
-    [CFG_LOG_ERR] = "error", [CFG_LOG_WARNING] = "warning", [CFG_LOG_NOTICE] = "notice",
-    [CFG_LOG_INFO] = "info", [CFG_LOG_DEBUG] = "debug",
+    [LOG_E] = "error", [LOG_W] = "warning", [LOG_N] = "notice", [LOG_I] = "info", [LOG_D] = "debug",
 };
 
 int cfg_log_level_from_name(const char *s)
 {
-    for (int i = CFG_LOG_ERR; i <= CFG_LOG_DEBUG; i++)
+    for (int i = LOG_E; i <= LOG_D; i++)
         if (strcasecmp(s, s_levels[i]) == 0) return i;
-    if (strcasecmp(s, "warn") == 0) return CFG_LOG_WARNING;
-    if (strcasecmp(s, "err") == 0) return CFG_LOG_ERR;
+    if (strcasecmp(s, "warn") == 0) return LOG_W;
+    if (strcasecmp(s, "err") == 0) return LOG_E;
     return -1;
 }
 
 const char *cfg_log_level_name(int level)
 {
-    if (level < CFG_LOG_ERR || level > CFG_LOG_DEBUG) return "?";
+    if (level < LOG_E || level > LOG_D) return "?";
     return s_levels[level];
 }
 

@@ -175,14 +175,13 @@ json_t *peers_peer_json(const peer_t *p);
 /* Every entry, as a JSON array of the above. New reference. */
 json_t *peers_json(const peers_t *t);
 
-/* ---- daemon glue (peers_glue.c): what main.c calls ---- */
+/* ---- daemon glue (peers_daemon.c): what main.c calls ---- */
 
 struct tipd;
 
 /* Create d->peers (our node key and net id), add the configured static
- * peers, register the `peers` API op (when d->api is set) and log peer
- * changes. Call before the gossip engine so it can subscribe. 0 or -1 with a
- * sentence in err. */
+ * peers and log peer changes. Call before the gossip engine so it can
+ * subscribe. 0 or -1 with a sentence in err. */
 int peers_daemon_init(struct tipd *d, char *err, size_t errlen);
 /* Unless d->cfg.no_discovery: create the AvahiPoll adapter on d->loop and
  * start mDNS (d->disc) publishing `port` (the gossip port actually bound) and
@@ -194,6 +193,10 @@ int peers_daemon_discovery(struct tipd *d, uint16_t port);
 void peers_daemon_reload(struct tipd *d, uint16_t port);
 /* Stop mDNS and free the table (call after the gossip engine is gone). */
 void peers_daemon_stop(struct tipd *d);
+/* Peers linked right now / known at all (0 without a peer table), for
+ * status and sd_notify. */
+size_t peers_daemon_linked(const struct tipd *d);
+size_t peers_daemon_known(const struct tipd *d);
 /* The port of a listen endpoint "tcp://HOST:PORT" (0 if none/invalid). */
 uint16_t peers_listen_port(const char *listen);
 

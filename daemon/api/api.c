@@ -164,7 +164,7 @@ int api_reply(api_req_t *req, json_t *reply)
     json_t *o = json_object();
     if (!o) {
         json_decref(reply);
-        return api_error(req, "internal", "out of memory");
+        return api_error(req, CONTRACT_E_INTERNAL, "out of memory");
     }
     json_object_set_new(o, "ok", json_true());
     if (reply && json_is_object(reply)) json_object_update(o, reply);
@@ -253,22 +253,25 @@ static void s_dispatch(api_t *a, api_req_t *r, const char *body, size_t len, int
 {
     r->in_handler = 1;
     if (extra_frames) {
-        api_error(r, "bad_request", "a request is one JSON frame (got %d more)", extra_frames);
+        api_error(r, CONTRACT_E_BAD_REQUEST, "a request is one JSON frame (got %d more)",
+                  extra_frames);
         goto out;
     }
-    if (len > API_MAX_REQUEST) {
-        api_error(r, "too_large", "request is %zu bytes; the limit is %u", len, API_MAX_REQUEST);
+    if (len > CONTRACT_MAX_REQUEST) {
+        api_error(r, CONTRACT_E_TOO_LARGE, "request is %zu bytes; the limit is %u", len,
+                  CONTRACT_MAX_REQUEST);
         goto out;
     }
     json_error_t jerr;
     json_t *req = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!req) {
-        api_error(r, "bad_request", "not valid JSON: %s (at byte %d)", jerr.text, jerr.position);
+        api_error(r, CONTRACT_E_BAD_REQUEST, "not valid JSON: %s (at byte %d)", jerr.text,
+                  jerr.position);
         goto out;
     }
     if (!json_is_object(req)) {
         json_decref(req);
-        api_error(r, "bad_request", "a request must be a JSON object");
+        api_error(r, CONTRACT_E_BAD_REQUEST, "a request must be a JSON object");
         goto out;
     }
     json_t *tag = json_object_get(req, "tag");
@@ -276,19 +279,19 @@ static void s_dispatch(api_t *a, api_req_t *r, const char *body, size_t len, int
     json_t *op = json_object_get(req, "op");
     if (!json_is_string(op)) {
         json_decref(req);
-        api_error(r, "bad_request", "field 'op' must be a string");
+        api_error(r, CONTRACT_E_BAD_REQUEST, "field 'op' must be a string");
         goto out;
     }
     const s_op_t *o = s_find_op(a, json_string_value(op));
     if (!o) {
-        api_error(r, "bad_request", "unknown op '%.64s'", json_string_value(op));
+        api_error(r, CONTRACT_E_BAD_REQUEST, "unknown op '%.64s'", json_string_value(op));
         json_decref(req);
         goto out;
     }
     o->fn(r, req, o->arg);
     if (!r->done && !r->kept) {
         log_msg(LOG_E, "api: op '%s' returned without answering (bug)", o->name);
-        api_error(r, "internal", "the op did not answer");
+        api_error(r, CONTRACT_E_INTERNAL, "the op did not answer");
     }
     json_decref(req);
 out:
@@ -443,7 +446,7 @@ api_t *api_new(loop_t *loop, void *zctx, const char *path, char *err, size_t err
         snprintf(err, errlen, "zmq_socket: %s", zmq_strerror(zmq_errno()));
         goto fail;
     }
-    int64_t maxmsg = API_MAX_FRAME;
+    int64_t maxmsg = CONTRACT_MAX_FRAME;
     int hwm = API_SNDHWM, sndtimeo = API_SNDTIMEO_MS, linger = 0, mandatory = 0;
     zmq_setsockopt(a->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
     zmq_setsockopt(a->sock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
@@ -505,7 +508,7 @@ int api_get_str(api_req_t *req, json_t *o, const char *key, const char **out)
     json_t *v = json_object_get(o, key);
     if (!v || json_is_null(v)) return 0;
     if (!json_is_string(v))
-        return api_error(req, "bad_request", "field '%s' must be a string", key);
+        return api_error(req, CONTRACT_E_BAD_REQUEST, "field '%s' must be a string", key);
     *out = json_string_value(v);
     return 0;
 }
@@ -516,10 +519,11 @@ int api_get_int(api_req_t *req, json_t *o, const char *key, long long min, long 
     json_t *v = json_object_get(o, key);
     if (!v || json_is_null(v)) return 0;
     if (!json_is_integer(v))
-        return api_error(req, "bad_request", "field '%s' must be an integer", key);
+        return api_error(req, CONTRACT_E_BAD_REQUEST, "field '%s' must be an integer", key);
     long long x = json_integer_value(v);
     if (x < min || x > max)
-        return api_error(req, "bad_request", "field '%s' must be from %lld to %lld", key, min, max);
+        return api_error(req, CONTRACT_E_BAD_REQUEST, "field '%s' must be from %lld to %lld", key,
+                         min, max);
     *out = x;
     return 0;
 }
@@ -529,7 +533,7 @@ int api_get_bool(api_req_t *req, json_t *o, const char *key, int *out)
     json_t *v = json_object_get(o, key);
     if (!v || json_is_null(v)) return 0;
     if (!json_is_boolean(v))
-        return api_error(req, "bad_request", "field '%s' must be a boolean", key);
+        return api_error(req, CONTRACT_E_BAD_REQUEST, "field '%s' must be a boolean", key);
     *out = json_is_true(v);
     return 0;
 }

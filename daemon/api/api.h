@@ -30,21 +30,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "contract.h"
 #include "event.h"
 #include "loop.h"
 #include "store.h"
 
-#define API_MAX_REQUEST     (4u << 20) /* larger requests get "too_large" */
-#define API_MAX_FRAME       (8u << 20) /* ZMQ_MAXMSGSIZE: larger ones drop the link */
-#define API_SNDHWM          1000       /* replies queued per client before dropping */
+/* Limits both sides rely on (request size, rows per page, ...) are in
+ * core/contract.h; these are the daemon's own. */
+#define API_SNDHWM          1000 /* replies queued per client before dropping */
 #define API_SNDTIMEO_MS     100
 #define API_CLOSE_LINGER_MS 500  /* replies still queued get this long at shutdown */
 #define API_MAX_INFLIGHT    1024 /* stop reading while this many answers are owed */
-#define API_SUBMIT_MAX      1024 /* events per submit request */
-#define API_QUERY_MAX       2048 /* bytes of a search query */
-#define API_SEARCH_MAX      100
-#define API_LIST_MAX        1000
-#define API_EXPORT_MAX      1000
 
 typedef struct api api_t;
 typedef struct api_req api_req_t;

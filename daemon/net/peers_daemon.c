@@ -1,7 +1,7 @@
-/* peers_glue.c -- plugs the peer table and mDNS discovery into tipd.
+/* peers_daemon.c -- plugs the peer table and mDNS discovery into tipd.
  *
  * main.c calls four functions (peers.h, "daemon glue"): init builds the table
- * from the config and registers the `peers` API op; discovery starts the
+ * from the config; discovery starts the
  * AvahiPoll adapter and disc once the gossip port is known; reload applies a
  * new static peer list and the no-discovery switch; stop tears it all down.
  * Discovery reports are fed straight into the table (peers_from_disc); the
@@ -58,16 +58,14 @@ static void s_log_change(peers_t *t, peers_ev_t ev, peer_t *p, void *arg)
     }
 }
 
-static int s_op_peers(api_req_t *req, json_t *request, void *arg)
+size_t peers_daemon_linked(const tipd_t *d)
 {
-    (void)request;
-    tipd_t *d = arg;
-    json_t *r = json_object();
-    json_object_set_new(r, "peers", d->peers ? peers_json(d->peers) : json_array());
-    json_object_set_new(r, "discovery",
-                        d->disc ? json_string(disc_running(d->disc) ? "running" : "waiting")
-                                : json_string("off"));
-    return api_reply(req, r);
+    return d && d->peers ? peers_count_state(d->peers, PEER_LINKED) : 0;
+}
+
+size_t peers_daemon_known(const tipd_t *d)
+{
+    return d && d->peers ? peers_count(d->peers) : 0;
 }
 
 uint16_t peers_listen_port(const char *listen)
@@ -92,10 +90,6 @@ int peers_daemon_init(tipd_t *d, char *err, size_t errlen)
         char e[256];
         if (peers_add_static(d->peers, d->cfg.peers[i], e, sizeof e) < 0)
             log_msg(LOG_W, "%s; ignored", e);
-    }
-    if (d->api && api_register(d->api, "peers", s_op_peers, d) < 0) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
     }
     return 0;
 }

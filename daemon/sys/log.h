@@ -3,8 +3,8 @@
  * Under journald (JOURNAL_STREAM names our stderr) each line starts with a "<N>" syslog
  * priority prefix that journald turns into the entry's priority; otherwise
  * lines read "tipd: level: message". Messages less important than the
- * configured level are dropped. Priorities are syslog's (LOG_ERR = 3 ...
- * LOG_DEBUG = 7), matching CFG_LOG_* in config.h.
+ * configured level are dropped. Priorities are core/loglevel.h's LOG_E ..
+ * LOG_D, the same numbers as syslog's.
  *
  * log_msg has the signature gossip_opts_t.log and the other modules expect.
  */
@@ -13,11 +13,7 @@
 
 #include <stdarg.h>
 
-#define LOG_E 3 /* error */
-#define LOG_W 4 /* warning */
-#define LOG_N 5 /* notice */
-#define LOG_I 6 /* info */
-#define LOG_D 7 /* debug */
+#include "loglevel.h"
 
 /* Read JOURNAL_STREAM and set the level (call once at start and on reload). */
 void log_init(int level);

@@ -18,9 +18,11 @@
 
 #include <stddef.h>
 
+#include "contract.h"
+#include "loglevel.h"
+
 #define CFG_DEFAULT_FILE   "/etc/tipd/tipd.conf"
 #define CFG_DEFAULT_DATA   "/var/lib/tipd"
-#define CFG_DEFAULT_API    "/run/tipd/tipd.sock"
 #define CFG_DEFAULT_LISTEN "tcp://*:7714" /* GOSSIP_DEFAULT_PORT */
 
 #define CFG_MAX_PATH     1024
@@ -30,11 +32,6 @@
 #define CFG_MAX_ERRORS   32
 
 /* syslog priorities, as used by log.h */
-#define CFG_LOG_ERR     3
-#define CFG_LOG_WARNING 4
-#define CFG_LOG_NOTICE  5
-#define CFG_LOG_INFO    6
-#define CFG_LOG_DEBUG   7
 
 typedef struct {
     char data[CFG_MAX_PATH];
@@ -45,7 +42,7 @@ typedef struct {
     int no_discovery;
     char network_key[CFG_MAX_PATH]; /* "" = open network */
     char name[CFG_MAX_NAME + 1];    /* "" = host name */
-    int log_level;                  /* CFG_LOG_*: messages above it are dropped */
+    int log_level;                  /* LOG_E .. LOG_D: messages above it are dropped */
     /* Where the paths that are checked only later (at start or by -n) were
      * set, so a problem with them still names FILE:LINE: a line of src_file,
      * CFG_LINE_ARGV for the command line, 0 for the built-in default. */
@@ -104,7 +101,7 @@ int cfg_overlay(cfg_t *c, const cfg_args_t *a, cfg_errors_t *errs);
  * (if not NULL) gets the file actually read or NULL. 0 or -1 (errs filled). */
 int cfg_build(cfg_t *out, const cfg_args_t *a, const char **used_file, cfg_errors_t *errs);
 
-/* "error", "warning", "notice", "info", "debug" <-> CFG_LOG_*. */
+/* "error", "warning", "notice", "info", "debug" <-> LOG_E .. LOG_D. */
 int cfg_log_level_from_name(const char *s);
 const char *cfg_log_level_name(int level);
 

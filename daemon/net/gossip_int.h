@@ -10,6 +10,7 @@
 
 #include "event.h"
 #include "gossip.h"
+#include "loglevel.h"
 #include "recon.h"
 #include "wire.h"
 

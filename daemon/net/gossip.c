@@ -266,7 +266,7 @@ void g_link_fail(g_link_t *l, uint8_t code, const char *why, int abuse)
     gossip_t *g = l->g;
     if (l->state == G_DEAD) return;
     int was_linked = l->state == G_LINKED;
-    g_log(g, abuse ? 4 : 6, "link %s closed: %s", g_who(l), why);
+    g_log(g, abuse ? LOG_W : LOG_I, "link %s closed: %s", g_who(l), why);
     if (code) g_send_reason(l, l->state == G_LINKED ? WIRE_BYE : WIRE_REJECT, code, why);
     if (abuse && l->has_node) s_hold(g, l->node);
     g_link_close(l);
@@ -317,7 +317,7 @@ void g_link_up(g_link_t *l)
         peers_set_state(g->peers, p, PEER_LINKED);
         peers_touch(g->peers, p);
     }
-    g_log(g, 6, "linked with %s (%.16s, %s)", g_who(l), l->node_hex, l->out ? "out" : "in");
+    g_log(g, LOG_I, "linked with %s (%.16s, %s)", g_who(l), l->node_hex, l->out ? "out" : "in");
     g_sync_on_link_up(l);
 }
 
@@ -381,7 +381,7 @@ static void s_mon_in(loop_t *loop, loop_watch_t *w, short revents, void *arg)
                                               : pi->keyfail_backoff * 2;
                 }
                 if (!p->key_mismatch)
-                    g_log(g, 5, "%s listens with another network key (CURVE handshake failed)",
+                    g_log(g, LOG_N, "%s listens with another network key (CURVE handshake failed)",
                           l->endpoint);
                 peers_set_key_mismatch(g->peers, p, 1); /* may free p */
             }
@@ -437,7 +437,7 @@ static void s_dial(gossip_t *g, peer_t *p)
     (void)one;
     if (s_monitor(g, l) < 0) goto fail;
     if (zmq_connect(s, p->endpoint) < 0) {
-        g_log(g, 4, "cannot dial %s: %s", p->endpoint, zmq_strerror(errno));
+        g_log(g, LOG_W, "cannot dial %s: %s", p->endpoint, zmq_strerror(errno));
         goto fail;
     }
     l->watch = loop_watch_zsock(g->loop, s, ZMQ_POLLIN, s_dealer_in, l);
@@ -455,7 +455,7 @@ static void s_dial(gossip_t *g, peer_t *p)
     size_t len;
     if (wire_enc_hello(&h, 0, buf, sizeof buf, &len) || g_send(l, WIRE_HELLO, buf, len)) goto fail;
     if (p->state == PEER_SEEN) peers_set_state(g->peers, p, PEER_CONNECTING);
-    g_log(g, 7, "dialing %s", p->endpoint);
+    g_log(g, LOG_D, "dialing %s", p->endpoint);
     return;
 fail:
     g_link_close(l);
@@ -498,7 +498,7 @@ static void s_on_link_msg(g_link_t *l, const wire_frame_t *f, size_t n, size_t b
     }
     l->t_rx = loop_now_ms();
     if (m->type == WIRE_BYE || m->type == WIRE_REJECT) {
-        g_log(g, 6, "%s from %s: %s", wire_type_name(m->type), g_who(l), m->u.reason.text);
+        g_log(g, LOG_I, "%s from %s: %s", wire_type_name(m->type), g_who(l), m->u.reason.text);
         if (m->u.reason.code == WIRE_R_NETWORK) g_mark_foreign(g, l, "");
         if (m->u.reason.code == WIRE_R_DUPLICATE) {
             g_link_close(l);
@@ -917,7 +917,7 @@ gossip_t *gossip_new(const gossip_opts_t *o, char *err, size_t errlen)
     }
     ingest_on_new(g->ingest, g_sync_on_new, g);
     g->next_recon = loop_now_ms() + G_RECON_MS;
-    g_log(g, 6, "listening on %s (port %u), network %s, %ld events in the sync set", o->listen,
+    g_log(g, LOG_I, "listening on %s (port %u), network %s, %ld events in the sync set", o->listen,
           g->port, g->net_id, recon_set_seal(g->set));
     return g;
 nomem:
