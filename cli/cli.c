@@ -9,6 +9,8 @@
  */
 #include "cli.h"
 
+#include "b64.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -307,8 +309,8 @@ int cli_submit_event(cli_t *cli, const event_t *ev, char idhex[65], int *dup)
     size_t len;
     int rc = event_encode(ev, buf, sizeof buf, &len);
     if (rc) return cli_fail(cli, CLI_EXIT_ERROR, "cannot encode the event: %s", event_strerror(rc));
-    char b64[sodium_base64_ENCODED_LEN(EVENT_MAX_SIZE, sodium_base64_VARIANT_ORIGINAL)];
-    sodium_bin2base64(b64, sizeof b64, buf, len, sodium_base64_VARIANT_ORIGINAL);
+    char b64[(EVENT_MAX_SIZE + 2) / 3 * 4 + 1];
+    b64_encode(buf, len, b64);
     json_t *req = json_pack("{s:s, s:[s]}", "op", "submit", "events", b64);
     json_t *reply;
     if ((rc = cli_call(cli, req, &reply))) return rc;

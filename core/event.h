@@ -102,6 +102,11 @@ enum {
 };
 
 const char *event_strerror(int code);
+/* 1 if code says the event's bytes themselves are bad (malformed, oversized,
+ * badly signed, wrong references): whoever sent them is to blame. 0 for
+ * everything else: clock skew (EVENT_E_FUTURE), a caller's buffer, a store
+ * error. Replication holds off peers by this rule. */
+int event_err_is_malformed(int code);
 
 /* Short lower-case kind name ("tip", "question", ...) or NULL. */
 const char *event_kind_name(int kind);

@@ -41,6 +41,7 @@
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
+#include "path.h"
 #include "peers.h"
 #include "social.h"
 #include "store.h"
@@ -416,20 +417,6 @@ static void s_on_signal(loop_t *l, loop_watch_t *w, short revents, void *arg)
     }
 }
 
-static int s_mkdir_p(const char *path, mode_t mode)
-{
-    char tmp[CFG_MAX_PATH];
-    snprintf(tmp, sizeof(tmp), "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(tmp, mode) < 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    if (mkdir(tmp, mode) < 0 && errno != EEXIST) return -1;
-    return 0;
-}
-
 /* Open everything in start-up order. 0 or -1 (logged). */
 static int s_start(s_main_t *m)
 {
@@ -437,7 +424,7 @@ static int s_start(s_main_t *m)
     char err[1024], org[CFG_MAX_PATH + 32];
     d->started_ms = loop_now_ms();
     s_default_name(d);
-    if (s_mkdir_p(d->cfg.data, 0700) < 0) {
+    if (path_mkdir_p(d->cfg.data, 0700, NULL, 0) < 0) {
         log_msg(LOG_E, "%scannot create the data directory %s: %s",
                 cfg_origin(&d->cfg, "data", org, sizeof(org)), d->cfg.data, strerror(errno));
         return -1;

@@ -1,13 +1,14 @@
-/* store.c -- the LMDB environment, its schema, and every read path: lookups,
- * prefix resolution, derived stats, listings, references, the sync set,
- * search and the local record of searches that found nothing.
+/* store.c -- the LMDB environment, its schema, the packing of the rows that
+ * store_read.c and store_apply.c share, and the point lookups: has, get,
+ * prefix resolution, an event's derived stats, a profile, the counts.
  *
  * One environment per data directory, opened MDB_NOTLS so that a callback
  * running inside one read transaction may call another store function (each
  * opens its own short read transaction). Writes go through store_txn_run(),
  * which owns map growth: on MDB_MAP_FULL the transaction is aborted, the map
  * doubled and the work redone. Ingest and the meaning of events live in
- * store_apply.c; the layout of the named databases is in store_int.h and
+ * store_apply.c, iteration (listings, histories, search, ...) in
+ * store_read.c; the layout of the named databases is in store_int.h and
  * docs/STORE.md.
  */
 #include <errno.h>
@@ -17,10 +18,10 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "path.h"
 #include "store_int.h"
 
 #define S_DEFAULT_MAP (64u << 20)
-#define S_MAX_CHAIN   256 /* versions followed in one edit chain */
 
 const char *store_strerror(int code)
 {
@@ -48,6 +49,8 @@ const char *store_strerror(int code)
         return "bad argument";
     case STORE_E_IO:
         return "the data directory cannot be created or opened";
+    case STORE_E_NOMEM:
+        return "out of memory";
     default:
         return code <= -100 ? "unknown store error" : event_strerror(code);
     }
@@ -263,24 +266,6 @@ int store_txn_run(store_t *s, size_t need, int (*body)(store_tx_t *tx, void *arg
 
 /* ---- open / close ---- */
 
-/* mkdir -p with 0700 for every directory it creates. */
-static int s_mkdirs(const char *dir)
-{
-    char path[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof path) return -1;
-    memcpy(path, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (path[i] != '/' && path[i] != 0) continue;
-        char c = path[i];
-        path[i] = 0;
-        if (mkdir(path, 0700) != 0 && errno != EEXIST) return -1;
-        path[i] = c;
-    }
-    struct stat st;
-    return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
-}
-
 /* Open (creating unless read-only) the store's named databases. */
 static int s_open_dbs(store_t *s, MDB_txn *txn)
 {
@@ -405,7 +390,7 @@ store_t *store_new(const char *dir, const store_opts_t *opts, int *err)
         code = STORE_E_ARG;
         goto fail;
     }
-    if (!o.read_only && s_mkdirs(dir) != 0) {
+    if (!o.read_only && path_mkdir_p(dir, 0700, NULL, 0) != 0) {
         code = STORE_E_IO;
         goto fail;
     }
@@ -566,7 +551,7 @@ static int s_latest(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN],
 {
     memcpy(latest, id, EVENT_ID_LEN);
     if (!(row->flags & STORE_ROW_SUPERSEDED)) return 0;
-    uint8_t(*queue)[EVENT_ID_LEN] = malloc(S_MAX_CHAIN * EVENT_ID_LEN);
+    uint8_t(*queue)[EVENT_ID_LEN] = malloc(STORE_MAX_CHAIN * EVENT_ID_LEN);
     if (!queue) return ENOMEM;
     size_t head = 0, tail = 0;
     uint64_t best_t = 0;
@@ -599,7 +584,7 @@ static int s_latest(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN],
                 (ref.kind != EVENT_TIP && ref.kind != EVENT_QUESTION) ||
                 memcmp(ref.author, row->author, EVENT_KEY_LEN))
                 continue;
-            if (tail < S_MAX_CHAIN) memcpy(queue[tail++], ref.id, EVENT_ID_LEN);
+            if (tail < STORE_MAX_CHAIN) memcpy(queue[tail++], ref.id, EVENT_ID_LEN);
         }
     }
     mdb_cursor_close(c);

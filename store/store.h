@@ -46,6 +46,7 @@ enum {
     STORE_E_ARG = -106,       /* bad argument */
     STORE_E_IO = -107,        /* directory cannot be created or opened */
     STORE_E_OLDSCHEMA = -108, /* the data directory has an older, unreadable schema */
+    STORE_E_NOMEM = -109,     /* out of memory */
 };
 
 const char *store_strerror(int code);

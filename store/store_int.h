@@ -1,5 +1,6 @@
-/* store_int.h -- internals shared by store.c (environment, lookups, listings)
- * and store_apply.c (ingest and the meaning of events). Not a public header.
+/* store_int.h -- internals shared by store.c (environment, row packing,
+ * lookups), store_read.c (iteration) and store_apply.c (ingest and the
+ * meaning of events). Not a public header.
  *
  * Named databases (all keys big-endian so cursors walk in order):
  *   meta   "schema" -> u32, "counts" -> 7 x u64 (store_counts_t, O(1) reads)
@@ -29,6 +30,8 @@
 #include "event.h"
 #include "fts.h"
 #include "store.h"
+
+#define STORE_MAX_CHAIN 256 /* versions followed in one edit chain */
 
 struct store {
     MDB_env *env;

@@ -15,9 +15,8 @@
 
 #include "store_int.h"
 
-#define S_MAX_CHAIN 256
-#define S_MISS_MAX  256
-#define S_NREFS_AT  42 /* offset of nrefs in signed bytes (docs/PROTOCOL.md 1.2) */
+#define S_MISS_MAX 256
+#define S_NREFS_AT 42 /* offset of nrefs in signed bytes (docs/PROTOCOL.md 1.2) */
 
 static int s_chain_figures(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN],
                            const store_row_t *r, store_stats_t *st, store_rating_fn fn, void *arg,
@@ -258,7 +257,7 @@ int store_history(store_t *s, const uint8_t id[EVENT_ID_LEN], store_each_fn fn, 
     int rc = store_stats(s, id, &st);
     if (rc) return rc;
     if (st.retracted) return STORE_E_RETRACTED;
-    struct s_ver *v = calloc(S_MAX_CHAIN, sizeof *v);
+    struct s_ver *v = calloc(STORE_MAX_CHAIN, sizeof *v);
     event_t *ev = malloc(sizeof *ev);
     MDB_txn *txn = NULL;
     size_t n = 0, head = 0;
@@ -282,7 +281,7 @@ int store_history(store_t *s, const uint8_t id[EVENT_ID_LEN], store_each_fn fn, 
         }
         if (head == 0) memcpy(author, ev->author, EVENT_KEY_LEN);
         v[head].t = ev->created_at;
-        for (int i = 0; i < ev->nrefs && n < S_MAX_CHAIN; i++) {
+        for (int i = 0; i < ev->nrefs && n < STORE_MAX_CHAIN; i++) {
             if (ev->refs[i].role != EVENT_REF_SUPERSEDES) continue;
             store_row_t r;
             if (store_row_get(s, txn, ev->refs[i].id, &r) || !(r.flags & STORE_ROW_HELD) ||
@@ -511,7 +510,7 @@ static int s_chain_figures(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_L
         if (gr) return gr == MDB_NOTFOUND ? 0 : gr;
         if (!s_cites_supersedes(&raw)) return 0;
     }
-    uint8_t(*ver)[EVENT_ID_LEN] = malloc(S_MAX_CHAIN * EVENT_ID_LEN);
+    uint8_t(*ver)[EVENT_ID_LEN] = malloc(STORE_MAX_CHAIN * EVENT_ID_LEN);
     event_t *ev = malloc(sizeof *ev);
     struct s_crate *rv = NULL;
     size_t n = 0, nr = 0, cap = 0;
@@ -530,7 +529,7 @@ static int s_chain_figures(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_L
             rc = lr;
             goto done;
         }
-        for (int i = 0; i < ev->nrefs && n < S_MAX_CHAIN; i++) {
+        for (int i = 0; i < ev->nrefs && n < STORE_MAX_CHAIN; i++) {
             if (ev->refs[i].role != EVENT_REF_SUPERSEDES) continue;
             store_row_t pr;
             if (store_row_get(s, txn, ev->refs[i].id, &pr) || !(pr.flags & STORE_ROW_HELD) ||

@@ -1,18 +1,19 @@
 /* api.h -- tipd's local API: JSON requests over a ZeroMQ ROUTER on ipc://.
  *
  * The API module owns the socket, frames, limits and reply ordering; the
- * operations themselves are registered by name from whichever file implements
- * them (api_ops.c for the core ops, peers.c for `peers`, the social ops from
- * their own files). Adding an op is one call:
+ * operations themselves are registered by name from the files that implement
+ * them (api_ops.c for the core ops and `peers`, api_social.c for questions,
+ * stats, today and misses). Adding an op is one call:
  *
  *     static int s_op_peers(api_req_t *req, json_t *request, void *arg)
  *     {
+ *         tipd_t *d = arg;
  *         json_t *r = json_object();
- *         json_object_set_new(r, "peers", gossip_peers_json(arg));
+ *         json_object_set_new(r, "peers", peers_json(d->peers));
  *         return api_reply(req, r);
  *     }
  *     ...
- *     api_register(d->api, "peers", s_op_peers, d->gossip);
+ *     api_register(d->api, "peers", s_op_peers, d);
  *
  * A handler either answers before it returns (api_reply / api_error) or keeps
  * req and answers later from another callback (submit answers after the
@@ -30,6 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "b64.h"
 #include "contract.h"
 #include "event.h"
 #include "loop.h"
@@ -112,10 +114,5 @@ json_t *api_tip_json(store_t *s, const event_t *ev);
  * 0 or -1 (answered). */
 int api_resolve_id(api_req_t *req, store_t *s, const char *prefix, uint8_t id[EVENT_ID_LEN]);
 
-/* Standard base64 (RFC 4648, with padding). decode returns the length or -1
- * on malformed input or if it would exceed cap. */
-size_t api_b64_encoded_len(size_t n);
-void api_b64_encode(const uint8_t *in, size_t n, char *out);
-long api_b64_decode(const char *in, size_t n, uint8_t *out, size_t cap);
 
 #endif

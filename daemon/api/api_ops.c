@@ -265,14 +265,14 @@ static int s_op_submit(api_req_t *req, json_t *rq, void *arg)
         size_t blen = json_string_length(v);
         store_result_t bad = {.status = STORE_REJECTED};
         json_array_append_new(sc->results, json_null());
-        if (blen > api_b64_encoded_len(EVENT_MAX_SIZE)) {
+        if (blen > b64_encoded_len(EVENT_MAX_SIZE)) {
             bad.reason = EVENT_E_OVERSIZE;
             json_array_set_new(sc->results, i, s_result(&bad, 0));
             continue;
         }
         uint8_t *buf = malloc(blen / 4 * 3 + 3);
         if (!buf) goto nomem;
-        long got = api_b64_decode(b64, blen, buf, blen / 4 * 3 + 3);
+        long got = b64_decode(b64, blen, buf, blen / 4 * 3 + 3);
         if (got <= 0) {
             free(buf);
             json_t *o = json_pack("{s:n, s:s, s:s}", "id", "status", "rejected", "error",
@@ -701,11 +701,11 @@ static int s_export_item(uint64_t ms, const uint8_t id[EVENT_ID_LEN], void *arg)
     }
     size_t len = 0;
     if (store_get_raw(x->d->store, id, x->buf, EVENT_MAX_SIZE, &len) != 0) return 0;
-    char *b64 = malloc(api_b64_encoded_len(len) + 1);
+    char *b64 = malloc(b64_encoded_len(len) + 1);
     if (!b64) return 1;
-    api_b64_encode(x->buf, len, b64);
+    b64_encode(x->buf, len, b64);
     json_array_append_new(x->events, json_string(b64));
-    x->bytes += api_b64_encoded_len(len);
+    x->bytes += b64_encoded_len(len);
     free(b64);
     x->last_ms = ms;
     memcpy(x->last_id, id, EVENT_ID_LEN);

@@ -187,7 +187,7 @@ static void *s_worker(void *arg)
             } else { /* no memory for a scratch event: refuse, don't crash */
                 it->ok = 0;
                 it->sub->results[it->idx].status = STORE_REJECTED;
-                it->sub->results[it->idx].reason = STORE_E_NOSPACE;
+                it->sub->results[it->idx].reason = STORE_E_NOMEM;
             }
         }
         pthread_mutex_lock(&g->mu);
@@ -246,7 +246,7 @@ static void s_commit_some(ingest_t *g)
         out = calloc(n, sizeof(*out));
         who = malloc(n * sizeof(*who));
     }
-    int rc = STORE_E_NOSPACE;
+    int rc = STORE_E_NOMEM;
     if (n && evs && lens && out && who) {
         size_t i = 0;
         for (s_item_t *it = take.head; it; it = it->next) {
