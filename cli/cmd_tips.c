@@ -109,9 +109,7 @@ static int s_add_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         goto done;
     }
     ev->created_at = event_now_ms();
-    /* An anonymous post's time is coarsened to the minute:
-     * less to correlate with who was at a keyboard (docs/SOCIAL.md). */
-    if (anon) ev->created_at -= ev->created_at % 60000;
+    if (anon) ev->created_at = event_anon_time(ev->created_at);
     rc = event_sign(ev, id.sk);
     ident_wipe(&id);
     if (rc) {

@@ -35,6 +35,16 @@
 /* Which control characters a text field may hold. */
 enum { S_TEXT_LINE, S_TEXT_BODY };
 
+uint64_t event_anon_time(uint64_t ms)
+{
+    return ms - ms % EVENT_ANON_GRAIN_MS;
+}
+
+int event_on_anon_grain(uint64_t ms)
+{
+    return ms % EVENT_ANON_GRAIN_MS == 0;
+}
+
 int event_err_is_malformed(int code)
 {
     switch (code) {

@@ -108,6 +108,15 @@ const char *event_strerror(int code);
  * error. Replication holds off peers by this rule. */
 int event_err_is_malformed(int code);
 
+/* Anonymous posts (`tip add --anon`) are signed with a one-time key and
+ * stamped on a whole minute, less to correlate with who was at a keyboard;
+ * readers recognise them by the same grain (docs/SOCIAL.md). */
+#define EVENT_ANON_GRAIN_MS 60000u
+/* ms rounded down to the anonymous grain. */
+uint64_t event_anon_time(uint64_t ms);
+/* 1 if ms lies on the anonymous grain. */
+int event_on_anon_grain(uint64_t ms);
+
 /* Short lower-case kind name ("tip", "question", ...) or NULL. */
 const char *event_kind_name(int kind);
 /* Kind from its name; -1 if unknown. */

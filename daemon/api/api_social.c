@@ -70,7 +70,7 @@ int social_anonymous(store_t *s, const event_t *ev)
 {
     if (!s || !ev) return 0;
     if (ev->kind != EVENT_TIP && ev->kind != EVENT_QUESTION) return 0;
-    if (ev->created_at % 60000 != 0) return 0;
+    if (!event_on_anon_grain(ev->created_at)) return 0;
     char name[EVENT_MAX_NAME * 4 + 1], team[EVENT_MAX_TEAM * 4 + 1];
     if (store_profile(s, ev->author, name, sizeof(name), team, sizeof(team)) == 0 && name[0])
         return 0;
@@ -395,7 +395,7 @@ static int s_author_one(const store_author_t *a, void *arg)
     char name[EVENT_MAX_NAME * 4 + 1], team[EVENT_MAX_TEAM * 4 + 1];
     int anon =
         a->tips + a->questions == 1 && !a->ratings_given && !a->thanks_given &&
-        a->first_ms == a->last_ms && a->first_ms % 60000 == 0 &&
+        a->first_ms == a->last_ms && event_on_anon_grain(a->first_ms) &&
         !(store_profile(x->s, a->author, name, sizeof(name), team, sizeof(team)) == 0 && name[0]);
     if (anon)
         x->anon++;
