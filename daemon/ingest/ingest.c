@@ -369,6 +369,10 @@ static void s_on_trim(loop_t *l, loop_timer_t *t, void *arg)
         return;
     }
     int rc = store_release_memory(g->store);
+    if (rc == STORE_E_BUSY) { /* a reader thread holds a view: later */
+        loop_timer_reset(l, g->trim, S_TRIM_IDLE_MS);
+        return;
+    }
     if (rc) { /* the store refuses calls until a reopen works: keep trying */
         log_msg(LOG_E, "store: reopening the database to release memory failed: %s (%s)",
                 store_strerror(rc), store_last_error(g->store));
