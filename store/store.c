@@ -62,6 +62,25 @@ const char *store_strerror(int code)
     }
 }
 
+int store_is_failure(int code)
+{
+    switch (code) {
+    case STORE_E_LMDB:
+    case STORE_E_IO:
+    case STORE_E_NOMEM:
+    case STORE_E_DISKFULL:
+    case STORE_E_BUSY:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+const char *store_path(const store_t *s)
+{
+    return s && s->dir ? s->dir : (s && s->parent ? s->parent->dir : "");
+}
+
 const char *store_last_error(const store_t *s)
 {
     return s ? s->err : "no store";

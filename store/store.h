@@ -55,6 +55,10 @@ enum {
 };
 
 const char *store_strerror(int code);
+/* 1 if code says the store could not write (disk full, database or I/O
+ * failure, out of memory): the events it answers were not stored and may
+ * be sent again later. 0 for every verdict on an event itself. */
+int store_is_failure(int code);
 
 typedef struct {
     size_t map_size; /* initial map size in bytes; 0 = default (64 MiB) */
@@ -74,6 +78,8 @@ store_t *store_new(const char *dir, const store_opts_t *opts, int *err);
 void store_destroy(store_t **p);
 /* Last LMDB / system error text of this store, for logs. */
 const char *store_last_error(const store_t *s);
+/* The data directory, for logs. */
+const char *store_path(const store_t *s);
 /* Current map size in bytes (it grows by itself), for logs and status. */
 size_t store_map_size(const store_t *s);
 /* Give back the memory large write transactions left behind (LMDB caches

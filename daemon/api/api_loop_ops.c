@@ -58,14 +58,45 @@ static void s_submit_free(s_submit_t *sc)
     free(sc);
 }
 
+/* When the store could not write some of the events (their transaction
+ * failed), the request is answered with an error that says what to do:
+ * no_space for a full disk, internal otherwise; "results" still says what
+ * became of each event (those marked new are stored, the failed ones are
+ * rejected with the store's reason and may be sent again). */
+static void s_submit_answer(s_submit_t *sc, const store_result_t *res, size_t n)
+{
+    size_t failed = 0;
+    int why = 0;
+    for (size_t i = 0; i < n; i++)
+        if (res[i].status == STORE_REJECTED && store_is_failure(res[i].reason)) {
+            failed++;
+            if (!why || res[i].reason == STORE_E_DISKFULL) why = res[i].reason;
+        }
+    json_t *r = json_object();
+    json_object_set(r, "results", sc->results);
+    if (!failed) {
+        api_reply(sc->req, r);
+        return;
+    }
+    const char *dir = store_path(sc->d->store);
+    if (why == STORE_E_DISKFULL)
+        api_error_with(sc->req, CONTRACT_E_NO_SPACE, r,
+                       "tipd's disk is full (data directory %s): %zu event(s) of this request were "
+                       "not stored; free space on that disk, then send them again",
+                       dir, failed);
+    else
+        api_error_with(sc->req, CONTRACT_E_INTERNAL, r,
+                       "tipd could not write to its store in %s (%s; the daemon log says more): "
+                       "%zu event(s) of this request were not stored; send them again later",
+                       dir, api_reason(why), failed);
+}
+
 static void s_submit_done(const store_result_t *res, size_t n, void *arg)
 {
     s_submit_t *sc = arg;
     for (size_t i = 0; i < n; i++)
         json_array_set_new(sc->results, sc->slot[i], s_result(&res[i], !s_zero_id(res[i].id)));
-    json_t *r = json_object();
-    json_object_set(r, "results", sc->results);
-    api_reply(sc->req, r);
+    s_submit_answer(sc, res, n);
     tipd_t *d = sc->d;
     s_submit_free(sc);
     if (ingest_pending(d->ingest) < S_INGEST_LOW &&
