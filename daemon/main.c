@@ -43,7 +43,6 @@
 #include "notify.h"
 #include "path.h"
 #include "peers.h"
-#include "social.h"
 #include "store.h"
 
 #define S_STATUS_MS 5000 /* how often STATUS= is refreshed */
@@ -498,8 +497,14 @@ static int s_start(s_main_t *m)
         log_msg(LOG_E, "%s", err);
         return -1;
     }
-    if (api_core_ops_register(d) < 0) {
+    if (api_loop_ops_register(d) < 0 || api_read_ops_register(d) < 0) {
         log_msg(LOG_E, "out of memory");
+        return -1;
+    }
+    /* Reads run on their own threads so that no request holds up the loop
+     * (gossip, ingest, other clients): docs/API.md, "Concurrency". */
+    if (api_readers_start(d->api, d->store, API_READERS, err, sizeof(err)) < 0) {
+        log_msg(LOG_E, "api: %s", err);
         return -1;
     }
     if (peers_daemon_init(d, err, sizeof(err)) < 0) {
@@ -529,11 +534,6 @@ static int s_start(s_main_t *m)
     }
     if (peers_daemon_discovery(d, gossip_port(d->gossip)) < 0) {
         log_msg(LOG_E, "discovery: out of memory");
-        return -1;
-    }
-    /* questions, stats, today, misses */
-    if (social_ops_register(d) < 0) {
-        log_msg(LOG_E, "social ops: out of memory");
         return -1;
     }
     m->notify = notify_new(d->loop);

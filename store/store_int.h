@@ -24,6 +24,7 @@
 #define TIPD_STORE_INT_H
 
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -43,6 +44,14 @@ struct store {
     char *dir;          /* data directory, for store_release_memory's reopen */
     unsigned env_flags; /* mdb_env_open flags, same */
     char err[256];
+    /* Read views (store_rtxn_begin) hold maplock shared for their life; the
+     * owner takes it exclusive to resize or reopen the map, which would
+     * unmap pages a view's thread is reading. */
+    pthread_rwlock_t maplock;
+    /* Set in a read view only: the store it reads and its transaction, which
+     * every read made through the view uses instead of opening its own. */
+    store_t *parent;
+    MDB_txn *bound;
 };
 
 /* A tombstone: 0x00, kind, author, created_at. Signed events start with a
@@ -141,8 +150,14 @@ int store_ev_get(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], MDB_v
  * run again (body must be restartable). Returns body's or LMDB's code. */
 int store_txn_run(store_t *s, size_t need, int (*body)(store_tx_t *tx, void *arg), void *arg);
 
-/* Begin a read transaction (handles MDB_MAP_RESIZED). Raw LMDB code. */
+/* Begin a read transaction (handles MDB_MAP_RESIZED), or, in a read view,
+ * hand out the view's own. Raw LMDB code. Pair with store_rtxn_close. */
 int store_rtxn(store_t *s, MDB_txn **txn);
+/* End what store_rtxn began (nothing for a read view's transaction). */
+static inline void store_rtxn_close(store_t *s, MDB_txn *txn)
+{
+    if (txn && txn != s->bound) mdb_txn_abort(txn);
+}
 
 /* Turn a raw LMDB / errno code into a STORE_E* code, noting the text. */
 int store_fail(store_t *s, int rc, const char *what);

@@ -139,7 +139,7 @@ int store_list(store_t *s, const store_filter_t *f, size_t limit, store_each_fn 
         } else {
             rc = s_scan_desc(&l, s->time, NULL, 0);
         }
-        mdb_txn_abort(l.txn);
+        store_rtxn_close(s, l.txn);
     }
     free(l.ev);
     return l.out ? l.out : store_fail(s, rc, "list");
@@ -171,7 +171,7 @@ int store_refs(store_t *s, const uint8_t id[EVENT_ID_LEN], int role, store_each_
         }
         mdb_cursor_close(c);
     }
-    if (txn) mdb_txn_abort(txn);
+    if (txn) store_rtxn_close(s, txn);
     free(ev);
     if (out) return out;
     return rc == MDB_NOTFOUND ? 0 : store_fail(s, rc, "refs");
@@ -194,7 +194,7 @@ int store_items(store_t *s, store_item_fn fn, void *arg)
         }
         mdb_cursor_close(c);
     }
-    mdb_txn_abort(txn);
+    store_rtxn_close(s, txn);
     if (out) return out;
     return rc == MDB_NOTFOUND ? 0 : store_fail(s, rc, "items");
 }
@@ -233,7 +233,7 @@ int store_ratings(store_t *s, const uint8_t id[EVENT_ID_LEN], store_rating_fn fn
         }
         mdb_cursor_close(c);
     }
-    mdb_txn_abort(txn);
+    store_rtxn_close(s, txn);
     if (out) return out;
     return rc == MDB_NOTFOUND ? 0 : store_fail(s, rc, "ratings");
 }
@@ -304,7 +304,7 @@ int store_history(store_t *s, const uint8_t id[EVENT_ID_LEN], store_each_fn fn, 
         out = fn(ev, raw.mv_data, raw.mv_size, arg);
     }
 done:
-    if (txn) mdb_txn_abort(txn);
+    if (txn) store_rtxn_close(s, txn);
     free(v);
     free(ev);
     if (out) return out;
@@ -394,7 +394,7 @@ static int s_authors(store_t *s, const uint8_t *author, store_author_fn fn, void
                 out = fn(&a, arg);
         }
     }
-    mdb_txn_abort(txn);
+    store_rtxn_close(s, txn);
     if (rc == 0 && one && !have) rc = MDB_NOTFOUND;
     if (stop) *stop = out;
     return rc;
@@ -583,7 +583,7 @@ int store_chain_stats(store_t *s, const uint8_t id[EVENT_ID_LEN], store_stats_t 
         else if (gr != MDB_NOTFOUND)
             rc = gr;
     }
-    mdb_txn_abort(txn);
+    store_rtxn_close(s, txn);
     return store_fail(s, rc, "chain stats");
 }
 
@@ -599,7 +599,7 @@ int store_chain_ratings(store_t *s, const uint8_t id[EVENT_ID_LEN], store_rating
     store_stats_t st;
     int out = 0;
     if (visible) rc = s_chain_figures(s, txn, id, &r, &st, fn, arg, &out);
-    mdb_txn_abort(txn);
+    store_rtxn_close(s, txn);
     if (!visible) return store_ratings(s, id, fn, arg);
     if (out) return out;
     return store_fail(s, rc, "chain ratings");
@@ -644,7 +644,7 @@ int store_search(store_t *s, const char *query, const store_search_opts_t *o, st
     if (rc) return store_fail(s, rc, "search");
     struct s_search q = {s, o};
     rc = fts_search(s->fts, txn, query, o, s_visible, &q, hits, max, n);
-    mdb_txn_abort(txn);
+    store_rtxn_close(s, txn);
     return store_fail(s, rc, "search");
 }
 
@@ -739,7 +739,7 @@ int store_miss_each(store_t *s, store_miss_fn fn, void *arg)
         }
         mdb_cursor_close(c);
     }
-    mdb_txn_abort(txn);
+    store_rtxn_close(s, txn);
     if (out) return out;
     return rc == MDB_NOTFOUND ? 0 : store_fail(s, rc, "misses");
 }

@@ -1,6 +1,6 @@
 /* fuzz_daemon_input.c -- libFuzzer target for the daemon's own decoders of
- * outside bytes: the base64 of API submits (daemon/api.c) and the INI config
- * reader (daemon/config.c).
+ * outside bytes: the base64 of API submits (core/b64.c) and the INI config
+ * reader (daemon/sys/config.c).
  *
  * base64: decode must never write past its buffer, and whatever it accepts
  * must be canonical -- encoding the decoded bytes gives back exactly the
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
+#include "b64.h"
 #include "config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
