@@ -12,7 +12,8 @@ made (TIPD_DEB_DIR) and checks, in order:
              `systemctl start` returns, STATUS= is shown, and a tipd that
              never gets ready (bad config) leaves the unit failed, never active
   user       an ordinary user runs tip status/add/search; tip --version,
-             tipd --version, tip status and the package agree on the version
+             tipd --version, tip status and the package agree on the version;
+             bash, fish and zsh find the installed completion by themselves
   sandbox    the running tipd has no capability, no new privileges, a
              seccomp filter, umask 0077, a read-only /usr, no /home, no
              other users' processes and no /proc/sys
@@ -409,6 +410,18 @@ def test_ordinary_user():
     eq(json.loads(out.splitlines()[0])["title"], "Tray 2 feeds when tray 1 jams")
     # alice's identity is hers, mode 0600
     eq(c.ok("stat", "-c", "%a %U", "/home/alice/.config/tip/identity").strip(), "600 alice")
+    # Each shell finds the installed completion where it looks by itself.
+    if c.run("test", "-f", "/usr/share/bash-completion/bash_completion").returncode == 0:
+        out = c.ok("bash", "-c", "source /usr/share/bash-completion/bash_completion; "
+                   "_completion_loader tip; complete -p tip", user="alice")
+        eq(out.strip(), "complete -F _tip tip")
+    if c.run("sh", "-c", "command -v fish").returncode == 0:
+        out = c.ok("fish", "-c", "complete -C 'tip add -t '", user="alice")
+        eq([ln.split("\t")[0] for ln in out.splitlines()], ["printers"])
+    if c.run("sh", "-c", "command -v zsh").returncode == 0:
+        out = c.ok("zsh", "-fc", "autoload -U compinit; compinit -u -d /tmp/zcd; "
+                   "print $_comps[tip] $_comps[tipd]", user="alice")
+        eq(out.strip(), "_tip _tipd")
 
 
 @phase
