@@ -3,8 +3,9 @@
  * A user's identity is an Ed25519 seed kept in $TIP_HOME/identity (default
  * $XDG_CONFIG_HOME/tip, else ~/.config/tip), created mode 0600 on first use.
  * The daemon's node key is the same kind of file in its data directory. A key
- * file that another user owns, or that group or others can read, is refused: a leaked seed lets anyone
- * sign as that person, and we would rather stop than sign with it.
+ * file that another user owns (it may have been planted), or that group or
+ * others can read, is refused: a leaked seed lets anyone sign as that person,
+ * and we would rather stop than sign with it.
  *
  * The network key (tipd genkey) is 32 random bytes written as 64 lower-case
  * hex characters and a newline, mode 0600.
