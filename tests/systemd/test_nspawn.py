@@ -31,7 +31,10 @@ made (TIPD_DEB_DIR) and checks, in order:
 Skips (exit 77) with the reason where the container cannot be booted: not
 root, no systemd-nspawn, no overlayfs, or systemd inside does not come up.
 Whatever happens the container is powered off, the overlay unmounted and the
-temporary directory removed; a failure prints tipd's journal.
+temporary directory removed (on failure, SIGTERM or SIGINT too); a failure
+prints tipd's journal. A run killed outright (SIGKILL) cannot clean up: the
+next run finds its directory (tipd-nspawn-*, its owner gone), kills that
+container and removes it first.
 """
 
 import atexit
@@ -106,26 +109,23 @@ class Container:
              "-D", self.root, "-b"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
         log.close()
+        with open(os.path.join(self.tmp, "nspawn.pid"), "w") as f:
+            f.write("%d\n" % self.nspawn.pid)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and self.pid1 is None:
             if self.nspawn.poll() is not None:
                 raise Skip("systemd-nspawn exited (%d): %s" % (self.nspawn.returncode,
                                                                self.console()[-800:]))
-            for p in glob.glob("/proc/[0-9]*/stat"):
+            # nspawn's child becomes the container's init once it has
+            # exec'd systemd; before that it is nspawn still setting up.
+            for kid in _children(self.nspawn.pid):
                 try:
-                    fields = open(p).read().rsplit(")", 1)[1].split()
+                    comm = open("/proc/%d/comm" % kid).read().strip()
                 except OSError:
                     continue
-                # nspawn's child becomes the container's init once it has
-                # exec'd systemd; before that it is nspawn still setting up.
-                if int(fields[1]) == self.nspawn.pid:
-                    try:
-                        comm = open(p.replace("/stat", "/comm")).read().strip()
-                    except OSError:
-                        continue
-                    if comm == "systemd":
-                        self.pid1 = int(p.split("/")[2])
-                        break
+                if comm == "systemd":
+                    self.pid1 = kid
+                    break
             time.sleep(0.1)
         if self.pid1 is None:
             raise Skip("systemd-nspawn started no init within 30 s: %s" % self.console()[-800:])
@@ -227,6 +227,18 @@ class Container:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def _children(pid):
+    """Pids whose parent is pid."""
+    kids = []
+    for p in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            if int(open(p).read().rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(p.split("/")[2]))
+        except (OSError, ValueError, IndexError):
+            continue
+    return kids
+
+
 def _reap_stale():
     """Remove what an earlier run killed by SIGKILL left: its overlay and
     temporary directory (only when the run that made it is gone)."""
@@ -235,6 +247,20 @@ def _reap_stale():
             pid = int(open(os.path.join(d, "owner.pid")).read())
             os.kill(pid, 0)
             continue  # still running
+        except (OSError, ValueError):
+            pass
+        # Its container may still run (a SIGKILLed test cannot stop it).
+        try:
+            pid = int(open(os.path.join(d, "nspawn.pid")).read())
+            if open("/proc/%d/comm" % pid).read().strip() == "systemd-nspawn":
+                # Killing the container's init ends its whole PID namespace.
+                for p in _children(pid):
+                    os.kill(p, signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
+                for _ in range(50):
+                    if not os.path.exists("/proc/%d" % pid):
+                        break
+                    time.sleep(0.1)
         except (OSError, ValueError):
             pass
         subprocess.run(["umount", "-l", os.path.join(d, "root")], capture_output=True)
