@@ -23,6 +23,8 @@ made (TIPD_DEB_DIR) and checks, in order:
   watchdog   a SIGSTOPped tipd is killed by the watchdog and restarted
   stop       `systemctl stop` while submits are in flight: every
              acknowledged event is there after the next start, exit 0
+  reinstall  installing again (an upgrade) restarts tipd on the same store
+             and node key and keeps an edited conffile
   security   `systemd-analyze security tipd` scores 2.0 or less
   purge      remove stops tipd and keeps its data; purge leaves no file
              named for tipd, none owned by its uid, and no user or group,
@@ -567,6 +569,25 @@ def test_stop_commits_queued():
     eq(st["events"], len(acked) + 1, "events after restart")
     for i in acked[::37]:
         eq(c.run("tip", "show", i[:16], user="alice").returncode, 0, i)
+
+
+@phase
+def test_reinstall_restarts_and_keeps_data():
+    """Installing the package again (what an upgrade does) restarts tipd on
+    the same store and node key, and leaves an edited conffile alone."""
+    c = box()
+    before = tip_status_json(c)
+    pid = main_pid(c)
+    c.ok("sh", "-c", "echo 'log-level = notice' >> /etc/tipd/tipd.conf")
+    out = c.run("dpkg", "--force-confold", "-i", INSIDE + "/tipd.deb", timeout=120)
+    eq(out.returncode, 0, out.stdout + out.stderr)
+    c.wait("tipd back after reinstall",
+           lambda: c.prop("ActiveState") == "active" and main_pid(c) not in (0, pid), timeout=60)
+    after = tip_status_json(c)
+    eq((after["node"], after["events"]), (before["node"], before["events"]))
+    check("log-level = notice" in c.ok("cat", "/etc/tipd/tipd.conf"), "conffile edit kept")
+    c.ok("cp", INSIDE + "/tipd.conf.good", "/etc/tipd/tipd.conf")
+    c.ok("systemctl", "reload", "tipd")
 
 
 @phase
