@@ -34,6 +34,82 @@ int cli_fail(cli_t *cli, int code, const char *fmt, ...)
     return code;
 }
 
+/* Optimal string alignment distance between a and b (edits: insert, delete,
+ * substitute, swap two neighbours), capped at 9 for long words. */
+static int s_distance(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 30 || m > 30) return 9;
+    int d[32][32];
+    for (size_t i = 0; i <= n; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= m; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+            int v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < v) v = d[i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    return d[n][m];
+}
+
+const char *cli_suggest(const char *word, const char *const *cands, size_t n)
+{
+    const char *best = NULL;
+    int bestd = 99, ties = 0;
+    size_t wl = strlen(word);
+    /* Up to one edit for short words, two from five characters on: "serach"
+     * is "search", but "ls" is not "list". */
+    int limit = wl < 5 ? 1 : 2;
+    for (size_t i = 0; i < n; i++) {
+        int d = s_distance(word, cands[i]);
+        if (d < bestd) {
+            bestd = d;
+            best = cands[i];
+            ties = 0;
+        } else if (d == bestd && strcmp(best, cands[i]) != 0) {
+            ties++;
+        }
+    }
+    if (best && bestd <= limit && !ties) return best;
+    /* A unique candidate that starts with the word ("stat" -> "stats"). */
+    const char *pre = NULL;
+    for (size_t i = 0; wl >= 2 && i < n; i++)
+        if (!strncmp(cands[i], word, wl)) {
+            if (pre && strcmp(pre, cands[i]) != 0) return NULL;
+            pre = cands[i];
+        }
+    return pre;
+}
+
+/* The long options a command documents: every "--name" in its synopsis and
+ * help, and the global ones. Names (without "--") go into out. */
+static size_t s_long_options(const cmd_t *cmd, char out[][32], size_t max)
+{
+    const char *texts[] = {cmd ? cmd->synopsis : NULL, cmd ? cmd->help : NULL,
+                           "--socket --json --color --help --version"};
+    size_t n = 0;
+    for (size_t t = 0; t < 3; t++) {
+        for (const char *p = texts[t]; p && (p = strstr(p, "--")); p += 2) {
+            if (p > texts[t] && (isalnum((unsigned char)p[-1]) || p[-1] == '-')) continue;
+            size_t k = 0;
+            while (k < 31 && (isalnum((unsigned char)p[2 + k]) || p[2 + k] == '-')) k++;
+            if (k < 2) continue;
+            int seen = 0;
+            for (size_t i = 0; i < n && !seen; i++)
+                seen = strlen(out[i]) == k && !strncmp(out[i], p + 2, k);
+            if (seen || n == max) continue;
+            memcpy(out[n], p + 2, k);
+            out[n++][k] = 0;
+        }
+    }
+    return n;
+}
+
 int cli_usage(cli_t *cli, const cmd_t *cmd, const char *fmt, ...)
 {
     (void)cli;
@@ -57,7 +133,22 @@ int cli_bad_option(cli_t *cli, const cmd_t *cmd, int c, char **argv)
     if (c == ':') return cli_usage(cli, cmd, "option '%s' needs a value", arg);
     if (optopt && (!arg || strncmp(arg, "--", 2) != 0))
         return cli_usage(cli, cmd, "unknown option '-%c'", optopt);
-    return cli_usage(cli, cmd, "unknown option '%s'", arg ? arg : "?");
+    return cli_unknown_option(cli, cmd, arg ? arg : "?");
+}
+
+int cli_unknown_option(cli_t *cli, const cmd_t *cmd, const char *arg)
+{
+    char names[48][32], word[32];
+    const char *cands[48];
+    size_t n = s_long_options(cmd, names, 48);
+    for (size_t i = 0; i < n; i++) cands[i] = names[i];
+    /* "--titel=x" is judged by its name */
+    const char *w = arg;
+    while (*w == '-') w++;
+    snprintf(word, sizeof word, "%.*s", (int)strcspn(w, "="), w);
+    const char *s = *word ? cli_suggest(word, cands, n) : NULL;
+    if (s) return cli_usage(cli, cmd, "unknown option '%s'; did you mean '--%s'?", arg, s);
+    return cli_usage(cli, cmd, "unknown option '%s'", arg);
 }
 
 /* True if a process is listening on the Unix socket at path (a plain
@@ -187,6 +278,10 @@ int cli_identity(cli_t *cli, ident_t *id, char *path, size_t cap)
     if (ident_home(dir, sizeof dir, err, sizeof err) != 0)
         return cli_fail(cli, CLI_EXIT_ERROR, "%s", err);
     if (path) snprintf(path, cap, "%s/%s", dir, IDENT_FILE);
+    char file[PATH_MAX + 16];
+    snprintf(file, sizeof file, "%s/%s", dir, IDENT_FILE);
+    struct stat st;
+    int existed = lstat(file, &st) == 0;
     if (ident_load_or_create(dir, id, err, sizeof err) != 0) {
         /* A damaged key cannot be repaired; say the way out, and what it costs. */
         int damaged = strstr(err, "is damaged") != NULL;
@@ -196,6 +291,14 @@ int cli_identity(cli_t *cli, ident_t *id, char *path, size_t cap)
                                   "no longer edit or retract it)"
                                 : "");
     }
+    if (!existed)
+        /* A key made behind the user's back is a key nobody backs up: say
+         * once what it is and what to do with it. */
+        fprintf(stderr,
+                "tip: created your identity %s: the key that signs what you write (keep it, "
+                "back it up; losing it means you can no longer edit or retract your tips). "
+                "Tell colleagues who you are with: tip whoami --name 'Your Name' --team TEAM\n",
+                file);
     return 0;
 }
 

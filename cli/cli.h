@@ -66,6 +66,13 @@ int cli_usage(cli_t *cli, const cmd_t *cmd, const char *fmt, ...)
  * as '?' or ':' (optstring must start with ':'). Returns CLI_EXIT_USAGE. */
 int cli_bad_option(cli_t *cli, const cmd_t *cmd, int c, char **argv);
 
+/* Report an unknown long option arg of cmd (NULL: tip's global options),
+ * with "did you mean" when one documented option is a typo away. 2. */
+int cli_unknown_option(cli_t *cli, const cmd_t *cmd, const char *arg);
+/* The one candidate word is a likely typo of (one or two edits away, or the
+ * only one it begins), or NULL when none or several are. */
+const char *cli_suggest(const char *word, const char *const *cands, size_t n);
+
 /* Connect to tipd if not yet connected. 0 or CLI_EXIT_UNREACHABLE (the
  * how-to-start line already printed). */
 int cli_connect(cli_t *cli);
