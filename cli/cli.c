@@ -151,6 +151,8 @@ int cli_unknown_option(cli_t *cli, const cmd_t *cmd, const char *arg)
     return cli_usage(cli, cmd, "unknown option '%s'", arg);
 }
 
+static int s_connect(cli_t *cli);
+
 /* True if a process is listening on the Unix socket at path (a plain
  * connect() succeeds), which tells a stuck tipd from a stale socket file. */
 static int s_listening(const char *path)
@@ -166,6 +168,14 @@ static int s_listening(const char *path)
 }
 
 int cli_connect(cli_t *cli)
+{
+    if (cli->down) return cli->down;
+    int rc = s_connect(cli);
+    cli->down = rc == CLI_EXIT_UNREACHABLE ? rc : 0;
+    return rc;
+}
+
+static int s_connect(cli_t *cli)
 {
     char err[512];
     if (!cli->client && !(cli->client = client_new(cli->socket)))
@@ -243,7 +253,19 @@ int cli_reply_fail(cli_t *cli, const json_t *reply)
         }
         return code;
     }
+    if (!strcmp(e, CONTRACT_E_NOT_FOUND) && m && !strncmp(m, "no event with id ", 17) &&
+        !json_is_true(json_object_get(reply, "retracted")))
+        /* People look for tips, not "events": say it in their words. */
+        return cli_fail(cli, code,
+                        "no tip has id %s (nor any question, answer, rating or thanks); find "
+                        "tips with: tip search WORDS, or tip list",
+                        m + 17);
     if (!strcmp(e, CONTRACT_E_NOT_FOUND)) return cli_fail(cli, code, "%s", m ? m : "not found");
+    if (!strcmp(e, CONTRACT_E_NO_SPACE))
+        return cli_fail(cli, code,
+                        "tipd's disk is full, so nothing was stored%s%s; free space on the disk "
+                        "holding tipd's data (tip status shows where), then try again",
+                        m ? ": " : "", m ? m : "");
     if (!strcmp(e, "refused"))
         return cli_fail(cli, code, "tipd refused it: %s", m ? m : "invalid event");
     return cli_fail(cli, code, "tipd: %s%s%s", e, m ? ": " : "", m ? m : "");
@@ -260,8 +282,9 @@ int cli_call(cli_t *cli, json_t *req, json_t **reply)
     }
     rc = client_call(cli->client, req, reply, CLI_CALL_TIMEOUT_MS, err, sizeof err);
     json_decref(req);
-    if (rc == CLIENT_E_TIMEOUT || rc == CLIENT_E_GONE)
-        return cli_fail(cli, CLI_EXIT_UNREACHABLE, "%s", err);
+    /* Sent, but no answer: what was asked may have been done. */
+    cli->timed_out = rc == CLIENT_E_TIMEOUT || rc == CLIENT_E_GONE;
+    if (cli->timed_out) return cli_fail(cli, CLI_EXIT_UNREACHABLE, "%s", err);
     if (rc) return cli_fail(cli, CLI_EXIT_ERROR, "%s", err);
     if (!json_is_true(json_object_get(*reply, "ok"))) {
         rc = cli_reply_fail(cli, *reply);
@@ -433,6 +456,27 @@ int cli_submit_event(cli_t *cli, const event_t *ev, char idhex[65], int *dup)
                   e ? e : (st ? st : "no result"));
     json_decref(reply);
     return rc;
+}
+
+void cli_short_id(cli_t *cli, const char *idhex, char out[65])
+{
+    for (int n = 8; n < 64; n++) {
+        snprintf(out, 65, "%.*s", n, idhex);
+        json_t *req = json_pack("{s:s, s:s}", "op", "get", "id", out);
+        json_t *reply = NULL;
+        char err[256];
+        if (!req || !cli->client ||
+            client_call(cli->client, req, &reply, CLI_CALL_TIMEOUT_MS, err, sizeof err)) {
+            json_decref(req);
+            return;
+        }
+        json_decref(req);
+        const char *e = json_string_value(json_object_get(reply, "error"));
+        int ambiguous = e && !strcmp(e, CONTRACT_E_AMBIGUOUS);
+        json_decref(reply);
+        if (!ambiguous) return;
+    }
+    snprintf(out, 65, "%s", idhex);
 }
 
 int cli_id_arg(cli_t *cli, const cmd_t *cmd, const char *arg, char prefix[2 * EVENT_ID_LEN + 1])

@@ -55,6 +55,8 @@ struct cli {
     char *outbuf;       /* open_memstream buffer while paging is possible */
     size_t outlen;
     int pageable;
+    int down;      /* exit code of a failed connect: said once, not again */
+    int timed_out; /* the last call sent its request but got no answer in time */
 };
 
 /* Print "tip: <message>" on stderr and return code (for `return cli_fail(...)`). */
@@ -102,6 +104,10 @@ size_t cli_normalize_newlines(char *s, size_t len);
 /* Submit one signed event and wait for its commit. idhex (65 bytes) gets the
  * id. 0 when new or duplicate (*dup set), else the exit code (printed). */
 int cli_submit_event(cli_t *cli, const event_t *ev, char idhex[65], int *dup);
+
+/* The shortest prefix of idhex, 8 characters or more, that names only it in
+ * this store (as git prints ids); out gets the full id when tipd cannot say. */
+void cli_short_id(cli_t *cli, const char *idhex, char out[65]);
 
 /* Add a -t argument ("git" or "git,ssh") to ev; 0 or CLI_EXIT_USAGE (printed). */
 int cli_add_topics(cli_t *cli, const cmd_t *cmd, event_t *ev, const char *arg);

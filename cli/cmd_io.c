@@ -9,8 +9,16 @@
  *
  * A line that carries "event" (base64 of a signed event, as export writes) is
  * submitted as-is, so ids survive an export/import round trip. Other lines
- * get created_at = the file's mtime + line number: re-importing an unchanged
- * file yields the same ids, reported as duplicates, instead of a second copy.
+ * get created_at = the file's mtime (or now, if that is earlier or the input
+ * is not a file) minus the line number in milliseconds: re-importing an
+ * unchanged file yields the same ids, reported as duplicates, instead of a
+ * second copy, and no line is ever stamped after the clock, however long the
+ * file (counting up from the mtime put line 600 001 of a fresh file more than
+ * the 10 minutes ahead that every node refuses).
+ *
+ * The file is streamed: one line, one batch being filled and S_INFLIGHT
+ * batches are held at a time, and the per-reason tallies are capped, so
+ * memory stays bounded whatever the input's size.
  *
  * export pages through the `export` op and writes one JSON line per event:
  * the readable fields plus "event", the exact signed bytes.
@@ -59,12 +67,17 @@ typedef struct {
     int progress;
     off_t size, done_bytes;
     uint64_t last_draw;
-    int fatal; /* exit code once tipd failed us */
+    int fatal;      /* exit code once tipd failed us */
+    size_t nospace; /* lines tipd could not store for lack of disk */
 } s_import_t;
+
+#define S_MAX_REASONS 64 /* distinct reasons tallied; the rest count as one */
 
 static void s_reject(s_import_t *im, size_t line, const char *reason)
 {
     im->rejected++;
+    if (json_object_size(im->reasons) >= S_MAX_REASONS && !json_object_get(im->reasons, reason))
+        reason = "other reasons";
     json_int_t c = json_integer_value(json_object_get(im->reasons, reason));
     json_object_set_new(im->reasons, reason, json_integer(c + 1));
     if (json_array_size(im->errors) < 1000)
@@ -96,14 +109,25 @@ static void s_draw(s_import_t *im, int final)
     if (final) fputs("\r\033[K", stderr);
 }
 
-/* Apply one submit reply to the oldest outstanding batch. */
+/* 1 if an error reply or result says tipd's disk is full. */
+static int s_no_space(const json_t *o)
+{
+    const char *e = json_string_value(json_object_get(o, "error"));
+    const char *c = json_string_value(json_object_get(o, "code"));
+    return (e && !strcmp(e, CONTRACT_E_NO_SPACE)) || (c && !strcmp(c, CONTRACT_E_NO_SPACE));
+}
+
+/* Apply one submit reply to the oldest outstanding batch. A full disk is
+ * not the lines' fault: they are counted apart and told once, at the end. */
 static void s_apply(s_import_t *im, json_t *reply)
 {
     s_batch_t *b = &im->fifo[im->head];
     im->head = (im->head + 1) % S_INFLIGHT;
     im->count--;
     json_t *results = json_object_get(reply, "results");
-    if (!json_is_true(json_object_get(reply, "ok")) || json_array_size(results) != b->n) {
+    if (s_no_space(reply)) {
+        im->nospace += b->n;
+    } else if (!json_is_true(json_object_get(reply, "ok")) || json_array_size(results) != b->n) {
         const char *e = json_string_value(json_object_get(reply, "error"));
         const char *m = json_string_value(json_object_get(reply, "message"));
         char why[300];
@@ -118,6 +142,8 @@ static void s_apply(s_import_t *im, json_t *reply)
                 im->imported++;
             } else if (st && !strcmp(st, "duplicate")) {
                 im->dups++;
+            } else if (s_no_space(r)) {
+                im->nospace++;
             } else {
                 const char *e = json_string_value(json_object_get(r, "error"));
                 char why[300];
@@ -363,7 +389,8 @@ static int s_line(s_import_t *im, char *line, size_t len, event_t *ev, const ide
         else
             snprintf(b64, S_B64_MAX, "%s", s);
     } else {
-        reason = s_build(im, o, ev, id, base_ms + ln);
+        /* Counting down from a time not after the clock: never ahead of it. */
+        reason = s_build(im, o, ev, id, base_ms > ln ? base_ms - ln : 1);
         if (!reason) {
             size_t rawlen;
             int rc = event_encode(ev, raw, EVENT_MAX_SIZE, &rawlen);
@@ -389,10 +416,20 @@ static void s_summary(s_import_t *im)
                       "imported", (json_int_t)im->imported, "duplicates", (json_int_t)im->dups,
                       "rejected", (json_int_t)im->rejected, "adjusted", (json_int_t)im->adjusted,
                       "reasons", im->reasons, "errors", im->errors);
+        if (im->nospace) {
+            json_object_set_new(o, "no_space", json_integer((json_int_t)im->nospace));
+            json_object_set_new(o, "stopped_at_line", json_integer((json_int_t)im->lines));
+        }
         out_json(im->cli, o);
         json_decref(o);
         return;
     }
+    if (im->nospace)
+        fprintf(stderr,
+                "tip: tipd's disk is full: the import stopped at line %zu and %zu lines sent were "
+                "not stored. Free space on the disk holding tipd's data (tip status shows where), "
+                "then run the same import again: what was stored is skipped as duplicates\n",
+                im->lines, im->nospace);
     if (im->rejected > S_SHOW_ERRORS)
         fprintf(stderr, "tip: ... and %zu more bad lines\n", im->rejected - S_SHOW_ERRORS);
     FILE *f = im->cli->out;
@@ -451,7 +488,7 @@ static int s_import_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     char *line = malloc(S_MAX_LINE + 1);
     size_t n;
     if (!ev || !b64 || !raw || !line) rc = cli_fail(cli, CLI_EXIT_ERROR, "out of memory");
-    while (!rc && s_read_line(f, line, S_MAX_LINE, &n) == 0) {
+    while (!rc && !im.nospace && s_read_line(f, line, S_MAX_LINE, &n) == 0) {
         im.lines++;
         im.done_bytes += n;
         if (n > S_MAX_LINE)
@@ -483,7 +520,7 @@ static int s_import_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     json_decref(im.reasons);
     json_decref(im.errors);
     if (rc) return rc;
-    return im.rejected ? CLI_EXIT_ERROR : 0;
+    return im.rejected || im.nospace ? CLI_EXIT_ERROR : 0;
 }
 
 const cmd_t cmd_import = {

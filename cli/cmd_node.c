@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "cmd_util.h"
 #include "out.h"
 
 /* Your newest profile (new reference) or NULL (none, or tipd unreachable:
@@ -95,10 +96,7 @@ static int s_whoami_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
             rc = cli_fail(cli, CLI_EXIT_USAGE, "name/team: %s", event_strerror(rc));
         } else {
             ev->created_at = event_now_ms();
-            if ((rc = event_sign(ev, id.sk)))
-                rc = cli_fail(cli, CLI_EXIT_ERROR, "cannot sign: %s", event_strerror(rc));
-            else
-                rc = cli_submit_event(cli, ev, idhex, NULL);
+            rc = cmd_submit(cli, ev, &id, idhex);
         }
         free(ev);
         if (rc) goto done;

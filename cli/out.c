@@ -299,11 +299,14 @@ static uint64_t s_ms(const json_t *tip)
     return v > 0 ? (uint64_t)v : 0;
 }
 
-const char *out_short_id(const json_t *tip, char buf[65])
+const char *out_short_id(cli_t *cli, const json_t *tip, char buf[65])
 {
     const char *sh = s_str(tip, "short");
     const char *id = *sh ? sh : s_str(tip, "id");
-    snprintf(buf, 65, "%.*s", *sh ? 64 : 8, id);
+    if (!*sh && strlen(id) == 64 && cli->client)
+        cli_short_id(cli, id, buf); /* unique in this store, as git prints ids */
+    else
+        snprintf(buf, 65, "%.*s", *sh ? 64 : 8, id);
     return buf;
 }
 
@@ -387,7 +390,7 @@ static void s_meta(cli_t *cli, const json_t *tip, int indent)
 void out_tip_brief(cli_t *cli, const json_t *tip)
 {
     char sid[65];
-    out_short_id(tip, sid);
+    out_short_id(cli, tip, sid);
     const char *title = s_str(tip, "title");
     int width = out_width();
     int indent = (int)strlen(sid) + 2;
@@ -452,7 +455,21 @@ void out_tip_full(cli_t *cli, const json_t *tip)
         fputc('\n', cli->out);
         out_wrap(cli, body, 2);
     }
-    s_list_section(cli, json_object_get(tip, "thanks_list"), "Thanks");
+    /* One thanks per person counts, so one line per person: the latest
+     * (the list is oldest first, so the last of each author). */
+    json_t *thanks = json_object_get(tip, "thanks_list"), *latest = json_array();
+    size_t k, j;
+    json_t *th;
+    json_array_foreach(thanks, k, th)
+    {
+        const char *a = s_str(th, "author");
+        int newer = 0;
+        for (j = k + 1; j < json_array_size(thanks) && !newer; j++)
+            newer = *a && !strcmp(a, s_str(json_array_get(thanks, j), "author"));
+        if (!newer) json_array_append(latest, th);
+    }
+    s_list_section(cli, latest, "Thanks");
+    json_decref(latest);
     /* The get op lists answers, best rated first, as answers_list;
      * "answers" is their count. */
     json_t *answers = json_object_get(tip, "answers_list");

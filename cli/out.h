@@ -51,7 +51,7 @@ void out_reltime(uint64_t ms, char *buf, size_t cap);
 
 /* The short form of a tip's id: its "short" field when the daemon gives one
  * (a prefix it knows to be unique), else the first 8 hex characters. */
-const char *out_short_id(const json_t *tip, char buf[65]);
+const char *out_short_id(cli_t *cli, const json_t *tip, char buf[65]);
 /* The author as people know them: profile name (and team) or a key prefix. */
 void out_author(const json_t *tip, char *buf, size_t cap);
 /* "rated 4.5/5 (2 ratings)" or "no ratings yet", plus thanks. */

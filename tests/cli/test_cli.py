@@ -37,6 +37,7 @@ def tip_env(d, home="default", extra=None):
         e.pop(k, None)
     e["TIP_SOCKET"] = d.sock
     e["TIP_HOME"] = d.home(home)
+    e["XDG_STATE_HOME"] = os.path.join(d.home(home), "state")  # drafts
     e["LC_ALL"] = "C.UTF-8"
     e["TERM"] = "xterm"
     if extra:
@@ -199,7 +200,8 @@ def export_targets(d, want):
     eq(rc, 0, err)
     check(os.path.islink(link), "the symlink was replaced")
     eq(sorted(open(real).read().splitlines()), sorted(want.splitlines()))
-    e = dict(os.environ, TIP_SOCKET=d.sock, TIP_HOME=d.home())
+    e = dict(os.environ, TIP_SOCKET=d.sock, TIP_HOME=d.home(),
+             XDG_STATE_HOME=os.path.join(d.home(), "state"))
     with open("/dev/full", "w") as full:
         p = subprocess.run([harness.TIP, "export"], stdout=full, stderr=subprocess.PIPE,
                            env=e, text=True, timeout=60)

@@ -46,6 +46,7 @@ def run_tty(d, args, home, typed, argv=None, extra_env=None):
     for k in ("NO_COLOR", "PAGER", "TIP_HOME", "TIP_SOCKET"):
         env.pop(k, None)
     env.update({"TIP_SOCKET": d.sock, "TIP_HOME": d.home(home), "LC_ALL": "C.UTF-8",
+                "XDG_STATE_HOME": os.path.join(d.home(home), "state"),
                 "TERM": "dumb", "PAGER": "cat", "NO_COLOR": "1"})
     env.update(extra_env or {})
     argv = argv or [harness.TIP] + list(args)
@@ -449,7 +450,8 @@ def test_profile_snippet():
         rc, out = run_tty(d, None, "bo", "", argv=sh, extra_env=dict(env, TIP_TODAY="off"))
         check("Tip of the day" not in out and "done-0" in out, out)
         # Not interactive: nothing at all.
-        e = dict(os.environ, TIP_SOCKET=d.sock, TIP_HOME=d.home("bo"), **env)
+        e = dict(os.environ, TIP_SOCKET=d.sock, TIP_HOME=d.home("bo"),
+                 XDG_STATE_HOME=os.path.join(d.home("bo"), "state"), **env)
         p = subprocess.run(["/bin/sh", "-c", ". " + script], env=e, capture_output=True,
                            text=True, timeout=30)
         eq((p.returncode, p.stdout, p.stderr), (0, "", ""))
