@@ -524,17 +524,26 @@ const cmd_t cmd_search = {
 
 static int s_show_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
 {
-    static const struct option opts[] = {{"history", no_argument, 0, 'H'}, {0, 0, 0, 0}};
-    int c, history = 0;
+    static const struct option opts[] = {{"history", no_argument, 0, 'H'},
+                                         {"raw", no_argument, 0, 'R'},
+                                         {"cmd", no_argument, 0, 'C'},
+                                         {0, 0, 0, 0}};
+    int c, history = 0, raw = 0, cmd = 0;
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         if (c == 'H')
             history = 1;
+        else if (c == 'R')
+            raw = 1;
+        else if (c == 'C')
+            cmd = 1;
         else
             return cli_bad_option(cli, self, c, argv);
     }
     if (argc - optind != 1) return cli_usage(cli, self, "give one id");
+    if (raw + cmd + history + cli->json > 1)
+        return cli_usage(cli, self, "--raw, --cmd, --history and --json go one at a time");
     char prefix[65];
     if (cli_id_arg(cli, self, argv[optind], prefix)) return CLI_EXIT_USAGE;
     json_t *req = json_pack("{s:s, s:s}", "op", "get", "id", prefix);
@@ -554,6 +563,28 @@ static int s_show_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         ev = json_object_get(reply, "event");
     }
     cmd_seen_add(json_string_value(json_object_get(ev, "id")));
+    if (raw || cmd) {
+        /* For copying: nothing but the text, never paged nor wrapped. */
+        const char *body = json_string_value(json_object_get(ev, "body"));
+        if (!body) body = "";
+        size_t n = 0;
+        if (raw && !isatty(STDOUT_FILENO))
+            fwrite(body, 1, json_string_length(json_object_get(ev, "body")), stdout);
+        else if (raw) /* on a terminal, no escape sequence gets through */
+            out_text_lines(stdout, body, strlen(body));
+        else
+            n = out_commands(body, stdout);
+        fflush(stdout);
+        json_decref(reply);
+        if (cmd && !n) {
+            char sid[65];
+            cli_short_id(cli, json_string_value(json_object_get(ev, "id")) ?: prefix, sid);
+            return cli_fail(cli, CLI_EXIT_ERROR,
+                            "%s has no command lines (tip show --raw %s prints its whole text)",
+                            sid, sid);
+        }
+        return 0;
+    }
     out_begin(cli, 1);
     if (cli->json) {
         out_json(cli, ev);
@@ -575,12 +606,22 @@ static int s_show_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
 const cmd_t cmd_show = {
     .name = "show",
     .run = s_show_run,
-    .synopsis = "show [--history] ID",
+    .synopsis = "show [--history | --raw | --cmd] ID",
     .summary = "show one tip in full, with its ratings, thanks and answers",
     .help = "ID is any unique prefix of 4 or more hex characters. An ambiguous prefix\n"
             "lists the tips it matches (exit 3).\n"
             "  --history     also list earlier versions of an edited tip\n"
-            "\nExamples:\n  tip show 1a2b3c4d\n  tip show --json 1a2b\n",
+            "  --raw         print only the body, byte for byte (on a terminal, control\n"
+            "                characters show as U+FFFD)\n"
+            "  --cmd         print only its command lines, ready for | sh or a clipboard\n"
+            "                tool: the lines in ``` fences, indented by 4 spaces or a tab,\n"
+            "                or after a \"$ \" prompt (dropped); without such markup, the\n"
+            "                lines that read as commands. Exit 1 if there are none.\n"
+            "\n"
+            "Prose wraps at the terminal's width; command lines never do (the terminal\n"
+            "soft-wraps them, so a copy is one line), and nothing wraps when piped.\n"
+            "\nExamples:\n  tip show 1a2b3c4d\n  tip show --json 1a2b3c4d\n"
+            "  tip show --cmd 1a2b3c4d | xclip -selection clipboard\n",
 };
 
 static int s_list_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
