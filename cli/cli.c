@@ -399,27 +399,48 @@ char *cli_read_file(const char *path, size_t max, char *err, size_t errlen)
     return buf;
 }
 
+int cli_topic_norm(cli_t *cli, const cmd_t *cmd, const char *topic, size_t n,
+                   char out[EVENT_MAX_TOPIC_LEN + 1])
+{
+    char tmp[4 * EVENT_MAX_TOPIC_LEN + 1];
+    if (n >= sizeof tmp)
+        return cli_usage(cli, cmd, "topic '%.*s...' is longer than %d bytes", 40, topic,
+                         EVENT_MAX_TOPIC_LEN);
+    memcpy(tmp, topic, n);
+    tmp[n] = 0;
+    size_t bad = 0;
+    int rc = event_topic_norm(tmp, out, &bad);
+    if (rc == EVENT_E_OVERSIZE)
+        return cli_usage(cli, cmd, "topic '%s' is longer than %d bytes", tmp, EVENT_MAX_TOPIC_LEN);
+    if (rc) {
+        /* Name the character, so the user need not guess which one. */
+        const char *c = out + bad;
+        size_t cl = strlen(c) ? strlen(c) : 1;
+        if (!*c) return cli_usage(cli, cmd, "topic '%s' is not valid UTF-8", tmp);
+        return cli_usage(cli, cmd,
+                         "topic '%s': '%.*s' cannot be in a topic (letters and digits of any "
+                         "language, and . _ + # -)",
+                         tmp, (int)cl, c);
+    }
+    return 0;
+}
+
 int cli_add_topics(cli_t *cli, const cmd_t *cmd, event_t *ev, const char *arg)
 {
-    char tmp[256];
     const char *p = arg;
     while (*p) {
         size_t n = strcspn(p, ", ");
         if (n > 0) {
-            if (n >= sizeof tmp || n > EVENT_MAX_TOPIC_LEN)
-                return cli_usage(cli, cmd, "topic '%.*s' is longer than %d bytes", (int)n, p,
-                                 EVENT_MAX_TOPIC_LEN);
-            memcpy(tmp, p, n);
-            tmp[n] = 0;
-            int full = ev->ntopics >= EVENT_MAX_TOPICS;
-            int rc = event_add_topic(ev, tmp);
-            if (rc && full)
-                return cli_usage(cli, cmd, "topic '%s': a tip has at most %d topics", tmp,
-                                 EVENT_MAX_TOPICS);
-            if (rc)
-                return cli_usage(cli, cmd,
-                                 "topic '%s': %s (topics use a-z 0-9 . _ + # -, at most %d)", tmp,
-                                 event_strerror(rc), EVENT_MAX_TOPICS);
+            char t[EVENT_MAX_TOPIC_LEN + 1];
+            int rc = cli_topic_norm(cli, cmd, p, n, t);
+            if (rc) return rc;
+            int had = 0;
+            for (int i = 0; i < ev->ntopics; i++) had |= !strcmp(ev->topics[i], t);
+            if (!had && ev->ntopics >= EVENT_MAX_TOPICS)
+                return cli_usage(cli, cmd, "a tip has at most %d topics; '%s' is one too many",
+                                 EVENT_MAX_TOPICS, t);
+            if ((rc = event_add_topic(ev, t)))
+                return cli_usage(cli, cmd, "topic '%s': %s", t, event_strerror(rc));
         }
         p += n;
         while (*p == ',' || *p == ' ') p++;

@@ -109,6 +109,11 @@ int cli_submit_event(cli_t *cli, const event_t *ev, char idhex[65], int *dup);
  * this store (as git prints ids); out gets the full id when tipd cannot say. */
 void cli_short_id(cli_t *cli, const char *idhex, char out[65]);
 
+/* A topic as stored (event_topic_norm) from n bytes of what the user typed;
+ * 0, or CLI_EXIT_USAGE with one line naming the one rule it breaks. */
+int cli_topic_norm(cli_t *cli, const cmd_t *cmd, const char *topic, size_t n,
+                   char out[EVENT_MAX_TOPIC_LEN + 1]);
+
 /* Add a -t argument ("git" or "git,ssh") to ev; 0 or CLI_EXIT_USAGE (printed). */
 int cli_add_topics(cli_t *cli, const cmd_t *cmd, event_t *ev, const char *arg);
 

@@ -156,6 +156,10 @@ static int s_edit_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
             event_add_topic(ev, json_string_value(t));
         }
     }
+    /* An imported tip stays imported: editing it does not make it written. */
+    if (json_is_true(json_object_get(cur, "imported")) &&
+        event_set_imported(ev, json_string_value(json_object_get(cur, "source"))))
+        event_set_imported(ev, NULL);
     /* References: supersede the newest version; keep what it answers/relates to. */
     uint8_t ref[EVENT_ID_LEN];
     cmd_hex_field(cur, "id", ref, EVENT_ID_LEN);

@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <unistr.h>
 
 #include "cmd.h"
 #include "out.h"
@@ -68,6 +69,7 @@ typedef struct {
     off_t size, done_bytes;
     uint64_t last_draw;
     int fatal;      /* exit code once tipd failed us */
+    int own;        /* --own: the importer wrote these, so no imported mark */
     size_t nospace; /* lines tipd could not store for lack of disk */
 } s_import_t;
 
@@ -219,20 +221,39 @@ static int s_queue(s_import_t *im, size_t line, const char *b64)
     return 0;
 }
 
-/* Make a topic valid (a-z 0-9 . _ + # -, <= 32 bytes): lower-case, other
- * characters to '-', collapse and trim dashes. Empty result = drop it. */
+/* Make a topic valid (event_topic_norm's rules: letters of any script,
+ * digits, . _ + # -; case-folded, NFC, <= 32 bytes): every other character
+ * becomes '-', dashes are collapsed and trimmed, and characters are cut off
+ * the end until it fits. Empty result = drop it. */
 static void s_clean_topic(const char *in, char out[EVENT_MAX_TOPIC_LEN + 1])
 {
-    size_t o = 0;
-    for (const char *p = in; *p && o < EVENT_MAX_TOPIC_LEN; p++) {
-        char c = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
-        int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr("._+#-", c);
-        if (!ok) c = '-';
-        if (c == '-' && (o == 0 || out[o - 1] == '-')) continue;
-        out[o++] = c;
+    char buf[4 * EVENT_MAX_TOPIC_LEN + 1], one[8], tmp[EVENT_MAX_TOPIC_LEN + 1];
+    size_t o = 0, n = strlen(in);
+    const uint8_t *p = (const uint8_t *)in;
+    for (size_t i = 0; i < n && o + 4 < sizeof buf;) {
+        ucs4_t uc;
+        int k = u8_mbtouc(&uc, p + i, n - i);
+        if (k <= 0) k = 1;
+        memcpy(one, p + i, (size_t)k);
+        one[k] = 0;
+        int ok = uc != 0xfffd && event_topic_norm(one, tmp, NULL) == 0;
+        if (ok) {
+            memcpy(buf + o, one, (size_t)k);
+            o += (size_t)k;
+        } else if (o && buf[o - 1] != '-') {
+            buf[o++] = '-';
+        }
+        i += (size_t)k;
     }
-    while (o && out[o - 1] == '-') o--;
-    out[o] = 0;
+    while (o && buf[o - 1] == '-') o--;
+    buf[o] = 0;
+    while (o && event_topic_norm(buf, out, NULL) != 0) {
+        while (o > 0 && ((unsigned char)buf[--o] & 0xC0) == 0x80) {
+        }
+        while (o && buf[o - 1] == '-') o--;
+        buf[o] = 0;
+    }
+    if (!o) out[0] = 0;
 }
 
 /* Title and body into ev; a title too long is cut at a word (full title kept
@@ -323,6 +344,10 @@ static const char *s_build(s_import_t *im, json_t *o, event_t *ev, const ident_t
         }
         if (event_add_topic(ev, clean)) adjusted = 1;
     }
+    /* Who wrote it is not who signs it: say so, and where it came from. */
+    json_t *src = json_object_get(o, "source");
+    if (!im->own && event_set_imported(ev, json_is_string(src) ? json_string_value(src) : NULL))
+        event_set_imported(ev, NULL); /* a source we cannot keep is left out */
     im->adjusted += adjusted;
     ev->created_at = created_at;
     int rc = event_sign(ev, id->sk);
@@ -452,18 +477,23 @@ static void s_summary(s_import_t *im)
 
 static int s_import_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
 {
-    int c;
+    static const struct option opts[] = {{"own", no_argument, 0, 'O'}, {0, 0, 0, 0}};
+    int c, own = 0;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", (const struct option[]){{0, 0, 0, 0}}, NULL)) != -1)
-        return cli_bad_option(cli, self, c, argv);
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        if (c == 'O')
+            own = 1;
+        else
+            return cli_bad_option(cli, self, c, argv);
+    }
     if (argc - optind != 1) return cli_usage(cli, self, "give one FILE (or - for stdin)");
     const char *file = argv[optind];
     char oerr[PATH_MAX + 64];
     FILE *f = cli_open_read(file, oerr, sizeof oerr);
     if (!f) return cli_fail(cli, CLI_EXIT_ERROR, "%s", oerr);
 
-    s_import_t im = {.cli = cli, .file = file};
+    s_import_t im = {.cli = cli, .file = file, .own = own};
     struct stat st;
     uint64_t now = event_now_ms(), base = now;
     if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
@@ -526,17 +556,24 @@ static int s_import_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
 const cmd_t cmd_import = {
     .name = "import",
     .run = s_import_run,
-    .synopsis = "import FILE",
+    .synopsis = "import [--own] FILE",
     .summary = "add many tips from a JSON Lines file (- for stdin)",
-    .help =
-        "Each line is a JSON object: {\"title\": ..., \"body\": ..., \"topics\": [...]}; other\n"
-        "fields are ignored. Lines written by 'tip export' carry \"event\" (the signed event)\n"
-        "and are stored exactly as they were, with the same ids. Other lines are signed by\n"
-        "you. A bad line is reported with its line number and skipped; the rest goes on.\n"
-        "Importing the same unchanged file again stores nothing new (duplicates).\n"
-        "Ends with: imported N, duplicates D, rejected R (reasons). Exit 0 if no line\n"
-        "was rejected, else 1. A progress bar shows on a terminal.\n"
-        "\nExamples:\n  tip import notes.jsonl\n  tip import --json backup.jsonl\n",
+    .help = "Each line is a JSON object: {\"title\": ..., \"body\": ..., \"topics\": [...],\n"
+            "\"source\": ...}; other fields are ignored. Lines written by 'tip export' carry\n"
+            "\"event\" (the signed event) and are stored exactly as they were, with the same ids.\n"
+            "Other lines are signed by you and marked imported, with the line's \"source\" (a\n"
+            "URL or path, up to 128 bytes) if it has one: everyone sees you imported them, not\n"
+            "that you wrote them, and tip stats counts them apart.\n"
+            "  --own     the file holds tips you wrote yourself: no imported mark\n"
+            "A bad line is reported with its line number and skipped; the rest goes on. Files\n"
+            "of any size are streamed; no tip is stamped later than the clock (line N gets the\n"
+            "file's time, or now if earlier, minus N milliseconds), so importing the same\n"
+            "unchanged file again stores nothing new (duplicates). Ends with: imported N,\n"
+            "duplicates D, rejected R (reasons). Exit 0 if no line was rejected, else 1. If\n"
+            "tipd's disk fills up, the import stops and says so once. A progress bar shows on\n"
+            "a terminal.\n"
+            "\nExamples:\n  tip import notes.jsonl\n  tip import --own my-notes.jsonl\n"
+            "  tip import --json backup.jsonl\n",
 };
 
 /* ---- export ---- */

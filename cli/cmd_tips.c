@@ -443,6 +443,7 @@ static int s_req_author(cli_t *cli, json_t *req, const char *author)
 
 static int s_search_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
 {
+    char tnorm[EVENT_MAX_TOPIC_LEN + 1];
     int n = 10, c, rc = 0;
     const char *author = NULL, *kind = NULL;
     json_t *topics = json_array();
@@ -454,7 +455,9 @@ static int s_search_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
             rc = s_count(cli, self, optarg, 100, &n);
             break;
         case 't':
-            json_array_append_new(topics, json_string(optarg));
+            /* As stored: "Büro" finds what was tagged "büro". */
+            if (!(rc = cli_topic_norm(cli, self, optarg, strlen(optarg), tnorm)))
+                json_array_append_new(topics, json_string(tnorm));
             break;
         case 'a':
             author = optarg;
@@ -626,6 +629,7 @@ const cmd_t cmd_show = {
 
 static int s_list_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
 {
+    char tnorm[EVENT_MAX_TOPIC_LEN + 1];
     int n = 20, c, rc = 0;
     const char *author = NULL, *kind = NULL, *topic = NULL;
     optind = 0;
@@ -636,7 +640,7 @@ static int s_list_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
             rc = s_count(cli, self, optarg, 1000, &n);
             break;
         case 't':
-            topic = optarg;
+            if (!(rc = cli_topic_norm(cli, self, optarg, strlen(optarg), tnorm))) topic = tnorm;
             break;
         case 'a':
             author = optarg;

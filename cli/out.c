@@ -560,8 +560,16 @@ static void s_topics(const json_t *tip, char *buf, size_t cap)
 /* The meta line shared by brief and full renders. */
 static void s_meta(cli_t *cli, const json_t *tip, int indent)
 {
-    char author[200], age[64], rating[128], topics[400];
+    char author[400], age[64], rating[128], topics[400];
     out_author(tip, author, sizeof author);
+    if (json_is_true(json_object_get(tip, "imported"))) {
+        /* The signer imported it; someone else wrote it. */
+        char who[400];
+        memcpy(who, author, sizeof who);
+        const char *src = s_str(tip, "source");
+        snprintf(author, sizeof author, "imported by %.200s%s%.150s", who, *src ? " from " : "",
+                 src);
+    }
     out_reltime(s_ms(tip), age, sizeof age);
     out_rating(tip, rating, sizeof rating);
     s_topics(tip, topics, sizeof topics);

@@ -280,7 +280,8 @@ int event_topic_norm(const char *in, char out[EVENT_MAX_TOPIC_LEN + 1], size_t *
     size_t m;
     if (n > 4 * EVENT_MAX_TOPIC_LEN) return EVENT_E_OVERSIZE;
     if (!s_non_ascii((const uint8_t *)in, n)) {
-        for (m = 0; m < n; m++) norm[m] = (uint8_t)(in[m] >= 'A' && in[m] <= 'Z' ? in[m] + 32 : in[m]);
+        for (m = 0; m < n; m++)
+            norm[m] = (uint8_t)(in[m] >= 'A' && in[m] <= 'Z' ? in[m] + 32 : in[m]);
     } else if (u8_check((const uint8_t *)in, n)) {
         return EVENT_E_TOPIC;
     } else if (!(m = s_fold((const uint8_t *)in, n, norm, sizeof norm))) {
@@ -492,12 +493,10 @@ int event_validate(const event_t *ev)
         v2_needed |= s_non_ascii((const uint8_t *)ev->topics[i], n);
     }
     if (ev->version == EVENT_VERSION && (ev->imported || ev->source_len)) return EVENT_E_FIELD;
-    if (ev->imported > 1 || (!ev->imported && ev->source_len) ||
-        ev->source_len > EVENT_MAX_SOURCE)
+    if (ev->imported > 1 || (!ev->imported && ev->source_len) || ev->source_len > EVENT_MAX_SOURCE)
         return EVENT_E_FIELD;
     if (ev->imported && ev->kind != EVENT_TIP && ev->kind != EVENT_QUESTION) return EVENT_E_FIELD;
-    if (s_utf8_check((const uint8_t *)ev->source, ev->source_len, S_TEXT_LINE))
-        return EVENT_E_UTF8;
+    if (s_utf8_check((const uint8_t *)ev->source, ev->source_len, S_TEXT_LINE)) return EVENT_E_UTF8;
     if (ev->version == EVENT_VERSION_2 && !v2_needed && !ev->imported) return EVENT_E_NEEDLESS;
     if (ev->title_len > EVENT_MAX_TITLE || ev->body_len > EVENT_MAX_BODY) return EVENT_E_OVERSIZE;
     if (s_utf8_check((const uint8_t *)ev->title, ev->title_len, S_TEXT_LINE) ||

@@ -37,10 +37,10 @@
 #define EVENT_MAX_REFS      8
 #define EVENT_MAX_FUTURE_MS (10LL * 60 * 1000) /* refuse events >10 min ahead */
 
-#define EVENT_MAX_NAME  64   /* profile display name (title) */
-#define EVENT_MAX_TEAM  64   /* profile team (body) */
-#define EVENT_MAX_STORY 1024 /* thanks story (body) */
-#define EVENT_MAX_SOURCE 128 /* where an imported tip came from (version 2) */
+#define EVENT_MAX_NAME   64   /* profile display name (title) */
+#define EVENT_MAX_TEAM   64   /* profile team (body) */
+#define EVENT_MAX_STORY  1024 /* thanks story (body) */
+#define EVENT_MAX_SOURCE 128  /* where an imported tip came from (version 2) */
 
 /* Kinds. Values are wire bytes: never renumber. */
 typedef enum {

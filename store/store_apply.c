@@ -83,6 +83,7 @@ static int s_indexes(store_tx_t *tx, const event_t *ev, int del)
 
     for (int i = 0; i < ev->nrefs; i++)
         if (ev->refs[i].role == EVENT_REF_ANSWERS) val[1] |= STORE_AUTH_ANSWER;
+    if (ev->imported) val[1] |= STORE_AUTH_IMPORTED;
 
     store_be64(key, ev->created_at);
     memcpy(key + 8, ev->id, EVENT_ID_LEN);

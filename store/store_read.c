@@ -350,6 +350,8 @@ static void s_author_add(store_t *s, MDB_txn *txn, const MDB_val *k, const MDB_v
         else
             a->tips++;
         if (vp[0] == EVENT_TIP && (vp[1] & STORE_AUTH_ANSWER)) a->answers++;
+        if (vp[0] == EVENT_TIP && (vp[1] & STORE_AUTH_IMPORTED) && !(vp[1] & STORE_AUTH_ANSWER))
+            a->imported++;
         break;
     }
     default:

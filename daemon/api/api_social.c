@@ -335,7 +335,7 @@ static int s_stats_one(const event_t *ev, const uint8_t *raw, size_t len, void *
     case EVENT_QUESTION:
         if (store_stats(x->s, ev->id, &st) != 0) return 0;
         if (ev->kind == EVENT_TIP && ev->created_at >= x->start && ev->created_at < x->now &&
-            !s_is_edit(x, ev))
+            !ev->imported && !s_is_edit(x, ev))
             x->per_week[(ev->created_at - x->start) / S_WEEK_MS]++;
         if (st.superseded) return 0;
         if (ev->kind == EVENT_TIP) {
@@ -377,7 +377,7 @@ static int s_stats_one(const event_t *ev, const uint8_t *raw, size_t len, void *
 
 typedef struct {
     store_t *s;
-    uint32_t contributors, anon, answers, thanks;
+    uint32_t contributors, anon, answers, thanks, imported;
     uint64_t rating_sum, ratings;
     s_thanked_t *v;
     size_t n, cap;
@@ -390,6 +390,7 @@ static int s_author_one(const store_author_t *a, void *arg)
     x->ratings += a->ratings_received;
     x->rating_sum += a->rating_sum_received;
     x->thanks += a->thanks_received;
+    x->imported += a->imported;
     if (a->tips + a->questions == 0) return 0;
     /* The anonymity rule of social_anonymous(), from the author's sums. */
     char name[EVENT_MAX_NAME * 4 + 1], team[EVENT_MAX_TEAM * 4 + 1];
@@ -460,9 +461,11 @@ static json_t *s_me_json(s_stats_t *x)
     if (rc != 0 && rc != STORE_E_NOTFOUND) memset(&a, 0, sizeof(a));
     char name[EVENT_MAX_NAME * 4 + 1], team[EVENT_MAX_TEAM * 4 + 1];
     s_name(x->s, x->me, 0, name, sizeof(name), team, sizeof(team));
+    /* Writing and importing are told apart: "tips" are the ones they wrote. */
     json_t *gave =
-        json_pack("{s:i, s:i, s:i, s:i, s:i}", "tips", a.tips - a.answers, "answers", a.answers,
-                  "questions", a.questions, "ratings", a.ratings_given, "thanks", a.thanks_given);
+        json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "tips", a.tips - a.answers - a.imported,
+                  "imported", a.imported, "answers", a.answers, "questions", a.questions, "ratings",
+                  a.ratings_given, "thanks", a.thanks_given);
     json_t *got = json_pack(
         "{s:i, s:i, s:o, s:i, s:i, s:O}", "thanks", a.thanks_received, "ratings",
         a.ratings_received, "rating",
@@ -518,6 +521,7 @@ static int s_op_stats(api_req_t *req, json_t *rq, void *arg)
 
     json_t *o = json_object();
     json_object_set_new(o, "tips", json_integer((json_int_t)c.tips));
+    json_object_set_new(o, "imported", json_integer(au.imported)); /* of those tips */
     json_object_set_new(o, "questions", json_integer((json_int_t)c.questions));
     json_object_set_new(o, "answers", json_integer(au.answers));
     json_object_set_new(o, "open_questions", json_integer(x.open_questions));

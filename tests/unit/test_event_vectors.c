@@ -226,7 +226,8 @@ static void test_vector_topics(void **state)
     event_init(ev, EVENT_TIP);
     ev->created_at = 1764432459123ULL;
     const char *title = "Papierstau im 2. Stock";
-    const char *body = "Etiketten \xc3\xbc" "ber Fach 1 drucken, nie Fach 2.";
+    const char *body = "Etiketten \xc3\xbc"
+                       "ber Fach 1 drucken, nie Fach 2.";
     assert_int_equal(event_set_title(ev, title, strlen(title)), 0);
     assert_int_equal(event_set_body(ev, body, strlen(body)), 0);
     assert_int_equal(event_add_topic(ev, "Drucker"), 0);
