@@ -545,8 +545,8 @@ static int s_show_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
             return cli_bad_option(cli, self, c, argv);
     }
     if (argc - optind != 1) return cli_usage(cli, self, "give one id");
-    if (raw + cmd + history + cli->json > 1)
-        return cli_usage(cli, self, "--raw, --cmd, --history and --json go one at a time");
+    if (raw + cmd + (history || cli->json) > 1)
+        return cli_usage(cli, self, "--raw, --cmd and --history/--json go one at a time");
     char prefix[65];
     if (cli_id_arg(cli, self, argv[optind], prefix)) return CLI_EXIT_USAGE;
     json_t *req = json_pack("{s:s, s:s}", "op", "get", "id", prefix);

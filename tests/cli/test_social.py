@@ -520,15 +520,18 @@ def test_stats_exact():
         check("me" not in st, st)
         me = d.tip_json("stats", "--me", home="ana")[0]["me"]
         eq(me["name"], "Ana")
-        eq(me["gave"], {"tips": 2, "answers": 0, "questions": 0, "ratings": 1, "thanks": 0})
+        eq(me["gave"], {"tips": 2, "imported": 0, "answers": 0, "questions": 0, "ratings": 1,
+                        "thanks": 0})
         eq({k: me["got"][k] for k in ("thanks", "ratings", "rating", "answers")},
            {"thanks": 2, "ratings": 2, "rating": 4.5, "answers": 0})
         eq([s["story"] for s in me["got"]["stories"]], ["saved my afternoon"])
         me = d.tip_json("stats", "--me", home="bo")[0]["me"]
-        eq(me["gave"], {"tips": 1, "answers": 0, "questions": 1, "ratings": 1, "thanks": 2})
+        eq(me["gave"], {"tips": 1, "imported": 0, "answers": 0, "questions": 1, "ratings": 1,
+                        "thanks": 2})
         eq((me["got"]["answers"], me["got"]["open_questions"]), (1, 0))
         me = d.tip_json("stats", "--me", home="carol")[0]["me"]
-        eq(me["gave"], {"tips": 0, "answers": 1, "questions": 1, "ratings": 1, "thanks": 1})
+        eq(me["gave"], {"tips": 0, "imported": 0, "answers": 1, "questions": 1, "ratings": 1,
+                        "thanks": 1})
         eq((me["got"]["answers"], me["got"]["open_questions"]), (0, 1))
         # Human output tells the story.
         rc, out, err = d.tip("stats")
