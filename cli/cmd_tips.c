@@ -268,7 +268,10 @@ static int s_add_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     } else if ((rc = cli_identity(cli, &id, NULL, 0))) {
         goto done;
     }
-    int stop = down ? 0 : s_check_duplicates(cli, ev, anon ? NULL : id.pk, force || yes, &rc);
+    /* A draft of this very tip waits: this is a retry, which resends it. */
+    int retry = draft_pending(ev, &id, anon ? DRAFT_ANON : 0);
+    int stop =
+        down || retry ? 0 : s_check_duplicates(cli, ev, anon ? NULL : id.pk, force || yes, &rc);
     if (stop) {
         ident_wipe(&id);
         if (stop > 0) rc = stop;

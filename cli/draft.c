@@ -179,19 +179,38 @@ static void s_tell_kept(cli_t *cli, const event_t *ev, const char *path, int tim
     (void)cli;
 }
 
+/* The draft file's path for ev's content into path (cap PATH_MAX + 64);
+ * 0, or -1 when there is no drafts directory. */
+static int s_path(event_t *ev, const ident_t *id, int anon, int make, char *path, size_t cap)
+{
+    char dir[PATH_MAX], key[33], err[PATH_MAX + 64];
+    memcpy(ev->author, id->pk, EVENT_KEY_LEN);
+    s_content_key(ev, anon, key);
+    if (draft_dir(dir, sizeof dir, make, err, sizeof err) != 0) return -1;
+    snprintf(path, cap, "%s/%s-%s.json", dir, event_kind_name(ev->kind) ?: "event", key);
+    return 0;
+}
+
+int draft_pending(event_t *ev, const ident_t *id, int flags)
+{
+    char path[PATH_MAX + 64];
+    return s_path(ev, id, flags & DRAFT_ANON, 0, path, sizeof path) == 0 && access(path, F_OK) == 0;
+}
+
 int draft_send(cli_t *cli, event_t *ev, const ident_t *id, int flags, char idhex[65], int *dup)
 {
     int anon = flags & DRAFT_ANON;
-    char dir[PATH_MAX], path[PATH_MAX + 64], key[33], err[PATH_MAX + 64];
-    memcpy(ev->author, id->pk, EVENT_KEY_LEN); /* the key hashes who says it */
-    s_content_key(ev, anon, key);
-    int have_dir = draft_dir(dir, sizeof dir, 1, err, sizeof err) == 0;
-    if (!have_dir && (flags & DRAFT_KEEP))
-        fprintf(stderr, "tip: %s; the text is not kept if sending fails\n", err);
+    char path[PATH_MAX + 64], key[33];
     path[0] = 0;
-    if (have_dir)
-        snprintf(path, sizeof path, "%s/%s-%s.json", dir, event_kind_name(ev->kind) ?: "event",
-                 key);
+    if (s_path(ev, id, anon, 1, path, sizeof path) != 0) {
+        path[0] = 0;
+        if (flags & DRAFT_KEEP)
+            fprintf(stderr,
+                    "tip: no drafts directory (%s); the text is not kept if sending "
+                    "fails\n",
+                    getenv("XDG_STATE_HOME") ? "XDG_STATE_HOME" : "HOME");
+    }
+    s_content_key(ev, anon, key);
 
     /* The same content pending from an earlier attempt: send its bytes. */
     event_t *old = malloc(sizeof *old);

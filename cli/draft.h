@@ -33,6 +33,10 @@ int draft_dir(char *out, size_t cap, int make, char *err, size_t errlen);
  * draft is printed. */
 int draft_send(cli_t *cli, event_t *ev, const ident_t *id, int flags, char idhex[65], int *dup);
 
+/* 1 if a draft of ev's content (author id, or none with DRAFT_ANON) is
+ * waiting to be sent: the same command run again is a retry, not a new tip. */
+int draft_pending(event_t *ev, const ident_t *id, int flags);
+
 /* Load the draft at path ("last": the newest draft) into ev: its signed
  * event when the text still matches it, else (edited by hand) an unsigned
  * event from the text, with *signed_ set to 0. *anon from the draft. path

@@ -70,6 +70,8 @@ static const char s_env_help[] =
     "  (default $XDG_CONFIG_HOME/tip or ~/.config/tip)\n"
     "  PAGER       pager for long output (default: less -FRX)\n"
     "  EDITOR      editor for `tip add` without text (default: vi)\n"
+    "  XDG_STATE_HOME  drafts not yet stored live in $XDG_STATE_HOME/tip/drafts\n"
+    "              (default ~/.local/state/tip/drafts)\n"
     "  NO_COLOR    no colour unless --color always\n";
 
 static void s_print_overview(FILE *f)

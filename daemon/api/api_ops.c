@@ -85,7 +85,7 @@ json_t *api_tip_json(store_t *s, const event_t *ev)
     json_object_set_new(o, "created_at_ms", json_integer((json_int_t)ev->created_at));
     /* Imported (event version 2): the author is who imported it. */
     json_object_set_new(o, "imported", json_boolean(ev->imported));
-    if (ev->imported) json_object_set_new(o, "source", api_json_str(ev->source));
+    if (ev->source_len) json_object_set_new(o, "source", api_json_str(ev->source));
     store_stats_t st;
     memset(&st, 0, sizeof(st));
     /* The visible version carries its edit chain's ratings and
