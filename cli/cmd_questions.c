@@ -63,18 +63,7 @@ static int s_ask_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     json_decref(reply);
     int tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
     if (json_array_size(similar) && !cli->json) {
-        fprintf(stdout, "%sThese look like the same thing:%s\n\n", out_c(cli, OUT_BOLD),
-                out_c(cli, OUT_RESET));
-        cli->out = stdout;
-        size_t i;
-        json_t *t;
-        json_array_foreach(similar, i, t)
-        {
-            if (i) fputc('\n', stdout);
-            out_tip_brief(cli, t);
-        }
-        fputc('\n', stdout);
-        fflush(stdout);
+        cmd_show_alike(cli, similar);
         if (tty && !yes && !cmd_confirm("Post your question anyway?")) {
             fprintf(stdout, "Not posted. See one with: tip show ID\n");
             goto done;

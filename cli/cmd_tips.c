@@ -105,16 +105,7 @@ static int s_check_duplicates(cli_t *cli, const event_t *ev, const uint8_t *me, 
         out = -1;
     } else if (json_array_size(alike) && !cli->json && !force && isatty(STDIN_FILENO) &&
                isatty(STDOUT_FILENO)) {
-        fprintf(stdout, "%sThese look like the same thing:%s\n\n", out_c(cli, OUT_BOLD),
-                out_c(cli, OUT_RESET));
-        cli->out = stdout;
-        json_array_foreach(alike, i, t)
-        {
-            if (i) fputc('\n', stdout);
-            out_tip_brief(cli, t);
-        }
-        fputc('\n', stdout);
-        fflush(stdout);
+        cmd_show_alike(cli, alike);
         if (!cmd_confirm("Add yours anyway?")) {
             fprintf(stdout, "Not added. See one with: tip show ID\n");
             *rc = 0;
@@ -124,6 +115,22 @@ static int s_check_duplicates(cli_t *cli, const event_t *ev, const uint8_t *me, 
     json_decref(alike);
     json_decref(reply);
     return out;
+}
+
+/* Print what add stored: a JSON line, or the short id on a line of its own
+ * (sid gets it) and 1, for the caller's sentence after it. */
+static int s_print_id(cli_t *cli, const char *idhex, int dup, char sid[65])
+{
+    out_begin(cli, 0);
+    if (cli->json) {
+        json_t *o = json_pack("{s:s, s:s}", "id", idhex, "status", dup ? "duplicate" : "new");
+        out_json(cli, o);
+        json_decref(o);
+        return 0;
+    }
+    cli_short_id(cli, idhex, sid);
+    fprintf(cli->out, "%s%s%s\n", out_c(cli, OUT_ID), sid, out_c(cli, OUT_RESET));
+    return 1;
 }
 
 /* tip add --draft FILE: send a kept draft. */
@@ -162,18 +169,10 @@ static int s_add_draft(cli_t *cli, const char *file)
     }
     if (!rc) {
         draft_remove(real);
-        out_begin(cli, 0);
-        if (cli->json) {
-            json_t *o = json_pack("{s:s, s:s}", "id", idhex, "status", dup ? "duplicate" : "new");
-            out_json(cli, o);
-            json_decref(o);
-        } else {
-            char sid[65];
-            cli_short_id(cli, idhex, sid);
-            fprintf(cli->out, "%s%s%s\n", out_c(cli, OUT_ID), sid, out_c(cli, OUT_RESET));
+        char sid[65];
+        if (s_print_id(cli, idhex, dup, sid))
             fprintf(cli->out, "%s \"%s\" (the draft %s is removed).\n",
                     dup ? "It was already stored:" : "Sent", ev->title, real);
-        }
     }
     free(ev);
     return rc;
@@ -286,15 +285,8 @@ static int s_add_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     rc = draft_send(cli, ev, &id, (anon ? DRAFT_ANON : 0) | (keep ? DRAFT_KEEP : 0), idhex, &dup);
     ident_wipe(&id);
     if (rc) goto done;
-    out_begin(cli, 0);
-    if (cli->json) {
-        json_t *o = json_pack("{s:s, s:s}", "id", idhex, "status", dup ? "duplicate" : "new");
-        out_json(cli, o);
-        json_decref(o);
-    } else {
-        char sid[65];
-        cli_short_id(cli, idhex, sid);
-        fprintf(cli->out, "%s%s%s\n", out_c(cli, OUT_ID), sid, out_c(cli, OUT_RESET));
+    char sid[65];
+    if (s_print_id(cli, idhex, dup, sid)) {
         if (dup)
             fprintf(cli->out, "That tip was already there (same author, time and text).\n");
         else

@@ -116,6 +116,22 @@ int cmd_submit(cli_t *cli, event_t *ev, const ident_t *id, char idhex[65])
     return rc;
 }
 
+void cmd_show_alike(cli_t *cli, const json_t *tips)
+{
+    fprintf(stdout, "%sThese look like the same thing:%s\n\n", out_c(cli, OUT_BOLD),
+            out_c(cli, OUT_RESET));
+    cli->out = stdout;
+    size_t i;
+    json_t *t;
+    json_array_foreach(tips, i, t)
+    {
+        if (i) fputc('\n', stdout);
+        out_tip_brief(cli, t);
+    }
+    fputc('\n', stdout);
+    fflush(stdout);
+}
+
 int cmd_confirm(const char *question)
 {
     fprintf(stderr, "%s [y/N] ", question);
