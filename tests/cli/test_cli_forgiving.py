@@ -375,6 +375,25 @@ def test_imports_marked_and_counted_apart():
         eq([t["imported"] for t in d.tip_json("list") if t["title"] == "My own note"], [False])
 
 
+def test_search_prefers_the_offices_own_at_equal_text():
+    with Daemon() as d:
+        # Written here first; the same text imported later (newer, so it
+        # would win the tie without the preference).
+        rc, out, err = d.tip("add", "--title", "Printer jams on floor 2", "use tray 1",
+                             home="ana")
+        eq(rc, 0, err)
+        own = add_id(out)
+        f = os.path.join(d.tmp, "dump.jsonl")
+        with open(f, "w") as fh:
+            fh.write(json.dumps({"title": "Printer jams on floor 2", "body": "use tray 1",
+                                 "source": "wiki"}) + "\n")
+        rc, out, err = d.tip("import", f, home="bo")
+        eq(rc, 0, err)
+        got = d.tip_json("search", "printer jams")
+        eq([(t["imported"], t["id"].startswith(own)) for t in got], [(False, True), (True, False)])
+        check(got[0]["score"] > got[1]["score"], got)
+
+
 # ---- 8. one thanks per person ----
 
 def test_thanks_count_once_per_person():
