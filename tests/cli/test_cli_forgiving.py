@@ -11,10 +11,12 @@ import json
 import os
 import resource
 import signal
+import socket
 import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -182,6 +184,86 @@ def test_retry_resends_the_same_signed_tip():
         eq(drafts(d), [])
         # Sent by --draft after tipd refused nothing: the same id.
         eq(d.tip_json("list")[0]["id"], r["results"][0]["id"])
+
+
+class ReplyEater:
+    """A Unix-socket relay between tip and a real tipd that passes every
+    byte, until tip sends a submit: from then on tipd's replies are dropped,
+    as when tipd stores a tip but its answer never comes back in time."""
+
+    def __init__(self, target, path):
+        self.target, self.path = target, path
+        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.srv.bind(path)
+        self.srv.listen(4)
+        self.eat = False
+        self.conns = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            u.connect(self.target)
+            self.conns += [c, u]
+            threading.Thread(target=self._pump, args=(c, u, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(u, c, False), daemon=True).start()
+
+    def _pump(self, src, dst, upstream):
+        while True:
+            try:
+                b = src.recv(65536)
+            except OSError:
+                return
+            if not b:
+                return
+            if upstream and b"submit" in b:
+                self.eat = True
+            if not upstream and self.eat:
+                continue
+            try:
+                dst.sendall(b)
+            except OSError:
+                return
+
+    def close(self):
+        for s in [self.srv] + self.conns:
+            try:
+                s.close()
+            except OSError:
+                pass
+        os.unlink(self.path)
+
+
+def test_timeout_then_retry_stores_one_tip():
+    with Daemon() as d:
+        d.tip("whoami")
+        relay = ReplyEater(d.sock, os.path.join(d.tmp, "relay.sock"))
+        try:
+            rc, out, err = d.tip("add", "-t", "vpn", "VPN drops at 17:00: reconnect",
+                                 socket_path=relay.path, timeout=120)
+        finally:
+            relay.close()
+        eq(rc, 4, err)
+        lines = err.splitlines()
+        check(len(lines) == 3 and "did not answer" in lines[0], err)
+        tid = d.tip_json("list")[0]["id"]  # it was stored all the same
+        eq(lines[1], "tip: the tip may still have been stored: check in a minute with: "
+                     "tip show %s" % tid[:12])
+        kept = drafts(d)
+        eq(len(kept), 1)
+        check(lines[2].startswith("tip: it is kept in %s; the same command again" % kept[0]),
+              err)
+        # The user runs the same command again: the same signed bytes.
+        rc, out, err = d.tip("add", "-t", "vpn", "VPN drops at 17:00: reconnect")
+        eq(rc, 0, err)
+        check("That tip was already there" in out, out)
+        eq(add_id(out), tid[:8])
+        eq(d.status()["tips"], 1)
+        eq(drafts(d), [])
 
 
 # ---- 3. did you mean ----
