@@ -62,12 +62,23 @@ static void s_person(const json_t *o, const char *name_key, const char *key_key,
         snprintf(buf, cap, "key %.8s", s_s(o, key_key));
 }
 
+/* One line per story, but only a person's latest on a tip: thanks count
+ * once per person, and thanking again replaces the story. */
 static void s_stories(cli_t *cli, const json_t *stories, int indent)
 {
     size_t i;
     json_t *s;
     json_array_foreach(stories, i, s)
     {
+        int newer = 0;
+        size_t j;
+        json_t *o;
+        json_array_foreach(stories, j, o)
+        {
+            newer |= j != i && !strcmp(s_s(o, "from"), s_s(s, "from")) &&
+                     !strcmp(s_s(o, "tip"), s_s(s, "tip")) && cmd_ms(o) > cmd_ms(s);
+        }
+        if (newer) continue;
         char from[100], to[100], age[64], line[EVENT_MAX_STORY + 600];
         s_person(s, "from_name", "from", from, sizeof from);
         s_person(s, "to_name", "to", to, sizeof to);

@@ -494,6 +494,8 @@ def test_thanks_count_once_per_person():
         eq(d.tip_json("show", tid)[0]["thanks"], 2)
         rc, out, err = d.tip("show", tid)
         check("and again today" in out and "saved my morning" not in out and "me too" in out, out)
+        rc, out, err = d.tip("stats", "--me", home="ana")
+        check("and again today" in out and "saved my morning" not in out, out)
         # Retracting the latest leaves the earlier one counted.
         bo_thanks = [t for t in d.tip_json("list", "--kind", "thanks", home="bo")
                      if t.get("body") == "and again today"]
