@@ -9,6 +9,8 @@
  */
 #include "cli.h"
 
+#include "b64.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -261,11 +263,13 @@ int cli_reply_fail(cli_t *cli, const json_t *reply)
                         "tips with: tip search WORDS, or tip list",
                         m + 17);
     if (!strcmp(e, CONTRACT_E_NOT_FOUND)) return cli_fail(cli, code, "%s", m ? m : "not found");
-    if (!strcmp(e, CONTRACT_E_NO_SPACE))
-        return cli_fail(cli, code,
-                        "tipd's disk is full, so nothing was stored%s%s; free space on the disk "
-                        "holding tipd's data (tip status shows where), then try again",
-                        m ? ": " : "", m ? m : "");
+    if (!strcmp(e, CONTRACT_E_NO_SPACE)) {
+        cli->no_space = 1; /* not the request's fault: what was typed is kept */
+        return cli_fail(cli, code, "%s",
+                        m ? m
+                          : "tipd's disk is full, so nothing was stored; free space on the disk "
+                            "holding tipd's data (tip status shows where), then try again");
+    }
     if (!strcmp(e, "refused"))
         return cli_fail(cli, code, "tipd refused it: %s", m ? m : "invalid event");
     return cli_fail(cli, code, "tipd: %s%s%s", e, m ? ": " : "", m ? m : "");
@@ -454,8 +458,8 @@ int cli_submit_event(cli_t *cli, const event_t *ev, char idhex[65], int *dup)
     size_t len;
     int rc = event_encode(ev, buf, sizeof buf, &len);
     if (rc) return cli_fail(cli, CLI_EXIT_ERROR, "cannot encode the event: %s", event_strerror(rc));
-    char b64[sodium_base64_ENCODED_LEN(EVENT_MAX_SIZE, sodium_base64_VARIANT_ORIGINAL)];
-    sodium_bin2base64(b64, sizeof b64, buf, len, sodium_base64_VARIANT_ORIGINAL);
+    char b64[(EVENT_MAX_SIZE + 2) / 3 * 4 + 1];
+    b64_encode(buf, len, b64);
     json_t *req = json_pack("{s:s, s:[s]}", "op", "submit", "events", b64);
     json_t *reply;
     if ((rc = cli_call(cli, req, &reply))) return rc;

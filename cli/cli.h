@@ -57,6 +57,7 @@ struct cli {
     int pageable;
     int down;      /* exit code of a failed connect: said once, not again */
     int timed_out; /* the last call sent its request but got no answer in time */
+    int no_space;  /* tipd answered that its disk is full */
 };
 
 /* Print "tip: <message>" on stderr and return code (for `return cli_fail(...)`). */

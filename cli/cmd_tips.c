@@ -162,7 +162,7 @@ static int s_add_draft(cli_t *cli, const char *file)
         }
         if (!rc) {
             ev->created_at = event_now_ms();
-            if (anon) ev->created_at -= ev->created_at % 60000;
+            if (anon) ev->created_at = event_anon_time(ev->created_at);
             rc = draft_send(cli, ev, &id, (anon ? DRAFT_ANON : 0) | DRAFT_KEEP, idhex, &dup);
             ident_wipe(&id);
         }
@@ -277,9 +277,9 @@ static int s_add_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         goto done;
     }
     ev->created_at = event_now_ms();
-    /* An anonymous post's time is coarsened to the minute:
-     * less to correlate with who was at a keyboard (docs/SOCIAL.md). */
-    if (anon) ev->created_at -= ev->created_at % 60000;
+    /* An anonymous post's time is coarsened (docs/SOCIAL.md): less to
+     * correlate with who was at a keyboard. */
+    if (anon) ev->created_at = event_anon_time(ev->created_at);
     char idhex[65];
     int dup = 0;
     rc = draft_send(cli, ev, &id, (anon ? DRAFT_ANON : 0) | (keep ? DRAFT_KEEP : 0), idhex, &dup);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include "cmd.h"
 #include "out.h"
+#include "path.h"
 #include "cmd_util.h"
 
 #define S_TODAY_CONNECT_MS 500
@@ -82,7 +83,7 @@ static void s_seen_add(const char *idhex, const char *how)
     cmd_local_date(date);
     char *slash = strrchr(path, '/');
     *slash = 0;
-    mkdir(path, 0700); /* TIP_HOME may not exist yet: same mode as ident's */
+    path_mkdir_p(path, 0700, NULL, 0); /* TIP_HOME may not exist yet: same mode as ident's */
     *slash = '/';
     if (lines + 1 > CMD_SEEN_KEEP) {
         /* Rewrite with the newest half only; their dates are dropped (they

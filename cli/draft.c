@@ -247,7 +247,8 @@ int draft_send(cli_t *cli, event_t *ev, const ident_t *id, int flags, char idhex
     }
     /* Refused, or never reached tipd, with text typed on the command line:
      * the command line still has it, so no file is left behind. */
-    int keep = *path && (cli->timed_out || (flags & DRAFT_KEEP) || rc == CLI_EXIT_UNREACHABLE);
+    int keep = *path && (cli->timed_out || cli->no_space || (flags & DRAFT_KEEP) ||
+                         rc == CLI_EXIT_UNREACHABLE);
     if (rc == CLI_EXIT_REFUSED && !(flags & DRAFT_KEEP)) keep = 0;
     if (keep)
         s_tell_kept(cli, ev, path, cli->timed_out);

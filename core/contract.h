@@ -34,6 +34,6 @@
 #define CONTRACT_E_NOT_FOUND   "not_found"
 #define CONTRACT_E_AMBIGUOUS   "ambiguous"
 #define CONTRACT_E_INTERNAL    "internal"
-#define CONTRACT_E_NO_SPACE    "no_space" /* tipd's disk (or LMDB map) is full */
+#define CONTRACT_E_NO_SPACE    "no_space" /* tipd's disk is full: nothing of it stored */
 
 #endif

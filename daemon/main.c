@@ -41,8 +41,8 @@
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
+#include "path.h"
 #include "peers.h"
-#include "social.h"
 #include "store.h"
 
 #define S_STATUS_MS 5000 /* how often STATUS= is refreshed */
@@ -416,20 +416,6 @@ static void s_on_signal(loop_t *l, loop_watch_t *w, short revents, void *arg)
     }
 }
 
-static int s_mkdir_p(const char *path, mode_t mode)
-{
-    char tmp[CFG_MAX_PATH];
-    snprintf(tmp, sizeof(tmp), "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(tmp, mode) < 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    if (mkdir(tmp, mode) < 0 && errno != EEXIST) return -1;
-    return 0;
-}
-
 /* Open everything in start-up order. 0 or -1 (logged). */
 static int s_start(s_main_t *m)
 {
@@ -437,7 +423,7 @@ static int s_start(s_main_t *m)
     char err[1024], org[CFG_MAX_PATH + 32];
     d->started_ms = loop_now_ms();
     s_default_name(d);
-    if (s_mkdir_p(d->cfg.data, 0700) < 0) {
+    if (path_mkdir_p(d->cfg.data, 0700, NULL, 0) < 0) {
         log_msg(LOG_E, "%scannot create the data directory %s: %s",
                 cfg_origin(&d->cfg, "data", org, sizeof(org)), d->cfg.data, strerror(errno));
         return -1;
@@ -511,8 +497,14 @@ static int s_start(s_main_t *m)
         log_msg(LOG_E, "%s", err);
         return -1;
     }
-    if (api_core_ops_register(d) < 0) {
+    if (api_loop_ops_register(d) < 0 || api_read_ops_register(d) < 0) {
         log_msg(LOG_E, "out of memory");
+        return -1;
+    }
+    /* Reads run on their own threads so that no request holds up the loop
+     * (gossip, ingest, other clients): docs/API.md, "Concurrency". */
+    if (api_readers_start(d->api, d->store, API_READERS, err, sizeof(err)) < 0) {
+        log_msg(LOG_E, "api: %s", err);
         return -1;
     }
     if (peers_daemon_init(d, err, sizeof(err)) < 0) {
@@ -542,11 +534,6 @@ static int s_start(s_main_t *m)
     }
     if (peers_daemon_discovery(d, gossip_port(d->gossip)) < 0) {
         log_msg(LOG_E, "discovery: out of memory");
-        return -1;
-    }
-    /* questions, stats, today, misses */
-    if (social_ops_register(d) < 0) {
-        log_msg(LOG_E, "social ops: out of memory");
         return -1;
     }
     m->notify = notify_new(d->loop);

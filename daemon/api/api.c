@@ -18,18 +18,35 @@
  * many answers are owed, or while the ingest queue is full (api_pause), the
  * socket is simply not read; ZeroMQ's receive high-water mark then pushes
  * back on the clients.
+ *
+ * Read ops (api_register_read) do not run on the loop: the loop parses and
+ * validates the frame, then queues the request for a small pool of reader
+ * threads. Each reader runs one request at a time inside its own store read
+ * view (one LMDB read transaction), formats the answer there, and hands the
+ * request back through an eventfd; the loop then sends it in order. A
+ * reader takes the oldest queued request whose client has fewer than
+ * API_CLIENT_READS requests running and, for a heavy op, while fewer than
+ * API_HEAVY_READS heavy ones run: a client that pipelines waits behind its
+ * own requests, and a slow request of one client never holds up another's
+ * (nor gossip or ingest, which stay on the loop). While a request is with
+ * the readers the loop touches nothing of it but the on_reader flag, which
+ * only the loop writes.
  */
 #include "api.h"
+#include "path.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/eventfd.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -42,6 +59,8 @@ typedef struct {
     char *name;
     api_op_fn fn;
     void *arg;
+    int read;  /* runs on a reader thread in a read view */
+    int heavy; /* API_READ_HEAVY */
 } s_op_t;
 
 struct api_req {
@@ -56,6 +75,14 @@ struct api_req {
     int kept;
     int in_handler;
     api_req_t *prev, *next;
+    /* A read op's request: queued for or running on a reader. */
+    int on_reader;      /* written by the loop only */
+    const s_op_t *op;   /* the op to run */
+    json_t *request;    /* its parsed body, owned until it has run */
+    store_rtxn_t *view; /* set while it runs */
+    api_after_fn after; /* api_after: runs on the loop once it has run */
+    void *after_arg;
+    api_req_t *qnext; /* job queue / done queue */
 };
 
 struct api {
@@ -68,6 +95,22 @@ struct api {
     api_req_t *head, *tail;
     size_t inflight;
     int paused;
+    /* reader pool (api_readers_start) */
+    store_t *store;
+    pthread_t threads[API_READERS_MAX];
+    int nthreads;
+    pthread_mutex_t mu; /* guards everything below */
+    pthread_cond_t cv;
+    int pool_init, stopping;
+    api_req_t *qhead, *qtail;            /* waiting for a reader */
+    api_req_t *running[API_READERS_MAX]; /* one slot per reader */
+    int heavy_running;
+    api_req_t *dhead, *dtail; /* run, waiting for the loop */
+    int efd;
+    loop_watch_t *done_watch;
+    /* test builds only: TIPD_TEST_READ_DELAY="op:ms" slows that op */
+    char delay_op[32];
+    unsigned delay_ms;
 };
 
 static void s_update_watch(api_t *a)
@@ -91,6 +134,7 @@ static void s_unlink_req(api_t *a, api_req_t *r)
 
 static void s_free_req(api_req_t *r)
 {
+    json_decref(r->request);
     json_decref(r->tag);
     free(r->reply);
     free(r);
@@ -118,7 +162,7 @@ static void s_flush_client(api_t *a, const uint8_t *rid, size_t rid_len)
     while (r) {
         api_req_t *nx = r->next;
         if (r->rid_len == rid_len && memcmp(r->rid, rid, rid_len) == 0) {
-            if (!r->done || r->in_handler) break;
+            if (r->on_reader || !r->done || r->in_handler) break;
             s_send(a, r);
             s_unlink_req(a, r);
             s_free_req(r);
@@ -207,6 +251,17 @@ void api_keep(api_req_t *req)
     req->kept = 1;
 }
 
+store_rtxn_t *api_view(api_req_t *req)
+{
+    return req->view;
+}
+
+void api_after(api_req_t *req, api_after_fn fn, void *arg)
+{
+    req->after = fn;
+    req->after_arg = arg;
+}
+
 void api_pause(api_t *a, int paused)
 {
     if (!a) return;
@@ -219,12 +274,14 @@ size_t api_inflight(const api_t *a)
     return a ? a->inflight : 0;
 }
 
-int api_register(api_t *a, const char *op, api_op_fn fn, void *arg)
+static int s_register(api_t *a, const char *op, api_op_fn fn, void *arg, int read, int heavy)
 {
     for (size_t i = 0; i < a->nops; i++) {
         if (strcmp(a->ops[i].name, op) == 0) {
             a->ops[i].fn = fn;
             a->ops[i].arg = arg;
+            a->ops[i].read = read;
+            a->ops[i].heavy = heavy;
             return 0;
         }
     }
@@ -237,8 +294,18 @@ int api_register(api_t *a, const char *op, api_op_fn fn, void *arg)
     }
     char *name = strdup(op);
     if (!name) return -1;
-    a->ops[a->nops++] = (s_op_t){name, fn, arg};
+    a->ops[a->nops++] = (s_op_t){name, fn, arg, read, heavy};
     return 0;
+}
+
+int api_register(api_t *a, const char *op, api_op_fn fn, void *arg)
+{
+    return s_register(a, op, fn, arg, 0, 0);
+}
+
+int api_register_read(api_t *a, const char *op, api_op_fn fn, void *arg, int flags)
+{
+    return s_register(a, op, fn, arg, 1, (flags & API_READ_HEAVY) != 0);
 }
 
 static const s_op_t *s_find_op(const api_t *a, const char *name)
@@ -246,6 +313,207 @@ static const s_op_t *s_find_op(const api_t *a, const char *name)
     for (size_t i = 0; i < a->nops; i++)
         if (strcmp(a->ops[i].name, name) == 0) return &a->ops[i];
     return NULL;
+}
+
+/* ---- reader threads ---- */
+
+/* Run a read op in a fresh read view (reader thread, or the loop when no
+ * reader pool runs). Answers internal if no view can be had. */
+static void s_run_read_view(api_t *a, api_req_t *r, json_t *req)
+{
+    int err = 0;
+    r->view = a->store ? store_rtxn_begin(a->store, &err) : NULL;
+    if (!r->view) {
+        api_error(r, CONTRACT_E_INTERNAL, "cannot read the store: %s",
+                  a->store ? store_strerror(err) : "no store");
+        return;
+    }
+#ifdef TIPD_TEST_HOOKS
+    if (a->delay_ms && strcmp(a->delay_op, r->op->name) == 0) {
+        struct timespec ts = {a->delay_ms / 1000, (long)(a->delay_ms % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+#endif
+    r->op->fn(r, req, r->op->arg);
+    if (r->kept && !r->done) /* read ops answer before returning */
+        api_error(r, CONTRACT_E_INTERNAL, "the op did not answer");
+    store_rtxn_end(&r->view);
+}
+
+/* Queue r for the readers; -1 if no pool runs (the caller runs it). */
+static int s_queue_read(api_t *a, api_req_t *r)
+{
+    if (!a->nthreads) return -1;
+    r->on_reader = 1;
+    pthread_mutex_lock(&a->mu);
+    r->qnext = NULL;
+    if (a->qtail)
+        a->qtail->qnext = r;
+    else
+        a->qhead = r;
+    a->qtail = r;
+    pthread_cond_signal(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+    return 0;
+}
+
+static int s_same_client(const api_req_t *x, const api_req_t *y)
+{
+    return x->rid_len == y->rid_len && memcmp(x->rid, y->rid, x->rid_len) == 0;
+}
+
+/* (a->mu held) The oldest queued request a reader may start now, unlinked
+ * from the queue; NULL if none. */
+static api_req_t *s_pick(api_t *a)
+{
+    api_req_t *prev = NULL;
+    for (api_req_t *r = a->qhead; r; prev = r, r = r->qnext) {
+        if (r->op->heavy && a->heavy_running >= API_HEAVY_READS) continue;
+        int mine = 0;
+        for (int i = 0; i < a->nthreads; i++)
+            if (a->running[i] && s_same_client(a->running[i], r)) mine++;
+        if (mine >= API_CLIENT_READS) continue;
+        if (prev)
+            prev->qnext = r->qnext;
+        else
+            a->qhead = r->qnext;
+        if (a->qtail == r) a->qtail = prev;
+        r->qnext = NULL;
+        return r;
+    }
+    return NULL;
+}
+
+typedef struct {
+    api_t *a;
+    int slot;
+} s_reader_t;
+
+static void *s_reader_main(void *arg)
+{
+    api_t *a = ((s_reader_t *)arg)->a;
+    int slot = ((s_reader_t *)arg)->slot;
+    free(arg);
+    pthread_mutex_lock(&a->mu);
+    for (;;) {
+        api_req_t *r = a->stopping ? NULL : s_pick(a);
+        if (!r) {
+            if (a->stopping) break;
+            pthread_cond_wait(&a->cv, &a->mu);
+            continue;
+        }
+        a->running[slot] = r;
+        a->heavy_running += r->op->heavy;
+        pthread_mutex_unlock(&a->mu);
+
+        s_run_read_view(a, r, r->request);
+
+        pthread_mutex_lock(&a->mu);
+        a->running[slot] = NULL;
+        a->heavy_running -= r->op->heavy;
+        r->qnext = NULL;
+        if (a->dtail)
+            a->dtail->qnext = r;
+        else
+            a->dhead = r;
+        a->dtail = r;
+        uint64_t one = 1;
+        if (write(a->efd, &one, sizeof(one)) < 0) { /* the counter cannot overflow here */
+        }
+        /* a client or heavy slot came free: another reader may start one */
+        pthread_cond_broadcast(&a->cv);
+    }
+    pthread_mutex_unlock(&a->mu);
+    return NULL;
+}
+
+/* Loop: requests the readers finished. Send their answers in order. */
+static void s_on_done(loop_t *l, loop_watch_t *w, short revents, void *arg)
+{
+    api_t *a = arg;
+    (void)l;
+    (void)w;
+    (void)revents;
+    uint64_t n;
+    if (read(a->efd, &n, sizeof(n)) < 0) { /* EAGAIN: nothing new */
+    }
+    pthread_mutex_lock(&a->mu);
+    api_req_t *r = a->dhead;
+    a->dhead = a->dtail = NULL;
+    pthread_mutex_unlock(&a->mu);
+    while (r) {
+        api_req_t *nx = r->qnext;
+        r->qnext = NULL;
+        r->on_reader = 0;
+        json_decref(r->request);
+        r->request = NULL;
+        if (!r->done) {
+            log_msg(LOG_E, "api: op '%s' returned without answering (bug)", r->op->name);
+            api_error(r, CONTRACT_E_INTERNAL, "the op did not answer");
+        }
+        if (r->after) {
+            r->after(r->after_arg);
+            r->after = NULL;
+        }
+        r->in_handler = 0;
+        uint8_t rid[S_MAX_RID]; /* r may be freed by the flush */
+        size_t rl = r->rid_len;
+        memcpy(rid, r->rid, rl);
+        s_flush_client(a, rid, rl);
+        r = nx;
+    }
+}
+
+int api_readers_start(api_t *a, store_t *store, int n, char *err, size_t errlen)
+{
+    if (n < 0) n = 0;
+    if (n > API_READERS_MAX) n = API_READERS_MAX;
+    a->store = store;
+    if (n == 0) return 0;
+    a->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (a->efd < 0) {
+        snprintf(err, errlen, "eventfd: %s", strerror(errno));
+        return -1;
+    }
+    a->done_watch = loop_watch_fd(a->loop, a->efd, ZMQ_POLLIN, s_on_done, a);
+    if (!a->done_watch) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        s_reader_t *ra = malloc(sizeof(*ra));
+        if (!ra) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        *ra = (s_reader_t){a, i};
+        int rc = pthread_create(&a->threads[i], NULL, s_reader_main, ra);
+        if (rc) {
+            free(ra);
+            snprintf(err, errlen, "cannot start a reader thread: %s", strerror(rc));
+            return -1;
+        }
+        a->nthreads++;
+    }
+    return 0;
+}
+
+static void s_readers_stop(api_t *a)
+{
+    if (!a->pool_init) return;
+    pthread_mutex_lock(&a->mu);
+    a->stopping = 1;
+    pthread_cond_broadcast(&a->cv);
+    pthread_mutex_unlock(&a->mu);
+    for (int i = 0; i < a->nthreads; i++) pthread_join(a->threads[i], NULL);
+    a->nthreads = 0;
+    if (a->done_watch) loop_watch_free(a->loop, a->done_watch);
+    a->done_watch = NULL;
+    if (a->efd >= 0) close(a->efd);
+    a->efd = -1;
+    pthread_cond_destroy(&a->cv);
+    pthread_mutex_destroy(&a->mu);
+    a->pool_init = 0;
 }
 
 /* Parse and run one request body. */
@@ -288,12 +556,24 @@ static void s_dispatch(api_t *a, api_req_t *r, const char *body, size_t len, int
         json_decref(req);
         goto out;
     }
-    o->fn(r, req, o->arg);
+    if (o->read) {
+        r->op = o;
+        r->request = req;
+        if (s_queue_read(a, r) == 0) return; /* the loop hears back in s_on_done */
+        r->request = NULL;
+        s_run_read_view(a, r, req);
+    } else {
+        o->fn(r, req, o->arg);
+    }
     if (!r->done && !r->kept) {
         log_msg(LOG_E, "api: op '%s' returned without answering (bug)", o->name);
         api_error(r, CONTRACT_E_INTERNAL, "the op did not answer");
     }
     json_decref(req);
+    if (r->after) {
+        r->after(r->after_arg);
+        r->after = NULL;
+    }
 out:
     r->in_handler = 0;
     if (r->done) {
@@ -377,21 +657,6 @@ static void s_on_readable(loop_t *l, loop_watch_t *w, short revents, void *arg)
     s_update_watch(a);
 }
 
-/* mkdir -p for the socket's directory (mode 0755: others must reach it). */
-static int s_mkdirs(const char *dir)
-{
-    char tmp[sizeof(((struct sockaddr_un *)0)->sun_path)];
-    snprintf(tmp, sizeof(tmp), "%s", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) < 0 && errno != EEXIST) return -1;
-    return 0;
-}
-
 /* 1 if something accepts connections at path (another tipd), else 0. */
 static int s_socket_live(const char *path)
 {
@@ -412,6 +677,17 @@ api_t *api_new(loop_t *loop, void *zctx, const char *path, char *err, size_t err
         return NULL;
     }
     a->loop = loop;
+    a->efd = -1;
+    if (pthread_mutex_init(&a->mu, NULL) || pthread_cond_init(&a->cv, NULL)) {
+        snprintf(err, errlen, "cannot set up the reader pool's lock");
+        free(a);
+        return NULL;
+    }
+    a->pool_init = 1;
+#ifdef TIPD_TEST_HOOKS
+    const char *dl = getenv("TIPD_TEST_READ_DELAY");
+    if (dl && sscanf(dl, "%31[a-z_]:%u", a->delay_op, &a->delay_ms) != 2) a->delay_ms = 0;
+#endif
     if (strlen(path) >= sizeof(a->path)) {
         snprintf(err, errlen, "API socket path '%s' is too long (at most %zu bytes)", path,
                  sizeof(a->path) - 1);
@@ -423,7 +699,7 @@ api_t *api_new(loop_t *loop, void *zctx, const char *path, char *err, size_t err
     char *slash = strrchr(dir, '/');
     if (slash && slash != dir) {
         *slash = '\0';
-        if (s_mkdirs(dir) < 0) {
+        if (path_mkdir_p(dir, 0755, NULL, 0) < 0) { /* others must reach it */
             snprintf(err, errlen, "cannot create the API socket directory %s: %s", dir,
                      strerror(errno));
             goto fail;
@@ -481,6 +757,7 @@ void api_destroy(api_t **p)
 {
     if (!p || !*p) return;
     api_t *a = *p;
+    s_readers_stop(a); /* requests still queued are dropped with the rest */
     for (api_req_t *r = a->head, *n; r; r = n) {
         n = r->next;
         s_free_req(r);
@@ -536,78 +813,4 @@ int api_get_bool(api_req_t *req, json_t *o, const char *key, int *out)
         return api_error(req, CONTRACT_E_BAD_REQUEST, "field '%s' must be a boolean", key);
     *out = json_is_true(v);
     return 0;
-}
-
-/* ---- base64 (RFC 4648, padded) ---- */
-
-static const char s_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-size_t api_b64_encoded_len(size_t n)
-{
-    return (n + 2) / 3 * 4;
-}
-
-void api_b64_encode(const uint8_t *in, size_t n, char *out)
-{
-    size_t i = 0, o = 0;
-    for (; i + 3 <= n; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        out[o++] = s_b64[v >> 18];
-        out[o++] = s_b64[(v >> 12) & 63];
-        out[o++] = s_b64[(v >> 6) & 63];
-        out[o++] = s_b64[v & 63];
-    }
-    if (n - i == 1) {
-        uint32_t v = (uint32_t)in[i] << 16;
-        out[o++] = s_b64[v >> 18];
-        out[o++] = s_b64[(v >> 12) & 63];
-        out[o++] = '=';
-        out[o++] = '=';
-    } else if (n - i == 2) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-        out[o++] = s_b64[v >> 18];
-        out[o++] = s_b64[(v >> 12) & 63];
-        out[o++] = s_b64[(v >> 6) & 63];
-        out[o++] = '=';
-    }
-    out[o] = '\0';
-}
-
-static int s_b64val(char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-}
-
-long api_b64_decode(const char *in, size_t n, uint8_t *out, size_t cap)
-{
-    if (n % 4 != 0) return -1;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 4) {
-        int pad = 0, v[4];
-        for (int k = 0; k < 4; k++) {
-            if (in[i + k] == '=' && i + 4 == n && k >= 2) {
-                v[k] = 0;
-                pad++;
-            } else {
-                if (pad) return -1; /* data after padding */
-                v[k] = s_b64val(in[i + k]);
-                if (v[k] < 0) return -1;
-            }
-        }
-        if (pad == 1 && in[i + 2] == '=') return -1;
-        uint32_t x = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | v[3];
-        size_t take = 3 - (size_t)pad;
-        /* Canonical: the bits dropped by padding must be zero. */
-        if ((pad == 1 && (x & 0xff)) || (pad == 2 && (x & 0xffff))) return -1;
-        if (o + take > cap) return -1;
-        out[o++] = (uint8_t)(x >> 16);
-        if (take > 1) out[o++] = (uint8_t)(x >> 8);
-        if (take > 2) out[o++] = (uint8_t)x;
-    }
-    return (long)o;
 }

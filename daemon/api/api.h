@@ -1,9 +1,9 @@
 /* api.h -- tipd's local API: JSON requests over a ZeroMQ ROUTER on ipc://.
  *
- * The API module owns the socket, frames, limits and reply ordering; the
- * operations themselves are registered by name from whichever file implements
- * them (api_ops.c for the core ops, peers.c for `peers`, the social ops from
- * their own files). Adding an op is one call:
+ * The API module owns the socket, frames, limits, reply ordering and the
+ * reader threads; the operations themselves are registered by name
+ * (api_read_ops.c: the reads, run on reader threads; api_loop_ops.c:
+ * submit, status and peers, run on the loop). Adding an op is one call:
  *
  *     static int s_op_peers(api_req_t *req, json_t *request, void *arg)
  *     {
@@ -19,7 +19,7 @@
  * commit). Every request gets exactly one answer: if a handler returns without
  * answering and without calling api_keep(), the API answers "internal" for it.
  * Replies to one client go out in the order its requests came in, even when a
- * later request is answered first.
+ * later request is answered first (reads run on several threads at once).
  *
  * Wire format and every op: docs/API.md.
  */
@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "b64.h"
 #include "contract.h"
 #include "event.h"
 #include "loop.h"
@@ -41,6 +42,10 @@
 #define API_SNDTIMEO_MS     100
 #define API_CLOSE_LINGER_MS 500  /* replies still queued get this long at shutdown */
 #define API_MAX_INFLIGHT    1024 /* stop reading while this many answers are owed */
+#define API_READERS_MAX     8    /* reader threads at most */
+#define API_READERS         3    /* reader threads tipd starts */
+#define API_CLIENT_READS    2    /* read requests of one client running at once */
+#define API_HEAVY_READS     1    /* heavy read requests (stats, export) running at once */
 
 typedef struct api api_t;
 typedef struct api_req api_req_t;
@@ -61,8 +66,29 @@ api_t *api_new(loop_t *loop, void *zctx, const char *path, char *err, size_t err
 void api_destroy(api_t **p);
 
 /* Register op (copied). Replaces an earlier handler of the same name.
- * 0, or -1 on ENOMEM. */
+ * 0, or -1 on ENOMEM. The handler runs on the loop thread. */
 int api_register(api_t *a, const char *op, api_op_fn fn, void *arg);
+
+/* Register a read op: its handler runs on a reader thread inside a read
+ * view of the store (api_view), and must answer before it returns. It may
+ * use only the view, the request and what it computes (arg must be safe to
+ * read from any thread); anything for the loop goes through api_after. */
+#define API_READ_HEAVY 1 /* may scan the store: at most API_HEAVY_READS at once */
+int api_register_read(api_t *a, const char *op, api_op_fn fn, void *arg, int flags);
+
+/* Start n (<= API_READERS_MAX) reader threads reading store. With none
+ * started, read ops run on the loop thread in a view of store. Call once,
+ * after api_new; api_destroy stops them. 0, or -1 with a sentence in err. */
+int api_readers_start(api_t *a, store_t *store, int n, char *err, size_t errlen);
+
+/* The read view a read op's handler runs in (NULL in any other handler). */
+store_rtxn_t *api_view(api_req_t *req);
+
+/* Run fn(arg) on the loop thread once req's handler has returned (a read
+ * op's way to ask for a write, e.g. recording a search miss). One per
+ * request; fn owns arg. */
+typedef void (*api_after_fn)(void *arg);
+void api_after(api_req_t *req, api_after_fn fn, void *arg);
 
 /* Answer req with reply (reference stolen; may be NULL for an empty success).
  * Adds "ok": true and echoes the request's "tag". req is gone afterwards.
@@ -94,28 +120,5 @@ int api_get_int(api_req_t *req, json_t *o, const char *key, long long min, long 
                 long long *out);
 int api_get_bool(api_req_t *req, json_t *o, const char *key, int *out);
 
-/* JSON values as every op renders them: lower-case hex of n bytes, an RFC
- * 3339 UTC time with milliseconds, a string from the store ("" for NULL or
- * for text jansson refuses: never NULL unless out of memory), and the reason
- * for a store or event error code. */
-json_t *api_json_hex(const uint8_t *b, size_t n);
-json_t *api_json_time(uint64_t ms);
-json_t *api_json_str(const char *s);
-const char *api_reason(int code);
-
-/* The tip object of docs/API.md for a stored event, with derived state
- * (rating, thanks, answers, author name/team) read from the store. Never NULL
- * unless out of memory. */
-json_t *api_tip_json(store_t *s, const event_t *ev);
-/* Parse a hex id prefix or full id into a unique stored id, answering req with
- * bad_request / not_found / ambiguous (with candidates) when it can't.
- * 0 or -1 (answered). */
-int api_resolve_id(api_req_t *req, store_t *s, const char *prefix, uint8_t id[EVENT_ID_LEN]);
-
-/* Standard base64 (RFC 4648, with padding). decode returns the length or -1
- * on malformed input or if it would exceed cap. */
-size_t api_b64_encoded_len(size_t n);
-void api_b64_encode(const uint8_t *in, size_t n, char *out);
-long api_b64_decode(const char *in, size_t n, uint8_t *out, size_t cap);
 
 #endif

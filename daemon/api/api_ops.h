@@ -9,8 +9,11 @@
 
 #include "daemon.h"
 
-/* Register the core ops (submit, search, get, list, export, status, peers)
- * on d->api. 0 or -1 (ENOMEM). */
-int api_core_ops_register(tipd_t *d);
+/* Register the ops that run on the loop (submit, status, peers) on d->api.
+ * 0 or -1 (ENOMEM). */
+int api_loop_ops_register(tipd_t *d);
+/* Register the read ops (search, get, list, export, questions, stats,
+ * today, misses), run on the reader threads. 0 or -1 (ENOMEM). */
+int api_read_ops_register(tipd_t *d);
 
 #endif

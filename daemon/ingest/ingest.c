@@ -88,6 +88,7 @@ struct ingest {
     loop_watch_t *watch;
     loop_timer_t *timer;
     loop_timer_t *trim;   /* store_release_memory once ingest is quiet */
+    int failing;          /* the last commit failed (s_note_commit) */
     loop_timer_t *upkeep; /* periodic malloc_trim */
     struct {
         ingest_new_fn fn;
@@ -187,7 +188,7 @@ static void *s_worker(void *arg)
             } else { /* no memory for a scratch event: refuse, don't crash */
                 it->ok = 0;
                 it->sub->results[it->idx].status = STORE_REJECTED;
-                it->sub->results[it->idx].reason = STORE_E_NOSPACE;
+                it->sub->results[it->idx].reason = STORE_E_NOMEM;
             }
         }
         pthread_mutex_lock(&g->mu);
@@ -224,6 +225,8 @@ static void s_finish(ingest_t *g, s_item_t *it)
 /* Commit up to INGEST_BATCH items of the open batch in one transaction, then
  * report. Rejected items (from verification) ride along without touching
  * LMDB. */
+static void s_note_commit(ingest_t *g, int rc, size_t n);
+
 static void s_commit_some(ingest_t *g)
 {
     s_queue_t take = {0};
@@ -246,7 +249,7 @@ static void s_commit_some(ingest_t *g)
         out = calloc(n, sizeof(*out));
         who = malloc(n * sizeof(*who));
     }
-    int rc = STORE_E_NOSPACE;
+    int rc = STORE_E_NOMEM;
     if (n && evs && lens && out && who) {
         size_t i = 0;
         for (s_item_t *it = take.head; it; it = it->next) {
@@ -262,6 +265,7 @@ static void s_commit_some(ingest_t *g)
                     (unsigned long long)(loop_now_ms() - t0),
                     (unsigned long long)((s_cpu_us() - c0) / 1000), rc);
         if (rc == 0 && n >= S_TRIM_MIN) loop_timer_reset(g->loop, g->trim, S_TRIM_IDLE_MS);
+        s_note_commit(g, rc, n);
         for (i = 0; i < n; i++) {
             store_result_t *r = &who[i]->sub->results[who[i]->idx];
             if (rc == 0) {
@@ -301,6 +305,22 @@ static void s_commit_some(ingest_t *g)
         nx = it->next;
         s_finish(g, it);
     }
+}
+
+/* Say at error level when commits start failing (with LMDB's words and the
+ * data directory: a full disk shows as "No space left on device"), once per
+ * run of failures, and say when writing works again. Nothing of a failed
+ * batch was stored: its submitters are told so and may resend. */
+static void s_note_commit(ingest_t *g, int rc, size_t n)
+{
+    if (rc && !g->failing)
+        log_msg(LOG_E, "store: cannot write %zu event(s) to %s: %s (%s)%s", n, store_path(g->store),
+                store_strerror(rc), store_last_error(g->store),
+                rc == STORE_E_DISKFULL ? "; free space on that disk, writing resumes by itself"
+                                       : "");
+    else if (!rc && g->failing)
+        log_msg(LOG_I, "store: writing to %s works again", store_path(g->store));
+    g->failing = rc != 0;
 }
 
 /* Pull verified items from the workers into the open batch. */
@@ -369,6 +389,10 @@ static void s_on_trim(loop_t *l, loop_timer_t *t, void *arg)
         return;
     }
     int rc = store_release_memory(g->store);
+    if (rc == STORE_E_BUSY) { /* a reader thread holds a view: later */
+        loop_timer_reset(l, g->trim, S_TRIM_IDLE_MS);
+        return;
+    }
     if (rc) { /* the store refuses calls until a reopen works: keep trying */
         log_msg(LOG_E, "store: reopening the database to release memory failed: %s (%s)",
                 store_strerror(rc), store_last_error(g->store));

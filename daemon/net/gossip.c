@@ -37,6 +37,7 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "endpoint.h"
 #include "gossip_int.h"
 
 #define S_ZAP_ENDPOINT "inproc://zeromq.zap.01"
@@ -890,10 +891,7 @@ gossip_t *gossip_new(const gossip_opts_t *o, char *err, size_t errlen)
     }
     char last[300];
     size_t ll = sizeof last;
-    if (zmq_getsockopt(g->router, ZMQ_LAST_ENDPOINT, last, &ll) == 0) {
-        const char *c = strrchr(last, ':');
-        if (c) g->port = (uint16_t)atoi(c + 1);
-    }
+    if (zmq_getsockopt(g->router, ZMQ_LAST_ENDPOINT, last, &ll) == 0) g->port = endpoint_port(last);
     /* Advertise what we were told to listen on, with the real port. */
     const char *c = strrchr(o->listen, ':');
     snprintf(g->advertise, sizeof g->advertise, "%.*s:%u",

@@ -16,26 +16,18 @@
 #include <string.h>
 #include <sodium.h>
 
+#include "endpoint.h"
 #include "gossip_int.h"
 
 /* An advertised wildcard endpoint (host "*", 0.0.0.0 or [::]) seen from addr becomes
- * "tcp://addr:PORT". */
+ * "tcp://addr:PORT"; one that does not parse becomes "". */
 static void s_fix_endpoint(const char *adv, const char *addr, char *out, size_t cap)
 {
-    const char *colon = strrchr(adv, ':');
-    const char *host = strncmp(adv, "tcp://", 6) == 0 ? adv + 6 : NULL;
-    if (!host || !colon || colon < host) {
-        out[0] = 0;
-        return;
-    }
-    size_t hl = (size_t)(colon - host);
-    int wild = hl == 0 || (hl == 1 && host[0] == '*') ||
-               (hl == 7 && !strncmp(host, "0.0.0.0", 7)) || (hl == 4 && !strncmp(host, "[::]", 4));
-    if (wild && addr && addr[0]) {
-        if (strchr(addr, ':'))
-            snprintf(out, cap, "tcp://[%s]%s", addr, colon);
-        else
-            snprintf(out, cap, "tcp://%s%s", addr, colon);
+    endpoint_t e;
+    out[0] = 0;
+    if (endpoint_parse(adv, &e) != ENDPOINT_OK) return;
+    if (e.wildcard && addr && addr[0]) {
+        if (endpoint_format(addr, e.port, out, cap) < 0) out[0] = 0;
     } else {
         snprintf(out, cap, "%s", adv);
     }

@@ -334,14 +334,6 @@ typedef struct {
     uint32_t link_id;
 } s_sub_t;
 
-static int s_bad_event(int reason)
-{
-    /* Bad bytes or signature: the sender's fault. Clock skew (FUTURE) and
-     * our own store errors are not. */
-    return (reason <= EVENT_E_TRUNCATED && reason >= EVENT_E_SIG) || reason == EVENT_E_REFS ||
-           reason == EVENT_E_HEX;
-}
-
 static void s_ingested(const store_result_t *results, size_t n, void *arg)
 {
     s_sub_t *sub = arg;
@@ -349,7 +341,7 @@ static void s_ingested(const store_result_t *results, size_t n, void *arg)
     if (g) {
         size_t bad = 0;
         for (size_t i = 0; i < n; i++)
-            if (results[i].status == STORE_REJECTED && s_bad_event(results[i].reason)) bad++;
+            if (results[i].status == STORE_REJECTED && event_err_is_malformed(results[i].reason)) bad++;
         if (bad) {
             g->stat_rejects += bad;
             g_link_t *l = g_link_by_id(g, sub->link_id);

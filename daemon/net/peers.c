@@ -12,6 +12,8 @@
  */
 #include "peers.h"
 
+#include "endpoint.h"
+
 #include "event.h"
 
 #include <ctype.h>
@@ -180,10 +182,7 @@ static int s_maybe_reap(peers_t *t, peer_t *p)
 static void s_set_endpoint(peer_t *p)
 {
     if (!p->naddrs || !p->port) return;
-    if (strchr(p->addrs[0], ':'))
-        snprintf(p->endpoint, sizeof(p->endpoint), "tcp://[%s]:%u", p->addrs[0], p->port);
-    else
-        snprintf(p->endpoint, sizeof(p->endpoint), "tcp://%s:%u", p->addrs[0], p->port);
+    endpoint_format(p->addrs[0], p->port, p->endpoint, sizeof(p->endpoint));
 }
 
 peer_t *peers_find_node(const peers_t *t, const uint8_t node[32])
@@ -324,41 +323,16 @@ void peers_from_disc(peers_t *t, disc_what_t what, const disc_peer_t *dp)
     }
 }
 
-/* Parse "tcp://host:port" (host may be [v6]). 0 or -1. */
+/* Parse a peer's "tcp://host:port": a host one can dial and a port > 0.
+ * 0 or -1. */
 static int s_parse_endpoint(const char *ep, char *host, size_t hcap, uint16_t *port)
 {
-    if (!ep || strncmp(ep, "tcp://", 6) != 0) return -1;
-    const char *h = ep + 6;
-    const char *colon;
-    size_t hl;
-    if (*h == '[') {
-        const char *rb = strchr(h, ']');
-        if (!rb || rb[1] != ':') return -1;
-        h++;
-        hl = (size_t)(rb - h);
-        colon = rb + 1;
-    } else {
-        colon = strrchr(h, ':');
-        if (!colon) return -1;
-        hl = (size_t)(colon - h);
-    }
-    if (hl == 0 || hl >= hcap || hl > 255) return -1;
-    for (size_t i = 0; i < hl; i++) {
-        unsigned char c = (unsigned char)h[i];
-        if (!(isalnum(c) || c == '.' || c == '-' || c == ':' || c == '%' || c == '_')) return -1;
-    }
-    if (*h == '*') return -1;
-    const char *ps = colon + 1;
-    if (!*ps || strlen(ps) > 5) return -1;
-    unsigned long v = 0;
-    for (const char *q = ps; *q; q++) {
-        if (!isdigit((unsigned char)*q)) return -1;
-        v = v * 10 + (unsigned long)(*q - '0');
-    }
-    if (v == 0 || v > 65535) return -1;
-    memcpy(host, h, hl);
-    host[hl] = 0;
-    *port = (uint16_t)v;
+    endpoint_t e;
+    if (endpoint_parse(ep, &e) != ENDPOINT_OK || !endpoint_host_dialable(e.host) || e.port == 0 ||
+        strlen(e.host) >= hcap)
+        return -1;
+    memcpy(host, e.host, strlen(e.host) + 1);
+    *port = e.port;
     return 0;
 }
 
@@ -375,10 +349,7 @@ static peer_t *s_add_endpoint(peers_t *t, const char *endpoint, unsigned source,
         return NULL;
     }
     char norm[PEERS_MAX_ENDPOINT];
-    if (strchr(host, ':'))
-        snprintf(norm, sizeof(norm), "tcp://[%s]:%u", host, port);
-    else
-        snprintf(norm, sizeof(norm), "tcp://%s:%u", host, port);
+    endpoint_format(host, port, norm, sizeof norm);
     peer_t *p = peers_find_endpoint(t, norm);
     if (!p) {
         /* An mDNS entry may already know this address under its node key. */
@@ -599,16 +570,12 @@ const char *peers_sources_name(unsigned sources, char *buf, size_t cap)
     return buf;
 }
 
-/* RFC 3339 UTC with milliseconds, e.g. 2026-11-29T16:03:39.123Z. */
+/* RFC 3339 UTC with milliseconds (event_time_rfc3339), or null for never. */
 static json_t *s_time_json(uint64_t ms)
 {
     if (!ms) return json_null();
-    time_t s = (time_t)(ms / 1000);
-    struct tm tm;
-    if (!gmtime_r(&s, &tm)) return json_null();
-    char buf[96];
-    snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000));
+    char buf[40];
+    event_time_rfc3339(ms, buf, sizeof buf);
     return json_string(buf);
 }
 

@@ -14,6 +14,7 @@
 #include "avahi_poll.h"
 #include "daemon.h"
 #include "disc.h"
+#include "endpoint.h"
 #include "log.h"
 #include "peers.h"
 #include "wire.h"
@@ -70,12 +71,7 @@ size_t peers_daemon_known(const tipd_t *d)
 
 uint16_t peers_listen_port(const char *listen)
 {
-    const char *c = listen ? strrchr(listen, ':') : NULL;
-    if (!c || !c[1]) return 0;
-    char *end;
-    long v = strtol(c + 1, &end, 10);
-    if (*end || v <= 0 || v > 65535) return 0;
-    return (uint16_t)v;
+    return endpoint_port(listen);
 }
 
 int peers_daemon_init(tipd_t *d, char *err, size_t errlen)

@@ -9,6 +9,7 @@
  * key means the same thing on the command line and in the file.
  */
 #include "config.h"
+#include "endpoint.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -82,35 +83,31 @@ int cfg_check_endpoint(const char *ep, int listen, char *msg, size_t msglen)
     char q[80];
     const char *show = s_show(ep, q, sizeof(q));
     const char *want = listen ? "tcp://*:7714" : "tcp://host:7714";
-    if (strncmp(ep, "tcp://", 6) != 0) {
+    endpoint_t e;
+    switch (endpoint_parse(ep, &e)) {
+    case ENDPOINT_OK:
+        break;
+    case ENDPOINT_E_SCHEME:
         snprintf(msg, msglen, "'%s' is not a tcp:// endpoint (like %s)", show, want);
         return -1;
-    }
-    const char *host = ep + 6;
-    const char *colon = strrchr(host, ':');
-    if (!colon || colon == host) {
+    case ENDPOINT_E_HOSTPORT:
         snprintf(msg, msglen, "'%s' needs a host and a port (like %s)", show, want);
         return -1;
-    }
-    /* IPv6 literals come bracketed: [fe80::1%eth0]:7714 */
-    if (host[0] == '[' && colon[-1] != ']') {
+    case ENDPOINT_E_BRACKETS:
         snprintf(msg, msglen, "'%s': an IPv6 address goes in brackets ([::1]:7714)", show);
         return -1;
-    }
-    for (const char *p = host; p < colon; p++) {
-        if ((unsigned char)*p <= ' ' || *p == '/') {
-            snprintf(msg, msglen, "'%s': the host has a space or '/'", show);
-            return -1;
-        }
-    }
-    char *end;
-    errno = 0;
-    long port = strtol(colon + 1, &end, 10);
-    if (colon[1] == '\0' || *end != '\0' || errno || port < (listen ? 0 : 1) || port > 65535) {
+    case ENDPOINT_E_HOST:
+        snprintf(msg, msglen, "'%s': the host has a space or '/'", show);
+        return -1;
+    case ENDPOINT_E_PORT:
         snprintf(msg, msglen, "'%s': port must be a number from %d to 65535", show, listen ? 0 : 1);
         return -1;
     }
-    if (!listen && colon - host == 1 && host[0] == '*') {
+    if (!listen && e.port == 0) {
+        snprintf(msg, msglen, "'%s': port must be a number from 1 to 65535", show);
+        return -1;
+    }
+    if (!listen && !strcmp(e.host, "*")) {
         snprintf(msg, msglen, "'%s': a peer needs a host, not '*'", show);
         return -1;
     }

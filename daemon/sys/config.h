@@ -1,6 +1,6 @@
 /* config.h -- tipd's settings: defaults, the INI file and the command line.
  *
- * The same keys work in both places (DESIGN §5):
+ * The same keys work in both places (tipd.conf.example and README list them):
  *
  *   data, api, listen, peer (repeatable), no-discovery, network-key, name,
  *   log-level

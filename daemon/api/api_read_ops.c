@@ -1,12 +1,12 @@
-/* api_ops.c -- the core local-API operations: submit, search, get, list,
- * export, status; and the one function that renders a stored event as the
- * tip object of docs/API.md, so that every op (including those other files
- * register) shows tips identically.
+/* api_read_ops.c -- the local API's read operations: search, get, list,
+ * export, questions, stats, today and misses (docs/API.md).
  *
- * Handlers validate every field's type before using it (api_get_*), read
- * through the store's own read transactions, and answer synchronously --
- * except submit, which hands the decoded events to ingest and answers from
- * ingest's callback once the batch holding them is committed.
+ * Every handler here runs on a reader thread (api_register_read) inside the
+ * request's read view, so one request sees one snapshot of the store and
+ * never holds up the loop. A handler validates the request's fields
+ * (api_get_*), asks the store and the views layer for what it shows, and
+ * renders it (api_render.h); the only write a read causes, recording a
+ * search that found nothing, goes back to the loop through api_after.
  *
  * Author filters accept a full 64-hex key (pushed down to the store), a hex
  * prefix of 4+ characters, or a display name (matched case-insensitively
@@ -22,97 +22,28 @@
 
 #include "api.h"
 #include "api_ops.h"
+#include "api_render.h"
 #include "daemon.h"
-#include "disc.h"
-#include "gossip.h"
-#include "ingest.h"
 #include "log.h"
-#include "peers.h"
-#include "social.h"
+#include "views.h"
 
-#define S_INGEST_HIGH       32768       /* stop reading API requests above this backlog */
-#define S_INGEST_LOW        8192        /* ... and resume below this */
-#define S_INGEST_HIGH_BYTES (16u << 20) /* the same in bytes of queued events */
-#define S_INGEST_LOW_BYTES  (4u << 20)
-#define S_EXPORT_BYTES      (3u << 20) /* keep export replies under the 4 MiB limit */
+#define S_EXPORT_BYTES  (3u << 20) /* keep export replies under the 4 MiB limit */
+#define S_SEEN_MAX      20000      /* ids a `today` request may exclude */
+#define S_QUESTIONS_MAX 1000
 
-/* ---- rendering ---- */
-
-json_t *api_json_hex(const uint8_t *b, size_t n)
+/* The tip object of ev with its figures read in rt. */
+static json_t *s_tip(store_rtxn_t *rt, const event_t *ev)
 {
-    char hex[2 * 64 + 1];
-    event_hex(b, n < 64 ? n : 64, hex);
-    return json_string(hex);
+    views_tip_t fig;
+    views_tip(rt, ev, &fig);
+    return api_tip_json(ev, &fig);
 }
 
-json_t *api_json_time(uint64_t ms)
-{
-    char t[40];
-    event_time_rfc3339(ms, t, sizeof(t));
-    return json_string(t);
-}
-
-/* A string that came out of the store: valid UTF-8 by the event format, but
- * never trust that enough to return NULL from json_string. */
-json_t *api_json_str(const char *s)
-{
-    json_t *v = json_string(s ? s : "");
-    return v ? v : json_string("");
-}
-
-json_t *api_tip_json(store_t *s, const event_t *ev)
-{
-    json_t *o = json_object();
-    if (!o) return NULL;
-    json_object_set_new(o, "id", api_json_hex(ev->id, EVENT_ID_LEN));
-    const char *kn = event_kind_name(ev->kind);
-    json_object_set_new(o, "kind", json_string(kn ? kn : "unknown"));
-    json_object_set_new(o, "title", api_json_str(ev->title));
-    json_object_set_new(o, "body", api_json_str(ev->body));
-    json_t *topics = json_array();
-    for (int i = 0; i < ev->ntopics; i++)
-        json_array_append_new(topics, api_json_str(ev->topics[i]));
-    json_object_set_new(o, "topics", topics);
-    json_object_set_new(o, "author", api_json_hex(ev->author, EVENT_KEY_LEN));
-    char name[EVENT_MAX_NAME * 4 + 1] = "", team[EVENT_MAX_TEAM * 4 + 1] = "";
-    if (store_profile(s, ev->author, name, sizeof(name), team, sizeof(team)) != 0)
-        name[0] = team[0] = '\0';
-    json_object_set_new(o, "author_name", api_json_str(name));
-    json_object_set_new(o, "author_team", api_json_str(team));
-    /* a one-time-key post: the rule is social_anonymous (social.h) */
-    json_object_set_new(o, "anonymous", json_boolean(!name[0] && social_anonymous(s, ev)));
-    json_object_set_new(o, "created_at", api_json_time(ev->created_at));
-    json_object_set_new(o, "created_at_ms", json_integer((json_int_t)ev->created_at));
-    /* Imported (event version 2): the author is who imported it. */
-    json_object_set_new(o, "imported", json_boolean(ev->imported));
-    if (ev->source_len) json_object_set_new(o, "source", api_json_str(ev->source));
-    store_stats_t st;
-    memset(&st, 0, sizeof(st));
-    /* The visible version carries its edit chain's ratings and
-     * thanks; an earlier version (show --history) its own. */
-    if (store_chain_stats(s, ev->id, &st) != 0) memset(&st, 0, sizeof(st));
-    json_object_set_new(o, "rating",
-                        st.ratings ? json_real((double)st.rating_sum / st.ratings) : json_null());
-    json_object_set_new(o, "ratings", json_integer(st.ratings));
-    json_object_set_new(o, "thanks", json_integer(st.thanks));
-    json_object_set_new(o, "answers", json_integer(st.answers));
-    json_t *refs = json_array();
-    for (int i = 0; i < ev->nrefs; i++) {
-        json_t *r = json_object();
-        json_object_set_new(r, "role", json_string(event_ref_role_name(ev->refs[i].role)));
-        json_object_set_new(r, "id", api_json_hex(ev->refs[i].id, EVENT_ID_LEN));
-        json_array_append_new(refs, r);
-        if (ev->refs[i].role == EVENT_REF_TARGET)
-            json_object_set_new(o, "target", api_json_hex(ev->refs[i].id, EVENT_ID_LEN));
-    }
-    json_object_set_new(o, "refs", refs);
-    json_object_set_new(o, "value", json_integer(ev->value));
-    json_object_set_new(o, "superseded", json_boolean(st.superseded));
-    if (st.superseded) json_object_set_new(o, "latest", api_json_hex(st.latest, EVENT_ID_LEN));
-    return o;
-}
-
-int api_resolve_id(api_req_t *req, store_t *s, const char *prefix, uint8_t id[EVENT_ID_LEN])
+/* Parse a hex id prefix or full id into a unique stored id, answering req
+ * with bad_request / not_found / ambiguous (with candidates) when it can't.
+ * 0 or -1 (answered). */
+static int s_resolve_id(api_req_t *req, store_rtxn_t *s, const char *prefix,
+                        uint8_t id[EVENT_ID_LEN])
 {
     char norm[2 * EVENT_ID_LEN + 1];
     if (event_prefix_norm(prefix, norm) < 0)
@@ -136,11 +67,6 @@ int api_resolve_id(api_req_t *req, store_t *s, const char *prefix, uint8_t id[EV
                               norm);
     }
     return api_error(req, CONTRACT_E_INTERNAL, "store: %s", store_strerror(rc));
-}
-
-const char *api_reason(int code)
-{
-    return code <= STORE_E_LMDB ? store_strerror(code) : event_strerror(code);
 }
 
 /* ---- author filters ---- */
@@ -173,7 +99,7 @@ static void s_author_parse(const char *spec, s_author_t *a)
     snprintf(a->name, sizeof(a->name), "%s", spec);
 }
 
-static int s_author_match(store_t *s, const s_author_t *a, const uint8_t author[EVENT_KEY_LEN])
+static int s_author_match(store_rtxn_t *s, const s_author_t *a, const uint8_t author[EVENT_KEY_LEN])
 {
     if (a->any) return 1;
     if (a->exact) return memcmp(a->key, author, EVENT_KEY_LEN) == 0;
@@ -185,138 +111,6 @@ static int s_author_match(store_t *s, const s_author_t *a, const uint8_t author[
     char name[EVENT_MAX_NAME * 4 + 1], team[8];
     if (store_profile(s, author, name, sizeof(name), team, sizeof(team)) != 0) return 0;
     return strcasecmp(name, a->name) == 0;
-}
-
-/* ---- submit ---- */
-
-typedef struct {
-    tipd_t *d;
-    api_req_t *req;
-    size_t n;        /* events in the request */
-    size_t *slot;    /* slot[i]: request index of the i-th submitted event */
-    json_t *results; /* array, one entry per request event */
-} s_submit_t;
-
-static json_t *s_result(const store_result_t *r, int with_id)
-{
-    static const char *const st[] = {"new", "duplicate", "rejected"};
-    json_t *o = json_object();
-    json_object_set_new(o, "id", with_id ? api_json_hex(r->id, EVENT_ID_LEN) : json_null());
-    json_object_set_new(o, "status", json_string(st[r->status <= 2 ? r->status : 2]));
-    if (r->status == STORE_REJECTED)
-        json_object_set_new(o, "error", api_json_str(api_reason(r->reason)));
-    return o;
-}
-
-static int s_zero_id(const uint8_t id[EVENT_ID_LEN])
-{
-    for (int i = 0; i < EVENT_ID_LEN; i++)
-        if (id[i]) return 0;
-    return 1;
-}
-
-static void s_submit_free(s_submit_t *sc)
-{
-    json_decref(sc->results);
-    free(sc->slot);
-    free(sc);
-}
-
-static void s_submit_done(const store_result_t *res, size_t n, void *arg)
-{
-    s_submit_t *sc = arg;
-    for (size_t i = 0; i < n; i++)
-        json_array_set_new(sc->results, sc->slot[i], s_result(&res[i], !s_zero_id(res[i].id)));
-    json_t *r = json_object();
-    json_object_set(r, "results", sc->results);
-    api_reply(sc->req, r);
-    tipd_t *d = sc->d;
-    s_submit_free(sc);
-    if (ingest_pending(d->ingest) < S_INGEST_LOW &&
-        ingest_pending_bytes(d->ingest) < S_INGEST_LOW_BYTES)
-        api_pause(d->api, 0);
-}
-
-static int s_op_submit(api_req_t *req, json_t *rq, void *arg)
-{
-    tipd_t *d = arg;
-    json_t *evs = json_object_get(rq, "events");
-    if (!json_is_array(evs))
-        return api_error(req, CONTRACT_E_BAD_REQUEST,
-                         "field 'events' must be an array of base64 strings");
-    size_t n = json_array_size(evs);
-    if (n > CONTRACT_SUBMIT_MAX)
-        return api_error(req, CONTRACT_E_TOO_LARGE, "%zu events in one submit; the limit is %d", n,
-                         CONTRACT_SUBMIT_MAX);
-    for (size_t i = 0; i < n; i++)
-        if (!json_is_string(json_array_get(evs, i)))
-            return api_error(req, CONTRACT_E_BAD_REQUEST, "events[%zu] must be a base64 string", i);
-    s_submit_t *sc = calloc(1, sizeof(*sc));
-    uint8_t **bufs = calloc(n ? n : 1, sizeof(*bufs));
-    size_t *lens = calloc(n ? n : 1, sizeof(*lens));
-    if (!sc || !bufs || !lens) goto nomem;
-    sc->d = d;
-    sc->req = req;
-    sc->n = n;
-    sc->slot = calloc(n ? n : 1, sizeof(*sc->slot));
-    sc->results = json_array();
-    if (!sc->slot || !sc->results) goto nomem;
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        json_t *v = json_array_get(evs, i);
-        const char *b64 = json_string_value(v);
-        size_t blen = json_string_length(v);
-        store_result_t bad = {.status = STORE_REJECTED};
-        json_array_append_new(sc->results, json_null());
-        if (blen > api_b64_encoded_len(EVENT_MAX_SIZE)) {
-            bad.reason = EVENT_E_OVERSIZE;
-            json_array_set_new(sc->results, i, s_result(&bad, 0));
-            continue;
-        }
-        uint8_t *buf = malloc(blen / 4 * 3 + 3);
-        if (!buf) goto nomem;
-        long got = api_b64_decode(b64, blen, buf, blen / 4 * 3 + 3);
-        if (got <= 0) {
-            free(buf);
-            json_t *o = json_pack("{s:n, s:s, s:s}", "id", "status", "rejected", "error",
-                                  got == 0 ? "empty event" : "not valid base64");
-            json_array_set_new(sc->results, i, o);
-            continue;
-        }
-        bufs[k] = buf;
-        lens[k] = (size_t)got;
-        sc->slot[k++] = i;
-    }
-    if (k == 0) { /* nothing to store: answer now */
-        json_t *r = json_object();
-        json_object_set(r, "results", sc->results);
-        s_submit_free(sc);
-        free(bufs);
-        free(lens);
-        return api_reply(req, r);
-    }
-    api_keep(req);
-    if (ingest_submit(d->ingest, (const uint8_t *const *)bufs, lens, k, s_submit_done, sc) < 0) {
-        for (size_t i = 0; i < k; i++) free(bufs[i]);
-        free(bufs);
-        free(lens);
-        s_submit_free(sc);
-        return api_error(req, CONTRACT_E_INTERNAL, "out of memory queueing events");
-    }
-    for (size_t i = 0; i < k; i++) free(bufs[i]);
-    free(bufs);
-    free(lens);
-    if (ingest_pending(d->ingest) > S_INGEST_HIGH ||
-        ingest_pending_bytes(d->ingest) > S_INGEST_HIGH_BYTES)
-        api_pause(d->api, 1);
-    return 0;
-nomem:
-    if (bufs)
-        for (size_t i = 0; i < n; i++) free(bufs[i]);
-    free(bufs);
-    free(lens);
-    if (sc) s_submit_free(sc);
-    return api_error(req, CONTRACT_E_INTERNAL, "out of memory");
 }
 
 /* ---- search ---- */
@@ -332,9 +126,25 @@ static int s_kind_field(api_req_t *req, json_t *rq, int *kind)
     return 0;
 }
 
+/* api_after of a search that found nothing: record it (a write, so on the
+ * loop thread). */
+typedef struct {
+    tipd_t *d;
+    char q[];
+} s_miss_rec_t;
+
+static void s_miss_after(void *arg)
+{
+    s_miss_rec_t *m = arg;
+    int mrc = store_miss_record(m->d->store, m->q);
+    if (mrc < 0) log_msg(LOG_W, "recording a search miss failed: %s", api_reason(mrc));
+    free(m);
+}
+
 static int s_op_search(api_req_t *req, json_t *rq, void *arg)
 {
     tipd_t *d = arg;
+    store_rtxn_t *rt = api_view(req);
     const char *q = NULL, *author = NULL;
     long long n = 10;
     int kind = 0;
@@ -374,7 +184,7 @@ static int s_op_search(api_req_t *req, json_t *rq, void *arg)
     store_hit_t *hits = calloc(cap, sizeof(*hits));
     if (!hits) return api_error(req, CONTRACT_E_INTERNAL, "out of memory");
     size_t got = 0;
-    int rc = store_search(d->store, q, &so, hits, cap, &got);
+    int rc = store_search(rt, q, &so, hits, cap, &got);
     if (rc < 0) {
         free(hits);
         return api_error(req, CONTRACT_E_INTERNAL, "search failed: %s", api_reason(rc));
@@ -382,9 +192,9 @@ static int s_op_search(api_req_t *req, json_t *rq, void *arg)
     json_t *res = json_array();
     event_t *ev = malloc(sizeof(*ev));
     for (size_t i = 0; ev && i < got && json_array_size(res) < want; i++) {
-        if (store_get(d->store, hits[i].id, ev) != 0) continue;
-        if (!s_author_match(d->store, &au, ev->author)) continue;
-        json_t *o = api_tip_json(d->store, ev);
+        if (store_get(rt, hits[i].id, ev) != 0) continue;
+        if (!s_author_match(rt, &au, ev->author)) continue;
+        json_t *o = s_tip(rt, ev);
         if (!o) continue;
         json_object_set_new(o, "score", json_real(hits[i].score));
         json_array_append_new(res, o);
@@ -395,8 +205,13 @@ static int s_op_search(api_req_t *req, json_t *rq, void *arg)
      * by this author" or "none with this topic" says nothing of the sort. */
     int narrowed = so.topics[0] || kind || !au.any;
     if (json_array_size(res) == 0 && q[0] && !narrowed) {
-        int mrc = store_miss_record(d->store, q);
-        if (mrc < 0) log_msg(LOG_W, "recording a search miss failed: %s", api_reason(mrc));
+        size_t ql = strlen(q);
+        s_miss_rec_t *m = malloc(sizeof(*m) + ql + 1);
+        if (m) {
+            m->d = d;
+            memcpy(m->q, q, ql + 1);
+            api_after(req, s_miss_after, m);
+        }
     }
     return api_reply(req, json_pack("{s:o}", "results", res));
 }
@@ -404,7 +219,7 @@ static int s_op_search(api_req_t *req, json_t *rq, void *arg)
 /* ---- get ---- */
 
 typedef struct {
-    tipd_t *d;
+    store_rtxn_t *rt;
     const uint8_t *target; /* the event being shown */
     json_t *ratings;       /* object: author hex -> rating entry (latest wins) */
     json_t *thanks;
@@ -436,7 +251,7 @@ static int s_get_ref(const event_t *ev, const uint8_t *raw, size_t len, void *ar
     (void)len;
     s_get_t *g = arg;
     int on_target = s_has_ref(ev, EVENT_REF_TARGET, g->target);
-    store_t *s = g->d->store;
+    store_rtxn_t *s = g->rt;
     char name[EVENT_MAX_NAME * 4 + 1] = "", team[8];
     char ahex[65];
     event_hex(ev->author, EVENT_KEY_LEN, ahex);
@@ -477,7 +292,7 @@ static int s_get_ref(const event_t *ev, const uint8_t *raw, size_t len, void *ar
         event_hex(show->id, EVENT_ID_LEN, idhex);
         if (!json_object_get(g->seen, idhex)) {
             json_object_set_new(g->seen, idhex, json_true());
-            json_t *o = api_tip_json(s, show);
+            json_t *o = s_tip(s, show);
             if (o) json_array_append_new(g->answers, o);
         }
         free(cur);
@@ -497,7 +312,7 @@ static int s_get_version(const event_t *ver, const uint8_t *raw, size_t len, voi
     if (!memcmp(ver->id, g->target, EVENT_ID_LEN)) return 0;
     s_get_t vg = *g;
     vg.target = ver->id;
-    store_refs(g->d->store, ver->id, g->chain ? 0 : EVENT_REF_ANSWERS, s_get_ref, &vg);
+    store_refs(g->rt, ver->id, g->chain ? 0 : EVENT_REF_ANSWERS, s_get_ref, &vg);
     return 0;
 }
 
@@ -546,17 +361,18 @@ static json_t *s_sorted(json_t *arr, int (*cmp)(const void *, const void *))
 
 static int s_op_get(api_req_t *req, json_t *rq, void *arg)
 {
-    tipd_t *d = arg;
+    (void)arg;
+    store_rtxn_t *rt = api_view(req);
     const char *idp = NULL;
     int history = 0;
     if (api_get_str(req, rq, "id", &idp) < 0) return -1;
     if (!idp) return api_error(req, CONTRACT_E_BAD_REQUEST, "field 'id' is required");
     if (api_get_bool(req, rq, "history", &history) < 0) return -1;
     uint8_t id[EVENT_ID_LEN];
-    if (api_resolve_id(req, d->store, idp, id) < 0) return -1;
+    if (s_resolve_id(req, rt, idp, id) < 0) return -1;
     event_t *ev = malloc(sizeof(*ev));
     if (!ev) return api_error(req, CONTRACT_E_INTERNAL, "out of memory");
-    int rc = store_get(d->store, id, ev);
+    int rc = store_get(rt, id, ev);
     if (rc != 0) {
         free(ev);
         char hex[65];
@@ -569,16 +385,16 @@ static int s_op_get(api_req_t *req, json_t *rq, void *arg)
             return api_error(req, CONTRACT_E_NOT_FOUND, "no event with id %s", hex);
         return api_error(req, CONTRACT_E_INTERNAL, "store: %s", api_reason(rc));
     }
-    json_t *o = api_tip_json(d->store, ev);
-    s_get_t g = {d, ev->id, json_object(), json_array(), json_array(), json_object(), 0};
-    store_refs(d->store, ev->id, 0, s_get_ref, &g);
+    json_t *o = s_tip(rt, ev);
+    s_get_t g = {rt, ev->id, json_object(), json_array(), json_array(), json_object(), 0};
+    store_refs(rt, ev->id, 0, s_get_ref, &g);
     /* Answers given to earlier versions of an edited
      * question show under it too; the visible version of an edited tip or
      * question lists the ratings and thanks of every version. */
     store_stats_t gst;
-    g.chain = store_stats(d->store, ev->id, &gst) == 0 && !gst.superseded && !gst.retracted;
+    g.chain = store_stats(rt, ev->id, &gst) == 0 && !gst.superseded && !gst.retracted;
     if (ev->kind == EVENT_QUESTION || (ev->kind == EVENT_TIP && g.chain))
-        store_history(d->store, ev->id, s_get_version, &g);
+        store_history(rt, ev->id, s_get_version, &g);
     if (ev->kind == EVENT_QUESTION)
         json_object_set_new(o, "answers", json_integer((json_int_t)json_array_size(g.answers)));
     json_t *rl = json_array();
@@ -609,9 +425,9 @@ static int s_op_get(api_req_t *req, json_t *rq, void *arg)
                     break;
                 }
             }
-            if (!found || store_get(d->store, prev, cur) != 0) break;
+            if (!found || store_get(rt, prev, cur) != 0) break;
             if (memcmp(cur->author, ev->author, EVENT_KEY_LEN) != 0) break; /* not an edit */
-            json_t *t = api_tip_json(d->store, cur);
+            json_t *t = s_tip(rt, cur);
             if (t) json_array_append_new(h, t);
             memcpy(ev, cur, sizeof(*ev));
             at = ev;
@@ -626,7 +442,7 @@ static int s_op_get(api_req_t *req, json_t *rq, void *arg)
 /* ---- list ---- */
 
 typedef struct {
-    tipd_t *d;
+    store_rtxn_t *rt;
     s_author_t au;
     size_t want;
     json_t *res;
@@ -637,15 +453,16 @@ static int s_list_one(const event_t *ev, const uint8_t *raw, size_t len, void *a
     (void)raw;
     (void)len;
     s_list_t *l = arg;
-    if (!s_author_match(l->d->store, &l->au, ev->author)) return 0;
-    json_t *o = api_tip_json(l->d->store, ev);
+    if (!s_author_match(l->rt, &l->au, ev->author)) return 0;
+    json_t *o = s_tip(l->rt, ev);
     if (o) json_array_append_new(l->res, o);
     return json_array_size(l->res) >= l->want ? 1 : 0;
 }
 
 static int s_op_list(api_req_t *req, json_t *rq, void *arg)
 {
-    tipd_t *d = arg;
+    (void)arg;
+    store_rtxn_t *rt = api_view(req);
     long long n = 20, before = 0, after = 0;
     const char *author = NULL, *topic = NULL;
     int kind = EVENT_TIP, all = 0;
@@ -661,7 +478,7 @@ static int s_op_list(api_req_t *req, json_t *rq, void *arg)
         kind = strcmp(k, "any") == 0 ? 0 : event_kind_from_name(k);
         if (kind < 0) return api_error(req, CONTRACT_E_BAD_REQUEST, "unknown kind '%.32s'", k);
     }
-    s_list_t l = {.d = d, .want = (size_t)n, .res = json_array()};
+    s_list_t l = {.rt = rt, .want = (size_t)n, .res = json_array()};
     s_author_parse(author, &l.au);
     store_filter_t f = {.kind = kind,
                         .author = l.au.exact ? l.au.key : NULL,
@@ -669,7 +486,7 @@ static int s_op_list(api_req_t *req, json_t *rq, void *arg)
                         .before = (uint64_t)before,
                         .after = (uint64_t)after,
                         .include_hidden = all};
-    int rc = store_list(d->store, &f, 0, s_list_one, &l);
+    int rc = store_list(rt, &f, 0, s_list_one, &l);
     if (rc < 0) {
         json_decref(l.res);
         return api_error(req, CONTRACT_E_INTERNAL, "list failed: %s", api_reason(rc));
@@ -680,7 +497,7 @@ static int s_op_list(api_req_t *req, json_t *rq, void *arg)
 /* ---- export ---- */
 
 typedef struct {
-    tipd_t *d;
+    store_rtxn_t *rt;
     uint64_t after_ms;
     uint8_t after_id[EVENT_ID_LEN];
     int has_cursor;
@@ -703,12 +520,12 @@ static int s_export_item(uint64_t ms, const uint8_t id[EVENT_ID_LEN], void *arg)
         return 1;
     }
     size_t len = 0;
-    if (store_get_raw(x->d->store, id, x->buf, EVENT_MAX_SIZE, &len) != 0) return 0;
-    char *b64 = malloc(api_b64_encoded_len(len) + 1);
+    if (store_get_raw(x->rt, id, x->buf, EVENT_MAX_SIZE, &len) != 0) return 0;
+    char *b64 = malloc(b64_encoded_len(len) + 1);
     if (!b64) return 1;
-    api_b64_encode(x->buf, len, b64);
+    b64_encode(x->buf, len, b64);
     json_array_append_new(x->events, json_string(b64));
-    x->bytes += api_b64_encoded_len(len);
+    x->bytes += b64_encoded_len(len);
     free(b64);
     x->last_ms = ms;
     memcpy(x->last_id, id, EVENT_ID_LEN);
@@ -717,12 +534,13 @@ static int s_export_item(uint64_t ms, const uint8_t id[EVENT_ID_LEN], void *arg)
 
 static int s_op_export(api_req_t *req, json_t *rq, void *arg)
 {
-    tipd_t *d = arg;
+    (void)arg;
+    store_rtxn_t *rt = api_view(req);
     const char *after = NULL;
     long long n = CONTRACT_EXPORT_MAX;
     if (api_get_str(req, rq, "after", &after) < 0) return -1;
     if (api_get_int(req, rq, "n", 1, CONTRACT_EXPORT_MAX, &n) < 0) return -1;
-    s_export_t x = {.d = d, .want = (size_t)n, .events = json_array()};
+    s_export_t x = {.rt = rt, .want = (size_t)n, .events = json_array()};
     if (after && *after) {
         /* cursor: "<created_at ms>-<64 hex id>" of the last event sent */
         char *dash = NULL;
@@ -742,7 +560,7 @@ static int s_op_export(api_req_t *req, json_t *rq, void *arg)
         json_decref(x.events);
         return api_error(req, CONTRACT_E_INTERNAL, "out of memory");
     }
-    int rc = store_items(d->store, s_export_item, &x);
+    int rc = store_items(rt, s_export_item, &x);
     free(x.buf);
     if (rc < 0) {
         json_decref(x.events);
@@ -758,64 +576,148 @@ static int s_op_export(api_req_t *req, json_t *rq, void *arg)
     return api_reply(req, json_pack("{s:o, s:o}", "events", x.events, "next", next));
 }
 
-/* ---- status ---- */
+/* ---- questions ---- */
 
-static int s_op_status(api_req_t *req, json_t *rq, void *arg)
+static int s_op_questions(api_req_t *req, json_t *rq, void *arg)
 {
-    (void)rq;
-    tipd_t *d = arg;
-    store_counts_t c;
-    memset(&c, 0, sizeof(c));
-    int rc = store_counts(d->store, &c);
-    if (rc < 0) return api_error(req, CONTRACT_E_INTERNAL, "store: %s", api_reason(rc));
-    json_t *o = json_object();
-    json_object_set_new(o, "node", json_string(d->node_hex));
-    json_object_set_new(o, "name", api_json_str(d->name));
-    json_object_set_new(o, "tips", json_integer((json_int_t)c.tips));
-    json_object_set_new(o, "questions", json_integer((json_int_t)c.questions));
-    json_object_set_new(o, "events", json_integer((json_int_t)c.events));
-    json_object_set_new(o, "ratings", json_integer((json_int_t)c.ratings));
-    json_object_set_new(o, "thanks", json_integer((json_int_t)c.thanks));
-    json_object_set_new(o, "peers", json_integer((json_int_t)peers_daemon_linked(d)));
-    json_object_set_new(o, "peers_known", json_integer((json_int_t)peers_daemon_known(d)));
-    json_object_set_new(o, "network", json_string(d->net_id));
-    json_object_set_new(o, "version", json_string(TIPD_VERSION));
-    json_object_set_new(o, "uptime_s",
-                        json_integer((json_int_t)((loop_now_ms() - d->started_ms) / 1000)));
-    json_object_set_new(o, "data_dir", api_json_str(d->cfg.data));
-    json_object_set_new(o, "api", api_json_str(d->cfg.api));
-    json_object_set_new(o, "listen", api_json_str(d->cfg.listen));
-    json_object_set_new(o, "port", json_integer(d->gossip ? gossip_port(d->gossip) : 0));
-    json_object_set_new(o, "discovery", json_boolean(!d->cfg.no_discovery));
-    json_object_set_new(o, "pending", json_integer((json_int_t)ingest_pending(d->ingest)));
-    return api_reply(req, o);
-}
-
-/* ---- peers ---- */
-
-static int s_op_peers(api_req_t *req, json_t *request, void *arg)
-{
-    (void)request;
-    tipd_t *d = arg;
-    json_t *r = json_object();
-    json_object_set_new(r, "peers", d->peers ? peers_json(d->peers) : json_array());
-    json_object_set_new(r, "discovery",
-                        d->disc ? json_string(disc_running(d->disc) ? "running" : "waiting")
-                                : json_string("off"));
+    (void)arg;
+    int open_only = 0;
+    long long n = 100;
+    if (api_get_bool(req, rq, "open", &open_only) < 0) return -1;
+    if (api_get_int(req, rq, "n", 1, S_QUESTIONS_MAX, &n) < 0) return -1;
+    views_questions_t q;
+    int rc = views_questions(api_view(req), open_only, (size_t)n, &q);
+    if (rc != 0)
+        return api_error(req, CONTRACT_E_INTERNAL, "listing questions failed: %s", api_reason(rc));
+    json_t *res = json_array();
+    for (size_t i = 0; i < q.n && i < (size_t)n; i++) {
+        const views_question_t *e = &q.v[i];
+        json_t *o = api_tip_json(e->ev, &e->fig);
+        if (!o) continue;
+        json_object_set_new(o, "answers", json_integer(e->answers));
+        json_object_set_new(o, "asked_at", api_json_time(e->asked_ms));
+        json_object_set_new(o, "asked_at_ms", json_integer((json_int_t)e->asked_ms));
+        json_array_append_new(res, o);
+    }
+    json_t *r = json_pack("{s:o, s:I, s:I}", "results", res, "total", (json_int_t)q.n, "open",
+                          (json_int_t)q.open);
+    views_questions_free(&q);
     return api_reply(req, r);
 }
 
-int api_core_ops_register(tipd_t *d)
+/* ---- misses ---- */
+
+static int s_op_misses(api_req_t *req, json_t *rq, void *arg)
+{
+    (void)arg;
+    long long n = 20;
+    if (api_get_int(req, rq, "n", 1, 1000, &n) < 0) return -1;
+    views_miss_t *v = NULL;
+    size_t k = 0;
+    int rc = views_misses(api_view(req), (size_t)n, &v, &k);
+    if (rc != 0) return api_error(req, CONTRACT_E_INTERNAL, "misses: %s", api_reason(rc));
+    json_t *res = api_misses_json(v, k);
+    views_misses_free(&v, k);
+    return api_reply(req, json_pack("{s:o}", "results", res));
+}
+
+/* ---- stats ---- */
+
+static int s_op_stats(api_req_t *req, json_t *rq, void *arg)
+{
+    (void)arg;
+    const char *me = NULL;
+    long long weeks = 12, top = 5, nstories = 5, nmisses = 10, now = 0;
+    if (api_get_str(req, rq, "me", &me) < 0) return -1;
+    if (api_get_int(req, rq, "weeks", 1, VIEWS_MAX_WEEKS, &weeks) < 0) return -1;
+    if (api_get_int(req, rq, "top", 1, 100, &top) < 0) return -1;
+    if (api_get_int(req, rq, "stories", 0, 100, &nstories) < 0) return -1;
+    if (api_get_int(req, rq, "misses", 0, 1000, &nmisses) < 0) return -1;
+    /* "now" lets tests and reports pin the week buckets. */
+    if (api_get_int(req, rq, "now", 0, INT64_MAX, &now) < 0) return -1;
+    uint8_t mekey[EVENT_KEY_LEN];
+    if (me && (strlen(me) != 2 * EVENT_KEY_LEN || event_unhex(me, mekey, EVENT_KEY_LEN) != 0))
+        return api_error(req, CONTRACT_E_BAD_REQUEST, "field 'me' must be a 64-hex-character key");
+    views_stats_req_t q = {.now = (uint64_t)now,
+                           .weeks = (int)weeks,
+                           .top = (size_t)top,
+                           .stories = (size_t)nstories,
+                           .misses = (size_t)nmisses,
+                           .me = me ? mekey : NULL};
+    views_stats_t st;
+    int rc = views_stats(api_view(req), &q, &st);
+    if (rc != 0) return api_error(req, CONTRACT_E_INTERNAL, "stats failed: %s", api_reason(rc));
+    json_t *o = api_stats_json(&st);
+    views_stats_free(&st);
+    return api_reply(req, o);
+}
+
+/* ---- today ---- */
+
+static int s_id_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, EVENT_ID_LEN);
+}
+
+static int s_op_today(api_req_t *req, json_t *rq, void *arg)
+{
+    (void)arg;
+    const char *user = NULL, *date = NULL;
+    if (api_get_str(req, rq, "user", &user) < 0) return -1;
+    if (api_get_str(req, rq, "date", &date) < 0) return -1;
+    if (!date || !*date || strlen(date) > 32)
+        return api_error(req, CONTRACT_E_BAD_REQUEST,
+                         "field 'date' (the user's local date) is required");
+    uint8_t ukey[EVENT_KEY_LEN];
+    if (user && (strlen(user) != 2 * EVENT_KEY_LEN || event_unhex(user, ukey, EVENT_KEY_LEN) != 0))
+        return api_error(req, CONTRACT_E_BAD_REQUEST,
+                         "field 'user' must be a 64-hex-character key");
+    views_today_req_t q = {.user = user ? ukey : NULL, .date = date};
+    uint8_t(*seen)[EVENT_ID_LEN] = NULL;
+    json_t *sj = json_object_get(rq, "seen");
+    if (sj && !json_is_null(sj)) {
+        if (!json_is_array(sj) || json_array_size(sj) > S_SEEN_MAX)
+            return api_error(req, CONTRACT_E_BAD_REQUEST,
+                             "field 'seen' must be an array of at most %d ids", S_SEEN_MAX);
+        seen = malloc((json_array_size(sj) + 1) * EVENT_ID_LEN);
+        if (!seen) return api_error(req, CONTRACT_E_INTERNAL, "out of memory");
+        for (size_t i = 0; i < json_array_size(sj); i++) {
+            const char *h = json_string_value(json_array_get(sj, i));
+            if (!h || strlen(h) != 2 * EVENT_ID_LEN ||
+                event_unhex(h, seen[q.nseen], EVENT_ID_LEN) != 0) {
+                free(seen);
+                return api_error(req, CONTRACT_E_BAD_REQUEST, "seen[%zu] must be a full 64-hex id",
+                                 i);
+            }
+            q.nseen++;
+        }
+        if (q.nseen) qsort(seen, q.nseen, EVENT_ID_LEN, s_id_cmp);
+        q.seen = (const uint8_t(*)[EVENT_ID_LEN])seen;
+    }
+    views_today_t t;
+    int rc = views_today(api_view(req), &q, &t);
+    free(seen);
+    if (rc != 0) return api_error(req, CONTRACT_E_INTERNAL, "today: %s", api_reason(rc));
+    json_t *tip = t.have ? api_tip_json(t.ev, &t.fig) : NULL;
+    json_t *r = json_pack("{s:o, s:I, s:b}", "tip", tip ? tip : json_null(), "unseen",
+                          (json_int_t)t.unseen, "seen_before", t.seen_before);
+    views_today_free(&t);
+    return api_reply(req, r);
+}
+
+int api_read_ops_register(tipd_t *d)
 {
     static const struct {
         const char *name;
         api_op_fn fn;
+        int flags;
     } ops[] = {
-        {"submit", s_op_submit}, {"search", s_op_search}, {"get", s_op_get},
-        {"list", s_op_list},     {"export", s_op_export}, {"status", s_op_status},
-        {"peers", s_op_peers},
+        {"search", s_op_search, 0},       {"get", s_op_get, 0},
+        {"list", s_op_list, 0},           {"export", s_op_export, API_READ_HEAVY},
+        {"questions", s_op_questions, 0}, {"stats", s_op_stats, API_READ_HEAVY},
+        {"today", s_op_today, 0},         {"misses", s_op_misses, 0},
     };
     for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-        if (api_register(d->api, ops[i].name, ops[i].fn, d) < 0) return -1;
+        if (api_register_read(d->api, ops[i].name, ops[i].fn, d, ops[i].flags) < 0) return -1;
     return 0;
 }
