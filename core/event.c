@@ -72,6 +72,7 @@ int event_err_is_malformed(int code)
     case EVENT_E_SIG:
     case EVENT_E_REFS:
     case EVENT_E_HEX:
+    case EVENT_E_NEEDLESS:
         return 1;
     default:
         return 0;
