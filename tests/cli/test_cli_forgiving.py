@@ -53,7 +53,7 @@ def add_id(out):
     return out.split()[0]
 
 
-# ---- 1. output that can be copied ----
+# ---- output that can be copied ----
 
 def test_commands_are_never_wrapped():
     with Daemon() as d:
@@ -116,7 +116,7 @@ def test_show_raw_and_cmd():
         eq(rc, 2, err)
 
 
-# ---- 2. nothing typed is lost ----
+# ---- nothing typed is lost ----
 
 def test_editor_only_once_tipd_answers_and_drafts_kept():
     with Daemon() as d:
@@ -266,7 +266,7 @@ def test_timeout_then_retry_stores_one_tip():
         eq(drafts(d), [])
 
 
-# ---- 3. did you mean ----
+# ---- did you mean ----
 
 def test_did_you_mean():
     with Daemon() as d:
@@ -288,7 +288,7 @@ def test_did_you_mean():
         eq(err, "tip: no command 'frobnicate'\nTry 'tip help'.\n")
 
 
-# ---- 4. no accidental duplicates ----
+# ---- no accidental duplicates ----
 
 def test_identical_tip_refused_unless_forced():
     with Daemon() as d:
@@ -329,7 +329,7 @@ def test_look_alikes_shown_on_a_terminal():
         eq(d.status()["tips"], 2)
 
 
-# ---- 5. ids that work ----
+# ---- ids that work ----
 
 def _key():
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -392,7 +392,7 @@ def test_show_unknown_id_in_the_users_words():
                 "find tips with: tip search WORDS, or tip list\n")
 
 
-# ---- 6. topics in any script ----
+# ---- topics in any script ----
 
 def test_unicode_topics():
     with Daemon() as d:
@@ -421,7 +421,7 @@ def test_unicode_topics():
         eq(d.status()["tips"], 1)
 
 
-# ---- 7. imports told apart ----
+# ---- imports told apart ----
 
 def test_imports_marked_and_counted_apart():
     with Daemon() as d:
@@ -476,7 +476,7 @@ def test_search_prefers_the_offices_own_at_equal_text():
         check(got[0]["score"] > got[1]["score"], got)
 
 
-# ---- 8. one thanks per person ----
+# ---- one thanks per person ----
 
 def test_thanks_count_once_per_person():
     with Daemon() as d:
@@ -505,7 +505,7 @@ def test_thanks_count_once_per_person():
         eq(d.tip_json("show", tid)[0]["thanks"], 2)
 
 
-# ---- 9. messages ----
+# ---- messages ----
 
 def test_messages():
     with Daemon() as d:
@@ -520,7 +520,7 @@ def test_messages():
         eq(err, "")
 
 
-# ---- 10. tests clean up ----
+# ---- tests clean up ----
 
 def test_config_tests_leave_no_directories():
     tmp = tempfile.mkdtemp(prefix="tipd-cleanup-")
@@ -536,7 +536,7 @@ def test_config_tests_leave_no_directories():
         subprocess.run(["rm", "-rf", tmp])
 
 
-# ---- issue: imports of any size, a full disk ----
+# ---- imports of any size ----
 
 def test_big_import_never_stamped_ahead():
     """700 000 lines of a file written just now: counting up from its mtime
