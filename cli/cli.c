@@ -36,6 +36,82 @@ int cli_fail(cli_t *cli, int code, const char *fmt, ...)
     return code;
 }
 
+/* Optimal string alignment distance between a and b (edits: insert, delete,
+ * substitute, swap two neighbours), capped at 9 for long words. */
+static int s_distance(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    if (n > 30 || m > 30) return 9;
+    int d[32][32];
+    for (size_t i = 0; i <= n; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= m; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+            int v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < v) v = d[i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    return d[n][m];
+}
+
+const char *cli_suggest(const char *word, const char *const *cands, size_t n)
+{
+    const char *best = NULL;
+    int bestd = 99, ties = 0;
+    size_t wl = strlen(word);
+    /* Up to one edit for short words, two from five characters on: "serach"
+     * is "search", but "ls" is not "list". */
+    int limit = wl < 5 ? 1 : 2;
+    for (size_t i = 0; i < n; i++) {
+        int d = s_distance(word, cands[i]);
+        if (d < bestd) {
+            bestd = d;
+            best = cands[i];
+            ties = 0;
+        } else if (d == bestd && strcmp(best, cands[i]) != 0) {
+            ties++;
+        }
+    }
+    if (best && bestd <= limit && !ties) return best;
+    /* A unique candidate that starts with the word ("stat" -> "stats"). */
+    const char *pre = NULL;
+    for (size_t i = 0; wl >= 2 && i < n; i++)
+        if (!strncmp(cands[i], word, wl)) {
+            if (pre && strcmp(pre, cands[i]) != 0) return NULL;
+            pre = cands[i];
+        }
+    return pre;
+}
+
+/* The long options a command documents: every "--name" in its synopsis and
+ * help, and the global ones. Names (without "--") go into out. */
+static size_t s_long_options(const cmd_t *cmd, char out[][32], size_t max)
+{
+    const char *texts[] = {cmd ? cmd->synopsis : NULL, cmd ? cmd->help : NULL,
+                           "--socket --json --color --help --version"};
+    size_t n = 0;
+    for (size_t t = 0; t < 3; t++) {
+        for (const char *p = texts[t]; p && (p = strstr(p, "--")); p += 2) {
+            if (p > texts[t] && (isalnum((unsigned char)p[-1]) || p[-1] == '-')) continue;
+            size_t k = 0;
+            while (k < 31 && (isalnum((unsigned char)p[2 + k]) || p[2 + k] == '-')) k++;
+            if (k < 2) continue;
+            int seen = 0;
+            for (size_t i = 0; i < n && !seen; i++)
+                seen = strlen(out[i]) == k && !strncmp(out[i], p + 2, k);
+            if (seen || n == max) continue;
+            memcpy(out[n], p + 2, k);
+            out[n++][k] = 0;
+        }
+    }
+    return n;
+}
+
 int cli_usage(cli_t *cli, const cmd_t *cmd, const char *fmt, ...)
 {
     (void)cli;
@@ -59,8 +135,25 @@ int cli_bad_option(cli_t *cli, const cmd_t *cmd, int c, char **argv)
     if (c == ':') return cli_usage(cli, cmd, "option '%s' needs a value", arg);
     if (optopt && (!arg || strncmp(arg, "--", 2) != 0))
         return cli_usage(cli, cmd, "unknown option '-%c'", optopt);
-    return cli_usage(cli, cmd, "unknown option '%s'", arg ? arg : "?");
+    return cli_unknown_option(cli, cmd, arg ? arg : "?");
 }
+
+int cli_unknown_option(cli_t *cli, const cmd_t *cmd, const char *arg)
+{
+    char names[48][32], word[32];
+    const char *cands[48];
+    size_t n = s_long_options(cmd, names, 48);
+    for (size_t i = 0; i < n; i++) cands[i] = names[i];
+    /* "--titel=x" is judged by its name */
+    const char *w = arg;
+    while (*w == '-') w++;
+    snprintf(word, sizeof word, "%.*s", (int)strcspn(w, "="), w);
+    const char *s = *word ? cli_suggest(word, cands, n) : NULL;
+    if (s) return cli_usage(cli, cmd, "unknown option '%s'; did you mean '--%s'?", arg, s);
+    return cli_usage(cli, cmd, "unknown option '%s'", arg);
+}
+
+static int s_connect(cli_t *cli);
 
 /* True if a process is listening on the Unix socket at path (a plain
  * connect() succeeds), which tells a stuck tipd from a stale socket file. */
@@ -77,6 +170,14 @@ static int s_listening(const char *path)
 }
 
 int cli_connect(cli_t *cli)
+{
+    if (cli->down) return cli->down;
+    int rc = s_connect(cli);
+    cli->down = rc == CLI_EXIT_UNREACHABLE ? rc : 0;
+    return rc;
+}
+
+static int s_connect(cli_t *cli)
 {
     char err[512];
     if (!cli->client && !(cli->client = client_new(cli->socket)))
@@ -154,7 +255,21 @@ int cli_reply_fail(cli_t *cli, const json_t *reply)
         }
         return code;
     }
+    if (!strcmp(e, CONTRACT_E_NOT_FOUND) && m && !strncmp(m, "no event with id ", 17) &&
+        !json_is_true(json_object_get(reply, "retracted")))
+        /* People look for tips, not "events": say it in their words. */
+        return cli_fail(cli, code,
+                        "no tip has id %s (nor any question, answer, rating or thanks); find "
+                        "tips with: tip search WORDS, or tip list",
+                        m + 17);
     if (!strcmp(e, CONTRACT_E_NOT_FOUND)) return cli_fail(cli, code, "%s", m ? m : "not found");
+    if (!strcmp(e, CONTRACT_E_NO_SPACE)) {
+        cli->no_space = 1; /* not the request's fault: what was typed is kept */
+        return cli_fail(cli, code, "%s",
+                        m ? m
+                          : "tipd's disk is full, so nothing was stored; free space on the disk "
+                            "holding tipd's data (tip status shows where), then try again");
+    }
     if (!strcmp(e, "refused"))
         return cli_fail(cli, code, "tipd refused it: %s", m ? m : "invalid event");
     return cli_fail(cli, code, "tipd: %s%s%s", e, m ? ": " : "", m ? m : "");
@@ -171,8 +286,9 @@ int cli_call(cli_t *cli, json_t *req, json_t **reply)
     }
     rc = client_call(cli->client, req, reply, CLI_CALL_TIMEOUT_MS, err, sizeof err);
     json_decref(req);
-    if (rc == CLIENT_E_TIMEOUT || rc == CLIENT_E_GONE)
-        return cli_fail(cli, CLI_EXIT_UNREACHABLE, "%s", err);
+    /* Sent, but no answer: what was asked may have been done. */
+    cli->timed_out = rc == CLIENT_E_TIMEOUT || rc == CLIENT_E_GONE;
+    if (cli->timed_out) return cli_fail(cli, CLI_EXIT_UNREACHABLE, "%s", err);
     if (rc) return cli_fail(cli, CLI_EXIT_ERROR, "%s", err);
     if (!json_is_true(json_object_get(*reply, "ok"))) {
         rc = cli_reply_fail(cli, *reply);
@@ -189,6 +305,10 @@ int cli_identity(cli_t *cli, ident_t *id, char *path, size_t cap)
     if (ident_home(dir, sizeof dir, err, sizeof err) != 0)
         return cli_fail(cli, CLI_EXIT_ERROR, "%s", err);
     if (path) snprintf(path, cap, "%s/%s", dir, IDENT_FILE);
+    char file[PATH_MAX + 16];
+    snprintf(file, sizeof file, "%s/%s", dir, IDENT_FILE);
+    struct stat st;
+    int existed = lstat(file, &st) == 0;
     if (ident_load_or_create(dir, id, err, sizeof err) != 0) {
         /* A damaged key cannot be repaired; say the way out, and what it costs. */
         int damaged = strstr(err, "is damaged") != NULL;
@@ -198,6 +318,14 @@ int cli_identity(cli_t *cli, ident_t *id, char *path, size_t cap)
                                   "no longer edit or retract it)"
                                 : "");
     }
+    if (!existed)
+        /* A key made behind the user's back is a key nobody backs up: say
+         * once what it is and what to do with it. */
+        fprintf(stderr,
+                "tip: created your identity %s: the key that signs what you write (keep it, "
+                "back it up; losing it means you can no longer edit or retract your tips). "
+                "Tell colleagues who you are with: tip whoami --name 'Your Name' --team TEAM\n",
+                file);
     return 0;
 }
 
@@ -275,27 +403,48 @@ char *cli_read_file(const char *path, size_t max, char *err, size_t errlen)
     return buf;
 }
 
+int cli_topic_norm(cli_t *cli, const cmd_t *cmd, const char *topic, size_t n,
+                   char out[EVENT_MAX_TOPIC_LEN + 1])
+{
+    char tmp[4 * EVENT_MAX_TOPIC_LEN + 1];
+    if (n >= sizeof tmp)
+        return cli_usage(cli, cmd, "topic '%.*s...' is longer than %d bytes", 40, topic,
+                         EVENT_MAX_TOPIC_LEN);
+    memcpy(tmp, topic, n);
+    tmp[n] = 0;
+    size_t bad = 0;
+    int rc = event_topic_norm(tmp, out, &bad);
+    if (rc == EVENT_E_OVERSIZE)
+        return cli_usage(cli, cmd, "topic '%s' is longer than %d bytes", tmp, EVENT_MAX_TOPIC_LEN);
+    if (rc) {
+        /* Name the character, so the user need not guess which one. */
+        const char *c = out + bad;
+        size_t cl = strlen(c) ? strlen(c) : 1;
+        if (!*c) return cli_usage(cli, cmd, "topic '%s' is not valid UTF-8", tmp);
+        return cli_usage(cli, cmd,
+                         "topic '%s': '%.*s' cannot be in a topic (letters and digits of any "
+                         "language, and . _ + # -)",
+                         tmp, (int)cl, c);
+    }
+    return 0;
+}
+
 int cli_add_topics(cli_t *cli, const cmd_t *cmd, event_t *ev, const char *arg)
 {
-    char tmp[256];
     const char *p = arg;
     while (*p) {
         size_t n = strcspn(p, ", ");
         if (n > 0) {
-            if (n >= sizeof tmp || n > EVENT_MAX_TOPIC_LEN)
-                return cli_usage(cli, cmd, "topic '%.*s' is longer than %d bytes", (int)n, p,
-                                 EVENT_MAX_TOPIC_LEN);
-            memcpy(tmp, p, n);
-            tmp[n] = 0;
-            int full = ev->ntopics >= EVENT_MAX_TOPICS;
-            int rc = event_add_topic(ev, tmp);
-            if (rc && full)
-                return cli_usage(cli, cmd, "topic '%s': a tip has at most %d topics", tmp,
-                                 EVENT_MAX_TOPICS);
-            if (rc)
-                return cli_usage(cli, cmd,
-                                 "topic '%s': %s (topics use a-z 0-9 . _ + # -, at most %d)", tmp,
-                                 event_strerror(rc), EVENT_MAX_TOPICS);
+            char t[EVENT_MAX_TOPIC_LEN + 1];
+            int rc = cli_topic_norm(cli, cmd, p, n, t);
+            if (rc) return rc;
+            int had = 0;
+            for (int i = 0; i < ev->ntopics; i++) had |= !strcmp(ev->topics[i], t);
+            if (!had && ev->ntopics >= EVENT_MAX_TOPICS)
+                return cli_usage(cli, cmd, "a tip has at most %d topics; '%s' is one too many",
+                                 EVENT_MAX_TOPICS, t);
+            if ((rc = event_add_topic(ev, t)))
+                return cli_usage(cli, cmd, "topic '%s': %s", t, event_strerror(rc));
         }
         p += n;
         while (*p == ',' || *p == ' ') p++;
@@ -332,6 +481,27 @@ int cli_submit_event(cli_t *cli, const event_t *ev, char idhex[65], int *dup)
                   e ? e : (st ? st : "no result"));
     json_decref(reply);
     return rc;
+}
+
+void cli_short_id(cli_t *cli, const char *idhex, char out[65])
+{
+    for (int n = 8; n < 64; n++) {
+        snprintf(out, 65, "%.*s", n, idhex);
+        json_t *req = json_pack("{s:s, s:s}", "op", "get", "id", out);
+        json_t *reply = NULL;
+        char err[256];
+        if (!req || !cli->client ||
+            client_call(cli->client, req, &reply, CLI_CALL_TIMEOUT_MS, err, sizeof err)) {
+            json_decref(req);
+            return;
+        }
+        json_decref(req);
+        const char *e = json_string_value(json_object_get(reply, "error"));
+        int ambiguous = e && !strcmp(e, CONTRACT_E_AMBIGUOUS);
+        json_decref(reply);
+        if (!ambiguous) return;
+    }
+    snprintf(out, 65, "%s", idhex);
 }
 
 int cli_id_arg(cli_t *cli, const cmd_t *cmd, const char *arg, char prefix[2 * EVENT_ID_LEN + 1])

@@ -55,6 +55,9 @@ struct cli {
     char *outbuf;       /* open_memstream buffer while paging is possible */
     size_t outlen;
     int pageable;
+    int down;      /* exit code of a failed connect: said once, not again */
+    int timed_out; /* the last call sent its request but got no answer in time */
+    int no_space;  /* tipd answered that its disk is full */
 };
 
 /* Print "tip: <message>" on stderr and return code (for `return cli_fail(...)`). */
@@ -65,6 +68,13 @@ int cli_usage(cli_t *cli, const cmd_t *cmd, const char *fmt, ...)
 /* Report an unknown option / missing option value that getopt_long returned
  * as '?' or ':' (optstring must start with ':'). Returns CLI_EXIT_USAGE. */
 int cli_bad_option(cli_t *cli, const cmd_t *cmd, int c, char **argv);
+
+/* Report an unknown long option arg of cmd (NULL: tip's global options),
+ * with "did you mean" when one documented option is a typo away. 2. */
+int cli_unknown_option(cli_t *cli, const cmd_t *cmd, const char *arg);
+/* The one candidate word is a likely typo of (one or two edits away, or the
+ * only one it begins), or NULL when none or several are. */
+const char *cli_suggest(const char *word, const char *const *cands, size_t n);
 
 /* Connect to tipd if not yet connected. 0 or CLI_EXIT_UNREACHABLE (the
  * how-to-start line already printed). */
@@ -95,6 +105,15 @@ size_t cli_normalize_newlines(char *s, size_t len);
 /* Submit one signed event and wait for its commit. idhex (65 bytes) gets the
  * id. 0 when new or duplicate (*dup set), else the exit code (printed). */
 int cli_submit_event(cli_t *cli, const event_t *ev, char idhex[65], int *dup);
+
+/* The shortest prefix of idhex, 8 characters or more, that names only it in
+ * this store (as git prints ids); out gets the full id when tipd cannot say. */
+void cli_short_id(cli_t *cli, const char *idhex, char out[65]);
+
+/* A topic as stored (event_topic_norm) from n bytes of what the user typed;
+ * 0, or CLI_EXIT_USAGE with one line naming the one rule it breaks. */
+int cli_topic_norm(cli_t *cli, const cmd_t *cmd, const char *topic, size_t n,
+                   char out[EVENT_MAX_TOPIC_LEN + 1]);
 
 /* Add a -t argument ("git" or "git,ssh") to ev; 0 or CLI_EXIT_USAGE (printed). */
 int cli_add_topics(cli_t *cli, const cmd_t *cmd, event_t *ev, const char *arg);

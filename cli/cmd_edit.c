@@ -156,6 +156,10 @@ static int s_edit_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
             event_add_topic(ev, json_string_value(t));
         }
     }
+    /* An imported tip stays imported: editing it does not make it written. */
+    if (json_is_true(json_object_get(cur, "imported")) &&
+        event_set_imported(ev, json_string_value(json_object_get(cur, "source"))))
+        event_set_imported(ev, NULL);
     /* References: supersede the newest version; keep what it answers/relates to. */
     uint8_t ref[EVENT_ID_LEN];
     cmd_hex_field(cur, "id", ref, EVENT_ID_LEN);
@@ -179,11 +183,13 @@ static int s_edit_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         out_json(cli, o);
         json_decref(o);
     } else {
-        fprintf(cli->out, "%s%.8s%s\n", out_c(cli, OUT_ID), idhex, out_c(cli, OUT_RESET));
+        char sid[65], old[65];
+        cli_short_id(cli, idhex, sid);
+        cli_short_id(cli, json_string_value(json_object_get(cur, "id")), old);
+        fprintf(cli->out, "%s%s%s\n", out_c(cli, OUT_ID), sid, out_c(cli, OUT_RESET));
         fprintf(cli->out,
-                "Edited: %.8s replaces %.8s everywhere. Earlier versions: tip show --history "
-                "%.8s\n",
-                idhex, json_string_value(json_object_get(cur, "id")), idhex);
+                "Edited: %s replaces %s everywhere. Earlier versions: tip show --history %s\n", sid,
+                old, sid);
     }
 wipe:
     ident_wipe(&id);

@@ -9,8 +9,16 @@
  *
  * A line that carries "event" (base64 of a signed event, as export writes) is
  * submitted as-is, so ids survive an export/import round trip. Other lines
- * get created_at = the file's mtime + line number: re-importing an unchanged
- * file yields the same ids, reported as duplicates, instead of a second copy.
+ * get created_at = the file's mtime (or now, if that is earlier or the input
+ * is not a file) minus the line number in milliseconds: re-importing an
+ * unchanged file yields the same ids, reported as duplicates, instead of a
+ * second copy, and no line is ever stamped after the clock, however long the
+ * file (counting up from the mtime put line 600 001 of a fresh file more than
+ * the 10 minutes ahead that every node refuses).
+ *
+ * The file is streamed: one line, one batch being filled and S_INFLIGHT
+ * batches are held at a time, and the per-reason tallies are capped, so
+ * memory stays bounded whatever the input's size.
  *
  * export pages through the `export` op and writes one JSON line per event:
  * the readable fields plus "event", the exact signed bytes.
@@ -24,6 +32,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <unistr.h>
 
 #include "b64.h"
 #include "cmd.h"
@@ -60,12 +69,18 @@ typedef struct {
     int progress;
     off_t size, done_bytes;
     uint64_t last_draw;
-    int fatal; /* exit code once tipd failed us */
+    int fatal;      /* exit code once tipd failed us */
+    int own;        /* --own: the importer wrote these, so no imported mark */
+    size_t nospace; /* lines tipd could not store for lack of disk */
 } s_import_t;
+
+#define S_MAX_REASONS 64 /* distinct reasons tallied; the rest count as one */
 
 static void s_reject(s_import_t *im, size_t line, const char *reason)
 {
     im->rejected++;
+    if (json_object_size(im->reasons) >= S_MAX_REASONS && !json_object_get(im->reasons, reason))
+        reason = "other reasons";
     json_int_t c = json_integer_value(json_object_get(im->reasons, reason));
     json_object_set_new(im->reasons, reason, json_integer(c + 1));
     if (json_array_size(im->errors) < 1000)
@@ -97,14 +112,25 @@ static void s_draw(s_import_t *im, int final)
     if (final) fputs("\r\033[K", stderr);
 }
 
-/* Apply one submit reply to the oldest outstanding batch. */
+/* 1 if an error reply or result says tipd's disk is full. */
+static int s_no_space(const json_t *o)
+{
+    const char *e = json_string_value(json_object_get(o, "error"));
+    const char *c = json_string_value(json_object_get(o, "code"));
+    return (e && !strcmp(e, CONTRACT_E_NO_SPACE)) || (c && !strcmp(c, CONTRACT_E_NO_SPACE));
+}
+
+/* Apply one submit reply to the oldest outstanding batch. A full disk is
+ * not the lines' fault: they are counted apart and told once, at the end. */
 static void s_apply(s_import_t *im, json_t *reply)
 {
     s_batch_t *b = &im->fifo[im->head];
     im->head = (im->head + 1) % S_INFLIGHT;
     im->count--;
     json_t *results = json_object_get(reply, "results");
-    if (!json_is_true(json_object_get(reply, "ok")) || json_array_size(results) != b->n) {
+    if (s_no_space(reply)) {
+        im->nospace += b->n;
+    } else if (!json_is_true(json_object_get(reply, "ok")) || json_array_size(results) != b->n) {
         const char *e = json_string_value(json_object_get(reply, "error"));
         const char *m = json_string_value(json_object_get(reply, "message"));
         char why[300];
@@ -119,6 +145,8 @@ static void s_apply(s_import_t *im, json_t *reply)
                 im->imported++;
             } else if (st && !strcmp(st, "duplicate")) {
                 im->dups++;
+            } else if (s_no_space(r)) {
+                im->nospace++;
             } else {
                 const char *e = json_string_value(json_object_get(r, "error"));
                 char why[300];
@@ -194,20 +222,39 @@ static int s_queue(s_import_t *im, size_t line, const char *b64)
     return 0;
 }
 
-/* Make a topic valid (a-z 0-9 . _ + # -, <= 32 bytes): lower-case, other
- * characters to '-', collapse and trim dashes. Empty result = drop it. */
+/* Make a topic valid (event_topic_norm's rules: letters of any script,
+ * digits, . _ + # -; case-folded, NFC, <= 32 bytes): every other character
+ * becomes '-', dashes are collapsed and trimmed, and characters are cut off
+ * the end until it fits. Empty result = drop it. */
 static void s_clean_topic(const char *in, char out[EVENT_MAX_TOPIC_LEN + 1])
 {
-    size_t o = 0;
-    for (const char *p = in; *p && o < EVENT_MAX_TOPIC_LEN; p++) {
-        char c = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
-        int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strchr("._+#-", c);
-        if (!ok) c = '-';
-        if (c == '-' && (o == 0 || out[o - 1] == '-')) continue;
-        out[o++] = c;
+    char buf[4 * EVENT_MAX_TOPIC_LEN + 1], one[8], tmp[EVENT_MAX_TOPIC_LEN + 1];
+    size_t o = 0, n = strlen(in);
+    const uint8_t *p = (const uint8_t *)in;
+    for (size_t i = 0; i < n && o + 4 < sizeof buf;) {
+        ucs4_t uc;
+        int k = u8_mbtouc(&uc, p + i, n - i);
+        if (k <= 0) k = 1;
+        memcpy(one, p + i, (size_t)k);
+        one[k] = 0;
+        int ok = uc != 0xfffd && event_topic_norm(one, tmp, NULL) == 0;
+        if (ok) {
+            memcpy(buf + o, one, (size_t)k);
+            o += (size_t)k;
+        } else if (o && buf[o - 1] != '-') {
+            buf[o++] = '-';
+        }
+        i += (size_t)k;
     }
-    while (o && out[o - 1] == '-') o--;
-    out[o] = 0;
+    while (o && buf[o - 1] == '-') o--;
+    buf[o] = 0;
+    while (o && event_topic_norm(buf, out, NULL) != 0) {
+        while (o > 0 && ((unsigned char)buf[--o] & 0xC0) == 0x80) {
+        }
+        while (o && buf[o - 1] == '-') o--;
+        buf[o] = 0;
+    }
+    if (!o) out[0] = 0;
 }
 
 /* Title and body into ev; a title too long is cut at a word (full title kept
@@ -298,6 +345,10 @@ static const char *s_build(s_import_t *im, json_t *o, event_t *ev, const ident_t
         }
         if (event_add_topic(ev, clean)) adjusted = 1;
     }
+    /* Who wrote it is not who signs it: say so, and where it came from. */
+    json_t *src = json_object_get(o, "source");
+    if (!im->own && event_set_imported(ev, json_is_string(src) ? json_string_value(src) : NULL))
+        event_set_imported(ev, NULL); /* a source we cannot keep is left out */
     im->adjusted += adjusted;
     ev->created_at = created_at;
     int rc = event_sign(ev, id->sk);
@@ -364,7 +415,8 @@ static int s_line(s_import_t *im, char *line, size_t len, event_t *ev, const ide
         else
             snprintf(b64, S_B64_MAX, "%s", s);
     } else {
-        reason = s_build(im, o, ev, id, base_ms + ln);
+        /* Counting down from a time not after the clock: never ahead of it. */
+        reason = s_build(im, o, ev, id, base_ms > ln ? base_ms - ln : 1);
         if (!reason) {
             size_t rawlen;
             int rc = event_encode(ev, raw, EVENT_MAX_SIZE, &rawlen);
@@ -390,10 +442,20 @@ static void s_summary(s_import_t *im)
                       "imported", (json_int_t)im->imported, "duplicates", (json_int_t)im->dups,
                       "rejected", (json_int_t)im->rejected, "adjusted", (json_int_t)im->adjusted,
                       "reasons", im->reasons, "errors", im->errors);
+        if (im->nospace) {
+            json_object_set_new(o, "no_space", json_integer((json_int_t)im->nospace));
+            json_object_set_new(o, "stopped_at_line", json_integer((json_int_t)im->lines));
+        }
         out_json(im->cli, o);
         json_decref(o);
         return;
     }
+    if (im->nospace)
+        fprintf(stderr,
+                "tip: tipd's disk is full: the import stopped at line %zu and %zu lines sent were "
+                "not stored. Free space on the disk holding tipd's data (tip status shows where), "
+                "then run the same import again: what was stored is skipped as duplicates\n",
+                im->lines, im->nospace);
     if (im->rejected > S_SHOW_ERRORS)
         fprintf(stderr, "tip: ... and %zu more bad lines\n", im->rejected - S_SHOW_ERRORS);
     FILE *f = im->cli->out;
@@ -416,18 +478,23 @@ static void s_summary(s_import_t *im)
 
 static int s_import_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
 {
-    int c;
+    static const struct option opts[] = {{"own", no_argument, 0, 'O'}, {0, 0, 0, 0}};
+    int c, own = 0;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":", (const struct option[]){{0, 0, 0, 0}}, NULL)) != -1)
-        return cli_bad_option(cli, self, c, argv);
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        if (c == 'O')
+            own = 1;
+        else
+            return cli_bad_option(cli, self, c, argv);
+    }
     if (argc - optind != 1) return cli_usage(cli, self, "give one FILE (or - for stdin)");
     const char *file = argv[optind];
     char oerr[PATH_MAX + 64];
     FILE *f = cli_open_read(file, oerr, sizeof oerr);
     if (!f) return cli_fail(cli, CLI_EXIT_ERROR, "%s", oerr);
 
-    s_import_t im = {.cli = cli, .file = file};
+    s_import_t im = {.cli = cli, .file = file, .own = own};
     struct stat st;
     uint64_t now = event_now_ms(), base = now;
     if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
@@ -452,7 +519,7 @@ static int s_import_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     char *line = malloc(S_MAX_LINE + 1);
     size_t n;
     if (!ev || !b64 || !raw || !line) rc = cli_fail(cli, CLI_EXIT_ERROR, "out of memory");
-    while (!rc && s_read_line(f, line, S_MAX_LINE, &n) == 0) {
+    while (!rc && !im.nospace && s_read_line(f, line, S_MAX_LINE, &n) == 0) {
         im.lines++;
         im.done_bytes += n;
         if (n > S_MAX_LINE)
@@ -484,23 +551,30 @@ static int s_import_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     json_decref(im.reasons);
     json_decref(im.errors);
     if (rc) return rc;
-    return im.rejected ? CLI_EXIT_ERROR : 0;
+    return im.rejected || im.nospace ? CLI_EXIT_ERROR : 0;
 }
 
 const cmd_t cmd_import = {
     .name = "import",
     .run = s_import_run,
-    .synopsis = "import FILE",
+    .synopsis = "import [--own] FILE",
     .summary = "add many tips from a JSON Lines file (- for stdin)",
-    .help =
-        "Each line is a JSON object: {\"title\": ..., \"body\": ..., \"topics\": [...]}; other\n"
-        "fields are ignored. Lines written by 'tip export' carry \"event\" (the signed event)\n"
-        "and are stored exactly as they were, with the same ids. Other lines are signed by\n"
-        "you. A bad line is reported with its line number and skipped; the rest goes on.\n"
-        "Importing the same unchanged file again stores nothing new (duplicates).\n"
-        "Ends with: imported N, duplicates D, rejected R (reasons). Exit 0 if no line\n"
-        "was rejected, else 1. A progress bar shows on a terminal.\n"
-        "\nExamples:\n  tip import notes.jsonl\n  tip import --json backup.jsonl\n",
+    .help = "Each line is a JSON object: {\"title\": ..., \"body\": ..., \"topics\": [...],\n"
+            "\"source\": ...}; other fields are ignored. Lines written by 'tip export' carry\n"
+            "\"event\" (the signed event) and are stored exactly as they were, with the same ids.\n"
+            "Other lines are signed by you and marked imported, with the line's \"source\" (a\n"
+            "URL or path, up to 128 bytes) if it has one: everyone sees you imported them, not\n"
+            "that you wrote them, and tip stats counts them apart.\n"
+            "  --own     the file holds tips you wrote yourself: no imported mark\n"
+            "A bad line is reported with its line number and skipped; the rest goes on. Files\n"
+            "of any size are streamed; no tip is stamped later than the clock (line N gets the\n"
+            "file's time, or now if earlier, minus N milliseconds), so importing the same\n"
+            "unchanged file again stores nothing new (duplicates). Ends with: imported N,\n"
+            "duplicates D, rejected R (reasons). Exit 0 if no line was rejected, else 1. If\n"
+            "tipd's disk fills up, the import stops and says so once. A progress bar shows on\n"
+            "a terminal.\n"
+            "\nExamples:\n  tip import notes.jsonl\n  tip import --own my-notes.jsonl\n"
+            "  tip import --json backup.jsonl\n",
 };
 
 /* ---- export ---- */

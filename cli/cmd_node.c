@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "cmd_util.h"
 #include "out.h"
 
 /* Your newest profile (new reference) or NULL (none, or tipd unreachable:
@@ -95,10 +96,7 @@ static int s_whoami_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
             rc = cli_fail(cli, CLI_EXIT_USAGE, "name/team: %s", event_strerror(rc));
         } else {
             ev->created_at = event_now_ms();
-            if ((rc = event_sign(ev, id.sk)))
-                rc = cli_fail(cli, CLI_EXIT_ERROR, "cannot sign: %s", event_strerror(rc));
-            else
-                rc = cli_submit_event(cli, ev, idhex, NULL);
+            rc = cmd_submit(cli, ev, &id, idhex);
         }
         free(ev);
         if (rc) goto done;
@@ -258,8 +256,21 @@ static int s_peers_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     if (cli->json) {
         json_array_foreach(peers, i, p) out_json(cli, p);
     } else if (!json_array_size(peers)) {
-        fprintf(cli->out, "No peers yet. tipd finds peers on this network by mDNS; for other\n"
-                          "subnets start it with --peer tcp://HOST:PORT.\n");
+        /* Say how peers would be found by THIS tipd: with mDNS off, promising
+         * that it looks for them sends the user waiting for nothing. */
+        const char *disc = json_string_value(json_object_get(reply, "discovery"));
+        if (disc && !strcmp(disc, "off"))
+            fprintf(cli->out,
+                    "No peers yet, and this tipd does not look for any: mDNS discovery\n"
+                    "is off (--no-discovery, or no-discovery = yes in tipd.conf). Add peers\n"
+                    "with --peer tcp://HOST:PORT, or turn discovery on.\n");
+        else if (disc && !strcmp(disc, "waiting"))
+            fprintf(cli->out, "No peers yet. tipd is waiting for avahi-daemon to look for peers\n"
+                              "by mDNS (is it running?); for other subnets start tipd with\n"
+                              "--peer tcp://HOST:PORT.\n");
+        else
+            fprintf(cli->out, "No peers yet. tipd finds peers on this network by mDNS; for other\n"
+                              "subnets start it with --peer tcp://HOST:PORT.\n");
     } else {
         fprintf(cli->out, "%s%-16s %-8s  %-24s %-12s %-7s %-10s %s%s\n", out_c(cli, OUT_BOLD),
                 "NAME", "NODE", "ADDRESS", "SOURCE", "NETWORK", "STATE", "LAST SEEN",

@@ -63,18 +63,7 @@ static int s_ask_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     json_decref(reply);
     int tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
     if (json_array_size(similar) && !cli->json) {
-        fprintf(stdout, "%sThese look like the same thing:%s\n\n", out_c(cli, OUT_BOLD),
-                out_c(cli, OUT_RESET));
-        cli->out = stdout;
-        size_t i;
-        json_t *t;
-        json_array_foreach(similar, i, t)
-        {
-            if (i) fputc('\n', stdout);
-            out_tip_brief(cli, t);
-        }
-        fputc('\n', stdout);
-        fflush(stdout);
+        cmd_show_alike(cli, similar);
         if (tty && !yes && !cmd_confirm("Post your question anyway?")) {
             fprintf(stdout, "Not posted. See one with: tip show ID\n");
             goto done;
@@ -102,11 +91,13 @@ static int s_ask_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         out_json(cli, o);
         json_decref(o);
     } else {
-        fprintf(cli->out, "%s%.8s%s\n", out_c(cli, OUT_ID), idhex, out_c(cli, OUT_RESET));
+        char sid[65];
+        cli_short_id(cli, idhex, sid);
+        fprintf(cli->out, "%s%s%s\n", out_c(cli, OUT_ID), sid, out_c(cli, OUT_RESET));
         fprintf(cli->out,
-                "Asked. Anyone can answer with: tip answer %.8s TEXT; see answers with "
-                "tip show %.8s\n",
-                idhex, idhex);
+                "Asked. Anyone can answer with: tip answer %s TEXT; see answers with "
+                "tip show %s\n",
+                sid, sid);
     }
 done:
     json_decref(similar);
@@ -202,10 +193,12 @@ static int s_answer_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         out_json(cli, o);
         json_decref(o);
     } else {
-        fprintf(cli->out, "%s%.8s%s\n", out_c(cli, OUT_ID), idhex, out_c(cli, OUT_RESET));
-        fprintf(cli->out, "Thanks for answering \"%s\"; it shows under tip show %.8s\n",
-                json_string_value(json_object_get(q, "title")),
-                json_string_value(json_object_get(q, "id")));
+        char sid[65], qsid[65];
+        cli_short_id(cli, idhex, sid);
+        cli_short_id(cli, json_string_value(json_object_get(q, "id")), qsid);
+        fprintf(cli->out, "%s%s%s\n", out_c(cli, OUT_ID), sid, out_c(cli, OUT_RESET));
+        fprintf(cli->out, "Thanks for answering \"%s\"; it shows under tip show %s\n",
+                json_string_value(json_object_get(q, "title")), qsid);
     }
 done:
     json_decref(q);
@@ -272,7 +265,7 @@ static int s_questions_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         out_tip_brief(cli, t);
         json_int_t a = json_integer_value(json_object_get(t, "answers"));
         char sid[65];
-        out_short_id(t, sid);
+        out_short_id(cli, t, sid);
         if (a)
             fprintf(cli->out, "%*s%s%lld answer%s: tip show %s%s\n", (int)strlen(sid) + 2, "",
                     out_c(cli, OUT_GOOD), (long long)a, a == 1 ? "" : "s", sid,

@@ -185,6 +185,12 @@ static int s_thanks_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         goto wipe;
     }
     ev->created_at = event_now_ms();
+    /* Thanks count once per person, like ratings: say so to one who thanks
+     * again, rather than let them expect the count to go up. */
+    int again = 0;
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(tip, "thanks_list"), i, t) again |= cmd_is_mine(t, id.pk);
     char idhex[65], tid[65];
     if ((rc = cmd_submit(cli, ev, &id, idhex))) goto wipe;
     event_hex(target, EVENT_ID_LEN, tid);
@@ -200,11 +206,19 @@ static int s_thanks_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         char who[200];
         out_author(after, who, sizeof who);
         json_int_t n = json_integer_value(json_object_get(after, "thanks"));
-        fprintf(cli->out, "Thanks sent to %s for \"%s\" (thanked %lld time%s now).\n", who,
-                json_string_value(json_object_get(after, "title")), (long long)n,
-                n == 1 ? "" : "s");
+        const char *title = json_string_value(json_object_get(after, "title"));
+        char sid[65];
+        cli_short_id(cli, tid, sid);
+        if (again)
+            fprintf(cli->out,
+                    "You had thanked %s for \"%s\" before: thanks count once per person, so it "
+                    "stays thanked by %lld %s. Your newest story is the one shown.\n",
+                    who, title, (long long)n, n == 1 ? "person" : "people");
+        else
+            fprintf(cli->out, "Thanks sent to %s for \"%s\" (thanked by %lld %s now).\n", who,
+                    title, (long long)n, n == 1 ? "person" : "people");
         if (*story)
-            fprintf(cli->out, "Your story shows in tip show %.8s and in tip stats.\n", tid);
+            fprintf(cli->out, "Your story shows in tip show %s and in tip stats.\n", sid);
         else
             fprintf(cli->out, "Next time add a line on how it helped: stories show the impact.\n");
     }
@@ -224,8 +238,9 @@ const cmd_t cmd_thanks = {
     .synopsis = "thanks ID [STORY...]",
     .summary = "thank the author of a tip, with a short story of how it helped",
     .help = "STORY (up to 1024 bytes) is shown with the tip (tip show) and in tip stats:\n"
-            "\"saved me an hour on the VPN\" is how impact gets seen. Thanks add up; you\n"
-            "cannot thank yourself. With --json: {\"id\", \"target\", \"story\", \"thanks\"}.\n"
+            "\"saved me an hour on the VPN\" is how impact gets seen. Thanks count once per\n"
+            "person (thanking again replaces your story); you cannot thank yourself. With --json: "
+            "{\"id\", \"target\", \"story\", \"thanks\"}.\n"
             "\nExamples:\n  tip thanks 1a2b3c4d 'saved me an hour on the printer queue'\n"
             "  tip thanks 1a2b\n",
 };

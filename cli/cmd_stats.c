@@ -62,12 +62,23 @@ static void s_person(const json_t *o, const char *name_key, const char *key_key,
         snprintf(buf, cap, "key %.8s", s_s(o, key_key));
 }
 
+/* One line per story, but only a person's latest on a tip: thanks count
+ * once per person, and thanking again replaces the story. */
 static void s_stories(cli_t *cli, const json_t *stories, int indent)
 {
     size_t i;
     json_t *s;
     json_array_foreach(stories, i, s)
     {
+        int newer = 0;
+        size_t j;
+        json_t *o;
+        json_array_foreach(stories, j, o)
+        {
+            newer |= j != i && !strcmp(s_s(o, "from"), s_s(s, "from")) &&
+                     !strcmp(s_s(o, "tip"), s_s(s, "tip")) && cmd_ms(o) > cmd_ms(s);
+        }
+        if (newer) continue;
         char from[100], to[100], age[64], line[EVENT_MAX_STORY + 600];
         s_person(s, "from_name", "from", from, sizeof from);
         s_person(s, "to_name", "to", to, sizeof to);
@@ -97,6 +108,8 @@ static void s_stats_human(cli_t *cli, const json_t *st, int me_only)
                 s_s(me, "author"));
         line[0] = 0;
         s_cat(line, sizeof line, s_int(gave, "tips"), "tip", "tips");
+        if (s_int(gave, "imported")) /* importing is not writing: said apart */
+            s_cat(line, sizeof line, s_int(gave, "imported"), "imported tip", "imported tips");
         s_cat(line, sizeof line, s_int(gave, "answers"), "answer", "answers");
         s_cat(line, sizeof line, s_int(gave, "questions"), "question", "questions");
         s_cat(line, sizeof line, s_int(gave, "ratings"), "rating", "ratings");
@@ -132,6 +145,11 @@ static void s_stats_human(cli_t *cli, const json_t *st, int me_only)
     fprintf(f, "%sWhat the office is learning%s\n", b, r);
     line[0] = 0;
     s_cat(line, sizeof line, s_int(st, "tips"), "tip", "tips");
+    if (s_int(st, "imported")) {
+        char imp[64];
+        snprintf(imp, sizeof imp, " (%lld imported)", (long long)s_int(st, "imported"));
+        strncat(line, imp, sizeof line - strlen(line) - 1);
+    }
     s_cat(line, sizeof line, s_int(st, "questions"), "question", "questions");
     fprintf(f, "  %s (%lld open)", line, (long long)s_int(st, "open_questions"));
     line[0] = 0;
@@ -229,9 +247,9 @@ static void s_row_int(FILE *f, const char *section, const char *key, json_int_t 
 static void s_stats_csv(cli_t *cli, const json_t *st)
 {
     FILE *f = cli->out;
-    static const char *const totals[] = {"tips",           "questions",    "answers",
-                                         "open_questions", "contributors", "anonymous_posts",
-                                         "thanks",         "ratings",      "events"};
+    static const char *const totals[] = {
+        "tips",         "imported",        "questions", "answers", "open_questions",
+        "contributors", "anonymous_posts", "thanks",    "ratings", "events"};
     size_t i;
     json_t *o;
     fputs("section,key,value\n", f);
@@ -257,9 +275,10 @@ static void s_stats_csv(cli_t *cli, const json_t *st)
         s_row_int(f, "miss", s_s(o, "query"), s_int(o, "count"));
     const json_t *me = json_object_get(st, "me");
     if (me) {
-        const char *const gave[] = {"tips", "answers", "questions", "ratings", "thanks"};
+        const char *const gave[] = {"tips",      "imported", "answers",
+                                    "questions", "ratings",  "thanks"};
         const char *const got[] = {"thanks", "ratings", "answers", "open_questions"};
-        for (i = 0; i < 5; i++)
+        for (i = 0; i < 6; i++)
             s_row_int(f, "gave", gave[i], s_int(json_object_get(me, "gave"), gave[i]));
         for (i = 0; i < 4; i++)
             s_row_int(f, "got", got[i], s_int(json_object_get(me, "got"), got[i]));

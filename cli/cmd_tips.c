@@ -6,6 +6,7 @@
  * commands are thin: they send one request and render the tip objects that
  * come back (docs/API.md), or print them as JSON lines with --json.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "cmd.h"
 #include "out.h"
 #include "cmd_util.h"
+#include "draft.h"
 
 /* The editor's help for a new tip, under the scissors line. */
 static const char s_add_help[] =
@@ -23,45 +25,176 @@ static const char s_add_help[] =
     "# tip to cancel. Lessons from things that went wrong are welcome too:\n"
     "# add the topic 'lesson' with -t lesson.\n";
 
-/* The shortest prefix (>= 8) of idhex that tipd resolves to exactly this id. */
-static void s_short_id(cli_t *cli, const char *idhex, char out[65])
+static json_t *s_words(const char *s)
 {
-    for (int n = 8; n < 64; n += 2) {
-        snprintf(out, 65, "%.*s", n, idhex);
-        json_t *req = json_pack("{s:s, s:s}", "op", "get", "id", out);
-        json_t *reply = NULL;
-        char err[256];
-        if (!req || client_call(cli->client, req, &reply, CLI_CALL_TIMEOUT_MS, err, sizeof err)) {
-            json_decref(req);
-            return;
+    json_t *set = json_object();
+    char w[64];
+    size_t n = 0;
+    for (const char *p = s;; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c && (isalnum(c) || c >= 0x80)) {
+            if (n < sizeof w - 1) w[n++] = (char)tolower(c);
+            continue;
         }
-        json_decref(req);
-        const char *e = json_string_value(json_object_get(reply, "error"));
-        int ambiguous = e && !strcmp(e, CONTRACT_E_AMBIGUOUS);
-        json_decref(reply);
-        if (!ambiguous) return;
+        if (n) {
+            w[n] = 0;
+            json_object_set_new(set, w, json_true());
+        }
+        n = 0;
+        if (!c) break;
     }
-    snprintf(out, 65, "%s", idhex);
+    return set;
+}
+
+/* 1 if titles a and b share most of their words (Jaccard >= 0.6): a
+ * look-alike worth showing before adding. */
+static int s_looks_alike(const char *a, const char *b)
+{
+    json_t *wa = s_words(a), *wb = s_words(b);
+    size_t both = 0, na = json_object_size(wa), nb = json_object_size(wb);
+    const char *k;
+    json_t *v;
+    json_object_foreach(wa, k, v) both += json_object_get(wb, k) != NULL;
+    json_decref(wa);
+    json_decref(wb);
+    size_t uni = na + nb - both;
+    return uni && both * 10 >= uni * 6;
+}
+
+/* Before adding: an identical tip (same title and body) by the same author
+ * is refused with its id unless forced; look-alikes by anyone are shown on
+ * a terminal, which asks. 0 to go on, -1 when the user declined or the tip
+ * exists (printed; *rc set), or an exit code from talking to tipd. */
+static int s_check_duplicates(cli_t *cli, const event_t *ev, const uint8_t *me, int force, int *rc)
+{
+    json_t *reply;
+    /* The title is what people search by, and within the query bound. */
+    int r = cli_call(cli,
+                     json_pack("{s:s, s:s, s:i, s:s}", "op", "search", "q", ev->title, "n", 20,
+                               "kind", event_kind_name(ev->kind)),
+                     &reply);
+    if (r) return r;
+    json_t *results = json_object_get(reply, "results"), *alike = json_array();
+    size_t i;
+    json_t *t;
+    const char *same = NULL;
+    json_array_foreach(results, i, t)
+    {
+        const char *title = json_string_value(json_object_get(t, "title"));
+        const char *body = json_string_value(json_object_get(t, "body"));
+        if (!title || !body) continue;
+        if (me && !same && cmd_is_mine(t, me) && !strcmp(title, ev->title) &&
+            !strcmp(body, ev->body))
+            same = json_string_value(json_object_get(t, "id"));
+        else if (json_array_size(alike) < 5 && s_looks_alike(title, ev->title))
+            json_array_append(alike, t);
+    }
+    int out = 0;
+    if (same && !force) {
+        char sid[65];
+        cli_short_id(cli, same, sid);
+        if (cli->json) {
+            json_t *o = json_pack("{s:s, s:s}", "id", same, "status", "exists");
+            out_json(cli, o);
+            json_decref(o);
+        }
+        *rc = cli_fail(cli, CLI_EXIT_ERROR,
+                       "you already shared this tip (same title and text): %s; see it with: tip "
+                       "show %s (tip add --force adds it again)",
+                       sid, sid);
+        out = -1;
+    } else if (json_array_size(alike) && !cli->json && !force && isatty(STDIN_FILENO) &&
+               isatty(STDOUT_FILENO)) {
+        cmd_show_alike(cli, alike);
+        if (!cmd_confirm("Add yours anyway?")) {
+            fprintf(stdout, "Not added. See one with: tip show ID\n");
+            *rc = 0;
+            out = -1;
+        }
+    }
+    json_decref(alike);
+    json_decref(reply);
+    return out;
+}
+
+/* Print what add stored: a JSON line, or the short id on a line of its own
+ * (sid gets it) and 1, for the caller's sentence after it. */
+static int s_print_id(cli_t *cli, const char *idhex, int dup, char sid[65])
+{
+    out_begin(cli, 0);
+    if (cli->json) {
+        json_t *o = json_pack("{s:s, s:s}", "id", idhex, "status", dup ? "duplicate" : "new");
+        out_json(cli, o);
+        json_decref(o);
+        return 0;
+    }
+    cli_short_id(cli, idhex, sid);
+    fprintf(cli->out, "%s%s%s\n", out_c(cli, OUT_ID), sid, out_c(cli, OUT_RESET));
+    return 1;
+}
+
+/* tip add --draft FILE: send a kept draft. */
+static int s_add_draft(cli_t *cli, const char *file)
+{
+    char real[PATH_MAX];
+    int signed_ = 0, anon = 0;
+    event_t *ev = malloc(sizeof *ev);
+    if (!ev) return cli_fail(cli, CLI_EXIT_ERROR, "out of memory");
+    int rc = draft_load(cli, file, real, ev, &signed_, &anon);
+    int dup = 0;
+    char idhex[65];
+    if (!rc && signed_) {
+        cli->timed_out = 0;
+        rc = cli_submit_event(cli, ev, idhex, &dup);
+        if (cli->timed_out)
+            fprintf(stderr,
+                    "tip: it may still have been stored; the draft stays in %s: sending it "
+                    "again cannot store it twice\n",
+                    real);
+    } else if (!rc) {
+        /* Edited by hand: a new event, signed now. */
+        ident_t id;
+        if (!(rc = cli_connect(cli))) {
+            if (anon)
+                ident_ephemeral(&id);
+            else
+                rc = cli_identity(cli, &id, NULL, 0);
+        }
+        if (!rc) {
+            ev->created_at = event_now_ms();
+            if (anon) ev->created_at = event_anon_time(ev->created_at);
+            rc = draft_send(cli, ev, &id, (anon ? DRAFT_ANON : 0) | DRAFT_KEEP, idhex, &dup);
+            ident_wipe(&id);
+        }
+    }
+    if (!rc) {
+        draft_remove(real);
+        char sid[65];
+        if (s_print_id(cli, idhex, dup, sid))
+            fprintf(cli->out, "%s \"%s\" (the draft %s is removed).\n",
+                    dup ? "It was already stored:" : "Sent", ev->title, real);
+    }
+    free(ev);
+    return rc;
 }
 
 static int s_add_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"topic", required_argument, 0, 't'},
-        {"title", required_argument, 0, 'T'},
-        {"file", required_argument, 0, 'f'},
-        {"anon", no_argument, 0, 'A'},
-        {0, 0, 0, 0},
+        {"topic", required_argument, 0, 't'}, {"title", required_argument, 0, 'T'},
+        {"file", required_argument, 0, 'f'},  {"anon", no_argument, 0, 'A'},
+        {"draft", required_argument, 0, 'D'}, {"force", no_argument, 0, 'F'},
+        {"yes", no_argument, 0, 'y'},         {0, 0, 0, 0},
     };
     event_t *ev = calloc(1, sizeof *ev);
     if (!ev) return cli_fail(cli, CLI_EXIT_ERROR, "out of memory");
     event_init(ev, EVENT_TIP);
-    const char *title = NULL, *file = NULL;
-    int anon = 0, c, rc = 0;
+    const char *title = NULL, *file = NULL, *draft = NULL;
+    int anon = 0, force = 0, yes = 0, c, rc = 0, keep = 0;
     char *text = NULL;
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":t:f:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":t:f:y", opts, NULL)) != -1) {
         switch (c) {
         case 't':
             rc = cli_add_topics(cli, self, ev, optarg);
@@ -75,20 +208,42 @@ static int s_add_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         case 'A':
             anon = 1;
             break;
+        case 'D':
+            draft = optarg;
+            break;
+        case 'F':
+            force = 1;
+            break;
+        case 'y':
+            yes = 1;
+            break;
         default:
             rc = cli_bad_option(cli, self, c, argv);
         }
         if (rc) goto done;
     }
+    if (draft) {
+        if (optind < argc || title || file || ev->ntopics || anon)
+            rc = cli_usage(cli, self, "--draft sends a kept draft as it is: give nothing else");
+        else
+            rc = s_add_draft(cli, draft);
+        goto done;
+    }
     if ((rc = cli_text_arg(cli, self, argc, argv, optind, file, &text))) goto done;
+    /* Text that exists nowhere else is kept as a draft if it cannot be sent. */
+    keep = (file && !strcmp(file, "-")) || (optind + 1 == argc && !strcmp(argv[optind], "-"));
     if (!text && title) {
         text = strdup("");
     } else if (!text && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+        /* Reach tipd before the editor opens: writing a tip only to hear
+         * that it cannot be sent is the worst moment to find out. */
+        if ((rc = cli_connect(cli))) goto done;
         /* an empty save comes back as "" */
         if (!(text = cli_edit_text(cli, "\n", s_add_help, "no tip added"))) {
             rc = CLI_EXIT_ERROR;
             goto done;
         }
+        keep = 1;
     } else if (!text) {
         rc = cli_usage(cli, self, "no text: give TEXT, -f FILE, or - to read stdin");
         goto done;
@@ -100,34 +255,38 @@ static int s_add_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     if ((rc = cli_fill_text(cli, self, ev, title, text))) goto done;
 
     /* Reach the daemon before touching the identity, so a first run with tipd
-     * down says "not running" rather than creating keys for nothing. */
-    if ((rc = cli_connect(cli))) goto done;
+     * down says "not running" rather than creating keys for nothing; typed
+     * text is kept as a draft all the same. */
     ident_t id;
+    int down = cli_connect(cli);
     if (anon) {
         ident_ephemeral(&id); /* one-time key: nothing links it to you */
+    } else if (down && !keep) {
+        rc = down;
+        goto done;
     } else if ((rc = cli_identity(cli, &id, NULL, 0))) {
         goto done;
     }
-    ev->created_at = event_now_ms();
-    if (anon) ev->created_at = event_anon_time(ev->created_at);
-    rc = event_sign(ev, id.sk);
-    ident_wipe(&id);
-    if (rc) {
-        rc = cli_fail(cli, CLI_EXIT_ERROR, "cannot sign the tip: %s", event_strerror(rc));
+    /* A draft of this very tip waits: this is a retry, which resends it. */
+    int retry = draft_pending(ev, &id, anon ? DRAFT_ANON : 0);
+    int stop =
+        down || retry ? 0 : s_check_duplicates(cli, ev, anon ? NULL : id.pk, force || yes, &rc);
+    if (stop) {
+        ident_wipe(&id);
+        if (stop > 0) rc = stop;
         goto done;
     }
+    ev->created_at = event_now_ms();
+    /* An anonymous post's time is coarsened (docs/SOCIAL.md): less to
+     * correlate with who was at a keyboard. */
+    if (anon) ev->created_at = event_anon_time(ev->created_at);
     char idhex[65];
     int dup = 0;
-    if ((rc = cli_submit_event(cli, ev, idhex, &dup))) goto done;
-    out_begin(cli, 0);
-    if (cli->json) {
-        json_t *o = json_pack("{s:s, s:s}", "id", idhex, "status", dup ? "duplicate" : "new");
-        out_json(cli, o);
-        json_decref(o);
-    } else {
-        char sid[65];
-        s_short_id(cli, idhex, sid);
-        fprintf(cli->out, "%s%s%s\n", out_c(cli, OUT_ID), sid, out_c(cli, OUT_RESET));
+    rc = draft_send(cli, ev, &id, (anon ? DRAFT_ANON : 0) | (keep ? DRAFT_KEEP : 0), idhex, &dup);
+    ident_wipe(&id);
+    if (rc) goto done;
+    char sid[65];
+    if (s_print_id(cli, idhex, dup, sid)) {
         if (dup)
             fprintf(cli->out, "That tip was already there (same author, time and text).\n");
         else
@@ -145,23 +304,38 @@ done:
 const cmd_t cmd_add = {
     .name = "add",
     .run = s_add_run,
-    .synopsis = "add [-t TOPIC]... [--title TITLE] [--anon] [TEXT... | -f FILE | -]",
+    .synopsis = "add [-t TOPIC]... [--title TITLE] [--anon] [--force] [TEXT... | -f FILE | -]\n"
+                "       tip add --draft FILE|last",
     .summary = "share a tip (the first line is its title)",
     .help =
         "Options:\n"
-        "  -t, --topic TOPIC   tag it (repeat, or comma-separate: -t git,ssh)\n"
+        "  -t, --topic TOPIC   tag it (repeat, or comma-separate: -t git,ssh); any language's\n"
+        "                      letters and digits, and . _ + # -\n"
         "  --title TITLE       the title; then all the text is the body\n"
         "  -f, --file FILE     read the text from FILE (- for stdin)\n"
         "  --anon              sign with a one-time key instead of yours\n"
+        "  --force             add it even if you already shared the same title and text\n"
+        "  -y, --yes           do not ask about look-alike tips\n"
+        "  --draft FILE        send a kept draft (FILE, or 'last' for the newest one)\n"
         "\n"
-        "With no text on a terminal, $EDITOR (default vi) opens on a template.\n"
-        "Prints the new tip's short id (with --json: {\"id\": ..., \"status\": ...}).\n"
+        "With no text on a terminal, $EDITOR (default vi) opens on a template, once tip\n"
+        "knows tipd is running. A tip you already shared (same title and text) is\n"
+        "refused with its id (exit 1); on a terminal, tips that look alike are shown\n"
+        "first and tip asks. Prints the new tip's short id (with --json: {\"id\": ...,\n"
+        "\"status\": \"new\"|\"duplicate\"|\"exists\"}).\n"
+        "\n"
+        "Nothing typed is lost: until tipd confirms it stored the tip, it is kept,\n"
+        "signed, in $XDG_STATE_HOME/tip/drafts/ (default ~/.local/state/tip/drafts).\n"
+        "If tipd is down or does not answer in time (or refuses text from the editor\n"
+        "or stdin), the message names the draft; the same command again, or tip add\n"
+        "--draft FILE, sends the same signed tip, which tipd stores at most once.\n"
         "Failures are worth sharing too: tag them 'lesson'.\n"
         "\n"
         "Examples:\n"
         "  tip add -t git 'Undo the last commit but keep the changes: git reset --soft HEAD~1'\n"
         "  tip add -t printers -f notes.txt\n"
-        "  tip add -t lesson      # opens your editor\n",
+        "  tip add -t lesson      # opens your editor\n"
+        "  tip add --draft last   # send what could not be sent before\n",
 };
 
 /* ---- finding ---- */
@@ -265,6 +439,7 @@ static int s_req_author(cli_t *cli, json_t *req, const char *author)
 
 static int s_search_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
 {
+    char tnorm[EVENT_MAX_TOPIC_LEN + 1];
     int n = 10, c, rc = 0;
     const char *author = NULL, *kind = NULL;
     json_t *topics = json_array();
@@ -276,7 +451,9 @@ static int s_search_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
             rc = s_count(cli, self, optarg, 100, &n);
             break;
         case 't':
-            json_array_append_new(topics, json_string(optarg));
+            /* As stored: "Büro" finds what was tagged "büro". */
+            if (!(rc = cli_topic_norm(cli, self, optarg, strlen(optarg), tnorm)))
+                json_array_append_new(topics, json_string(tnorm));
             break;
         case 'a':
             author = optarg;
@@ -346,17 +523,26 @@ const cmd_t cmd_search = {
 
 static int s_show_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
 {
-    static const struct option opts[] = {{"history", no_argument, 0, 'H'}, {0, 0, 0, 0}};
-    int c, history = 0;
+    static const struct option opts[] = {{"history", no_argument, 0, 'H'},
+                                         {"raw", no_argument, 0, 'R'},
+                                         {"cmd", no_argument, 0, 'C'},
+                                         {0, 0, 0, 0}};
+    int c, history = 0, raw = 0, cmd = 0;
     optind = 0;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         if (c == 'H')
             history = 1;
+        else if (c == 'R')
+            raw = 1;
+        else if (c == 'C')
+            cmd = 1;
         else
             return cli_bad_option(cli, self, c, argv);
     }
     if (argc - optind != 1) return cli_usage(cli, self, "give one id");
+    if (raw + cmd + (history || cli->json) > 1)
+        return cli_usage(cli, self, "--raw, --cmd and --history/--json go one at a time");
     char prefix[65];
     if (cli_id_arg(cli, self, argv[optind], prefix)) return CLI_EXIT_USAGE;
     json_t *req = json_pack("{s:s, s:s}", "op", "get", "id", prefix);
@@ -376,6 +562,28 @@ static int s_show_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         ev = json_object_get(reply, "event");
     }
     cmd_seen_add(json_string_value(json_object_get(ev, "id")));
+    if (raw || cmd) {
+        /* For copying: nothing but the text, never paged nor wrapped. */
+        const char *body = json_string_value(json_object_get(ev, "body"));
+        if (!body) body = "";
+        size_t n = 0;
+        if (raw && !isatty(STDOUT_FILENO))
+            fwrite(body, 1, json_string_length(json_object_get(ev, "body")), stdout);
+        else if (raw) /* on a terminal, no escape sequence gets through */
+            out_text_lines(stdout, body, strlen(body));
+        else
+            n = out_commands(body, stdout);
+        fflush(stdout);
+        json_decref(reply);
+        if (cmd && !n) {
+            char sid[65];
+            cli_short_id(cli, json_string_value(json_object_get(ev, "id")) ?: prefix, sid);
+            return cli_fail(cli, CLI_EXIT_ERROR,
+                            "%s has no command lines (tip show --raw %s prints its whole text)",
+                            sid, sid);
+        }
+        return 0;
+    }
     out_begin(cli, 1);
     if (cli->json) {
         out_json(cli, ev);
@@ -397,16 +605,27 @@ static int s_show_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
 const cmd_t cmd_show = {
     .name = "show",
     .run = s_show_run,
-    .synopsis = "show [--history] ID",
+    .synopsis = "show [--history | --raw | --cmd] ID",
     .summary = "show one tip in full, with its ratings, thanks and answers",
     .help = "ID is any unique prefix of 4 or more hex characters. An ambiguous prefix\n"
             "lists the tips it matches (exit 3).\n"
             "  --history     also list earlier versions of an edited tip\n"
-            "\nExamples:\n  tip show 1a2b3c4d\n  tip show --json 1a2b\n",
+            "  --raw         print only the body, byte for byte (on a terminal, control\n"
+            "                characters show as U+FFFD)\n"
+            "  --cmd         print only its command lines, ready for | sh or a clipboard\n"
+            "                tool: the lines in ``` fences, indented by 4 spaces or a tab,\n"
+            "                or after a \"$ \" prompt (dropped); without such markup, the\n"
+            "                lines that read as commands. Exit 1 if there are none.\n"
+            "\n"
+            "Prose wraps at the terminal's width; command lines never do (the terminal\n"
+            "soft-wraps them, so a copy is one line), and nothing wraps when piped.\n"
+            "\nExamples:\n  tip show 1a2b3c4d\n  tip show --json 1a2b3c4d\n"
+            "  tip show --cmd 1a2b3c4d | xclip -selection clipboard\n",
 };
 
 static int s_list_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
 {
+    char tnorm[EVENT_MAX_TOPIC_LEN + 1];
     int n = 20, c, rc = 0;
     const char *author = NULL, *kind = NULL, *topic = NULL;
     optind = 0;
@@ -417,7 +636,7 @@ static int s_list_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
             rc = s_count(cli, self, optarg, 1000, &n);
             break;
         case 't':
-            topic = optarg;
+            if (!(rc = cli_topic_norm(cli, self, optarg, strlen(optarg), tnorm))) topic = tnorm;
             break;
         case 'a':
             author = optarg;

@@ -186,7 +186,7 @@ static void s_today_pin(const char *date, const char *id)
 static void s_today_print(cli_t *cli, json_t *tip)
 {
     char sid[65], meta[1200], who[200], age[64], rating[160];
-    out_short_id(tip, sid);
+    out_short_id(cli, tip, sid);
     out_author(tip, who, sizeof who);
     out_reltime(cmd_ms(tip), age, sizeof age);
     out_rating(tip, rating, sizeof rating);

@@ -28,6 +28,10 @@ int cmd_get_latest(cli_t *cli, const cmd_t *cmd, const char *idarg, int history,
  * 0 or exit code (printed). */
 int cmd_submit(cli_t *cli, event_t *ev, const ident_t *id, char idhex[65]);
 
+/* "These look like the same thing:" and the tips, briefly, on stdout (ask
+ * and add show look-alikes before posting). */
+void cmd_show_alike(cli_t *cli, const json_t *tips);
+
 /* Ask "QUESTION [y/N] " on the terminal: 1 for yes. Only call on a tty. */
 int cmd_confirm(const char *question);
 

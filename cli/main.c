@@ -70,6 +70,8 @@ static const char s_env_help[] =
     "  (default $XDG_CONFIG_HOME/tip or ~/.config/tip)\n"
     "  PAGER       pager for long output (default: less -FRX)\n"
     "  EDITOR      editor for `tip add` without text (default: vi)\n"
+    "  XDG_STATE_HOME  drafts not yet stored live in $XDG_STATE_HOME/tip/drafts\n"
+    "              (default ~/.local/state/tip/drafts)\n"
     "  NO_COLOR    no colour unless --color always\n";
 
 static void s_print_overview(FILE *f)
@@ -91,6 +93,16 @@ static void s_print_overview(FILE *f)
           f);
 }
 
+/* "no command 'serach'; did you mean 'search'?" (usage error, 2). */
+static int s_no_command(cli_t *cli, const cmd_t *self, const char *name)
+{
+    const char *names[S_NCMDS];
+    for (size_t i = 0; i < S_NCMDS; i++) names[i] = s_cmds[i]->name;
+    const char *s = cli_suggest(name, names, S_NCMDS);
+    if (s) return cli_usage(cli, self, "no command '%s'; did you mean 'tip %s'?", name, s);
+    return cli_usage(cli, self, "no command '%s'", name);
+}
+
 void cmd_print_help(const cmd_t *cmd, FILE *f)
 {
     fprintf(f, "usage: tip %s\n\n%s\n", cmd->synopsis, cmd->summary);
@@ -107,7 +119,7 @@ static int s_help_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         const cmd_t *c = cmd_find(argv[1]);
         if (!c) {
             out_end(cli);
-            return cli_usage(cli, self, "no command '%s'", argv[1]);
+            return s_no_command(cli, self, argv[1]);
         }
         cmd_print_help(c, cli->out);
     } else {
@@ -237,14 +249,14 @@ int main(int argc, char **argv)
             s_print_overview(stderr);
             rc = CLI_EXIT_USAGE;
         } else {
-            rc = cli_usage(&cli, NULL, "unknown option '%s'", args[0]);
+            rc = cli_unknown_option(&cli, NULL, args[0]);
         }
         free(args);
         return rc;
     }
     const cmd_t *cmd = cmd_find(args[0]);
     if (!cmd) {
-        rc = cli_usage(&cli, NULL, "no command '%s'", args[0]);
+        rc = s_no_command(&cli, NULL, args[0]);
     } else if (help) {
         out_begin(&cli, 1);
         cmd_print_help(cmd, cli.out);

@@ -10,6 +10,7 @@
  */
 #include "out.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -192,6 +193,17 @@ void out_text(FILE *f, const char *s, size_t n)
     fwrite(s + from, 1, n - from, f);
 }
 
+void out_text_lines(FILE *f, const char *s, size_t n)
+{
+    size_t from = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && s[i] != '\n') continue;
+        out_text(f, s + from, i - from);
+        if (i < n) fputc('\n', f);
+        from = i + 1;
+    }
+}
+
 static void s_wrap_line(FILE *f, const char *s, size_t n, int indent, int width, int hang)
 {
     int avail = width - indent;
@@ -233,17 +245,203 @@ static void s_wrap_line(FILE *f, const char *s, size_t n, int indent, int width,
     fputc('\n', f);
 }
 
+int out_wraps(void)
+{
+    return isatty(STDOUT_FILENO);
+}
+
+/* One line, indented, never wrapped (blank: no trailing spaces). */
+static void s_whole_line(FILE *f, const char *s, size_t n, int indent)
+{
+    if (n) fprintf(f, "%*s", indent, "");
+    out_text(f, s, n);
+    fputc('\n', f);
+}
+
 void out_wrap(cli_t *cli, const char *text, int indent)
 {
-    int width = out_width();
+    int width = out_width(), wrap = out_wraps();
     const char *p = text;
     while (*p) {
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        s_wrap_line(cli->out, p, n, indent, width, 0);
+        if (wrap)
+            s_wrap_line(cli->out, p, n, indent, width, 0);
+        else
+            s_whole_line(cli->out, p, n, indent);
         if (!nl) break;
         p = nl + 1;
     }
+}
+
+/* ---- command lines ---- */
+
+/* Line kinds in a body. */
+enum { S_PROSE = 0, S_CODE, S_FENCE };
+
+static int s_is_fence(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && s[i] == ' ') i++;
+    return n - i >= 3 && !strncmp(s + i, "```", 3);
+}
+
+/* Explicit code: indented by a tab or 4 spaces, or a "$ " prompt line. */
+static int s_marked(const char *s, size_t n)
+{
+    if (n && s[0] == '\t') return 1;
+    if (n > 4 && !strncmp(s, "    ", 4) && s[4] != ' ') return 1;
+    size_t i = 0;
+    while (i < n && s[i] == ' ') i++;
+    return n - i >= 2 && s[i] == '$' && s[i + 1] == ' ';
+}
+
+/* A word that marks shell syntax: an option, a path, a pipe, a redirection,
+ * a variable, a substitution, an assignment, a tldr placeholder. */
+static int s_code_token(const char *t, size_t n)
+{
+    if (n >= 2 && t[0] == '-' && (isalnum((unsigned char)t[1]) || t[1] == '-')) return 1;
+    if (t[0] == '/' || (n >= 2 && (!strncmp(t, "./", 2) || !strncmp(t, "~/", 2)))) return 1;
+    for (size_t i = 0; i < n; i++)
+        if (strchr("|>$`=", t[i]) || (t[i] == '&' && i + 1 < n && t[i + 1] == '&') ||
+            (t[i] == '{' && i + 1 < n && t[i + 1] == '{'))
+            return 1;
+    return 0;
+}
+
+static int s_shell_word(const char *w)
+{
+    static const char *const builtins[] = {"cd",    "export", "echo",  "for",   "if",   "set",
+                                           "unset", "source", "alias", "while", "exec", NULL};
+    for (size_t i = 0; builtins[i]; i++)
+        if (!strcmp(w, builtins[i])) return 1;
+    return 0;
+}
+
+/* A line that reads as a command: starts with a lower-case program name or
+ * a path, does not end like a sentence, and either carries shell syntax or
+ * starts with a program on $PATH or a shell builtin (or is the body's only
+ * line, as in tldr pages). */
+static int s_reads_as_command(const char *s, size_t n, int only_line)
+{
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    size_t i = 0;
+    while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
+    if (i == n) return 0;
+    char first[64];
+    size_t fl = 0;
+    for (size_t k = i; k < n && s[k] != ' ' && fl < sizeof first - 1; k++) first[fl++] = s[k];
+    first[fl] = 0;
+    for (size_t k = 0; k < fl; k++) {
+        unsigned char c = (unsigned char)first[k];
+        if (!(islower(c) || isdigit(c) || strchr("_./~+-:", c))) return 0;
+    }
+    char last = s[n - 1];
+    size_t lt = n; /* the last word: "cd .." ends in dots, not a sentence */
+    while (lt > i && s[lt - 1] != ' ') lt--;
+    int dots = strspn(s + lt, ".") == n - lt;
+    if (strchr(".!?:;,", last) && !dots) return 0;
+    int syntax = 0;
+    for (size_t k = i; k < n;) {
+        size_t e = k;
+        while (e < n && s[e] != ' ') e++;
+        if (e > k && s_code_token(s + k, e - k)) syntax = 1;
+        k = e + 1;
+    }
+    int program = s_shell_word(first) ||
+                  (first[0] != '/' && !strchr(first, '/') && fl > 0 && s_in_path(first));
+    return syntax || program || only_line;
+}
+
+/* Call fn for each line of body with its kind. */
+static void s_each_line(const char *body, void (*fn)(const char *, size_t, int, void *), void *arg)
+{
+    int marked = 0, fenced = 0, lines = 0;
+    for (const char *p = body; *p;) {
+        size_t n = strcspn(p, "\n");
+        if (s_is_fence(p, n) || s_marked(p, n)) marked = 1;
+        if (n) lines++;
+        p += n + (p[n] == '\n');
+    }
+    for (const char *p = body; *p;) {
+        size_t n = strcspn(p, "\n");
+        int kind;
+        if (s_is_fence(p, n)) {
+            kind = S_FENCE;
+            fenced = !fenced;
+        } else if (fenced) {
+            kind = S_CODE;
+        } else if (marked) {
+            kind = s_marked(p, n) ? S_CODE : S_PROSE;
+        } else {
+            kind = s_reads_as_command(p, n, lines == 1) ? S_CODE : S_PROSE;
+        }
+        fn(p, n, kind, arg);
+        p += n + (p[n] == '\n');
+    }
+}
+
+struct s_body_arg {
+    cli_t *cli;
+    int indent, width, wrap;
+    FILE *f;
+    size_t count;
+};
+
+static void s_body_line(const char *s, size_t n, int kind, void *arg)
+{
+    struct s_body_arg *a = arg;
+    if (a->wrap && kind == S_PROSE)
+        s_wrap_line(a->cli->out, s, n, a->indent, a->width, 0);
+    else
+        s_whole_line(a->cli->out, s, n, a->indent);
+}
+
+/* The first non-blank, non-fence line of a body and its kind. */
+struct s_first {
+    const char *s;
+    size_t n;
+    int kind, more;
+};
+
+static void s_first_line(const char *s, size_t n, int kind, void *arg)
+{
+    struct s_first *f = arg;
+    if (f->n) {
+        f->more |= n > 0;
+        return;
+    }
+    if (kind == S_FENCE || !n) return;
+    f->s = s;
+    f->n = n;
+    f->kind = kind;
+}
+
+void out_body(cli_t *cli, const char *body, int indent)
+{
+    struct s_body_arg a = {.cli = cli, .indent = indent, .width = out_width(), .wrap = out_wraps()};
+    s_each_line(body, s_body_line, &a);
+}
+
+static void s_command_line(const char *s, size_t n, int kind, void *arg)
+{
+    struct s_body_arg *a = arg;
+    if (kind != S_CODE) return;
+    /* As it would be typed: no indentation, no prompt. */
+    while (n && (*s == ' ' || *s == '\t')) s++, n--;
+    if (n >= 2 && s[0] == '$' && s[1] == ' ') s += 2, n -= 2;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    if (!n) return;
+    out_text(a->f, s, n);
+    fputc('\n', a->f);
+    a->count++;
+}
+
+size_t out_commands(const char *body, FILE *f)
+{
+    struct s_body_arg a = {.f = f};
+    s_each_line(body, s_command_line, &a);
+    return a.count;
 }
 
 void out_json(cli_t *cli, const json_t *obj)
@@ -299,11 +497,14 @@ static uint64_t s_ms(const json_t *tip)
     return v > 0 ? (uint64_t)v : 0;
 }
 
-const char *out_short_id(const json_t *tip, char buf[65])
+const char *out_short_id(cli_t *cli, const json_t *tip, char buf[65])
 {
     const char *sh = s_str(tip, "short");
     const char *id = *sh ? sh : s_str(tip, "id");
-    snprintf(buf, 65, "%.*s", *sh ? 64 : 8, id);
+    if (!*sh && strlen(id) == 64 && cli->client)
+        cli_short_id(cli, id, buf); /* unique in this store, as git prints ids */
+    else
+        snprintf(buf, 65, "%.*s", *sh ? 64 : 8, id);
     return buf;
 }
 
@@ -359,8 +560,16 @@ static void s_topics(const json_t *tip, char *buf, size_t cap)
 /* The meta line shared by brief and full renders. */
 static void s_meta(cli_t *cli, const json_t *tip, int indent)
 {
-    char author[200], age[64], rating[128], topics[400];
+    char author[400], age[64], rating[128], topics[400];
     out_author(tip, author, sizeof author);
+    if (json_is_true(json_object_get(tip, "imported"))) {
+        /* The signer imported it; someone else wrote it. */
+        char who[400];
+        memcpy(who, author, sizeof who);
+        const char *src = s_str(tip, "source");
+        snprintf(author, sizeof author, "imported by %.200s%s%.150s", who, *src ? " from " : "",
+                 src);
+    }
     out_reltime(s_ms(tip), age, sizeof age);
     out_rating(tip, rating, sizeof rating);
     s_topics(tip, topics, sizeof topics);
@@ -387,29 +596,38 @@ static void s_meta(cli_t *cli, const json_t *tip, int indent)
 void out_tip_brief(cli_t *cli, const json_t *tip)
 {
     char sid[65];
-    out_short_id(tip, sid);
+    out_short_id(cli, tip, sid);
     const char *title = s_str(tip, "title");
     int width = out_width();
     int indent = (int)strlen(sid) + 2;
     if (!*title) title = "(untitled)";
     fprintf(cli->out, "%s%s%s  %s", out_c(cli, OUT_ID), sid, out_c(cli, OUT_RESET),
             out_c(cli, OUT_TITLE));
-    s_wrap_line(cli->out, title, strlen(title), indent, width, 1);
+    if (out_wraps())
+        s_wrap_line(cli->out, title, strlen(title), indent, width, 1);
+    else
+        s_whole_line(cli->out, title, strlen(title), 0);
     fputs(out_c(cli, OUT_RESET), cli->out);
     const char *body = s_str(tip, "body");
     while (*body == '\n' || *body == ' ') body++;
-    if (*body) {
-        size_t n = strcspn(body, "\n");
+    struct s_first first = {.kind = -1};
+    s_each_line(body, s_first_line, &first);
+    if (first.n) {
+        const char *line = first.s;
+        size_t n = first.n;
+        /* Prose is cut to one row on a character boundary; a command is
+         * never cut (a cut command would be copied cut), nor anything when
+         * piped. */
+        int whole = !out_wraps() || first.kind == S_CODE;
         int avail = width - indent;
-        /* Cut the first line to fit on one row, on a character boundary. */
         size_t cut = n;
-        while (cut > 0 && s_width(body, cut) > avail - 1) {
+        while (!whole && cut > 0 && s_width(line, cut) > avail - 1) {
             cut--;
-            while (cut > 0 && ((uint8_t)body[cut] & 0xC0) == 0x80) cut--;
+            while (cut > 0 && ((uint8_t)line[cut] & 0xC0) == 0x80) cut--;
         }
         fprintf(cli->out, "%*s", indent, "");
-        out_text(cli->out, body, cut);
-        fprintf(cli->out, "%s\n", cut < n || body[n] ? "…" : "");
+        out_text(cli->out, line, cut);
+        fprintf(cli->out, "%s\n", !whole && (cut < n || first.more) ? "…" : "");
     }
     s_meta(cli, tip, indent);
 }
@@ -450,9 +668,23 @@ void out_tip_full(cli_t *cli, const json_t *tip)
     const char *body = s_str(tip, "body");
     if (*body) {
         fputc('\n', cli->out);
-        out_wrap(cli, body, 2);
+        out_body(cli, body, 2);
     }
-    s_list_section(cli, json_object_get(tip, "thanks_list"), "Thanks");
+    /* One thanks per person counts, so one line per person: the latest
+     * (the list is oldest first, so the last of each author). */
+    json_t *thanks = json_object_get(tip, "thanks_list"), *latest = json_array();
+    size_t k, j;
+    json_t *th;
+    json_array_foreach(thanks, k, th)
+    {
+        const char *a = s_str(th, "author");
+        int newer = 0;
+        for (j = k + 1; j < json_array_size(thanks) && !newer; j++)
+            newer = *a && !strcmp(a, s_str(json_array_get(thanks, j), "author"));
+        if (!newer) json_array_append(latest, th);
+    }
+    s_list_section(cli, latest, "Thanks");
+    json_decref(latest);
     /* The get op lists answers, best rated first, as answers_list;
      * "answers" is their count. */
     json_t *answers = json_object_get(tip, "answers_list");

@@ -17,6 +17,13 @@
  * test in s_utf8_check may send a word to the byte-by-byte path needlessly,
  * never the other way, so it changes speed only.
  *
+ * Version 2 differs from version 1 in two places only: topics may hold
+ * letters of any script (case-folded, NFC; libunistring does both), and an
+ * imported mark with its source follows the body. The setters switch an
+ * event to version 2 only when it uses one of these, and the decoder refuses
+ * a version 2 event that uses neither, so every event that version 1 can
+ * express keeps exactly one encoding, the one older nodes accept.
+ *
  * The id hashes a domain-separation string plus the unsigned encoding with
  * BLAKE2b-256, and the Ed25519 signature is over that 32-byte id, so a
  * verifier hashes the (up to 17 KiB) event once and signs/verifies a short
@@ -26,8 +33,13 @@
 
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unicase.h>
+#include <unictype.h>
+#include <uninorm.h>
+#include <unistr.h>
 
 #define S_DOMAIN     "tipd-event-v1"
 #define S_DOMAIN_LEN (sizeof(S_DOMAIN)) /* includes the 0x00 separator */
@@ -60,6 +72,7 @@ int event_err_is_malformed(int code)
     case EVENT_E_SIG:
     case EVENT_E_REFS:
     case EVENT_E_HEX:
+    case EVENT_E_NEEDLESS:
         return 1;
     default:
         return 0;
@@ -88,7 +101,7 @@ const char *event_strerror(int code)
     case EVENT_E_ORDER:
         return "topics or references are not sorted and unique";
     case EVENT_E_TOPIC:
-        return "topic must be 1-32 characters from a-z 0-9 . _ + # -";
+        return "a topic is letters, digits and . _ + # -, lower case (version 1: a-z only)";
     case EVENT_E_SIG:
         return "signature does not verify";
     case EVENT_E_FUTURE:
@@ -97,6 +110,8 @@ const char *event_strerror(int code)
         return "output buffer too small";
     case EVENT_E_REFS:
         return "references are wrong for this kind of event";
+    case EVENT_E_NEEDLESS:
+        return "a version 2 event must use Unicode topics or the imported mark";
     case EVENT_E_HEX:
         return "not a hex id or id prefix (4-64 hex characters)";
     default:
@@ -216,13 +231,110 @@ static int s_topic_char(uint8_t c)
            c == '#' || c == '-';
 }
 
-/* Check a topic of n bytes: 1..32 bytes from the topic alphabet. */
-static int s_topic_check(const uint8_t *t, size_t n)
+/* 1 if t[0..n) has a byte outside ASCII. */
+static int s_non_ascii(const uint8_t *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (t[i] & 0x80) return 1;
+    return 0;
+}
+
+/* A version 2 topic character: a letter, a combining mark, a decimal digit
+ * or one of . _ + # - (upper-case letters never survive case folding). */
+static int s_topic_uc(ucs4_t uc)
+{
+    if (uc < 0x80) return s_topic_char((uint8_t)uc);
+    return uc_is_general_category(uc, UC_LETTER) || uc_is_general_category(uc, UC_MARK) ||
+           uc_is_general_category(uc, UC_DECIMAL_DIGIT_NUMBER);
+}
+
+/* Case-fold and NFC-normalise n bytes of UTF-8 into out[cap]; its length,
+ * or 0 when it is not valid UTF-8 or does not fit. */
+static size_t s_fold(const uint8_t *t, size_t n, uint8_t *out, size_t cap)
+{
+    size_t len = cap;
+    uint8_t *r = u8_casefold(t, n, NULL, UNINORM_NFC, out, &len);
+    if (!r) return 0;
+    if (r != out) { /* did not fit: longer than any topic may be */
+        free(r);
+        return 0;
+    }
+    return len;
+}
+
+/* Check a topic of n bytes against version's alphabet: version 1, 1..32
+ * bytes of a-z 0-9 . _ + # -; version 2 also letters and marks of any
+ * script and decimal digits, in the form case folding and NFC give (so
+ * "Büro" and "bu\u0308ro" are both "büro"). The first bad character's
+ * offset goes to *bad when bad is not NULL. */
+static int s_topic_check_v(const uint8_t *t, size_t n, int version, size_t *bad)
 {
     if (n == 0) return EVENT_E_TOPIC;
     if (n > EVENT_MAX_TOPIC_LEN) return EVENT_E_OVERSIZE;
-    for (size_t i = 0; i < n; i++)
-        if (!s_topic_char(t[i])) return EVENT_E_TOPIC;
+    if (version == EVENT_VERSION || !s_non_ascii(t, n)) {
+        for (size_t i = 0; i < n; i++)
+            if (!s_topic_char(t[i])) {
+                if (bad) *bad = i;
+                return EVENT_E_TOPIC;
+            }
+        return 0;
+    }
+    if (u8_check(t, n) || memchr(t, 0, n)) {
+        if (bad) *bad = 0;
+        return EVENT_E_TOPIC;
+    }
+    for (size_t i = 0; i < n;) {
+        ucs4_t uc;
+        int k = u8_mbtouc(&uc, t + i, n - i);
+        if (k <= 0 || !s_topic_uc(uc)) {
+            if (bad) *bad = i;
+            return EVENT_E_TOPIC;
+        }
+        i += (size_t)k;
+    }
+    uint8_t norm[4 * EVENT_MAX_TOPIC_LEN];
+    size_t m = s_fold(t, n, norm, sizeof norm);
+    if (m != n || memcmp(norm, t, n)) {
+        if (bad) *bad = 0;
+        return EVENT_E_TOPIC;
+    }
+    return 0;
+}
+
+int event_topic_norm(const char *in, char out[EVENT_MAX_TOPIC_LEN + 1], size_t *bad)
+{
+    size_t n = in ? strlen(in) : 0, dummy;
+    if (!bad) bad = &dummy;
+    *bad = 0;
+    out[0] = '\0';
+    if (n == 0) return EVENT_E_TOPIC;
+    uint8_t norm[4 * EVENT_MAX_TOPIC_LEN + 4];
+    size_t m;
+    if (n > 4 * EVENT_MAX_TOPIC_LEN) return EVENT_E_OVERSIZE;
+    if (!s_non_ascii((const uint8_t *)in, n)) {
+        for (m = 0; m < n; m++)
+            norm[m] = (uint8_t)(in[m] >= 'A' && in[m] <= 'Z' ? in[m] + 32 : in[m]);
+    } else if (u8_check((const uint8_t *)in, n)) {
+        return EVENT_E_TOPIC;
+    } else if (!(m = s_fold((const uint8_t *)in, n, norm, sizeof norm))) {
+        return EVENT_E_OVERSIZE;
+    }
+    /* Characters first: "a b" is refused for its space, whatever its length. */
+    for (size_t i = 0; i < m;) {
+        ucs4_t uc;
+        int k = u8_mbtouc(&uc, norm + i, m - i);
+        if (k <= 0 || !s_topic_uc(uc)) {
+            *bad = i;
+            size_t cl = k > 0 ? (size_t)k : 1, show = i + cl < m ? i + cl : m;
+            memcpy(out, norm, show < EVENT_MAX_TOPIC_LEN ? show : EVENT_MAX_TOPIC_LEN);
+            out[show < EVENT_MAX_TOPIC_LEN ? show : EVENT_MAX_TOPIC_LEN] = '\0';
+            return EVENT_E_TOPIC;
+        }
+        i += (size_t)k;
+    }
+    if (m > EVENT_MAX_TOPIC_LEN) return EVENT_E_OVERSIZE;
+    memcpy(out, norm, m);
+    out[m] = '\0';
     return 0;
 }
 
@@ -265,21 +377,17 @@ int event_set_body(event_t *ev, const char *s, size_t len)
     return 0;
 }
 
-/* Lower-cases ASCII letters; any other byte outside the topic alphabet is
- * refused. Adding a topic already present is a no-op. */
+/* Normalises the topic (event_topic_norm); adding a topic already present
+ * is a no-op. */
 int event_add_topic(event_t *ev, const char *topic)
 {
     if (!topic) return EVENT_E_TOPIC;
     char t[EVENT_MAX_TOPIC_LEN + 1];
-    size_t n = strnlen(topic, EVENT_MAX_TOPIC_LEN + 1);
-    if (n > EVENT_MAX_TOPIC_LEN) return EVENT_E_OVERSIZE;
-    for (size_t i = 0; i < n; i++) {
-        char c = topic[i];
-        t[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-    }
-    t[n] = '\0';
-    int rc = s_topic_check((const uint8_t *)t, n);
+    int rc = event_topic_norm(topic, t, NULL);
     if (rc) return rc;
+    size_t n = strlen(t);
+    if (s_non_ascii((const uint8_t *)t, n) && ev->ntopics < EVENT_MAX_TOPICS)
+        ev->version = EVENT_VERSION_2;
     if (ev->ntopics > EVENT_MAX_TOPICS) return EVENT_E_OVERSIZE;
     size_t pos = 0;
     while (pos < ev->ntopics) {
@@ -293,6 +401,24 @@ int event_add_topic(event_t *ev, const char *topic)
             (size_t)(ev->ntopics - pos) * sizeof ev->topics[0]);
     memcpy(ev->topics[pos], t, n + 1);
     ev->ntopics++;
+    return 0;
+}
+
+int event_set_imported(event_t *ev, const char *source)
+{
+    if (ev->kind != EVENT_TIP && ev->kind != EVENT_QUESTION) return EVENT_E_FIELD;
+    size_t n = source ? strlen(source) : 0;
+    if (n > EVENT_MAX_SOURCE) {
+        n = EVENT_MAX_SOURCE;
+        while (n > 0 && ((uint8_t)source[n] & 0xC0) == 0x80) n--;
+    }
+    int rc = s_utf8_check((const uint8_t *)source, n, S_TEXT_LINE);
+    if (rc) return rc;
+    if (n) memcpy(ev->source, source, n);
+    ev->source[n] = '\0';
+    ev->source_len = (uint8_t)n;
+    ev->imported = 1;
+    ev->version = EVENT_VERSION_2;
     return 0;
 }
 
@@ -381,7 +507,7 @@ static int s_check_kind(const event_t *ev)
 int event_validate(const event_t *ev)
 {
     if (!ev) return EVENT_E_FIELD;
-    if (ev->version != EVENT_VERSION) return EVENT_E_VERSION;
+    if (ev->version != EVENT_VERSION && ev->version != EVENT_VERSION_2) return EVENT_E_VERSION;
     if (ev->kind < EVENT_TIP || ev->kind > EVENT_PROFILE) return EVENT_E_KIND;
     if (ev->created_at == 0) return EVENT_E_FIELD;
     if (ev->nrefs > EVENT_MAX_REFS || ev->ntopics > EVENT_MAX_TOPICS) return EVENT_E_OVERSIZE;
@@ -390,12 +516,20 @@ int event_validate(const event_t *ev)
             return EVENT_E_REFS;
         if (i && s_ref_cmp(&ev->refs[i - 1], &ev->refs[i]) >= 0) return EVENT_E_ORDER;
     }
+    int v2_needed = 0;
     for (size_t i = 0; i < ev->ntopics; i++) {
         size_t n = strnlen(ev->topics[i], EVENT_MAX_TOPIC_LEN + 1);
-        int rc = s_topic_check((const uint8_t *)ev->topics[i], n);
+        int rc = s_topic_check_v((const uint8_t *)ev->topics[i], n, ev->version, NULL);
         if (rc) return rc;
         if (i && s_topic_cmp(ev->topics[i - 1], ev->topics[i]) >= 0) return EVENT_E_ORDER;
+        v2_needed |= s_non_ascii((const uint8_t *)ev->topics[i], n);
     }
+    if (ev->version == EVENT_VERSION && (ev->imported || ev->source_len)) return EVENT_E_FIELD;
+    if (ev->imported > 1 || (!ev->imported && ev->source_len) || ev->source_len > EVENT_MAX_SOURCE)
+        return EVENT_E_FIELD;
+    if (ev->imported && ev->kind != EVENT_TIP && ev->kind != EVENT_QUESTION) return EVENT_E_FIELD;
+    if (s_utf8_check((const uint8_t *)ev->source, ev->source_len, S_TEXT_LINE)) return EVENT_E_UTF8;
+    if (ev->version == EVENT_VERSION_2 && !v2_needed && !ev->imported) return EVENT_E_NEEDLESS;
     if (ev->title_len > EVENT_MAX_TITLE || ev->body_len > EVENT_MAX_BODY) return EVENT_E_OVERSIZE;
     if (s_utf8_check((const uint8_t *)ev->title, ev->title_len, S_TEXT_LINE) ||
         s_utf8_check((const uint8_t *)ev->body, ev->body_len, S_TEXT_BODY))
@@ -426,7 +560,8 @@ static size_t s_unsigned_len(const event_t *ev)
 {
     size_t n = 1 + 1 + EVENT_KEY_LEN + 8 + 1 + (size_t)ev->nrefs * (1 + EVENT_ID_LEN) + 1;
     for (size_t i = 0; i < ev->ntopics; i++) n += 1 + strlen(ev->topics[i]);
-    return n + 1 + 2 + ev->title_len + 2 + ev->body_len;
+    n += 1 + 2 + ev->title_len + 2 + ev->body_len;
+    return ev->version == EVENT_VERSION_2 ? n + 2 + ev->source_len : n;
 }
 
 /* Write the unsigned encoding of a validated event; out has room. */
@@ -461,6 +596,12 @@ static size_t s_write_unsigned(const event_t *ev, uint8_t *out)
     p += 2;
     memcpy(p, ev->body, ev->body_len);
     p += ev->body_len;
+    if (ev->version == EVENT_VERSION_2) {
+        *p++ = ev->imported;
+        *p++ = ev->source_len;
+        memcpy(p, ev->source, ev->source_len);
+        p += ev->source_len;
+    }
     return (size_t)(p - out);
 }
 
@@ -562,7 +703,7 @@ int event_decode(const uint8_t *buf, size_t len, event_t *ev)
     const uint8_t *p;
     int rc;
     if ((rc = s_u8(&c, &ev->version))) return rc;
-    if (ev->version != EVENT_VERSION) return EVENT_E_VERSION;
+    if (ev->version != EVENT_VERSION && ev->version != EVENT_VERSION_2) return EVENT_E_VERSION;
     if ((rc = s_u8(&c, &ev->kind))) return rc;
     if (ev->kind < EVENT_TIP || ev->kind > EVENT_PROFILE) return EVENT_E_KIND;
     if ((rc = s_take(&c, EVENT_KEY_LEN, &p))) return rc;
@@ -589,7 +730,7 @@ int event_decode(const uint8_t *buf, size_t len, event_t *ev)
         if (tl > EVENT_MAX_TOPIC_LEN) return EVENT_E_OVERSIZE;
         if ((rc = s_take(&c, tl, &p))) return rc;
         /* Checked on the wire bytes: a NUL would hide in a C string. */
-        if ((rc = s_topic_check(p, tl))) return rc;
+        if ((rc = s_topic_check_v(p, tl, ev->version, NULL))) return rc;
         memcpy(ev->topics[i], p, tl);
         ev->topics[i][tl] = '\0';
         if (i && s_topic_cmp(ev->topics[i - 1], ev->topics[i]) >= 0) return EVENT_E_ORDER;
@@ -606,6 +747,15 @@ int event_decode(const uint8_t *buf, size_t len, event_t *ev)
     if ((rc = s_take(&c, ev->body_len, &p))) return rc;
     memcpy(ev->body, p, ev->body_len);
     ev->body[ev->body_len] = '\0';
+    if (ev->version == EVENT_VERSION_2) {
+        if ((rc = s_u8(&c, &ev->imported))) return rc;
+        if (ev->imported > 1) return EVENT_E_FIELD;
+        if ((rc = s_u8(&c, &ev->source_len))) return rc;
+        if (ev->source_len > EVENT_MAX_SOURCE) return EVENT_E_OVERSIZE;
+        if ((rc = s_take(&c, ev->source_len, &p))) return rc;
+        memcpy(ev->source, p, ev->source_len);
+    }
+    ev->source[ev->source_len] = '\0';
 
     size_t ulen = len - c.left;
     if ((rc = s_take(&c, EVENT_SIG_LEN, &p))) return rc;

@@ -20,7 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EVENT_VERSION 1
+#define EVENT_VERSION   1 /* what every event that fits it is written as */
+#define EVENT_VERSION_2 2 /* adds Unicode topics and the imported mark */
 
 #define EVENT_ID_LEN     32 /* BLAKE2b-256 */
 #define EVENT_KEY_LEN    32 /* Ed25519 public key */
@@ -36,9 +37,10 @@
 #define EVENT_MAX_REFS      8
 #define EVENT_MAX_FUTURE_MS (10LL * 60 * 1000) /* refuse events >10 min ahead */
 
-#define EVENT_MAX_NAME  64   /* profile display name (title) */
-#define EVENT_MAX_TEAM  64   /* profile team (body) */
-#define EVENT_MAX_STORY 1024 /* thanks story (body) */
+#define EVENT_MAX_NAME   64   /* profile display name (title) */
+#define EVENT_MAX_TEAM   64   /* profile team (body) */
+#define EVENT_MAX_STORY  1024 /* thanks story (body) */
+#define EVENT_MAX_SOURCE 128  /* where an imported tip came from (version 2) */
 
 /* Kinds. Values are wire bytes: never renumber. */
 typedef enum {
@@ -73,6 +75,12 @@ typedef struct {
     uint8_t ntopics;
     char topics[EVENT_MAX_TOPICS][EVENT_MAX_TOPIC_LEN + 1]; /* sorted, unique */
     uint8_t value;                                          /* rating score; else 0 */
+    /* Version 2 only: set by whoever imported the tip from a file (the
+     * author is the importer, not the writer), and the file's own word on
+     * where it came from ("" if it said nothing). */
+    uint8_t imported;
+    uint8_t source_len;
+    char source[EVENT_MAX_SOURCE + 1];
     uint16_t title_len;
     char title[EVENT_MAX_TITLE + 1];
     uint16_t body_len;
@@ -99,6 +107,7 @@ enum {
     EVENT_E_NOSPACE = -12,  /* output buffer too small */
     EVENT_E_REFS = -13,     /* references wrong for the kind */
     EVENT_E_HEX = -14,      /* not a hex id / prefix */
+    EVENT_E_NEEDLESS = -15, /* version 2 where version 1 fits */
 };
 
 const char *event_strerror(int code);
@@ -129,10 +138,23 @@ const char *event_ref_role_name(int role);
 void event_init(event_t *ev, event_kind_t kind);
 
 /* Setters that keep the struct canonical: they check bounds and UTF-8 and
- * keep topics/refs sorted and unique. Topics are lower-cased first. */
+ * keep topics/refs sorted and unique. A topic is case-folded and put in
+ * Unicode NFC first (event_topic_norm); one outside ASCII, or marking a tip
+ * imported, makes the event version 2. */
 int event_set_title(event_t *ev, const char *s, size_t len);
 int event_set_body(event_t *ev, const char *s, size_t len);
 int event_add_topic(event_t *ev, const char *topic);
+/* Mark a tip or question as imported, with the source the file named (NULL
+ * or "" for none; cut at a character boundary to EVENT_MAX_SOURCE bytes,
+ * control characters refused). */
+int event_set_imported(event_t *ev, const char *source);
+
+/* A topic as the wire holds it: case-folded, NFC, 1..EVENT_MAX_TOPIC_LEN
+ * bytes of letters (any script), combining marks, decimal digits and
+ * . _ + # -. 0 with out set; EVENT_E_TOPIC (empty, or a character not
+ * allowed: *bad gets its byte offset in out, which holds the normalised
+ * text) or EVENT_E_OVERSIZE (too long once normalised). */
+int event_topic_norm(const char *in, char out[EVENT_MAX_TOPIC_LEN + 1], size_t *bad);
 int event_add_ref(event_t *ev, event_ref_role_t role, const uint8_t id[EVENT_ID_LEN]);
 
 /* Check every rule of the format (bounds, UTF-8, order, per-kind rules).

@@ -269,6 +269,7 @@ typedef struct {
     uint8_t author[EVENT_KEY_LEN];
     uint32_t tips, questions;  /* visible (not superseded) ones */
     uint32_t answers;          /* visible tips that answer a question */
+    uint32_t imported;         /* visible tips they imported, not answers (counted in tips too) */
     uint32_t ratings_given;    /* live rating events */
     uint32_t thanks_given;     /* live thanks events */
     uint32_t thanks_received;  /* thanks on their tips/questions */

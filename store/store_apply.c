@@ -23,6 +23,8 @@
  *     difference, so any arrival order ends in the same state;
  *   - the rating of (tip, rater) is the newest live rating by (created_at,
  *     id); retracting the current one falls back to the next newest in refs;
+ *   - a tip's thanks count its thankers: a second thanks by the same person
+ *     is kept (its story shows) but not counted again;
  *   - the profile of an author is the newest live profile.
  */
 #include <errno.h>
@@ -81,6 +83,7 @@ static int s_indexes(store_tx_t *tx, const event_t *ev, int del)
 
     for (int i = 0; i < ev->nrefs; i++)
         if (ev->refs[i].role == EVENT_REF_ANSWERS) val[1] |= STORE_AUTH_ANSWER;
+    if (ev->imported) val[1] |= STORE_AUTH_IMPORTED;
 
     store_be64(key, ev->created_at);
     memcpy(key + 8, ev->id, EVENT_ID_LEN);
@@ -316,10 +319,27 @@ static int s_rate_del(store_tx_t *tx, const uint8_t target[EVENT_ID_LEN], const 
     return rc ? rc : s_row_put(tx, target, &row);
 }
 
-static int s_thanks_move(store_tx_t *tx, const uint8_t target[EVENT_ID_LEN], int d)
+/* Count the live thanks by m->author in a refs scan (m->found). */
+static int s_match_count(const store_ref_t *r, void *arg)
 {
+    struct s_match *m = arg;
+    if (r->role == m->role && r->kind == m->kind && !memcmp(r->author, m->author, EVENT_KEY_LEN))
+        m->found++;
+    return 0;
+}
+
+/* Thanks count once per person and tip, like ratings: ev's arrival (refs
+ * already hold it) counts only if it is its author's only live thanks on
+ * target, its removal (refs no longer hold it) only if it was. */
+static int s_thanks_move(store_tx_t *tx, const uint8_t target[EVENT_ID_LEN], const event_t *ev,
+                         int d)
+{
+    struct s_match m = {.author = ev->author, .role = EVENT_REF_TARGET, .kind = EVENT_THANKS};
+    int rc = s_refs_scan(tx, target, s_match_count, &m);
+    if (rc < 0) return rc;
+    if (m.found != (d > 0 ? 1 : 0)) return 0;
     store_row_t row;
-    int rc = s_row_load(tx, target, &row);
+    rc = s_row_load(tx, target, &row);
     if (rc) return rc;
     row.thanks = (uint32_t)((int64_t)row.thanks + d);
     return s_row_put(tx, target, &row);
@@ -336,7 +356,7 @@ static int s_targets_move(store_tx_t *tx, const event_t *ev, int d)
         if (ev->kind == EVENT_RATING)
             rc = d > 0 ? s_rate_add(tx, t, ev) : s_rate_del(tx, t, ev);
         else
-            rc = s_thanks_move(tx, t, d);
+            rc = s_thanks_move(tx, t, ev, d);
         if (rc) return rc;
     }
     return 0;

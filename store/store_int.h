@@ -79,7 +79,8 @@ struct store {
 #define STORE_ROW_VISIBLE    8
 
 /* Flags in the auth index value (byte 1). */
-#define STORE_AUTH_ANSWER 1
+#define STORE_AUTH_ANSWER   1
+#define STORE_AUTH_IMPORTED 2 /* a tip or question marked imported (event version 2) */
 
 typedef struct {
     uint8_t flags, kind;

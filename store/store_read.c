@@ -349,6 +349,8 @@ static void s_author_add(store_t *s, MDB_txn *txn, const MDB_val *k, const MDB_v
         else
             a->tips++;
         if (vp[0] == EVENT_TIP && (vp[1] & STORE_AUTH_ANSWER)) a->answers++;
+        if (vp[0] == EVENT_TIP && (vp[1] & STORE_AUTH_IMPORTED) && !(vp[1] & STORE_AUTH_ANSWER))
+            a->imported++;
         break;
     }
     default:
@@ -610,9 +612,28 @@ struct s_search {
     const store_search_opts_t *o;
 };
 
+/* What the office wrote itself outranks a bulk import of equal text score:
+ * its prior gets this much more (docs/SEARCH.md). */
+#define S_OWN_BONUS 0.05
+
+/* 1 if the live tip/question of row r was marked imported: its auth index
+ * entry (author, created_at, id) carries the flag. */
+static int s_imported(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN],
+                      const store_row_t *r)
+{
+    uint8_t key[EVENT_KEY_LEN + 8 + EVENT_ID_LEN];
+    memcpy(key, r->author, EVENT_KEY_LEN);
+    store_be64(key + EVENT_KEY_LEN, r->created_at);
+    memcpy(key + EVENT_KEY_LEN + 8, id, EVENT_ID_LEN);
+    MDB_val k = {sizeof key, key}, v;
+    return mdb_get(txn, s->auth, &k, &v) == 0 && v.mv_size >= 2 &&
+           (((const uint8_t *)v.mv_data)[1] & STORE_AUTH_IMPORTED);
+}
+
 /* fts_visible_fn: live, not superseded, matching author and kind (fts.c
  * filters topics itself); the prior comes from the ratings and thanks of the
- * event's whole edit chain (store_prior, s_chain_figures). */
+ * event's whole edit chain (store_prior, s_chain_figures), plus S_OWN_BONUS
+ * for a tip that was not imported. */
 static int s_visible(MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], double *prior, void *arg)
 {
     struct s_search *q = arg;
@@ -630,6 +651,7 @@ static int s_visible(MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], double *prior
         if ((rc = s_chain_figures(q->s, txn, id, &r, &st, NULL, NULL, NULL)))
             return rc > 0 ? -rc : rc;
         *prior = store_prior(&st);
+        if (!s_imported(q->s, txn, id, &r)) *prior += S_OWN_BONUS;
     }
     return 0;
 }

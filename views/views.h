@@ -128,9 +128,10 @@ typedef struct {
 typedef struct {
     uint64_t now, start; /* start of the oldest week bucket */
     int weeks;
-    uint32_t per_week[VIEWS_MAX_WEEKS]; /* new tips (not edits) per week */
+    uint32_t per_week[VIEWS_MAX_WEEKS]; /* new tips (not edits, not imports) per week */
     store_counts_t counts;
     uint32_t answers, open_questions, contributors, anonymous_posts, thanks;
+    uint32_t imported;            /* visible tips marked imported (counted in counts.tips) */
     uint64_t ratings, rating_sum; /* on live tips and questions */
     views_topic_t *topics;        /* top topics of visible tips */
     size_t ntopics;

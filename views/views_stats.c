@@ -166,7 +166,7 @@ static int s_pass_one(const event_t *ev, const uint8_t *raw, size_t len, void *a
     case EVENT_QUESTION:
         if (store_stats(x->rt, ev->id, &st) != 0) return 0;
         if (ev->kind == EVENT_TIP && ev->created_at >= o->start && ev->created_at < o->now &&
-            !s_is_edit(x, ev))
+            !ev->imported && !s_is_edit(x, ev))
             o->per_week[(ev->created_at - o->start) / VIEWS_WEEK_MS]++;
         if (st.superseded) return 0;
         if (ev->kind == EVENT_TIP) {
@@ -206,6 +206,7 @@ static int s_author_one(const store_author_t *a, void *arg)
     o->ratings += a->ratings_received;
     o->rating_sum += a->rating_sum_received;
     o->thanks += a->thanks_received;
+    o->imported += a->imported;
     if (a->tips + a->questions == 0) return 0;
     /* views_anonymous's rule, from the author's sums: one tip or question,
      * nothing else signed, on a whole minute, no profile name. */

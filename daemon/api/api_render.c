@@ -59,6 +59,9 @@ json_t *api_tip_json(const event_t *ev, const views_tip_t *fig)
     json_object_set_new(o, "anonymous", json_boolean(fig->anonymous));
     json_object_set_new(o, "created_at", api_json_time(ev->created_at));
     json_object_set_new(o, "created_at_ms", json_integer((json_int_t)ev->created_at));
+    /* Imported (event version 2): the author is who imported it. */
+    json_object_set_new(o, "imported", json_boolean(ev->imported));
+    if (ev->source_len) json_object_set_new(o, "source", api_json_str(ev->source));
     json_object_set_new(
         o, "rating", st->ratings ? json_real((double)st->rating_sum / st->ratings) : json_null());
     json_object_set_new(o, "ratings", json_integer(st->ratings));
@@ -117,9 +120,11 @@ static json_t *s_stories(const views_story_t *v, size_t n)
 static json_t *s_me(const views_stats_t *st)
 {
     const store_author_t *a = &st->me.a;
-    json_t *gave = json_pack("{s:i, s:i, s:i, s:i, s:i}", "tips", a->tips - a->answers, "answers",
-                             a->answers, "questions", a->questions, "ratings", a->ratings_given,
-                             "thanks", a->thanks_given);
+    /* Writing and importing are told apart: "tips" are the ones they wrote. */
+    json_t *gave =
+        json_pack("{s:i, s:i, s:i, s:i, s:i, s:i}", "tips", a->tips - a->answers - a->imported,
+                  "imported", a->imported, "answers", a->answers, "questions", a->questions,
+                  "ratings", a->ratings_given, "thanks", a->thanks_given);
     json_t *got = json_pack("{s:i, s:i, s:o, s:i, s:i, s:o}", "thanks", a->thanks_received,
                             "ratings", a->ratings_received, "rating",
                             a->ratings_received
@@ -136,6 +141,7 @@ json_t *api_stats_json(const views_stats_t *st)
     json_t *o = json_object();
     if (!o) return NULL;
     json_object_set_new(o, "tips", json_integer((json_int_t)st->counts.tips));
+    json_object_set_new(o, "imported", json_integer(st->imported)); /* of those tips */
     json_object_set_new(o, "questions", json_integer((json_int_t)st->counts.questions));
     json_object_set_new(o, "answers", json_integer(st->answers));
     json_object_set_new(o, "open_questions", json_integer(st->open_questions));

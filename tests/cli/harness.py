@@ -262,10 +262,11 @@ class Daemon:
         home: a name (see home()) or a path; input: text for stdin."""
         need_binary(TIP)
         e = dict(os.environ)
-        for k in ("NO_COLOR", "PAGER", "EDITOR", "TIP_SOCKET", "TIP_HOME"):
+        for k in ("NO_COLOR", "PAGER", "EDITOR", "TIP_SOCKET", "TIP_HOME", "XDG_STATE_HOME"):
             e.pop(k, None)
         e["TIP_SOCKET"] = socket_path or self.sock
         e["TIP_HOME"] = home if os.path.isabs(home) else self.home(home)
+        e["XDG_STATE_HOME"] = os.path.join(e["TIP_HOME"], "state")  # drafts
         e["LC_ALL"] = "C.UTF-8"
         if env:
             e.update(env)

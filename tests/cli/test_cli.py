@@ -37,6 +37,7 @@ def tip_env(d, home="default", extra=None):
         e.pop(k, None)
     e["TIP_SOCKET"] = d.sock
     e["TIP_HOME"] = d.home(home)
+    e["XDG_STATE_HOME"] = os.path.join(d.home(home), "state")  # drafts
     e["LC_ALL"] = "C.UTF-8"
     e["TERM"] = "xterm"
     if extra:
@@ -199,7 +200,8 @@ def export_targets(d, want):
     eq(rc, 0, err)
     check(os.path.islink(link), "the symlink was replaced")
     eq(sorted(open(real).read().splitlines()), sorted(want.splitlines()))
-    e = dict(os.environ, TIP_SOCKET=d.sock, TIP_HOME=d.home())
+    e = dict(os.environ, TIP_SOCKET=d.sock, TIP_HOME=d.home(),
+             XDG_STATE_HOME=os.path.join(d.home(), "state"))
     with open("/dev/full", "w") as full:
         p = subprocess.run([harness.TIP, "export"], stdout=full, stderr=subprocess.PIPE,
                            env=e, text=True, timeout=60)
@@ -470,7 +472,13 @@ def test_pager_and_wrap():
         check(not os.path.exists(marker), "status paged")
         rc, out, err = d.tip("list", env={"PAGER": pager})
         check(not os.path.exists(marker) and "Lesson" in out, "piped output paged")
-        # Wrapping: no line of a shown tip wider than the terminal.
+        # Wrapping: no line of a shown tip wider than the terminal, but for
+        # command lines, which are printed whole (exactly what --cmd prints).
+        commands = set()
+        for t in d.tip_json("list"):
+            rc, out, err = d.tip("show", "--cmd", t["id"])
+            commands |= set(out.splitlines())
+        check("lp -d floor2 -o sides=two-sided-long-edge report.pdf" in commands, commands)
         tid = [t for t in d.tip_json("list") if t["title"].startswith("Lesson: the Friday")][0]
         rc, out = run_pty([harness.TIP, "show", tid["id"][:10]],
                           tip_env(d, extra={"PAGER": "cat", "NO_COLOR": "1"}), cols=50, rows=100)
@@ -478,7 +486,8 @@ def test_pager_and_wrap():
         for ln in out.decode().splitlines():
             if ln.startswith("id "):
                 continue  # the full id is one word
-            check(len(ln.rstrip("\r")) <= 50 or " " not in ln.strip(), "too wide:", repr(ln))
+            check(len(ln.rstrip("\r")) <= 50 or " " not in ln.strip()
+                  or ln.strip() in commands, "too wide:", repr(ln))
         # ... and in lists, titles included (first body lines are cut with an ellipsis).
         rc, out = run_pty([harness.TIP, "list"],
                           tip_env(d, extra={"PAGER": "cat", "NO_COLOR": "1"}), cols=50, rows=200)
@@ -486,7 +495,8 @@ def test_pager_and_wrap():
         text = out.decode()
         check("Lesson: the Friday deploy" in text, text)
         for ln in text.splitlines():
-            check(len(ln.rstrip("\r")) <= 50 or " " not in ln.strip(), "too wide:", repr(ln))
+            check(len(ln.rstrip("\r")) <= 50 or " " not in ln.strip()
+                  or ln.strip() in commands, "too wide:", repr(ln))
         # (qa) a pager that cannot run must not swallow the page: a $PAGER
         # that is not there, or no $PAGER on a system without less
         bindir = os.path.join(d.tmp, "bin-without-less")

@@ -2,7 +2,9 @@
 SIGHUP reload, journald log prefixes and sd_notify, on the real binary.
 """
 
+import atexit
 import os
+import shutil
 import signal
 import socket
 import stat
@@ -15,8 +17,20 @@ import harness  # noqa: E402
 from harness import Daemon, check, eq, run_tests, run_tipd  # noqa: E402
 
 
+_tmpdirs = []
+
+
 def tmpdir():
-    return tempfile.mkdtemp(prefix="tipd-cfg-")
+    """A private directory, removed when the test run ends."""
+    d = tempfile.mkdtemp(prefix="tipd-cfg-")
+    _tmpdirs.append(d)
+    return d
+
+
+@atexit.register
+def _remove_tmpdirs():
+    for d in _tmpdirs:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def write(path, text):

@@ -46,6 +46,7 @@ def run_tty(d, args, home, typed, argv=None, extra_env=None):
     for k in ("NO_COLOR", "PAGER", "TIP_HOME", "TIP_SOCKET"):
         env.pop(k, None)
     env.update({"TIP_SOCKET": d.sock, "TIP_HOME": d.home(home), "LC_ALL": "C.UTF-8",
+                "XDG_STATE_HOME": os.path.join(d.home(home), "state"),
                 "TERM": "dumb", "PAGER": "cat", "NO_COLOR": "1"})
     env.update(extra_env or {})
     argv = argv or [harness.TIP] + list(args)
@@ -449,7 +450,8 @@ def test_profile_snippet():
         rc, out = run_tty(d, None, "bo", "", argv=sh, extra_env=dict(env, TIP_TODAY="off"))
         check("Tip of the day" not in out and "done-0" in out, out)
         # Not interactive: nothing at all.
-        e = dict(os.environ, TIP_SOCKET=d.sock, TIP_HOME=d.home("bo"), **env)
+        e = dict(os.environ, TIP_SOCKET=d.sock, TIP_HOME=d.home("bo"),
+                 XDG_STATE_HOME=os.path.join(d.home("bo"), "state"), **env)
         p = subprocess.run(["/bin/sh", "-c", ". " + script], env=e, capture_output=True,
                            text=True, timeout=30)
         eq((p.returncode, p.stdout, p.stderr), (0, "", ""))
@@ -518,15 +520,18 @@ def test_stats_exact():
         check("me" not in st, st)
         me = d.tip_json("stats", "--me", home="ana")[0]["me"]
         eq(me["name"], "Ana")
-        eq(me["gave"], {"tips": 2, "answers": 0, "questions": 0, "ratings": 1, "thanks": 0})
+        eq(me["gave"], {"tips": 2, "imported": 0, "answers": 0, "questions": 0, "ratings": 1,
+                        "thanks": 0})
         eq({k: me["got"][k] for k in ("thanks", "ratings", "rating", "answers")},
            {"thanks": 2, "ratings": 2, "rating": 4.5, "answers": 0})
         eq([s["story"] for s in me["got"]["stories"]], ["saved my afternoon"])
         me = d.tip_json("stats", "--me", home="bo")[0]["me"]
-        eq(me["gave"], {"tips": 1, "answers": 0, "questions": 1, "ratings": 1, "thanks": 2})
+        eq(me["gave"], {"tips": 1, "imported": 0, "answers": 0, "questions": 1, "ratings": 1,
+                        "thanks": 2})
         eq((me["got"]["answers"], me["got"]["open_questions"]), (1, 0))
         me = d.tip_json("stats", "--me", home="carol")[0]["me"]
-        eq(me["gave"], {"tips": 0, "answers": 1, "questions": 1, "ratings": 1, "thanks": 1})
+        eq(me["gave"], {"tips": 0, "imported": 0, "answers": 1, "questions": 1, "ratings": 1,
+                        "thanks": 1})
         eq((me["got"]["answers"], me["got"]["open_questions"]), (0, 1))
         # Human output tells the story.
         rc, out, err = d.tip("stats")

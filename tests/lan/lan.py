@@ -383,6 +383,7 @@ class Host:
             e.pop(k, None)
         e["TIP_SOCKET"] = self.sock
         e["TIP_HOME"] = self.home(user)
+        e["XDG_STATE_HOME"] = os.path.join(self.home(user), "state")  # tip's drafts
         e["LC_ALL"] = "C.UTF-8"
         p = subprocess.run([TIP] + [str(a) for a in args], input=input, env=e,
                            capture_output=True, text=True, timeout=timeout)

@@ -34,7 +34,8 @@ B_ARGS = ["--listen", "tcp://127.0.0.1:7715", "--no-discovery", "--name", "beta"
 def _add_tip(t, title):
     """`tip add` against the extra tipd t (its own API socket)."""
     home = t.host.home("writer")
-    env = dict(os.environ, TIP_SOCKET=t.sock, TIP_HOME=home, LC_ALL="C.UTF-8")
+    env = dict(os.environ, TIP_SOCKET=t.sock, TIP_HOME=home, LC_ALL="C.UTF-8",
+               XDG_STATE_HOME=os.path.join(home, "state"))  # tip's drafts
     p = subprocess.run([lan.TIP, "add", "--title", title, "body of " + title], env=env,
                        capture_output=True, text=True, timeout=60)
     check(p.returncode == 0, "tip add failed", p.returncode, p.stderr)

@@ -29,7 +29,7 @@ def main():
     exec(compile(code, "PROTOCOL.md §1.9", "exec"), env)
 
     def printed(name):
-        m = re.search(name + r" signed \((\d+) bytes\):\n```\n(.*?)```", sec, re.S)
+        m = re.search(r"\n" + name + r" signed \((\d+) bytes\):\n```\n(.*?)```", sec, re.S)
         raw = bytes.fromhex("".join(m.group(2).split()))
         assert len(raw) == int(m.group(1)), (name, len(raw), m.group(1))
         rest = sec[m.end():]
@@ -38,13 +38,14 @@ def main():
         return raw, bytes.fromhex(eid), bytes.fromhex(sig)
 
     fails = 0
-    for name, (ev, eid) in {"question": ("q", "qid"), "tip": ("t", "tid"),
-                            "rating": ("r", "rid"), "profile": ("p", "pid")}.items():
+    vectors = {"question": ("q", "qid"), "tip": ("t", "tid"), "rating": ("r", "rid"),
+               "profile": ("p", "pid"), "topics": ("u", "uid"), "imported": ("i", "iid")}
+    for name, (ev, eid) in vectors.items():
         raw, pid, psig = printed(name)
         ok = env[ev] == raw and env[eid] == pid and env[ev][-64:] == psig
         print(("ok  " if ok else "FAIL"), name, len(raw), "bytes", pid.hex()[:16])
         fails += not ok
-    print(f"{4 - fails} passed, {fails} failed")
+    print(f"{len(vectors) - fails} passed, {fails} failed")
     return 1 if fails else 0
 
 

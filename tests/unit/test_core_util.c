@@ -117,7 +117,8 @@ static void test_malformed_predicate(void **state)
     (void)state;
     const int bad[] = {EVENT_E_TRUNCATED, EVENT_E_VERSION,  EVENT_E_KIND,  EVENT_E_TRAILING,
                        EVENT_E_UTF8,      EVENT_E_OVERSIZE, EVENT_E_FIELD, EVENT_E_ORDER,
-                       EVENT_E_TOPIC,     EVENT_E_SIG,      EVENT_E_REFS,  EVENT_E_HEX};
+                       EVENT_E_TOPIC,     EVENT_E_SIG,      EVENT_E_REFS,  EVENT_E_HEX,
+                       EVENT_E_NEEDLESS};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(event_err_is_malformed(bad[i]), 1);
     assert_int_equal(event_err_is_malformed(0), 0);

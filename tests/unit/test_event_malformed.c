@@ -38,6 +38,10 @@ typedef struct {
     size_t body_len;
     unsigned body_len_field;
     size_t trailing; /* extra zero bytes after the signature */
+    /* version 2 fields, written when version is 2 */
+    uint8_t imported;
+    const char *source;
+    int source_len; /* -1 = strlen */
 } s_raw_t;
 
 static uint8_t s_buf[70000];
@@ -97,6 +101,15 @@ static size_t s_raw_write(const s_raw_t *r, uint8_t *out)
     *p++ = (uint8_t)bl;
     memcpy(p, r->body, r->body_len);
     p += r->body_len;
+    if (r->version == 2) {
+        /* The length field may claim more than is written (source_len). */
+        const char *src = r->source ? r->source : "";
+        size_t n = strlen(src);
+        *p++ = r->imported;
+        *p++ = (uint8_t)(r->source_len < 0 ? n : (size_t)r->source_len);
+        memcpy(p, src, n);
+        p += n;
+    }
     memset(p, 0x5a, 64); /* signature bytes: decode does not check them */
     p += 64;
     memset(p, 0, r->trailing);
@@ -132,7 +145,102 @@ MUT(m_version0)
 }
 MUT(m_version2)
 {
+    r->version = 2; /* laid out as version 2, but using nothing of it */
+    r->source_len = -1;
+}
+MUT(m_version3)
+{
+    r->version = 3;
+}
+MUT(m_v2_imported)
+{
     r->version = 2;
+    r->imported = 1;
+    r->source = "tldr-pages/pages/common/git.md";
+    r->source_len = -1;
+}
+MUT(m_v2_unicode_topic)
+{
+    r->version = 2;
+    r->topics[0] = "b\xc3\xbcro"; /* büro */
+    r->topics[1] = "drucker";
+    r->source_len = -1;
+}
+MUT(m_v2_topic_upper)
+{
+    r->version = 2;
+    r->topics[0] = "B\xc3\xbcro";
+    r->topics[1] = "drucker";
+    r->source_len = -1;
+}
+MUT(m_v2_topic_upper_nonascii)
+{
+    r->version = 2;
+    r->topics[0] = "b\xc3\x9cro"; /* bÜro: not case-folded */
+    r->topics[1] = "drucker";
+    r->source_len = -1;
+}
+MUT(m_v2_topic_nfd)
+{
+    r->version = 2;
+    r->topics[0] = "bu\xcc\x88ro"; /* u + combining diaeresis: not NFC */
+    r->topics[1] = "drucker";
+    r->source_len = -1;
+}
+MUT(m_v2_topic_symbol)
+{
+    r->version = 2;
+    r->topics[0] = "caf\xc3\xa9\xe2\x9c\x93"; /* café✓: a symbol */
+    r->topics[1] = "drucker";
+    r->source_len = -1;
+}
+MUT(m_v2_topic_nbsp)
+{
+    r->version = 2;
+    r->topics[0] = "a\xc2\xa0"
+                   "b"; /* no-break space */
+    r->topics[1] = "drucker";
+    r->source_len = -1;
+}
+MUT(m_v2_imported_2)
+{
+    m_v2_imported(r);
+    r->imported = 2;
+}
+MUT(m_v2_source_unimported)
+{
+    m_v2_unicode_topic(r);
+    r->source = "somewhere";
+}
+MUT(m_v2_source_129)
+{
+    static char src[130];
+    memset(src, 'a', 129);
+    m_v2_imported(r);
+    r->source = src;
+}
+MUT(m_v2_source_newline)
+{
+    m_v2_imported(r);
+    r->source = "a\nb";
+}
+MUT(m_v2_source_truncated)
+{
+    m_v2_imported(r);
+    r->source_len = 40; /* longer than the source written: runs into the signature */
+    r->trailing = 0;
+}
+MUT(m_v2_rating_imported)
+{
+    r->version = 2;
+    r->kind = EVENT_RATING;
+    r->nrefs = 1;
+    r->refs[0].role = EVENT_REF_TARGET;
+    r->ntopics = 0;
+    r->value = 5;
+    r->title_len = r->body_len = 0;
+    r->imported = 1;
+    r->source_len = -1;
 }
 MUT(m_version255)
 {
@@ -561,7 +669,21 @@ MUT(m_profile_value)
 
 static const s_case_t s_cases[] = {
     {"version 0", m_version0, EVENT_E_VERSION},
-    {"version 2", m_version2, EVENT_E_VERSION},
+    {"version 2 using nothing of it", m_version2, EVENT_E_NEEDLESS},
+    {"version 3", m_version3, EVENT_E_VERSION},
+    {"v2 imported, with source", m_v2_imported, 0},
+    {"v2 Unicode topic", m_v2_unicode_topic, 0},
+    {"v2 topic upper case ASCII", m_v2_topic_upper, EVENT_E_TOPIC},
+    {"v2 topic upper case non-ASCII", m_v2_topic_upper_nonascii, EVENT_E_TOPIC},
+    {"v2 topic not NFC", m_v2_topic_nfd, EVENT_E_TOPIC},
+    {"v2 topic with a symbol", m_v2_topic_symbol, EVENT_E_TOPIC},
+    {"v2 topic with a no-break space", m_v2_topic_nbsp, EVENT_E_TOPIC},
+    {"v2 imported 2", m_v2_imported_2, EVENT_E_FIELD},
+    {"v2 source without imported", m_v2_source_unimported, EVENT_E_FIELD},
+    {"v2 source 129 bytes", m_v2_source_129, EVENT_E_OVERSIZE},
+    {"v2 source with newline", m_v2_source_newline, EVENT_E_UTF8},
+    {"v2 source runs into the signature", m_v2_source_truncated, EVENT_E_TRUNCATED},
+    {"v2 rating marked imported", m_v2_rating_imported, EVENT_E_FIELD},
     {"version 255", m_version255, EVENT_E_VERSION},
     {"kind 0", m_kind0, EVENT_E_KIND},
     {"kind 7", m_kind7, EVENT_E_KIND},

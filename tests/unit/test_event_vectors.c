@@ -66,6 +66,32 @@ static const char s_profile_sig[] =
     "e16d44e56062b78370127e8eb6d84b2eec9ecde3ee2eb31f4495ef301492be97"
     "32908cd73df33e86090379f1324abb044ae8b8938918a0d4e35215db711e380e";
 
+/* Version 2: Unicode topics; an imported tip with its source. */
+static const char *const s_topics_signed =
+    "020179b5562e8fe654f94078b112e8a98ba7901f853ae695bed7e0e3910bad0496640000019ad05e"
+    "b57300030562c3bc726f07647275636b657206e58db0e588b7000016506170696572737461752069"
+    "6d20322e2053746f636b002b4574696b657474656e20c3bc6265722046616368203120647275636b"
+    "656e2c206e6965204661636820322e0000157153fb1b6767ba48f89712a7cfa7c363d0c32f18efc2"
+    "688a2ce333f96285a955b0e9772d23595311d4c60bbd6cd79f1005f768b3d505356d977e034659e1"
+    "08";
+static const char s_topics_id[] =
+    "a98b362c817d1a2676e0f5d91ee417e57a5d6767a068fd637c493e80399e8bf3";
+static const char s_topics_sig[] =
+    "157153fb1b6767ba48f89712a7cfa7c363d0c32f18efc2688a2ce333f96285a9"
+    "55b0e9772d23595311d4c60bbd6cd79f1005f768b3d505356d977e034659e108";
+static const char *const s_imported_signed =
+    "020179b5562e8fe654f94078b112e8a98ba7901f853ae695bed7e0e3910bad0496640000019ad05f"
+    "9fd3000107616e64726f696400001b4c69737420616c6c20696e7374616c6c6564207061636b6167"
+    "65730010706d206c697374207061636b616765730123746c64722d70616765732f70616765732f61"
+    "6e64726f69642f706d2d6c6973742e6d6475176a9302ff8210976b91f791791e0b580607a849c3ab"
+    "cc1ad7b824f4b38c19cd610447ab127e80e26f3cfbe717abbfd7f0e7bbdb6b633223e4f8250aa90b"
+    "0b";
+static const char s_imported_id[] =
+    "98bd5f46178a2d4d05916d1f430851c84446a82d11d3e2007c0406578804d7c5";
+static const char s_imported_sig[] =
+    "75176a9302ff8210976b91f791791e0b580607a849c3abcc1ad7b824f4b38c19"
+    "cd610447ab127e80e26f3cfbe717abbfd7f0e7bbdb6b633223e4f8250aa90b0b";
+
 static void s_keypair(uint8_t sk[64])
 {
     uint8_t seed[32], pk[32], want[32];
@@ -117,6 +143,9 @@ static void s_check(event_t *ev, const char *signed_hex, const char *id_hex, con
     for (int i = 0; i < ev->ntopics; i++) assert_string_equal(back->topics[i], ev->topics[i]);
     assert_string_equal(back->title, ev->title);
     assert_string_equal(back->body, ev->body);
+    assert_int_equal(back->version, ev->version);
+    assert_int_equal(back->imported, ev->imported);
+    assert_string_equal(back->source, ev->source);
 
     /* The id is BLAKE2b-256 of the domain string and the unsigned part. */
     uint8_t h[32];
@@ -185,6 +214,46 @@ static void test_vector_profile(void **state)
     assert_int_equal(event_set_title(ev, "Ada Lovelace", 12), 0);
     assert_int_equal(event_set_body(ev, "Platform", 8), 0);
     s_check(ev, s_profile_signed, s_profile_id, s_profile_sig);
+    free(ev);
+}
+
+/* Topics given in any case and normalisation form are case-folded and NFC
+ * ("Bu" U+0308 "ro" is "büro"), and a topic outside ASCII makes it version 2. */
+static void test_vector_topics(void **state)
+{
+    (void)state;
+    event_t *ev = malloc(sizeof *ev);
+    event_init(ev, EVENT_TIP);
+    ev->created_at = 1764432459123ULL;
+    const char *title = "Papierstau im 2. Stock";
+    const char *body = "Etiketten \xc3\xbc"
+                       "ber Fach 1 drucken, nie Fach 2.";
+    assert_int_equal(event_set_title(ev, title, strlen(title)), 0);
+    assert_int_equal(event_set_body(ev, body, strlen(body)), 0);
+    assert_int_equal(event_add_topic(ev, "Drucker"), 0);
+    assert_int_equal(ev->version, 1);
+    assert_int_equal(event_add_topic(ev, "Bu\xcc\x88ro"), 0);
+    assert_int_equal(ev->version, 2);
+    assert_int_equal(event_add_topic(ev, "\xe5\x8d\xb0\xe5\x88\xb7"), 0); /* 印刷 */
+    assert_int_equal(event_add_topic(ev, "B\xc3\x9cRO"), 0); /* BÜRO: the same topic */
+    assert_int_equal(ev->ntopics, 3);
+    assert_string_equal(ev->topics[0], "b\xc3\xbcro");
+    s_check(ev, s_topics_signed, s_topics_id, s_topics_sig);
+    free(ev);
+}
+
+static void test_vector_imported(void **state)
+{
+    (void)state;
+    event_t *ev = malloc(sizeof *ev);
+    event_init(ev, EVENT_TIP);
+    ev->created_at = 1764432519123ULL;
+    assert_int_equal(event_set_title(ev, "List all installed packages", 27), 0);
+    assert_int_equal(event_set_body(ev, "pm list packages", 16), 0);
+    assert_int_equal(event_add_topic(ev, "android"), 0);
+    assert_int_equal(event_set_imported(ev, "tldr-pages/pages/android/pm-list.md"), 0);
+    assert_int_equal(ev->version, 2);
+    s_check(ev, s_imported_signed, s_imported_id, s_imported_sig);
     free(ev);
 }
 
@@ -265,6 +334,8 @@ static void test_vectors_match_document(void **state)
     s_doc_vector(doc, "tip", s_tip_signed, s_tip_id, s_tip_sig);
     s_doc_vector(doc, "rating", s_rating_signed, s_rating_id, s_rating_sig);
     s_doc_vector(doc, "profile", s_profile_signed, s_profile_id, s_profile_sig);
+    s_doc_vector(doc, "topics", s_topics_signed, s_topics_id, s_topics_sig);
+    s_doc_vector(doc, "imported", s_imported_signed, s_imported_id, s_imported_sig);
     free(doc);
 }
 
@@ -274,6 +345,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vector_question),        cmocka_unit_test(test_vector_tip),
         cmocka_unit_test(test_vector_rating),          cmocka_unit_test(test_vector_profile),
+        cmocka_unit_test(test_vector_topics),          cmocka_unit_test(test_vector_imported),
         cmocka_unit_test(test_vectors_match_document),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
