@@ -43,6 +43,7 @@
 #include "notify.h"
 #include "peers.h"
 #include "store.h"
+#include "views.h"
 
 #define S_STATUS_MS 5000 /* how often STATUS= is refreshed */
 
@@ -510,7 +511,8 @@ static int s_start(s_main_t *m)
         log_msg(LOG_E, "%s", err);
         return -1;
     }
-    if (api_loop_ops_register(d) < 0 || api_read_ops_register(d) < 0) {
+    d->views = views_cache_new();
+    if (!d->views || api_loop_ops_register(d) < 0 || api_read_ops_register(d) < 0) {
         log_msg(LOG_E, "out of memory");
         return -1;
     }
@@ -584,7 +586,8 @@ static void s_stop(s_main_t *m)
         ingest_flush(d->ingest);
         if (n) log_msg(LOG_I, "committed %zu queued event(s) before exiting", n);
     }
-    api_destroy(&d->api);
+    api_destroy(&d->api); /* joins the reader threads: nothing reads the views after */
+    views_cache_destroy(&d->views);
     gossip_destroy(&d->gossip); /* before the peer table it listens to */
     peers_daemon_stop(d);
     ingest_destroy(&d->ingest);

@@ -549,6 +549,11 @@ void store_rtxn_end(store_t **p)
     *p = NULL;
 }
 
+uint64_t store_rtxn_snapshot(const store_t *v)
+{
+    return v && v->bound ? (uint64_t)mdb_txn_id(v->bound) : 0;
+}
+
 int store_rtxn_renew(store_t *v)
 {
     if (!v || !v->parent || !v->bound) return STORE_E_ARG;

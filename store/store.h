@@ -108,6 +108,11 @@ typedef store_t store_rtxn_t;
 store_rtxn_t *store_rtxn_begin(store_t *s, int *err);
 /* End a view; idempotent, NULLs *p. */
 void store_rtxn_end(store_rtxn_t **p);
+/* Which snapshot the view reads: LMDB's id of the last transaction
+ * committed before it began. Two views with the same id read the same data
+ * (every write, misses included, commits a new id), so it keys caches of
+ * derived views exactly. */
+uint64_t store_rtxn_snapshot(const store_rtxn_t *v);
 /* Move the view to the newest committed snapshot (cheap: reuses its LMDB
  * reader slot). 0 or a STORE_E* code. */
 int store_rtxn_renew(store_rtxn_t *v);

@@ -26,6 +26,9 @@
 #define VIEWS_MAX_WEEKS 52
 #define VIEWS_WEEK_MS   (7ULL * 24 * 3600 * 1000)
 
+typedef struct views_cache views_cache_t;
+typedef struct views_base views_base_t;
+
 /* ---- one tip ---- */
 
 /* The figures every rendering of a tip shows next to its signed fields. */
@@ -150,7 +153,15 @@ typedef struct {
     } me;
 } views_stats_t;
 
-int views_stats(store_rtxn_t *rt, const views_stats_req_t *q, views_stats_t *out);
+/* The answer to q from one pass over rt's store: the reference the cached
+ * path (views_stats) is tested against. */
+int views_stats_scan(store_rtxn_t *rt, const views_stats_req_t *q, views_stats_t *out);
+/* The same answer, from the base of rt's snapshot kept in cache (built by
+ * one pass on the first request of a snapshot, then shared by every
+ * request of that snapshot) plus the asking user's own events. cache may be
+ * NULL (the base is built for this request alone). */
+int views_stats(views_cache_t *cache, store_rtxn_t *rt, const views_stats_req_t *q,
+                views_stats_t *out);
 void views_stats_free(views_stats_t *st);
 
 /* ---- tip of the day ---- */
@@ -174,6 +185,18 @@ typedef struct {
  * (user, date, candidate set), stable while tips other than the pick come
  * and go. */
 int views_today(store_rtxn_t *rt, const views_today_req_t *q, views_today_t *out);
+/* views_today, remembered per (snapshot, user, date, seen set): a user who
+ * asks again before anything is written gets the pick without a pass. */
+int views_today_cached(views_cache_t *cache, store_rtxn_t *rt, const views_today_req_t *q,
+                       views_today_t *out);
 void views_today_free(views_today_t *t);
+
+/* ---- the cache of derived views ---- */
+
+/* Keyed by snapshot (store_rtxn_snapshot), so exact: any write makes every
+ * entry stale, and a stale entry is never used. Safe from any thread. */
+views_cache_t *views_cache_new(void);
+/* Free; idempotent, NULLs *p. */
+void views_cache_destroy(views_cache_t **p);
 
 #endif

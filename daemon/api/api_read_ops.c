@@ -625,7 +625,7 @@ static int s_op_misses(api_req_t *req, json_t *rq, void *arg)
 
 static int s_op_stats(api_req_t *req, json_t *rq, void *arg)
 {
-    (void)arg;
+    tipd_t *d = arg;
     const char *me = NULL;
     long long weeks = 12, top = 5, nstories = 5, nmisses = 10, now = 0;
     if (api_get_str(req, rq, "me", &me) < 0) return -1;
@@ -645,7 +645,7 @@ static int s_op_stats(api_req_t *req, json_t *rq, void *arg)
                            .misses = (size_t)nmisses,
                            .me = me ? mekey : NULL};
     views_stats_t st;
-    int rc = views_stats(api_view(req), &q, &st);
+    int rc = views_stats(d->views, api_view(req), &q, &st);
     if (rc != 0) return api_error(req, CONTRACT_E_INTERNAL, "stats failed: %s", api_reason(rc));
     json_t *o = api_stats_json(&st);
     views_stats_free(&st);
@@ -661,7 +661,7 @@ static int s_id_cmp(const void *a, const void *b)
 
 static int s_op_today(api_req_t *req, json_t *rq, void *arg)
 {
-    (void)arg;
+    tipd_t *d = arg;
     const char *user = NULL, *date = NULL;
     if (api_get_str(req, rq, "user", &user) < 0) return -1;
     if (api_get_str(req, rq, "date", &date) < 0) return -1;
@@ -695,7 +695,7 @@ static int s_op_today(api_req_t *req, json_t *rq, void *arg)
         q.seen = (const uint8_t(*)[EVENT_ID_LEN])seen;
     }
     views_today_t t;
-    int rc = views_today(api_view(req), &q, &t);
+    int rc = views_today_cached(d->views, api_view(req), &q, &t);
     free(seen);
     if (rc != 0) return api_error(req, CONTRACT_E_INTERNAL, "today: %s", api_reason(rc));
     json_t *tip = t.have ? api_tip_json(t.ev, &t.fig) : NULL;

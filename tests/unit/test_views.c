@@ -216,7 +216,7 @@ static void test_stats(void **state)
     views_stats_req_t rq = {
         .now = now, .weeks = 3, .top = 5, .stories = 5, .misses = 5, .me = A.pk};
     views_stats_t st;
-    assert_int_equal(views_stats(v, &rq, &st), 0);
+    assert_int_equal(views_stats_scan(v, &rq, &st), 0);
     assert_int_equal(st.counts.tips, 3);
     assert_int_equal(st.counts.questions, 1);
     assert_int_equal(st.start, tb);
@@ -249,6 +249,17 @@ static void test_stats(void **state)
     assert_int_equal(st.me.a.tips, 1);
     assert_int_equal(st.me.a.thanks_received, 2);
     assert_int_equal(st.me.nstories, 1);
+    views_stats_free(&st);
+    /* the same from the per-snapshot base (more in test_views_aggregates.c) */
+    assert_int_equal(views_stats(NULL, v, &rq, &st), 0);
+    assert_int_equal(st.per_week[2], 2);
+    assert_int_equal(st.contributors, 3);
+    assert_string_equal(st.topics[0].topic, "shell");
+    assert_string_equal(st.thanked[0].name, "Ann");
+    assert_string_equal(st.stories[0].story, "great");
+    assert_int_equal(st.me.a.thanks_received, 2);
+    assert_int_equal(st.me.nstories, 1);
+    assert_string_equal(st.me.stories[0].story, "great");
     views_stats_free(&st);
     store_rtxn_end(&v);
     store_destroy(&s);
