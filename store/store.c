@@ -57,6 +57,8 @@ const char *store_strerror(int code)
         return "out of memory";
     case STORE_E_DISKFULL:
         return "the disk holding the data directory is full";
+    case STORE_E_CANCELED:
+        return "stopped: the daemon is shutting down";
     default:
         return code <= -100 ? "unknown store error" : event_strerror(code);
     }
@@ -517,6 +519,7 @@ store_t *store_rtxn_begin(store_t *s, int *err)
     v->err[0] = 0;
     v->parent = s;
     v->bound = NULL;
+    v->cancel = NULL;
     v->read_only = 1; /* a view never writes (store_ingest, store_miss_record refuse) */
     MDB_txn *txn;
     int rc = store_rtxn(v, &txn);
@@ -547,6 +550,11 @@ void store_rtxn_end(store_t **p)
     pthread_rwlock_unlock(&v->parent->maplock);
     free(v);
     *p = NULL;
+}
+
+void store_rtxn_cancel_on(store_t *v, const int *flag)
+{
+    if (v && v->parent) v->cancel = flag;
 }
 
 uint64_t store_rtxn_snapshot(const store_t *v)

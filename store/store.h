@@ -52,6 +52,7 @@ enum {
     STORE_E_BUSY = -109,      /* a read view holds the map; try again later */
     STORE_E_NOMEM = -110,     /* out of memory */
     STORE_E_DISKFULL = -111,  /* the disk (or quota) is full: nothing was stored */
+    STORE_E_CANCELED = -112,  /* a read view's walk was stopped (store_rtxn_cancel_on) */
 };
 
 const char *store_strerror(int code);
@@ -113,6 +114,11 @@ void store_rtxn_end(store_rtxn_t **p);
  * (every write, misses included, commits a new id), so it keys caches of
  * derived views exactly. */
 uint64_t store_rtxn_snapshot(const store_rtxn_t *v);
+/* From now on, every long walk through v (store_list, store_items, the
+ * author walks) stops with STORE_E_CANCELED once *flag reads non-zero (it
+ * is read atomically): how a daemon stops a reader thread that is halfway
+ * through a pass over a large store. */
+void store_rtxn_cancel_on(store_rtxn_t *v, const int *flag);
 /* Move the view to the newest committed snapshot (cheap: reuses its LMDB
  * reader slot). 0 or a STORE_E* code. */
 int store_rtxn_renew(store_rtxn_t *v);

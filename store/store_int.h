@@ -49,7 +49,14 @@ struct store {
      * every read made through the view uses instead of opening its own. */
     store_t *parent;
     MDB_txn *bound;
+    const int *cancel; /* store_rtxn_cancel_on: long walks stop when set */
 };
+
+/* 1 if the view's long walks must stop (STORE_E_CANCELED). */
+static inline int store_canceled(const store_t *s)
+{
+    return s->cancel && __atomic_load_n(s->cancel, __ATOMIC_RELAXED);
+}
 
 /* A tombstone: 0x00, kind, author, created_at. Signed events start with a
  * non-zero version byte, so the first byte tells the two apart. */

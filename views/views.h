@@ -47,6 +47,11 @@ typedef struct {
  * profile name and signed no other live event, stamped on a whole minute
  * (the CLI coarsens anonymous events' created_at). 0 otherwise or on error. */
 int views_anonymous(store_rtxn_t *rt, const event_t *ev);
+/* The rule itself, from its facts: the event is a tip or question (the
+ * author's only post), stamped at created_at, its author has a profile
+ * name, and it is the author's only live event. views_anonymous gathers the
+ * facts for one event, the stats pass from an author's sums. */
+int views_anonymous_rule(int only_post, uint64_t created_at, int named, int only_event);
 
 /* Fill *out for ev. Always fills it (empty names and zero figures where the
  * store fails); returns 0 or the first store error met. */

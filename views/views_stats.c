@@ -236,13 +236,14 @@ static int s_author_one(const store_author_t *a, void *arg)
     o->rating_sum += a->rating_sum_received;
     o->thanks += a->thanks_received;
     if (a->tips + a->questions == 0) return 0;
-    /* views_anonymous's rule, from the author's sums: one tip or question,
-     * nothing else signed, on a whole minute, no profile name. */
+    /* views_anonymous's rule, its facts from the author's sums: one post,
+     * nothing else signed (first and last event the same moment). */
     char name[VIEWS_NAME_CAP], team[VIEWS_TEAM_CAP];
+    int named =
+        store_profile(x->rt, a->author, name, sizeof(name), team, sizeof(team)) == 0 && name[0];
     int anon =
-        a->tips + a->questions == 1 && !a->ratings_given && !a->thanks_given &&
-        a->first_ms == a->last_ms && a->first_ms % 60000 == 0 &&
-        !(store_profile(x->rt, a->author, name, sizeof(name), team, sizeof(team)) == 0 && name[0]);
+        views_anonymous_rule(a->tips + a->questions == 1, a->first_ms, named,
+                             !a->ratings_given && !a->thanks_given && a->first_ms == a->last_ms);
     if (anon)
         o->anonymous_posts++;
     else

@@ -23,19 +23,26 @@ static int s_count_one(const event_t *ev, const uint8_t *raw, size_t len, void *
     return 0;
 }
 
+int views_anonymous_rule(int only_post, uint64_t created_at, int named, int only_event)
+{
+    return only_post && created_at % 60000 == 0 && !named && only_event;
+}
+
 int views_anonymous(store_rtxn_t *rt, const event_t *ev)
 {
     if (!rt || !ev) return 0;
-    if (ev->kind != EVENT_TIP && ev->kind != EVENT_QUESTION) return 0;
-    if (ev->created_at % 60000 != 0) return 0;
+    int post = ev->kind == EVENT_TIP || ev->kind == EVENT_QUESTION;
+    /* the cheap facts first: most events fail one of them */
+    if (!views_anonymous_rule(post, ev->created_at, 0, 1)) return 0;
     char name[VIEWS_NAME_CAP], team[VIEWS_TEAM_CAP];
-    if (store_profile(rt, ev->author, name, sizeof(name), team, sizeof(team)) == 0 && name[0])
-        return 0;
+    int named =
+        store_profile(rt, ev->author, name, sizeof(name), team, sizeof(team)) == 0 && name[0];
+    if (named) return 0;
     /* Exactly one live event by this key (itself, superseded or not). */
     store_filter_t f = {.kind = 0, .author = ev->author, .include_hidden = 1};
     int n = 0;
     if (store_list(rt, &f, 2, s_count_one, &n) < 0) return 0;
-    return n == 1;
+    return views_anonymous_rule(post, ev->created_at, named, n == 1);
 }
 
 void views_name(store_rtxn_t *rt, const uint8_t author[EVENT_KEY_LEN], int anon, char *name,

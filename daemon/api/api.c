@@ -327,6 +327,8 @@ static void s_run_read_view(api_t *a, api_req_t *r, json_t *req)
                   a->store ? store_strerror(err) : "no store");
         return;
     }
+    /* a pass over a large store stops at shutdown instead of holding it */
+    store_rtxn_cancel_on(r->view, &a->stopping);
 #ifdef TIPD_TEST_HOOKS
     if (a->delay_ms && strcmp(a->delay_op, r->op->name) == 0) {
         struct timespec ts = {a->delay_ms / 1000, (long)(a->delay_ms % 1000) * 1000000L};
@@ -501,7 +503,7 @@ static void s_readers_stop(api_t *a)
 {
     if (!a->pool_init) return;
     pthread_mutex_lock(&a->mu);
-    a->stopping = 1;
+    __atomic_store_n(&a->stopping, 1, __ATOMIC_RELAXED);
     pthread_cond_broadcast(&a->cv);
     pthread_mutex_unlock(&a->mu);
     for (int i = 0; i < a->nthreads; i++) pthread_join(a->threads[i], NULL);

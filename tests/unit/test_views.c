@@ -334,6 +334,18 @@ static void test_view_snapshot(void **state)
     assert_int_equal(store_release_memory(s), STORE_E_BUSY);
     assert_int_equal(store_rtxn_renew(v), 0);
     assert_int_equal(s_list(v, &f, 0).n, 2);
+    /* a flag stops the long walks (a daemon shutting down) */
+    int stop = 0;
+    store_rtxn_cancel_on(v, &stop);
+    assert_int_equal(s_list(v, &f, 0).n, 2);
+    stop = 1;
+    ids_t none = {.n = 0};
+    assert_int_equal(store_list(v, &f, 0, s_collect, &none), STORE_E_CANCELED);
+    assert_int_equal(none.n, 0);
+    views_stats_req_t rq = {.weeks = 1, .top = 1};
+    views_stats_t st;
+    assert_int_equal(views_stats_scan(v, &rq, &st), STORE_E_CANCELED);
+    assert_int_equal(views_stats(NULL, v, &rq, &st), STORE_E_CANCELED);
     store_rtxn_end(&v);
     store_rtxn_end(&v); /* idempotent */
     assert_int_equal(store_release_memory(s), 0);
