@@ -518,7 +518,8 @@ static int s_start(s_main_t *m)
     }
     /* Reads run on their own threads so that no request holds up the loop
      * (gossip, ingest, other clients): docs/API.md, "Concurrency". */
-    if (api_readers_start(d->api, d->store, API_READERS, err, sizeof(err)) < 0) {
+    api_views_t views = api_read_views(d);
+    if (api_readers_start(d->api, &views, API_READERS, err, sizeof(err)) < 0) {
         log_msg(LOG_E, "api: %s", err);
         return -1;
     }

@@ -95,7 +95,7 @@ struct api {
     size_t inflight;
     int paused;
     /* reader pool (api_readers_start) */
-    store_t *store;
+    api_views_t views; /* how a read op gets its read view */
     pthread_t threads[API_READERS_MAX];
     int nthreads;
     pthread_mutex_t mu; /* guards everything below */
@@ -320,15 +320,13 @@ static const s_op_t *s_find_op(const api_t *a, const char *name)
  * reader pool runs). Answers internal if no view can be had. */
 static void s_run_read_view(api_t *a, api_req_t *r, json_t *req)
 {
-    int err = 0;
-    r->view = a->store ? store_rtxn_begin(a->store, &err) : NULL;
+    char why[256] = "no store";
+    /* a pass over a large store stops at shutdown instead of holding it */
+    r->view = a->views.begin ? a->views.begin(a->views.ctx, &a->stopping, why, sizeof(why)) : NULL;
     if (!r->view) {
-        api_error(r, CONTRACT_E_INTERNAL, "cannot read the store: %s",
-                  a->store ? store_strerror(err) : "no store");
+        api_error(r, CONTRACT_E_INTERNAL, "cannot read the store: %s", why);
         return;
     }
-    /* a pass over a large store stops at shutdown instead of holding it */
-    store_rtxn_cancel_on(r->view, &a->stopping);
 #ifdef TIPD_TEST_HOOKS
     if (a->delay_ms && strcmp(a->delay_op, r->op->name) == 0) {
         struct timespec ts = {a->delay_ms / 1000, (long)(a->delay_ms % 1000) * 1000000L};
@@ -338,7 +336,7 @@ static void s_run_read_view(api_t *a, api_req_t *r, json_t *req)
     r->op->fn(r, req, r->op->arg);
     if (r->kept && !r->done) /* read ops answer before returning */
         api_error(r, CONTRACT_E_INTERNAL, "the op did not answer");
-    store_rtxn_end(&r->view);
+    a->views.end(&r->view);
 }
 
 /* Queue r for the readers; -1 if no pool runs (the caller runs it). */
@@ -465,11 +463,11 @@ static void s_on_done(loop_t *l, loop_watch_t *w, short revents, void *arg)
     }
 }
 
-int api_readers_start(api_t *a, store_t *store, int n, char *err, size_t errlen)
+int api_readers_start(api_t *a, const api_views_t *views, int n, char *err, size_t errlen)
 {
     if (n < 0) n = 0;
     if (n > API_READERS_MAX) n = API_READERS_MAX;
-    a->store = store;
+    a->views = *views;
     if (n == 0) return 0;
     a->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (a->efd < 0) {

@@ -75,10 +75,20 @@ int api_register(api_t *a, const char *op, api_op_fn fn, void *arg);
 #define API_READ_HEAVY 1 /* may scan the store: at most API_HEAVY_READS at once */
 int api_register_read(api_t *a, const char *op, api_op_fn fn, void *arg, int flags);
 
-/* Start n (<= API_READERS_MAX) reader threads reading store. With none
- * started, read ops run on the loop thread in a view of store. Call once,
- * after api_new; api_destroy stops them. 0, or -1 with a sentence in err. */
-int api_readers_start(api_t *a, store_t *store, int n, char *err, size_t errlen);
+/* How a read op gets its read view: begin one (with *cancel as its stop
+ * flag, store_rtxn_cancel_on) or say why not in err; end it. The API knows
+ * the store only through these (api_read_ops.c provides them). */
+typedef struct {
+    store_rtxn_t *(*begin)(void *ctx, const int *cancel, char *err, size_t errlen);
+    void (*end)(store_rtxn_t **view);
+    void *ctx;
+} api_views_t;
+
+/* Start n (<= API_READERS_MAX) reader threads whose requests read through
+ * views. With none started, read ops run on the loop thread in a view. Call
+ * once, after api_new; api_destroy stops them. 0, or -1 with a sentence in
+ * err. */
+int api_readers_start(api_t *a, const api_views_t *views, int n, char *err, size_t errlen);
 
 /* The read view a read op's handler runs in (NULL in any other handler). */
 store_rtxn_t *api_view(api_req_t *req);

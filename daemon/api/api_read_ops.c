@@ -705,6 +705,26 @@ static int s_op_today(api_req_t *req, json_t *rq, void *arg)
     return api_reply(req, r);
 }
 
+/* ---- read views for the reader threads ---- */
+
+static store_rtxn_t *s_view_begin(void *ctx, const int *cancel, char *err, size_t errlen)
+{
+    tipd_t *d = ctx;
+    int code = 0;
+    store_rtxn_t *v = store_rtxn_begin(d->store, &code);
+    if (!v) {
+        snprintf(err, errlen, "%s", store_strerror(code));
+        return NULL;
+    }
+    store_rtxn_cancel_on(v, cancel);
+    return v;
+}
+
+api_views_t api_read_views(tipd_t *d)
+{
+    return (api_views_t){s_view_begin, store_rtxn_end, d};
+}
+
 int api_read_ops_register(tipd_t *d)
 {
     static const struct {
