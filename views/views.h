@@ -68,6 +68,48 @@ void views_name(store_rtxn_t *rt, const uint8_t author[EVENT_KEY_LEN], int anon,
 void views_question_chain(store_rtxn_t *rt, const event_t *ev, uint32_t *answers,
                           uint64_t *first_ms);
 
+/* ---- one event in full (`get`) ---- */
+
+typedef struct {
+    uint8_t id[EVENT_ID_LEN], author[EVENT_KEY_LEN];
+    char author_name[VIEWS_NAME_CAP];
+    uint8_t value;
+    uint64_t created_at;
+} views_rating_t;
+
+typedef struct {
+    uint8_t id[EVENT_ID_LEN], author[EVENT_KEY_LEN];
+    char author_name[VIEWS_NAME_CAP];
+    char *story;
+    uint64_t created_at;
+} views_thanks_t;
+
+typedef struct {
+    event_t *ev;
+    views_tip_t fig;
+} views_shown_t;
+
+typedef struct {
+    views_shown_t shown;     /* the event asked for */
+    views_rating_t *ratings; /* the counted rating per rater, first rated first */
+    size_t nratings;
+    views_thanks_t *thanks; /* oldest first for a visible version (its chain's) */
+    size_t nthanks;
+    views_shown_t *answers; /* newest version of each, best rated first */
+    size_t nanswers;
+    views_shown_t *history; /* earlier versions, newest first (when asked) */
+    size_t nhistory;
+} views_detail_t;
+
+/* Everything `get` shows of id: the event and its figures, the ratings and
+ * thanks it got (a visible version: of its whole edit chain), its answers
+ * (a question: to every version), and with history its earlier versions.
+ * STORE_E_NOTFOUND, STORE_E_RETRACTED or another code when id cannot be
+ * shown. */
+int views_detail(store_rtxn_t *rt, const uint8_t id[EVENT_ID_LEN], int history,
+                 views_detail_t *out);
+void views_detail_free(views_detail_t *d);
+
 /* ---- questions ---- */
 
 typedef struct {

@@ -316,6 +316,68 @@ static void test_today(void **state)
     for (int i = 0; i < 6; i++) s_free(&t[i]);
 }
 
+/* `get` in full: the visible version lists the ratings (newest per rater)
+ * and thanks (oldest first) of its whole chain; a question its answers to
+ * every version, an edited answer once as its newest version; history
+ * walks back through the edits. */
+static void test_detail(void **state)
+{
+    (void)state;
+    char *dir = s_tmpdir();
+    store_t *s = s_open(dir, 0);
+    raw_t v1 = s_tip(&A, T0 + 10, "v1", NULL);
+    raw_t v2 = s_edit(&A, T0 + 20, "v2", v1.id);
+    raw_t rb1 = s_act(EVENT_RATING, &B, T0 + 30, v1.id, 2);
+    raw_t rb2 = s_act(EVENT_RATING, &B, T0 + 40, v2.id, 5); /* B's newest counts */
+    raw_t rc1 = s_act(EVENT_RATING, &C, T0 + 35, v1.id, 3);
+    raw_t th2 = s_thanks(&C, T0 + 50, v2.id, "second");
+    raw_t th1 = s_thanks(&B, T0 + 45, v1.id, "first");
+    raw_t q1 = s_question(&C, T0 + 60, "q v1");
+    raw_t q2 = s_mk(EVENT_QUESTION, &C, T0 + 70, "q v2", NULL, NULL, 0, EVENT_REF_SUPERSEDES, q1.id,
+                    0, NULL);
+    raw_t a1 = s_answer(&B, T0 + 80, "answer to v1", q1.id);
+    raw_t a1e = s_mk(EVENT_TIP, &B, T0 + 90, "answer edited", NULL, NULL, 0, EVENT_REF_ANSWERS,
+                     q1.id, EVENT_REF_SUPERSEDES, a1.id);
+    raw_t a2 = s_answer(&A, T0 + 100, "answer to v2", q2.id);
+    raw_t ra2 = s_act(EVENT_RATING, &C, T0 + 110, a2.id, 4);
+    raw_t set[] = {v1, v2, rb1, rb2, rc1, th2, th1, q1, q2, a1, a1e, a2, ra2};
+    s_ingest(s, set, 13, NULL);
+    store_rtxn_t *v = s_view(s);
+    views_detail_t d;
+    assert_int_equal(views_detail(v, v2.id, 1, &d), 0);
+    assert_string_equal(d.shown.ev->title, "v2");
+    assert_int_equal(d.shown.fig.st.ratings, 2);
+    assert_int_equal(d.nratings, 2);
+    assert_memory_equal(d.ratings[0].author, B.pk, EVENT_KEY_LEN);
+    assert_int_equal(d.ratings[0].value, 5);
+    assert_memory_equal(d.ratings[1].author, C.pk, EVENT_KEY_LEN);
+    assert_int_equal(d.nthanks, 2);
+    assert_string_equal(d.thanks[0].story, "first");
+    assert_string_equal(d.thanks[1].story, "second");
+    assert_int_equal(d.nhistory, 1);
+    assert_string_equal(d.history[0].ev->title, "v1");
+    assert_int_equal(d.history[0].fig.st.superseded, 1);
+    views_detail_free(&d);
+    /* the old version shows its own */
+    assert_int_equal(views_detail(v, v1.id, 0, &d), 0);
+    assert_int_equal(d.nratings, 2);
+    assert_int_equal(d.ratings[0].value, 2);
+    assert_int_equal(d.nthanks, 1);
+    assert_int_equal(d.nhistory, 0);
+    views_detail_free(&d);
+    assert_int_equal(views_detail(v, q2.id, 0, &d), 0);
+    assert_int_equal(d.nanswers, 2);
+    assert_string_equal(d.answers[0].ev->title, "answer to v2"); /* rated first */
+    assert_string_equal(d.answers[1].ev->title, "answer edited");
+    views_detail_free(&d);
+    uint8_t nope[EVENT_ID_LEN] = {1};
+    assert_int_equal(views_detail(v, nope, 0, &d), STORE_E_NOTFOUND);
+    store_rtxn_end(&v);
+    store_destroy(&s);
+    s_rmdir(dir);
+    for (size_t i = 0; i < sizeof set / sizeof set[0]; i++) s_free(&set[i]);
+}
+
 /* A view reads one snapshot; it refuses writes; release_memory waits. */
 static void test_view_snapshot(void **state)
 {
@@ -422,13 +484,10 @@ int main(void)
 {
     s_keys();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tip_figures),
-        cmocka_unit_test(test_anonymous),
-        cmocka_unit_test(test_questions),
-        cmocka_unit_test(test_stats),
-        cmocka_unit_test(test_today),
-        cmocka_unit_test(test_view_snapshot),
-        cmocka_unit_test(test_view_threads_growth),
+        cmocka_unit_test(test_tip_figures),   cmocka_unit_test(test_anonymous),
+        cmocka_unit_test(test_questions),     cmocka_unit_test(test_stats),
+        cmocka_unit_test(test_today),         cmocka_unit_test(test_detail),
+        cmocka_unit_test(test_view_snapshot), cmocka_unit_test(test_view_threads_growth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
