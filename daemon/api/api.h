@@ -39,12 +39,15 @@
  * core/contract.h; these are the daemon's own. */
 #define API_SNDHWM          1000 /* replies queued per client before dropping */
 #define API_SNDTIMEO_MS     100
-#define API_CLOSE_LINGER_MS 500  /* replies still queued get this long at shutdown */
-#define API_MAX_INFLIGHT    1024 /* stop reading while this many answers are owed */
-#define API_READERS_MAX     8    /* reader threads at most */
-#define API_READERS         3    /* reader threads tipd starts */
-#define API_CLIENT_READS    2    /* read requests of one client running at once */
-#define API_HEAVY_READS     1    /* heavy read requests (stats, export) running at once */
+#define API_CLOSE_LINGER_MS 500         /* replies still queued get this long at shutdown */
+#define API_MAX_INFLIGHT    1024        /* stop reading while this many answers are owed */
+#define API_READERS_MAX     8           /* reader threads at most */
+#define API_READERS         3           /* reader threads tipd starts */
+#define API_CLIENT_READS    2           /* read requests of one client running at once */
+#define API_HEAVY_READS     1           /* heavy read requests (stats, export) running at once */
+#define API_CLIENT_OWED     64          /* answers one client may be owed; later requests wait */
+#define API_PARKED_MAX      4096        /* requests waiting that way, all clients ... */
+#define API_PARKED_BYTES    (64u << 20) /* ... and their bytes: beyond, stop reading */
 
 typedef struct api api_t;
 typedef struct api_req api_req_t;
