@@ -129,14 +129,7 @@ int views_today_cached(views_cache_t *c, store_rtxn_t *rt, const views_today_req
         memset(out, 0, sizeof(*out));
         out->unseen = hit.unseen;
         out->seen_before = hit.seen_before;
-        if (!hit.have || !(out->ev = malloc(sizeof(*out->ev)))) return 0;
-        if (store_get(rt, hit.pick, out->ev) != 0) {
-            free(out->ev);
-            out->ev = NULL;
-            return 0;
-        }
-        out->have = 1;
-        views_tip(rt, out->ev, &out->fig);
+        if (hit.have) views_today_load(rt, hit.pick, out);
         return 0;
     }
     int rc = views_today(rt, q, out);

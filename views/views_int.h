@@ -40,4 +40,7 @@ int views_stats_me(store_rtxn_t *rt, const uint8_t me[EVENT_KEY_LEN], size_t max
 /* One story of a thanks th on target (views_stats.c). */
 void views_story_fill(store_rtxn_t *rt, const event_t *th, const event_t *target, views_story_t *o);
 
+/* Load the picked tip id of `today` into out (have set on success). */
+void views_today_load(store_rtxn_t *rt, const uint8_t id[EVENT_ID_LEN], views_today_t *out);
+
 #endif

@@ -286,6 +286,15 @@ static void s_thanked_top(s_authors_t *x, size_t top, size_t named)
     x->v = NULL;
 }
 
+/* The pass over every live event, then the one over the author index. */
+static int s_run_passes(s_pass_t *x, s_authors_t *au)
+{
+    if (!(x->tmp = malloc(sizeof(*x->tmp)))) return STORE_E_NOMEM;
+    store_filter_t f = {.kind = 0, .include_hidden = 1};
+    int rc = store_list(x->rt, &f, 0, s_pass_one, x);
+    return rc ? rc : store_authors_each(x->rt, s_author_one, au);
+}
+
 /* now, weeks and start of out from q. */
 void views_stats_window(const views_stats_req_t *q, views_stats_t *out)
 {
@@ -308,13 +317,7 @@ int views_stats_scan(store_rtxn_t *rt, const views_stats_req_t *q, views_stats_t
     if (rc < 0) return rc;
     s_pass_t x = {.rt = rt, .out = out, .max_stories = q->stories};
     s_authors_t au = {.rt = rt, .out = out};
-    if (!(x.tmp = malloc(sizeof(*x.tmp)))) {
-        rc = STORE_E_NOMEM;
-        goto done;
-    }
-    store_filter_t f = {.kind = 0, .include_hidden = 1};
-    if ((rc = store_list(rt, &f, 0, s_pass_one, &x)) != 0) goto done;
-    if ((rc = store_authors_each(rt, s_author_one, &au)) != 0) goto done;
+    if ((rc = s_run_passes(&x, &au)) != 0) goto done;
     s_topics_top(&x.topics, q->top, out);
     s_thanked_top(&au, q->top, q->top);
     if ((rc = views_misses(rt, q->misses, &out->misses, &out->nmisses)) != 0) goto done;
@@ -372,13 +375,7 @@ int views_base_build(store_rtxn_t *rt, uint64_t cutoff, views_base_t **out)
     s_pass_t x = {
         .rt = rt, .out = o, .max_stories = VIEWS_STORIES_MAX, .base = 1, .cutoff = cutoff};
     s_authors_t au = {.rt = rt, .out = o};
-    if (!(x.tmp = malloc(sizeof(*x.tmp)))) {
-        rc = STORE_E_NOMEM;
-        goto done;
-    }
-    store_filter_t f = {.kind = 0, .include_hidden = 1};
-    if ((rc = store_list(rt, &f, 0, s_pass_one, &x)) != 0) goto done;
-    if ((rc = store_authors_each(rt, s_author_one, &au)) != 0) goto done;
+    if ((rc = s_run_passes(&x, &au)) != 0) goto done;
     s_topics_top(&x.topics, SIZE_MAX, o);
     s_thanked_top(&au, SIZE_MAX, VIEWS_TOP_MAX);
     rc = views_misses(rt, VIEWS_MISSES_MAX, &o->misses, &o->nmisses);
