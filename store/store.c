@@ -249,10 +249,14 @@ static int s_grow(store_t *s, size_t want)
     mdb_env_info(s->env, &info);
     size_t cur = info.me_mapsize > s->map_size ? info.me_mapsize : s->map_size;
     size_t size = cur * 2 > want ? cur * 2 : want;
-    /* Remapping moves every page: wait until no read view is using them. */
+    /* Remapping moves every page: wait until no read view is using them,
+     * asking the views' long walks to stop meanwhile (their callers start
+     * again: store_rtxn_stopped). */
+    __atomic_store_n(&s->grow_wanted, 1, __ATOMIC_RELAXED);
     pthread_rwlock_wrlock(&s->maplock);
     int rc = mdb_env_set_mapsize(s->env, size);
     if (rc == 0) s->map_size = size;
+    __atomic_store_n(&s->grow_wanted, 0, __ATOMIC_RELAXED);
     pthread_rwlock_unlock(&s->maplock);
     return rc;
 }
@@ -520,6 +524,8 @@ store_t *store_rtxn_begin(store_t *s, int *err)
     v->parent = s;
     v->bound = NULL;
     v->cancel = NULL;
+    v->grow_wanted = 0;
+    v->stopped = 0;
     v->read_only = 1; /* a view never writes (store_ingest, store_miss_record refuse) */
     MDB_txn *txn;
     int rc = store_rtxn(v, &txn);
@@ -555,6 +561,12 @@ void store_rtxn_end(store_t **p)
 void store_rtxn_cancel_on(store_t *v, const int *flag)
 {
     if (v && v->parent) v->cancel = flag;
+}
+
+int store_rtxn_stopped(const store_t *v)
+{
+    return v && v->parent && v->stopped &&
+           !(v->cancel && __atomic_load_n(v->cancel, __ATOMIC_RELAXED));
 }
 
 uint64_t store_rtxn_snapshot(const store_t *v)

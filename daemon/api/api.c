@@ -339,23 +339,34 @@ static const s_op_t *s_find_op(const api_t *a, const char *name)
  * reader pool runs). Answers internal if no view can be had. */
 static void s_run_read_view(api_t *a, api_req_t *r, json_t *req)
 {
-    char why[256] = "no store";
-    /* a pass over a large store stops at shutdown instead of holding it */
-    r->view = a->views.begin ? a->views.begin(a->views.ctx, &a->stopping, why, sizeof(why)) : NULL;
-    if (!r->view) {
-        api_error(r, CONTRACT_E_INTERNAL, "cannot read the store: %s", why);
-        return;
-    }
+    for (int attempt = 0;; attempt++) {
+        char why[256] = "no store";
+        /* a pass over a large store stops at shutdown instead of holding it */
+        r->view =
+            a->views.begin ? a->views.begin(a->views.ctx, &a->stopping, why, sizeof(why)) : NULL;
+        if (!r->view) {
+            api_error(r, CONTRACT_E_INTERNAL, "cannot read the store: %s", why);
+            return;
+        }
 #ifdef TIPD_TEST_HOOKS
-    if (a->delay_ms && strcmp(a->delay_op, r->op->name) == 0) {
-        struct timespec ts = {a->delay_ms / 1000, (long)(a->delay_ms % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-    }
+        if (attempt == 0 && a->delay_ms && strcmp(a->delay_op, r->op->name) == 0) {
+            struct timespec ts = {a->delay_ms / 1000, (long)(a->delay_ms % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
 #endif
-    r->op->fn(r, req, r->op->arg);
-    if (r->kept && !r->done) /* read ops answer before returning */
-        api_error(r, CONTRACT_E_INTERNAL, "the op did not answer");
-    a->views.end(&r->view);
+        r->op->fn(r, req, r->op->arg);
+        if (r->kept && !r->done) /* read ops answer before returning */
+            api_error(r, CONTRACT_E_INTERNAL, "the op did not answer");
+        /* A walk stopped early so that the loop could resize the map: the
+         * answer is incomplete; read again in a new view. */
+        int again = a->views.stopped(r->view) && attempt < 3 && !r->after;
+        a->views.end(&r->view);
+        if (!again) return;
+        free(r->reply);
+        r->reply = NULL;
+        r->reply_len = 0;
+        r->done = 0;
+    }
 }
 
 /* Queue r for the readers; -1 if no pool runs (the caller runs it). */

@@ -79,11 +79,15 @@ int api_register(api_t *a, const char *op, api_op_fn fn, void *arg);
 int api_register_read(api_t *a, const char *op, api_op_fn fn, void *arg, int flags);
 
 /* How a read op gets its read view: begin one (with *cancel as its stop
- * flag, store_rtxn_cancel_on) or say why not in err; end it. The API knows
+ * flag, store_rtxn_cancel_on) or say why not in err; end it; ask whether a
+ * walk in it was cut short by a map resize (the op then runs again in a new
+ * view, store_rtxn_stopped). The API knows
  * the store only through these (api_read_ops.c provides them). */
 typedef struct {
     store_rtxn_t *(*begin)(void *ctx, const int *cancel, char *err, size_t errlen);
     void (*end)(store_rtxn_t **view);
+    /* 1 if a walk in view stopped early for a map resize: read again */
+    int (*stopped)(const store_rtxn_t *view);
     void *ctx;
 } api_views_t;
 

@@ -566,7 +566,7 @@ static store_rtxn_t *s_view_begin(void *ctx, const int *cancel, char *err, size_
 
 api_views_t api_read_views(tipd_t *d)
 {
-    return (api_views_t){s_view_begin, store_rtxn_end, d};
+    return (api_views_t){s_view_begin, store_rtxn_end, store_rtxn_stopped, d};
 }
 
 int api_read_ops_register(tipd_t *d)
