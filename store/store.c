@@ -569,11 +569,6 @@ int store_rtxn_stopped(const store_t *v)
            !(v->cancel && __atomic_load_n(v->cancel, __ATOMIC_RELAXED));
 }
 
-uint64_t store_rtxn_snapshot(const store_t *v)
-{
-    return v && v->bound ? (uint64_t)mdb_txn_id(v->bound) : 0;
-}
-
 int store_rtxn_renew(store_t *v)
 {
     if (!v || !v->parent || !v->bound) return STORE_E_ARG;

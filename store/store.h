@@ -110,11 +110,6 @@ typedef store_t store_rtxn_t;
 store_rtxn_t *store_rtxn_begin(store_t *s, int *err);
 /* End a view; idempotent, NULLs *p. */
 void store_rtxn_end(store_rtxn_t **p);
-/* Which snapshot the view reads: LMDB's id of the last transaction
- * committed before it began. Two views with the same id read the same data
- * (every write, misses included, commits a new id), so it keys caches of
- * derived views exactly. */
-uint64_t store_rtxn_snapshot(const store_rtxn_t *v);
 /* From now on, every long walk through v (store_list, store_items, the
  * author walks) stops with STORE_E_CANCELED once *flag reads non-zero (it
  * is read atomically): how a daemon stops a reader thread that is halfway

@@ -203,10 +203,10 @@ typedef struct {
 /* The answer to q from one pass over rt's store: the reference the cached
  * path (views_stats) is tested against. */
 int views_stats_scan(store_rtxn_t *rt, const views_stats_req_t *q, views_stats_t *out);
-/* The same answer, from the base of rt's snapshot kept in cache (built by
- * one pass on the first request of a snapshot, then shared by every
- * request of that snapshot) plus the asking user's own events. cache may be
- * NULL (the base is built for this request alone). */
+/* The same answer, from the base of rt's events kept in cache (built by
+ * one pass on the first request after an event arrives, then shared by
+ * every request until the next) plus the misses and the asking user's own
+ * events. cache may be NULL (the base is built for this request alone). */
 int views_stats(views_cache_t *cache, store_rtxn_t *rt, const views_stats_req_t *q,
                 views_stats_t *out);
 void views_stats_free(views_stats_t *st);
@@ -232,16 +232,17 @@ typedef struct {
  * (user, date, candidate set), stable while tips other than the pick come
  * and go. */
 int views_today(store_rtxn_t *rt, const views_today_req_t *q, views_today_t *out);
-/* views_today, remembered per (snapshot, user, date, seen set): a user who
- * asks again before anything is written gets the pick without a pass. */
+/* views_today, remembered per (held events, user, date, seen set): a user
+ * who asks again before a new event arrives gets the pick without a pass. */
 int views_today_cached(views_cache_t *cache, store_rtxn_t *rt, const views_today_req_t *q,
                        views_today_t *out);
 void views_today_free(views_today_t *t);
 
 /* ---- the cache of derived views ---- */
 
-/* Keyed by snapshot (store_rtxn_snapshot), so exact: any write makes every
- * entry stale, and a stale entry is never used. Safe from any thread. */
+/* Keyed by the number of events the read view's store holds (the held set
+ * only grows), so exact: any new event makes every entry stale, and a stale
+ * entry is never used. Safe from any thread. */
 views_cache_t *views_cache_new(void);
 /* Free; idempotent, NULLs *p. */
 void views_cache_destroy(views_cache_t **p);

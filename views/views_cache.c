@@ -1,11 +1,14 @@
-/* views_cache.c -- derived views kept per store snapshot, so that `stats`
- * and `today` need not pass over the whole store on every request.
+/* views_cache.c -- derived views kept per state of the store's events, so
+ * that `stats` and `today` need not pass over the whole store on every
+ * request.
  *
- * The key is the snapshot a read view reads (store_rtxn_snapshot: LMDB's
- * transaction id). Every write commits a new id, so a cached answer is used
- * only for exactly the data it was computed from: invalidation is exact by
- * construction and needs no hook in the write path. The `stats` base is
- * shared by reference; `today` keeps its last few picks.
+ * The key is views_state_key: how many events the read view's snapshot
+ * holds. The held set only grows, so the key changes with every event that
+ * arrives and with nothing else (the local record of searches that missed
+ * is read per request): a cached answer is used only for exactly the events
+ * it was computed from. Invalidation is exact by construction and needs no
+ * hook in the write path. The `stats` base is shared by reference; `today`
+ * keeps its last few picks.
  */
 #include <pthread.h>
 #include <sodium.h>
@@ -17,7 +20,7 @@
 #define S_TODAY_SLOTS 32
 
 typedef struct {
-    uint64_t snap;   /* 0: empty */
+    uint64_t state;  /* views_state_key; 0: empty */
     uint8_t key[32]; /* BLAKE2b of user, date and seen set */
     int have, seen_before;
     size_t unseen;
@@ -54,14 +57,14 @@ void views_cache_destroy(views_cache_t **p)
 
 /* ---- stats ---- */
 
-/* A reference to the base of rt's snapshot: the cached one, or a new one
- * (then cached unless a newer snapshot's is already there). */
+/* A reference to the base of rt's events: the cached one, or a new one
+ * (then cached unless one of a later state is already there). */
 static int s_base(views_cache_t *c, store_rtxn_t *rt, views_base_t **out)
 {
-    uint64_t snap = store_rtxn_snapshot(rt);
-    if (c) {
+    uint64_t key = views_state_key(rt);
+    if (c && key) {
         pthread_mutex_lock(&c->mu);
-        if (c->base && c->base->snap == snap) {
+        if (c->base && c->base->key == key) {
             __atomic_add_fetch(&c->base->refs, 1, __ATOMIC_ACQ_REL);
             *out = c->base;
             pthread_mutex_unlock(&c->mu);
@@ -71,9 +74,9 @@ static int s_base(views_cache_t *c, store_rtxn_t *rt, views_base_t **out)
     }
     /* every new tip's time (8 bytes each), so any "now" is answered exactly */
     int rc = views_base_build(rt, 0, out);
-    if (rc || !c) return rc;
+    if (rc || !c || !key) return rc;
     pthread_mutex_lock(&c->mu);
-    if (!c->base || c->base->snap < snap) {
+    if (!c->base || c->base->key < key) {
         views_base_unref(&c->base);
         __atomic_add_fetch(&(*out)->refs, 1, __ATOMIC_ACQ_REL);
         c->base = *out;
@@ -117,15 +120,16 @@ int views_today_cached(views_cache_t *c, store_rtxn_t *rt, const views_today_req
                        views_today_t *out)
 {
     if (!c) return views_today(rt, q, out);
-    uint64_t snap = store_rtxn_snapshot(rt);
+    uint64_t state = views_state_key(rt);
+    if (!state) return views_today(rt, q, out);
     uint8_t key[32];
     s_today_key(q, key);
     s_today_slot_t hit = {0};
     pthread_mutex_lock(&c->mu);
     for (int i = 0; i < S_TODAY_SLOTS; i++)
-        if (c->today[i].snap == snap && !memcmp(c->today[i].key, key, 32)) hit = c->today[i];
+        if (c->today[i].state == state && !memcmp(c->today[i].key, key, 32)) hit = c->today[i];
     pthread_mutex_unlock(&c->mu);
-    if (hit.snap) {
+    if (hit.state) {
         memset(out, 0, sizeof(*out));
         out->unseen = hit.unseen;
         out->seen_before = hit.seen_before;
@@ -135,7 +139,7 @@ int views_today_cached(views_cache_t *c, store_rtxn_t *rt, const views_today_req
     int rc = views_today(rt, q, out);
     if (rc) return rc;
     s_today_slot_t e = {
-        .snap = snap, .have = out->have, .seen_before = out->seen_before, .unseen = out->unseen};
+        .state = state, .have = out->have, .seen_before = out->seen_before, .unseen = out->unseen};
     memcpy(e.key, key, 32);
     if (out->have) memcpy(e.pick, out->ev->id, EVENT_ID_LEN);
     pthread_mutex_lock(&c->mu);

@@ -1,5 +1,6 @@
 /* views_int.h -- what the files of the views layer share (not a public
- * header): the per-snapshot base of `stats` and the parts a request adds.
+ * header): the base of `stats` per set of held events and the parts a
+ * request adds.
  */
 #ifndef TIPD_VIEWS_INT_H
 #define TIPD_VIEWS_INT_H
@@ -11,16 +12,25 @@
 #define VIEWS_MISSES_MAX  1000 /* `stats` misses: the API's bound */
 
 /* Everything of `stats` that does not depend on the request, for one
- * snapshot: st holds the longest lists any request may ask for (no "me",
- * no week buckets); times the created_at of every new tip (not an edit)
- * at or after cutoff, ascending. Shared by reference (refs). */
+ * state of the events (views_state_key): st holds the longest lists any
+ * request may ask for (no "me", no week buckets, no misses: those are read
+ * per request); times the created_at of every new tip (not an edit) at or
+ * after cutoff, ascending. Shared by reference (refs). */
 struct views_base {
-    uint64_t snap, cutoff;
+    uint64_t key, cutoff;
     views_stats_t st;
     uint64_t *times;
     size_t ntimes;
     int refs;
 };
+
+/* What identifies the event-derived state rt reads: the number of events
+ * held (tombstones included) plus one. The held set only ever grows (a
+ * retraction is an event too; a retracted event keeps its id), so two
+ * snapshots of one store with the same count hold the same events and
+ * derive the same figures, while the searches-that-missed record (written
+ * by reads) changes nothing of it. 0 if the store cannot say. */
+uint64_t views_state_key(store_rtxn_t *rt);
 
 /* now, weeks and start of out as q asks. */
 void views_stats_window(const views_stats_req_t *q, views_stats_t *out);

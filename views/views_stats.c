@@ -5,7 +5,7 @@
  * The figures come from one pass over every live event (store_list, newest
  * first) plus one over the author index (store_authors_each), both in the
  * caller's read view. views_stats_scan makes that pass for one request;
- * views_base_build makes it once per snapshot for every request (the
+ * views_base_build makes it once per set of held events for every request (the
  * longest lists any request may ask for, and the creation time of every
  * new tip instead of week buckets), and views_stats_from answers a request
  * from such a base plus what only the asking user needs (views_stats_me.c).
@@ -350,7 +350,13 @@ void views_stats_free(views_stats_t *st)
     memset(st, 0, sizeof(*st));
 }
 
-/* ---- the base of every request on one snapshot ---- */
+/* ---- the base of every request on one state of the events ---- */
+
+uint64_t views_state_key(store_rtxn_t *rt)
+{
+    store_counts_t c;
+    return store_counts(rt, &c) == 0 ? c.events + 1 : 0;
+}
 
 static int s_u64_cmp(const void *a, const void *b)
 {
@@ -363,7 +369,7 @@ int views_base_build(store_rtxn_t *rt, uint64_t cutoff, views_base_t **out)
     *out = NULL;
     views_base_t *b = calloc(1, sizeof(*b));
     if (!b) return STORE_E_NOMEM;
-    b->snap = store_rtxn_snapshot(rt);
+    b->key = views_state_key(rt);
     b->cutoff = cutoff;
     b->refs = 1;
     views_stats_t *o = &b->st;
@@ -378,8 +384,7 @@ int views_base_build(store_rtxn_t *rt, uint64_t cutoff, views_base_t **out)
     if ((rc = s_run_passes(&x, &au)) != 0) goto done;
     s_topics_top(&x.topics, SIZE_MAX, o);
     s_thanked_top(&au, SIZE_MAX, VIEWS_TOP_MAX);
-    rc = views_misses(rt, VIEWS_MISSES_MAX, &o->misses, &o->nmisses);
-    if (rc == 0 && x.ntimes) qsort(x.times, x.ntimes, sizeof(*x.times), s_u64_cmp);
+    if (x.ntimes) qsort(x.times, x.ntimes, sizeof(*x.times), s_u64_cmp);
 done:
     free(x.tmp);
     free(x.topics.slot);
@@ -462,13 +467,8 @@ int views_stats_from(const views_base_t *b, store_rtxn_t *rt, const views_stats_
     out->thanked = s_dup(s->thanked, out->nthanked, sizeof(*out->thanked), &rc);
     out->nstories = s->nstories < q->stories ? s->nstories : q->stories;
     out->stories = s_dup(s->stories, out->nstories, sizeof(*out->stories), &rc);
-    size_t nm = s->nmisses < q->misses ? s->nmisses : q->misses;
-    if (rc == 0 && nm && !(out->misses = calloc(nm, sizeof(*out->misses)))) rc = STORE_E_NOMEM;
-    for (size_t i = 0; rc == 0 && i < nm; i++) {
-        out->misses[i] = s->misses[i];
-        if (!(out->misses[i].query = strdup(s->misses[i].query))) rc = STORE_E_NOMEM;
-        out->nmisses = i + 1;
-    }
+    /* misses are this machine's record, written by reads: not in the base */
+    if (rc == 0) rc = views_misses(rt, q->misses, &out->misses, &out->nmisses);
     if (rc == 0 && q->me) rc = views_stats_me(rt, q->me, q->stories, out);
     if (rc) views_stats_free(out);
     return rc;

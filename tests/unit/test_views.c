@@ -250,7 +250,7 @@ static void test_stats(void **state)
     assert_int_equal(st.me.a.thanks_received, 2);
     assert_int_equal(st.me.nstories, 1);
     views_stats_free(&st);
-    /* the same from the per-snapshot base (more in test_views_aggregates.c) */
+    /* the same from the base (more in test_views_aggregates.c) */
     assert_int_equal(views_stats(NULL, v, &rq, &st), 0);
     assert_int_equal(st.per_week[2], 2);
     assert_int_equal(st.contributors, 3);

@@ -1,5 +1,5 @@
-/* test_views_aggregates.c -- `stats` and `today` answered from per-snapshot
- * state (views_stats with a cache, views_today_cached) equal the answer of
+/* test_views_aggregates.c -- `stats` and `today` answered from what the
+ * cache kept (views_stats with a cache, views_today_cached) equal the answer of
  * one full pass (views_stats_scan, views_today) on random stores: random
  * tips, questions, answers, edits (own and others'), ratings, thanks with
  * and without stories, retractions (own and others', some arriving before
