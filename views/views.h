@@ -68,6 +68,24 @@ void views_name(store_rtxn_t *rt, const uint8_t author[EVENT_KEY_LEN], int anon,
 void views_question_chain(store_rtxn_t *rt, const event_t *ev, uint32_t *answers,
                           uint64_t *first_ms);
 
+/* ---- author filters (search, list) ---- */
+
+/* A full 64-hex key (pushed down to the store's own filter), a hex prefix
+ * of 4+ characters, or a display name (matched case-insensitively against
+ * the author's latest profile); NULL or "" matches anyone. */
+typedef struct {
+    int any;
+    int exact; /* full key: use the store's filter */
+    uint8_t key[EVENT_KEY_LEN];
+    char prefix[65];           /* hex prefix, or "" */
+    char name[VIEWS_NAME_CAP]; /* display name, or "" */
+} views_author_filter_t;
+
+void views_author_filter(const char *spec, views_author_filter_t *f);
+/* 1 if author passes f (a name is looked up in rt), else 0. */
+int views_author_matches(store_rtxn_t *rt, const views_author_filter_t *f,
+                         const uint8_t author[EVENT_KEY_LEN]);
+
 /* ---- one event in full (`get`) ---- */
 
 typedef struct {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "views.h"
 
@@ -63,6 +64,43 @@ int views_tip(store_rtxn_t *rt, const event_t *ev, views_tip_t *out)
     int src = store_chain_stats(rt, ev->id, &out->st);
     if (src != 0) memset(&out->st, 0, sizeof(out->st));
     return rc ? rc : src;
+}
+
+/* ---- author filters ---- */
+
+void views_author_filter(const char *spec, views_author_filter_t *a)
+{
+    memset(a, 0, sizeof(*a));
+    if (!spec || !*spec) {
+        a->any = 1;
+        return;
+    }
+    size_t n = strlen(spec);
+    if (n == 64 && event_unhex(spec, a->key, EVENT_KEY_LEN) == 0) {
+        a->exact = 1;
+        return;
+    }
+    char norm[65];
+    if (event_prefix_norm(spec, norm) >= 0) {
+        memcpy(a->prefix, norm, sizeof(norm));
+        return;
+    }
+    snprintf(a->name, sizeof(a->name), "%s", spec);
+}
+
+int views_author_matches(store_rtxn_t *rt, const views_author_filter_t *a,
+                         const uint8_t author[EVENT_KEY_LEN])
+{
+    if (a->any) return 1;
+    if (a->exact) return memcmp(a->key, author, EVENT_KEY_LEN) == 0;
+    if (a->prefix[0]) {
+        char hex[65];
+        event_hex(author, EVENT_KEY_LEN, hex);
+        return strncmp(hex, a->prefix, strlen(a->prefix)) == 0;
+    }
+    char name[VIEWS_NAME_CAP], team[8];
+    if (store_profile(rt, author, name, sizeof(name), team, sizeof(team)) != 0) return 0;
+    return strcasecmp(name, a->name) == 0;
 }
 
 /* ---- a question's edit chain ---- */

@@ -8,10 +8,8 @@
  * renders it (api_render.h); the only write a read causes, recording a
  * search that found nothing, goes back to the loop through api_after.
  *
- * Author filters accept a full 64-hex key (pushed down to the store), a hex
- * prefix of 4+ characters, or a display name (matched case-insensitively
- * against the author's latest profile); the last two filter results after
- * the store has produced them.
+ * Author filters (views_author_filter) push a full key down to the store
+ * and match a prefix or a display name on the results.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -67,50 +65,6 @@ static int s_resolve_id(api_req_t *req, store_rtxn_t *s, const char *prefix,
                               norm);
     }
     return api_error(req, CONTRACT_E_INTERNAL, "store: %s", store_strerror(rc));
-}
-
-/* ---- author filters ---- */
-
-typedef struct {
-    int any;
-    int exact; /* full key: use the store's filter */
-    uint8_t key[EVENT_KEY_LEN];
-    char prefix[65];                   /* hex prefix, or "" */
-    char name[EVENT_MAX_NAME * 4 + 1]; /* display name, or "" */
-} s_author_t;
-
-static void s_author_parse(const char *spec, s_author_t *a)
-{
-    memset(a, 0, sizeof(*a));
-    if (!spec || !*spec) {
-        a->any = 1;
-        return;
-    }
-    size_t n = strlen(spec);
-    if (n == 64 && event_unhex(spec, a->key, EVENT_KEY_LEN) == 0) {
-        a->exact = 1;
-        return;
-    }
-    char norm[65];
-    if (event_prefix_norm(spec, norm) >= 0) {
-        memcpy(a->prefix, norm, sizeof(norm));
-        return;
-    }
-    snprintf(a->name, sizeof(a->name), "%s", spec);
-}
-
-static int s_author_match(store_rtxn_t *s, const s_author_t *a, const uint8_t author[EVENT_KEY_LEN])
-{
-    if (a->any) return 1;
-    if (a->exact) return memcmp(a->key, author, EVENT_KEY_LEN) == 0;
-    if (a->prefix[0]) {
-        char hex[65];
-        event_hex(author, EVENT_KEY_LEN, hex);
-        return strncmp(hex, a->prefix, strlen(a->prefix)) == 0;
-    }
-    char name[EVENT_MAX_NAME * 4 + 1], team[8];
-    if (store_profile(s, author, name, sizeof(name), team, sizeof(team)) != 0) return 0;
-    return strcasecmp(name, a->name) == 0;
 }
 
 /* ---- search ---- */
@@ -176,8 +130,8 @@ static int s_op_search(api_req_t *req, json_t *rq, void *arg)
     const char *t1 = NULL;
     if (api_get_str(req, rq, "topic", &t1) < 0) return -1;
     if (t1 && !so.topics[0]) so.topics[0] = t1;
-    s_author_t au;
-    s_author_parse(author, &au);
+    views_author_filter_t au;
+    views_author_filter(author, &au);
     if (au.exact) so.author = au.key;
     /* Filters the store can't apply are applied after it: ask for more. */
     size_t want = (size_t)n, cap = (au.any || au.exact) ? want : 1000;
@@ -193,7 +147,7 @@ static int s_op_search(api_req_t *req, json_t *rq, void *arg)
     event_t *ev = malloc(sizeof(*ev));
     for (size_t i = 0; ev && i < got && json_array_size(res) < want; i++) {
         if (store_get(rt, hits[i].id, ev) != 0) continue;
-        if (!s_author_match(rt, &au, ev->author)) continue;
+        if (!views_author_matches(rt, &au, ev->author)) continue;
         json_t *o = s_tip(rt, ev);
         if (!o) continue;
         json_object_set_new(o, "score", json_real(hits[i].score));
@@ -287,7 +241,7 @@ static int s_op_get(api_req_t *req, json_t *rq, void *arg)
 
 typedef struct {
     store_rtxn_t *rt;
-    s_author_t au;
+    views_author_filter_t au;
     size_t want;
     json_t *res;
 } s_list_t;
@@ -297,7 +251,7 @@ static int s_list_one(const event_t *ev, const uint8_t *raw, size_t len, void *a
     (void)raw;
     (void)len;
     s_list_t *l = arg;
-    if (!s_author_match(l->rt, &l->au, ev->author)) return 0;
+    if (!views_author_matches(l->rt, &l->au, ev->author)) return 0;
     json_t *o = s_tip(l->rt, ev);
     if (o) json_array_append_new(l->res, o);
     return json_array_size(l->res) >= l->want ? 1 : 0;
@@ -323,7 +277,7 @@ static int s_op_list(api_req_t *req, json_t *rq, void *arg)
         if (kind < 0) return api_error(req, CONTRACT_E_BAD_REQUEST, "unknown kind '%.32s'", k);
     }
     s_list_t l = {.rt = rt, .want = (size_t)n, .res = json_array()};
-    s_author_parse(author, &l.au);
+    views_author_filter(author, &l.au);
     store_filter_t f = {.kind = kind,
                         .author = l.au.exact ? l.au.key : NULL,
                         .topic = topic,
