@@ -45,6 +45,7 @@
 #include "peers.h"
 #include "safefile.h"
 #include "store.h"
+#include "views.h"
 
 #define S_STATUS_MS 5000 /* how often STATUS= is refreshed */
 
@@ -520,13 +521,15 @@ static int s_start(s_main_t *m)
         log_msg(LOG_E, "%s", err);
         return -1;
     }
-    if (api_loop_ops_register(d) < 0 || api_read_ops_register(d) < 0) {
+    d->views = views_cache_new();
+    if (!d->views || api_loop_ops_register(d) < 0 || api_read_ops_register(d) < 0) {
         log_msg(LOG_E, "out of memory");
         return -1;
     }
     /* Reads run on their own threads so that no request holds up the loop
      * (gossip, ingest, other clients): docs/API.md, "Concurrency". */
-    if (api_readers_start(d->api, d->store, API_READERS, err, sizeof(err)) < 0) {
+    api_views_t views = api_read_views(d);
+    if (api_readers_start(d->api, &views, API_READERS, err, sizeof(err)) < 0) {
         log_msg(LOG_E, "api: %s", err);
         return -1;
     }
@@ -594,7 +597,8 @@ static void s_stop(s_main_t *m)
         ingest_flush(d->ingest);
         if (n) log_msg(LOG_I, "committed %zu queued event(s) before exiting", n);
     }
-    api_destroy(&d->api);
+    api_destroy(&d->api); /* joins the reader threads: nothing reads the views after */
+    views_cache_destroy(&d->views);
     gossip_destroy(&d->gossip); /* before the peer table it listens to */
     peers_daemon_stop(d);
     ingest_destroy(&d->ingest);

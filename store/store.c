@@ -59,6 +59,8 @@ const char *store_strerror(int code)
         return "out of memory";
     case STORE_E_DISKFULL:
         return "the disk holding the data directory is full";
+    case STORE_E_CANCELED:
+        return "stopped: the daemon is shutting down";
     default:
         return code <= -100 ? "unknown store error" : event_strerror(code);
     }
@@ -249,10 +251,14 @@ static int s_grow(store_t *s, size_t want)
     mdb_env_info(s->env, &info);
     size_t cur = info.me_mapsize > s->map_size ? info.me_mapsize : s->map_size;
     size_t size = cur * 2 > want ? cur * 2 : want;
-    /* Remapping moves every page: wait until no read view is using them. */
+    /* Remapping moves every page: wait until no read view is using them,
+     * asking the views' long walks to stop meanwhile (their callers start
+     * again: store_rtxn_stopped). */
+    __atomic_store_n(&s->grow_wanted, 1, __ATOMIC_RELAXED);
     pthread_rwlock_wrlock(&s->maplock);
     int rc = mdb_env_set_mapsize(s->env, size);
     if (rc == 0) s->map_size = size;
+    __atomic_store_n(&s->grow_wanted, 0, __ATOMIC_RELAXED);
     pthread_rwlock_unlock(&s->maplock);
     return rc;
 }
@@ -501,6 +507,9 @@ store_t *store_rtxn_begin(store_t *s, int *err)
     v->err[0] = 0;
     v->parent = s;
     v->bound = NULL;
+    v->cancel = NULL;
+    v->grow_wanted = 0;
+    v->stopped = 0;
     v->read_only = 1; /* a view never writes (store_ingest, store_miss_record refuse) */
     MDB_txn *txn;
     int rc = store_rtxn(v, &txn);
@@ -531,6 +540,17 @@ void store_rtxn_end(store_t **p)
     pthread_rwlock_unlock(&v->parent->maplock);
     free(v);
     *p = NULL;
+}
+
+void store_rtxn_cancel_on(store_t *v, const int *flag)
+{
+    if (v && v->parent) v->cancel = flag;
+}
+
+int store_rtxn_stopped(const store_t *v)
+{
+    return v && v->parent && v->stopped &&
+           !(v->cancel && __atomic_load_n(v->cancel, __ATOMIC_RELAXED));
 }
 
 int store_rtxn_renew(store_t *v)

@@ -52,6 +52,7 @@ enum {
     STORE_E_BUSY = -109,      /* a read view holds the map; try again later */
     STORE_E_NOMEM = -110,     /* out of memory */
     STORE_E_DISKFULL = -111,  /* the disk (or quota) is full: nothing was stored */
+    STORE_E_CANCELED = -112,  /* a read view's walk was stopped (store_rtxn_cancel_on) */
 };
 
 const char *store_strerror(int code);
@@ -101,13 +102,24 @@ int store_release_memory(store_t *s);
  * store_release_memory) refuse a view with STORE_E_ARG. A view may be
  * begun and used on any thread, one thread at a time; while any view is
  * open, the owner's map resize (inside store_ingest) waits for it to end,
- * so keep views short-lived. The owner must outlive its views. */
+ * so keep views short-lived: long walks stop early when a resize is waiting
+ * (store_rtxn_stopped). The owner must outlive its views. */
 typedef store_t store_rtxn_t;
 
 /* Begin a view of s (not itself a view). NULL on failure with *err set. */
 store_rtxn_t *store_rtxn_begin(store_t *s, int *err);
 /* End a view; idempotent, NULLs *p. */
 void store_rtxn_end(store_rtxn_t **p);
+/* From now on, every long walk through v (store_list, store_items, the
+ * author walks) stops with STORE_E_CANCELED once *flag reads non-zero (it
+ * is read atomically): how a daemon stops a reader thread that is halfway
+ * through a pass over a large store. */
+void store_rtxn_cancel_on(store_rtxn_t *v, const int *flag);
+/* 1 if a walk through v stopped with STORE_E_CANCELED because the owner had
+ * to resize the map (not because of the cancel flag): end the view and run
+ * the read again in a new one. A resize waits for open views to end, so the
+ * long walks of every open view stop early instead of holding it. */
+int store_rtxn_stopped(const store_rtxn_t *v);
 /* Move the view to the newest committed snapshot (cheap: reuses its LMDB
  * reader slot). 0 or a STORE_E* code. */
 int store_rtxn_renew(store_rtxn_t *v);

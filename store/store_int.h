@@ -52,7 +52,22 @@ struct store {
      * every read made through the view uses instead of opening its own. */
     store_t *parent;
     MDB_txn *bound;
+    const int *cancel; /* store_rtxn_cancel_on: long walks stop when set */
+    int grow_wanted;   /* owner: a map resize waits for the views to end */
+    int stopped;       /* view: a walk was stopped (store_rtxn_stopped) */
 };
+
+/* 1 if the view's long walks must stop (STORE_E_CANCELED): its cancel flag
+ * is set, or the owner waits to resize the map (a walk over a large store
+ * would hold the writer, and with it the daemon's loop, for its whole
+ * length). Notes it in the view. */
+static inline int store_canceled(store_t *s)
+{
+    int stop = (s->cancel && __atomic_load_n(s->cancel, __ATOMIC_RELAXED)) ||
+               (s->parent && __atomic_load_n(&s->parent->grow_wanted, __ATOMIC_RELAXED));
+    if (stop) s->stopped = 1;
+    return stop;
+}
 
 /* A tombstone: 0x00, kind, author, created_at. Signed events start with a
  * non-zero version byte, so the first byte tells the two apart. */

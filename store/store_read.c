@@ -104,6 +104,10 @@ static int s_scan_desc(struct s_list *l, MDB_dbi dbi, const uint8_t *pfx, size_t
                             : mdb_cursor_get(c, &k, &v, MDB_PREV);
     int out = 0;
     for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_PREV)) {
+        if (store_canceled(l->s)) {
+            rc = STORE_E_CANCELED;
+            break;
+        }
         const uint8_t *p = k.mv_data;
         if (k.mv_size != klen || (plen && memcmp(p, pfx, plen) != 0)) break;
         uint64_t t = store_rd64(p + plen);
@@ -188,6 +192,10 @@ int store_items(store_t *s, store_item_fn fn, void *arg)
         MDB_val k, v;
         for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
              rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+            if (store_canceled(s)) {
+                rc = STORE_E_CANCELED;
+                break;
+            }
             if (k.mv_size != 8 + EVENT_ID_LEN) continue;
             const uint8_t *p = k.mv_data;
             if ((out = fn(store_rd64(p), p + 8, arg))) break;
@@ -373,6 +381,10 @@ static int s_authors(store_t *s, const uint8_t *author, store_author_fn fn, void
         MDB_val k = {author ? EVENT_KEY_LEN : 0, (void *)author}, v;
         rc = mdb_cursor_get(c, &k, &v, author ? MDB_SET_RANGE : MDB_FIRST);
         for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+            if (store_canceled(s)) {
+                rc = STORE_E_CANCELED;
+                break;
+            }
             if (k.mv_size != EVENT_KEY_LEN + 8 + EVENT_ID_LEN) continue;
             if (have && memcmp(k.mv_data, a.author, EVENT_KEY_LEN)) {
                 if (author) break;

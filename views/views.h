@@ -26,6 +26,9 @@
 #define VIEWS_MAX_WEEKS 52
 #define VIEWS_WEEK_MS   (7ULL * 24 * 3600 * 1000)
 
+typedef struct views_cache views_cache_t;
+typedef struct views_base views_base_t;
+
 /* ---- one tip ---- */
 
 /* The figures every rendering of a tip shows next to its signed fields. */
@@ -44,6 +47,11 @@ typedef struct {
  * profile name and signed no other live event, stamped on a whole minute
  * (the CLI coarsens anonymous events' created_at). 0 otherwise or on error. */
 int views_anonymous(store_rtxn_t *rt, const event_t *ev);
+/* The rule itself, from its facts: the event is a tip or question (the
+ * author's only post), stamped at created_at, its author has a profile
+ * name, and it is the author's only live event. views_anonymous gathers the
+ * facts for one event, the stats pass from an author's sums. */
+int views_anonymous_rule(int only_post, uint64_t created_at, int named, int only_event);
 
 /* Fill *out for ev. Always fills it (empty names and zero figures where the
  * store fails); returns 0 or the first store error met. */
@@ -59,6 +67,66 @@ void views_name(store_rtxn_t *rt, const uint8_t author[EVENT_KEY_LEN], int anon,
  * first version was asked. Falls back to ev's own figures. */
 void views_question_chain(store_rtxn_t *rt, const event_t *ev, uint32_t *answers,
                           uint64_t *first_ms);
+
+/* ---- author filters (search, list) ---- */
+
+/* A full 64-hex key (pushed down to the store's own filter), a hex prefix
+ * of 4+ characters, or a display name (matched case-insensitively against
+ * the author's latest profile); NULL or "" matches anyone. */
+typedef struct {
+    int any;
+    int exact; /* full key: use the store's filter */
+    uint8_t key[EVENT_KEY_LEN];
+    char prefix[65];           /* hex prefix, or "" */
+    char name[VIEWS_NAME_CAP]; /* display name, or "" */
+} views_author_filter_t;
+
+void views_author_filter(const char *spec, views_author_filter_t *f);
+/* 1 if author passes f (a name is looked up in rt), else 0. */
+int views_author_matches(store_rtxn_t *rt, const views_author_filter_t *f,
+                         const uint8_t author[EVENT_KEY_LEN]);
+
+/* ---- one event in full (`get`) ---- */
+
+typedef struct {
+    uint8_t id[EVENT_ID_LEN], author[EVENT_KEY_LEN];
+    char author_name[VIEWS_NAME_CAP];
+    uint8_t value;
+    uint64_t created_at;
+} views_rating_t;
+
+typedef struct {
+    uint8_t id[EVENT_ID_LEN], author[EVENT_KEY_LEN];
+    char author_name[VIEWS_NAME_CAP];
+    char *story;
+    uint64_t created_at;
+} views_thanks_t;
+
+typedef struct {
+    event_t *ev;
+    views_tip_t fig;
+} views_shown_t;
+
+typedef struct {
+    views_shown_t shown;     /* the event asked for */
+    views_rating_t *ratings; /* the counted rating per rater, first rated first */
+    size_t nratings;
+    views_thanks_t *thanks; /* oldest first for a visible version (its chain's) */
+    size_t nthanks;
+    views_shown_t *answers; /* newest version of each, best rated first */
+    size_t nanswers;
+    views_shown_t *history; /* earlier versions, newest first (when asked) */
+    size_t nhistory;
+} views_detail_t;
+
+/* Everything `get` shows of id: the event and its figures, the ratings and
+ * thanks it got (a visible version: of its whole edit chain), its answers
+ * (a question: to every version), and with history its earlier versions.
+ * STORE_E_NOTFOUND, STORE_E_RETRACTED or another code when id cannot be
+ * shown. */
+int views_detail(store_rtxn_t *rt, const uint8_t id[EVENT_ID_LEN], int history,
+                 views_detail_t *out);
+void views_detail_free(views_detail_t *d);
 
 /* ---- questions ---- */
 
@@ -151,7 +219,15 @@ typedef struct {
     } me;
 } views_stats_t;
 
-int views_stats(store_rtxn_t *rt, const views_stats_req_t *q, views_stats_t *out);
+/* The answer to q from one pass over rt's store: the reference the cached
+ * path (views_stats) is tested against. */
+int views_stats_scan(store_rtxn_t *rt, const views_stats_req_t *q, views_stats_t *out);
+/* The same answer, from the base of rt's events kept in cache (built by
+ * one pass on the first request after an event arrives, then shared by
+ * every request until the next) plus the misses and the asking user's own
+ * events. cache may be NULL (the base is built for this request alone). */
+int views_stats(views_cache_t *cache, store_rtxn_t *rt, const views_stats_req_t *q,
+                views_stats_t *out);
 void views_stats_free(views_stats_t *st);
 
 /* ---- tip of the day ---- */
@@ -175,6 +251,19 @@ typedef struct {
  * (user, date, candidate set), stable while tips other than the pick come
  * and go. */
 int views_today(store_rtxn_t *rt, const views_today_req_t *q, views_today_t *out);
+/* views_today, remembered per (held events, user, date, seen set): a user
+ * who asks again before a new event arrives gets the pick without a pass. */
+int views_today_cached(views_cache_t *cache, store_rtxn_t *rt, const views_today_req_t *q,
+                       views_today_t *out);
 void views_today_free(views_today_t *t);
+
+/* ---- the cache of derived views ---- */
+
+/* Keyed by the number of events the read view's store holds (the held set
+ * only grows), so exact: any new event makes every entry stale, and a stale
+ * entry is never used. Safe from any thread. */
+views_cache_t *views_cache_new(void);
+/* Free; idempotent, NULLs *p. */
+void views_cache_destroy(views_cache_t **p);
 
 #endif

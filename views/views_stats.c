@@ -2,8 +2,13 @@
  * open questions, top topics, the most thanked authors, the newest thanks
  * stories, what the asking user gave and got, and the search misses.
  *
- * One pass over every live event (store_list, newest first) plus one over
- * the author index (store_authors_each), both in the caller's read view.
+ * The figures come from one pass over every live event (store_list, newest
+ * first) plus one over the author index (store_authors_each), both in the
+ * caller's read view. views_stats_scan makes that pass for one request;
+ * views_base_build makes it once per set of held events for every request (the
+ * longest lists any request may ask for, and the creation time of every
+ * new tip instead of week buckets), and views_stats_from answers a request
+ * from such a base plus what only the asking user needs (views_stats_me.c).
  * Topic counts go to a small open-addressing table (a store holds a few
  * thousand distinct topics, not one per tip).
  */
@@ -12,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "views.h"
+#include "views_int.h"
 
 static int s_ref(const event_t *ev, int role, uint8_t out[EVENT_ID_LEN])
 {
@@ -93,7 +98,26 @@ typedef struct {
     size_t cap_stories, cap_mine;
     s_topics_t topics;
     event_t *tmp; /* scratch for target lookups */
+    /* base mode: new tips' times (>= cutoff) instead of week buckets */
+    int base;
+    uint64_t cutoff;
+    uint64_t *times;
+    size_t ntimes, cap_times;
 } s_pass_t;
+
+static int s_time_add(s_pass_t *x, uint64_t t)
+{
+    if (t < x->cutoff) return 0;
+    if (x->ntimes == x->cap_times) {
+        size_t nc = x->cap_times ? 2 * x->cap_times : 1024;
+        uint64_t *nv = realloc(x->times, nc * sizeof(*nv));
+        if (!nv) return ENOMEM;
+        x->times = nv;
+        x->cap_times = nc;
+    }
+    x->times[x->ntimes++] = t;
+    return 0;
+}
 
 /* 1 if ev is an edit of one of its author's own events. */
 static int s_is_edit(s_pass_t *x, const event_t *ev)
@@ -104,7 +128,7 @@ static int s_is_edit(s_pass_t *x, const event_t *ev)
     return memcmp(x->tmp->author, ev->author, EVENT_KEY_LEN) == 0;
 }
 
-static void s_story(store_rtxn_t *rt, const event_t *th, const event_t *target, views_story_t *o)
+void views_story_fill(store_rtxn_t *rt, const event_t *th, const event_t *target, views_story_t *o)
 {
     char team[VIEWS_TEAM_CAP];
     memset(o, 0, sizeof(*o));
@@ -144,12 +168,12 @@ static int s_thanks(s_pass_t *x, const event_t *ev)
     if (want_all) {
         views_story_t *s = s_story_slot(&o->stories, &o->nstories, &x->cap_stories);
         if (!s) return ENOMEM;
-        s_story(x->rt, ev, x->tmp, s);
+        views_story_fill(x->rt, ev, x->tmp, s);
     }
     if (want_me && !memcmp(x->tmp->author, o->me.a.author, EVENT_KEY_LEN)) {
         views_story_t *s = s_story_slot(&o->me.stories, &o->me.nstories, &x->cap_mine);
         if (!s) return ENOMEM;
-        s_story(x->rt, ev, x->tmp, s);
+        views_story_fill(x->rt, ev, x->tmp, s);
     }
     return 0;
 }
@@ -165,9 +189,14 @@ static int s_pass_one(const event_t *ev, const uint8_t *raw, size_t len, void *a
     case EVENT_TIP:
     case EVENT_QUESTION:
         if (store_stats(x->rt, ev->id, &st) != 0) return 0;
-        if (ev->kind == EVENT_TIP && ev->created_at >= o->start && ev->created_at < o->now &&
-            !ev->imported && !s_is_edit(x, ev))
+        if (x->base) {
+            if (ev->kind == EVENT_TIP && ev->created_at >= x->cutoff && !ev->imported &&
+                !s_is_edit(x, ev) && s_time_add(x, ev->created_at))
+                return ENOMEM;
+        } else if (ev->kind == EVENT_TIP && ev->created_at >= o->start && ev->created_at < o->now &&
+                   !ev->imported && !s_is_edit(x, ev)) {
             o->per_week[(ev->created_at - o->start) / VIEWS_WEEK_MS]++;
+        }
         if (st.superseded) return 0;
         if (ev->kind == EVENT_TIP) {
             for (int i = 0; i < ev->ntopics; i++)
@@ -208,13 +237,14 @@ static int s_author_one(const store_author_t *a, void *arg)
     o->thanks += a->thanks_received;
     o->imported += a->imported;
     if (a->tips + a->questions == 0) return 0;
-    /* views_anonymous's rule, from the author's sums: one tip or question,
-     * nothing else signed, on a whole minute, no profile name. */
+    /* views_anonymous's rule, its facts from the author's sums: one post,
+     * nothing else signed (first and last event the same moment). */
     char name[VIEWS_NAME_CAP], team[VIEWS_TEAM_CAP];
+    int named =
+        store_profile(x->rt, a->author, name, sizeof(name), team, sizeof(team)) == 0 && name[0];
     int anon =
-        a->tips + a->questions == 1 && !a->ratings_given && !a->thanks_given &&
-        a->first_ms == a->last_ms && event_on_anon_grain(a->first_ms) &&
-        !(store_profile(x->rt, a->author, name, sizeof(name), team, sizeof(team)) == 0 && name[0]);
+        views_anonymous_rule(a->tips + a->questions == 1, a->first_ms, named,
+                             !a->ratings_given && !a->thanks_given && a->first_ms == a->last_ms);
     if (anon)
         o->anonymous_posts++;
     else
@@ -243,13 +273,13 @@ static int s_thanked_cmp(const void *pa, const void *pb)
     return memcmp(a->author, b->author, EVENT_KEY_LEN);
 }
 
-static void s_thanked_top(s_authors_t *x, size_t top)
+static void s_thanked_top(s_authors_t *x, size_t top, size_t named)
 {
     views_stats_t *o = x->out;
     if (x->n) qsort(x->v, x->n, sizeof(*x->v), s_thanked_cmp);
     o->thanked = x->v;
     o->nthanked = x->n < top ? x->n : top;
-    for (size_t i = 0; i < o->nthanked; i++) {
+    for (size_t i = 0; i < o->nthanked && i < named; i++) {
         views_thanked_t *t = &o->thanked[i];
         views_name(x->rt, t->author, t->name[0], t->name, sizeof(t->name), t->team,
                    sizeof(t->team));
@@ -257,14 +287,29 @@ static void s_thanked_top(s_authors_t *x, size_t top)
     x->v = NULL;
 }
 
-int views_stats(store_rtxn_t *rt, const views_stats_req_t *q, views_stats_t *out)
+/* The pass over every live event, then the one over the author index. */
+static int s_run_passes(s_pass_t *x, s_authors_t *au)
 {
-    memset(out, 0, sizeof(*out));
+    if (!(x->tmp = malloc(sizeof(*x->tmp)))) return STORE_E_NOMEM;
+    store_filter_t f = {.kind = 0, .include_hidden = 1};
+    int rc = store_list(x->rt, &f, 0, s_pass_one, x);
+    return rc ? rc : store_authors_each(x->rt, s_author_one, au);
+}
+
+/* now, weeks and start of out from q. */
+void views_stats_window(const views_stats_req_t *q, views_stats_t *out)
+{
     int weeks = q->weeks < 1 ? 1 : q->weeks > VIEWS_MAX_WEEKS ? VIEWS_MAX_WEEKS : q->weeks;
     out->now = q->now ? q->now : event_now_ms();
     out->weeks = weeks;
     out->start =
         out->now > (uint64_t)weeks * VIEWS_WEEK_MS ? out->now - (uint64_t)weeks * VIEWS_WEEK_MS : 0;
+}
+
+int views_stats_scan(store_rtxn_t *rt, const views_stats_req_t *q, views_stats_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    views_stats_window(q, out);
     if (q->me) {
         out->has_me = 1;
         memcpy(out->me.a.author, q->me, EVENT_KEY_LEN);
@@ -273,15 +318,9 @@ int views_stats(store_rtxn_t *rt, const views_stats_req_t *q, views_stats_t *out
     if (rc < 0) return rc;
     s_pass_t x = {.rt = rt, .out = out, .max_stories = q->stories};
     s_authors_t au = {.rt = rt, .out = out};
-    if (!(x.tmp = malloc(sizeof(*x.tmp)))) {
-        rc = STORE_E_NOMEM;
-        goto done;
-    }
-    store_filter_t f = {.kind = 0, .include_hidden = 1};
-    if ((rc = store_list(rt, &f, 0, s_pass_one, &x)) != 0) goto done;
-    if ((rc = store_authors_each(rt, s_author_one, &au)) != 0) goto done;
+    if ((rc = s_run_passes(&x, &au)) != 0) goto done;
     s_topics_top(&x.topics, q->top, out);
-    s_thanked_top(&au, q->top);
+    s_thanked_top(&au, q->top, q->top);
     if ((rc = views_misses(rt, q->misses, &out->misses, &out->nmisses)) != 0) goto done;
     if (out->has_me) {
         int arc = store_author(rt, q->me, &out->me.a);
@@ -310,4 +349,128 @@ void views_stats_free(views_stats_t *st)
     free(st->me.stories);
     views_misses_free(&st->misses, st->nmisses);
     memset(st, 0, sizeof(*st));
+}
+
+/* ---- the base of every request on one state of the events ---- */
+
+uint64_t views_state_key(store_rtxn_t *rt)
+{
+    store_counts_t c;
+    return store_counts(rt, &c) == 0 ? c.events + 1 : 0;
+}
+
+static int s_u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int views_base_build(store_rtxn_t *rt, uint64_t cutoff, views_base_t **out)
+{
+    *out = NULL;
+    views_base_t *b = calloc(1, sizeof(*b));
+    if (!b) return STORE_E_NOMEM;
+    b->key = views_state_key(rt);
+    b->cutoff = cutoff;
+    b->refs = 1;
+    views_stats_t *o = &b->st;
+    int rc = store_counts(rt, &o->counts);
+    if (rc < 0) {
+        free(b);
+        return rc;
+    }
+    s_pass_t x = {
+        .rt = rt, .out = o, .max_stories = VIEWS_STORIES_MAX, .base = 1, .cutoff = cutoff};
+    s_authors_t au = {.rt = rt, .out = o};
+    if ((rc = s_run_passes(&x, &au)) != 0) goto done;
+    s_topics_top(&x.topics, SIZE_MAX, o);
+    s_thanked_top(&au, SIZE_MAX, VIEWS_TOP_MAX);
+    if (x.ntimes) qsort(x.times, x.ntimes, sizeof(*x.times), s_u64_cmp);
+done:
+    free(x.tmp);
+    free(x.topics.slot);
+    free(au.v);
+    b->times = x.times;
+    b->ntimes = x.ntimes;
+    if (rc > 0) rc = STORE_E_NOMEM;
+    if (rc) {
+        views_base_unref(&b);
+        return rc;
+    }
+    *out = b;
+    return 0;
+}
+
+void views_base_unref(views_base_t **p)
+{
+    if (!p || !*p) return;
+    views_base_t *b = *p;
+    *p = NULL;
+    if (__atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) > 0) return;
+    views_stats_free(&b->st);
+    free(b->times);
+    free(b);
+}
+
+/* First index of sorted v[0..n) with v[i] >= t. */
+static size_t s_lower(const uint64_t *v, size_t n, uint64_t t)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static void *s_dup(const void *src, size_t n, size_t size, int *rc)
+{
+    if (!n) return NULL;
+    void *p = malloc(n * size);
+    if (!p) {
+        *rc = STORE_E_NOMEM;
+        return NULL;
+    }
+    memcpy(p, src, n * size);
+    return p;
+}
+
+int views_stats_from(const views_base_t *b, store_rtxn_t *rt, const views_stats_req_t *q,
+                     views_stats_t *out)
+{
+    const views_stats_t *s = &b->st;
+    memset(out, 0, sizeof(*out));
+    views_stats_window(q, out);
+    if (out->start < b->cutoff) return STORE_E_ARG; /* older weeks than the base holds */
+    out->counts = s->counts;
+    out->answers = s->answers;
+    out->open_questions = s->open_questions;
+    out->contributors = s->contributors;
+    out->anonymous_posts = s->anonymous_posts;
+    out->thanks = s->thanks;
+    out->ratings = s->ratings;
+    out->rating_sum = s->rating_sum;
+    for (int i = 0; i < out->weeks; i++) {
+        uint64_t lo = out->start + (uint64_t)i * VIEWS_WEEK_MS, hi = lo + VIEWS_WEEK_MS;
+        if (hi > out->now) hi = out->now;
+        if (hi <= lo) continue;
+        out->per_week[i] =
+            (uint32_t)(s_lower(b->times, b->ntimes, hi) - s_lower(b->times, b->ntimes, lo));
+    }
+    int rc = 0;
+    size_t top = q->top > VIEWS_TOP_MAX ? VIEWS_TOP_MAX : q->top;
+    out->ntopics = s->ntopics < top ? s->ntopics : top;
+    out->topics = s_dup(s->topics, out->ntopics, sizeof(*out->topics), &rc);
+    out->nthanked = s->nthanked < top ? s->nthanked : top;
+    out->thanked = s_dup(s->thanked, out->nthanked, sizeof(*out->thanked), &rc);
+    out->nstories = s->nstories < q->stories ? s->nstories : q->stories;
+    out->stories = s_dup(s->stories, out->nstories, sizeof(*out->stories), &rc);
+    /* misses are this machine's record, written by reads: not in the base */
+    if (rc == 0) rc = views_misses(rt, q->misses, &out->misses, &out->nmisses);
+    if (rc == 0 && q->me) rc = views_stats_me(rt, q->me, q->stories, out);
+    if (rc) views_stats_free(out);
+    return rc;
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "views.h"
 
@@ -23,19 +24,26 @@ static int s_count_one(const event_t *ev, const uint8_t *raw, size_t len, void *
     return 0;
 }
 
+int views_anonymous_rule(int only_post, uint64_t created_at, int named, int only_event)
+{
+    return only_post && event_on_anon_grain(created_at) && !named && only_event;
+}
+
 int views_anonymous(store_rtxn_t *rt, const event_t *ev)
 {
     if (!rt || !ev) return 0;
-    if (ev->kind != EVENT_TIP && ev->kind != EVENT_QUESTION) return 0;
-    if (!event_on_anon_grain(ev->created_at)) return 0;
+    int post = ev->kind == EVENT_TIP || ev->kind == EVENT_QUESTION;
+    /* the cheap facts first: most events fail one of them */
+    if (!views_anonymous_rule(post, ev->created_at, 0, 1)) return 0;
     char name[VIEWS_NAME_CAP], team[VIEWS_TEAM_CAP];
-    if (store_profile(rt, ev->author, name, sizeof(name), team, sizeof(team)) == 0 && name[0])
-        return 0;
+    int named =
+        store_profile(rt, ev->author, name, sizeof(name), team, sizeof(team)) == 0 && name[0];
+    if (named) return 0;
     /* Exactly one live event by this key (itself, superseded or not). */
     store_filter_t f = {.kind = 0, .author = ev->author, .include_hidden = 1};
     int n = 0;
     if (store_list(rt, &f, 2, s_count_one, &n) < 0) return 0;
-    return n == 1;
+    return views_anonymous_rule(post, ev->created_at, named, n == 1);
 }
 
 void views_name(store_rtxn_t *rt, const uint8_t author[EVENT_KEY_LEN], int anon, char *name,
@@ -56,6 +64,43 @@ int views_tip(store_rtxn_t *rt, const event_t *ev, views_tip_t *out)
     int src = store_chain_stats(rt, ev->id, &out->st);
     if (src != 0) memset(&out->st, 0, sizeof(out->st));
     return rc ? rc : src;
+}
+
+/* ---- author filters ---- */
+
+void views_author_filter(const char *spec, views_author_filter_t *a)
+{
+    memset(a, 0, sizeof(*a));
+    if (!spec || !*spec) {
+        a->any = 1;
+        return;
+    }
+    size_t n = strlen(spec);
+    if (n == 64 && event_unhex(spec, a->key, EVENT_KEY_LEN) == 0) {
+        a->exact = 1;
+        return;
+    }
+    char norm[65];
+    if (event_prefix_norm(spec, norm) >= 0) {
+        memcpy(a->prefix, norm, sizeof(norm));
+        return;
+    }
+    snprintf(a->name, sizeof(a->name), "%s", spec);
+}
+
+int views_author_matches(store_rtxn_t *rt, const views_author_filter_t *a,
+                         const uint8_t author[EVENT_KEY_LEN])
+{
+    if (a->any) return 1;
+    if (a->exact) return memcmp(a->key, author, EVENT_KEY_LEN) == 0;
+    if (a->prefix[0]) {
+        char hex[65];
+        event_hex(author, EVENT_KEY_LEN, hex);
+        return strncmp(hex, a->prefix, strlen(a->prefix)) == 0;
+    }
+    char name[VIEWS_NAME_CAP], team[8];
+    if (store_profile(rt, author, name, sizeof(name), team, sizeof(team)) != 0) return 0;
+    return strcasecmp(name, a->name) == 0;
 }
 
 /* ---- a question's edit chain ---- */

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "views.h"
+#include "views_int.h"
 
 #define S_TODAY_EXPONENT 6.0 /* weight = prior^6: 5 stars by 5 people ~3x, 10 thanks ~4x */
 
@@ -95,15 +95,20 @@ int views_today(store_rtxn_t *rt, const views_today_req_t *q, views_today_t *out
     out->unseen = t.unseen;
     if (!t.have[pick]) return 0;
     out->seen_before = pick == 1;
-    if (!(out->ev = malloc(sizeof(*out->ev)))) return 0;
-    if (store_get(rt, t.best_id[pick], out->ev) != 0) {
+    views_today_load(rt, t.best_id[pick], out);
+    return 0;
+}
+
+void views_today_load(store_rtxn_t *rt, const uint8_t id[EVENT_ID_LEN], views_today_t *out)
+{
+    if (!(out->ev = malloc(sizeof(*out->ev)))) return;
+    if (store_get(rt, id, out->ev) != 0) {
         free(out->ev);
         out->ev = NULL;
-        return 0;
+        return;
     }
     out->have = 1;
     views_tip(rt, out->ev, &out->fig);
-    return 0;
 }
 
 void views_today_free(views_today_t *t)

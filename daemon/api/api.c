@@ -83,6 +83,11 @@ struct api_req {
     api_after_fn after; /* api_after: runs on the loop once it has run */
     void *after_arg;
     api_req_t *qnext; /* job queue / done queue */
+    /* A parked request (its client owes API_CLIENT_OWED answers): its body,
+     * dispatched once the client's earlier requests are answered. */
+    uint8_t *pbody;
+    size_t plen;
+    int pextra;
 };
 
 struct api {
@@ -95,8 +100,11 @@ struct api {
     api_req_t *head, *tail;
     size_t inflight;
     int paused;
+    api_req_t *phead, *ptail; /* parked requests, in arrival order */
+    size_t nparked, parked_bytes;
+    int unparking;
     /* reader pool (api_readers_start) */
-    store_t *store;
+    api_views_t views; /* how a read op gets its read view */
     pthread_t threads[API_READERS_MAX];
     int nthreads;
     pthread_mutex_t mu; /* guards everything below */
@@ -113,10 +121,15 @@ struct api {
     unsigned delay_ms;
 };
 
+static int s_reading(const api_t *a)
+{
+    return !a->paused && a->inflight < API_MAX_INFLIGHT && a->nparked < API_PARKED_MAX &&
+           a->parked_bytes < API_PARKED_BYTES;
+}
+
 static void s_update_watch(api_t *a)
 {
-    int reading = !a->paused && a->inflight < API_MAX_INFLIGHT;
-    loop_watch_set(a->watch, reading ? ZMQ_POLLIN : 0);
+    loop_watch_set(a->watch, s_reading(a) ? ZMQ_POLLIN : 0);
 }
 
 static void s_unlink_req(api_t *a, api_req_t *r)
@@ -134,6 +147,7 @@ static void s_unlink_req(api_t *a, api_req_t *r)
 
 static void s_free_req(api_req_t *r)
 {
+    free(r->pbody);
     json_decref(r->request);
     json_decref(r->tag);
     free(r->reply);
@@ -154,6 +168,10 @@ fail:
     log_msg(LOG_D, "api: reply dropped: %s", zmq_strerror(zmq_errno()));
 }
 
+static void s_unpark(api_t *a, const uint8_t *rid, size_t rid_len);
+static int s_must_park(const api_t *a, const api_req_t *r);
+static void s_enter(api_t *a, api_req_t *r);
+
 /* Send every answered request of r's client that no earlier unanswered
  * request of the same client is holding back. */
 static void s_flush_client(api_t *a, const uint8_t *rid, size_t rid_len)
@@ -169,6 +187,7 @@ static void s_flush_client(api_t *a, const uint8_t *rid, size_t rid_len)
         }
         r = nx;
     }
+    s_unpark(a, rid, rid_len);
     s_update_watch(a);
 }
 
@@ -321,23 +340,34 @@ static const s_op_t *s_find_op(const api_t *a, const char *name)
  * reader pool runs). Answers internal if no view can be had. */
 static void s_run_read_view(api_t *a, api_req_t *r, json_t *req)
 {
-    int err = 0;
-    r->view = a->store ? store_rtxn_begin(a->store, &err) : NULL;
-    if (!r->view) {
-        api_error(r, CONTRACT_E_INTERNAL, "cannot read the store: %s",
-                  a->store ? store_strerror(err) : "no store");
-        return;
-    }
+    for (int attempt = 0;; attempt++) {
+        char why[256] = "no store";
+        /* a pass over a large store stops at shutdown instead of holding it */
+        r->view =
+            a->views.begin ? a->views.begin(a->views.ctx, &a->stopping, why, sizeof(why)) : NULL;
+        if (!r->view) {
+            api_error(r, CONTRACT_E_INTERNAL, "cannot read the store: %s", why);
+            return;
+        }
 #ifdef TIPD_TEST_HOOKS
-    if (a->delay_ms && strcmp(a->delay_op, r->op->name) == 0) {
-        struct timespec ts = {a->delay_ms / 1000, (long)(a->delay_ms % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-    }
+        if (attempt == 0 && a->delay_ms && strcmp(a->delay_op, r->op->name) == 0) {
+            struct timespec ts = {a->delay_ms / 1000, (long)(a->delay_ms % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
 #endif
-    r->op->fn(r, req, r->op->arg);
-    if (r->kept && !r->done) /* read ops answer before returning */
-        api_error(r, CONTRACT_E_INTERNAL, "the op did not answer");
-    store_rtxn_end(&r->view);
+        r->op->fn(r, req, r->op->arg);
+        if (r->kept && !r->done) /* read ops answer before returning */
+            api_error(r, CONTRACT_E_INTERNAL, "the op did not answer");
+        /* A walk stopped early so that the loop could resize the map: the
+         * answer is incomplete; read again in a new view. */
+        int again = a->views.stopped(r->view) && attempt < 3 && !r->after;
+        a->views.end(&r->view);
+        if (!again) return;
+        free(r->reply);
+        r->reply = NULL;
+        r->reply_len = 0;
+        r->done = 0;
+    }
 }
 
 /* Queue r for the readers; -1 if no pool runs (the caller runs it). */
@@ -464,11 +494,11 @@ static void s_on_done(loop_t *l, loop_watch_t *w, short revents, void *arg)
     }
 }
 
-int api_readers_start(api_t *a, store_t *store, int n, char *err, size_t errlen)
+int api_readers_start(api_t *a, const api_views_t *views, int n, char *err, size_t errlen)
 {
     if (n < 0) n = 0;
     if (n > API_READERS_MAX) n = API_READERS_MAX;
-    a->store = store;
+    a->views = *views;
     if (n == 0) return 0;
     a->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (a->efd < 0) {
@@ -502,7 +532,7 @@ static void s_readers_stop(api_t *a)
 {
     if (!a->pool_init) return;
     pthread_mutex_lock(&a->mu);
-    a->stopping = 1;
+    __atomic_store_n(&a->stopping, 1, __ATOMIC_RELAXED);
     pthread_cond_broadcast(&a->cv);
     pthread_mutex_unlock(&a->mu);
     for (int i = 0; i < a->nthreads; i++) pthread_join(a->threads[i], NULL);
@@ -631,6 +661,58 @@ static int s_read_one(api_t *a)
         return 0;
     }
     r->api = a;
+    const void *data = have_body ? zmq_msg_data(&body) : "";
+    size_t len = have_body ? zmq_msg_size(&body) : 0;
+    if (s_must_park(a, r) && (r->pbody = malloc(len ? len : 1))) {
+        memcpy(r->pbody, data, len);
+        r->plen = len;
+        r->pextra = extra;
+        r->next = NULL;
+        r->prev = a->ptail;
+        if (a->ptail)
+            a->ptail->next = r;
+        else
+            a->phead = r;
+        a->ptail = r;
+        a->nparked++;
+        a->parked_bytes += len + sizeof(*r);
+    } else {
+        s_enter(a, r);
+        s_dispatch(a, r, data, len, extra);
+    }
+    zmq_msg_close(&body);
+    return 0;
+}
+
+/* ---- per-client bound: requests beyond API_CLIENT_OWED wait, parked ---- */
+
+static size_t s_owed(const api_t *a, const uint8_t *rid, size_t rid_len)
+{
+    size_t n = 0;
+    for (const api_req_t *r = a->head; r; r = r->next)
+        n += r->rid_len == rid_len && memcmp(r->rid, rid, rid_len) == 0;
+    return n;
+}
+
+static api_req_t *s_first_parked(const api_t *a, const uint8_t *rid, size_t rid_len)
+{
+    for (api_req_t *r = a->phead; r; r = r->next)
+        if (r->rid_len == rid_len && memcmp(r->rid, rid, rid_len) == 0) return r;
+    return NULL;
+}
+
+/* r's client already owes API_CLIENT_OWED answers, or has requests parked
+ * (which must stay ahead of this one). */
+static int s_must_park(const api_t *a, const api_req_t *r)
+{
+    return s_first_parked(a, r->rid, r->rid_len) ||
+           s_owed(a, r->rid, r->rid_len) >= API_CLIENT_OWED;
+}
+
+/* Make r one of the answers owed, after every earlier one. */
+static void s_enter(api_t *a, api_req_t *r)
+{
+    r->next = NULL;
     r->prev = a->tail;
     if (a->tail)
         a->tail->next = r;
@@ -638,10 +720,36 @@ static int s_read_one(api_t *a)
         a->head = r;
     a->tail = r;
     a->inflight++;
-    s_dispatch(a, r, have_body ? zmq_msg_data(&body) : "", have_body ? zmq_msg_size(&body) : 0,
-               extra);
-    zmq_msg_close(&body);
-    return 0;
+}
+
+/* Dispatch the client's parked requests, oldest first, while it owes fewer
+ * than API_CLIENT_OWED answers. Not re-entered from the dispatches it makes
+ * (their own flushes come back here). */
+static void s_unpark(api_t *a, const uint8_t *rid, size_t rid_len)
+{
+    if (a->unparking || !a->phead) return;
+    a->unparking = 1;
+    api_req_t *r;
+    while (s_owed(a, rid, rid_len) < API_CLIENT_OWED && (r = s_first_parked(a, rid, rid_len))) {
+        if (r->prev)
+            r->prev->next = r->next;
+        else
+            a->phead = r->next;
+        if (r->next)
+            r->next->prev = r->prev;
+        else
+            a->ptail = r->prev;
+        a->nparked--;
+        a->parked_bytes -= r->plen + sizeof(*r);
+        uint8_t *body = r->pbody;
+        size_t len = r->plen;
+        int extra = r->pextra;
+        r->pbody = NULL;
+        s_enter(a, r);
+        s_dispatch(a, r, (const char *)body, len, extra); /* may answer and free r */
+        free(body);
+    }
+    a->unparking = 0;
 }
 
 static void s_on_readable(loop_t *l, loop_watch_t *w, short revents, void *arg)
@@ -651,7 +759,7 @@ static void s_on_readable(loop_t *l, loop_watch_t *w, short revents, void *arg)
     (void)w;
     (void)revents;
     for (int i = 0; i < S_READ_BURST; i++) {
-        if (a->paused || a->inflight >= API_MAX_INFLIGHT) break;
+        if (!s_reading(a)) break;
         if (s_read_one(a) < 0) break;
     }
     s_update_watch(a);
@@ -759,6 +867,10 @@ void api_destroy(api_t **p)
     api_t *a = *p;
     s_readers_stop(a); /* requests still queued are dropped with the rest */
     for (api_req_t *r = a->head, *n; r; r = n) {
+        n = r->next;
+        s_free_req(r);
+    }
+    for (api_req_t *r = a->phead, *n; r; r = n) {
         n = r->next;
         s_free_req(r);
     }

@@ -40,12 +40,15 @@
  * core/contract.h; these are the daemon's own. */
 #define API_SNDHWM          1000 /* replies queued per client before dropping */
 #define API_SNDTIMEO_MS     100
-#define API_CLOSE_LINGER_MS 500  /* replies still queued get this long at shutdown */
-#define API_MAX_INFLIGHT    1024 /* stop reading while this many answers are owed */
-#define API_READERS_MAX     8    /* reader threads at most */
-#define API_READERS         3    /* reader threads tipd starts */
-#define API_CLIENT_READS    2    /* read requests of one client running at once */
-#define API_HEAVY_READS     1    /* heavy read requests (stats, export) running at once */
+#define API_CLOSE_LINGER_MS 500         /* replies still queued get this long at shutdown */
+#define API_MAX_INFLIGHT    1024        /* stop reading while this many answers are owed */
+#define API_READERS_MAX     8           /* reader threads at most */
+#define API_READERS         3           /* reader threads tipd starts */
+#define API_CLIENT_READS    2           /* read requests of one client running at once */
+#define API_HEAVY_READS     1           /* heavy read requests (stats, export) running at once */
+#define API_CLIENT_OWED     64          /* answers one client may be owed; later requests wait */
+#define API_PARKED_MAX      4096        /* requests waiting that way, all clients ... */
+#define API_PARKED_BYTES    (64u << 20) /* ... and their bytes: beyond, stop reading */
 
 typedef struct api api_t;
 typedef struct api_req api_req_t;
@@ -76,10 +79,24 @@ int api_register(api_t *a, const char *op, api_op_fn fn, void *arg);
 #define API_READ_HEAVY 1 /* may scan the store: at most API_HEAVY_READS at once */
 int api_register_read(api_t *a, const char *op, api_op_fn fn, void *arg, int flags);
 
-/* Start n (<= API_READERS_MAX) reader threads reading store. With none
- * started, read ops run on the loop thread in a view of store. Call once,
- * after api_new; api_destroy stops them. 0, or -1 with a sentence in err. */
-int api_readers_start(api_t *a, store_t *store, int n, char *err, size_t errlen);
+/* How a read op gets its read view: begin one (with *cancel as its stop
+ * flag, store_rtxn_cancel_on) or say why not in err; end it; ask whether a
+ * walk in it was cut short by a map resize (the op then runs again in a new
+ * view, store_rtxn_stopped). The API knows
+ * the store only through these (api_read_ops.c provides them). */
+typedef struct {
+    store_rtxn_t *(*begin)(void *ctx, const int *cancel, char *err, size_t errlen);
+    void (*end)(store_rtxn_t **view);
+    /* 1 if a walk in view stopped early for a map resize: read again */
+    int (*stopped)(const store_rtxn_t *view);
+    void *ctx;
+} api_views_t;
+
+/* Start n (<= API_READERS_MAX) reader threads whose requests read through
+ * views. With none started, read ops run on the loop thread in a view. Call
+ * once, after api_new; api_destroy stops them. 0, or -1 with a sentence in
+ * err. */
+int api_readers_start(api_t *a, const api_views_t *views, int n, char *err, size_t errlen);
 
 /* The read view a read op's handler runs in (NULL in any other handler). */
 store_rtxn_t *api_view(api_req_t *req);

@@ -7,6 +7,7 @@
 #ifndef TIPD_API_OPS_H
 #define TIPD_API_OPS_H
 
+#include "api.h"
 #include "daemon.h"
 
 /* Register the ops that run on the loop (submit, status, peers) on d->api.
@@ -15,5 +16,7 @@ int api_loop_ops_register(tipd_t *d);
 /* Register the read ops (search, get, list, export, questions, stats,
  * today, misses), run on the reader threads. 0 or -1 (ENOMEM). */
 int api_read_ops_register(tipd_t *d);
+/* The read views of d's store, for api_readers_start. */
+api_views_t api_read_views(tipd_t *d);
 
 #endif

@@ -8,10 +8,8 @@
  * renders it (api_render.h); the only write a read causes, recording a
  * search that found nothing, goes back to the loop through api_after.
  *
- * Author filters accept a full 64-hex key (pushed down to the store), a hex
- * prefix of 4+ characters, or a display name (matched case-insensitively
- * against the author's latest profile); the last two filter results after
- * the store has produced them.
+ * Author filters (views_author_filter) push a full key down to the store
+ * and match a prefix or a display name on the results.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -67,50 +65,6 @@ static int s_resolve_id(api_req_t *req, store_rtxn_t *s, const char *prefix,
                               norm);
     }
     return api_error(req, CONTRACT_E_INTERNAL, "store: %s", store_strerror(rc));
-}
-
-/* ---- author filters ---- */
-
-typedef struct {
-    int any;
-    int exact; /* full key: use the store's filter */
-    uint8_t key[EVENT_KEY_LEN];
-    char prefix[65];                   /* hex prefix, or "" */
-    char name[EVENT_MAX_NAME * 4 + 1]; /* display name, or "" */
-} s_author_t;
-
-static void s_author_parse(const char *spec, s_author_t *a)
-{
-    memset(a, 0, sizeof(*a));
-    if (!spec || !*spec) {
-        a->any = 1;
-        return;
-    }
-    size_t n = strlen(spec);
-    if (n == 64 && event_unhex(spec, a->key, EVENT_KEY_LEN) == 0) {
-        a->exact = 1;
-        return;
-    }
-    char norm[65];
-    if (event_prefix_norm(spec, norm) >= 0) {
-        memcpy(a->prefix, norm, sizeof(norm));
-        return;
-    }
-    snprintf(a->name, sizeof(a->name), "%s", spec);
-}
-
-static int s_author_match(store_rtxn_t *s, const s_author_t *a, const uint8_t author[EVENT_KEY_LEN])
-{
-    if (a->any) return 1;
-    if (a->exact) return memcmp(a->key, author, EVENT_KEY_LEN) == 0;
-    if (a->prefix[0]) {
-        char hex[65];
-        event_hex(author, EVENT_KEY_LEN, hex);
-        return strncmp(hex, a->prefix, strlen(a->prefix)) == 0;
-    }
-    char name[EVENT_MAX_NAME * 4 + 1], team[8];
-    if (store_profile(s, author, name, sizeof(name), team, sizeof(team)) != 0) return 0;
-    return strcasecmp(name, a->name) == 0;
 }
 
 /* ---- search ---- */
@@ -176,8 +130,8 @@ static int s_op_search(api_req_t *req, json_t *rq, void *arg)
     const char *t1 = NULL;
     if (api_get_str(req, rq, "topic", &t1) < 0) return -1;
     if (t1 && !so.topics[0]) so.topics[0] = t1;
-    s_author_t au;
-    s_author_parse(author, &au);
+    views_author_filter_t au;
+    views_author_filter(author, &au);
     if (au.exact) so.author = au.key;
     /* Filters the store can't apply are applied after it: ask for more. */
     size_t want = (size_t)n, cap = (au.any || au.exact) ? want : 1000;
@@ -193,7 +147,7 @@ static int s_op_search(api_req_t *req, json_t *rq, void *arg)
     event_t *ev = malloc(sizeof(*ev));
     for (size_t i = 0; ev && i < got && json_array_size(res) < want; i++) {
         if (store_get(rt, hits[i].id, ev) != 0) continue;
-        if (!s_author_match(rt, &au, ev->author)) continue;
+        if (!views_author_matches(rt, &au, ev->author)) continue;
         json_t *o = s_tip(rt, ev);
         if (!o) continue;
         json_object_set_new(o, "score", json_real(hits[i].score));
@@ -218,145 +172,14 @@ static int s_op_search(api_req_t *req, json_t *rq, void *arg)
 
 /* ---- get ---- */
 
-typedef struct {
-    store_rtxn_t *rt;
-    const uint8_t *target; /* the event being shown */
-    json_t *ratings;       /* object: author hex -> rating entry (latest wins) */
-    json_t *thanks;
-    json_t *answers; /* array of tip objects (latest versions, deduped) */
-    json_t *seen;    /* object: answer ids already listed */
-    int chain;       /* the shown event is visible: gather its chain's ratings/thanks */
-} s_get_t;
-
-/* 1 if the hex id in prev (a JSON string) is larger than id: of two ratings
- * stamped the same millisecond the larger id counts. */
-static int s_id_hex_newer(const json_t *prev, const uint8_t id[EVENT_ID_LEN])
+static json_t *s_shown_list(const views_shown_t *v, size_t n)
 {
-    char hex[65];
-    event_hex(id, EVENT_ID_LEN, hex);
-    const char *p = json_string_value(prev);
-    return p && strcmp(p, hex) > 0;
-}
-
-static int s_has_ref(const event_t *ev, int role, const uint8_t id[EVENT_ID_LEN])
-{
-    for (int i = 0; i < ev->nrefs; i++)
-        if (ev->refs[i].role == role && memcmp(ev->refs[i].id, id, EVENT_ID_LEN) == 0) return 1;
-    return 0;
-}
-
-static int s_get_ref(const event_t *ev, const uint8_t *raw, size_t len, void *arg)
-{
-    (void)raw;
-    (void)len;
-    s_get_t *g = arg;
-    int on_target = s_has_ref(ev, EVENT_REF_TARGET, g->target);
-    store_rtxn_t *s = g->rt;
-    char name[EVENT_MAX_NAME * 4 + 1] = "", team[8];
-    char ahex[65];
-    event_hex(ev->author, EVENT_KEY_LEN, ahex);
-    if (ev->kind == EVENT_RATING || ev->kind == EVENT_THANKS) {
-        if (store_profile(s, ev->author, name, sizeof(name), team, sizeof(team)) != 0)
-            name[0] = '\0';
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = api_tip_json(v[i].ev, &v[i].fig);
+        if (o) json_array_append_new(a, o);
     }
-    if (ev->kind == EVENT_RATING && on_target) {
-        json_t *prev = json_object_get(g->ratings, ahex);
-        json_int_t prev_ms = prev ? json_integer_value(json_object_get(prev, "created_at_ms")) : 0;
-        /* Newest by created_at, then id: the store's rule, across versions too. */
-        if (prev && ((uint64_t)prev_ms > ev->created_at ||
-                     ((uint64_t)prev_ms == ev->created_at &&
-                      s_id_hex_newer(json_object_get(prev, "id"), ev->id))))
-            return 0;
-        json_object_set_new(
-            g->ratings, ahex,
-            json_pack("{s:o, s:s, s:s, s:i, s:o, s:I}", "id", api_json_hex(ev->id, EVENT_ID_LEN),
-                      "author", ahex, "author_name", name, "value", ev->value, "created_at",
-                      api_json_time(ev->created_at), "created_at_ms", (json_int_t)ev->created_at));
-    } else if (ev->kind == EVENT_THANKS && on_target) {
-        /* (social) created_at_ms: tip show prints "2 days ago" from it */
-        json_array_append_new(g->thanks,
-                              json_pack("{s:o, s:s, s:s, s:o, s:o, s:I}", "id",
-                                        api_json_hex(ev->id, EVENT_ID_LEN), "author", ahex,
-                                        "author_name", name, "story", api_json_str(ev->body),
-                                        "created_at", api_json_time(ev->created_at),
-                                        "created_at_ms", (json_int_t)ev->created_at));
-    } else if (ev->kind == EVENT_TIP && s_has_ref(ev, EVENT_REF_ANSWERS, g->target)) {
-        /* An edited answer shows as its newest version. */
-        store_stats_t st;
-        event_t *cur = malloc(sizeof(*cur));
-        if (!cur) return 0;
-        const event_t *show = ev;
-        if (store_stats(s, ev->id, &st) == 0 && st.superseded && store_get(s, st.latest, cur) == 0)
-            show = cur;
-        char idhex[65];
-        event_hex(show->id, EVENT_ID_LEN, idhex);
-        if (!json_object_get(g->seen, idhex)) {
-            json_object_set_new(g->seen, idhex, json_true());
-            json_t *o = s_tip(s, show);
-            if (o) json_array_append_new(g->answers, o);
-        }
-        free(cur);
-    }
-    return 0;
-}
-
-/* (social) store_history callback: collect the answers that name one of the
- * shown event's other versions and, when the shown event is the visible one
- * (g->chain), the ratings and thanks given to them (an edit keeps what the
- * earlier versions earned; store_chain_stats counts the same). */
-static int s_get_version(const event_t *ver, const uint8_t *raw, size_t len, void *arg)
-{
-    (void)raw;
-    (void)len;
-    s_get_t *g = arg;
-    if (!memcmp(ver->id, g->target, EVENT_ID_LEN)) return 0;
-    s_get_t vg = *g;
-    vg.target = ver->id;
-    store_refs(g->rt, ver->id, g->chain ? 0 : EVENT_REF_ANSWERS, s_get_ref, &vg);
-    return 0;
-}
-
-/* Best rated first, then most rated, then oldest. */
-static int s_answer_cmp(const void *pa, const void *pb)
-{
-    json_t *a = *(json_t *const *)pa, *b = *(json_t *const *)pb;
-    json_t *ra = json_object_get(a, "rating"), *rb = json_object_get(b, "rating");
-    double x = json_is_real(ra) ? json_real_value(ra) : 0,
-           y = json_is_real(rb) ? json_real_value(rb) : 0;
-    if (x != y) return x > y ? -1 : 1;
-    json_int_t ca = json_integer_value(json_object_get(a, "ratings"));
-    json_int_t cb = json_integer_value(json_object_get(b, "ratings"));
-    if (ca != cb) return ca > cb ? -1 : 1;
-    json_int_t ta = json_integer_value(json_object_get(a, "created_at_ms"));
-    json_int_t tb = json_integer_value(json_object_get(b, "created_at_ms"));
-    return ta < tb ? -1 : ta > tb;
-}
-
-/* Oldest first (created_at_ms, then id): thanks of every version of an
- * edited tip interleave by time. */
-static int s_oldest_cmp(const void *pa, const void *pb)
-{
-    json_t *a = *(json_t *const *)pa, *b = *(json_t *const *)pb;
-    json_int_t ta = json_integer_value(json_object_get(a, "created_at_ms"));
-    json_int_t tb = json_integer_value(json_object_get(b, "created_at_ms"));
-    if (ta != tb) return ta < tb ? -1 : 1;
-    const char *ia = json_string_value(json_object_get(a, "id"));
-    const char *ib = json_string_value(json_object_get(b, "id"));
-    return strcmp(ia ? ia : "", ib ? ib : "");
-}
-
-static json_t *s_sorted(json_t *arr, int (*cmp)(const void *, const void *))
-{
-    size_t n = json_array_size(arr);
-    if (n < 2) return arr;
-    json_t **v = malloc(n * sizeof(*v));
-    if (!v) return arr;
-    for (size_t i = 0; i < n; i++) v[i] = json_incref(json_array_get(arr, i));
-    qsort(v, n, sizeof(*v), cmp);
-    json_array_clear(arr);
-    for (size_t i = 0; i < n; i++) json_array_append_new(arr, v[i]);
-    free(v);
-    return arr;
+    return a;
 }
 
 static int s_op_get(api_req_t *req, json_t *rq, void *arg)
@@ -370,11 +193,9 @@ static int s_op_get(api_req_t *req, json_t *rq, void *arg)
     if (api_get_bool(req, rq, "history", &history) < 0) return -1;
     uint8_t id[EVENT_ID_LEN];
     if (s_resolve_id(req, rt, idp, id) < 0) return -1;
-    event_t *ev = malloc(sizeof(*ev));
-    if (!ev) return api_error(req, CONTRACT_E_INTERNAL, "out of memory");
-    int rc = store_get(rt, id, ev);
+    views_detail_t d;
+    int rc = views_detail(rt, id, history, &d);
     if (rc != 0) {
-        free(ev);
         char hex[65];
         event_hex(id, EVENT_ID_LEN, hex);
         if (rc == STORE_E_RETRACTED)
@@ -385,57 +206,34 @@ static int s_op_get(api_req_t *req, json_t *rq, void *arg)
             return api_error(req, CONTRACT_E_NOT_FOUND, "no event with id %s", hex);
         return api_error(req, CONTRACT_E_INTERNAL, "store: %s", api_reason(rc));
     }
-    json_t *o = s_tip(rt, ev);
-    s_get_t g = {rt, ev->id, json_object(), json_array(), json_array(), json_object(), 0};
-    store_refs(rt, ev->id, 0, s_get_ref, &g);
-    /* Answers given to earlier versions of an edited
-     * question show under it too; the visible version of an edited tip or
-     * question lists the ratings and thanks of every version. */
-    store_stats_t gst;
-    g.chain = store_stats(rt, ev->id, &gst) == 0 && !gst.superseded && !gst.retracted;
-    if (ev->kind == EVENT_QUESTION || (ev->kind == EVENT_TIP && g.chain))
-        store_history(rt, ev->id, s_get_version, &g);
-    if (ev->kind == EVENT_QUESTION)
-        json_object_set_new(o, "answers", json_integer((json_int_t)json_array_size(g.answers)));
+    json_t *o = api_tip_json(d.shown.ev, &d.shown.fig);
+    if (d.shown.ev->kind == EVENT_QUESTION)
+        json_object_set_new(o, "answers", json_integer((json_int_t)d.nanswers));
     json_t *rl = json_array();
-    const char *k;
-    json_t *v;
-    json_object_foreach(g.ratings, k, v)
-    {
-        json_object_del(v, "created_at_ms");
-        json_array_append(rl, v);
+    for (size_t i = 0; i < d.nratings; i++) {
+        const views_rating_t *r = &d.ratings[i];
+        json_array_append_new(rl, json_pack("{s:o, s:o, s:s, s:i, s:o}", "id",
+                                            api_json_hex(r->id, EVENT_ID_LEN), "author",
+                                            api_json_hex(r->author, EVENT_KEY_LEN), "author_name",
+                                            r->author_name, "value", r->value, "created_at",
+                                            api_json_time(r->created_at)));
     }
     json_object_set_new(o, "ratings_list", rl);
-    json_object_set_new(o, "thanks_list", g.chain ? s_sorted(g.thanks, s_oldest_cmp) : g.thanks);
-    json_object_set_new(o, "answers_list", s_sorted(g.answers, s_answer_cmp));
-    json_decref(g.ratings);
-    json_decref(g.seen);
-    if (history) {
-        /* Walk the supersedes chain back from this version, newest first. */
-        json_t *h = json_array();
-        event_t *cur = malloc(sizeof(*cur));
-        uint8_t prev[EVENT_ID_LEN];
-        const event_t *at = ev;
-        for (int depth = 0; cur && depth < 1000; depth++) {
-            int found = 0;
-            for (int i = 0; i < at->nrefs; i++) {
-                if (at->refs[i].role == EVENT_REF_SUPERSEDES) {
-                    memcpy(prev, at->refs[i].id, EVENT_ID_LEN);
-                    found = 1;
-                    break;
-                }
-            }
-            if (!found || store_get(rt, prev, cur) != 0) break;
-            if (memcmp(cur->author, ev->author, EVENT_KEY_LEN) != 0) break; /* not an edit */
-            json_t *t = s_tip(rt, cur);
-            if (t) json_array_append_new(h, t);
-            memcpy(ev, cur, sizeof(*ev));
-            at = ev;
-        }
-        free(cur);
-        json_object_set_new(o, "history", h);
+    json_t *tl = json_array();
+    for (size_t i = 0; i < d.nthanks; i++) {
+        const views_thanks_t *t = &d.thanks[i];
+        /* created_at_ms: tip show prints "2 days ago" from it */
+        json_array_append_new(tl, json_pack("{s:o, s:o, s:s, s:o, s:o, s:I}", "id",
+                                            api_json_hex(t->id, EVENT_ID_LEN), "author",
+                                            api_json_hex(t->author, EVENT_KEY_LEN), "author_name",
+                                            t->author_name, "story", api_json_str(t->story),
+                                            "created_at", api_json_time(t->created_at),
+                                            "created_at_ms", (json_int_t)t->created_at));
     }
-    free(ev);
+    json_object_set_new(o, "thanks_list", tl);
+    json_object_set_new(o, "answers_list", s_shown_list(d.answers, d.nanswers));
+    if (history) json_object_set_new(o, "history", s_shown_list(d.history, d.nhistory));
+    views_detail_free(&d);
     return api_reply(req, json_pack("{s:o}", "event", o));
 }
 
@@ -443,7 +241,7 @@ static int s_op_get(api_req_t *req, json_t *rq, void *arg)
 
 typedef struct {
     store_rtxn_t *rt;
-    s_author_t au;
+    views_author_filter_t au;
     size_t want;
     json_t *res;
 } s_list_t;
@@ -453,7 +251,7 @@ static int s_list_one(const event_t *ev, const uint8_t *raw, size_t len, void *a
     (void)raw;
     (void)len;
     s_list_t *l = arg;
-    if (!s_author_match(l->rt, &l->au, ev->author)) return 0;
+    if (!views_author_matches(l->rt, &l->au, ev->author)) return 0;
     json_t *o = s_tip(l->rt, ev);
     if (o) json_array_append_new(l->res, o);
     return json_array_size(l->res) >= l->want ? 1 : 0;
@@ -479,7 +277,7 @@ static int s_op_list(api_req_t *req, json_t *rq, void *arg)
         if (kind < 0) return api_error(req, CONTRACT_E_BAD_REQUEST, "unknown kind '%.32s'", k);
     }
     s_list_t l = {.rt = rt, .want = (size_t)n, .res = json_array()};
-    s_author_parse(author, &l.au);
+    views_author_filter(author, &l.au);
     store_filter_t f = {.kind = kind,
                         .author = l.au.exact ? l.au.key : NULL,
                         .topic = topic,
@@ -625,7 +423,7 @@ static int s_op_misses(api_req_t *req, json_t *rq, void *arg)
 
 static int s_op_stats(api_req_t *req, json_t *rq, void *arg)
 {
-    (void)arg;
+    tipd_t *d = arg;
     const char *me = NULL;
     long long weeks = 12, top = 5, nstories = 5, nmisses = 10, now = 0;
     if (api_get_str(req, rq, "me", &me) < 0) return -1;
@@ -645,7 +443,7 @@ static int s_op_stats(api_req_t *req, json_t *rq, void *arg)
                            .misses = (size_t)nmisses,
                            .me = me ? mekey : NULL};
     views_stats_t st;
-    int rc = views_stats(api_view(req), &q, &st);
+    int rc = views_stats(d->views, api_view(req), &q, &st);
     if (rc != 0) return api_error(req, CONTRACT_E_INTERNAL, "stats failed: %s", api_reason(rc));
     json_t *o = api_stats_json(&st);
     views_stats_free(&st);
@@ -661,7 +459,7 @@ static int s_id_cmp(const void *a, const void *b)
 
 static int s_op_today(api_req_t *req, json_t *rq, void *arg)
 {
-    (void)arg;
+    tipd_t *d = arg;
     const char *user = NULL, *date = NULL;
     if (api_get_str(req, rq, "user", &user) < 0) return -1;
     if (api_get_str(req, rq, "date", &date) < 0) return -1;
@@ -695,7 +493,7 @@ static int s_op_today(api_req_t *req, json_t *rq, void *arg)
         q.seen = (const uint8_t(*)[EVENT_ID_LEN])seen;
     }
     views_today_t t;
-    int rc = views_today(api_view(req), &q, &t);
+    int rc = views_today_cached(d->views, api_view(req), &q, &t);
     free(seen);
     if (rc != 0) return api_error(req, CONTRACT_E_INTERNAL, "today: %s", api_reason(rc));
     json_t *tip = t.have ? api_tip_json(t.ev, &t.fig) : NULL;
@@ -703,6 +501,26 @@ static int s_op_today(api_req_t *req, json_t *rq, void *arg)
                           (json_int_t)t.unseen, "seen_before", t.seen_before);
     views_today_free(&t);
     return api_reply(req, r);
+}
+
+/* ---- read views for the reader threads ---- */
+
+static store_rtxn_t *s_view_begin(void *ctx, const int *cancel, char *err, size_t errlen)
+{
+    tipd_t *d = ctx;
+    int code = 0;
+    store_rtxn_t *v = store_rtxn_begin(d->store, &code);
+    if (!v) {
+        snprintf(err, errlen, "%s", store_strerror(code));
+        return NULL;
+    }
+    store_rtxn_cancel_on(v, cancel);
+    return v;
+}
+
+api_views_t api_read_views(tipd_t *d)
+{
+    return (api_views_t){s_view_begin, store_rtxn_end, store_rtxn_stopped, d};
 }
 
 int api_read_ops_register(tipd_t *d)

@@ -24,6 +24,7 @@ struct gossip;
 struct ingest;
 struct peers;
 struct store;
+struct views_cache;
 
 typedef struct tipd {
     cfg_t cfg;            /* effective configuration (reloaded on SIGHUP) */
@@ -34,7 +35,8 @@ typedef struct tipd {
     struct store *store;
     struct ingest *ingest;
     struct api *api;
-    ident_t node; /* this daemon's node key (DATA/node.key) */
+    struct views_cache *views; /* stats/today per store snapshot (views.h) */
+    ident_t node;              /* this daemon's node key (DATA/node.key) */
     char node_hex[65];
     int has_netkey;
     uint8_t netkey[32];

@@ -11,6 +11,7 @@ is there first), never about how long anything took.
 
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -104,6 +105,31 @@ def test_a_flooding_client_waits_behind_itself():
         tags = [flood.recv()["tag"] for _ in range(n - got)]
         eq(tags, list(range(got, n)))
         flood.close()
+        other.close()
+
+
+def test_a_client_past_its_bound_waits_alone():
+    """More requests than the daemon reads at once (1024 owed answers), all
+    from one client: past its own bound (64) they wait parked, so the daemon
+    keeps reading and another client's requests are answered at once, not
+    when one of the flood's slow requests frees a place."""
+    need_hooks()
+    with Daemon(env={"TIPD_TEST_READ_DELAY": "list:3000"}) as d:
+        seed(d)
+        flood = d.client(timeout=60)
+        n = 1100
+        for i in range(n):
+            flood.send({"op": "list", "n": 1, "tag": i})
+        time.sleep(1.0)  # the daemon reads what it will of the flood first
+        other = d.client(timeout=30)
+        eq(other.request({"op": "status", "tag": "s"})["tag"], "s")
+        eq(other.request({"op": "search", "q": "reader", "tag": "q"})["tag"], "q")
+        # the flood's first lists (3 s each) are still running: none of its
+        # replies came before the other client's
+        check(not flood.poll(100), "the other client waited for a flood reply")
+        eq(flood.recv()["tag"], 0)
+        flood.close()
+        eq(other.request({"op": "status", "tag": "end"})["tag"], "end")
         other.close()
 
 

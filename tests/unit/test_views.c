@@ -216,7 +216,7 @@ static void test_stats(void **state)
     views_stats_req_t rq = {
         .now = now, .weeks = 3, .top = 5, .stories = 5, .misses = 5, .me = A.pk};
     views_stats_t st;
-    assert_int_equal(views_stats(v, &rq, &st), 0);
+    assert_int_equal(views_stats_scan(v, &rq, &st), 0);
     assert_int_equal(st.counts.tips, 3);
     assert_int_equal(st.counts.questions, 1);
     assert_int_equal(st.start, tb);
@@ -249,6 +249,17 @@ static void test_stats(void **state)
     assert_int_equal(st.me.a.tips, 1);
     assert_int_equal(st.me.a.thanks_received, 2);
     assert_int_equal(st.me.nstories, 1);
+    views_stats_free(&st);
+    /* the same from the base (more in test_views_aggregates.c) */
+    assert_int_equal(views_stats(NULL, v, &rq, &st), 0);
+    assert_int_equal(st.per_week[2], 2);
+    assert_int_equal(st.contributors, 3);
+    assert_string_equal(st.topics[0].topic, "shell");
+    assert_string_equal(st.thanked[0].name, "Ann");
+    assert_string_equal(st.stories[0].story, "great");
+    assert_int_equal(st.me.a.thanks_received, 2);
+    assert_int_equal(st.me.nstories, 1);
+    assert_string_equal(st.me.stories[0].story, "great");
     views_stats_free(&st);
     store_rtxn_end(&v);
     store_destroy(&s);
@@ -305,6 +316,68 @@ static void test_today(void **state)
     for (int i = 0; i < 6; i++) s_free(&t[i]);
 }
 
+/* `get` in full: the visible version lists the ratings (newest per rater)
+ * and thanks (oldest first) of its whole chain; a question its answers to
+ * every version, an edited answer once as its newest version; history
+ * walks back through the edits. */
+static void test_detail(void **state)
+{
+    (void)state;
+    char *dir = s_tmpdir();
+    store_t *s = s_open(dir, 0);
+    raw_t v1 = s_tip(&A, T0 + 10, "v1", NULL);
+    raw_t v2 = s_edit(&A, T0 + 20, "v2", v1.id);
+    raw_t rb1 = s_act(EVENT_RATING, &B, T0 + 30, v1.id, 2);
+    raw_t rb2 = s_act(EVENT_RATING, &B, T0 + 40, v2.id, 5); /* B's newest counts */
+    raw_t rc1 = s_act(EVENT_RATING, &C, T0 + 35, v1.id, 3);
+    raw_t th2 = s_thanks(&C, T0 + 50, v2.id, "second");
+    raw_t th1 = s_thanks(&B, T0 + 45, v1.id, "first");
+    raw_t q1 = s_question(&C, T0 + 60, "q v1");
+    raw_t q2 = s_mk(EVENT_QUESTION, &C, T0 + 70, "q v2", NULL, NULL, 0, EVENT_REF_SUPERSEDES, q1.id,
+                    0, NULL);
+    raw_t a1 = s_answer(&B, T0 + 80, "answer to v1", q1.id);
+    raw_t a1e = s_mk(EVENT_TIP, &B, T0 + 90, "answer edited", NULL, NULL, 0, EVENT_REF_ANSWERS,
+                     q1.id, EVENT_REF_SUPERSEDES, a1.id);
+    raw_t a2 = s_answer(&A, T0 + 100, "answer to v2", q2.id);
+    raw_t ra2 = s_act(EVENT_RATING, &C, T0 + 110, a2.id, 4);
+    raw_t set[] = {v1, v2, rb1, rb2, rc1, th2, th1, q1, q2, a1, a1e, a2, ra2};
+    s_ingest(s, set, 13, NULL);
+    store_rtxn_t *v = s_view(s);
+    views_detail_t d;
+    assert_int_equal(views_detail(v, v2.id, 1, &d), 0);
+    assert_string_equal(d.shown.ev->title, "v2");
+    assert_int_equal(d.shown.fig.st.ratings, 2);
+    assert_int_equal(d.nratings, 2);
+    assert_memory_equal(d.ratings[0].author, B.pk, EVENT_KEY_LEN);
+    assert_int_equal(d.ratings[0].value, 5);
+    assert_memory_equal(d.ratings[1].author, C.pk, EVENT_KEY_LEN);
+    assert_int_equal(d.nthanks, 2);
+    assert_string_equal(d.thanks[0].story, "first");
+    assert_string_equal(d.thanks[1].story, "second");
+    assert_int_equal(d.nhistory, 1);
+    assert_string_equal(d.history[0].ev->title, "v1");
+    assert_int_equal(d.history[0].fig.st.superseded, 1);
+    views_detail_free(&d);
+    /* the old version shows its own */
+    assert_int_equal(views_detail(v, v1.id, 0, &d), 0);
+    assert_int_equal(d.nratings, 2);
+    assert_int_equal(d.ratings[0].value, 2);
+    assert_int_equal(d.nthanks, 1);
+    assert_int_equal(d.nhistory, 0);
+    views_detail_free(&d);
+    assert_int_equal(views_detail(v, q2.id, 0, &d), 0);
+    assert_int_equal(d.nanswers, 2);
+    assert_string_equal(d.answers[0].ev->title, "answer to v2"); /* rated first */
+    assert_string_equal(d.answers[1].ev->title, "answer edited");
+    views_detail_free(&d);
+    uint8_t nope[EVENT_ID_LEN] = {1};
+    assert_int_equal(views_detail(v, nope, 0, &d), STORE_E_NOTFOUND);
+    store_rtxn_end(&v);
+    store_destroy(&s);
+    s_rmdir(dir);
+    for (size_t i = 0; i < sizeof set / sizeof set[0]; i++) s_free(&set[i]);
+}
+
 /* A view reads one snapshot; it refuses writes; release_memory waits. */
 static void test_view_snapshot(void **state)
 {
@@ -323,6 +396,18 @@ static void test_view_snapshot(void **state)
     assert_int_equal(store_release_memory(s), STORE_E_BUSY);
     assert_int_equal(store_rtxn_renew(v), 0);
     assert_int_equal(s_list(v, &f, 0).n, 2);
+    /* a flag stops the long walks (a daemon shutting down) */
+    int stop = 0;
+    store_rtxn_cancel_on(v, &stop);
+    assert_int_equal(s_list(v, &f, 0).n, 2);
+    stop = 1;
+    ids_t none = {.n = 0};
+    assert_int_equal(store_list(v, &f, 0, s_collect, &none), STORE_E_CANCELED);
+    assert_int_equal(none.n, 0);
+    views_stats_req_t rq = {.weeks = 1, .top = 1};
+    views_stats_t st;
+    assert_int_equal(views_stats_scan(v, &rq, &st), STORE_E_CANCELED);
+    assert_int_equal(views_stats(NULL, v, &rq, &st), STORE_E_CANCELED);
     store_rtxn_end(&v);
     store_rtxn_end(&v); /* idempotent */
     assert_int_equal(store_release_memory(s), 0);
@@ -338,26 +423,35 @@ static void test_view_snapshot(void **state)
 typedef struct {
     store_t *s;
     volatile int stop;
-    int views;
+    int views, stops, bad;
     uint64_t last;
 } s_reader_arg_t;
 
+/* (cmocka asserts only on the main thread: the reader counts what is
+ * wrong and the test checks the counts.) */
 static void *s_reader(void *arg)
 {
     s_reader_arg_t *r = arg;
     while (!r->stop) {
         store_rtxn_t *v = store_rtxn_begin(r->s, NULL);
-        assert_non_null(v);
+        if (!v) {
+            r->bad++;
+            break;
+        }
         store_counts_t c;
-        assert_int_equal(store_counts(v, &c), 0);
         ids_t got = {.n = 0};
         store_filter_t f = {.kind = EVENT_TIP};
-        assert_int_equal(store_list(v, &f, 0, s_collect, &got), 0);
-        assert_int_equal(got.n, c.tips); /* one snapshot */
-        assert_true(c.tips >= r->last);
-        r->last = c.tips;
+        int rc = store_counts(v, &c);
+        if (rc == 0) rc = store_list(v, &f, 0, s_collect, &got);
+        if (rc == STORE_E_CANCELED && store_rtxn_stopped(v)) {
+            r->stops++; /* a resize was waiting: read again */
+        } else if (rc != 0 || got.n != c.tips || c.tips < r->last) {
+            r->bad++; /* not one snapshot, or going back in time */
+        } else {
+            r->last = c.tips;
+            r->views++;
+        }
         store_rtxn_end(&v);
-        r->views++;
     }
     return NULL;
 }
@@ -384,13 +478,84 @@ static void test_view_threads_growth(void **state)
         s_ingest(s, b, BATCH, NULL);
         for (int i = 0; i < BATCH; i++) s_free(&b[i]);
     }
-    while (ra.views < 3) usleep(1000);
+    while (ra.views < 3 && !ra.bad) usleep(1000);
     ra.stop = 1;
     pthread_join(th, NULL);
+    assert_int_equal(ra.bad, 0);
     assert_true(store_map_size(s) > map0);
     store_counts_t c;
     assert_int_equal(store_counts(s, &c), 0);
     assert_int_equal(c.tips, BATCH * BATCHES);
+    store_destroy(&s);
+    s_rmdir(dir);
+}
+
+/* A map resize does not wait for a long walk to finish: the walk of an open
+ * view stops early (STORE_E_CANCELED, store_rtxn_stopped) and the resize
+ * goes ahead once the view ends. */
+typedef struct {
+    store_t *s;
+    volatile int go; /* the owner is about to ingest */
+    int rc, stopped, calls;
+} s_walker_t;
+
+static int s_slow_one(const event_t *ev, const uint8_t *raw, size_t len, void *arg)
+{
+    (void)ev;
+    (void)raw;
+    (void)len;
+    s_walker_t *w = arg;
+    w->calls++;
+    if (w->go) usleep(10000); /* a long pass, from the moment the owner writes */
+    return 0;
+}
+
+static void *s_walker(void *arg)
+{
+    s_walker_t *w = arg;
+    store_rtxn_t *v = store_rtxn_begin(w->s, NULL);
+    assert_non_null(v);
+    w->go = 0;
+    store_filter_t f = {.kind = 0};
+    while (!w->go) usleep(1000);
+    w->rc = store_list(v, &f, 0, s_slow_one, w);
+    w->stopped = store_rtxn_stopped(v);
+    store_rtxn_end(&v);
+    return NULL;
+}
+
+static void test_view_stops_for_resize(void **state)
+{
+    (void)state;
+    char *dir = s_tmpdir();
+    store_t *s = s_open_opts(dir, 256 << 10, 1); /* grows on MAP_FULL only */
+    enum { N = 1000 };
+    raw_t *b = calloc(N, sizeof *b);
+    char title[64];
+    for (int i = 0; i < N; i++) {
+        snprintf(title, sizeof title, "small tip %d", i);
+        b[i] = s_mk(EVENT_TIP, &A, T0 + (uint64_t)i, title, "x", NULL, 0, 0, NULL, 0, NULL);
+    }
+    s_ingest(s, b, 100, NULL); /* fits the map: the walk has 100 events */
+    size_t map0 = store_map_size(s);
+    s_walker_t w = {.s = s, .go = -1};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, s_walker, &w), 0);
+    while (w.go != 0) usleep(1000); /* the view is open */
+    w.go = 1;
+    s_ingest(s, b + 100, N - 100, NULL); /* needs a bigger map */
+    pthread_join(th, NULL);
+    assert_int_equal(w.rc, STORE_E_CANCELED);
+    assert_int_equal(w.stopped, 1);
+    assert_true(w.calls < 100); /* it did not walk to the end */
+    assert_true(store_map_size(s) > map0);
+    store_rtxn_t *v = s_view(s);
+    store_filter_t f = {.kind = EVENT_TIP};
+    assert_int_equal(s_list(v, &f, 0).n, N);
+    assert_int_equal(store_rtxn_stopped(v), 0);
+    store_rtxn_end(&v);
+    for (int i = 0; i < N; i++) s_free(&b[i]);
+    free(b);
     store_destroy(&s);
     s_rmdir(dir);
 }
@@ -404,8 +569,10 @@ int main(void)
         cmocka_unit_test(test_questions),
         cmocka_unit_test(test_stats),
         cmocka_unit_test(test_today),
+        cmocka_unit_test(test_detail),
         cmocka_unit_test(test_view_snapshot),
         cmocka_unit_test(test_view_threads_growth),
+        cmocka_unit_test(test_view_stops_for_resize),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,249 @@
+#!/usr/bin/env python3
+"""bench/large.py -- tipd with a large store: import, reads, fairness, memory.
+
+Builds a store of --tips synthetic tips (variations of the tldr corpus,
+signed by 300 keys, plus one rating per 5 tips and one thanks per 20, see
+bench/large.c) by submitting them to a fresh tipd while a second tipd is
+linked to it as a static peer, then prints in one table, measured in the
+same run:
+
+  * import rate (acknowledged = committed) next to the raw one-core
+    Ed25519 verify rate of the same events;
+  * search p50/p99, through the API (the daemon's time plus a local round
+    trip) and through `tip search` (a process per query);
+  * stats (first request of a snapshot: one pass; then from the base),
+    today (a pass per user and date; then remembered), list;
+  * `status` p99 from another client while 4 clients loop `stats`, while
+    they loop `stats` and a writer adds a tip every 100 ms (every write
+    makes the next stats pass over the store again), and while one client
+    has a 256-request `stats` pipeline in flight;
+  * whether the peer link stayed up (the peers op and "link closed" in both
+    logs), and the daemon's private memory (smaps_rollup).
+
+    python3 bench/large.py [--tips N] [--bin build-rel/bin] [--events FILE]
+
+The events file (about 1 KB per event) is written once and reused with
+--events. Timing lives here, never in tests.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "cli"))
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100.0 * (len(xs) - 1))))] if xs else float("nan")
+
+
+def kv(line):
+    w = line.split()
+    return {w[i]: w[i + 1] for i in range(1, len(w) - 1, 2)}
+
+
+def queries(n):
+    out = []
+    with open(os.path.join(HERE, "queries", "tldr-en.tsv")) as f:
+        for ln in f:
+            if ln.startswith("#") or "\t" not in ln:
+                continue
+            out.append(ln.rstrip("\n").split("\t", 1)[1])
+    return (out * (n // max(1, len(out)) + 1))[:n]
+
+
+def private_mib(pid):
+    v = {}
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        for ln in f:
+            p = ln.split()
+            if len(p) >= 2 and p[0].endswith(":"):
+                v[p[0][:-1]] = int(p[1])
+    hwm = 0
+    with open("/proc/%d/status" % pid) as f:
+        for ln in f:
+            if ln.startswith("VmHWM:"):
+                hwm = int(ln.split()[1])
+    return (v.get("Private_Dirty", 0) + v.get("Private_Clean", 0)) / 1024.0, \
+        v.get("Private_Dirty", 0) / 1024.0, hwm / 1024.0
+
+
+def timed(c, req, runs):
+    ts = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        r = c.request(req)
+        ts.append((time.perf_counter() - t0) * 1000)
+        assert r.get("ok"), r
+    return ts
+
+
+def status_under(d, load_fn, seconds=8.0):
+    """status latencies (ms) from a fresh client while load_fn(stop) runs."""
+    stop = threading.Event()
+    th = threading.Thread(target=load_fn, args=(stop,))
+    th.start()
+    time.sleep(0.5)
+    c = d.client(timeout=120)
+    ts = []
+    t_end = time.monotonic() + seconds
+    while time.monotonic() < t_end:
+        t0 = time.perf_counter()
+        c.request({"op": "status"})
+        ts.append((time.perf_counter() - t0) * 1000)
+        time.sleep(0.02)
+    stop.set()
+    th.join()
+    c.close()
+    return ts
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tips", type=int, default=1000000)
+    ap.add_argument("--bin", default=os.path.join(HERE, "..", "build-rel", "bin"))
+    ap.add_argument("--corpus", default="/work/shared/corpus/tldr-tips-en.jsonl")
+    ap.add_argument("--events", default=None, help="events file to write or reuse")
+    ap.add_argument("--dir", default="/var/tmp")
+    a = ap.parse_args()
+    os.environ["TIPD_BIN"] = os.path.abspath(a.bin)
+    import harness  # noqa: PLC0415 (TIPD_BIN first)
+    from harness import Daemon  # noqa: PLC0415
+    big = os.path.join(a.bin, "bench-large")
+    tip = os.path.join(a.bin, "tip")
+    evfile = a.events or os.path.join(a.dir, "tipd-large-%d.b64" % a.tips)
+    rows = []
+    if not os.path.exists(evfile):
+        out = subprocess.run([big, "gen", "-n", str(a.tips), "-o", evfile, a.corpus],
+                             check=True, capture_output=True, text=True).stdout
+        print(out.strip(), flush=True)
+    nev = sum(1 for _ in open(evfile))
+    raw = kv(subprocess.run([big, "verify", "-n", "20000", evfile], check=True,
+                            capture_output=True, text=True).stdout)
+
+    with Daemon(log_level="info", tmp=None) as d, \
+            Daemon(log_level="info", args=["--peer", d.listen]) as peer:
+        cpu0 = sum(int(x) for x in open("/proc/%d/stat" % d.proc.pid).read().split()[13:15])
+        out = subprocess.run([big, "submit", "-a", d.sock, evfile], check=True,
+                             capture_output=True, text=True).stdout
+        imp = kv(out)
+        tck = os.sysconf("SC_CLK_TCK")
+        cpu = (sum(int(x) for x in open("/proc/%d/stat" % d.proc.pid).read().split()[13:15])
+               - cpu0) / tck
+        st = d.status()
+        print("store: %d tips, %d events; import %s" % (st["tips"], st["events"], out.strip()),
+              flush=True)
+        rate = float(imp["per_s"])
+        rows.append(("import (tipd verifies + commits)", "%.0f ev/s wall, %.0f ev/s per tipd "
+                     "CPU-s" % (rate, int(imp["new"]) / cpu if cpu else 0),
+                     "raw verify %s ev/s (1 core, CPU %s)" % (raw["wall_per_s"], raw["cpu_per_s"]),
+                     "%.2f x raw (wall)" % (rate / float(raw["wall_per_s"]))))
+        c = d.client(timeout=300)
+        qs = queries(300)
+        ts = []
+        for q in qs:
+            t0 = time.perf_counter()
+            r = c.request({"op": "search", "q": q, "n": 10})
+            ts.append((time.perf_counter() - t0) * 1000)
+        rows.append(("search via API (%d queries)" % len(qs),
+                     "p50 %.1f ms, p99 %.1f ms" % (pct(ts, 50), pct(ts, 99)), "", ""))
+        ts = []
+        env = dict(os.environ, TIPD_SOCKET=d.sock)
+        for q in qs[:40]:
+            t0 = time.perf_counter()
+            subprocess.run([tip, "--socket", d.sock, "search", q], env=env,
+                           capture_output=True)
+            ts.append((time.perf_counter() - t0) * 1000)
+        rows.append(("tip search (process, 40 queries)",
+                     "p50 %.1f ms, p99 %.1f ms" % (pct(ts, 50), pct(ts, 99)), "", ""))
+        def cpu_s():
+            f = open("/proc/%d/stat" % d.proc.pid).read().split()
+            return (int(f[13]) + int(f[14])) / tck
+        c0 = cpu_s()
+        cold = timed(c, {"op": "stats"}, 1)[0]
+        ccold = cpu_s() - c0
+        warm = timed(c, {"op": "stats"}, 10)
+        rows.append(("stats", "first of a snapshot %.0f ms (tipd CPU %.1f s); then p50 %.1f ms" %
+                     (cold, ccold, pct(warm, 50)), "", ""))
+        author = c.request({"op": "list", "n": 1})["results"][0]["author"]
+        me = timed(c, {"op": "stats", "me": author}, 5)
+        rows.append(("stats with me", "p50 %.1f ms" % pct(me, 50), "", ""))
+        c0 = cpu_s()
+        tcold = [timed(c, {"op": "today", "date": "2026-12-%02d" % (i + 1)}, 1)[0]
+                 for i in range(3)]
+        tcpu = (cpu_s() - c0) / 3
+        twarm = timed(c, {"op": "today", "date": "2026-12-01"}, 5)
+        rows.append(("today", "new (user, date) p50 %.0f ms (tipd CPU %.1f s); asked again "
+                     "p50 %.1f ms" % (pct(tcold, 50), tcpu, pct(twarm, 50)), "", ""))
+        ls = timed(c, {"op": "list", "n": 20}, 50)
+        rows.append(("list n=20", "p50 %.1f ms, p99 %.1f ms" % (pct(ls, 50), pct(ls, 99)),
+                     "", ""))
+
+        def loop_stats(stop, writer=False):
+            cs = [d.client(timeout=600) for _ in range(4)]
+
+            def one(cl):
+                while not stop.is_set():
+                    cl.request({"op": "stats"})
+            ths = [threading.Thread(target=one, args=(cl,)) for cl in cs]
+            for t in ths:
+                t.start()
+            if writer:
+                w = d.client(timeout=60)
+                wf = evfile + ".writer"
+                subprocess.run([big, "gen", "-n", "400", "-k", "7", "-o", wf, a.corpus],
+                               check=True, capture_output=True)
+                evs = [ln.strip() for ln in open(wf)]
+                os.unlink(wf)
+                i = 0
+                while not stop.is_set() and i < len(evs):
+                    w.request({"op": "submit", "events": [evs[i]]})
+                    i += 1
+                    time.sleep(0.1)
+                w.close()
+            for t in ths:
+                t.join()
+            for cl in cs:
+                cl.close()
+
+        s1 = status_under(d, loop_stats)
+        rows.append(("status while 4 clients loop stats", "p50 %.1f ms, p99 %.1f ms (%d)" %
+                     (pct(s1, 50), pct(s1, 99), len(s1)), "", ""))
+        s2 = status_under(d, lambda stop: loop_stats(stop, writer=True), seconds=15)
+        rows.append(("... and a tip written every 100 ms", "p50 %.1f ms, p99 %.1f ms (%d)" %
+                     (pct(s2, 50), pct(s2, 99), len(s2)), "", ""))
+
+        def pipeline(stop):
+            p = d.client(timeout=600)
+            for i in range(256):
+                p.send({"op": "stats", "weeks": 1 + i % 52})
+            for _ in range(256):
+                p.recv()
+            p.close()
+        s3 = status_under(d, pipeline)
+        rows.append(("status during a 256-stats pipeline", "p50 %.1f ms, p99 %.1f ms (%d)" %
+                     (pct(s3, 50), pct(s3, 99), len(s3)), "", ""))
+        peers = d.api({"op": "peers"})["peers"]
+        linked = [p for p in peers if p.get("state") == "linked"]
+        drops = len(re.findall(r"link \S+ closed", d.log() + peer.log()))
+        rows.append(("peer link (whole run, import included)",
+                     "%s at the end; link-closed lines in both logs: %d" %
+                     ("linked" if linked else "NOT linked: %r" % peers, drops), "", ""))
+        allp, dirty, hwm = private_mib(d.proc.pid)
+        rows.append(("tipd private memory", "%.1f MiB (dirty %.1f), peak RSS %.0f MiB" %
+                     (allp, dirty, hwm), "", ""))
+        print("\n%d tips, %d events in the file; 2 shared cores, load %s\n" %
+              (st["tips"], nev, open("/proc/loadavg").read().split()[0]))
+        print("| measure | tipd | reference | ratio |")
+        print("|---|---|---|---|")
+        for r in rows:
+            print("| %s | %s | %s | %s |" % r)
+
+
+if __name__ == "__main__":
+    main()

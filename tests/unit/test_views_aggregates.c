@@ -1,0 +1,309 @@
+/* test_views_aggregates.c -- `stats` and `today` answered from what the
+ * cache kept (views_stats with a cache, views_today_cached) equal the answer of
+ * one full pass (views_stats_scan, views_today) on random stores: random
+ * tips, questions, answers, edits (own and others'), ratings, thanks with
+ * and without stories, retractions (own and others', some arriving before
+ * their target) and profiles, ingested in random orders and batch sizes.
+ * Every figure is compared, for several askers and windows, after every
+ * batch (so the cache must notice each write), and two stores that got the
+ * same events in different orders must answer the same.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "test_store_util.h"
+#include "views.h"
+
+#define NKEYS 6
+#define MIN   60000ULL
+#define DAY   86400000ULL
+
+static key_t_ K[NKEYS];
+
+static uint64_t s_rng = 88172645463325252ULL;
+static uint64_t s_rand(void)
+{
+    s_rng ^= s_rng << 13;
+    s_rng ^= s_rng >> 7;
+    s_rng ^= s_rng << 17;
+    return s_rng;
+}
+static size_t s_pick(size_t n)
+{
+    return (size_t)(s_rand() % n);
+}
+
+typedef struct {
+    raw_t r;
+    int kind;
+    int key;
+} gen_t;
+
+/* A random history of n events; times within the 20 weeks before the
+ * ingest clock (T0 + 1 day), some on whole minutes (anonymous-looking). */
+static size_t s_generate(gen_t *g, size_t n)
+{
+    static const char *topics[] = {"git", "ops", "shell", "k8s", "sql", "vim"};
+    size_t k = 0;
+    uint64_t now = T0 + DAY;
+    while (k < n) {
+        int key = (int)s_pick(NKEYS);
+        uint64_t t = now - s_pick(20 * 7) * DAY - s_pick(DAY);
+        if (s_pick(4) == 0) t -= t % MIN;
+        char title[64], tp[64];
+        snprintf(title, sizeof title, "event %zu by %d", k, key);
+        snprintf(tp, sizeof tp, "%s %s", topics[s_pick(6)], topics[s_pick(6)]);
+        if (!strcmp(tp + strlen(tp) / 2 + 1, tp)) tp[strlen(tp) / 2] = 0; /* no "git git" */
+        /* an earlier event to point at, if any */
+        gen_t *prev = k ? &g[s_pick(k)] : NULL;
+        int what = (int)s_pick(20);
+        raw_t r;
+        int kind;
+        if (!prev || what < 5) {
+            kind = EVENT_TIP;
+            r = s_mk(EVENT_TIP, &K[key], t, title, "body", tp, 0, 0, NULL, 0, NULL);
+        } else if (what < 7) {
+            kind = EVENT_QUESTION;
+            r = s_mk(EVENT_QUESTION, &K[key], t, title, NULL, NULL, 0, 0, NULL, 0, NULL);
+        } else if (what < 9 && prev->kind == EVENT_QUESTION) {
+            kind = EVENT_TIP; /* an answer */
+            r = s_mk(EVENT_TIP, &K[key], t, title, NULL, tp, 0, EVENT_REF_ANSWERS, prev->r.id, 0,
+                     NULL);
+        } else if (what < 11 && (prev->kind == EVENT_TIP || prev->kind == EVENT_QUESTION)) {
+            kind = prev->kind; /* an edit: mostly the author's own */
+            if (s_pick(4)) key = prev->key;
+            r = s_mk(kind, &K[key], t, title, "edited", kind == EVENT_TIP ? tp : NULL, 0,
+                     EVENT_REF_SUPERSEDES, prev->r.id, 0, NULL);
+        } else if (what < 14 && prev->kind != EVENT_RETRACT) {
+            kind = EVENT_RATING;
+            r = s_act(EVENT_RATING, &K[key], t, prev->r.id, 1 + (int)s_pick(5));
+        } else if (what < 17 && prev->kind != EVENT_RETRACT) {
+            kind = EVENT_THANKS;
+            r = s_mk(EVENT_THANKS, &K[key], t, NULL, s_pick(2) ? "it helped" : NULL, NULL, 0,
+                     EVENT_REF_TARGET, prev->r.id, 0, NULL);
+        } else if (what < 19 && prev->kind != EVENT_RETRACT) {
+            kind = EVENT_RETRACT; /* mostly the author's own */
+            if (s_pick(3)) key = prev->key;
+            r = s_act(EVENT_RETRACT, &K[key], t, prev->r.id, 0);
+        } else {
+            kind = EVENT_PROFILE;
+            r = s_mk(EVENT_PROFILE, &K[key], t, s_pick(2) ? "Name" : "Other", "team", NULL, 0, 0,
+                     NULL, 0, NULL);
+        }
+        g[k++] = (gen_t){r, kind, key};
+    }
+    return k;
+}
+
+static void s_shuffle(raw_t *v, size_t n)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = s_pick(i);
+        raw_t t = v[i - 1];
+        v[i - 1] = v[j];
+        v[j] = t;
+    }
+}
+
+/* ---- comparing answers ---- */
+
+static void s_story_eq(const views_story_t *a, const views_story_t *b)
+{
+    assert_memory_equal(a->id, b->id, EVENT_ID_LEN);
+    assert_memory_equal(a->tip, b->tip, EVENT_ID_LEN);
+    assert_memory_equal(a->from, b->from, EVENT_KEY_LEN);
+    assert_memory_equal(a->to, b->to, EVENT_KEY_LEN);
+    assert_string_equal(a->tip_title, b->tip_title);
+    assert_string_equal(a->from_name, b->from_name);
+    assert_string_equal(a->to_name, b->to_name);
+    assert_string_equal(a->story, b->story);
+    assert_int_equal(a->created_at, b->created_at);
+}
+
+static void s_author_eq(const store_author_t *a, const store_author_t *b)
+{
+    assert_memory_equal(a->author, b->author, EVENT_KEY_LEN);
+    assert_int_equal(a->tips, b->tips);
+    assert_int_equal(a->questions, b->questions);
+    assert_int_equal(a->answers, b->answers);
+    assert_int_equal(a->ratings_given, b->ratings_given);
+    assert_int_equal(a->thanks_given, b->thanks_given);
+    assert_int_equal(a->thanks_received, b->thanks_received);
+    assert_int_equal(a->ratings_received, b->ratings_received);
+    assert_int_equal(a->rating_sum_received, b->rating_sum_received);
+    assert_int_equal(a->first_ms, b->first_ms);
+    assert_int_equal(a->last_ms, b->last_ms);
+}
+
+static void s_stats_eq(const views_stats_t *a, const views_stats_t *b)
+{
+    assert_int_equal(a->now, b->now);
+    assert_int_equal(a->start, b->start);
+    assert_int_equal(a->weeks, b->weeks);
+    assert_memory_equal(a->per_week, b->per_week, sizeof a->per_week);
+    assert_memory_equal(&a->counts, &b->counts, sizeof a->counts);
+    assert_int_equal(a->answers, b->answers);
+    assert_int_equal(a->open_questions, b->open_questions);
+    assert_int_equal(a->contributors, b->contributors);
+    assert_int_equal(a->anonymous_posts, b->anonymous_posts);
+    assert_int_equal(a->thanks, b->thanks);
+    assert_int_equal(a->ratings, b->ratings);
+    assert_int_equal(a->rating_sum, b->rating_sum);
+    assert_int_equal(a->ntopics, b->ntopics);
+    for (size_t i = 0; i < a->ntopics; i++) {
+        assert_string_equal(a->topics[i].topic, b->topics[i].topic);
+        assert_int_equal(a->topics[i].tips, b->topics[i].tips);
+    }
+    assert_int_equal(a->nthanked, b->nthanked);
+    for (size_t i = 0; i < a->nthanked; i++) {
+        assert_memory_equal(a->thanked[i].author, b->thanked[i].author, EVENT_KEY_LEN);
+        assert_string_equal(a->thanked[i].name, b->thanked[i].name);
+        assert_string_equal(a->thanked[i].team, b->thanked[i].team);
+        assert_int_equal(a->thanked[i].thanks, b->thanked[i].thanks);
+        assert_int_equal(a->thanked[i].tips, b->thanked[i].tips);
+    }
+    assert_int_equal(a->nstories, b->nstories);
+    for (size_t i = 0; i < a->nstories; i++) s_story_eq(&a->stories[i], &b->stories[i]);
+    assert_int_equal(a->nmisses, b->nmisses);
+    for (size_t i = 0; i < a->nmisses; i++) {
+        assert_string_equal(a->misses[i].query, b->misses[i].query);
+        assert_int_equal(a->misses[i].count, b->misses[i].count);
+        assert_int_equal(a->misses[i].last_ms, b->misses[i].last_ms);
+    }
+    assert_int_equal(a->has_me, b->has_me);
+    if (!a->has_me) return;
+    s_author_eq(&a->me.a, &b->me.a);
+    assert_string_equal(a->me.name, b->me.name);
+    assert_string_equal(a->me.team, b->me.team);
+    assert_int_equal(a->me.answers_got, b->me.answers_got);
+    assert_int_equal(a->me.open_questions, b->me.open_questions);
+    assert_int_equal(a->me.nstories, b->me.nstories);
+    for (size_t i = 0; i < a->me.nstories; i++) s_story_eq(&a->me.stories[i], &b->me.stories[i]);
+}
+
+static void s_today_eq(const views_today_t *a, const views_today_t *b)
+{
+    assert_int_equal(a->have, b->have);
+    assert_int_equal(a->seen_before, b->seen_before);
+    assert_int_equal(a->unseen, b->unseen);
+    if (a->have) assert_memory_equal(a->ev->id, b->ev->id, EVENT_ID_LEN);
+}
+
+/* Every request shape against the scan, on s's current snapshot. Two
+ * requests per shape through the cache: the first builds, the second hits. */
+static void s_check_all(store_t *s, views_cache_t *c, uint64_t *cmp)
+{
+    static const int weeks[] = {1, 12, 52};
+    static const size_t tops[] = {1, 5, 100};
+    store_rtxn_t *v = store_rtxn_begin(s, NULL);
+    assert_non_null(v);
+    for (int m = -1; m < NKEYS; m++) {
+        for (int w = 0; w < 3; w++) {
+            views_stats_req_t q = {.now = T0 + DAY - s_pick(3) * 7 * DAY,
+                                   .weeks = weeks[w],
+                                   .top = tops[s_pick(3)],
+                                   .stories = s_pick(3) ? 5 : 100,
+                                   .misses = 10,
+                                   .me = m < 0 ? NULL : K[m].pk};
+            views_stats_t want, got;
+            assert_int_equal(views_stats_scan(v, &q, &want), 0);
+            for (int rep = 0; rep < 2; rep++) {
+                assert_int_equal(views_stats(c, v, &q, &got), 0);
+                s_stats_eq(&want, &got);
+                views_stats_free(&got);
+                (*cmp)++;
+            }
+            views_stats_free(&want);
+        }
+        views_today_req_t tq = {.user = m < 0 ? NULL : K[m].pk, .date = "2026-12-03"};
+        views_today_t want, got;
+        assert_int_equal(views_today(v, &tq, &want), 0);
+        for (int rep = 0; rep < 2; rep++) {
+            assert_int_equal(views_today_cached(c, v, &tq, &got), 0);
+            s_today_eq(&want, &got);
+            views_today_free(&got);
+        }
+        views_today_free(&want);
+    }
+    store_rtxn_end(&v);
+}
+
+static void test_aggregates_equal_scan(void **state)
+{
+    (void)state;
+    enum { N = 400, ROUNDS = 3 };
+    uint64_t cmp = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        gen_t *g = calloc(N, sizeof *g);
+        raw_t *order = calloc(N, sizeof *order);
+        size_t n = s_generate(g, N);
+        for (size_t i = 0; i < n; i++) order[i] = g[i].r;
+        s_shuffle(order, n);
+        char *dir = s_tmpdir();
+        store_t *s = s_open(dir, 0);
+        views_cache_t *c = views_cache_new();
+        assert_non_null(c);
+        /* random batches; compare after each (the cache must see every write) */
+        store_result_t *res = calloc(n, sizeof *res);
+        for (size_t at = 0; at < n;) {
+            size_t b = 1 + s_pick(120);
+            if (b > n - at) b = n - at;
+            s_ingest(s, order + at, b, res);
+            at += b;
+            if (s_pick(3) == 0) assert_int_equal(store_miss_record(s, "kubectl drain"), 0);
+            s_check_all(s, c, &cmp);
+        }
+        /* the history is rich enough to mean something */
+        store_counts_t sc;
+        assert_int_equal(store_counts(s, &sc), 0);
+        assert_true(sc.retracts > 10 && sc.thanks > 10 && sc.ratings > 10 && sc.questions > 3);
+        assert_true(sc.events == n && sc.tips < sc.events / 2);
+        /* the same events in another order, in one go: the same answers */
+        s_shuffle(order, n);
+        char *dir2 = s_tmpdir();
+        store_t *s2 = s_open(dir2, 0);
+        s_ingest(s2, order, n, res);
+        store_rtxn_t *v1 = store_rtxn_begin(s, NULL), *v2 = store_rtxn_begin(s2, NULL);
+        for (int m = -1; m < NKEYS; m++) {
+            views_stats_req_t q = {.now = T0 + DAY,
+                                   .weeks = 52,
+                                   .top = 100,
+                                   .stories = 100,
+                                   .misses = 0,
+                                   .me = m < 0 ? NULL : K[m].pk};
+            views_stats_t a, b2;
+            assert_int_equal(views_stats(NULL, v1, &q, &a), 0);
+            assert_int_equal(views_stats(NULL, v2, &q, &b2), 0);
+            a.counts = b2.counts; /* the first store also holds misses-only commits */
+            s_stats_eq(&a, &b2);
+            views_stats_free(&a);
+            views_stats_free(&b2);
+        }
+        store_rtxn_end(&v1);
+        store_rtxn_end(&v2);
+        free(res);
+        views_cache_destroy(&c);
+        assert_null(c);
+        store_destroy(&s);
+        store_destroy(&s2);
+        s_rmdir(dir);
+        s_rmdir(dir2);
+        for (size_t i = 0; i < n; i++) s_free(&g[i].r);
+        free(g);
+        free(order);
+    }
+    assert_true(cmp > 500);
+}
+
+int main(void)
+{
+    for (int i = 0; i < NKEYS; i++) s_key(&K[i], (uint8_t)(10 + i));
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_aggregates_equal_scan),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,56 @@
+/* views_int.h -- what the files of the views layer share (not a public
+ * header): the base of `stats` per set of held events and the parts a
+ * request adds.
+ */
+#ifndef TIPD_VIEWS_INT_H
+#define TIPD_VIEWS_INT_H
+
+#include "views.h"
+
+#define VIEWS_TOP_MAX     100  /* `stats` top: the API's bound */
+#define VIEWS_STORIES_MAX 100  /* `stats` stories: the API's bound */
+#define VIEWS_MISSES_MAX  1000 /* `stats` misses: the API's bound */
+
+/* Everything of `stats` that does not depend on the request, for one
+ * state of the events (views_state_key): st holds the longest lists any
+ * request may ask for (no "me", no week buckets, no misses: those are read
+ * per request); times the created_at of every new tip (not an edit) at or
+ * after cutoff, ascending. Shared by reference (refs). */
+struct views_base {
+    uint64_t key, cutoff;
+    views_stats_t st;
+    uint64_t *times;
+    size_t ntimes;
+    int refs;
+};
+
+/* What identifies the event-derived state rt reads: the number of events
+ * held (tombstones included) plus one. The held set only ever grows (a
+ * retraction is an event too; a retracted event keeps its id), so two
+ * snapshots of one store with the same count hold the same events and
+ * derive the same figures, while the searches-that-missed record (written
+ * by reads) changes nothing of it. 0 if the store cannot say. */
+uint64_t views_state_key(store_rtxn_t *rt);
+
+/* now, weeks and start of out as q asks. */
+void views_stats_window(const views_stats_req_t *q, views_stats_t *out);
+
+/* The base of rt's snapshot (one pass over the store). 0 or a code. */
+int views_base_build(store_rtxn_t *rt, uint64_t cutoff, views_base_t **out);
+/* Drop a reference; the last frees. Idempotent, NULLs *p. */
+void views_base_unref(views_base_t **p);
+/* Answer q from b (which must be of rt's snapshot) and rt for "me".
+ * STORE_E_ARG if q's weeks reach before b->cutoff. */
+int views_stats_from(const views_base_t *b, store_rtxn_t *rt, const views_stats_req_t *q,
+                     views_stats_t *out);
+/* The "me" part of out: what the author me gave and got, from their own
+ * events and the thanks that target them. */
+int views_stats_me(store_rtxn_t *rt, const uint8_t me[EVENT_KEY_LEN], size_t max_stories,
+                   views_stats_t *out);
+/* One story of a thanks th on target (views_stats.c). */
+void views_story_fill(store_rtxn_t *rt, const event_t *th, const event_t *target, views_story_t *o);
+
+/* Load the picked tip id of `today` into out (have set on success). */
+void views_today_load(store_rtxn_t *rt, const uint8_t id[EVENT_ID_LEN], views_today_t *out);
+
+#endif
