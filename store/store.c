@@ -324,8 +324,9 @@ static int s_schema(store_t *s, MDB_txn *txn)
             return STORE_E_SCHEMA;
         }
         if (have < STORE_SCHEMA_VERSION) {
-            /* v1 existed only in pre-release development builds, with a
-             * layout v2 cannot read; there is nothing to migrate. */
+            /* v1 and v2 existed only in pre-release development builds
+             * (v2's search index had no code field, no language stemming
+             * and no accent folding); there is nothing to migrate. */
             snprintf(s->err, sizeof s->err,
                      "data directory has store schema v%u from a development build; this tipd "
                      "needs v%u",
