@@ -166,51 +166,12 @@ static void s_words(fts_t *f, const char *query, size_t ql, int lang, fts_query_
     }
 }
 
-/* How many of q's words some tip holds; <0 on error. */
-static int s_known(MDB_cursor *c, const fts_query_t *q)
-{
-    int n = 0;
-    for (unsigned w = 0; w < q->nwords; w++) {
-        int k = s_word_known(c, q, w);
-        if (k < 0) return k;
-        n += k;
-    }
-    return n;
-}
-
 int fts_query_build(fts_t *f, MDB_cursor *c, const char *query, bool lenient, fts_query_t *q)
 {
     text_t *t = f->qtext;
     size_t ql = strlen(query);
     int lang = text_detect(t, query, ql);
     s_words(f, query, ql, lang, q);
-    /* A short question often carries no sign of its language. If most of
-     * its words are unknown as stemmed (a typo or two leave most known),
-     * the Latin-script language whose stems the index knows more of wins
-     * (ties keep the detected one): the index says which languages its
-     * tips are in. */
-    int known = c && lang <= TEXT_LANG_RO ? s_known(c, q) : 0;
-    if (known < 0) return known;
-    if (c && lang <= TEXT_LANG_RO && 2 * (size_t)known < q->nwords) {
-        fts_query_t *alt = malloc(sizeof *alt);
-        if (!alt) return STORE_E_NOSPACE;
-        int best = lang;
-        for (int l = TEXT_LANG_EN; l <= TEXT_LANG_RO; l++) {
-            if (l == lang) continue;
-            s_words(f, query, ql, l, alt);
-            int k = s_known(c, alt);
-            if (k < 0) {
-                free(alt);
-                return k;
-            }
-            if (k > known) {
-                known = k;
-                best = l;
-            }
-        }
-        free(alt);
-        if (best != lang) s_words(f, query, ql, best, q);
-    }
     int rc = c ? s_correct(f, c, q, lenient) : 0;
     text_set_lang(t, TEXT_LANG_EN);
     if (rc) return rc;
