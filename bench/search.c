@@ -25,8 +25,11 @@
  * LMDB environment, no store, no visibility callback), which separates index
  * cost from store cost and lets --set/--tune change ranking parameters.
  *
+ * --repeat N loads the corpus N times (tipd only: FTS5 and Xapian are
+ * skipped), to measure latency at scale (32k tips x 31 = 1M).
+ *
  * Usage: bench-search [--corpus FILE] [--queries FILE] [--reps N] [--limit N]
- *                     [--typos] [--no-xapian] [--lang-table] [--fts-only]
+ *                     [--typos] [--no-xapian] [--lang-table] [--fts-only] [--repeat N]
  *                     [--set NAME=V]... [--tune GRID] [--verbose]
  * Build without sanitizers (Release) for meaningful numbers.
  */
@@ -194,7 +197,7 @@ static int s_tipd_open(s_tipd_t *t)
     snprintf(t->dir, sizeof t->dir, "/tmp/bench-search-XXXXXX");
     if (!mkdtemp(t->dir)) return -1;
     if (!t->fts_only) {
-        store_opts_t o = {.no_sync = 1, .map_size = (size_t)1 << 30};
+        store_opts_t o = {.no_sync = 1, .map_size = (size_t)16 << 30};
         int err = 0;
         t->store = store_new(t->dir, &o, &err);
         if (!t->store) {
@@ -205,7 +208,7 @@ static int s_tipd_open(s_tipd_t *t)
     }
     MDB_txn *txn;
     if (mdb_env_create(&t->env) || mdb_env_set_maxdbs(t->env, 16) ||
-        mdb_env_set_mapsize(t->env, (size_t)1 << 30) ||
+        mdb_env_set_mapsize(t->env, (size_t)16 << 30) ||
         mdb_env_open(t->env, t->dir, MDB_NOSYNC, 0600) || mdb_txn_begin(t->env, NULL, 0, &txn))
         return -1;
     if (fts_open(txn, &t->fts) || mdb_txn_commit(txn)) return -1;
@@ -319,7 +322,7 @@ static void s_gen_query(s_bench_t *b, const s_row_t *r, const char *lang, const 
     if (sref_page_query(name, r->body, q, sizeof q) == 0) s_add_query(b, q, src, lang);
 }
 
-static int s_load_corpus(s_bench_t *b, const char *path, size_t limit, s_tipd_t *t,
+static int s_load_corpus(s_bench_t *b, const char *path, size_t limit, int repeat, s_tipd_t *t,
                          sref_fts5_t *fts5)
 {
     FILE *fp = fopen(path, "r");
@@ -338,45 +341,49 @@ static int s_load_corpus(s_bench_t *b, const char *path, size_t limit, s_tipd_t 
     size_t lcap = 0;
     uint64_t ts = event_now_ms() - 3600 * 1000;
     int rc = 0;
-    while (rc == 0 && (!limit || b->ndocs < limit) && getline(&line, &lcap, fp) > 0) {
-        json_error_t err;
-        json_t *o = json_loads(line, 0, &err);
-        if (!o) continue;
-        s_row_t r = {0};
-        r.title = json_string_value(json_object_get(o, "title"));
-        r.body = json_string_value(json_object_get(o, "body"));
-        const char *src = json_string_value(json_object_get(o, "source"));
-        const char *lang = json_string_value(json_object_get(o, "lang"));
-        json_t *tp = json_object_get(o, "topics");
-        for (size_t i = 0, k = 0; i < json_array_size(tp) && k < EVENT_MAX_TOPICS; i++) {
-            const char *s = json_string_value(json_array_get(tp, i));
-            if (s) r.topics[k++] = s;
-        }
-        if (!r.title || !r.body || s_make_event(&r, ts++, sk, raw[nb], &lens[nb])) {
+    /* --repeat: the corpus again and again (new timestamps, so new ids), for
+     * scale; every copy of a page counts as that page. */
+    for (int rep = 0; rep < repeat && rc == 0; rep++, rewind(fp))
+        while (rc == 0 && (!limit || b->ndocs < limit) && getline(&line, &lcap, fp) > 0) {
+            json_error_t err;
+            json_t *o = json_loads(line, 0, &err);
+            if (!o) continue;
+            s_row_t r = {0};
+            r.title = json_string_value(json_object_get(o, "title"));
+            r.body = json_string_value(json_object_get(o, "body"));
+            const char *src = json_string_value(json_object_get(o, "source"));
+            const char *lang = json_string_value(json_object_get(o, "lang"));
+            json_t *tp = json_object_get(o, "topics");
+            for (size_t i = 0, k = 0; i < json_array_size(tp) && k < EVENT_MAX_TOPICS; i++) {
+                const char *s = json_string_value(json_array_get(tp, i));
+                if (s) r.topics[k++] = s;
+            }
+            if (!r.title || !r.body || s_make_event(&r, ts++, sk, raw[nb], &lens[nb])) {
+                json_decref(o);
+                continue;
+            }
+            if (b->ndocs == cap) {
+                cap = cap ? cap * 2 : 4096;
+                b->source = realloc(b->source, cap * sizeof *b->source);
+                b->title = realloc(b->title, cap * sizeof *b->title);
+                b->body = realloc(b->body, cap * sizeof *b->body);
+                b->ids = realloc(b->ids, cap * sizeof *b->ids);
+                if (!b->source || !b->title || !b->body || !b->ids) abort();
+            }
+            b->source[b->ndocs] = strdup(src ? src : "");
+            b->title[b->ndocs] = strdup(r.title);
+            b->body[b->ndocs] = strdup(r.body);
+            if (b->gen_lang && src && rep == 0) s_gen_query(b, &r, lang ? lang : "en", src);
+            if (fts5 && sref_fts5_add(fts5, (long)b->ndocs, r.title, r.body, r.topics)) rc = -1;
+            b->ndocs++;
+            nb++;
             json_decref(o);
-            continue;
+            if (nb == BATCH) {
+                rc =
+                    s_tipd_add(t, raw, lens, nb, b->ids + b->ndocs - nb, (uint32_t)(b->ndocs - nb));
+                nb = 0;
+            }
         }
-        if (b->ndocs == cap) {
-            cap = cap ? cap * 2 : 4096;
-            b->source = realloc(b->source, cap * sizeof *b->source);
-            b->title = realloc(b->title, cap * sizeof *b->title);
-            b->body = realloc(b->body, cap * sizeof *b->body);
-            b->ids = realloc(b->ids, cap * sizeof *b->ids);
-            if (!b->source || !b->title || !b->body || !b->ids) abort();
-        }
-        b->source[b->ndocs] = strdup(src ? src : "");
-        b->title[b->ndocs] = strdup(r.title);
-        b->body[b->ndocs] = strdup(r.body);
-        if (b->gen_lang && src) s_gen_query(b, &r, lang ? lang : "en", src);
-        if (fts5 && sref_fts5_add(fts5, (long)b->ndocs, r.title, r.body, r.topics)) rc = -1;
-        b->ndocs++;
-        nb++;
-        json_decref(o);
-        if (nb == BATCH) {
-            rc = s_tipd_add(t, raw, lens, nb, b->ids + b->ndocs - nb, (uint32_t)(b->ndocs - nb));
-            nb = 0;
-        }
-    }
     if (rc == 0 && nb)
         rc = s_tipd_add(t, raw, lens, nb, b->ids + b->ndocs - nb, (uint32_t)(b->ndocs - nb));
     for (int i = 0; i < BATCH; i++) free(raw[i]);
@@ -687,6 +694,7 @@ static void s_usage(void)
 {
     fprintf(stderr, "usage: bench-search [--corpus FILE] [--queries FILE] [--reps N] [--limit N]\n"
                     "                    [--typos] [--no-xapian] [--lang-table] [--fts-only]\n"
+                    "                    [--repeat N]\n"
                     "                    [--set NAME=V]... [--tune GRID] [--verbose]\n");
 }
 
@@ -703,6 +711,7 @@ int main(int argc, char **argv)
     const char *sets[16];
     int nsets = 0, reps = 5, verbose = 0;
     bool typos = false, xapian = true;
+    int repeat = 1;
     size_t limit = 0;
     s_tipd_t tipd = {0};
     s_bench_t b = {0};
@@ -715,6 +724,8 @@ int main(int argc, char **argv)
             reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--limit") && i + 1 < argc)
             limit = (size_t)atol(argv[++i]);
+        else if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
+            repeat = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--set") && i + 1 < argc && nsets < 16)
             sets[nsets++] = argv[++i];
         else if (!strcmp(argv[i], "--tune") && i + 1 < argc)
@@ -735,6 +746,8 @@ int main(int argc, char **argv)
         }
     }
     if (reps < 1) reps = 1;
+    if (repeat < 1) repeat = 1;
+    if (repeat > 1) xapian = false; /* the references would take hours at that size */
     if (sodium_init() < 0) return 1;
     if (!b.gen_lang && (s_load_queries(&b, queries) || b.nq == 0)) return 1;
     if (s_tipd_open(&tipd)) {
@@ -752,9 +765,9 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    sref_fts5_t *f5 = tune ? NULL : sref_fts5_new();
+    sref_fts5_t *f5 = tune || repeat > 1 ? NULL : sref_fts5_new();
     double t0 = s_now_us();
-    if (s_load_corpus(&b, corpus, limit, &tipd, f5) || (f5 && sref_fts5_ready(f5))) {
+    if (s_load_corpus(&b, corpus, limit, repeat, &tipd, f5) || (f5 && sref_fts5_ready(f5))) {
         fprintf(stderr, "bench-search: loading %s failed\n", corpus);
         s_tipd_close(&tipd);
         return 1;
