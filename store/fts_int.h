@@ -165,9 +165,12 @@ typedef struct {
 int fts_edit_bound(const char *word, size_t wlen);
 /* The best index term within max edits of the case-folded word[wlen]
  * (whose term in the query is stem[sl]), looked up through c, a cursor on
- * fts_post. Returns 1 and fills *out, 0 if none, <0 on error. */
+ * fts_post, spending at most *budget steps (taken off it). Returns 1 and
+ * fills *out, 0 if none, <0 on error. */
 int fts_correct(MDB_cursor *c, text_t *t, const char *word, size_t wlen, const char *stem,
-                size_t sl, int max, fts_fix_t *out);
+                size_t sl, int max, size_t *budget, fts_fix_t *out);
+/* Steps (lookups, compared terms) that one query's corrections may take. */
+#define FTS_TYPO_BUDGET 20000
 
 /* A weighted query (fts_query.c). */
 #define FTS_MAX_QTERMS 48

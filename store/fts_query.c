@@ -111,8 +111,8 @@ static int s_fix_word(const char *term, size_t len, unsigned flags, void *arg)
 /* Correct the words the index does not hold; lenient: suggestions only. */
 static int s_correct(fts_t *f, MDB_cursor *c, fts_query_t *q, bool lenient)
 {
-    size_t base = q->n;
-    for (unsigned w = 0; w < q->nwords; w++) {
+    size_t base = q->n, budget = FTS_TYPO_BUDGET;
+    for (unsigned w = 0; w < q->nwords && q->nfix < FTS_MAX_FIX && budget > 0; w++) {
         size_t i = 0;
         while (i < base && !(q->v[i].word == w && q->v[i].kind == FTS_QT_WORD)) i++;
         if (i == base || (q->v[i].flags & TEXT_F_CJK)) continue;
@@ -126,7 +126,7 @@ static int s_correct(fts_t *f, MDB_cursor *c, fts_query_t *q, bool lenient)
         int max = fts_edit_bound(surf, sl);
         if (lenient && max == 0 && sl >= 3) max = 1;
         fts_fix_t fix;
-        int rc = fts_correct(c, f->qtext, surf, sl, term, strlen(term), max, &fix);
+        int rc = fts_correct(c, f->qtext, surf, sl, term, strlen(term), max, &budget, &fix);
         if (rc < 0) return rc;
         if (rc == 0) continue;
         if (!lenient) s_add_term(q, fix.term, fix.word, f->prm.typo, w, FTS_QT_FIX);

@@ -18,6 +18,9 @@
  *
  * Of several candidates the nearest wins, then the one on most tips, then
  * the smaller term, so the choice depends only on the index's contents.
+ * A query's corrections share one budget of FTS_TYPO_BUDGET steps (a
+ * lookup or a compared term), so a question of many long made-up words
+ * cannot keep the daemon's loop busy.
  */
 #include "fts_int.h"
 
@@ -56,8 +59,11 @@ static bool s_better_fix(int dist, size_t df, const char *term, const fts_fix_t 
 }
 
 /* Consider the candidate word v[vlen]: stem it, look it up, keep if better. */
-static int s_try(MDB_cursor *c, text_t *t, const char *v, size_t vlen, fts_fix_t *best)
+static int s_try(MDB_cursor *c, text_t *t, const char *v, size_t vlen, fts_fix_t *best,
+                 size_t *budget)
 {
+    if (*budget == 0) return 1; /* spent: keep what was found */
+    (*budget)--;
     char stem[TEXT_MAX_TERM + 1];
     size_t sl = text_stem_word(t, v, vlen, stem);
     if (sl == 0) return 0;
@@ -74,35 +80,36 @@ static int s_try(MDB_cursor *c, text_t *t, const char *v, size_t vlen, fts_fix_t
 }
 
 /* Every ASCII word one edit away from w[n]. */
-static int s_one_edit(MDB_cursor *c, text_t *t, const char *w, size_t n, fts_fix_t *best)
+static int s_one_edit(MDB_cursor *c, text_t *t, const char *w, size_t n, fts_fix_t *best,
+                      size_t *budget)
 {
     char v[TEXT_MAX_TERM + 2];
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) { /* deletion */
         memcpy(v, w, i);
         memcpy(v + i, w + i + 1, n - i - 1);
-        rc = s_try(c, t, v, n - 1, best);
+        rc = s_try(c, t, v, n - 1, best, budget);
     }
     for (size_t i = 0; i + 1 < n && !rc; i++) { /* transposition */
         if (w[i] == w[i + 1]) continue;
         memcpy(v, w, n);
         v[i] = w[i + 1];
         v[i + 1] = w[i];
-        rc = s_try(c, t, v, n, best);
+        rc = s_try(c, t, v, n, best, budget);
     }
     for (size_t i = 0; i < n && !rc; i++) /* substitution */
         for (char ch = 'a'; ch <= 'z' && !rc; ch++) {
             if (ch == w[i]) continue;
             memcpy(v, w, n);
             v[i] = ch;
-            rc = s_try(c, t, v, n, best);
+            rc = s_try(c, t, v, n, best, budget);
         }
     for (size_t i = 0; i <= n && n < TEXT_MAX_TERM && !rc; i++) /* insertion */
         for (char ch = 'a'; ch <= 'z' && !rc; ch++) {
             memcpy(v, w, i);
             v[i] = ch;
             memcpy(v + i + 1, w + i, n - i);
-            rc = s_try(c, t, v, n + 1, best);
+            rc = s_try(c, t, v, n + 1, best, budget);
         }
     return rc;
 }
@@ -148,14 +155,16 @@ static int s_distance(const ucs4_t *a, size_t na, const ucs4_t *b, size_t nb, in
 
 /* Scan the index terms sharing stem's first two bytes for ones within max
  * edits. */
-static int s_scan(MDB_cursor *c, const char *stem, size_t sl, int max, fts_fix_t *best)
+static int s_scan(MDB_cursor *c, const char *stem, size_t sl, int max, fts_fix_t *best,
+                  size_t *budget)
 {
     if (sl < 2) return 0;
     ucs4_t a[S_MAXCP], b[S_MAXCP];
     size_t na = s_cps(stem, sl, a);
     MDB_val k = {2, (void *)stem}, v;
     int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-    for (size_t seen = 0; rc == 0 && seen < S_SCAN_BUDGET; seen++) {
+    for (size_t seen = 0; rc == 0 && seen<S_SCAN_BUDGET && * budget> 0; seen++) {
+        (*budget)--;
         if (k.mv_size < 2 || memcmp(k.mv_data, stem, 2) != 0) break;
         if (k.mv_size <= TEXT_MAX_TERM && !(k.mv_size == sl && !memcmp(k.mv_data, stem, sl))) {
             size_t nb = s_cps(k.mv_data, k.mv_size, b);
@@ -180,15 +189,16 @@ static int s_scan(MDB_cursor *c, const char *stem, size_t sl, int max, fts_fix_t
 }
 
 int fts_correct(MDB_cursor *c, text_t *t, const char *word, size_t wlen, const char *stem,
-                size_t sl, int max, fts_fix_t *out)
+                size_t sl, int max, size_t *budget, fts_fix_t *out)
 {
     memset(out, 0, sizeof *out);
     if (max <= 0 || wlen == 0 || wlen > TEXT_MAX_TERM) return 0;
     bool ascii = true;
     for (size_t i = 0; i < wlen; i++)
         if (!(word[i] >= 'a' && word[i] <= 'z')) ascii = false;
-    int rc = ascii ? s_one_edit(c, t, word, wlen, out) : 0;
-    if (!rc && !out->df && (max >= 2 || !ascii)) rc = s_scan(c, stem, sl, max, out);
+    int rc = ascii ? s_one_edit(c, t, word, wlen, out, budget) : 0;
+    if (rc > 0) rc = 0; /* the budget ran out */
+    if (!rc && !out->df && (max >= 2 || !ascii)) rc = s_scan(c, stem, sl, max, out, budget);
     if (rc) return rc;
     return out->df ? 1 : 0;
 }
