@@ -95,6 +95,7 @@ typedef struct {
     double prf;          /* query weight of the best feedback term (0: no feedback) */
     double prf_terms;    /* feedback terms added */
     double stop;         /* 1: a query drops its stopwords (unless that leaves nothing) */
+    double coord_idf;    /* 1: coordination by the share of idf matched, not of words */
 } fts_params_t;
 
 struct fts {

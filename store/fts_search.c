@@ -41,6 +41,7 @@ static const fts_params_t s_defaults = {
     .prf = 0.0,
     .prf_terms = 10,
     .stop = 1,
+    .coord_idf = 1,
 };
 static const size_t s_crowd = 2; /* tips per cluster before push-down */
 #define S_CLUSTER_M      100
@@ -78,7 +79,8 @@ int fts_tune(fts_t *f, const char *name, double value)
              {"typo", &p->typo},
              {"prf", &p->prf},
              {"prf_terms", &p->prf_terms},
-             {"stop", &p->stop}};
+             {"stop", &p->stop},
+             {"coord_idf", &p->coord_idf}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(name, t[i].name)) return *t[i].v = value, 0;
     return STORE_E_ARG;
@@ -238,7 +240,8 @@ typedef struct {
     double N;
     float inv_norm[FTS_FIELDS][256]; /* weight_f / (1 - b + b * len/avg) */
     size_t nt;
-    size_t posts; /* postings read, all terms: the candidate walks' budget */
+    size_t posts;    /* postings read, all terms: the candidate walks' budget */
+    double widf[32]; /* per query word: the largest idf of its terms */
     uint32_t limit;
 } s_score_t;
 
@@ -257,7 +260,9 @@ static int s_score_term(s_score_t *s, MDB_cursor *c, const char *term, double qw
     /* Single precision in the loop: it runs for every posting, and scores
      * need no more than float's 7 digits. */
     const double k1d = s->f->prm.k1;
-    const float idfw = (float)(log(1.0 + (s->N - dfd + 0.5) / (dfd + 0.5)) * qw * (k1d + 1.0));
+    const double idf = log(1.0 + (s->N - dfd + 0.5) / (dfd + 0.5));
+    if (bit && idf > s->widf[__builtin_ctz(bit)]) s->widf[__builtin_ctz(bit)] = idf;
+    const float idfw = (float)(idf * qw * (k1d + 1.0));
     const float k1 = (float)k1d;
     const float *nt = s->inv_norm[FTS_F_TITLE], *nb = s->inv_norm[FTS_F_BODY],
                 *nk = s->inv_norm[FTS_F_TOPIC], *nc = s->inv_norm[FTS_F_CODE];
@@ -537,6 +542,7 @@ static int s_gather(s_score_t *sc, MDB_cursor *c, const fts_query_t *q, const ui
     fts_t *f = sc->f;
     int rc = 0;
     sc->nt = 0;
+    memset(sc->widf, 0, sizeof sc->widf);
     for (size_t i = 0; i < q->n && !rc; i++)
         rc = s_score_term(sc, c, q->v[i].term, q->v[i].weight,
                           q->v[i].kind == FTS_QT_PRF ? 0 : 1u << q->v[i].word);
@@ -548,6 +554,11 @@ static int s_gather(s_score_t *sc, MDB_cursor *c, const fts_query_t *q, const ui
     double coord[33];
     for (size_t i = 0; i <= 32; i++)
         coord[i] = q->nwords ? pow((double)(i ? i : 1) / (double)q->nwords, f->prm.coord) : 1.0;
+    /* With coord_idf, the share is of the words' idf rather than of their
+     * number: missing a rare word costs more than missing a common one. */
+    double wsum = 0;
+    for (size_t w = 0; w < q->nwords && w < 32; w++) wsum += sc->widf[w];
+    const bool by_idf = f->prm.coord_idf > 0 && wsum > 0;
     /* Gather candidates (clearing the accumulator as we go). */
     s_cand_t *cand = rc ? NULL : malloc((nt ? nt : 1) * sizeof *cand);
     size_t nc = 0;
@@ -555,7 +566,14 @@ static int s_gather(s_score_t *sc, MDB_cursor *c, const fts_query_t *q, const ui
         uint32_t d = f->touched[i];
         float s = f->acc[d];
         f->acc[d] = 0.0f;
-        s *= (float)coord[__builtin_popcount(f->cmask[d])];
+        if (by_idf) {
+            double m = 0;
+            for (uint32_t bits = f->cmask[d]; bits; bits &= bits - 1)
+                m += sc->widf[__builtin_ctz(bits)];
+            s *= (float)pow(m > 0 ? m / wsum : 1.0 / (double)q->nwords, f->prm.coord);
+        } else {
+            s *= (float)coord[__builtin_popcount(f->cmask[d])];
+        }
         f->cmask[d] = 0;
         if (!cand) continue;
         /* Only finite, positive scores go on: a NaN compares false both
