@@ -1,6 +1,6 @@
 /* ingest.c -- ingest throughput next to the raw Ed25519 verify rate.
  *
- * DESIGN.md sets the target: ingest (decode + verify + store) at >= 80% of
+ * The target (docs/PERFORMANCE.md): ingest (decode + verify + store) at >= 80% of
  * what libsodium's crypto_sign_verify_detached alone manages on the same
  * core. So in one run this benchmark
  *   1. builds N signed tip events (default 20000) from a JSON Lines corpus
@@ -16,9 +16,9 @@
  *      checks every event came back STORE_NEW;
  *   5. the same into another fresh store, pipelined: a second thread decodes
  *      and verifies batch k+1 while the main thread commits batch k with
- *      STORE_INGEST_VERIFIED -- the shape DESIGN.md section 5 allows the
- *      daemon ("verification may move to a worker thread"), measured here
- *      so the choice rests on numbers;
+ *      STORE_INGEST_VERIFIED -- the shape the daemon uses (verification on
+ *      a worker thread, daemon/ingest/ingest.c), measured here so the
+ *      choice rests on numbers;
  * then prints a table with events/s and the ratios. CPU columns are the
  * process's CPU time (both threads in step 5). For step 5 it also prints
  * each thread's own CPU rate: on two idle cores a pipeline runs at the pace

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""bench/memory.py -- tipd's memory with 100k tips (DESIGN.md section 11).
+"""bench/memory.py -- tipd's memory with 100k tips (docs/PERFORMANCE.md).
 
 Target: "daemon memory, 100k tips: < 32 MiB private RSS".
 

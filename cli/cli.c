@@ -9,6 +9,8 @@
  */
 #include "cli.h"
 
+#include "b64.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -109,7 +111,8 @@ int cli_reply_code(const json_t *reply)
     if (json_is_true(json_object_get(reply, "ok"))) return 0;
     const char *e = json_string_value(json_object_get(reply, "error"));
     if (!e) return CLI_EXIT_ERROR;
-    if (!strcmp(e, "not_found") || !strcmp(e, "ambiguous")) return CLI_EXIT_NOTFOUND;
+    if (!strcmp(e, CONTRACT_E_NOT_FOUND) || !strcmp(e, CONTRACT_E_AMBIGUOUS))
+        return CLI_EXIT_NOTFOUND;
     if (!strcmp(e, "refused") || !strcmp(e, "forbidden")) return CLI_EXIT_REFUSED;
     return CLI_EXIT_ERROR;
 }
@@ -121,7 +124,7 @@ int cli_reply_fail(cli_t *cli, const json_t *reply)
     const char *m = json_string_value(json_object_get(reply, "message"));
     if (!e) e = "error";
     json_t *cands = json_object_get(reply, "candidates");
-    if (!strcmp(e, "ambiguous") && json_is_array(cands)) {
+    if (!strcmp(e, CONTRACT_E_AMBIGUOUS) && json_is_array(cands)) {
         fflush(stdout);
         fprintf(stderr, "tip: %s; it matches:\n",
                 m ? m : "ambiguous id prefix; give more characters");
@@ -151,7 +154,7 @@ int cli_reply_fail(cli_t *cli, const json_t *reply)
         }
         return code;
     }
-    if (!strcmp(e, "not_found")) return cli_fail(cli, code, "%s", m ? m : "not found");
+    if (!strcmp(e, CONTRACT_E_NOT_FOUND)) return cli_fail(cli, code, "%s", m ? m : "not found");
     if (!strcmp(e, "refused"))
         return cli_fail(cli, code, "tipd refused it: %s", m ? m : "invalid event");
     return cli_fail(cli, code, "tipd: %s%s%s", e, m ? ": " : "", m ? m : "");
@@ -306,8 +309,8 @@ int cli_submit_event(cli_t *cli, const event_t *ev, char idhex[65], int *dup)
     size_t len;
     int rc = event_encode(ev, buf, sizeof buf, &len);
     if (rc) return cli_fail(cli, CLI_EXIT_ERROR, "cannot encode the event: %s", event_strerror(rc));
-    char b64[sodium_base64_ENCODED_LEN(EVENT_MAX_SIZE, sodium_base64_VARIANT_ORIGINAL)];
-    sodium_bin2base64(b64, sizeof b64, buf, len, sodium_base64_VARIANT_ORIGINAL);
+    char b64[(EVENT_MAX_SIZE + 2) / 3 * 4 + 1];
+    b64_encode(buf, len, b64);
     json_t *req = json_pack("{s:s, s:[s]}", "op", "submit", "events", b64);
     json_t *reply;
     if ((rc = cli_call(cli, req, &reply))) return rc;

@@ -16,6 +16,7 @@
 #include <stdarg.h>
 
 #include "client.h"
+#include "contract.h"
 #include "event.h"
 #include "ident.h"
 
@@ -31,7 +32,6 @@ enum {
 
 enum { CLI_COLOR_AUTO = 0, CLI_COLOR_ALWAYS, CLI_COLOR_NEVER };
 
-#define CLI_DEFAULT_SOCKET  "/run/tipd/tipd.sock"
 #define CLI_CALL_TIMEOUT_MS 30000 /* a connected daemon that takes longer is stuck */
 
 typedef struct cli cli_t;

@@ -21,14 +21,20 @@ extern const cmd_t cmd_peers;
 extern const cmd_t cmd_import;
 extern const cmd_t cmd_export;
 
-/* cmd_social*.c: social learning (issue #6; social engineer's block) */
+/* cmd_questions.c: asking and answering */
 extern const cmd_t cmd_ask;
 extern const cmd_t cmd_answer;
 extern const cmd_t cmd_questions;
+
+/* cmd_rate.c: recognition */
 extern const cmd_t cmd_rate;
 extern const cmd_t cmd_thanks;
+
+/* cmd_edit.c: changing what you wrote */
 extern const cmd_t cmd_edit;
 extern const cmd_t cmd_retract;
+
+/* cmd_today.c, cmd_stats.c: what the office learns */
 extern const cmd_t cmd_today;
 extern const cmd_t cmd_stats;
 

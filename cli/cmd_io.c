@@ -25,16 +25,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "b64.h"
 #include "cmd.h"
 #include "out.h"
 
-#define S_BATCH         1024              /* events per submit request (the API maximum) */
-#define S_BATCH_BYTES   (3 * 1024 * 1024) /* stay well under the 4 MiB request cap */
-#define S_INFLIGHT      4                 /* requests outstanding at once */
-#define S_REPLY_TIMEOUT 120000            /* a batch commit takes far less */
-#define S_MAX_LINE      (256 * 1024)      /* longer lines are rejected unread */
-#define S_SHOW_ERRORS   100               /* bad lines printed one by one */
-#define S_B64_MAX       sodium_base64_ENCODED_LEN(EVENT_MAX_SIZE, sodium_base64_VARIANT_ORIGINAL)
+#define S_BATCH         CONTRACT_SUBMIT_MAX                /* events per submit request */
+#define S_BATCH_BYTES   (CONTRACT_MAX_REQUEST / 4 * 3)     /* well under the request cap */
+#define S_INFLIGHT      4                                  /* requests outstanding at once */
+#define S_REPLY_TIMEOUT 120000                             /* a batch commit takes far less */
+#define S_MAX_LINE      (256 * 1024)                       /* longer lines are rejected unread */
+#define S_SHOW_ERRORS   100                                /* bad lines printed one by one */
+#define S_B64_MAX       ((EVENT_MAX_SIZE + 2) / 3 * 4 + 1) /* b64_encoded_len + NUL */
 
 typedef struct {
     size_t n;
@@ -352,13 +353,13 @@ static int s_line(s_import_t *im, char *line, size_t len, event_t *ev, const ide
     const char *reason = NULL;
     json_t *je = json_object_get(o, "event");
     if (je) {
-        size_t rawlen;
         const char *s = json_string_value(je);
-        if (!s || strlen(s) != json_string_length(je) || strlen(s) > S_B64_MAX ||
-            sodium_base642bin(raw, EVENT_MAX_SIZE, s, strlen(s), NULL, &rawlen, NULL,
-                              sodium_base64_VARIANT_ORIGINAL) != 0)
+        long got = s && strlen(s) == json_string_length(je) && strlen(s) < S_B64_MAX
+                       ? b64_decode(s, strlen(s), raw, EVENT_MAX_SIZE)
+                       : -1;
+        if (got < 0)
             reason = "\"event\" is not base64 of a signed event";
-        else if (event_decode(raw, rawlen, ev) != 0)
+        else if (event_decode(raw, (size_t)got, ev) != 0)
             reason = "\"event\" does not decode as a signed event";
         else
             snprintf(b64, S_B64_MAX, "%s", s);
@@ -370,7 +371,7 @@ static int s_line(s_import_t *im, char *line, size_t len, event_t *ev, const ide
             if (rc)
                 reason = event_strerror(rc);
             else
-                sodium_bin2base64(b64, S_B64_MAX, raw, rawlen, sodium_base64_VARIANT_ORIGINAL);
+                b64_encode(raw, rawlen, b64);
         }
     }
     json_decref(o);
@@ -576,11 +577,9 @@ static int s_export_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         json_array_foreach(json_object_get(reply, "events"), i, e)
         {
             const char *s = json_string_value(e);
-            size_t rawlen;
-            if (!s || strlen(s) > S_B64_MAX ||
-                sodium_base642bin(raw, EVENT_MAX_SIZE, s, strlen(s), NULL, &rawlen, NULL,
-                                  sodium_base64_VARIANT_ORIGINAL) != 0 ||
-                event_decode(raw, rawlen, ev) != 0) {
+            long got =
+                s && strlen(s) < S_B64_MAX ? b64_decode(s, strlen(s), raw, EVENT_MAX_SIZE) : -1;
+            if (got < 0 || event_decode(raw, (size_t)got, ev) != 0) {
                 bad++;
                 continue;
             }

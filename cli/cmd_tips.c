@@ -14,7 +14,7 @@
 
 #include "cmd.h"
 #include "out.h"
-#include "social.h" /* social_seen_add (issue #6) */
+#include "cmd_util.h"
 
 /* The editor's help for a new tip, under the scissors line. */
 static const char s_add_help[] =
@@ -37,7 +37,7 @@ static void s_short_id(cli_t *cli, const char *idhex, char out[65])
         }
         json_decref(req);
         const char *e = json_string_value(json_object_get(reply, "error"));
-        int ambiguous = e && !strcmp(e, "ambiguous");
+        int ambiguous = e && !strcmp(e, CONTRACT_E_AMBIGUOUS);
         json_decref(reply);
         if (!ambiguous) return;
     }
@@ -109,9 +109,7 @@ static int s_add_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         goto done;
     }
     ev->created_at = event_now_ms();
-    /* (social, issue #6) an anonymous post's time is coarsened to the minute:
-     * less to correlate with who was at a keyboard (docs/SOCIAL.md). */
-    if (anon) ev->created_at -= ev->created_at % 60000;
+    if (anon) ev->created_at = event_anon_time(ev->created_at);
     rc = event_sign(ev, id.sk);
     ident_wipe(&id);
     if (rc) {
@@ -378,8 +376,8 @@ static int s_show_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
     int rc = cli_call(cli, req, &reply);
     if (rc) return rc;
     json_t *ev = json_object_get(reply, "event");
-    /* (social, issue #6) an edited tip shows as its newest version, and
-     * what was shown is remembered for `tip today` (cli/social.h). */
+    /* An edited tip shows as its newest version, and
+     * what was shown is remembered for `tip today` (cmd_util.h). */
     const char *latest = json_string_value(json_object_get(ev, "latest"));
     if (json_is_true(json_object_get(ev, "superseded")) && latest) {
         fprintf(stderr, "tip: %s was edited; showing its newest version\n", prefix);
@@ -388,7 +386,7 @@ static int s_show_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         if ((rc = cli_call(cli, req, &reply))) return rc;
         ev = json_object_get(reply, "event");
     }
-    social_seen_add(json_string_value(json_object_get(ev, "id")));
+    cmd_seen_add(json_string_value(json_object_get(ev, "id")));
     out_begin(cli, 1);
     if (cli->json) {
         out_json(cli, ev);

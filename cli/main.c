@@ -20,7 +20,7 @@ static const cmd_t *const s_cmds[] = {
     &cmd_search,
     &cmd_show,
     &cmd_list,
-    /* social learning (cmd_social*.c) */
+    /* questions, recognition, editing, what the office learns */
     &cmd_ask,
     &cmd_answer,
     &cmd_questions,
@@ -30,7 +30,7 @@ static const cmd_t *const s_cmds[] = {
     &cmd_retract,
     &cmd_today,
     &cmd_stats,
-    /* end social */
+    /* you, your node, bulk in and out */
     &cmd_whoami,
     &cmd_status,
     &cmd_peers,
@@ -50,7 +50,7 @@ const cmd_t *cmd_find(const char *name)
 
 static const char s_global_help[] =
     "Global options (before or after the command):\n"
-    "  --socket PATH      tipd's API socket (env TIP_SOCKET; default " CLI_DEFAULT_SOCKET ")\n"
+    "  --socket PATH      tipd's API socket (env TIP_SOCKET; default " CONTRACT_DEFAULT_SOCKET ")\n"
     "  --json             machine output: one JSON object per line\n"
     "  --color WHEN       auto (default), always or never; NO_COLOR=1 turns auto off\n"
     "  -h, --help         help for tip or for the command\n"
@@ -191,7 +191,7 @@ static int s_global_opt(cli_t *cli, int argc, char **argv, int i, int *help)
 int main(int argc, char **argv)
 {
     cli_t cli = {.socket = getenv("TIP_SOCKET"), .out = stdout};
-    if (!cli.socket || !*cli.socket) cli.socket = CLI_DEFAULT_SOCKET;
+    if (!cli.socket || !*cli.socket) cli.socket = CONTRACT_DEFAULT_SOCKET;
 
     /* Lift global options out of argv, wherever they are (until "--"),
      * keeping everything else in order. */
@@ -221,9 +221,9 @@ int main(int argc, char **argv)
     if (help == 2) {
         free(args);
         if (cli.json) {
-            printf("{\"version\":\"%s\"}\n", TIP_VERSION);
+            printf("{\"version\":\"%s\"}\n", TIPD_VERSION);
         } else {
-            printf("tip %s\n", TIP_VERSION);
+            printf("tip %s\n", TIPD_VERSION);
         }
         return 0;
     }

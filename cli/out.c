@@ -453,7 +453,7 @@ void out_tip_full(cli_t *cli, const json_t *tip)
         out_wrap(cli, body, 2);
     }
     s_list_section(cli, json_object_get(tip, "thanks_list"), "Thanks");
-    /* (social) the get op lists answers, best rated first, as answers_list;
+    /* The get op lists answers, best rated first, as answers_list;
      * "answers" is their count. */
     json_t *answers = json_object_get(tip, "answers_list");
     if (json_is_array(answers) && json_array_size(answers)) {

@@ -35,6 +35,37 @@
 /* Which control characters a text field may hold. */
 enum { S_TEXT_LINE, S_TEXT_BODY };
 
+uint64_t event_anon_time(uint64_t ms)
+{
+    return ms - ms % EVENT_ANON_GRAIN_MS;
+}
+
+int event_on_anon_grain(uint64_t ms)
+{
+    return ms % EVENT_ANON_GRAIN_MS == 0;
+}
+
+int event_err_is_malformed(int code)
+{
+    switch (code) {
+    case EVENT_E_TRUNCATED:
+    case EVENT_E_VERSION:
+    case EVENT_E_KIND:
+    case EVENT_E_TRAILING:
+    case EVENT_E_UTF8:
+    case EVENT_E_OVERSIZE:
+    case EVENT_E_FIELD:
+    case EVENT_E_ORDER:
+    case EVENT_E_TOPIC:
+    case EVENT_E_SIG:
+    case EVENT_E_REFS:
+    case EVENT_E_HEX:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 const char *event_strerror(int code)
 {
     switch (code) {

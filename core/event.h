@@ -102,6 +102,20 @@ enum {
 };
 
 const char *event_strerror(int code);
+/* 1 if code says the event's bytes themselves are bad (malformed, oversized,
+ * badly signed, wrong references): whoever sent them is to blame. 0 for
+ * everything else: clock skew (EVENT_E_FUTURE), a caller's buffer, a store
+ * error. Replication holds off peers by this rule. */
+int event_err_is_malformed(int code);
+
+/* Anonymous posts (`tip add --anon`) are signed with a one-time key and
+ * stamped on a whole minute, less to correlate with who was at a keyboard;
+ * readers recognise them by the same grain (docs/SOCIAL.md). */
+#define EVENT_ANON_GRAIN_MS 60000u
+/* ms rounded down to the anonymous grain. */
+uint64_t event_anon_time(uint64_t ms);
+/* 1 if ms lies on the anonymous grain. */
+int event_on_anon_grain(uint64_t ms);
 
 /* Short lower-case kind name ("tip", "question", ...) or NULL. */
 const char *event_kind_name(int kind);

@@ -17,6 +17,7 @@
  * sentence that says how to fix it.
  */
 #include "ident.h"
+#include "path.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -70,25 +71,14 @@ int ident_home(char *out, size_t cap, char *err, size_t errlen)
  * left as they are. */
 static int s_mkdirs(const char *dir, char *err, size_t errlen)
 {
-    char buf[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof buf)
+    char failed[256];
+    if (path_mkdir_p(dir, 0700, failed, sizeof failed) == 0) return 0;
+    int e = errno;
+    if ((e == ENOENT && !dir[0]) || e == ENAMETOOLONG)
         return s_err(err, errlen, "directory path '%s' is empty or too long", dir);
-    memcpy(buf, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] != '/' && buf[i] != '\0') continue;
-        char saved = buf[i];
-        buf[i] = '\0';
-        if (mkdir(buf, 0700) != 0 && errno != EEXIST) {
-            int e = errno;
-            return s_err(err, errlen, "cannot create directory %s: %s", buf, strerror(e));
-        }
-        buf[i] = saved;
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+    if (e == ENOTDIR && strcmp(failed, dir) == 0)
         return s_err(err, errlen, "%s is not a directory", dir);
-    return 0;
+    return s_err(err, errlen, "cannot create directory %s: %s", failed, strerror(e));
 }
 
 /* Read a key file: regular, no group/other bits, exactly 64 hex + '\n'.

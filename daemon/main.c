@@ -9,8 +9,8 @@
  * Start-up order matters and is what the rest of the daemon relies on: the
  * config is complete and valid before anything touches the disk; the node key
  * and the store are open before the API socket exists; the API socket is
- * bound (and answering) before READY=1; plug-in modules (peers, discovery,
- * gossip) start after the core so they can register ops and listen to ingest.
+ * bound (and answering) before READY=1; the network layer (peers, gossip,
+ * discovery) starts after the store and ingest so it can listen to ingest.
  * Shutdown runs the other way and commits the open ingest batch before the
  * store closes, so SIGTERM never loses an acknowledged or queued event.
  *
@@ -32,6 +32,7 @@
 #include <zmq.h>
 
 #include "api.h"
+#include "api_ops.h"
 #include "config.h"
 #include "daemon.h"
 #include "gossip.h"
@@ -40,8 +41,8 @@
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
+#include "path.h"
 #include "peers.h"
-#include "social.h" /* social ops (issue #6) */
 #include "store.h"
 
 #define S_STATUS_MS 5000 /* how often STATUS= is refreshed */
@@ -77,7 +78,7 @@ static void s_usage(FILE *f)
             "  -n, --check          check config, data directory and keys, then exit\n"
             "  -h, --help           this help\n"
             "  -V, --version        print the version\n",
-            CFG_DEFAULT_FILE, CFG_DEFAULT_DATA, CFG_DEFAULT_API, CFG_DEFAULT_LISTEN);
+            CFG_DEFAULT_FILE, CFG_DEFAULT_DATA, CONTRACT_DEFAULT_SOCKET, CFG_DEFAULT_LISTEN);
 }
 
 static int s_genkey(int argc, char **argv)
@@ -344,7 +345,7 @@ static void s_update_status(s_main_t *m)
     store_counts_t c = {0};
     if (store_counts(m->d.store, &c) < 0) return;
     notify_status(m->notify, "%llu tips, %zu peers", (unsigned long long)c.tips,
-                  tipd_linked_peers(&m->d));
+                  peers_daemon_linked(&m->d));
 }
 
 static void s_on_status_timer(loop_t *l, loop_timer_t *t, void *arg)
@@ -392,9 +393,7 @@ static void s_reload(s_main_t *m)
     d->cfg = c;
     log_set_level(c.log_level);
     s_default_name(d);
-    /* ---- plug-ins: reload hooks ---- */
     peers_daemon_reload(d, d->gossip ? gossip_port(d->gossip) : peers_listen_port(d->cfg.listen));
-    /* ---- end of plug-ins ---- */
     log_msg(LOG_I, "reloaded configuration from %s (%zu static peers, log-level %s)",
             used ? used : "defaults", c.npeers, cfg_log_level_name(c.log_level));
     notify_ready(m->notify, NULL);
@@ -417,20 +416,6 @@ static void s_on_signal(loop_t *l, loop_watch_t *w, short revents, void *arg)
     }
 }
 
-static int s_mkdir_p(const char *path, mode_t mode)
-{
-    char tmp[CFG_MAX_PATH];
-    snprintf(tmp, sizeof(tmp), "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(tmp, mode) < 0 && errno != EEXIST) return -1;
-        *p = '/';
-    }
-    if (mkdir(tmp, mode) < 0 && errno != EEXIST) return -1;
-    return 0;
-}
-
 /* Open everything in start-up order. 0 or -1 (logged). */
 static int s_start(s_main_t *m)
 {
@@ -438,7 +423,7 @@ static int s_start(s_main_t *m)
     char err[1024], org[CFG_MAX_PATH + 32];
     d->started_ms = loop_now_ms();
     s_default_name(d);
-    if (s_mkdir_p(d->cfg.data, 0700) < 0) {
+    if (path_mkdir_p(d->cfg.data, 0700, NULL, 0) < 0) {
         log_msg(LOG_E, "%scannot create the data directory %s: %s",
                 cfg_origin(&d->cfg, "data", org, sizeof(org)), d->cfg.data, strerror(errno));
         return -1;
@@ -512,17 +497,22 @@ static int s_start(s_main_t *m)
         log_msg(LOG_E, "%s", err);
         return -1;
     }
-    if (api_core_ops_register(d) < 0) {
+    if (api_loop_ops_register(d) < 0 || api_read_ops_register(d) < 0) {
         log_msg(LOG_E, "out of memory");
         return -1;
     }
-    /* ---- plug-ins: init blocks (peers, discovery, gossip, social ops) ---- */
+    /* Reads run on their own threads so that no request holds up the loop
+     * (gossip, ingest, other clients): docs/API.md, "Concurrency". */
+    if (api_readers_start(d->api, d->store, API_READERS, err, sizeof(err)) < 0) {
+        log_msg(LOG_E, "api: %s", err);
+        return -1;
+    }
     if (peers_daemon_init(d, err, sizeof(err)) < 0) {
         log_msg(LOG_E, "peers: %s", err);
         return -1;
     }
-    /* gossip (owner: gossip engineer): after ingest/store/peers, before
-     * discovery so mDNS publishes the port really bound. */
+    /* Gossip after ingest, store and peers, before discovery so mDNS
+     * publishes the port really bound. */
     {
         gossip_opts_t go = {
             .loop = d->loop,
@@ -546,12 +536,6 @@ static int s_start(s_main_t *m)
         log_msg(LOG_E, "discovery: out of memory");
         return -1;
     }
-    /* social ops: questions, stats, today, misses (api_social.c, issue #6) */
-    if (social_ops_register(d) < 0) {
-        log_msg(LOG_E, "social ops: out of memory");
-        return -1;
-    }
-    /* ---- end of plug-ins ---- */
     m->notify = notify_new(d->loop);
     m->status_timer = loop_timer_add(d->loop, S_STATUS_MS, S_STATUS_MS, s_on_status_timer, m);
     if (!m->notify || !m->status_timer) {
@@ -562,7 +546,7 @@ static int s_start(s_main_t *m)
     store_counts(d->store, &c);
     char status[128];
     snprintf(status, sizeof(status), "%llu tips, %zu peers", (unsigned long long)c.tips,
-             tipd_linked_peers(d));
+             peers_daemon_linked(d));
     notify_ready(m->notify, status);
     log_msg(LOG_I,
             "tipd %s ready: node %.16s, network %s, api %s, listen %s (port %u), %llu events",
@@ -588,10 +572,8 @@ static void s_stop(s_main_t *m)
         if (n) log_msg(LOG_I, "committed %zu queued event(s) before exiting", n);
     }
     api_destroy(&d->api);
-    /* ---- plug-ins: stop blocks, reverse order of init ---- */
     gossip_destroy(&d->gossip); /* before the peer table it listens to */
     peers_daemon_stop(d);
-    /* ---- end of plug-ins ---- */
     ingest_destroy(&d->ingest);
     notify_destroy(&m->notify);
     loop_destroy(&d->loop);

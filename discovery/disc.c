@@ -22,6 +22,7 @@
  * charset-checked before use, and the number of tracked services is capped.
  */
 #include "disc.h"
+#include "loglevel.h"
 #include "event.h"
 
 #include <avahi-client/client.h>
@@ -38,7 +39,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <syslog.h>
 #include <time.h>
 
 #define DISC_MAX_SVCS       1024  /* browse results tracked at once */
@@ -189,7 +189,7 @@ static void s_update_node(disc_t *d, const uint8_t node[32])
     known_t *k = s_known_find(d, node);
     if (clone && k && !k->warned_clone) {
         k->warned_clone = 1;
-        s_log(d, LOG_WARNING,
+        s_log(d, LOG_W,
               "mdns: two machines (%s and %s) announce the same node key %.16s; was a data "
               "directory copied? Give one of them a fresh node key",
               clone, newest->host, k->peer.node_hex);
@@ -202,7 +202,7 @@ static void s_update_node(disc_t *d, const uint8_t node[32])
                 break;
             }
         }
-        s_log(d, LOG_INFO, "mdns: peer %s (%.16s) gone", k->peer.name, k->peer.node_hex);
+        s_log(d, LOG_I, "mdns: peer %s (%.16s) gone", k->peer.name, k->peer.node_hex);
         if (d->on_peer) d->on_peer(DISC_DOWN, &k->peer, d->arg);
         free(k);
         return;
@@ -220,7 +220,7 @@ static void s_update_node(disc_t *d, const uint8_t node[32])
         k->peer = agg;
         k->next = d->known;
         d->known = k;
-        s_log(d, LOG_INFO, "mdns: peer %s (%.16s) at %s port %u net %s", agg.name, agg.node_hex,
+        s_log(d, LOG_I, "mdns: peer %s (%.16s) at %s port %u net %s", agg.name, agg.node_hex,
               agg.naddrs ? agg.addrs[0] : "?", agg.port, agg.net);
         if (d->on_peer) d->on_peer(DISC_UP, &k->peer, d->arg);
     } else if (s_peer_differs(&k->peer, &agg)) {
@@ -364,7 +364,7 @@ static void s_resolve_cb(AvahiServiceResolver *r, AvahiIfIndex iface, AvahiProto
     if (ev == AVAHI_RESOLVER_FAILURE) {
         /* Usually a host that stopped answering; the browser will withdraw
          * the service if it is really gone, until then try again later. */
-        s_log(d, LOG_DEBUG, "mdns: resolving '%s' failed: %s", s->name,
+        s_log(d, LOG_D, "mdns: resolving '%s' failed: %s", s->name,
               avahi_strerror(avahi_client_errno(d->client)));
         avahi_service_resolver_free(r);
         s->res = NULL;
@@ -383,7 +383,7 @@ static void s_resolve_cb(AvahiServiceResolver *r, AvahiIfIndex iface, AvahiProto
     int ok = disc_parse_txt(txt, &tx) == 0;
     int self = ok && memcmp(tx.node, d->node, 32) == 0; /* our own service */
     if (!ok || self) {
-        if (!self) s_log(d, LOG_DEBUG, "mdns: ignoring '%s': TXT lacks valid v/node/net", s->name);
+        if (!self) s_log(d, LOG_D, "mdns: ignoring '%s': TXT lacks valid v/node/net", s->name);
         s->resolved = 0;
         if (had) s_update_node(d, old);
         return;
@@ -436,7 +436,7 @@ static void s_browse(disc_t *d)
     d->browser = avahi_service_browser_new(d->client, AVAHI_IF_UNSPEC, AVAHI_PROTO_UNSPEC,
                                            DISC_SERVICE_TYPE, NULL, 0, s_browse_cb, d);
     if (!d->browser) {
-        s_log(d, LOG_WARNING, "mdns: cannot browse %s: %s; retrying", DISC_SERVICE_TYPE,
+        s_log(d, LOG_W, "mdns: cannot browse %s: %s; retrying", DISC_SERVICE_TYPE,
               avahi_strerror(avahi_client_errno(d->client)));
         s_arm(d, &d->rebrowse, DISC_RETRY_MS, s_rebrowse_cb);
     }
@@ -464,7 +464,7 @@ static void s_browse_cb(AvahiServiceBrowser *b, AvahiIfIndex iface, AvahiProtoco
         } else {
             if (d->nsvcs >= DISC_MAX_SVCS) {
                 if (!d->warned_cap)
-                    s_log(d, LOG_WARNING, "mdns: more than %d %s services; ignoring the rest",
+                    s_log(d, LOG_W, "mdns: more than %d %s services; ignoring the rest",
                           DISC_MAX_SVCS, DISC_SERVICE_TYPE);
                 d->warned_cap = 1;
                 return;
@@ -504,7 +504,7 @@ static void s_browse_cb(AvahiServiceBrowser *b, AvahiIfIndex iface, AvahiProtoco
     case AVAHI_BROWSER_CACHE_EXHAUSTED:
         break;
     case AVAHI_BROWSER_FAILURE:
-        s_log(d, LOG_WARNING, "mdns: browsing failed: %s; retrying",
+        s_log(d, LOG_W, "mdns: browsing failed: %s; retrying",
               avahi_strerror(avahi_client_errno(d->client)));
         avahi_service_browser_free(b);
         d->browser = NULL;
@@ -529,7 +529,7 @@ static void s_rename(disc_t *d)
 {
     char *n = avahi_alternative_service_name(d->svc_name);
     if (!n) return;
-    s_log(d, LOG_NOTICE, "mdns: service name '%s' is taken, renaming to '%s'", d->svc_name, n);
+    s_log(d, LOG_N, "mdns: service name '%s' is taken, renaming to '%s'", d->svc_name, n);
     avahi_free(d->svc_name);
     d->svc_name = n;
     d->renames++;
@@ -541,8 +541,8 @@ static void s_group_cb(AvahiEntryGroup *g, AvahiEntryGroupState st, void *userda
     d->group = g; /* may run inside avahi_entry_group_new() */
     switch (st) {
     case AVAHI_ENTRY_GROUP_ESTABLISHED:
-        s_log(d, LOG_INFO, "mdns: published '%s' (%s port %u, net %s)", d->svc_name,
-              DISC_SERVICE_TYPE, d->port, d->net);
+        s_log(d, LOG_I, "mdns: published '%s' (%s port %u, net %s)", d->svc_name, DISC_SERVICE_TYPE,
+              d->port, d->net);
         break;
     case AVAHI_ENTRY_GROUP_COLLISION: {
         /* Someone else on the LAN uses our name: same group, next name.
@@ -557,7 +557,7 @@ static void s_group_cb(AvahiEntryGroup *g, AvahiEntryGroupState st, void *userda
         break;
     }
     case AVAHI_ENTRY_GROUP_FAILURE:
-        s_log(d, LOG_WARNING, "mdns: publishing failed: %s; retrying",
+        s_log(d, LOG_W, "mdns: publishing failed: %s; retrying",
               avahi_strerror(avahi_client_errno(avahi_entry_group_get_client(g))));
         avahi_entry_group_reset(g);
         s_arm(d, &d->republish, DISC_RETRY_MS, s_republish_cb);
@@ -574,7 +574,7 @@ static void s_publish(disc_t *d)
     if (!c) return;
     if (!d->group) {
         if (!avahi_entry_group_new(c, s_group_cb, d)) {
-            s_log(d, LOG_WARNING, "mdns: cannot create entry group: %s; retrying",
+            s_log(d, LOG_W, "mdns: cannot create entry group: %s; retrying",
                   avahi_strerror(avahi_client_errno(c)));
             s_arm(d, &d->republish, DISC_RETRY_MS, s_republish_cb);
             return;
@@ -601,7 +601,7 @@ static void s_publish(disc_t *d)
             continue;
         }
         if (rc < 0) {
-            s_log(d, LOG_WARNING, "mdns: cannot add service '%s': %s; retrying", d->svc_name,
+            s_log(d, LOG_W, "mdns: cannot add service '%s': %s; retrying", d->svc_name,
                   avahi_strerror(rc));
             avahi_entry_group_reset(d->group);
             s_arm(d, &d->republish, DISC_RETRY_MS, s_republish_cb);
@@ -611,7 +611,7 @@ static void s_publish(disc_t *d)
     }
     int rc = avahi_entry_group_commit(d->group);
     if (rc < 0) {
-        s_log(d, LOG_WARNING, "mdns: cannot commit service: %s; retrying", avahi_strerror(rc));
+        s_log(d, LOG_W, "mdns: cannot commit service: %s; retrying", avahi_strerror(rc));
         avahi_entry_group_reset(d->group);
         s_arm(d, &d->republish, DISC_RETRY_MS, s_republish_cb);
     }
@@ -630,7 +630,7 @@ static void s_client_start(disc_t *d)
     AvahiClient *c = avahi_client_new(d->poll, AVAHI_CLIENT_NO_FAIL, s_client_cb, d, &err);
     if (!c) {
         if (!d->warned)
-            s_log(d, LOG_WARNING,
+            s_log(d, LOG_W,
                   "mdns: cannot reach avahi-daemon over D-Bus (%s); discovery waits for it, "
                   "static peers still work",
                   avahi_strerror(err));
@@ -676,7 +676,7 @@ static void s_client_cb(AvahiClient *c, AvahiClientState st, void *userdata)
     d->client = c; /* may run inside avahi_client_new() */
     switch (st) {
     case AVAHI_CLIENT_S_RUNNING:
-        if (d->warned) s_log(d, LOG_NOTICE, "mdns: avahi-daemon is up");
+        if (d->warned) s_log(d, LOG_N, "mdns: avahi-daemon is up");
         d->warned = 0;
         d->running = 1;
         s_publish(d);
@@ -693,14 +693,14 @@ static void s_client_cb(AvahiClient *c, AvahiClientState st, void *userdata)
     case AVAHI_CLIENT_CONNECTING:
         d->running = 0;
         if (!d->warned)
-            s_log(d, LOG_WARNING,
+            s_log(d, LOG_W,
                   "mdns: avahi-daemon is not running; discovery waits for it, "
                   "static peers still work");
         d->warned = 1;
         break;
     case AVAHI_CLIENT_FAILURE:
         d->running = 0;
-        s_log(d, LOG_WARNING, "mdns: lost avahi-daemon (%s); reconnecting",
+        s_log(d, LOG_W, "mdns: lost avahi-daemon (%s); reconnecting",
               avahi_strerror(avahi_client_errno(c)));
         s_arm(d, &d->rebuild, 0, s_rebuild_cb);
         break;

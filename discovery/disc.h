@@ -39,7 +39,8 @@ typedef struct {
 } disc_peer_t;
 
 typedef void (*disc_peer_fn)(disc_what_t what, const disc_peer_t *peer, void *arg);
-/* Free-form status changes for logs ("avahi-daemon not running", ...). */
+/* Free-form status changes for logs ("avahi-daemon not running", ...);
+ * priority is one of core/loglevel.h's LOG_E .. LOG_D. */
 typedef void (*disc_log_fn)(int priority, const char *msg, void *arg);
 
 typedef struct {

@@ -1,13 +1,15 @@
-/* store.c -- the LMDB environment, its schema, and every read path: lookups,
- * prefix resolution, derived stats, listings, references, the sync set,
- * search and the local record of searches that found nothing.
+/* store.c -- the LMDB environment, its schema, read views, the packing of
+ * the rows that store_read.c and store_apply.c share, and the point lookups:
+ * has, get, prefix resolution, an event's derived stats, a profile, the
+ * counts.
  *
  * One environment per data directory, opened MDB_NOTLS so that a callback
  * running inside one read transaction may call another store function (each
  * opens its own short read transaction). Writes go through store_txn_run(),
  * which owns map growth: on MDB_MAP_FULL the transaction is aborted, the map
  * doubled and the work redone. Ingest and the meaning of events live in
- * store_apply.c; the layout of the named databases is in store_int.h and
+ * store_apply.c, iteration (listings, histories, search, ...) in
+ * store_read.c; the layout of the named databases is in store_int.h and
  * docs/STORE.md.
  */
 #include <errno.h>
@@ -17,10 +19,13 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "path.h"
 #include "store_int.h"
 
 #define S_DEFAULT_MAP (64u << 20)
-#define S_MAX_CHAIN   256 /* versions followed in one edit chain */
+
+static int s_maplock_init(store_t *s);
+static int s_release(store_t *s);
 
 const char *store_strerror(int code)
 {
@@ -48,9 +53,34 @@ const char *store_strerror(int code)
         return "bad argument";
     case STORE_E_IO:
         return "the data directory cannot be created or opened";
+    case STORE_E_BUSY:
+        return "the store is in use by a reader; try again later";
+    case STORE_E_NOMEM:
+        return "out of memory";
+    case STORE_E_DISKFULL:
+        return "the disk holding the data directory is full";
     default:
         return code <= -100 ? "unknown store error" : event_strerror(code);
     }
+}
+
+int store_is_failure(int code)
+{
+    switch (code) {
+    case STORE_E_LMDB:
+    case STORE_E_IO:
+    case STORE_E_NOMEM:
+    case STORE_E_DISKFULL:
+    case STORE_E_BUSY:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+const char *store_path(const store_t *s)
+{
+    return s && s->dir ? s->dir : (s && s->parent ? s->parent->dir : "");
 }
 
 const char *store_last_error(const store_t *s)
@@ -73,6 +103,8 @@ int store_fail(store_t *s, int rc, const char *what)
     if (rc < 0 && rc > -100) return rc;     /* an EVENT_E* code */
     if (s) snprintf(s->err, sizeof s->err, "%s: %s", what, mdb_strerror(rc));
     if (rc == MDB_NOTFOUND) return STORE_E_NOTFOUND;
+    if (rc == ENOSPC || rc == EDQUOT) return STORE_E_DISKFULL;
+    if (rc == ENOMEM) return STORE_E_NOMEM;
     return STORE_E_LMDB;
 }
 
@@ -196,6 +228,10 @@ int store_counts_save(store_t *s, MDB_txn *txn, const store_counts_t *c)
 
 int store_rtxn(store_t *s, MDB_txn **txn)
 {
+    if (s->bound) {
+        *txn = s->bound;
+        return 0;
+    }
     if (!s->env) return EINVAL; /* store_release_memory failed to reopen */
     int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
     if (rc == MDB_MAP_RESIZED) {
@@ -213,8 +249,11 @@ static int s_grow(store_t *s, size_t want)
     mdb_env_info(s->env, &info);
     size_t cur = info.me_mapsize > s->map_size ? info.me_mapsize : s->map_size;
     size_t size = cur * 2 > want ? cur * 2 : want;
+    /* Remapping moves every page: wait until no read view is using them. */
+    pthread_rwlock_wrlock(&s->maplock);
     int rc = mdb_env_set_mapsize(s->env, size);
     if (rc == 0) s->map_size = size;
+    pthread_rwlock_unlock(&s->maplock);
     return rc;
 }
 
@@ -262,24 +301,6 @@ int store_txn_run(store_t *s, size_t need, int (*body)(store_tx_t *tx, void *arg
 }
 
 /* ---- open / close ---- */
-
-/* mkdir -p with 0700 for every directory it creates. */
-static int s_mkdirs(const char *dir)
-{
-    char path[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof path) return -1;
-    memcpy(path, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (path[i] != '/' && path[i] != 0) continue;
-        char c = path[i];
-        path[i] = 0;
-        if (mkdir(path, 0700) != 0 && errno != EEXIST) return -1;
-        path[i] = c;
-    }
-    struct stat st;
-    return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
-}
 
 /* Open (creating unless read-only) the store's named databases. */
 static int s_open_dbs(store_t *s, MDB_txn *txn)
@@ -406,7 +427,7 @@ store_t *store_new(const char *dir, const store_opts_t *opts, int *err)
         code = STORE_E_ARG;
         goto fail;
     }
-    if (!o.read_only && s_mkdirs(dir) != 0) {
+    if (!o.read_only && path_mkdir_p(dir, 0700, NULL, 0) != 0) {
         code = STORE_E_IO;
         goto fail;
     }
@@ -416,6 +437,10 @@ store_t *store_new(const char *dir, const store_opts_t *opts, int *err)
     }
     s->read_only = o.read_only;
     s->no_reserve = o.no_reserve;
+    if (s_maplock_init(s) != 0) {
+        code = STORE_E_IO;
+        goto fail;
+    }
     s->map_size = o.map_size ? o.map_size : S_DEFAULT_MAP;
     s->env_flags = MDB_NOTLS | (o.no_sync ? MDB_NOSYNC : 0) | (o.read_only ? MDB_RDONLY : 0);
     if ((code = s_env_open(s))) goto fail;
@@ -434,16 +459,102 @@ void store_destroy(store_t **p)
 {
     if (!p || !*p) return;
     store_t *s = *p;
+    if (s->parent) { /* a read view: end it instead */
+        store_rtxn_end(p);
+        return;
+    }
     fts_destroy(&s->fts);
     if (s->env) mdb_env_close(s->env);
+    pthread_rwlock_destroy(&s->maplock);
     free(s->dir);
     free(s);
     *p = NULL;
 }
 
+/* ---- read views ---- */
+
+/* Writers first: a resize waiting for the map must not wait for every view
+ * that starts after it too. Views never take the lock twice in one thread
+ * (reads through a view use its transaction), so this cannot deadlock. */
+static int s_maplock_init(store_t *s)
+{
+    pthread_rwlockattr_t a;
+    if (pthread_rwlockattr_init(&a)) return -1;
+    pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    int rc = pthread_rwlock_init(&s->maplock, &a);
+    pthread_rwlockattr_destroy(&a);
+    return rc ? -1 : 0;
+}
+
+store_t *store_rtxn_begin(store_t *s, int *err)
+{
+    int code = STORE_E_ARG;
+    store_t *v = NULL;
+    if (!s || s->parent) goto fail;
+    code = STORE_E_NOMEM;
+    if (!(v = calloc(1, sizeof *v))) goto fail;
+    pthread_rwlock_rdlock(&s->maplock);
+    /* The owner changes env, fts and the dbis only under the lock held
+     * exclusive (store_release_memory), so this copy is consistent. */
+    *v = *s;
+    memset(&v->maplock, 0, sizeof v->maplock);
+    v->dir = NULL;
+    v->err[0] = 0;
+    v->parent = s;
+    v->bound = NULL;
+    v->read_only = 1; /* a view never writes (store_ingest, store_miss_record refuse) */
+    MDB_txn *txn;
+    int rc = store_rtxn(v, &txn);
+    if (rc) {
+        pthread_rwlock_unlock(&s->maplock);
+        code = rc == EINVAL ? STORE_E_LMDB : store_fail(v, rc, "read view");
+        free(v);
+        v = NULL;
+        goto fail;
+    }
+    v->bound = txn;
+    if (err) *err = 0;
+    return v;
+fail:
+    if (err) *err = code;
+    return NULL;
+}
+
+void store_rtxn_end(store_t **p)
+{
+    if (!p || !*p) return;
+    store_t *v = *p;
+    if (!v->parent) { /* not a view: nothing of ours to end */
+        *p = NULL;
+        return;
+    }
+    if (v->bound) mdb_txn_abort(v->bound);
+    pthread_rwlock_unlock(&v->parent->maplock);
+    free(v);
+    *p = NULL;
+}
+
+int store_rtxn_renew(store_t *v)
+{
+    if (!v || !v->parent || !v->bound) return STORE_E_ARG;
+    mdb_txn_reset(v->bound);
+    int rc = mdb_txn_renew(v->bound);
+    return rc ? store_fail(v, rc, "read view renew") : 0;
+}
+
 int store_release_memory(store_t *s)
 {
-    if (!s) return STORE_E_ARG;
+    if (!s || s->parent) return STORE_E_ARG;
+    /* A read view is using the map: try again later rather than stall the
+     * caller's thread (the memory is only a cache). */
+    if (pthread_rwlock_trywrlock(&s->maplock) != 0) return STORE_E_BUSY;
+    int rc = s_release(s);
+    pthread_rwlock_unlock(&s->maplock);
+    return rc;
+}
+
+static int s_release(store_t *s)
+{
     if (!s->env) return s_env_open(s); /* an earlier reopen failed: retry */
     /* LMDB keeps every page buffer a write transaction dirtied on a free
      * list (me_dpages) that only mdb_env_close() releases, and the index
@@ -475,7 +586,7 @@ int store_has(store_t *s, const uint8_t id[EVENT_ID_LEN])
     if (rc) return store_fail(s, rc, "has");
     MDB_val k = {EVENT_ID_LEN, (void *)id}, v;
     rc = mdb_get(txn, s->ev, &k, &v);
-    mdb_txn_abort(txn);
+    store_rtxn_close(s, txn);
     if (rc == MDB_NOTFOUND) return 0;
     return rc ? store_fail(s, rc, "has") : 1;
 }
@@ -499,7 +610,7 @@ int store_get_raw(store_t *s, const uint8_t id[EVENT_ID_LEN], uint8_t *buf, size
                 memcpy(buf, v.mv_data, v.mv_size);
         }
     }
-    mdb_txn_abort(txn);
+    store_rtxn_close(s, txn);
     return store_fail(s, rc, "get");
 }
 
@@ -537,7 +648,7 @@ int store_resolve(store_t *s, const char *prefix, uint8_t (*out)[EVENT_ID_LEN], 
     if (rc) return store_fail(s, rc, "resolve");
     MDB_cursor *c;
     if ((rc = mdb_cursor_open(txn, s->ev, &c))) {
-        mdb_txn_abort(txn);
+        store_rtxn_close(s, txn);
         return store_fail(s, rc, "resolve");
     }
     MDB_val k = {(size_t)(plen + 1) / 2, key}, v;
@@ -551,7 +662,7 @@ int store_resolve(store_t *s, const char *prefix, uint8_t (*out)[EVENT_ID_LEN], 
         if (++found > max) break;
     }
     mdb_cursor_close(c);
-    mdb_txn_abort(txn);
+    store_rtxn_close(s, txn);
     if (rc && rc != MDB_NOTFOUND) return store_fail(s, rc, "resolve");
     *n = found < max ? found : max;
     if (found == 0) return STORE_E_NOTFOUND;
@@ -567,7 +678,7 @@ static int s_latest(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN],
 {
     memcpy(latest, id, EVENT_ID_LEN);
     if (!(row->flags & STORE_ROW_SUPERSEDED)) return 0;
-    uint8_t(*queue)[EVENT_ID_LEN] = malloc(S_MAX_CHAIN * EVENT_ID_LEN);
+    uint8_t(*queue)[EVENT_ID_LEN] = malloc(STORE_MAX_CHAIN * EVENT_ID_LEN);
     if (!queue) return ENOMEM;
     size_t head = 0, tail = 0;
     uint64_t best_t = 0;
@@ -600,7 +711,7 @@ static int s_latest(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN],
                 (ref.kind != EVENT_TIP && ref.kind != EVENT_QUESTION) ||
                 memcmp(ref.author, row->author, EVENT_KEY_LEN))
                 continue;
-            if (tail < S_MAX_CHAIN) memcpy(queue[tail++], ref.id, EVENT_ID_LEN);
+            if (tail < STORE_MAX_CHAIN) memcpy(queue[tail++], ref.id, EVENT_ID_LEN);
         }
     }
     mdb_cursor_close(c);
@@ -638,7 +749,7 @@ int store_stats(store_t *s, const uint8_t id[EVENT_ID_LEN], store_stats_t *st)
     int rc = store_rtxn(s, &txn);
     if (rc) return store_fail(s, rc, "stats");
     rc = store_stats_txn(s, txn, id, st);
-    mdb_txn_abort(txn);
+    store_rtxn_close(s, txn);
     return store_fail(s, rc, "stats");
 }
 
@@ -675,7 +786,7 @@ int store_profile(store_t *s, const uint8_t author[EVENT_KEY_LEN], char *name, s
         }
         free(ev);
     }
-    mdb_txn_abort(txn);
+    store_rtxn_close(s, txn);
     return rc == MDB_NOTFOUND ? 0 : store_fail(s, rc, "profile");
 }
 
@@ -686,6 +797,6 @@ int store_counts(store_t *s, store_counts_t *c)
     int rc = store_rtxn(s, &txn);
     if (rc) return store_fail(s, rc, "counts");
     rc = store_counts_load(s, txn, c);
-    mdb_txn_abort(txn);
+    store_rtxn_close(s, txn);
     return store_fail(s, rc, "counts");
 }

@@ -18,8 +18,11 @@
  * The store knows nothing of the network. Functions return 0 on success or a
  * negative STORE_E* code (store_strerror); codes from event.h pass through.
  * A store_t is used from one thread at a time (map growth needs every other
- * transaction of the process closed). Iteration callbacks may call other
- * store functions, but not store_ingest. Rules and layout: docs/STORE.md.
+ * transaction of the process closed). Other threads read through read
+ * views (store_rtxn_begin): each is a store_t bound to one LMDB read
+ * transaction, usable with every read function below from the thread that
+ * holds it. Iteration callbacks may call other store functions, but not
+ * store_ingest. Rules and layout: docs/STORE.md.
  */
 #ifndef TIPD_STORE_H
 #define TIPD_STORE_H
@@ -46,9 +49,16 @@ enum {
     STORE_E_ARG = -106,       /* bad argument */
     STORE_E_IO = -107,        /* directory cannot be created or opened */
     STORE_E_OLDSCHEMA = -108, /* the data directory has an older, unreadable schema */
+    STORE_E_BUSY = -109,      /* a read view holds the map; try again later */
+    STORE_E_NOMEM = -110,     /* out of memory */
+    STORE_E_DISKFULL = -111,  /* the disk (or quota) is full: nothing was stored */
 };
 
 const char *store_strerror(int code);
+/* 1 if code says the store could not write (disk full, database or I/O
+ * failure, out of memory): the events it answers were not stored and may
+ * be sent again later. 0 for every verdict on an event itself. */
+int store_is_failure(int code);
 
 typedef struct {
     size_t map_size; /* initial map size in bytes; 0 = default (64 MiB) */
@@ -68,16 +78,39 @@ store_t *store_new(const char *dir, const store_opts_t *opts, int *err);
 void store_destroy(store_t **p);
 /* Last LMDB / system error text of this store, for logs. */
 const char *store_last_error(const store_t *s);
+/* The data directory, for logs. */
+const char *store_path(const store_t *s);
 /* Current map size in bytes (it grows by itself), for logs and status. */
 size_t store_map_size(const store_t *s);
 /* Give back the memory large write transactions left behind (LMDB caches
  * every page buffer a transaction dirtied until the environment closes: ~30
  * MiB after a 1024-tip batch) by closing and reopening the environment, then
  * malloc_trim(). Call with no transaction or iteration open (e.g. when
- * ingest has been idle a while). 0 on success; on failure the store refuses
+ * ingest has been idle a while). STORE_E_BUSY, changing nothing, while a
+ * read view is open (try later). 0 on success; on failure the store refuses
  * every later call with an error (never crashes) until a later
  * store_release_memory() call manages to reopen it. */
 int store_release_memory(store_t *s);
+
+/* ---- read views: one snapshot, any thread ---- */
+
+/* A read view is a store_t that reads one LMDB read transaction (one
+ * consistent snapshot): pass it to any read function of this header
+ * (store_get, store_list, store_search, ...) and each uses that transaction
+ * instead of opening its own. Writes (store_ingest, store_miss_record,
+ * store_release_memory) refuse a view with STORE_E_ARG. A view may be
+ * begun and used on any thread, one thread at a time; while any view is
+ * open, the owner's map resize (inside store_ingest) waits for it to end,
+ * so keep views short-lived. The owner must outlive its views. */
+typedef store_t store_rtxn_t;
+
+/* Begin a view of s (not itself a view). NULL on failure with *err set. */
+store_rtxn_t *store_rtxn_begin(store_t *s, int *err);
+/* End a view; idempotent, NULLs *p. */
+void store_rtxn_end(store_rtxn_t **p);
+/* Move the view to the newest committed snapshot (cheap: reuses its LMDB
+ * reader slot). 0 or a STORE_E* code. */
+int store_rtxn_renew(store_rtxn_t *v);
 
 /* ---- ingest ---- */
 
@@ -206,7 +239,7 @@ int store_miss_record(store_t *s, const char *query);
 typedef int (*store_miss_fn)(const char *query, uint64_t count, uint64_t last_ms, void *arg);
 int store_miss_each(store_t *s, store_miss_fn fn, void *arg);
 
-/* ---- for tip show / tip stats (issue #6) ---- */
+/* ---- ratings, thanks and edit chains: for tip show and tip stats ---- */
 
 /* Search prior of an event from its stats, >= 1 (docs/SEARCH.md, STORE.md):
  *   1 + 0.1*ln(1+thanks) + 0.1*(avg-3)*min(ratings,5)/5, clamped to >= 1. */

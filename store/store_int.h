@@ -1,5 +1,6 @@
-/* store_int.h -- internals shared by store.c (environment, lookups, listings)
- * and store_apply.c (ingest and the meaning of events). Not a public header.
+/* store_int.h -- internals shared by store.c (environment, row packing,
+ * lookups), store_read.c (iteration) and store_apply.c (ingest and the
+ * meaning of events). Not a public header.
  *
  * Named databases (all keys big-endian so cursors walk in order):
  *   meta   "schema" -> u32, "counts" -> 7 x u64 (store_counts_t, O(1) reads)
@@ -23,12 +24,15 @@
 #define TIPD_STORE_INT_H
 
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "event.h"
 #include "fts.h"
 #include "store.h"
+
+#define STORE_MAX_CHAIN 256 /* versions followed in one edit chain */
 
 struct store {
     MDB_env *env;
@@ -40,6 +44,14 @@ struct store {
     char *dir;          /* data directory, for store_release_memory's reopen */
     unsigned env_flags; /* mdb_env_open flags, same */
     char err[256];
+    /* Read views (store_rtxn_begin) hold maplock shared for their life; the
+     * owner takes it exclusive to resize or reopen the map, which would
+     * unmap pages a view's thread is reading. */
+    pthread_rwlock_t maplock;
+    /* Set in a read view only: the store it reads and its transaction, which
+     * every read made through the view uses instead of opening its own. */
+    store_t *parent;
+    MDB_txn *bound;
 };
 
 /* A tombstone: 0x00, kind, author, created_at. Signed events start with a
@@ -138,8 +150,14 @@ int store_ev_get(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], MDB_v
  * run again (body must be restartable). Returns body's or LMDB's code. */
 int store_txn_run(store_t *s, size_t need, int (*body)(store_tx_t *tx, void *arg), void *arg);
 
-/* Begin a read transaction (handles MDB_MAP_RESIZED). Raw LMDB code. */
+/* Begin a read transaction (handles MDB_MAP_RESIZED), or, in a read view,
+ * hand out the view's own. Raw LMDB code. Pair with store_rtxn_close. */
 int store_rtxn(store_t *s, MDB_txn **txn);
+/* End what store_rtxn began (nothing for a read view's transaction). */
+static inline void store_rtxn_close(store_t *s, MDB_txn *txn)
+{
+    if (txn && txn != s->bound) mdb_txn_abort(txn);
+}
 
 /* Turn a raw LMDB / errno code into a STORE_E* code, noting the text. */
 int store_fail(store_t *s, int rc, const char *what);

@@ -15,9 +15,8 @@
 
 #include "store_int.h"
 
-#define S_MAX_CHAIN 256
-#define S_MISS_MAX  256
-#define S_NREFS_AT  42 /* offset of nrefs in signed bytes (docs/PROTOCOL.md 1.2) */
+#define S_MISS_MAX 256
+#define S_NREFS_AT 42 /* offset of nrefs in signed bytes (docs/PROTOCOL.md 1.2) */
 
 static int s_chain_figures(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN],
                            const store_row_t *r, store_stats_t *st, store_rating_fn fn, void *arg,
@@ -140,7 +139,7 @@ int store_list(store_t *s, const store_filter_t *f, size_t limit, store_each_fn 
         } else {
             rc = s_scan_desc(&l, s->time, NULL, 0);
         }
-        mdb_txn_abort(l.txn);
+        store_rtxn_close(s, l.txn);
     }
     free(l.ev);
     return l.out ? l.out : store_fail(s, rc, "list");
@@ -172,7 +171,7 @@ int store_refs(store_t *s, const uint8_t id[EVENT_ID_LEN], int role, store_each_
         }
         mdb_cursor_close(c);
     }
-    if (txn) mdb_txn_abort(txn);
+    if (txn) store_rtxn_close(s, txn);
     free(ev);
     if (out) return out;
     return rc == MDB_NOTFOUND ? 0 : store_fail(s, rc, "refs");
@@ -195,7 +194,7 @@ int store_items(store_t *s, store_item_fn fn, void *arg)
         }
         mdb_cursor_close(c);
     }
-    mdb_txn_abort(txn);
+    store_rtxn_close(s, txn);
     if (out) return out;
     return rc == MDB_NOTFOUND ? 0 : store_fail(s, rc, "items");
 }
@@ -234,7 +233,7 @@ int store_ratings(store_t *s, const uint8_t id[EVENT_ID_LEN], store_rating_fn fn
         }
         mdb_cursor_close(c);
     }
-    mdb_txn_abort(txn);
+    store_rtxn_close(s, txn);
     if (out) return out;
     return rc == MDB_NOTFOUND ? 0 : store_fail(s, rc, "ratings");
 }
@@ -258,7 +257,7 @@ int store_history(store_t *s, const uint8_t id[EVENT_ID_LEN], store_each_fn fn, 
     int rc = store_stats(s, id, &st);
     if (rc) return rc;
     if (st.retracted) return STORE_E_RETRACTED;
-    struct s_ver *v = calloc(S_MAX_CHAIN, sizeof *v);
+    struct s_ver *v = calloc(STORE_MAX_CHAIN, sizeof *v);
     event_t *ev = malloc(sizeof *ev);
     MDB_txn *txn = NULL;
     size_t n = 0, head = 0;
@@ -282,7 +281,7 @@ int store_history(store_t *s, const uint8_t id[EVENT_ID_LEN], store_each_fn fn, 
         }
         if (head == 0) memcpy(author, ev->author, EVENT_KEY_LEN);
         v[head].t = ev->created_at;
-        for (int i = 0; i < ev->nrefs && n < S_MAX_CHAIN; i++) {
+        for (int i = 0; i < ev->nrefs && n < STORE_MAX_CHAIN; i++) {
             if (ev->refs[i].role != EVENT_REF_SUPERSEDES) continue;
             store_row_t r;
             if (store_row_get(s, txn, ev->refs[i].id, &r) || !(r.flags & STORE_ROW_HELD) ||
@@ -305,7 +304,7 @@ int store_history(store_t *s, const uint8_t id[EVENT_ID_LEN], store_each_fn fn, 
         out = fn(ev, raw.mv_data, raw.mv_size, arg);
     }
 done:
-    if (txn) mdb_txn_abort(txn);
+    if (txn) store_rtxn_close(s, txn);
     free(v);
     free(ev);
     if (out) return out;
@@ -395,7 +394,7 @@ static int s_authors(store_t *s, const uint8_t *author, store_author_fn fn, void
                 out = fn(&a, arg);
         }
     }
-    mdb_txn_abort(txn);
+    store_rtxn_close(s, txn);
     if (rc == 0 && one && !have) rc = MDB_NOTFOUND;
     if (stop) *stop = out;
     return rc;
@@ -511,7 +510,7 @@ static int s_chain_figures(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_L
         if (gr) return gr == MDB_NOTFOUND ? 0 : gr;
         if (!s_cites_supersedes(&raw)) return 0;
     }
-    uint8_t(*ver)[EVENT_ID_LEN] = malloc(S_MAX_CHAIN * EVENT_ID_LEN);
+    uint8_t(*ver)[EVENT_ID_LEN] = malloc(STORE_MAX_CHAIN * EVENT_ID_LEN);
     event_t *ev = malloc(sizeof *ev);
     struct s_crate *rv = NULL;
     size_t n = 0, nr = 0, cap = 0;
@@ -530,7 +529,7 @@ static int s_chain_figures(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_L
             rc = lr;
             goto done;
         }
-        for (int i = 0; i < ev->nrefs && n < S_MAX_CHAIN; i++) {
+        for (int i = 0; i < ev->nrefs && n < STORE_MAX_CHAIN; i++) {
             if (ev->refs[i].role != EVENT_REF_SUPERSEDES) continue;
             store_row_t pr;
             if (store_row_get(s, txn, ev->refs[i].id, &pr) || !(pr.flags & STORE_ROW_HELD) ||
@@ -584,7 +583,7 @@ int store_chain_stats(store_t *s, const uint8_t id[EVENT_ID_LEN], store_stats_t 
         else if (gr != MDB_NOTFOUND)
             rc = gr;
     }
-    mdb_txn_abort(txn);
+    store_rtxn_close(s, txn);
     return store_fail(s, rc, "chain stats");
 }
 
@@ -600,7 +599,7 @@ int store_chain_ratings(store_t *s, const uint8_t id[EVENT_ID_LEN], store_rating
     store_stats_t st;
     int out = 0;
     if (visible) rc = s_chain_figures(s, txn, id, &r, &st, fn, arg, &out);
-    mdb_txn_abort(txn);
+    store_rtxn_close(s, txn);
     if (!visible) return store_ratings(s, id, fn, arg);
     if (out) return out;
     return store_fail(s, rc, "chain ratings");
@@ -657,7 +656,7 @@ int store_search(store_t *s, const char *query, const store_search_opts_t *o, st
     struct s_search q = {s, o};
     fts_set_text(s->fts, s_doc_text, s);
     rc = fts_search(s->fts, txn, query, o, s_visible, &q, hits, max, n);
-    mdb_txn_abort(txn);
+    store_rtxn_close(s, txn);
     return store_fail(s, rc, "search");
 }
 
@@ -752,7 +751,7 @@ int store_miss_each(store_t *s, store_miss_fn fn, void *arg)
         }
         mdb_cursor_close(c);
     }
-    mdb_txn_abort(txn);
+    store_rtxn_close(s, txn);
     if (out) return out;
     return rc == MDB_NOTFOUND ? 0 : store_fail(s, rc, "misses");
 }

@@ -164,7 +164,7 @@ class Daemon:
 
     def stop(self, sig=None, timeout=20.0):
         """Send sig and wait for exit; returns the exit code (negative = signal)."""
-        # (cli engineer) default resolved here: in the class body `signal` is the
+        # default resolved here: in the class body `signal` is the
         # method above, so `sig=signal.SIGTERM` raised AttributeError at import.
         if sig is None:
             sig = signal.SIGTERM

@@ -1,7 +1,7 @@
 """test_cli.py -- the tip command against a real tipd (tests/cli/harness.py).
 
-Covers issue #3's CLI behaviour: add -> search -> show, the JSON shapes of
-DESIGN section 9 and docs/API.md, list newest first, import/export round trip
+Covers the CLI's behaviour: add -> search -> show, the JSON shapes of
+docs/API.md, list newest first, import/export round trip
 with the same ids, bad import lines reported by line number, the daemon being
 down (one line, exit 4, never a hang), unknown and ambiguous ids (exit 3),
 usage errors (exit 2), colour rules (NO_COLOR, --color) on a real pty, the

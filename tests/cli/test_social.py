@@ -1,4 +1,4 @@
-"""test_social.py -- the social-learning commands end to end (issue #6).
+"""test_social.py -- the social-learning commands end to end.
 
 Real tipd, real tip, several TIP_HOMEs on one daemon = several workers on one
 machine: rate, thanks, ask/answer/questions, edit/retract, --anon, today,

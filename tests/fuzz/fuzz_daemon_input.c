@@ -1,6 +1,6 @@
 /* fuzz_daemon_input.c -- libFuzzer target for the daemon's own decoders of
- * outside bytes: the base64 of API submits (daemon/api.c) and the INI config
- * reader (daemon/config.c).
+ * outside bytes: the base64 of API submits (core/b64.c) and the INI config
+ * reader (daemon/sys/config.c).
  *
  * base64: decode must never write past its buffer, and whatever it accepts
  * must be canonical -- encoding the decoded bytes gives back exactly the
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
+#include "b64.h"
 #include "config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -28,18 +28,18 @@ static void s_b64(const uint8_t *in, size_t n)
 {
     size_t cap = n / 4 * 3 + 3;
     uint8_t *out = malloc(cap ? cap : 1);
-    long got = api_b64_decode((const char *)in, n, out, cap);
+    long got = b64_decode((const char *)in, n, out, cap);
     if (got >= 0) {
         s_check((size_t)got <= cap);
-        char *back = malloc(api_b64_encoded_len((size_t)got) + 1);
-        api_b64_encode(out, (size_t)got, back);
+        char *back = malloc(b64_encoded_len((size_t)got) + 1);
+        b64_encode(out, (size_t)got, back);
         s_check(strlen(back) == n && memcmp(back, in, n) == 0);
         free(back);
     }
     /* a buffer one byte short of the output must be refused, not overrun */
     if (got > 0) {
         uint8_t *tight = malloc((size_t)got - 1 + 1);
-        s_check(api_b64_decode((const char *)in, n, tight, (size_t)got - 1) == -1);
+        s_check(b64_decode((const char *)in, n, tight, (size_t)got - 1) == -1);
         free(tight);
     }
     free(out);
@@ -68,7 +68,7 @@ static void s_config(const uint8_t *in, size_t n)
         s_check(memchr(c.data, 0, sizeof(c.data)) && memchr(c.api, 0, sizeof(c.api)));
         s_check(memchr(c.listen, 0, sizeof(c.listen)) && memchr(c.name, 0, sizeof(c.name)));
         s_check(c.npeers <= CFG_MAX_PEERS);
-        s_check(c.log_level >= CFG_LOG_ERR && c.log_level <= CFG_LOG_DEBUG);
+        s_check(c.log_level >= LOG_E && c.log_level <= LOG_D);
         s_check(c.no_discovery == 0 || c.no_discovery == 1);
     }
     free(text);

@@ -1,4 +1,4 @@
-"""lan.py -- a LAN of namespace hosts for tipd tests (DESIGN §10).
+"""lan.py -- a LAN of namespace hosts for tipd tests.
 
 Every host is a network namespace plugged into one Linux bridge (which lives
 in its own "switch" namespace, so nothing touches the machine's real

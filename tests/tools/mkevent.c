@@ -159,7 +159,7 @@ int main(int argc, char **argv)
             fwrite(buf, 1, len, stdout);
             break;
         }
-        api_b64_encode(buf, len, b64);
+        b64_encode(buf, len, b64);
         printf("%s\n", b64);
     }
     ident_wipe(&id);

@@ -26,7 +26,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.no_discovery, 0);
     assert_string_equal(c.network_key, "");
     assert_string_equal(c.name, "");
-    assert_int_equal(c.log_level, CFG_LOG_INFO);
+    assert_int_equal(c.log_level, LOG_I);
 }
 
 static void test_every_key(void **state)
@@ -60,7 +60,7 @@ static void test_every_key(void **state)
     assert_int_equal(c.no_discovery, 1);
     assert_string_equal(c.network_key, "/etc/tipd/network.key");
     assert_string_equal(c.name, "Front desk");
-    assert_int_equal(c.log_level, CFG_LOG_WARNING);
+    assert_int_equal(c.log_level, LOG_W);
 }
 
 static void test_bad_lines(void **state)
@@ -201,11 +201,11 @@ static void test_endpoints(void **state)
 static void test_log_levels(void **state)
 {
     (void)state;
-    assert_int_equal(cfg_log_level_from_name("error"), CFG_LOG_ERR);
-    assert_int_equal(cfg_log_level_from_name("WARN"), CFG_LOG_WARNING);
-    assert_int_equal(cfg_log_level_from_name("debug"), CFG_LOG_DEBUG);
+    assert_int_equal(cfg_log_level_from_name("error"), LOG_E);
+    assert_int_equal(cfg_log_level_from_name("WARN"), LOG_W);
+    assert_int_equal(cfg_log_level_from_name("debug"), LOG_D);
     assert_int_equal(cfg_log_level_from_name("trace"), -1);
-    assert_string_equal(cfg_log_level_name(CFG_LOG_NOTICE), "notice");
+    assert_string_equal(cfg_log_level_name(LOG_N), "notice");
 }
 
 int main(void)

@@ -41,7 +41,7 @@ static void s_snapshot(store_t *s, raw_t *ev, size_t n, char *out, size_t cap)
         off += (size_t)snprintf(out + off, cap - off, "|%d:%u/%u/%u/%u/%d%d/%02x h%d", rc,
                                 st.ratings, st.rating_sum, st.thanks, st.answers, st.retracted,
                                 st.superseded, st.latest[0], store_has(s, ev[i].id));
-        /* (issue #6) and what its edit chain carries */
+        /* and what its edit chain carries */
         rc = store_chain_stats(s, ev[i].id, &st);
         off += (size_t)snprintf(out + off, cap - off, " c%d:%u/%u/%u", rc, st.ratings,
                                 st.rating_sum, st.thanks);

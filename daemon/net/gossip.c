@@ -1,0 +1,1013 @@
+/* gossip.c -- peer links: sockets, the handshake, heartbeats and dialing.
+ *
+ * Transport. One ROUTER bound at --listen is a CURVE server whose keypair is
+ * derived from the network key (wire_server_keys): every member of a network
+ * listens with the same server key, so a dialer needs nothing but host:port,
+ * and a machine without the network key cannot even complete the CURVE
+ * handshake. A ZAP handler (REP on inproc://zeromq.zap.01, bound before the
+ * ROUTER, answered from this loop) accepts CURVE clients, refuses held-off
+ * ones, and sets each connection's User-Id to the client's transport key, so
+ * a HELLO's node key can be checked against the key the connection really
+ * authenticated with. Each outgoing link is its own DEALER whose client key is
+ * our Ed25519 node key converted to X25519.
+ *
+ * Handshake (PROTOCOL.md §2.4, gossip_hello.c): dialer HELLO -> listener WELCOME (proof +
+ * Ed25519 signature over both keys and both nonces) -> dialer ACK (proof).
+ * Nothing but these three may cross before the link is up; a wrong network,
+ * node key or signature gets REJECT and the connection is forgotten. A
+ * listener of another network key never gets that far: our CURVE HELLO is
+ * sealed to a server key it does not hold, so it drops the connection. Each
+ * DEALER is watched with zmq_socket_monitor to see that (s_mon_in): the peer
+ * is marked foreign with its network unknown and re-dialed on a slow backoff
+ * in case the keys get fixed.
+ *
+ * Links live in a list (tipd has tens of peers, not thousands); a 200 ms tick
+ * sends heartbeats, times out silent links and handshakes, reaps dead links,
+ * expires hold-offs and dials peers from the peer table with bounded
+ * exponential backoff. One link per pair of nodes: when two links to one
+ * node come up, both sides keep the one dialed by the smaller node key, and
+ * the larger key waits G_DEFER_MS before dialing a peer it knows the key of.
+ * Replication over a link is gossip_sync.c.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+#include <zmq.h>
+
+#include "endpoint.h"
+#include "gossip_int.h"
+
+#define S_ZAP_ENDPOINT "inproc://zeromq.zap.01"
+
+struct g_hold {
+    struct g_hold *next;
+    uint8_t node[32];
+    uint8_t curve[32];
+    uint64_t until, backoff;
+};
+
+typedef struct {
+    uint64_t next_dial, backoff, first_seen;
+    uint64_t keyfail_backoff; /* re-check period of a key-mismatch peer */
+} s_pinfo_t;
+
+void g_log(gossip_t *g, int prio, const char *fmt, ...)
+{
+    if (!g->log) return;
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    g->log(prio, "gossip: %s", buf);
+}
+
+const char *g_who(const g_link_t *l)
+{
+    if (l->name[0]) return l->name;
+    if (l->endpoint[0]) return l->endpoint;
+    return l->has_node ? l->node_hex : "?";
+}
+
+/* ---- sending ---- */
+
+int g_send_frames(g_link_t *l, uint8_t type, const wire_frame_t *f, size_t n)
+{
+    gossip_t *g = l->g;
+    if (l->state == G_DEAD) return -1;
+    void *s = l->out ? l->sock : g->router;
+    uint8_t hdr[2];
+    wire_header(type, hdr);
+    if (!l->out && zmq_send(s, l->rid, l->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) return -1;
+    /* The first part decides: ZeroMQ queues a multipart message atomically. */
+    if (zmq_send(s, hdr, 2, (n ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0) return -1;
+    for (size_t i = 0; i < n; i++)
+        if (zmq_send(s, f[i].p, f[i].len, (i + 1 < n ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0)
+            return -1;
+    l->t_tx = loop_now_ms();
+    l->stat_tx++;
+    return 0;
+}
+
+int g_send(g_link_t *l, uint8_t type, const uint8_t *body, size_t len)
+{
+    wire_frame_t f = {body, len};
+    return g_send_frames(l, type, &f, 1);
+}
+
+void g_send_reason(g_link_t *l, uint8_t type, uint8_t code, const char *text)
+{
+    uint8_t buf[WIRE_MAX_TEXT + 8];
+    size_t len;
+    if (wire_enc_reason(code, text, buf, sizeof buf, &len) == 0) g_send(l, type, buf, len);
+}
+
+/* Answer a connection we hold no session for (ROUTER side). */
+void g_router_reply(gossip_t *g, const uint8_t *rid, size_t rid_len, uint8_t type, uint8_t code,
+                    const char *text)
+{
+    g_link_t tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.g = g;
+    tmp.out = 0;
+    tmp.state = G_HS;
+    if (rid_len > sizeof tmp.rid) return;
+    memcpy(tmp.rid, rid, rid_len);
+    tmp.rid_len = rid_len;
+    g_send_reason(&tmp, type, code, text);
+}
+
+/* ---- peers and hold-offs ---- */
+
+static s_pinfo_t *s_pinfo(peer_t *p)
+{
+    if (!p->user) {
+        s_pinfo_t *pi = calloc(1, sizeof *pi);
+        if (!pi) return NULL;
+        pi->backoff = G_BACKOFF_MIN_MS;
+        pi->keyfail_backoff = G_KEYFAIL_MIN_MS;
+        pi->first_seen = loop_now_ms();
+        p->user = pi;
+    }
+    return p->user;
+}
+
+peer_t *g_peer(g_link_t *l)
+{
+    return l->peer_id ? peers_find_id(l->g->peers, l->peer_id) : NULL;
+}
+
+struct g_hold *g_held(gossip_t *g, const uint8_t *node, const uint8_t *curve)
+{
+    uint64_t now = loop_now_ms();
+    for (struct g_hold *h = g->holds; h; h = h->next) {
+        if (h->until <= now) continue;
+        if (node && memcmp(h->node, node, 32) == 0) return h;
+        if (curve && memcmp(h->curve, curve, 32) == 0) return h;
+    }
+    return NULL;
+}
+
+static void s_hold(gossip_t *g, const uint8_t node[32])
+{
+    struct g_hold *h;
+    for (h = g->holds; h; h = h->next)
+        if (memcmp(h->node, node, 32) == 0) break;
+    if (!h) {
+        h = calloc(1, sizeof *h);
+        if (!h) return;
+        memcpy(h->node, node, 32);
+        if (crypto_sign_ed25519_pk_to_curve25519(h->curve, node) != 0) memset(h->curve, 0, 32);
+        h->next = g->holds;
+        g->holds = h;
+    } else {
+        h->backoff *= 2;
+    }
+    if (h->backoff < G_HOLD_MIN_MS) h->backoff = G_HOLD_MIN_MS;
+    if (h->backoff > G_HOLD_MAX_MS) h->backoff = G_HOLD_MAX_MS;
+    h->until = loop_now_ms() + h->backoff;
+}
+
+/* ---- links ---- */
+
+g_link_t *g_link_by_id(gossip_t *g, uint32_t id)
+{
+    for (g_link_t *l = g->links; l; l = l->next)
+        if (l->id == id && l->state != G_DEAD) return l;
+    return NULL;
+}
+
+g_link_t *g_link_new(gossip_t *g, int out)
+{
+    size_t n = 0, hs = 0;
+    for (g_link_t *l = g->links; l; l = l->next) {
+        if (l->state == G_DEAD) continue;
+        n++;
+        if (l->state == G_HS && !l->out) hs++;
+    }
+    /* Unauthenticated incoming handshakes are capped on their own, so a
+     * crowd of them cannot stop us from dialing out. */
+    if (n >= G_MAX_LINKS || (!out && hs >= G_MAX_HANDSHAKES)) return NULL;
+    g_link_t *l = calloc(1, sizeof *l);
+    if (!l) return NULL;
+    if (g_idset_init(&l->known, 1 << 14)) {
+        free(l);
+        return NULL;
+    }
+    l->g = g;
+    l->out = out;
+    l->id = ++g->next_link_id;
+    l->state = G_HS;
+    l->t_start = l->t_rx = l->tok_t = loop_now_ms();
+    l->tok_bytes = G_RATE_BYTES * G_RATE_BURST;
+    l->push_tok = G_PUSH_RATE;
+    l->push_tok_t = l->t_start;
+    l->tok_msgs = G_RATE_MSGS * G_RATE_BURST;
+    l->next = g->links;
+    g->links = l;
+    return l;
+}
+
+void g_link_close(g_link_t *l)
+{
+    if (l->state == G_DEAD) return;
+    g_sync_link_gone(l);
+    l->state = G_DEAD;
+    if (l->watch) loop_watch_free(l->g->loop, l->watch);
+    l->watch = NULL;
+    if (l->mon_watch) loop_watch_free(l->g->loop, l->mon_watch);
+    l->mon_watch = NULL;
+    if (l->mon) zmq_close(l->mon);
+    l->mon = NULL;
+    if (l->sock) zmq_close(l->sock);
+    l->sock = NULL;
+    if (!l->out && l->rid_len) {
+        gossip_t *g = l->g;
+        unsigned k = g->quiet_next++ % (sizeof g->quiet / sizeof g->quiet[0]);
+        memcpy(g->quiet[k].rid, l->rid, l->rid_len);
+        g->quiet[k].len = l->rid_len;
+        g->quiet[k].until = loop_now_ms() + G_QUIET_MS;
+    }
+}
+
+/* 1 if rid belongs to an incoming connection we closed recently. */
+static int s_quiet(gossip_t *g, const uint8_t *rid, size_t len)
+{
+    uint64_t now = loop_now_ms();
+    for (size_t k = 0; k < sizeof g->quiet / sizeof g->quiet[0]; k++)
+        if (g->quiet[k].until > now && g->quiet[k].len == len && !memcmp(g->quiet[k].rid, rid, len))
+            return 1;
+    return 0;
+}
+
+static void s_reap(gossip_t *g)
+{
+    g_link_t **pp = &g->links;
+    while (*pp) {
+        g_link_t *l = *pp;
+        if (l->state == G_DEAD) {
+            *pp = l->next;
+            g_idset_free(&l->known);
+            free(l->push);
+            free(l->fetch);
+            free(l);
+        } else {
+            pp = &l->next;
+        }
+    }
+}
+
+/* Close a link for a reason; abuse adds a hold-off for its node. A linked
+ * peer goes DOWN in the table (unless another link to it remains). */
+void g_link_fail(g_link_t *l, uint8_t code, const char *why, int abuse)
+{
+    gossip_t *g = l->g;
+    if (l->state == G_DEAD) return;
+    int was_linked = l->state == G_LINKED;
+    g_log(g, abuse ? LOG_W : LOG_I, "link %s closed: %s", g_who(l), why);
+    if (code) g_send_reason(l, l->state == G_LINKED ? WIRE_BYE : WIRE_REJECT, code, why);
+    if (abuse && l->has_node) s_hold(g, l->node);
+    g_link_close(l);
+    peer_t *p = g_peer(l);
+    if (!p) return;
+    for (g_link_t *o = g->links; o; o = o->next)
+        if (o != l && o->state == G_LINKED && o->peer_id == l->peer_id) return;
+    if (was_linked && p->state == PEER_LINKED) peers_set_state(g->peers, p, PEER_DOWN);
+}
+
+/* The link to keep when two are up to one node: the one whose dialer has the
+ * smaller node key. */
+static int s_link_wins(const gossip_t *g, const g_link_t *l)
+{
+    const uint8_t *dialer = l->out ? g->node.pk : l->node;
+    const uint8_t *other = l->out ? l->node : g->node.pk;
+    return memcmp(dialer, other, 32) < 0;
+}
+
+void g_link_up(g_link_t *l)
+{
+    gossip_t *g = l->g;
+    for (g_link_t *o = g->links; o; o = o->next) {
+        if (o == l || o->state == G_DEAD || !o->has_node || memcmp(o->node, l->node, 32)) continue;
+        if (o->state == G_HS) {
+            g_link_close(o); /* a handshake racing a finished one */
+            continue;
+        }
+        /* Same dialer twice: the peer restarted or reconnected and the old
+         * link is stale (its heartbeat has not timed out yet). */
+        if (o->out == l->out || s_link_wins(g, l)) {
+            g_send_reason(o, WIRE_BYE, WIRE_R_DUPLICATE, "duplicate link");
+            g_link_close(o);
+        } else {
+            g_send_reason(l, WIRE_BYE, WIRE_R_DUPLICATE, "duplicate link");
+            g_link_close(l);
+            return;
+        }
+    }
+    l->state = G_LINKED;
+    l->t_rx = loop_now_ms();
+    peer_t *p = g_peer(l);
+    if (p) {
+        s_pinfo_t *pi = s_pinfo(p);
+        if (pi) pi->backoff = G_BACKOFF_MIN_MS;
+        if (pi) pi->keyfail_backoff = G_KEYFAIL_MIN_MS;
+        if (p->key_mismatch) peers_set_key_mismatch(g->peers, p, 0);
+        peers_set_state(g->peers, p, PEER_LINKED);
+        peers_touch(g->peers, p);
+    }
+    g_log(g, LOG_I, "linked with %s (%.16s, %s)", g_who(l), l->node_hex, l->out ? "out" : "in");
+    g_sync_on_link_up(l);
+}
+
+/* ---- dialing ---- */
+
+static void s_dealer_in(loop_t *loop, loop_watch_t *w, short revents, void *arg);
+
+/* The DEALER's handshake-failure events (zmq_socket_monitor). A listener
+ * that took the TCP connection and then dropped it in the CURVE handshake
+ * (NO_DETAIL) or spoke broken ZMTP (PROTOCOL) holds a server key that is
+ * not our network's: the peer is marked foreign (key mismatch) and re-checked
+ * after keyfail_backoff. A wrong key fails within a round trip of the TCP
+ * connection; a drop later than half the handshake window is a listener too
+ * busy to answer (its handshake timer), not a verdict, and is left to our
+ * own handshake timeout. AUTH means its ZAP refused us (held off): not
+ * foreign, just a failed dial. Nothing listening never gets this far (no
+ * CONNECTED, so no handshake event): that stays connecting/down. */
+static void s_mon_in(loop_t *loop, loop_watch_t *w, short revents, void *arg)
+{
+    g_link_t *l = arg;
+    gossip_t *g = l->g;
+    for (int i = 0; i < 16 && l->state == G_HS && l->mon; i++) {
+        zmq_msg_t a, b;
+        zmq_msg_init(&a);
+        if (zmq_msg_recv(&a, l->mon, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&a);
+            break;
+        }
+        uint16_t ev = 0;
+        uint32_t val = 0;
+        int ok = zmq_msg_size(&a) >= 6 && zmq_msg_more(&a);
+        if (ok) {
+            memcpy(&ev, zmq_msg_data(&a), 2);
+            memcpy(&val, (uint8_t *)zmq_msg_data(&a) + 2, 4);
+        }
+        /* The second part (the endpoint) follows atomically. */
+        while (zmq_msg_more(&a)) {
+            zmq_msg_init(&b);
+            int rc = zmq_msg_recv(&b, l->mon, 0);
+            zmq_msg_close(&a);
+            a = b;
+            if (rc < 0) break;
+        }
+        zmq_msg_close(&a);
+        if (!ok) continue;
+        uint64_t now = loop_now_ms();
+        if (ev == ZMQ_EVENT_CONNECTED) {
+            l->t_conn = now;
+        } else if (ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+            g_link_fail(l, 0, "its ZAP refused our key (held off)", 0);
+        } else if (((ev == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL && val != ETIMEDOUT) ||
+                    ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) &&
+                   l->t_conn && now - l->t_conn < G_HANDSHAKE_MS / 2) {
+            peer_t *p = g_peer(l);
+            if (p) {
+                s_pinfo_t *pi = s_pinfo(p);
+                if (pi) {
+                    pi->next_dial = now + pi->keyfail_backoff;
+                    pi->keyfail_backoff = pi->keyfail_backoff * 2 > G_KEYFAIL_MAX_MS
+                                              ? G_KEYFAIL_MAX_MS
+                                              : pi->keyfail_backoff * 2;
+                }
+                if (!p->key_mismatch)
+                    g_log(g, LOG_N, "%s listens with another network key (CURVE handshake failed)",
+                          l->endpoint);
+                peers_set_key_mismatch(g->peers, p, 1); /* may free p */
+            }
+            g_link_fail(l, 0, "CURVE handshake failed: another network key", 0);
+        }
+    }
+    (void)loop;
+    (void)w;
+    (void)revents;
+}
+
+/* Watch the DEALER's handshake failures on a PAIR of our own. 0 or -1. */
+static int s_monitor(gossip_t *g, g_link_t *l)
+{
+    char ep[96];
+    int zero = 0;
+    snprintf(ep, sizeof ep, "inproc://tipd-gmon-%p-%u", (void *)g, l->id);
+    if (zmq_socket_monitor(l->sock, ep,
+                           ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) < 0)
+        return -1;
+    l->mon = zmq_socket(g->zctx, ZMQ_PAIR);
+    if (!l->mon) return -1;
+    zmq_setsockopt(l->mon, ZMQ_LINGER, &zero, sizeof zero);
+    if (zmq_connect(l->mon, ep) < 0) return -1;
+    l->mon_watch = loop_watch_zsock(g->loop, l->mon, ZMQ_POLLIN, s_mon_in, l);
+    return l->mon_watch ? 0 : -1;
+}
+
+/* Dial p: a new DEALER, connect, HELLO (queued until the TCP connection and
+ * CURVE handshake are done). */
+static void s_dial(gossip_t *g, peer_t *p)
+{
+    g_link_t *l = g_link_new(g, 1);
+    if (!l) return;
+    void *s = zmq_socket(g->zctx, ZMQ_DEALER);
+    int one = 1, zero = 0, hwm = G_SNDHWM, rhwm = G_RCVHWM, ivl = 500, hs = G_HANDSHAKE_MS;
+    int64_t maxmsg = WIRE_MAX_FRAME;
+    if (!s) goto fail;
+    l->sock = s;
+    if (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, g->server_pk, 32) ||
+        zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, g->curve_pk, 32) ||
+        zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, g->curve_sk, 32) ||
+        zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero) ||
+        zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm) ||
+        zmq_setsockopt(s, ZMQ_RCVHWM, &rhwm, sizeof rhwm) ||
+        zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
+        zmq_setsockopt(s, ZMQ_RECONNECT_IVL, &ivl, sizeof ivl) ||
+        zmq_setsockopt(s, ZMQ_HANDSHAKE_IVL, &hs, sizeof hs) ||
+        zmq_setsockopt(s, ZMQ_SNDTIMEO, &zero, sizeof zero))
+        goto fail;
+    (void)one;
+    if (s_monitor(g, l) < 0) goto fail;
+    if (zmq_connect(s, p->endpoint) < 0) {
+        g_log(g, LOG_W, "cannot dial %s: %s", p->endpoint, zmq_strerror(errno));
+        goto fail;
+    }
+    l->watch = loop_watch_zsock(g->loop, s, ZMQ_POLLIN, s_dealer_in, l);
+    if (!l->watch) goto fail;
+    l->peer_id = p->id;
+    snprintf(l->endpoint, sizeof l->endpoint, "%.255s", p->endpoint);
+    snprintf(l->name, sizeof l->name, "%s", p->name);
+    if (p->has_node) {
+        l->has_node = 0; /* learned from WELCOME; the table's key is only a hint */
+    }
+    randombytes_buf(l->nonce_d, sizeof l->nonce_d);
+    wire_hello_t h;
+    g_fill_hello(g, &h, l->nonce_d);
+    uint8_t buf[512];
+    size_t len;
+    if (wire_enc_hello(&h, 0, buf, sizeof buf, &len) || g_send(l, WIRE_HELLO, buf, len)) goto fail;
+    if (p->state == PEER_SEEN) peers_set_state(g->peers, p, PEER_CONNECTING);
+    g_log(g, LOG_D, "dialing %s", p->endpoint);
+    return;
+fail:
+    g_link_close(l);
+}
+
+/* ---- receiving ---- */
+
+/* Per-link token buckets; 0 if within the rate, -1 if flooding. */
+static int s_rate(g_link_t *l, size_t bytes)
+{
+    uint64_t now = loop_now_ms();
+    double dt = (double)(now - l->tok_t) / 1000.0;
+    l->tok_t = now;
+    l->tok_bytes += dt * G_RATE_BYTES;
+    l->tok_msgs += dt * G_RATE_MSGS;
+    if (l->tok_bytes > G_RATE_BYTES * G_RATE_BURST) l->tok_bytes = G_RATE_BYTES * G_RATE_BURST;
+    if (l->tok_msgs > G_RATE_MSGS * G_RATE_BURST) l->tok_msgs = G_RATE_MSGS * G_RATE_BURST;
+    l->tok_bytes -= (double)bytes;
+    l->tok_msgs -= 1;
+    return (l->tok_bytes < 0 || l->tok_msgs < 0) ? -1 : 0;
+}
+
+/* One decoded-or-not message on an existing link. */
+static void s_on_link_msg(g_link_t *l, const wire_frame_t *f, size_t n, size_t bytes)
+{
+    gossip_t *g = l->g;
+    wire_msg_t *m = malloc(sizeof *m);
+    if (!m) return;
+    l->stat_rx++;
+    int rc = wire_decode(f, n, m);
+    if (rc) {
+        char why[96];
+        snprintf(why, sizeof why, "%s", wire_strerror(rc));
+        g_link_fail(l, WIRE_R_PROTOCOL, why, 1);
+        goto out;
+    }
+    if (l->state == G_LINKED && s_rate(l, bytes)) {
+        g_link_fail(l, WIRE_R_ABUSE, "flooding", 1);
+        goto out;
+    }
+    l->t_rx = loop_now_ms();
+    if (m->type == WIRE_BYE || m->type == WIRE_REJECT) {
+        g_log(g, LOG_I, "%s from %s: %s", wire_type_name(m->type), g_who(l), m->u.reason.text);
+        if (m->u.reason.code == WIRE_R_NETWORK) g_mark_foreign(g, l, "");
+        if (m->u.reason.code == WIRE_R_DUPLICATE) {
+            g_link_close(l);
+            goto out;
+        }
+        g_link_fail(l, 0, "closed by peer", 0);
+        goto out;
+    }
+    if (l->state == G_HS) {
+        if (l->out && m->type == WIRE_WELCOME)
+            g_on_welcome(l, &m->u.hello);
+        else if (!l->out && m->type == WIRE_ACK)
+            g_on_ack(l, m);
+        else
+            g_link_fail(l, WIRE_R_PROTOCOL, "unexpected message during handshake", 1);
+        goto out;
+    }
+    peer_t *p = g_peer(l);
+    if (p) peers_touch(g->peers, p);
+    switch (m->type) {
+    case WIRE_PING: {
+        uint8_t b[8];
+        size_t len;
+        wire_enc_seq(m->u.seq, b, sizeof b, &len);
+        g_send(l, WIRE_PONG, b, len);
+        break;
+    }
+    case WIRE_PONG:
+        break;
+    case WIRE_HELLO:
+    case WIRE_WELCOME:
+    case WIRE_ACK:
+        g_link_fail(l, WIRE_R_PROTOCOL, "handshake message on a linked link", 1);
+        break;
+    default:
+        g_sync_on_msg(l, m);
+        break;
+    }
+out:
+    free(m);
+}
+
+typedef struct {
+    zmq_msg_t part[WIRE_MAX_FRAMES + 1];
+    size_t n;
+    int overflow;
+} s_inmsg_t;
+
+/* Read one whole multipart message (at most cap parts are kept; the rest is
+ * drained and flagged). 0, or -1 when nothing is waiting. */
+static int s_read(void *s, s_inmsg_t *in, size_t cap)
+{
+    in->n = 0;
+    in->overflow = 0;
+    for (;;) {
+        zmq_msg_t tmp;
+        zmq_msg_init(&tmp);
+        if (zmq_msg_recv(&tmp, s, in->n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+            zmq_msg_close(&tmp);
+            return in->n ? 0 : -1;
+        }
+        int more = zmq_msg_more(&tmp);
+        if (in->n < cap) {
+            in->part[in->n++] = tmp;
+        } else {
+            in->overflow = 1;
+            zmq_msg_close(&tmp);
+        }
+        if (!more) return 0;
+    }
+}
+
+static void s_inmsg_close(s_inmsg_t *in)
+{
+    for (size_t i = 0; i < in->n; i++) zmq_msg_close(&in->part[i]);
+    in->n = 0;
+}
+
+static size_t s_frames(s_inmsg_t *in, size_t from, wire_frame_t *f)
+{
+    size_t n = 0;
+    for (size_t i = from; i < in->n; i++, n++) {
+        f[n].p = zmq_msg_data(&in->part[i]);
+        f[n].len = zmq_msg_size(&in->part[i]);
+    }
+    return n;
+}
+
+static void s_dealer_in(loop_t *loop, loop_watch_t *w, short revents, void *arg)
+{
+    g_link_t *l = arg;
+    gossip_t *g = l->g;
+    s_inmsg_t *in = malloc(sizeof *in);
+    wire_frame_t *f = malloc(sizeof(wire_frame_t) * (WIRE_MAX_FRAMES + 1));
+    for (int i = 0; in && f && i < G_READ_BURST && l->state != G_DEAD; i++) {
+        if (s_read(l->sock, in, WIRE_MAX_FRAMES)) break;
+        size_t bytes = 0, n = s_frames(in, 0, f);
+        for (size_t k = 0; k < n; k++) bytes += f[k].len;
+        if (in->overflow)
+            g_link_fail(l, WIRE_R_PROTOCOL, "too many frames", 1);
+        else
+            s_on_link_msg(l, f, n, bytes);
+        s_inmsg_close(in);
+    }
+    free(in);
+    free(f);
+    (void)g;
+}
+
+static void s_router_in(loop_t *loop, loop_watch_t *w, short revents, void *arg)
+{
+    gossip_t *g = arg;
+    s_inmsg_t *in = malloc(sizeof *in);
+    wire_frame_t *f = malloc(sizeof(wire_frame_t) * (WIRE_MAX_FRAMES + 1));
+    for (int i = 0; in && f && i < G_READ_BURST && !g->router_paused; i++) {
+        if (s_read(g->router, in, WIRE_MAX_FRAMES + 1)) break;
+        if (in->n < 2) {
+            s_inmsg_close(in);
+            continue;
+        }
+        const uint8_t *rid = zmq_msg_data(&in->part[0]);
+        size_t rid_len = zmq_msg_size(&in->part[0]);
+        g_link_t *l = NULL;
+        for (g_link_t *x = g->links; x; x = x->next)
+            if (!x->out && x->state != G_DEAD && x->rid_len == rid_len &&
+                memcmp(x->rid, rid, rid_len) == 0) {
+                l = x;
+                break;
+            }
+        size_t bytes = 0, n = s_frames(in, 1, f);
+        for (size_t k = 0; k < n; k++) bytes += f[k].len;
+        if (l) {
+            if (in->overflow)
+                g_link_fail(l, WIRE_R_PROTOCOL, "too many frames", 1);
+            else
+                s_on_link_msg(l, f, n, bytes);
+        } else if (rid_len <= sizeof(l->rid) && !in->overflow) {
+            wire_msg_t *m = malloc(sizeof *m);
+            int rc = m ? wire_decode(f, n, m) : -1;
+            if (rc == 0 && m->type == WIRE_HELLO) {
+                const char *uid = zmq_msg_gets(&in->part[1], "User-Id");
+                const char *addr = zmq_msg_gets(&in->part[1], "Peer-Address");
+                g_on_hello(g, rid, rid_len, uid, addr, &m->u.hello);
+            } else if (rc == WIRE_E_VERSION) {
+                g_router_reply(g, rid, rid_len, WIRE_REJECT, WIRE_R_VERSION,
+                               "wire version not supported");
+            } else if (!(rc == 0 && (m->type == WIRE_BYE || m->type == WIRE_REJECT)) &&
+                       !s_quiet(g, rid, rid_len)) {
+                g_router_reply(g, rid, rid_len, WIRE_BYE, WIRE_R_PROTOCOL, "no session");
+            }
+            free(m);
+        }
+        s_inmsg_close(in);
+    }
+    free(in);
+    free(f);
+}
+
+/* ZAP: accept CURVE clients that are not held off; User-Id = client key hex. */
+static void s_zap_in(loop_t *loop, loop_watch_t *w, short revents, void *arg)
+{
+    gossip_t *g = arg;
+    for (int i = 0; i < G_READ_BURST; i++) {
+        s_inmsg_t in;
+        if (s_read(g->zap, &in, 8)) break;
+        const char *status = "400", *text = "refused";
+        char user[65] = "";
+        if (in.n >= 6 && !in.overflow && zmq_msg_size(&in.part[0]) == 3 &&
+            !memcmp(zmq_msg_data(&in.part[0]), "1.0", 3)) {
+            size_t ml = zmq_msg_size(&in.part[5]);
+            if (ml == 5 && !memcmp(zmq_msg_data(&in.part[5]), "CURVE", 5) && in.n == 7 &&
+                zmq_msg_size(&in.part[6]) == 32) {
+                const uint8_t *key = zmq_msg_data(&in.part[6]);
+                if (!g_held(g, NULL, key)) {
+                    status = "200";
+                    text = "OK";
+                    event_hex(key, 32, user);
+                } else {
+                    text = "held off";
+                }
+            }
+        }
+        /* Reply: version, request id, status, text, user id, metadata. */
+        zmq_send(g->zap, "1.0", 3, ZMQ_SNDMORE);
+        if (in.n >= 2)
+            zmq_send(g->zap, zmq_msg_data(&in.part[1]), zmq_msg_size(&in.part[1]), ZMQ_SNDMORE);
+        else
+            zmq_send(g->zap, "", 0, ZMQ_SNDMORE);
+        zmq_send(g->zap, status, 3, ZMQ_SNDMORE);
+        zmq_send(g->zap, text, strlen(text), ZMQ_SNDMORE);
+        zmq_send(g->zap, user, strlen(user), ZMQ_SNDMORE);
+        zmq_send(g->zap, "", 0, 0);
+        s_inmsg_close(&in);
+    }
+}
+
+/* ---- the tick: heartbeats, timeouts, dialing ---- */
+
+static int s_has_link(gossip_t *g, const peer_t *p)
+{
+    for (g_link_t *l = g->links; l; l = l->next) {
+        if (l->state == G_DEAD) continue;
+        if (l->peer_id == p->id) return 1;
+        if (p->has_node && l->has_node && !memcmp(l->node, p->node, 32)) return 1;
+    }
+    return 0;
+}
+
+static void s_maybe_dial(gossip_t *g, peer_t *p, uint64_t now)
+{
+    if (!p->endpoint[0]) return;
+    /* Another network: an advertised id is believed (never dialed); a key
+     * mismatch is re-checked on its own backoff (s_mon_in set next_dial). */
+    if ((p->state == PEER_FOREIGN || p->net_match == 0) && !p->key_mismatch) return;
+    if (p->has_node && g_held(g, p->node, NULL)) return;
+    s_pinfo_t *pi = s_pinfo(p);
+    if (!pi || now < pi->next_dial || s_has_link(g, p)) return;
+    if (p->has_node && memcmp(p->node, g->node.pk, 32) < 0 && now - pi->first_seen < G_DEFER_MS)
+        return; /* they have the smaller key: give them the first go */
+    pi->next_dial = now + pi->backoff + G_HANDSHAKE_MS;
+    pi->backoff = pi->backoff * 2 > G_BACKOFF_MAX_MS ? G_BACKOFF_MAX_MS : pi->backoff * 2;
+    s_dial(g, p);
+}
+
+static void s_tick(loop_t *loop, loop_timer_t *t, void *arg)
+{
+    gossip_t *g = arg;
+    uint64_t now = loop_now_ms();
+    for (g_link_t *l = g->links; l; l = l->next) {
+        if (l->state == G_HS && now - l->t_start > G_HANDSHAKE_MS) {
+            g_link_fail(l, 0, "handshake timed out", 0);
+        } else if (l->state == G_LINKED && now - l->t_rx > G_DEAD_MS) {
+            g_link_fail(l, 0, "heartbeat timed out", 0);
+        } else if (l->state == G_LINKED && now - l->t_tx >= G_PING_MS) {
+            uint8_t b[8];
+            size_t len;
+            wire_enc_seq(++l->ping_seq, b, sizeof b, &len);
+            g_send(l, WIRE_PING, b, len);
+        }
+    }
+    for (peer_t *p = peers_first(g->peers); p;) {
+        peer_t *next = peers_next(g->peers, p);
+        s_maybe_dial(g, p, now);
+        p = next;
+    }
+    struct g_hold **hp = &g->holds;
+    while (*hp) {
+        /* Forget a hold-off long after it ended, so backoff resets. */
+        if ((*hp)->until + 4 * (*hp)->backoff < now) {
+            struct g_hold *h = *hp;
+            *hp = h->next;
+            free(h);
+        } else {
+            hp = &(*hp)->next;
+        }
+    }
+    /* Back-pressure: stop reading peers while ingest is far behind. */
+    size_t pend = ingest_pending(g->ingest);
+    if (!g->router_paused && pend > G_INGEST_HIGH) {
+        g->router_paused = 1;
+        loop_watch_set(g->router_w, 0);
+    } else if (g->router_paused && pend < G_INGEST_HIGH / 2) {
+        g->router_paused = 0;
+        loop_watch_set(g->router_w, ZMQ_POLLIN);
+    }
+    g_sync_tick(g, now);
+    s_reap(g);
+}
+
+static void s_work(loop_t *loop, loop_timer_t *t, void *arg)
+{
+    g_sync_work(arg);
+}
+
+void g_kick(gossip_t *g)
+{
+    loop_timer_reset(g->loop, g->work_timer, 1);
+}
+
+static void s_on_peers(peers_t *t, peers_ev_t ev, peer_t *p, void *arg)
+{
+    gossip_t *g = arg;
+    if (ev == PEERS_EV_GONE) {
+        free(p->user);
+        p->user = NULL;
+        for (g_link_t *l = g->links; l; l = l->next)
+            if (l->peer_id == p->id) l->peer_id = 0;
+        return;
+    }
+    if (ev == PEERS_EV_UP || ev == PEERS_EV_CHANGED) {
+        /* Re-dial a known node soon when discovery sees it (again). */
+        s_pinfo_t *pi = s_pinfo(p);
+        if (pi && ev == PEERS_EV_UP) pi->next_dial = 0;
+        loop_timer_reset(g->loop, g->tick, 5);
+    }
+}
+
+/* ---- lifecycle ---- */
+
+static void *s_socket(gossip_t *g, int type, char *err, size_t errlen)
+{
+    void *s = zmq_socket(g->zctx, type);
+    if (!s) snprintf(err, errlen, "gossip: zmq_socket: %s", zmq_strerror(errno));
+    int zero = 0;
+    if (s) zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
+    return s;
+}
+
+gossip_t *gossip_new(const gossip_opts_t *o, char *err, size_t errlen)
+{
+    if (!o || !o->loop || !o->zctx || !o->store || !o->ingest || !o->peers || !o->node ||
+        !o->listen) {
+        snprintf(err, errlen, "gossip: missing options");
+        return NULL;
+    }
+    if (sodium_init() < 0) {
+        snprintf(err, errlen, "gossip: libsodium failed to initialise");
+        return NULL;
+    }
+    gossip_t *g = calloc(1, sizeof *g);
+    if (!g) goto nomem;
+    g->loop = o->loop;
+    g->zctx = o->zctx;
+    g->store = o->store;
+    g->ingest = o->ingest;
+    g->peers = o->peers;
+    g->log = o->log;
+    g->node = *o->node;
+    if (crypto_sign_ed25519_pk_to_curve25519(g->curve_pk, g->node.pk) != 0 ||
+        crypto_sign_ed25519_sk_to_curve25519(g->curve_sk, g->node.sk) != 0) {
+        snprintf(err, errlen, "gossip: node key cannot be converted to a CURVE key");
+        goto fail;
+    }
+    if (o->netkey) {
+        g->has_netkey = 1;
+        memcpy(g->netkey, o->netkey, 32);
+        ident_net_id(g->netkey, g->net_id);
+    } else {
+        snprintf(g->net_id, sizeof g->net_id, "open");
+    }
+    wire_server_keys(o->netkey, g->server_pk, g->server_sk);
+    snprintf(g->name, sizeof g->name, "%s", o->name ? o->name : "");
+    snprintf(g->listen, sizeof g->listen, "%s", o->listen);
+    g->anchor = calloc(1, sizeof *g->anchor);
+    g->set = recon_set_new();
+    g->recon_buf = malloc(RECON_MAX_MSG);
+    g->ev_buf = malloc(WIRE_MAX_EV_BYTES + WIRE_MAX_EVENT);
+    g->ev = malloc(sizeof(event_t));
+    g->want_cap = 8192;
+    g->want_key = calloc(g->want_cap, sizeof(uint64_t));
+    g->want_t = calloc(g->want_cap, sizeof(uint64_t));
+    if (!g->anchor || !g->set || !g->recon_buf || !g->ev_buf || !g->ev || !g->want_key ||
+        !g->want_t)
+        goto nomem;
+    g->anchor->g = g;
+    g->anchor->refs = 1;
+
+    /* ZAP first: a CURVE socket bound without a handler accepts anyone. */
+    g->zap = s_socket(g, ZMQ_REP, err, errlen);
+    if (!g->zap) goto fail;
+    if (zmq_bind(g->zap, S_ZAP_ENDPOINT) < 0) {
+        snprintf(err, errlen, "gossip: cannot bind the ZAP handler: %s", zmq_strerror(errno));
+        goto fail;
+    }
+    g->router = s_socket(g, ZMQ_ROUTER, err, errlen);
+    if (!g->router) goto fail;
+    int one = 1, hwm = G_SNDHWM, rhwm = G_RCVHWM, hs = G_HANDSHAKE_MS, zero = 0;
+    int64_t maxmsg = WIRE_MAX_FRAME;
+    if (zmq_setsockopt(g->router, ZMQ_CURVE_SERVER, &one, sizeof one) ||
+        zmq_setsockopt(g->router, ZMQ_CURVE_SECRETKEY, g->server_sk, 32) ||
+        zmq_setsockopt(g->router, ZMQ_ZAP_DOMAIN, "tipd", 4) ||
+        zmq_setsockopt(g->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one) ||
+        zmq_setsockopt(g->router, ZMQ_SNDHWM, &hwm, sizeof hwm) ||
+        zmq_setsockopt(g->router, ZMQ_RCVHWM, &rhwm, sizeof rhwm) ||
+        zmq_setsockopt(g->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) ||
+        zmq_setsockopt(g->router, ZMQ_HANDSHAKE_IVL, &hs, sizeof hs) ||
+        zmq_setsockopt(g->router, ZMQ_SNDTIMEO, &zero, sizeof zero)) {
+        snprintf(err, errlen, "gossip: socket options: %s", zmq_strerror(errno));
+        goto fail;
+    }
+    if (zmq_bind(g->router, o->listen) < 0) {
+        int e = errno;
+        /* ZeroMQ says "No such device" for a host that is not one of ours. */
+        snprintf(err, errlen, "gossip: cannot listen on %s: %s%s", o->listen, zmq_strerror(e),
+                 e == ENODEV || e == EADDRNOTAVAIL
+                     ? " (listen takes * or an address or interface of this machine)"
+                     : "");
+        goto fail;
+    }
+    char last[300];
+    size_t ll = sizeof last;
+    if (zmq_getsockopt(g->router, ZMQ_LAST_ENDPOINT, last, &ll) == 0) g->port = endpoint_port(last);
+    /* Advertise what we were told to listen on, with the real port. */
+    const char *c = strrchr(o->listen, ':');
+    snprintf(g->advertise, sizeof g->advertise, "%.*s:%u",
+             c ? (int)(c - o->listen) : (int)strlen(o->listen), o->listen, g->port);
+
+    if (g_sync_load(g) < 0) {
+        snprintf(err, errlen, "gossip: cannot read the sync set from the store");
+        goto fail;
+    }
+    g->zap_w = loop_watch_zsock(g->loop, g->zap, ZMQ_POLLIN, s_zap_in, g);
+    g->router_w = loop_watch_zsock(g->loop, g->router, ZMQ_POLLIN, s_router_in, g);
+    g->tick = loop_timer_add(g->loop, G_TICK_MS, G_TICK_MS, s_tick, g);
+    g->inv_timer = loop_timer_add(g->loop, G_INV_DELAY_MS, 0, g_sync_flush_inv, g);
+    g->work_timer = loop_timer_add(g->loop, 10, 0, s_work, g);
+    if (!g->zap_w || !g->router_w || !g->tick || !g->inv_timer || !g->work_timer) goto nomem;
+    loop_timer_disarm(g->loop, g->inv_timer);
+    loop_timer_disarm(g->loop, g->work_timer);
+    if (peers_listen(g->peers, s_on_peers, g) < 0) {
+        snprintf(err, errlen, "gossip: peer table has no free listener slot");
+        goto fail;
+    }
+    ingest_on_new(g->ingest, g_sync_on_new, g);
+    g->next_recon = loop_now_ms() + G_RECON_MS;
+    g_log(g, LOG_I, "listening on %s (port %u), network %s, %ld events in the sync set", o->listen,
+          g->port, g->net_id, recon_set_seal(g->set));
+    return g;
+nomem:
+    snprintf(err, errlen, "gossip: out of memory");
+fail:
+    gossip_destroy(&g);
+    return NULL;
+}
+
+void gossip_destroy(gossip_t **pp)
+{
+    if (!pp || !*pp) return;
+    gossip_t *g = *pp;
+    if (g->peers) {
+        peers_unlisten(g->peers, s_on_peers, g);
+        for (peer_t *p = peers_first(g->peers); p; p = peers_next(g->peers, p)) {
+            free(p->user);
+            p->user = NULL;
+        }
+    }
+    if (g->ingest && g->anchor) ingest_off_new(g->ingest, g_sync_on_new, g);
+    for (g_link_t *l = g->links; l; l = l->next) {
+        if (l->state == G_LINKED) g_send_reason(l, WIRE_BYE, WIRE_R_SHUTDOWN, "node stopping");
+        g_link_close(l);
+    }
+    s_reap(g);
+    if (g->loop) {
+        if (g->zap_w) loop_watch_free(g->loop, g->zap_w);
+        if (g->router_w) loop_watch_free(g->loop, g->router_w);
+        if (g->tick) loop_timer_free(g->loop, g->tick);
+        if (g->inv_timer) loop_timer_free(g->loop, g->inv_timer);
+        if (g->work_timer) loop_timer_free(g->loop, g->work_timer);
+    }
+    if (g->router) zmq_close(g->router);
+    if (g->zap) zmq_close(g->zap);
+    while (g->holds) {
+        struct g_hold *h = g->holds;
+        g->holds = h->next;
+        free(h);
+    }
+    if (g->anchor) {
+        g->anchor->g = NULL;
+        if (--g->anchor->refs == 0) free(g->anchor);
+    }
+    recon_set_destroy(&g->set);
+    free(g->recon_buf);
+    free(g->ev_buf);
+    free(g->ev);
+    free(g->inv);
+    free(g->inv_from);
+    free(g->want_key);
+    free(g->want_t);
+    sodium_memzero(&g->node, sizeof g->node);
+    sodium_memzero(g->curve_sk, sizeof g->curve_sk);
+    sodium_memzero(g->server_sk, sizeof g->server_sk);
+    sodium_memzero(g->netkey, sizeof g->netkey);
+    free(g);
+    *pp = NULL;
+}
+
+uint16_t gossip_port(const gossip_t *g)
+{
+    return g ? g->port : 0;
+}
+
+const char *gossip_net_id(const gossip_t *g)
+{
+    return g ? g->net_id : "open";
+}
+
+size_t gossip_linked(const gossip_t *g)
+{
+    size_t n = 0;
+    if (!g) return 0;
+    for (const g_link_t *l = g->links; l; l = l->next) n += l->state == G_LINKED;
+    return n;
+}
+
+json_t *gossip_stats_json(const gossip_t *g)
+{
+    json_t *o = json_object();
+    if (!g || !o) return o;
+    size_t hs = 0;
+    for (const g_link_t *l = g->links; l; l = l->next) hs += l->state == G_HS;
+    json_object_set_new(o, "linked", json_integer((json_int_t)gossip_linked(g)));
+    json_object_set_new(o, "handshaking", json_integer((json_int_t)hs));
+    json_object_set_new(o, "sync_set", json_integer(recon_set_seal(((gossip_t *)g)->set)));
+    json_object_set_new(o, "recons", json_integer((json_int_t)g->stat_recons));
+    json_object_set_new(o, "events_in", json_integer((json_int_t)g->stat_ev_rx));
+    json_object_set_new(o, "events_out", json_integer((json_int_t)g->stat_ev_tx));
+    json_object_set_new(o, "rejected", json_integer((json_int_t)g->stat_rejects));
+    json_object_set_new(o, "port", json_integer(g->port));
+    json_object_set_new(o, "network", json_string(g->net_id));
+    return o;
+}

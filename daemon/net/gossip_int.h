@@ -1,0 +1,205 @@
+/* gossip_int.h -- state shared by gossip.c (sockets, links, dialing),
+ * gossip_hello.c (the handshake) and gossip_sync.c (INV/WANT/EVENTS,
+ * reconciliation, peer exchange). Not a public interface.
+ */
+#ifndef TIPD_GOSSIP_INT_H
+#define TIPD_GOSSIP_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "gossip.h"
+#include "loglevel.h"
+#include "recon.h"
+#include "wire.h"
+
+/* Timing and limits (docs/PROTOCOL.md §2.8). */
+#define G_TICK_MS        200   /* housekeeping period */
+#define G_PING_MS        1000  /* heartbeat period on a quiet link */
+#define G_DEAD_MS        4000  /* no message for this long: link down */
+#define G_HANDSHAKE_MS   3000  /* HELLO..ACK must finish within this */
+#define G_BACKOFF_MIN_MS 500   /* first re-dial delay */
+#define G_BACKOFF_MAX_MS 8000  /* longest re-dial delay */
+#define G_DEFER_MS       1500  /* the larger key waits this long for the smaller to dial */
+#define G_KEYFAIL_MIN_MS 5000  /* re-check of a listener with another network key ... */
+#define G_KEYFAIL_MAX_MS 60000 /* ... doubling up to this */
+#define G_HOLD_MIN_MS    30000 /* first hold-off after abuse; doubles up to G_HOLD_MAX_MS */
+#define G_HOLD_MAX_MS    (3600 * 1000)
+#define G_RECON_MS       30000 /* periodic reconciliation (+ up to 25% jitter) */
+#define G_RECON_TIMEOUT  20000 /* a session that stops answering is dropped */
+#define G_INV_DELAY_MS   3     /* batching of new ids into INV */
+#define G_WANT_RETRY_MS  4000  /* an unanswered WANT may be sent again */
+#define G_WANT_WINDOW    1024  /* ids asked for and not yet received, per link */
+#define G_WANT_BATCH     256   /* ids per WANT */
+#define G_WANT_STALL_MS  5000  /* no EVENTS for this long: forget what is outstanding */
+#define G_SNDHWM         2000  /* messages queued per connection */
+#define G_RCVHWM         2000
+#define G_MAX_LINKS      256
+#define G_MAX_HANDSHAKES 64         /* links not yet authenticated */
+#define G_READ_BURST     128        /* messages read per wake-up per socket */
+#define G_PUSH_BUDGET    (4u << 20) /* event bytes sent per link per drain */
+#define G_PUSH_RATE                                                                                \
+    (8.0 * 1024 * 1024)                    /* our pushes per link per second: half the             \
+                                               receiver's allowance, so catch-up is never "flooding" */
+#define G_RATE_BYTES  (16.0 * 1024 * 1024) /* per link per second, EVENTS */
+#define G_RATE_MSGS   4000.0               /* messages per link per second */
+#define G_RATE_BURST  3.0                  /* seconds of rate allowed as burst */
+#define G_PEX_MS      20000                /* at most one PEX per link this often */
+#define G_QUIET_MS    30000                /* silence towards a closed incoming connection */
+#define G_MAX_OWED    (4 * G_WANT_WINDOW)  /* ids a peer may have asked for and not got */
+#define G_MAX_FETCH   131072 /* ids queued to fetch per link; more wait for the next round */
+#define G_RECON_RATE  20.0   /* RECON messages per link per second ... */
+#define G_RECON_BURST 100.0  /* ... with this burst; beyond: abuse */
+#define G_INGEST_HIGH 20000  /* stop reading peers while ingest holds this many */
+
+typedef struct s_idset {
+    uint64_t *slot; /* 0 = empty; key = first 8 id bytes, 0 mapped to 1 */
+    size_t cap, n;
+} g_idset_t;
+
+typedef struct g_link g_link_t;
+
+enum { G_HS = 0, G_LINKED = 1, G_DEAD = 2 };
+
+struct g_link {
+    g_link_t *next;
+    gossip_t *g;
+    uint32_t id; /* unique for the process */
+    int out;     /* 1: we dialed (our DEALER), 0: they dialed (our ROUTER) */
+    void *sock;  /* DEALER of an outgoing link */
+    loop_watch_t *watch;
+    void *mon; /* outgoing: PAIR reading the DEALER's handshake-failure events */
+    loop_watch_t *mon_watch;
+    uint64_t t_conn; /* outgoing: when the monitor last reported the TCP connection */
+    uint8_t rid[64]; /* ROUTER routing id of an incoming link */
+    size_t rid_len;
+    int state;
+    int has_node;
+    uint8_t node[32];
+    char node_hex[65];
+    uint8_t curve[32]; /* incoming: the client's transport key (from ZAP) */
+    uint8_t nonce_d[WIRE_NONCE_LEN], nonce_l[WIRE_NONCE_LEN];
+    uint32_t peer_id; /* peer table entry (0: none) */
+    char endpoint[WIRE_MAX_ENDPOINT + 1];
+    char name[WIRE_MAX_NAME + 1];
+    uint64_t t_start, t_rx, t_tx;
+    uint64_t ping_seq;
+    g_idset_t known;     /* ids the peer holds or was sent: never INV or send twice */
+    uint8_t (*push)[32]; /* ids whose bodies we owe the peer */
+    size_t npush, cappush, push_head;
+    uint8_t (*fetch)[32]; /* ids the peer offered that we lack, not yet asked for */
+    size_t nfetch, capfetch, fetch_head;
+    size_t outstanding; /* ids asked for (WANT) and not yet received */
+    uint64_t t_want;
+    int recon_active; /* we started a session that has not ended */
+    uint64_t recon_t;
+    double tok_bytes, tok_msgs;
+    double push_tok;  /* pacing of our EVENTS on this link */
+    double recon_tok; /* incoming RECON allowance */
+    uint64_t recon_tok_t;
+    uint64_t push_tok_t;
+    uint64_t tok_t;
+    uint64_t pex_t;
+    uint64_t stat_rx, stat_tx, stat_ev_rx, stat_ev_tx;
+};
+
+struct gossip {
+    loop_t *loop;
+    void *zctx;
+    store_t *store;
+    ingest_t *ingest;
+    peers_t *peers;
+    ident_t node;
+    uint8_t curve_pk[32], curve_sk[32];   /* our client transport keys */
+    uint8_t server_pk[32], server_sk[32]; /* shared listener keys (wire_server_keys) */
+    int has_netkey;
+    uint8_t netkey[32];
+    char net_id[17];
+    char name[WIRE_MAX_NAME + 1];
+    char listen[WIRE_MAX_ENDPOINT + 1];
+    char advertise[WIRE_MAX_ENDPOINT + 1];
+    uint16_t port;
+    void (*log)(int priority, const char *fmt, ...);
+
+    void *zap, *router;
+    loop_watch_t *zap_w, *router_w;
+    int router_paused;
+    /* Routing ids of incoming links we closed: their queued messages are
+     * dropped silently for G_QUIET_MS instead of each getting a BYE. */
+    struct {
+        uint8_t rid[64];
+        size_t len;
+        uint64_t until;
+    } quiet[16];
+    unsigned quiet_next;
+    loop_timer_t *tick, *inv_timer, *work_timer;
+    g_link_t *links;
+    uint32_t next_link_id;
+    recon_set_t *set;
+    int set_dirty; /* a retraction arrived: rebuild from the store before use */
+    uint8_t *recon_buf;
+    uint8_t *ev_buf; /* assembling EVENTS */
+    event_t *ev;     /* scratch decode */
+    /* New ids waiting to be announced, and which link (if any) they came from. */
+    uint8_t (*inv)[32];
+    uint32_t *inv_from;
+    size_t ninv, capinv;
+    /* Recently requested ids (WANT) so several INVs do not fetch one body
+     * several times: direct-mapped table of (key, time). */
+    uint64_t *want_key, *want_t;
+    size_t want_cap;
+    uint64_t next_recon;
+    struct g_hold *holds;
+    struct g_anchor *anchor;
+    uint64_t stat_recons, stat_ev_rx, stat_ev_tx, stat_rejects;
+};
+
+/* Shared by the ingest callbacks, which may run after gossip is gone. */
+struct g_anchor {
+    gossip_t *g;
+    int refs;
+};
+
+/* gossip.c */
+void g_log(gossip_t *g, int prio, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+const char *g_who(const g_link_t *l);
+void g_send_reason(g_link_t *l, uint8_t type, uint8_t code, const char *text);
+/* REJECT/BYE on a ROUTER connection we hold no session for. */
+void g_router_reply(gossip_t *g, const uint8_t *rid, size_t rid_len, uint8_t type, uint8_t code,
+                    const char *text);
+peer_t *g_peer(g_link_t *l); /* the link's peer table entry, or NULL */
+struct g_hold *g_held(gossip_t *g, const uint8_t *node, const uint8_t *curve);
+g_link_t *g_link_new(gossip_t *g, int out); /* NULL at the link limits */
+void g_link_close(g_link_t *l);             /* no BYE, no state change */
+void g_link_up(g_link_t *l);                /* handshake done: dedupe, LINKED, sync */
+int g_send(g_link_t *l, uint8_t type, const uint8_t *body, size_t len);
+int g_send_frames(g_link_t *l, uint8_t type, const wire_frame_t *f, size_t n);
+void g_link_fail(g_link_t *l, uint8_t code, const char *why, int abuse);
+g_link_t *g_link_by_id(gossip_t *g, uint32_t id);
+void g_kick(gossip_t *g); /* schedule the work timer soon */
+
+/* gossip_hello.c */
+void g_fill_hello(gossip_t *g, wire_hello_t *h, const uint8_t *nonce);
+void g_mark_foreign(gossip_t *g, g_link_t *l, const char *net);
+void g_on_hello(gossip_t *g, const uint8_t *rid, size_t rid_len, const char *user_id,
+                const char *peer_addr, const wire_hello_t *h);
+void g_on_welcome(g_link_t *l, const wire_hello_t *h);
+void g_on_ack(g_link_t *l, const wire_msg_t *m);
+
+/* gossip_sync.c */
+int g_idset_init(g_idset_t *s, size_t cap);
+void g_idset_free(g_idset_t *s);
+int g_idset_has(const g_idset_t *s, const uint8_t id[32]);
+void g_idset_add(g_idset_t *s, const uint8_t id[32]);
+int g_sync_load(gossip_t *g);
+void g_sync_on_link_up(g_link_t *l);
+void g_sync_on_msg(g_link_t *l, const wire_msg_t *m);
+void g_sync_on_new(const uint8_t *const *events, const size_t *lens, const store_result_t *results,
+                   size_t n, void *arg);
+void g_sync_flush_inv(loop_t *loop, loop_timer_t *t, void *arg);
+void g_sync_work(gossip_t *g); /* drain push queues */
+void g_sync_tick(gossip_t *g, uint64_t now);
+void g_sync_link_gone(g_link_t *l);
+
+#endif

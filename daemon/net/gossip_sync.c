@@ -1,0 +1,537 @@
+/* gossip_sync.c -- replication over linked peers: live spread, repair and
+ * peer exchange.
+ *
+ * Live spread is lazy push: ids of newly stored events are batched for a few
+ * milliseconds and announced (INV) to every linked peer not known to hold
+ * them; a peer asks (WANT) for the ids it lacks and has not just asked
+ * someone else for; bodies follow (EVENTS). Each link keeps a set of ids the
+ * peer is known to hold (it announced or sent them, or we sent them), so no
+ * body crosses one link twice and no id is announced to a peer that has it.
+ *
+ * Repair is range-based reconciliation (recon.c) over the sync set, which is
+ * loaded from the store at start and grows as ingest reports new events (a
+ * retraction marks it dirty and it is rebuilt before the next use). The
+ * dialer reconciles on link-up and a random linked peer every 30 s + jitter.
+ * Each side learns the ids the other lacks and offers them as INV. Whatever
+ * the source of an INV, the receiver queues the ids it lacks per link and
+ * fetches them in WANT windows (256 ids per WANT, 1,024 outstanding), asking
+ * for more as EVENTS arrive and not at all while ingest is far behind; the
+ * sender answers from a per-link queue paced to 8 MiB/s. So a peer coming
+ * back after a week gets its backlog at the pace its ingest keeps up with,
+ * and neither side buffers more than a window.
+ *
+ * Received events are decoded (to learn their ids and refuse garbage early),
+ * then handed to ingest_submit, which verifies and commits them in batches;
+ * a peer whose events fail verification or decoding is disconnected and held
+ * off. Peer exchange sends the linked peers' endpoints and node keys.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "gossip_int.h"
+
+/* ---- id sets: open addressing on the first 8 id bytes ---- */
+
+static uint64_t s_key(const uint8_t id[32])
+{
+    uint64_t k;
+    memcpy(&k, id, 8);
+    return k ? k : 1;
+}
+
+int g_idset_init(g_idset_t *s, size_t cap)
+{
+    s->slot = calloc(cap, sizeof(uint64_t));
+    s->cap = cap;
+    s->n = 0;
+    return s->slot ? 0 : -1;
+}
+
+void g_idset_free(g_idset_t *s)
+{
+    free(s->slot);
+    s->slot = NULL;
+    s->cap = s->n = 0;
+}
+
+int g_idset_has(const g_idset_t *s, const uint8_t id[32])
+{
+    uint64_t k = s_key(id);
+    for (size_t i = k % s->cap, probes = 0; probes < s->cap; i = (i + 1) % s->cap, probes++) {
+        if (s->slot[i] == k) return 1;
+        if (s->slot[i] == 0) return 0;
+    }
+    return 0;
+}
+
+/* When the set is 70% full it is cleared: it remembers the recent past, which
+ * is what duplicate suppression needs; the store is the real record. */
+void g_idset_add(g_idset_t *s, const uint8_t id[32])
+{
+    if (g_idset_has(s, id)) return;
+    if (s->n * 10 >= s->cap * 7) {
+        memset(s->slot, 0, s->cap * sizeof(uint64_t));
+        s->n = 0;
+    }
+    uint64_t k = s_key(id);
+    size_t i = k % s->cap;
+    while (s->slot[i]) i = (i + 1) % s->cap;
+    s->slot[i] = k;
+    s->n++;
+}
+
+/* ---- the sync set ---- */
+
+static int s_load_item(uint64_t created_at, const uint8_t id[EVENT_ID_LEN], void *arg)
+{
+    return recon_set_add(arg, created_at, id) ? 1 : 0;
+}
+
+int g_sync_load(gossip_t *g)
+{
+    recon_set_clear(g->set);
+    int rc = store_items(g->store, s_load_item, g->set);
+    g->set_dirty = 0;
+    if (rc != 0) return -1;
+    return recon_set_seal(g->set) < 0 ? -1 : 0;
+}
+
+static void s_set_fresh(gossip_t *g)
+{
+    if (g->set_dirty) g_sync_load(g);
+}
+
+/* ---- push queue ---- */
+
+static void s_push(g_link_t *l, const uint8_t id[32])
+{
+    if (g_idset_has(&l->known, id)) return;
+    if (l->npush == l->cappush) {
+        /* Reclaim the consumed head before growing. */
+        if (l->push_head) {
+            memmove(l->push, l->push + l->push_head, (l->npush - l->push_head) * 32);
+            l->npush -= l->push_head;
+            l->push_head = 0;
+        }
+        if (l->npush == l->cappush) {
+            size_t nc = l->cappush ? l->cappush * 2 : 256;
+            uint8_t(*np)[32] = realloc(l->push, nc * 32);
+            if (!np) return;
+            l->push = np;
+            l->cappush = nc;
+        }
+    }
+    memcpy(l->push[l->npush++], id, 32);
+}
+
+/* Recon found ids the peer lacks: offer them (INV) and let the peer fetch
+ * them at its own pace, in bounded WANT windows. */
+typedef struct {
+    g_link_t *l;
+    uint8_t *buf; /* WIRE_MAX_IDS ids */
+    size_t n;
+} s_offer_t;
+
+static void s_offer_flush(s_offer_t *o)
+{
+    if (o->n) g_send(o->l, WIRE_INV, o->buf, o->n * 32);
+    o->n = 0;
+}
+
+static void s_have(const uint8_t id[RECON_ID_LEN], void *arg)
+{
+    s_offer_t *o = arg;
+    if (!o->buf || g_idset_has(&o->l->known, id)) return;
+    memcpy(o->buf + 32 * o->n++, id, 32);
+    if (o->n == WIRE_MAX_IDS) s_offer_flush(o);
+}
+
+/* Send up to G_PUSH_BUDGET bytes of owed bodies; 1 if more remain. */
+static int s_drain(g_link_t *l)
+{
+    gossip_t *g = l->g;
+    uint64_t now = loop_now_ms();
+    l->push_tok += (double)(now - l->push_tok_t) / 1000.0 * G_PUSH_RATE;
+    l->push_tok_t = now;
+    if (l->push_tok > G_PUSH_RATE) l->push_tok = G_PUSH_RATE;
+    if (l->push_tok < (double)WIRE_MAX_EV_BYTES) return 1; /* paced: wait for tokens */
+    size_t budget = l->push_tok < G_PUSH_BUDGET ? (size_t)l->push_tok : G_PUSH_BUDGET;
+    size_t spent = 0;
+    while (l->push_head < l->npush && budget > 0 && l->state == G_LINKED) {
+        wire_frame_t f[WIRE_MAX_EVENTS];
+        size_t nf = 0, off = 0, head = l->push_head;
+        while (head < l->npush && nf < WIRE_MAX_EVENTS &&
+               off + WIRE_MAX_EVENT <= WIRE_MAX_EV_BYTES) {
+            const uint8_t *id = l->push[head];
+            size_t len;
+            if (!g_idset_has(&l->known, id) &&
+                store_get_raw(g->store, id, g->ev_buf + off, WIRE_MAX_EVENT, &len) == 0) {
+                f[nf].p = g->ev_buf + off;
+                f[nf].len = len;
+                nf++;
+                off += len;
+            }
+            head++;
+        }
+        if (nf && g_send_frames(l, WIRE_EVENTS, f, nf) < 0) return 1; /* socket full: later */
+        for (size_t i = l->push_head; i < head; i++) g_idset_add(&l->known, l->push[i]);
+        l->stat_ev_tx += nf;
+        g->stat_ev_tx += nf;
+        l->push_head = head;
+        budget = off >= budget ? 0 : budget - off;
+        spent += off;
+    }
+    l->push_tok -= (double)spent;
+    if (l->push_head >= l->npush) {
+        l->push_head = l->npush = 0;
+        if (l->cappush > 65536) {
+            free(l->push);
+            l->push = NULL;
+            l->cappush = 0;
+        }
+        return 0;
+    }
+    return 1;
+}
+
+void g_sync_work(gossip_t *g)
+{
+    int more = 0;
+    for (g_link_t *l = g->links; l; l = l->next)
+        if (l->state == G_LINKED && l->push_head < l->npush) more |= s_drain(l);
+    if (more) loop_timer_reset(g->loop, g->work_timer, 20);
+}
+
+/* ---- new events from ingest ---- */
+
+void g_sync_on_new(const uint8_t *const *events, const size_t *lens, const store_result_t *results,
+                   size_t n, void *arg)
+{
+    gossip_t *g = arg;
+    for (size_t i = 0; i < n; i++) {
+        if (results[i].status != STORE_NEW) continue;
+        if (event_decode(events[i], lens[i], g->ev) != 0) continue;
+        /* A target whose retraction came first is stored as a tombstone: it
+         * is in nobody's sync set and has no body to offer. */
+        size_t rlen;
+        if (store_get_raw(g->store, g->ev->id, g->ev_buf, WIRE_MAX_EVENT, &rlen) ==
+            STORE_E_RETRACTED)
+            continue;
+        recon_set_add(g->set, g->ev->created_at, g->ev->id);
+        if (g->ev->kind == EVENT_RETRACT) g->set_dirty = 1;
+        if (g->ninv == g->capinv) {
+            size_t nc = g->capinv ? g->capinv * 2 : 1024;
+            uint8_t(*ni)[32] = realloc(g->inv, nc * 32);
+            if (!ni) continue;
+            g->inv = ni;
+            g->capinv = nc;
+        }
+        memcpy(g->inv[g->ninv++], g->ev->id, 32);
+    }
+    if (g->ninv) loop_timer_reset(g->loop, g->inv_timer, G_INV_DELAY_MS);
+}
+
+void g_sync_flush_inv(loop_t *loop, loop_timer_t *t, void *arg)
+{
+    gossip_t *g = arg;
+    uint8_t *buf = malloc(WIRE_MAX_IDS * 32);
+    if (!buf) return;
+    for (g_link_t *l = g->links; l; l = l->next) {
+        if (l->state != G_LINKED) continue;
+        size_t k = 0;
+        for (size_t i = 0; i < g->ninv; i++) {
+            if (g_idset_has(&l->known, g->inv[i])) continue;
+            memcpy(buf + 32 * k++, g->inv[i], 32);
+            if (k == WIRE_MAX_IDS) {
+                g_send(l, WIRE_INV, buf, k * 32);
+                k = 0;
+            }
+        }
+        if (k) g_send(l, WIRE_INV, buf, k * 32);
+    }
+    free(buf);
+    g->ninv = 0;
+    if (g->capinv > 65536) {
+        free(g->inv);
+        g->inv = NULL;
+        g->capinv = 0;
+    }
+}
+
+/* ---- incoming ---- */
+
+/* 1 if id was asked for recently (and records that we ask now otherwise). */
+static int s_want_recent(gossip_t *g, const uint8_t id[32], uint64_t now)
+{
+    uint64_t k = s_key(id);
+    size_t i = k % g->want_cap;
+    if (g->want_key[i] == k && now - g->want_t[i] < G_WANT_RETRY_MS) return 1;
+    g->want_key[i] = k;
+    g->want_t[i] = now;
+    return 0;
+}
+
+/* Ask the peer for queued ids, keeping at most G_WANT_WINDOW outstanding,
+ * and nothing while ingest is far behind (the tick calls again). */
+static void s_fetch(g_link_t *l)
+{
+    gossip_t *g = l->g;
+    if (ingest_pending(g->ingest) > G_INGEST_HIGH) return;
+    uint8_t want[G_WANT_BATCH * 32];
+    while (l->fetch_head < l->nfetch && l->outstanding < G_WANT_WINDOW && l->state == G_LINKED) {
+        size_t k = 0, room = G_WANT_WINDOW - l->outstanding;
+        if (room > G_WANT_BATCH) room = G_WANT_BATCH;
+        while (l->fetch_head < l->nfetch && k < room) {
+            const uint8_t *id = l->fetch[l->fetch_head++];
+            if (store_has(g->store, id) == 0) memcpy(want + 32 * k++, id, 32);
+        }
+        if (k && g_send(l, WIRE_WANT, want, k * 32) == 0) {
+            l->outstanding += k;
+            l->t_want = loop_now_ms();
+        }
+    }
+    if (l->fetch_head >= l->nfetch) {
+        l->fetch_head = l->nfetch = 0;
+        if (l->capfetch > 65536) {
+            free(l->fetch);
+            l->fetch = NULL;
+            l->capfetch = 0;
+        }
+    }
+}
+
+static void s_on_inv(g_link_t *l, const wire_msg_t *m)
+{
+    gossip_t *g = l->g;
+    uint64_t now = loop_now_ms();
+    for (size_t i = 0; i < m->u.ids.n; i++) {
+        const uint8_t *id = m->u.ids.ids + 32 * i;
+        g_idset_add(&l->known, id);
+        if (l->nfetch - l->fetch_head >= G_MAX_FETCH) break; /* recon offers them again */
+        if (store_has(g->store, id) != 0 || s_want_recent(g, id, now)) continue;
+        if (l->nfetch == l->capfetch) {
+            if (l->fetch_head) {
+                memmove(l->fetch, l->fetch + l->fetch_head, (l->nfetch - l->fetch_head) * 32);
+                l->nfetch -= l->fetch_head;
+                l->fetch_head = 0;
+            }
+            if (l->nfetch == l->capfetch) {
+                size_t nc = l->capfetch ? l->capfetch * 2 : 1024;
+                uint8_t(*nf)[32] = realloc(l->fetch, nc * 32);
+                if (!nf) break;
+                l->fetch = nf;
+                l->capfetch = nc;
+            }
+        }
+        memcpy(l->fetch[l->nfetch++], id, 32);
+    }
+    s_fetch(l);
+}
+
+typedef struct {
+    struct g_anchor *anchor;
+    uint32_t link_id;
+} s_sub_t;
+
+static void s_ingested(const store_result_t *results, size_t n, void *arg)
+{
+    s_sub_t *sub = arg;
+    gossip_t *g = sub->anchor->g;
+    if (g) {
+        size_t bad = 0;
+        for (size_t i = 0; i < n; i++)
+            if (results[i].status == STORE_REJECTED && event_err_is_malformed(results[i].reason)) bad++;
+        if (bad) {
+            g->stat_rejects += bad;
+            g_link_t *l = g_link_by_id(g, sub->link_id);
+            if (l) g_link_fail(l, WIRE_R_ABUSE, "sent invalid events", 1);
+        }
+    }
+    if (--sub->anchor->refs == 0) free(sub->anchor);
+    free(sub);
+}
+
+static void s_on_events(g_link_t *l, const wire_msg_t *m)
+{
+    gossip_t *g = l->g;
+    const uint8_t *ev[WIRE_MAX_EVENTS];
+    size_t lens[WIRE_MAX_EVENTS], n = 0;
+    for (size_t i = 0; i < m->u.events.n; i++) {
+        int rc = event_decode(m->u.events.ev[i].p, m->u.events.ev[i].len, g->ev);
+        if (rc != 0) {
+            g->stat_rejects++;
+            g_link_fail(l, WIRE_R_ABUSE, "sent an undecodable event", 1);
+            return;
+        }
+        g_idset_add(&l->known, g->ev->id);
+        ev[n] = m->u.events.ev[i].p;
+        lens[n] = m->u.events.ev[i].len;
+        n++;
+    }
+    l->stat_ev_rx += n;
+    g->stat_ev_rx += n;
+    l->outstanding = l->outstanding > n ? l->outstanding - n : 0;
+    l->t_want = loop_now_ms();
+    s_sub_t *sub = malloc(sizeof *sub);
+    if (!sub) return;
+    sub->anchor = g->anchor;
+    sub->link_id = l->id;
+    g->anchor->refs++;
+    if (ingest_submit(g->ingest, ev, lens, n, s_ingested, sub) < 0) {
+        g->anchor->refs--;
+        free(sub);
+    }
+    s_fetch(l);
+}
+
+static void s_on_recon(g_link_t *l, const wire_msg_t *m)
+{
+    gossip_t *g = l->g;
+    size_t olen = 0;
+    /* Each RECON can make us offer our whole set: allow a session's worth
+     * of messages in a burst, not a stream. */
+    uint64_t now = loop_now_ms();
+    if (!l->recon_tok_t) l->recon_tok = G_RECON_BURST;
+    l->recon_tok += (double)(now - (l->recon_tok_t ? l->recon_tok_t : now)) / 1000.0 * G_RECON_RATE;
+    l->recon_tok_t = now;
+    if (l->recon_tok > G_RECON_BURST) l->recon_tok = G_RECON_BURST;
+    if ((l->recon_tok -= 1.0) < 0) {
+        g_link_fail(l, WIRE_R_ABUSE, "too many RECON messages", 1);
+        return;
+    }
+    s_set_fresh(g);
+    s_offer_t offer = {.l = l, .buf = malloc(WIRE_MAX_IDS * 32)};
+    int r = recon_process(g->set, m->u.recon.p, m->u.recon.len, g->recon_buf, RECON_MAX_MSG, &olen,
+                          s_have, &offer);
+    s_offer_flush(&offer);
+    free(offer.buf);
+    if (r < 0) {
+        g_link_fail(l, WIRE_R_PROTOCOL, "malformed RECON", 1);
+        return;
+    }
+    if (r & RECON_IN_ASKED) {
+        g_send(l, WIRE_RECON, g->recon_buf, olen);
+        if (!(r & RECON_OUT_ASKS)) l->recon_active = 0;
+    } else {
+        l->recon_active = 0;
+    }
+}
+
+static void s_start_recon(g_link_t *l)
+{
+    gossip_t *g = l->g;
+    size_t olen;
+    s_set_fresh(g);
+    if (recon_initiate(g->set, g->recon_buf, RECON_MAX_MSG, &olen) < 0) return;
+    if (g_send(l, WIRE_RECON, g->recon_buf, olen) == 0) {
+        l->recon_active = 1;
+        l->recon_t = loop_now_ms();
+        g->stat_recons++;
+    }
+}
+
+static void s_send_pex(g_link_t *l)
+{
+    gossip_t *g = l->g;
+    wire_pex_entry_t e[WIRE_MAX_PEX];
+    size_t n = 0;
+    for (peer_t *p = peers_first(g->peers); p && n < WIRE_MAX_PEX; p = peers_next(g->peers, p)) {
+        if (!p->has_node || p->state != PEER_LINKED || p->id == l->peer_id) continue;
+        if (strncmp(p->endpoint, "tcp://", 6) || strlen(p->endpoint) > WIRE_MAX_ENDPOINT) continue;
+        e[n].node = p->node;
+        snprintf(e[n].endpoint, sizeof e[n].endpoint, "%.255s", p->endpoint);
+        n++;
+    }
+    uint8_t *buf = malloc(1 + WIRE_MAX_PEX * (32 + 1 + WIRE_MAX_ENDPOINT));
+    size_t len;
+    if (buf && wire_enc_pex(e, n, buf, 1 + WIRE_MAX_PEX * (32 + 1 + WIRE_MAX_ENDPOINT), &len) == 0)
+        g_send(l, WIRE_PEX, buf, len);
+    free(buf);
+    l->pex_t = loop_now_ms();
+}
+
+static void s_on_pex(g_link_t *l, const wire_msg_t *m)
+{
+    gossip_t *g = l->g;
+    for (size_t i = 0; i < m->u.pex.n; i++) {
+        const wire_pex_entry_t *e = &m->u.pex.e[i];
+        if (!memcmp(e->node, g->node.pk, 32) || peers_find_node(g->peers, e->node)) continue;
+        if (strncmp(e->endpoint, "tcp://", 6)) continue;
+        peers_add_pex(g->peers, e->endpoint, e->node, NULL);
+    }
+}
+
+void g_sync_on_msg(g_link_t *l, const wire_msg_t *m)
+{
+    switch (m->type) {
+    case WIRE_INV:
+        s_on_inv(l, m);
+        break;
+    case WIRE_WANT:
+        /* An honest peer keeps G_WANT_WINDOW ids outstanding; far more is
+         * an attempt to make us queue without bound. */
+        if (l->npush - l->push_head + m->u.ids.n > G_MAX_OWED) {
+            g_link_fail(l, WIRE_R_ABUSE, "asked for too much at once", 1);
+            break;
+        }
+        for (size_t i = 0; i < m->u.ids.n; i++) s_push(l, m->u.ids.ids + 32 * i);
+        g_kick(l->g);
+        break;
+    case WIRE_EVENTS:
+        s_on_events(l, m);
+        break;
+    case WIRE_RECON:
+        s_on_recon(l, m);
+        break;
+    case WIRE_PEX:
+        s_on_pex(l, m);
+        break;
+    default:
+        g_link_fail(l, WIRE_R_PROTOCOL, "unexpected message", 1);
+        break;
+    }
+}
+
+void g_sync_on_link_up(g_link_t *l)
+{
+    /* Everyone linked hears about the newcomer now (and it hears about
+     * them), so peers that joined through us find each other at once. */
+    for (g_link_t *o = l->g->links; o; o = o->next)
+        if (o->state == G_LINKED || o == l) s_send_pex(o);
+    /* The dialer reconciles at once; the listener's turn comes with the
+     * periodic rounds, so a fresh link is not reconciled twice. */
+    if (l->out) s_start_recon(l);
+}
+
+void g_sync_link_gone(g_link_t *l)
+{
+    l->recon_active = 0;
+    l->npush = l->push_head = 0;
+    l->nfetch = l->fetch_head = 0;
+    l->outstanding = 0;
+}
+
+void g_sync_tick(gossip_t *g, uint64_t now)
+{
+    size_t linked = 0;
+    for (g_link_t *l = g->links; l; l = l->next) {
+        if (l->state != G_LINKED) continue;
+        linked++;
+        if (l->recon_active && now - l->recon_t > G_RECON_TIMEOUT) l->recon_active = 0;
+        if (l->outstanding && now - l->t_want > G_WANT_STALL_MS)
+            l->outstanding = 0; /* asked for what the peer no longer has */
+        if (l->fetch_head < l->nfetch) s_fetch(l);
+        if (now - l->pex_t > 3 * G_PEX_MS) s_send_pex(l);
+    }
+    if (now < g->next_recon || linked == 0) return;
+    g->next_recon = now + G_RECON_MS + randombytes_uniform(G_RECON_MS / 4);
+    uint32_t pick = randombytes_uniform((uint32_t)linked);
+    for (g_link_t *l = g->links; l; l = l->next) {
+        if (l->state != G_LINKED) continue;
+        if (pick-- == 0) {
+            if (!l->recon_active) s_start_recon(l);
+            break;
+        }
+    }
+}

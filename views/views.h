@@ -1,0 +1,179 @@
+/* views.h -- what the local API shows, computed from one read view of the
+ * store into plain C structs: the figures of one tip (rating, thanks,
+ * answers, author name and team, anonymity, edit state), the question list,
+ * the office statistics, the tip of the day and the search misses.
+ *
+ * Every function takes a read view (store_rtxn_begin), so it sees one
+ * consistent snapshot and runs on whichever thread holds the view: the API
+ * calls them on its reader threads and only turns the structs into JSON.
+ * Nothing here keeps state between calls, so every node holding the same
+ * events computes the same views (the misses are this machine's own record).
+ * Functions return 0 or a negative STORE_E* / EVENT_E* code; what they fill
+ * is valid until the matching *_free (structs with no free own nothing).
+ * docs/SOCIAL.md explains the features, docs/API.md the JSON they become.
+ */
+#ifndef TIPD_VIEWS_H
+#define TIPD_VIEWS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "store.h"
+
+#define VIEWS_NAME_CAP  (EVENT_MAX_NAME * 4 + 1) /* display name as stored, NUL */
+#define VIEWS_TEAM_CAP  (EVENT_MAX_TEAM * 4 + 1)
+#define VIEWS_MAX_WEEKS 52
+#define VIEWS_WEEK_MS   (7ULL * 24 * 3600 * 1000)
+
+/* ---- one tip ---- */
+
+/* The figures every rendering of a tip shows next to its signed fields. */
+typedef struct {
+    char author_name[VIEWS_NAME_CAP]; /* latest profile name, "" if none */
+    char author_team[VIEWS_TEAM_CAP];
+    int anonymous; /* views_anonymous(), and no profile name */
+    /* store_chain_stats: the visible version of an edit chain carries the
+     * chain's ratings and thanks, an earlier version its own; all zero if
+     * the store could not say. */
+    store_stats_t st;
+} views_tip_t;
+
+/* The one anonymity rule: 1 if ev was posted with `tip add --anon`, judged
+ * only from what every store holds: a tip or question whose key has no
+ * profile name and signed no other live event, stamped on a whole minute
+ * (the CLI coarsens anonymous events' created_at). 0 otherwise or on error. */
+int views_anonymous(store_rtxn_t *rt, const event_t *ev);
+
+/* Fill *out for ev. Always fills it (empty names and zero figures where the
+ * store fails); returns 0 or the first store error met. */
+int views_tip(store_rtxn_t *rt, const event_t *ev, views_tip_t *out);
+
+/* Display name and team of an author: profile name, else "anonymous" when
+ * anon is set, else "". */
+void views_name(store_rtxn_t *rt, const uint8_t author[EVENT_KEY_LEN], int anon, char *name,
+                size_t ncap, char *team, size_t tcap);
+
+/* Answers to a question summed over every version of its edit chain (an
+ * answer may name the version current when it was written), and when the
+ * first version was asked. Falls back to ev's own figures. */
+void views_question_chain(store_rtxn_t *rt, const event_t *ev, uint32_t *answers,
+                          uint64_t *first_ms);
+
+/* ---- questions ---- */
+
+typedef struct {
+    uint8_t id[EVENT_ID_LEN];
+    uint32_t answers;  /* views_question_chain */
+    uint64_t asked_ms; /* views_question_chain */
+    event_t *ev;       /* the first `limit` questions only, else NULL */
+    views_tip_t fig;   /* with ev */
+} views_question_t;
+
+typedef struct {
+    views_question_t *v; /* unanswered first, then oldest asked, then id */
+    size_t n;            /* every visible question (or every open one) */
+    size_t open;         /* of those, unanswered */
+} views_questions_t;
+
+/* Visible questions (only unanswered ones if open_only); the first limit of
+ * them come with their event and figures. */
+int views_questions(store_rtxn_t *rt, int open_only, size_t limit, views_questions_t *out);
+void views_questions_free(views_questions_t *q);
+
+/* ---- searches that found nothing (this machine's record) ---- */
+
+typedef struct {
+    char *query;
+    uint64_t count, last_ms;
+} views_miss_t;
+
+/* The top `top` misses: most often first, then most recent, then
+ * alphabetical. *v is malloc'ed (views_misses_free). */
+int views_misses(store_rtxn_t *rt, size_t top, views_miss_t **v, size_t *n);
+void views_misses_free(views_miss_t **v, size_t n);
+
+/* ---- office statistics ---- */
+
+typedef struct {
+    char topic[EVENT_MAX_TOPIC_LEN + 1];
+    uint32_t tips;
+} views_topic_t;
+
+typedef struct {
+    uint8_t author[EVENT_KEY_LEN];
+    char name[VIEWS_NAME_CAP], team[VIEWS_TEAM_CAP];
+    uint32_t thanks, tips;
+} views_thanked_t;
+
+/* A thanks with a story, and the tip it thanks. */
+typedef struct {
+    uint8_t id[EVENT_ID_LEN], tip[EVENT_ID_LEN];
+    uint8_t from[EVENT_KEY_LEN], to[EVENT_KEY_LEN];
+    char tip_title[EVENT_MAX_TITLE + 1];
+    char from_name[VIEWS_NAME_CAP], to_name[VIEWS_NAME_CAP];
+    char story[EVENT_MAX_BODY + 1];
+    uint64_t created_at;
+} views_story_t;
+
+typedef struct {
+    uint64_t now;      /* 0: the clock */
+    int weeks;         /* 1..VIEWS_MAX_WEEKS week buckets ending at now */
+    size_t top;        /* topics and most thanked shown */
+    size_t stories;    /* newest stories shown (and per "me") */
+    size_t misses;     /* misses shown */
+    const uint8_t *me; /* NULL, or the asking user's key */
+} views_stats_req_t;
+
+typedef struct {
+    uint64_t now, start; /* start of the oldest week bucket */
+    int weeks;
+    uint32_t per_week[VIEWS_MAX_WEEKS]; /* new tips (not edits) per week */
+    store_counts_t counts;
+    uint32_t answers, open_questions, contributors, anonymous_posts, thanks;
+    uint64_t ratings, rating_sum; /* on live tips and questions */
+    views_topic_t *topics;        /* top topics of visible tips */
+    size_t ntopics;
+    views_thanked_t *thanked; /* most thanked authors */
+    size_t nthanked;
+    views_story_t *stories; /* newest thanks with a story */
+    size_t nstories;
+    views_miss_t *misses;
+    size_t nmisses;
+    int has_me;
+    struct {
+        store_author_t a; /* zero if they have no live event */
+        char name[VIEWS_NAME_CAP], team[VIEWS_TEAM_CAP];
+        uint32_t answers_got, open_questions;
+        views_story_t *stories;
+        size_t nstories;
+    } me;
+} views_stats_t;
+
+int views_stats(store_rtxn_t *rt, const views_stats_req_t *q, views_stats_t *out);
+void views_stats_free(views_stats_t *st);
+
+/* ---- tip of the day ---- */
+
+typedef struct {
+    const uint8_t *user;                 /* NULL, or the asking user's key */
+    const char *date;                    /* the user's local date, as they send it */
+    const uint8_t (*seen)[EVENT_ID_LEN]; /* ids the user saw, sorted ascending */
+    size_t nseen;
+} views_today_req_t;
+
+typedef struct {
+    int have;        /* a tip was picked */
+    int seen_before; /* every candidate was seen: the pick is a seen one */
+    size_t unseen;   /* candidates not seen */
+    event_t *ev;     /* the pick, when have */
+    views_tip_t fig;
+} views_today_t;
+
+/* Pick by weighted rendezvous hashing (views_today.c): a pure function of
+ * (user, date, candidate set), stable while tips other than the pick come
+ * and go. */
+int views_today(store_rtxn_t *rt, const views_today_req_t *q, views_today_t *out);
+void views_today_free(views_today_t *t);
+
+#endif
