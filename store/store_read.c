@@ -634,17 +634,6 @@ static int s_visible(MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], double *prior
     return 0;
 }
 
-/* fts_text_fn: the text of a live event, for search's feedback pass. */
-static int s_doc_text(MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], event_t *ev, void *arg)
-{
-    MDB_val v;
-    int rc = store_ev_get(arg, txn, id, &v);
-    if (rc == MDB_NOTFOUND) return 1;
-    if (rc) return STORE_E_LMDB;
-    if (v.mv_size <= STORE_TOMB_LEN || ((uint8_t *)v.mv_data)[0] == 0) return 1;
-    return event_decode(v.mv_data, v.mv_size, ev) ? 1 : 0;
-}
-
 int store_search(store_t *s, const char *query, const store_search_opts_t *o, store_hit_t *hits,
                  size_t max, size_t *n)
 {
@@ -654,7 +643,6 @@ int store_search(store_t *s, const char *query, const store_search_opts_t *o, st
     int rc = store_rtxn(s, &txn);
     if (rc) return store_fail(s, rc, "search");
     struct s_search q = {s, o};
-    fts_set_text(s->fts, s_doc_text, s);
     rc = fts_search(s->fts, txn, query, o, s_visible, &q, hits, max, n);
     store_rtxn_close(s, txn);
     return store_fail(s, rc, "search");

@@ -159,7 +159,7 @@ static int s_op_search(api_req_t *req, json_t *rq, void *arg)
     store_search_opts_t so;
     memset(&so, 0, sizeof(so));
     so.kind = kind;
-    char fixed[API_QUERY_MAX + 64];
+    char fixed[CONTRACT_QUERY_MAX + 64];
     so.fixed = fixed;
     so.fixed_cap = sizeof fixed;
     json_t *topics = json_object_get(rq, "topics");
