@@ -1,27 +1,42 @@
-/* search.c -- search latency and quality: tipd's index next to SQLite FTS5.
+/* search.c -- search latency and quality: tipd next to SQLite FTS5 and
+ * Xapian, on clean queries and on the same queries with typos.
  *
- * Loads a JSON Lines corpus (title, body, topics, source; the format of
- * shared/corpus/ *.jsonl files) into a fresh tipd store in a temporary directory
- * (events signed with a throwaway key, ingested with STORE_INGEST_VERIFIED
- * so loading is quick) and into an in-memory SQLite FTS5 table (tokenize =
- * 'porter unicode61', ranked by bm25 with the title weighted 10x the body
- * and topics 5x). Then it runs a query set (bench/queries/ *.tsv: expected
- * page, TAB, query) against both and prints p50/p99 latency, hit@10 and
- * MRR@10 side by side. A hit is any tip whose `source` is the expected page.
+ * Loads a JSON Lines corpus (title, body, topics, lang, source; the format
+ * of the shared tldr corpora) into a fresh tipd store in a temporary
+ * directory (events signed with a throwaway key, ingested with
+ * STORE_INGEST_VERIFIED so loading is quick), into an in-memory SQLite FTS5
+ * table and, through bench/search_xapian.py, into Xapian (search_ref.c has
+ * the references). Then it runs a query set against all three and prints
+ * p50/p99 latency, hit@10 and MRR@10 side by side. A hit is any tip whose
+ * `source` is the expected one.
  *
- * FTS5 gets the query's words as an OR query (each word quoted): its default
- * AND finds nothing for most natural-language questions, which would make the
- * comparison meaningless. With --fts-only, tipd's side is the bare index
- * (fts_search in a private LMDB environment, no store, no visibility
- * callback), which separates index cost from store cost.
+ * Query sets: bench/queries/ *.tsv (expected page, TAB, query) or JSON Lines
+ * ({"query", "expect"}, e.g. queries-dev-pages-en.jsonl). Quality is also
+ * given per fold (query i is in fold i mod 5), so a change tuned on some
+ * folds can be judged on the others. --typos adds a second pass over the
+ * same queries with one deterministic edit in every word of >= 5 letters.
+ * --lang-table makes one known-item query per page of a multilingual corpus
+ * (its second example's description, command name removed) and prints
+ * quality per language. --tune NAME=V1,V2;NAME2=... (with --fts-only) runs
+ * every point of the grid and reports 5-fold cross-validated MRR@10: each
+ * fold is scored with the point that was best on the other four.
  *
- * Usage: bench-search [--corpus FILE] [--queries FILE] [--reps N]
- *                     [--fts-only] [--verbose] [--limit N]
+ * With --fts-only, tipd's side is the bare index (fts_search in a private
+ * LMDB environment, no store, no visibility callback), which separates index
+ * cost from store cost and lets --set/--tune change ranking parameters.
+ *
+ * --repeat N loads the corpus N times (tipd only: FTS5 and Xapian are
+ * skipped), to measure latency at scale (32k tips x 31 = 1M).
+ *
+ * Usage: bench-search [--corpus FILE] [--queries FILE] [--reps N] [--limit N]
+ *                     [--typos] [--no-xapian] [--lang-table] [--fts-only] [--repeat N]
+ *                     [--set NAME=V]... [--tune GRID] [--verbose]
  * Build without sanitizers (Release) for meaningful numbers.
  */
 #include <errno.h>
 #include <jansson.h>
 #include <lmdb.h>
+#include <math.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -31,16 +46,16 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#ifdef HAVE_SQLITE3
-#include <sqlite3.h>
-#endif
 
 #include "event.h"
 #include "fts.h"
+#include "search_ref.h"
 #include "store.h"
 
 #define S_DEFAULT_CORPUS "/work/shared/corpus/tldr-tips-en.jsonl"
-#define S_TOPK           10
+#define S_TOPK           SREF_TOPK
+#define S_FOLDS          5
+#define S_PER_LANG       200 /* --lang-table: queries per language at most */
 
 typedef struct {
     uint8_t id[EVENT_ID_LEN];
@@ -50,10 +65,12 @@ typedef struct {
 typedef struct {
     char **source; /* per doc */
     char **title;  /* per doc, for --verbose */
+    char **body;   /* per doc, for --fts-only feedback */
     size_t ndocs;
     s_idx_t *ids; /* sorted by id */
-    char **qtext, **qwant;
-    size_t nq;
+    sref_query_t *q;
+    size_t nq, qcap;
+    bool gen_lang; /* --lang-table: queries come from the corpus */
 } s_bench_t;
 
 static double s_cpu_us(void)
@@ -92,7 +109,21 @@ static long s_doc_of(const s_bench_t *b, const uint8_t *id)
     return r ? (long)r->doc : -1;
 }
 
-/* Read the query set: "expected<TAB>query" lines; '#' comments. */
+static void s_add_query(s_bench_t *b, const char *text, const char *want, const char *lang)
+{
+    if (b->nq == b->qcap) {
+        b->qcap = b->qcap ? b->qcap * 2 : 256;
+        b->q = realloc(b->q, b->qcap * sizeof *b->q);
+        if (!b->q) abort();
+    }
+    b->q[b->nq].text = strdup(text);
+    b->q[b->nq].want = strdup(want);
+    b->q[b->nq].lang = strdup(lang);
+    b->nq++;
+}
+
+/* Read the query set: JSON Lines {"query", "expect"} if the name ends in
+ * .jsonl, else "page<TAB>query" lines ('#' comments). */
 static int s_load_queries(s_bench_t *b, const char *path)
 {
     FILE *fp = fopen(path, "r");
@@ -100,25 +131,29 @@ static int s_load_queries(s_bench_t *b, const char *path)
         fprintf(stderr, "bench-search: %s: %s\n", path, strerror(errno));
         return -1;
     }
-    char line[1024];
-    size_t cap = 0;
-    while (fgets(line, sizeof line, fp)) {
+    size_t pl = strlen(path);
+    bool jsonl = pl > 6 && !strcmp(path + pl - 6, ".jsonl");
+    char *line = NULL;
+    size_t lcap = 0;
+    while (getline(&line, &lcap, fp) > 0) {
+        if (jsonl) {
+            json_error_t err;
+            json_t *o = json_loads(line, 0, &err);
+            const char *qt = json_string_value(json_object_get(o, "query"));
+            const char *want = json_string_value(json_object_get(o, "expect"));
+            if (qt && want) s_add_query(b, qt, want, "en");
+            json_decref(o);
+            continue;
+        }
         line[strcspn(line, "\r\n")] = 0;
         char *tab = strchr(line, '\t');
         if (line[0] == '#' || !tab) continue;
         *tab = 0;
-        if (b->nq == cap) {
-            cap = cap ? cap * 2 : 256;
-            b->qtext = realloc(b->qtext, cap * sizeof *b->qtext);
-            b->qwant = realloc(b->qwant, cap * sizeof *b->qwant);
-            if (!b->qtext || !b->qwant) abort();
-        }
         char want[1100];
         snprintf(want, sizeof want, "tldr-pages/pages/%s.md", line);
-        b->qwant[b->nq] = strdup(want);
-        b->qtext[b->nq] = strdup(tab + 1);
-        b->nq++;
+        s_add_query(b, tab + 1, want, "en");
     }
+    free(line);
     fclose(fp);
     return 0;
 }
@@ -162,7 +197,7 @@ static int s_tipd_open(s_tipd_t *t)
     snprintf(t->dir, sizeof t->dir, "/tmp/bench-search-XXXXXX");
     if (!mkdtemp(t->dir)) return -1;
     if (!t->fts_only) {
-        store_opts_t o = {.no_sync = 1, .map_size = (size_t)1 << 30};
+        store_opts_t o = {.no_sync = 1, .map_size = (size_t)16 << 30};
         int err = 0;
         t->store = store_new(t->dir, &o, &err);
         if (!t->store) {
@@ -173,7 +208,7 @@ static int s_tipd_open(s_tipd_t *t)
     }
     MDB_txn *txn;
     if (mdb_env_create(&t->env) || mdb_env_set_maxdbs(t->env, 16) ||
-        mdb_env_set_mapsize(t->env, (size_t)1 << 30) ||
+        mdb_env_set_mapsize(t->env, (size_t)16 << 30) ||
         mdb_env_open(t->env, t->dir, MDB_NOSYNC, 0600) || mdb_txn_begin(t->env, NULL, 0, &txn))
         return -1;
     if (fts_open(txn, &t->fts) || mdb_txn_commit(txn)) return -1;
@@ -269,119 +304,26 @@ static void s_tipd_close(s_tipd_t *t)
     s_rmtree(t->dir);
 }
 
-/* ---- SQLite FTS5 side ---- */
-
-#ifdef HAVE_SQLITE3
-typedef struct {
-    sqlite3 *db;
-    sqlite3_stmt *ins, *q;
-} s_fts5_t;
-
-static int s_fts5_open(s_fts5_t *s)
-{
-    if (sqlite3_open(":memory:", &s->db)) return -1;
-    if (sqlite3_exec(s->db,
-                     "CREATE VIRTUAL TABLE t USING fts5(title, body, topics,"
-                     " tokenize='porter unicode61'); BEGIN",
-                     NULL, NULL, NULL))
-        return -1;
-    if (sqlite3_prepare_v2(s->db, "INSERT INTO t(rowid, title, body, topics) VALUES(?,?,?,?)", -1,
-                           &s->ins, NULL))
-        return -1;
-    return 0;
-}
-
-static int s_fts5_add(s_fts5_t *s, long rowid, const s_row_t *r)
-{
-    char topics[EVENT_MAX_TOPICS * (EVENT_MAX_TOPIC_LEN + 1) + 1] = "";
-    for (int i = 0; r->topics[i]; i++) {
-        strncat(topics, r->topics[i], EVENT_MAX_TOPIC_LEN);
-        strcat(topics, " ");
-    }
-    sqlite3_bind_int64(s->ins, 1, rowid);
-    sqlite3_bind_text(s->ins, 2, r->title, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s->ins, 3, r->body, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s->ins, 4, topics, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(s->ins);
-    sqlite3_reset(s->ins);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
-static int s_fts5_ready(s_fts5_t *s)
-{
-    if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL)) return -1;
-    return sqlite3_prepare_v2(s->db,
-                              "SELECT rowid FROM t WHERE t MATCH ?"
-                              " ORDER BY bm25(t, 10.0, 1.0, 5.0) LIMIT 10",
-                              -1, &s->q, NULL)
-               ? -1
-               : 0;
-}
-
-/* The three ways FTS5 is asked: the query's words OR-ed (the reference),
- * OR-ed without English stopwords, and FTS5's default (all words, AND). */
-enum { S_F5_OR, S_F5_OR_NOSTOP, S_F5_AND, S_F5_MODES };
-static const char *const s_f5_name[S_F5_MODES] = {"fts5", "fts5-nostop", "fts5-and"};
-
-static bool s_f5_stop(const unsigned char *w, size_t n)
-{
-    static const char *const stop[] = {
-        "a",     "an",   "and",  "are",   "as",     "at",    "be",    "by",    "can",   "do",
-        "does",  "for",  "from", "how",   "i",      "in",    "into",  "is",    "it",    "its",
-        "me",    "my",   "of",   "on",    "or",     "so",    "that",  "the",   "this",  "to",
-        "via",   "want", "what", "which", "with",   "you",   "your",  "using", "we",    "when",
-        "where", "who",  "will", "would", "should", "could", "there", "these", "those", "then",
-    };
-    for (size_t i = 0; i < sizeof stop / sizeof stop[0]; i++)
-        if (strlen(stop[i]) == n && strncasecmp(stop[i], (const char *)w, n) == 0) return true;
-    return false;
-}
-
-/* Natural-language text -> FTS5 query of quoted words in the given mode. */
-static void s_fts5_query(const char *in, int mode, char *out, size_t cap)
-{
-    size_t o = 0;
-    out[0] = 0;
-    const unsigned char *p = (const unsigned char *)in;
-    const char *join = mode == S_F5_AND ? " " : " OR ";
-    while (*p) {
-        while (*p && *p < 0x80 &&
-               !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
-            p++;
-        if (!*p) break;
-        const unsigned char *w = p;
-        while (*p && (*p >= 0x80 || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                      (*p >= '0' && *p <= '9')))
-            p++;
-        size_t wl = (size_t)(p - w);
-        if (mode == S_F5_OR_NOSTOP && s_f5_stop(w, wl)) continue;
-        if (o + wl + 8 >= cap) break;
-        o += (size_t)snprintf(out + o, cap - o, "%s\"%.*s\"", o ? join : "", (int)wl, w);
-    }
-}
-
-static int s_fts5_search(s_fts5_t *s, const char *match, long *rows, size_t *n)
-{
-    *n = 0;
-    sqlite3_bind_text(s->q, 1, match, -1, SQLITE_STATIC);
-    int rc;
-    while ((rc = sqlite3_step(s->q)) == SQLITE_ROW && *n < S_TOPK)
-        rows[(*n)++] = (long)sqlite3_column_int64(s->q, 0);
-    sqlite3_reset(s->q);
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
-}
-
-static void s_fts5_close(s_fts5_t *s)
-{
-    sqlite3_finalize(s->ins);
-    sqlite3_finalize(s->q);
-    sqlite3_close(s->db);
-}
-#endif
-
 /* ---- corpus ---- */
 
-static int s_load_corpus(s_bench_t *b, const char *path, size_t limit, s_tipd_t *t, void *fts5)
+/* --lang-table: one query per page (a deterministic quarter of the pages,
+ * at most S_PER_LANG per language). */
+static void s_gen_query(s_bench_t *b, const s_row_t *r, const char *lang, const char *src)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = src; *p; p++) h = (h ^ (uint8_t)*p) * 16777619u;
+    if (h % 4) return;
+    size_t have = 0;
+    for (size_t i = 0; i < b->nq; i++)
+        if (!strcmp(b->q[i].lang, lang)) have++;
+    if (have >= S_PER_LANG) return;
+    char name[256], q[1024];
+    snprintf(name, sizeof name, "%.*s", (int)strcspn(r->title, ":"), r->title);
+    if (sref_page_query(name, r->body, q, sizeof q) == 0) s_add_query(b, q, src, lang);
+}
+
+static int s_load_corpus(s_bench_t *b, const char *path, size_t limit, int repeat, s_tipd_t *t,
+                         sref_fts5_t *fts5)
 {
     FILE *fp = fopen(path, "r");
     if (!fp) {
@@ -399,47 +341,49 @@ static int s_load_corpus(s_bench_t *b, const char *path, size_t limit, s_tipd_t 
     size_t lcap = 0;
     uint64_t ts = event_now_ms() - 3600 * 1000;
     int rc = 0;
-    while (rc == 0 && (!limit || b->ndocs < limit) && getline(&line, &lcap, fp) > 0) {
-        json_error_t err;
-        json_t *o = json_loads(line, 0, &err);
-        if (!o) continue;
-        s_row_t r = {0};
-        r.title = json_string_value(json_object_get(o, "title"));
-        r.body = json_string_value(json_object_get(o, "body"));
-        const char *src = json_string_value(json_object_get(o, "source"));
-        json_t *tp = json_object_get(o, "topics");
-        for (size_t i = 0, k = 0; i < json_array_size(tp) && k < EVENT_MAX_TOPICS; i++) {
-            const char *s = json_string_value(json_array_get(tp, i));
-            if (s) r.topics[k++] = s;
-        }
-        if (!r.title || !r.body) {
+    /* --repeat: the corpus again and again (new timestamps, so new ids), for
+     * scale; every copy of a page counts as that page. */
+    for (int rep = 0; rep < repeat && rc == 0; rep++, rewind(fp))
+        while (rc == 0 && (!limit || b->ndocs < limit) && getline(&line, &lcap, fp) > 0) {
+            json_error_t err;
+            json_t *o = json_loads(line, 0, &err);
+            if (!o) continue;
+            s_row_t r = {0};
+            r.title = json_string_value(json_object_get(o, "title"));
+            r.body = json_string_value(json_object_get(o, "body"));
+            const char *src = json_string_value(json_object_get(o, "source"));
+            const char *lang = json_string_value(json_object_get(o, "lang"));
+            json_t *tp = json_object_get(o, "topics");
+            for (size_t i = 0, k = 0; i < json_array_size(tp) && k < EVENT_MAX_TOPICS; i++) {
+                const char *s = json_string_value(json_array_get(tp, i));
+                if (s) r.topics[k++] = s;
+            }
+            if (!r.title || !r.body || s_make_event(&r, ts++, sk, raw[nb], &lens[nb])) {
+                json_decref(o);
+                continue;
+            }
+            if (b->ndocs == cap) {
+                cap = cap ? cap * 2 : 4096;
+                b->source = realloc(b->source, cap * sizeof *b->source);
+                b->title = realloc(b->title, cap * sizeof *b->title);
+                b->body = realloc(b->body, cap * sizeof *b->body);
+                b->ids = realloc(b->ids, cap * sizeof *b->ids);
+                if (!b->source || !b->title || !b->body || !b->ids) abort();
+            }
+            b->source[b->ndocs] = strdup(src ? src : "");
+            b->title[b->ndocs] = strdup(r.title);
+            b->body[b->ndocs] = strdup(r.body);
+            if (b->gen_lang && src && rep == 0) s_gen_query(b, &r, lang ? lang : "en", src);
+            if (fts5 && sref_fts5_add(fts5, (long)b->ndocs, r.title, r.body, r.topics)) rc = -1;
+            b->ndocs++;
+            nb++;
             json_decref(o);
-            continue;
+            if (nb == BATCH) {
+                rc =
+                    s_tipd_add(t, raw, lens, nb, b->ids + b->ndocs - nb, (uint32_t)(b->ndocs - nb));
+                nb = 0;
+            }
         }
-        if (s_make_event(&r, ts++, sk, raw[nb], &lens[nb])) {
-            json_decref(o);
-            continue;
-        }
-        if (b->ndocs == cap) {
-            cap = cap ? cap * 2 : 4096;
-            b->source = realloc(b->source, cap * sizeof *b->source);
-            b->title = realloc(b->title, cap * sizeof *b->title);
-            b->ids = realloc(b->ids, cap * sizeof *b->ids);
-            if (!b->source || !b->ids) abort();
-        }
-        b->source[b->ndocs] = strdup(src ? src : "");
-        b->title[b->ndocs] = strdup(r.title);
-#ifdef HAVE_SQLITE3
-        if (s_fts5_add(fts5, (long)b->ndocs, &r)) rc = -1;
-#endif
-        b->ndocs++;
-        nb++;
-        json_decref(o);
-        if (nb == BATCH) {
-            rc = s_tipd_add(t, raw, lens, nb, b->ids + b->ndocs - nb, (uint32_t)(b->ndocs - nb));
-            nb = 0;
-        }
-    }
     if (rc == 0 && nb)
         rc = s_tipd_add(t, raw, lens, nb, b->ids + b->ndocs - nb, (uint32_t)(b->ndocs - nb));
     for (int i = 0; i < BATCH; i++) free(raw[i]);
@@ -449,7 +393,22 @@ static int s_load_corpus(s_bench_t *b, const char *path, size_t limit, s_tipd_t 
     return rc;
 }
 
-/* ---- report ---- */
+/* --fts-only: the text of a tip for the index's feedback pass, from the
+ * corpus in memory (the store side reads it from the store). */
+static int s_text(MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], event_t *ev, void *arg)
+{
+    const s_bench_t *b = arg;
+    long doc = s_doc_of(b, id);
+    if (doc < 0) return 1;
+    event_init(ev, EVENT_TIP);
+    const char *t = b->title[doc], *body = b->body[doc];
+    if (event_set_title(ev, t, s_utf8_cut(t, strlen(t), EVENT_MAX_TITLE)) ||
+        event_set_body(ev, body, s_utf8_cut(body, strlen(body), EVENT_MAX_BODY)))
+        return 1;
+    return 0;
+}
+
+/* ---- runs ---- */
 
 static int s_cmp_dbl(const void *a, const void *b)
 {
@@ -465,46 +424,297 @@ static double s_pct(double *v, size_t n, double p)
     return v[i];
 }
 
+/* The engines of a run: tipd, the FTS5 modes, Xapian. */
+enum { S_E_TIPD, S_E_F5, S_E_XAPIAN = S_E_F5 + SREF_F5_MODES, S_ENGINES };
+
+static const char *s_engine_name(int e)
+{
+    return e == S_E_TIPD ? "tipd" : e == S_E_XAPIAN ? "xapian" : sref_f5_name[e - S_E_F5];
+}
+
+/* One pass over a query set: per engine, the rank of each query's expected
+ * page (0 = not in the top 10) and the timed latencies. */
 typedef struct {
-    double hit[2], rr[2]; /* per subset: even lines, odd lines */
-    size_t n[2];
+    const char *name;
+    sref_query_t *q; /* queries of this pass (text may differ from the set's) */
+    int *rank[S_ENGINES];
+    double *lat[S_ENGINES];
+    size_t nlat[S_ENGINES];
+    double cpu[S_ENGINES];
+    bool ran[S_ENGINES];
+} s_pass_t;
+
+static int s_rank_tipd(const s_bench_t *b, const store_hit_t *hits, size_t n, const char *want)
+{
+    for (size_t h = 0; h < n; h++) {
+        long doc = s_doc_of(b, hits[h].id);
+        if (doc >= 0 && !strcmp(b->source[doc], want)) return (int)h + 1;
+    }
+    return 0;
+}
+
+/* tipd's ranks only (one pass, not timed): for --tune. */
+static int s_tipd_ranks(s_tipd_t *t, const s_bench_t *b, const sref_query_t *q, int *rank)
+{
+    store_hit_t hits[S_TOPK];
+    for (size_t qi = 0; qi < b->nq; qi++) {
+        size_t n = 0;
+        if (s_tipd_search(t, q[qi].text, hits, &n)) return -1;
+        rank[qi] = s_rank_tipd(b, hits, n, q[qi].want);
+    }
+    return 0;
+}
+
+static int s_run_pass(s_pass_t *p, s_tipd_t *t, sref_fts5_t *f5, const s_bench_t *b, int reps,
+                      int verbose)
+{
+    store_hit_t hits[S_TOPK];
+    long rows[S_TOPK];
+    for (int e = 0; e < S_ENGINES; e++) {
+        p->rank[e] = calloc(b->nq, sizeof(int));
+        p->lat[e] = calloc(b->nq * (size_t)reps + 1, sizeof(double));
+    }
+    p->ran[S_E_TIPD] = true;
+    for (int m = 0; m < SREF_F5_MODES; m++) p->ran[S_E_F5 + m] = f5 != NULL;
+    for (int r = -1; r < reps; r++) { /* r = -1: warm-up, scored */
+        for (size_t qi = 0; qi < b->nq; qi++) {
+            const char *qt = p->q[qi].text;
+            size_t n = 0;
+            double a = s_now_us(), ac = s_cpu_us();
+            if (s_tipd_search(t, qt, hits, &n)) {
+                fprintf(stderr, "bench-search: search failed: %s\n", qt);
+                return -1;
+            }
+            double d = s_now_us() - a;
+            if (r < 0) {
+                p->rank[S_E_TIPD][qi] = s_rank_tipd(b, hits, n, p->q[qi].want);
+            } else {
+                p->cpu[S_E_TIPD] += s_cpu_us() - ac;
+                p->lat[S_E_TIPD][p->nlat[S_E_TIPD]++] = d;
+            }
+            if (r < 0 && verbose)
+                printf("  tipd %2d  %-40s %s\n", p->rank[S_E_TIPD][qi], p->q[qi].want, qt);
+            for (size_t h = 0; r < 0 && verbose > 1 && p->rank[S_E_TIPD][qi] != 1 && h < n && h < 3;
+                 h++) {
+                long doc = s_doc_of(b, hits[h].id);
+                if (doc >= 0)
+                    printf("      %6.2f %-40s %s\n", hits[h].score, b->source[doc], b->title[doc]);
+            }
+            for (int m = 0; f5 && m < SREF_F5_MODES; m++) {
+                size_t fn = 0;
+                a = s_now_us();
+                ac = s_cpu_us();
+                if (sref_fts5_search(f5, m, qt, rows, &fn)) {
+                    fprintf(stderr, "bench-search: fts5 failed: %s\n", qt);
+                    return -1;
+                }
+                d = s_now_us() - a;
+                int e = S_E_F5 + m;
+                if (r >= 0) {
+                    p->cpu[e] += s_cpu_us() - ac;
+                    p->lat[e][p->nlat[e]++] = d;
+                    continue;
+                }
+                for (size_t h = 0; h < fn && !p->rank[e][qi]; h++)
+                    if (!strcmp(b->source[rows[h]], p->q[qi].want)) p->rank[e][qi] = (int)h + 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* ---- report ---- */
+
+typedef struct {
+    double hit, rr;
+    double fold_rr[S_FOLDS];
+    size_t n, fold_n[S_FOLDS];
 } s_quality_t;
 
-static void s_score(s_quality_t *qq, size_t qi, int rank)
+static s_quality_t s_quality(const int *rank, size_t nq)
 {
-    int set = (int)(qi & 1);
-    qq->n[set]++;
-    if (rank > 0 && rank <= S_TOPK) {
-        qq->hit[set] += 1;
-        qq->rr[set] += 1.0 / rank;
+    s_quality_t q;
+    memset(&q, 0, sizeof q);
+    for (size_t i = 0; i < nq; i++) {
+        double rr = rank[i] > 0 && rank[i] <= S_TOPK ? 1.0 / rank[i] : 0.0;
+        q.n++;
+        q.fold_n[i % S_FOLDS]++;
+        q.hit += rr > 0;
+        q.rr += rr;
+        q.fold_rr[i % S_FOLDS] += rr;
+    }
+    return q;
+}
+
+static void s_print_pass(const s_pass_t *p, size_t nq)
+{
+    printf("\n%s queries (%zu)\n", p->name, nq);
+    printf("%-12s %7s %7s %9s %9s %9s   MRR@10 per fold (query i in fold i mod 5)\n", "engine",
+           "hit@10", "MRR@10", "p50 us", "p99 us", "CPU us");
+    for (int e = 0; e < S_ENGINES; e++) {
+        if (!p->ran[e]) continue;
+        s_quality_t q = s_quality(p->rank[e], nq);
+        double *lat = p->lat[e];
+        size_t nl = p->nlat[e];
+        printf("%-12s %7.3f %7.3f %9.1f %9.1f %9.1f  ", s_engine_name(e), q.hit / (double)q.n,
+               q.rr / (double)q.n, s_pct(lat, nl, 0.5), s_pct(lat, nl, 0.99),
+               e == S_E_XAPIAN || nl == 0 ? NAN : p->cpu[e] / (double)nl);
+        for (int f = 0; f < S_FOLDS; f++)
+            printf(" %.3f", q.fold_n[f] ? q.fold_rr[f] / (double)q.fold_n[f] : 0.0);
+        printf("\n");
     }
 }
 
-static void s_print_quality(const char *name, const s_quality_t *q)
+/* Per-language MRR@10 and hit@10 of every engine (--lang-table). */
+static void s_print_langs(const s_pass_t *p, const s_bench_t *b)
 {
-    double n = (double)(q->n[0] + q->n[1]);
-    printf("%-12s hit@10 %5.3f  MRR@10 %5.3f   (even lines: %.3f / %.3f, odd lines: %.3f / "
-           "%.3f)\n",
-           name, (q->hit[0] + q->hit[1]) / n, (q->rr[0] + q->rr[1]) / n,
-           q->hit[0] / (double)q->n[0], q->rr[0] / (double)q->n[0], q->hit[1] / (double)q->n[1],
-           q->rr[1] / (double)q->n[1]);
+    printf("\nper language, %s queries: MRR@10 (hit@10)\n%-6s %5s", p->name, "lang", "n");
+    for (int e = 0; e < S_ENGINES; e++)
+        if (p->ran[e] && e != S_E_F5 + SREF_F5_AND) printf(" %17s", s_engine_name(e));
+    printf("\n");
+    char **langs = calloc(b->nq, sizeof *langs);
+    size_t nl = 0;
+    for (size_t i = 0; i < b->nq; i++) {
+        size_t j = 0;
+        while (j < nl && strcmp(langs[j], b->q[i].lang)) j++;
+        if (j == nl) langs[nl++] = b->q[i].lang;
+    }
+    int *rk = calloc(b->nq, sizeof *rk);
+    for (size_t l = 0; l < nl; l++) {
+        size_t n = 0;
+        for (size_t i = 0; i < b->nq; i++) n += !strcmp(b->q[i].lang, langs[l]);
+        printf("%-6s %5zu", langs[l], n);
+        for (int e = 0; e < S_ENGINES; e++) {
+            if (!p->ran[e] || e == S_E_F5 + SREF_F5_AND) continue;
+            size_t k = 0;
+            for (size_t i = 0; i < b->nq; i++)
+                if (!strcmp(b->q[i].lang, langs[l])) rk[k++] = p->rank[e][i];
+            s_quality_t q = s_quality(rk, k);
+            printf("     %5.3f (%5.3f)", q.rr / (double)q.n, q.hit / (double)q.n);
+        }
+        printf("\n");
+    }
+    free(rk);
+    free(langs);
+}
+
+/* ---- --tune: grid search with 5-fold cross-validation ---- */
+
+#define S_TUNE_MAXP 8
+#define S_TUNE_MAXV 8
+typedef struct {
+    char name[32];
+    double v[S_TUNE_MAXV];
+    size_t nv;
+} s_axis_t;
+
+static int s_parse_grid(const char *spec, s_axis_t *ax, size_t *nax)
+{
+    *nax = 0;
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", spec);
+    for (char *save = NULL, *tok = strtok_r(buf, ";", &save); tok;
+         tok = strtok_r(NULL, ";", &save)) {
+        char *eq = strchr(tok, '=');
+        if (!eq || *nax == S_TUNE_MAXP) return -1;
+        *eq = 0;
+        s_axis_t *a = &ax[(*nax)++];
+        snprintf(a->name, sizeof a->name, "%s", tok);
+        a->nv = 0;
+        for (char *s2 = NULL, *v = strtok_r(eq + 1, ",", &s2); v; v = strtok_r(NULL, ",", &s2)) {
+            if (a->nv == S_TUNE_MAXV) return -1;
+            a->v[a->nv++] = atof(v);
+        }
+        if (a->nv == 0) return -1;
+    }
+    return *nax ? 0 : -1;
+}
+
+static int s_tune(s_tipd_t *t, const s_bench_t *b, const sref_query_t *q, const char *spec)
+{
+    s_axis_t ax[S_TUNE_MAXP];
+    size_t nax;
+    if (!t->fts || s_parse_grid(spec, ax, &nax)) {
+        fprintf(stderr, "bench-search: --tune needs --fts-only and NAME=V,V;NAME=V,...\n");
+        return -1;
+    }
+    size_t npts = 1;
+    for (size_t i = 0; i < nax; i++) npts *= ax[i].nv;
+    double *rr = calloc(npts * b->nq, sizeof *rr);
+    int *rank = calloc(b->nq, sizeof *rank);
+    printf("\n--tune: %zu points, clean queries\n", npts);
+    for (size_t pt = 0; pt < npts; pt++) {
+        size_t r = pt;
+        printf("  ");
+        for (size_t i = 0; i < nax; i++) {
+            double v = ax[i].v[r % ax[i].nv];
+            r /= ax[i].nv;
+            if (fts_tune(t->fts, ax[i].name, v)) {
+                fprintf(stderr, "bench-search: unknown parameter %s\n", ax[i].name);
+                return -1;
+            }
+            printf("%s=%g ", ax[i].name, v);
+        }
+        if (s_tipd_ranks(t, b, q, rank)) return -1;
+        double sum = 0;
+        for (size_t i = 0; i < b->nq; i++) {
+            rr[pt * b->nq + i] = rank[i] > 0 ? 1.0 / rank[i] : 0;
+            sum += rr[pt * b->nq + i];
+        }
+        printf(" MRR@10 %.4f\n", sum / (double)b->nq);
+    }
+    double held = 0;
+    for (int f = 0; f < S_FOLDS; f++) {
+        size_t best = 0;
+        double best_tr = -1;
+        for (size_t pt = 0; pt < npts; pt++) {
+            double tr = 0;
+            for (size_t i = 0; i < b->nq; i++)
+                if ((int)(i % S_FOLDS) != f) tr += rr[pt * b->nq + i];
+            if (tr > best_tr) {
+                best_tr = tr;
+                best = pt;
+            }
+        }
+        double te = 0;
+        size_t n = 0;
+        for (size_t i = (size_t)f; i < b->nq; i += S_FOLDS, n++) te += rr[best * b->nq + i];
+        held += te;
+        printf("  fold %d: point %zu chosen on the other folds, held-out MRR@10 %.4f\n", f, best,
+               te / (double)n);
+    }
+    printf("  cross-validated MRR@10 (every query scored by a point not tuned on it): %.4f\n",
+           held / (double)b->nq);
+    free(rr);
+    free(rank);
+    return 0;
+}
+
+static void s_usage(void)
+{
+    fprintf(stderr, "usage: bench-search [--corpus FILE] [--queries FILE] [--reps N] [--limit N]\n"
+                    "                    [--typos] [--no-xapian] [--lang-table] [--fts-only]\n"
+                    "                    [--repeat N]\n"
+                    "                    [--set NAME=V]... [--tune GRID] [--verbose]\n");
 }
 
 int main(int argc, char **argv)
 {
-    const char *corpus = S_DEFAULT_CORPUS;
-    char qdefault[1024];
+    const char *corpus = S_DEFAULT_CORPUS, *tune = NULL;
+    char qdefault[1024], xscript[1024];
     snprintf(qdefault, sizeof qdefault, "%s", __FILE__);
     char *slash = strrchr(qdefault, '/');
-    if (slash)
-        snprintf(slash + 1, sizeof qdefault - (size_t)(slash + 1 - qdefault),
-                 "queries/tldr-en.tsv");
-    else
-        snprintf(qdefault, sizeof qdefault, "bench/queries/tldr-en.tsv");
+    size_t dl = slash ? (size_t)(slash + 1 - qdefault) : 0;
+    snprintf(xscript, sizeof xscript, "%.*ssearch_xapian.py", (int)dl, qdefault);
+    snprintf(qdefault + dl, sizeof qdefault - dl, "queries/tldr-en.tsv");
     const char *queries = qdefault;
-    int reps = 5, verbose = 0;
+    const char *sets[16];
+    int nsets = 0, reps = 5, verbose = 0;
+    bool typos = false, xapian = true;
+    int repeat = 1;
     size_t limit = 0;
     s_tipd_t tipd = {0};
+    s_bench_t b = {0};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--corpus") && i + 1 < argc)
             corpus = argv[++i];
@@ -514,166 +724,148 @@ int main(int argc, char **argv)
             reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--limit") && i + 1 < argc)
             limit = (size_t)atol(argv[++i]);
+        else if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
+            repeat = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--set") && i + 1 < argc && nsets < 16)
+            sets[nsets++] = argv[++i];
+        else if (!strcmp(argv[i], "--tune") && i + 1 < argc)
+            tune = argv[++i];
         else if (!strcmp(argv[i], "--fts-only"))
             tipd.fts_only = true;
+        else if (!strcmp(argv[i], "--typos"))
+            typos = true;
+        else if (!strcmp(argv[i], "--no-xapian"))
+            xapian = false;
+        else if (!strcmp(argv[i], "--lang-table"))
+            b.gen_lang = true;
         else if (!strcmp(argv[i], "--verbose"))
             verbose++;
         else {
-            fprintf(stderr, "usage: bench-search [--corpus FILE] [--queries FILE] [--reps N]"
-                            " [--limit N] [--fts-only] [--verbose]\n");
+            s_usage();
             return 2;
         }
     }
     if (reps < 1) reps = 1;
+    if (repeat < 1) repeat = 1;
+    if (repeat > 1) xapian = false; /* the references would take hours at that size */
     if (sodium_init() < 0) return 1;
-    s_bench_t b = {0};
-    if (s_load_queries(&b, queries) || b.nq == 0) return 1;
+    if (!b.gen_lang && (s_load_queries(&b, queries) || b.nq == 0)) return 1;
     if (s_tipd_open(&tipd)) {
         fprintf(stderr, "bench-search: cannot open the tipd side in %s\n", tipd.dir);
         return 1;
     }
-    void *fts5 = NULL;
-#ifdef HAVE_SQLITE3
-    s_fts5_t f5 = {0};
-    if (s_fts5_open(&f5)) {
-        fprintf(stderr, "bench-search: sqlite: %s\n", sqlite3_errmsg(f5.db));
-        return 1;
+    for (int i = 0; i < nsets; i++) {
+        char name[64];
+        double v;
+        if (!tipd.fts || sscanf(sets[i], "%63[^=]=%lf", name, &v) != 2 ||
+            fts_tune(tipd.fts, name, v)) {
+            fprintf(stderr, "bench-search: --set %s: needs --fts-only and a known NAME=V\n",
+                    sets[i]);
+            s_tipd_close(&tipd);
+            return 2;
+        }
     }
-    fts5 = &f5;
-#endif
+    sref_fts5_t *f5 = tune || repeat > 1 ? NULL : sref_fts5_new();
     double t0 = s_now_us();
-    if (s_load_corpus(&b, corpus, limit, &tipd, fts5)) {
+    if (s_load_corpus(&b, corpus, limit, repeat, &tipd, f5) || (f5 && sref_fts5_ready(f5))) {
         fprintf(stderr, "bench-search: loading %s failed\n", corpus);
         s_tipd_close(&tipd);
         return 1;
     }
-#ifdef HAVE_SQLITE3
-    if (s_fts5_ready(&f5)) {
-        fprintf(stderr, "bench-search: sqlite: %s\n", sqlite3_errmsg(f5.db));
-        return 1;
-    }
-#endif
-    printf("corpus %s: %zu tips, loaded in %.1f s; %zu queries x %d reps; tipd side: %s\n", corpus,
-           b.ndocs, (s_now_us() - t0) / 1e6, b.nq, reps,
+    if (tipd.fts) fts_set_text(tipd.fts, s_text, &b);
+    printf("corpus %s: %zu tips, loaded in %.1f s; %zu queries%s x %d reps; tipd side: %s\n",
+           corpus, b.ndocs, (s_now_us() - t0) / 1e6, b.nq,
+           b.gen_lang ? " (one per page, made)" : "", reps,
            tipd.fts_only ? "bare index (--fts-only)" : "store_search");
     printf("tipd add: %.2f us CPU/tip (%s, decode included, no signature checks)\n",
            tipd.add_us / (double)b.ndocs,
            tipd.fts_only ? "fts_index + commit" : "store_ingest VERIFIED");
-
-    double *lat_t = calloc(b.nq * (size_t)reps, sizeof(double));
-    double *lat_f[S_F5_MODES];
-    for (int m = 0; m < S_F5_MODES; m++) lat_f[m] = calloc(b.nq * (size_t)reps, sizeof(double));
-    s_quality_t qt, qf[S_F5_MODES];
-    memset(&qt, 0, sizeof qt);
-    memset(qf, 0, sizeof qf);
-    store_hit_t hits[S_TOPK];
-    size_t nl = 0;
     int rc = 0;
-    double cpu_t = 0, cpu_f[3] = {0, 0, 0};      /* summed thread CPU time, us */
-    for (int r = -1; r < reps && rc == 0; r++) { /* r = -1: warm-up, scored */
-        for (size_t qi = 0; qi < b.nq && rc == 0; qi++) {
-            size_t n = 0;
-            double a = s_now_us(), ac = s_cpu_us();
-            if (s_tipd_search(&tipd, b.qtext[qi], hits, &n)) {
-                fprintf(stderr, "bench-search: search failed: %s\n", b.qtext[qi]);
-                rc = 1;
-                break;
-            }
-            double d = s_now_us() - a;
-            if (r >= 0) cpu_t += s_cpu_us() - ac;
-            int rank_t = 0;
-            if (r < 0) {
-                for (size_t h = 0; h < n && !rank_t; h++) {
-                    long doc = s_doc_of(&b, hits[h].id);
-                    if (doc >= 0 && !strcmp(b.source[doc], b.qwant[qi])) rank_t = (int)h + 1;
-                }
-                s_score(&qt, qi, rank_t);
-            } else {
-                lat_t[nl] = d;
-            }
-#ifdef HAVE_SQLITE3
-            char match[2048];
-            long rows[S_TOPK];
-            int rank_f[S_F5_MODES] = {0};
-            for (int m = 0; m < S_F5_MODES && rc == 0; m++) {
-                size_t fn = 0;
-                s_fts5_query(b.qtext[qi], m, match, sizeof match);
-                a = s_now_us();
-                ac = s_cpu_us();
-                if (match[0] && s_fts5_search(&f5, match, rows, &fn)) {
-                    fprintf(stderr, "bench-search: fts5 failed: %s\n", match);
-                    rc = 1;
-                    break;
-                }
-                d = s_now_us() - a;
-                if (r >= 0) cpu_f[m] += s_cpu_us() - ac;
-                if (r < 0) {
-                    for (size_t h = 0; h < fn && !rank_f[m]; h++)
-                        if (!strcmp(b.source[rows[h]], b.qwant[qi])) rank_f[m] = (int)h + 1;
-                    s_score(&qf[m], qi, rank_f[m]);
-                } else {
-                    lat_f[m][nl] = d;
-                }
-            }
-            if (r < 0 && verbose) {
-                printf("  tipd %2d  fts5 %2d  %-40s %s\n", rank_t, rank_f[0], b.qwant[qi] + 17,
-                       b.qtext[qi]);
-                for (size_t h = 0; verbose > 1 && rank_t != 1 && h < n && h < 3; h++) {
-                    long doc = s_doc_of(&b, hits[h].id);
-                    if (doc >= 0)
-                        printf("      %6.2f %-28s %s\n", hits[h].score, b.source[doc] + 17,
-                               b.title[doc]);
-                }
-            }
-#endif
-            if (r >= 0) nl++;
+    if (tune) {
+        rc = s_tune(&tipd, &b, b.q, tune) ? 1 : 0;
+        s_tipd_close(&tipd);
+        return rc;
+    }
+
+    /* Passes: clean, and with typos (same queries, one edit per long word). */
+    s_pass_t pass[2];
+    memset(pass, 0, sizeof pass);
+    int npass = typos ? 2 : 1;
+    pass[0].name = "clean";
+    pass[0].q = b.q;
+    if (typos) {
+        pass[1].name = "typo";
+        pass[1].q = calloc(b.nq, sizeof *pass[1].q);
+        for (size_t i = 0; i < b.nq; i++) {
+            char buf[2048];
+            sref_typo(b.q[i].text, (uint32_t)i, buf, sizeof buf);
+            pass[1].q[i] = b.q[i];
+            pass[1].q[i].text = strdup(buf);
         }
+    }
+    for (int p = 0; p < npass && rc == 0; p++)
+        rc = s_run_pass(&pass[p], &tipd, f5, &b, reps, verbose) ? 1 : 0;
+    if (rc == 0 && xapian) {
+        /* One Xapian run over every pass's queries. */
+        size_t all = b.nq * (size_t)npass;
+        sref_query_t *xq = calloc(all, sizeof *xq);
+        int *xr = calloc(all, sizeof *xr);
+        double *xl = calloc(all, sizeof *xl);
+        for (int p = 0; p < npass; p++) memcpy(xq + (size_t)p * b.nq, pass[p].q, b.nq * sizeof *xq);
+        if (sref_xapian(xscript, corpus, xq, all, xr, xl) == 0) {
+            for (int p = 0; p < npass; p++) {
+                memcpy(pass[p].rank[S_E_XAPIAN], xr + (size_t)p * b.nq, b.nq * sizeof *xr);
+                memcpy(pass[p].lat[S_E_XAPIAN], xl + (size_t)p * b.nq, b.nq * sizeof *xl);
+                pass[p].nlat[S_E_XAPIAN] = b.nq;
+                pass[p].ran[S_E_XAPIAN] = true;
+            }
+        }
+        free(xq);
+        free(xr);
+        free(xl);
     }
     if (rc == 0) {
-        double tp50 = s_pct(lat_t, nl, 0.50), tp99 = s_pct(lat_t, nl, 0.99);
-        printf("\n%-12s %10s %10s %10s\n", "latency", "p50 (us)", "p99 (us)", "CPU mean");
-        printf("%-12s %10.1f %10.1f %10.1f\n", "tipd", tp50, tp99, cpu_t / (double)nl);
-#ifdef HAVE_SQLITE3
-        for (int m = 0; m < S_F5_MODES; m++) {
-            double fp50 = s_pct(lat_f[m], nl, 0.50), fp99 = s_pct(lat_f[m], nl, 0.99);
-            printf("%-12s %10.1f %10.1f %10.1f   tipd/this: p50 %.2f, p99 %.2f, CPU %.2f\n",
-                   s_f5_name[m], fp50, fp99, cpu_f[m] / (double)nl, tp50 / fp50, tp99 / fp99,
-                   cpu_t / cpu_f[m]);
-        }
-#endif
         if (tipd.fts_only)
             printf("visibility callbacks: %.1f per query\n",
-                   (double)tipd.visible_calls / (double)(b.nq * (size_t)(reps + 1)));
-        printf("\n");
-        s_print_quality("tipd", &qt);
-#ifdef HAVE_SQLITE3
-        double n = (double)b.nq;
-        for (int m = 0; m < S_F5_MODES; m++) {
-            s_print_quality(s_f5_name[m], &qf[m]);
-            printf("%-12s hit@10 %5.2f  MRR@10 %5.2f   (tipd / %s; > 1 is better)\n", "",
-                   (qt.hit[0] + qt.hit[1]) / (qf[m].hit[0] + qf[m].hit[1]),
-                   ((qt.rr[0] + qt.rr[1]) / n) / ((qf[m].rr[0] + qf[m].rr[1]) / n), s_f5_name[m]);
+                   (double)tipd.visible_calls / (double)(b.nq * (size_t)(reps + 1) * npass));
+        printf("(latency: tipd and FTS5 in this process over %d timed reps; Xapian through its\n"
+               " Python binding, one rep; CPU is thread CPU time per query)\n",
+               reps);
+        for (int p = 0; p < npass; p++) {
+            s_print_pass(&pass[p], b.nq);
+            if (b.gen_lang) s_print_langs(&pass[p], &b);
         }
-#endif
+        if (typos) {
+            double c = s_quality(pass[0].rank[S_E_TIPD], b.nq).rr,
+                   ty = s_quality(pass[1].rank[S_E_TIPD], b.nq).rr;
+            printf("\ntipd with typos / tipd clean, MRR@10: %.3f\n", ty / c);
+        }
     }
-    free(lat_t);
-    for (int m = 0; m < S_F5_MODES; m++) free(lat_f[m]);
-#ifdef HAVE_SQLITE3
-    s_fts5_close(&f5);
-#endif
+    for (int p = 0; p < npass; p++)
+        for (int e = 0; e < S_ENGINES; e++) {
+            free(pass[p].rank[e]);
+            free(pass[p].lat[e]);
+        }
+    if (typos) {
+        for (size_t i = 0; i < b.nq; i++) free(pass[1].q[i].text);
+        free(pass[1].q);
+    }
+    sref_fts5_destroy(&f5);
     s_tipd_close(&tipd);
     for (size_t i = 0; i < b.ndocs; i++) {
         free(b.source[i]);
         free(b.title[i]);
+        free(b.body[i]);
+    }
+    for (size_t i = 0; i < b.nq; i++) {
+        free(b.q[i].text);
+        free(b.q[i].want);
+        free(b.q[i].lang);
     }
     free(b.title);
-    for (size_t i = 0; i < b.nq; i++) {
-        free(b.qtext[i]);
-        free(b.qwant[i]);
-    }
+    free(b.body);
     free(b.source);
     free(b.ids);
-    free(b.qtext);
-    free(b.qwant);
+    free(b.q);
     return rc;
 }

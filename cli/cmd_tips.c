@@ -491,8 +491,15 @@ static int s_search_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
         goto done;
     }
     json_t *results = json_object_get(reply, "results");
+    const char *fixed = json_string_value(json_object_get(reply, "corrected"));
+    const char *meant = json_string_value(json_object_get(reply, "did_you_mean"));
     out_begin(cli, 1);
-    if (!cli->json && json_array_size(results) == 0 && (json_array_size(topics) || author || kind))
+    if (!cli->json && fixed && json_array_size(results))
+        fprintf(cli->out, "Showing results for \"%s\".\n", fixed);
+    if (!cli->json && meant && json_array_size(results) == 0)
+        fprintf(cli->out, "No tips match \"%s\". Did you mean \"%s\"?\n", q, meant);
+    else if (!cli->json && json_array_size(results) == 0 &&
+             (json_array_size(topics) || author || kind))
         fprintf(cli->out, "No tips match \"%s\" with -t/--author/--kind as given; try without.\n",
                 q);
     else if (!cli->json && json_array_size(results) == 0)
@@ -515,6 +522,10 @@ const cmd_t cmd_search = {
             "  -t, --topic T    only tips with topic T (repeatable)\n"
             "  --author WHO     only by WHO: a name from a profile, a key prefix, or 'me'\n"
             "  --kind KIND      only this kind (tip, question)\n"
+            "\n"
+            "A mistyped word (one letter off from 5 letters, two from 9) is corrected:\n"
+            "the results say 'Showing results for ...'; when nothing is found, a\n"
+            "'Did you mean ...?' suggests the nearest words the tips use.\n"
             "\n"
             "Examples:\n"
             "  tip search undo commit\n"

@@ -73,6 +73,18 @@ static int s_put_stats(MDB_txn *txn, MDB_dbi meta, const fts_stats_t *st)
     return mdb_put(txn, meta, &k, &v, 0) ? STORE_E_LMDB : 0;
 }
 
+int fts_doc_get(fts_t *f, MDB_txn *txn, uint32_t docnum, fts_doc_t *doc, MDB_val *rec)
+{
+    uint8_t dk[4];
+    fts_be32(dk, docnum);
+    MDB_val k = {4, dk};
+    int g = mdb_get(txn, f->doc, &k, rec);
+    if (g == MDB_NOTFOUND || (g == 0 && rec->mv_size < sizeof(fts_doc_t))) return 1;
+    if (g) return STORE_E_LMDB;
+    memcpy(doc, rec->mv_data, sizeof *doc);
+    return 0;
+}
+
 /* ---- open / close ---- */
 
 int fts_open(MDB_txn *txn, fts_t **out)
@@ -90,6 +102,7 @@ int fts_open(MDB_txn *txn, fts_t **out)
         return STORE_E_LMDB;
     }
     for (int l = 0; l < 256; l++) f->lendq[l] = s_len_dq((uint8_t)l);
+    fts_params_default(&f->prm);
     f->wtext = text_new();
     f->qtext = text_new();
     if (!f->wtext || !f->qtext || pthread_mutex_init(&f->lock, NULL)) {
@@ -121,6 +134,7 @@ void fts_destroy(fts_t **p)
     free(f->tcache);
     free(f->tsum);
     free(f->tshown);
+    free(f->prf_ev);
     free(f);
     *p = NULL;
 }
@@ -158,6 +172,53 @@ static int s_cmp_dterm(const void *a, const void *b)
     return strcmp(x->term, y->term);
 }
 
+/* Stem t's next tokenize calls in the language of ev's title and body
+ * (docs/SEARCH.md, "Languages"): a function of the event alone, so a
+ * retraction finds the terms its tip was indexed under. */
+void fts_event_lang(text_t *t, const event_t *ev)
+{
+    char buf[1100];
+    size_t tl = strnlen(ev->title, sizeof ev->title), bl = strnlen(ev->body, sizeof ev->body);
+    if (tl > 512) tl = 512;
+    memcpy(buf, ev->title, tl);
+    buf[tl] = '\n';
+    size_t n = sizeof buf - tl - 1 < bl ? sizeof buf - tl - 1 : bl;
+    memcpy(buf + tl + 1, ev->body, n);
+    text_set_lang(t, text_detect(t, buf, tl + 1 + n));
+}
+
+/* Tokenize a body with fn: prose lines into FTS_F_BODY, code lines (those
+ * indented by a tab or two spaces, and those between ``` fences) into
+ * FTS_F_CODE, switching *field between runs of lines of one kind. */
+static void s_body(text_t *t, const char *b, size_t n, int *field, text_term_fn fn, void *arg)
+{
+    bool fence = false;
+    int kind = -1;
+    size_t run = 0;
+    for (size_t i = 0; i < n;) {
+        size_t e = i;
+        while (e < n && b[e] != '\n') e++;
+        size_t j = i;
+        while (j < e && b[j] == ' ') j++;
+        bool mark = e - j >= 3 && memcmp(b + j, "```", 3) == 0;
+        int k = fence || mark || (i < e && b[i] == '\t') || j - i >= 2 ? FTS_F_CODE : FTS_F_BODY;
+        if (mark) fence = !fence;
+        if (k != kind) {
+            if (kind >= 0 && i > run) {
+                *field = kind;
+                text_tokenize(t, b + run, i - run, fn, arg);
+            }
+            run = i;
+            kind = k;
+        }
+        i = e < n ? e + 1 : e;
+    }
+    if (kind >= 0 && n > run) {
+        *field = kind;
+        text_tokenize(t, b + run, n - run, fn, arg);
+    }
+}
+
 /* Collect the unique terms of ev with per-field counts (capped at 255) and
  * field lengths. Returns 0 or -1 on allocation failure. */
 static int s_collect(text_t *t, const event_t *ev, fts_dterms_t *d)
@@ -166,9 +227,9 @@ static int s_collect(text_t *t, const event_t *ev, fts_dterms_t *d)
     d->oom = false;
     memset(d->flen, 0, sizeof d->flen);
     d->field = FTS_F_TITLE;
+    fts_event_lang(t, ev);
     text_tokenize(t, ev->title, strnlen(ev->title, sizeof ev->title), s_dterm_add, d);
-    d->field = FTS_F_BODY;
-    text_tokenize(t, ev->body, strnlen(ev->body, sizeof ev->body), s_dterm_add, d);
+    s_body(t, ev->body, strnlen(ev->body, sizeof ev->body), &d->field, s_dterm_add, d);
     d->field = FTS_F_TOPIC;
     for (unsigned i = 0; i < ev->ntopics && i < EVENT_MAX_TOPICS; i++)
         text_tokenize(t, ev->topics[i], strnlen(ev->topics[i], sizeof ev->topics[i]), s_dterm_add,
@@ -303,7 +364,7 @@ static int s_ix_term(const char *term, size_t len, unsigned flags, void *arg)
         x->oom = true;
         return 1;
     }
-    if (post[4 + x->field] < 255) post[4 + x->field]++;
+    if (post[fts_tf_at[x->field]] < 255) post[fts_tf_at[x->field]]++;
     return 0;
 }
 
@@ -417,10 +478,10 @@ int fts_index(fts_t *f, MDB_txn *txn, const event_t *ev)
     size_t npend0 = f->npend;
     s_ix_t x = {.f = f, .docnum = docnum};
     x.field = FTS_F_TITLE;
+    fts_event_lang(f->wtext, ev);
     text_tokenize(f->wtext, ev->title, strnlen(ev->title, sizeof ev->title), s_ix_term, &x);
-    x.field = FTS_F_BODY;
     if (!x.oom)
-        text_tokenize(f->wtext, ev->body, strnlen(ev->body, sizeof ev->body), s_ix_term, &x);
+        s_body(f->wtext, ev->body, strnlen(ev->body, sizeof ev->body), &x.field, s_ix_term, &x);
     x.field = FTS_F_TOPIC;
     for (unsigned i = 0; i < ev->ntopics && i < EVENT_MAX_TOPICS && !x.oom; i++)
         text_tokenize(f->wtext, ev->topics[i], strnlen(ev->topics[i], sizeof ev->topics[i]),
@@ -429,7 +490,7 @@ int fts_index(fts_t *f, MDB_txn *txn, const event_t *ev)
     uint8_t lq[FTS_FIELDS];
     for (int fi = 0; fi < FTS_FIELDS; fi++) lq[fi] = s_len_q(x.flen[fi]);
     for (size_t i = npend0; i < f->npend; i++)
-        memcpy(f->pend[i].post + 4 + FTS_FIELDS, lq, FTS_FIELDS);
+        for (int fi = 0; fi < FTS_FIELDS; fi++) f->pend[i].post[fts_len_at[fi]] = lq[fi];
     /* Topic filter terms: exact topic, no counts. */
     for (unsigned i = 0; i < ev->ntopics && i < EVENT_MAX_TOPICS && !rc; i++) {
         char key[EVENT_MAX_TOPIC_LEN + 2];

@@ -49,6 +49,17 @@ int fts_unindex(fts_t *f, MDB_txn *txn, const event_t *ev);
 typedef int (*fts_visible_fn)(MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], double *prior,
                               void *arg);
 
+/* The text of the tip id as of txn, into *ev: 0, 1 if it has none (gone),
+ * <0 on error. The store gives the index this so that search can learn
+ * from its best matches (pseudo-relevance feedback, docs/SEARCH.md). */
+typedef int (*fts_text_fn)(MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], event_t *ev, void *arg);
+void fts_set_text(fts_t *f, fts_text_fn fn, void *arg);
+
+/* Set ranking parameter name (the fields of fts_params_t in fts_int.h:
+ * w_title, b_body, k1, ...) for benchmarks that tune them; tipd runs with
+ * the defaults. Returns 0, or STORE_E_ARG for an unknown name. */
+int fts_tune(fts_t *f, const char *name, double value);
+
 int fts_search(fts_t *f, MDB_txn *txn, const char *query, const store_search_opts_t *o,
                fts_visible_fn visible, void *arg, store_hit_t *hits, size_t max, size_t *n);
 

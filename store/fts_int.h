@@ -14,10 +14,11 @@
 #include "fts.h"
 #include "text.h"
 
-#define FTS_FIELDS     3 /* title, body, topics */
+#define FTS_FIELDS     4 /* title, body (prose), topics, code lines of the body */
 #define FTS_F_TITLE    0
 #define FTS_F_BODY     1
 #define FTS_F_TOPIC    2
+#define FTS_F_CODE     3
 #define FTS_POST_LEN   12
 #define FTS_TOPIC_MARK '\1'
 
@@ -79,8 +80,30 @@ typedef struct {
     uint8_t post[FTS_POST_LEN];
 } fts_pend_t;
 
+/* Ranking parameters (docs/SEARCH.md); fts_open sets the defaults,
+ * fts_tune changes them for benchmarks. */
+typedef struct {
+    double w[FTS_FIELDS]; /* field weights: title, body, topics, code */
+    double b[FTS_FIELDS]; /* length normalisation per field */
+    double k1;
+    double syn;          /* query weight of a synonym */
+    double cluster;      /* share of sibling scores */
+    double crowd_factor; /* push-down multiplier past the first tips of a cluster */
+    double named;        /* the whole query is a topic */
+    double coord;        /* exponent of the coordination factor */
+    double typo;         /* query weight of a corrected word */
+    double prf;          /* query weight of the best feedback term (0: no feedback) */
+    double prf_terms;    /* feedback terms added */
+    double stop;         /* 1: a query drops its stopwords (unless that leaves nothing) */
+    double coord_idf;    /* 1: coordination by the share of idf matched, not of words */
+} fts_params_t;
+
 struct fts {
     MDB_dbi post, doc, idmap, meta;
+    fts_params_t prm;
+    fts_text_fn text_fn; /* a tip's text, for feedback (NULL: none) */
+    void *text_arg;
+    event_t *prf_ev;
     /* Writer state for the open write transaction (see fts_flush). */
     bool wstats_ok; /* wstats holds the transaction's current statistics */
     fts_stats_t wstats;
@@ -112,6 +135,10 @@ struct fts {
     size_t touched_cap;
 };
 
+/* Where a posting keeps each field's term count and quantised length. */
+static const uint8_t fts_tf_at[FTS_FIELDS] = {4, 5, 6, 10};
+static const uint8_t fts_len_at[FTS_FIELDS] = {7, 8, 9, 11};
+
 /* Big-endian docnums: LMDB's byte order is then numeric order. */
 static inline void fts_be32(uint8_t *p, uint32_t v)
 {
@@ -125,6 +152,78 @@ static inline uint32_t fts_rd32(const uint8_t *p)
 {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
+
+/* A correction of a query word (fts_typo.c). */
+typedef struct {
+    char term[TEXT_MAX_TERM + 1]; /* the index term it matches */
+    char word[TEXT_MAX_TERM + 1]; /* the word to show */
+    size_t df;                    /* tips holding term; 0 = no correction */
+    int dist;                     /* edits */
+} fts_fix_t;
+
+/* Edits allowed in a query word of wlen bytes: 0 (<= 4 characters), 1
+ * (5..8) or 2 (9 and more). */
+int fts_edit_bound(const char *word, size_t wlen);
+/* The best index term within max edits of the case-folded word[wlen]
+ * (whose term in the query is stem[sl]), looked up through c, a cursor on
+ * fts_post, spending at most *budget steps (taken off it). Returns 1 and
+ * fills *out, 0 if none, <0 on error. */
+int fts_correct(MDB_cursor *c, text_t *t, const char *word, size_t wlen, const char *stem,
+                size_t sl, int max, size_t *budget, fts_fix_t *out);
+/* Steps (lookups, compared terms) that one query's corrections may take. */
+#define FTS_TYPO_BUDGET 20000
+
+/* A weighted query (fts_query.c). */
+#define FTS_MAX_QTERMS 48
+#define FTS_MAX_FIX    8
+enum { FTS_QT_WORD, FTS_QT_ALT, FTS_QT_FIX, FTS_QT_SYN, FTS_QT_PRF };
+typedef struct {
+    char term[TEXT_MAX_TERM + 1];
+    char surf[TEXT_MAX_TERM + 1]; /* the word it comes from */
+    double weight;
+    unsigned flags;
+    unsigned word; /* index of the query word it stands for */
+    int kind;      /* FTS_QT_*: a word, its English stem, a correction, a synonym, feedback */
+} fts_qterm_t;
+
+typedef struct {
+    fts_qterm_t v[FTS_MAX_QTERMS];
+    size_t n, nstop;
+    size_t nwords; /* query words (before alternatives) */
+    int lang;
+    struct {
+        char from[TEXT_MAX_TERM + 1], to[TEXT_MAX_TERM + 1];
+    } fix[FTS_MAX_FIX];
+    size_t nfix;
+} fts_query_t;
+
+/* Build the weighted query for query: its words (stopwords dropped unless
+ * that leaves nothing), English stems when the query is in another
+ * language, corrections of words the index does not hold (c, a cursor on
+ * fts_post; NULL: none), synonyms. lenient: only collect corrections, with
+ * one edit from 3 characters (for "did you mean"). 0 or <0. */
+int fts_query_build(fts_t *f, MDB_cursor *c, const char *query, bool lenient, fts_query_t *q);
+/* The query in words with q's corrections made, into out[cap]; returns its
+ * length, 0 if nothing was corrected. */
+int fts_query_fixed(fts_t *f, const char *query, const fts_query_t *q, char *out, size_t cap);
+
+/* Stem t's next tokenize calls in the language of ev's title and body. */
+void fts_event_lang(text_t *t, const event_t *ev);
+
+/* Pseudo-relevance feedback (fts_prf.c): add to q up to prm.prf_terms
+ * terms that the best FTS_PRF_DOCS first-pass matches docs[n] (scores
+ * scores[n], best first) have in common, weighted by how much of those
+ * tips they make up and how rare they are. 0 or <0. */
+#define FTS_PRF_DOCS 5
+int fts_prf(fts_t *f, MDB_txn *txn, MDB_cursor *c, const uint32_t *docs, const float *scores,
+            size_t n, double N, fts_query_t *q);
+
+/* The default ranking parameters. */
+void fts_params_default(fts_params_t *p);
+
+/* The doc record of docnum into *doc, the whole record (topics follow the
+ * fixed part) in *rec: 0, 1 if there is none (retracted), <0 on error. */
+int fts_doc_get(fts_t *f, MDB_txn *txn, uint32_t docnum, fts_doc_t *doc, MDB_val *rec);
 
 /* The statistics record as of txn (zeroes, next docnum 1, if none yet). */
 int fts_stats_get(MDB_txn *txn, MDB_dbi meta, fts_stats_t *st);

@@ -27,86 +27,66 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_MAX_QTERMS 48
-
-/* Ranking parameters (docs/SEARCH.md explains them). */
-static const double s_weight[FTS_FIELDS] = {3.0, 1.0, 3.0}; /* title, body, topics */
-static const double s_b[FTS_FIELDS] = {0.5, 0.75, 0.0};
-static const double s_k1 = 1.2;
-static const double s_syn_weight = 0.35;    /* query-side synonyms */
-static const double s_cluster_weight = 0.2; /* share of sibling scores */
-static const size_t s_crowd = 2;            /* tips per cluster before push-down */
-static const double s_crowd_factor = 0.5;   /* push-down multiplier */
-static const double s_named_boost = 2.0;    /* the whole query is a topic */
+/* Ranking parameters: defaults (docs/SEARCH.md explains them). */
+static const fts_params_t s_defaults = {
+    .w = {3.0, 1.0, 3.0, 0.3}, /* title, body, topics, code */
+    .b = {0.5, 1.0, 0.0, 0.75},
+    .k1 = 2.0,
+    .syn = 0.0,
+    .cluster = 0.2,
+    .crowd_factor = 0.5,
+    .named = 2.0,
+    .coord = 0.5,
+    .typo = 0.8,
+    .prf = 0.0,
+    .prf_terms = 10,
+    .stop = 1,
+    .coord_idf = 1,
+};
+static const size_t s_crowd = 2; /* tips per cluster before push-down */
 #define S_CLUSTER_M      100
 #define S_CLUSTER_MAX_DF 200 /* topics on more tips than this are not clusters */
 
 _Static_assert(S_CLUSTER_M *EVENT_MAX_TOPICS + FTS_TCACHE_MAX < FTS_TSLOTS,
                "topic cache too small");
 
+void fts_params_default(fts_params_t *p)
+{
+    *p = s_defaults;
+}
+
+int fts_tune(fts_t *f, const char *name, double value)
+{
+    if (!f || !name || !isfinite(value)) return STORE_E_ARG;
+    static const char *const fields[FTS_FIELDS] = {"title", "body", "topics", "code"};
+    fts_params_t *p = &f->prm;
+    char n[32];
+    for (int i = 0; i < FTS_FIELDS; i++) {
+        snprintf(n, sizeof n, "w_%s", fields[i]);
+        if (!strcmp(name, n)) return p->w[i] = value, 0;
+        snprintf(n, sizeof n, "b_%s", fields[i]);
+        if (!strcmp(name, n)) return p->b[i] = value, 0;
+    }
+    struct {
+        const char *name;
+        double *v;
+    } t[] = {{"k1", &p->k1},
+             {"syn", &p->syn},
+             {"cluster", &p->cluster},
+             {"crowd_factor", &p->crowd_factor},
+             {"named", &p->named},
+             {"coord", &p->coord},
+             {"typo", &p->typo},
+             {"prf", &p->prf},
+             {"prf_terms", &p->prf_terms},
+             {"stop", &p->stop},
+             {"coord_idf", &p->coord_idf}};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(name, t[i].name)) return *t[i].v = value, 0;
+    return STORE_E_ARG;
+}
+
 /* ---- search ---- */
-
-typedef struct {
-    char term[TEXT_MAX_TERM + 1];
-    double weight; /* 1 for query words, s_syn_weight for synonyms */
-    unsigned flags;
-    unsigned word; /* index of the query word it stands for */
-} s_qterm_t;
-
-typedef struct {
-    s_qterm_t v[S_MAX_QTERMS];
-    size_t n;
-    size_t nstop;
-    size_t nwords; /* query words (before synonyms) */
-} s_query_t;
-
-static int s_qterm_add(const char *term, size_t len, unsigned flags, void *arg)
-{
-    s_query_t *q = arg;
-    for (size_t i = 0; i < q->n; i++)
-        if (strcmp(q->v[i].term, term) == 0) return 0;
-    if (q->n >= S_MAX_QTERMS) return 0;
-    s_qterm_t *e = &q->v[q->n++];
-    memcpy(e->term, term, len);
-    e->term[len] = 0;
-    e->weight = 1.0;
-    e->flags = flags;
-    if (flags & TEXT_F_STOP) q->nstop++;
-    return 0;
-}
-
-/* Build the weighted query: stopwords dropped unless the query has nothing
- * else, then each word's synonyms added at s_syn_weight. */
-static void s_build_query(text_t *t, const char *query, s_query_t *q)
-{
-    memset(q, 0, sizeof *q);
-    text_tokenize(t, query, strlen(query), s_qterm_add, q);
-    if (q->nstop && q->nstop < q->n) {
-        size_t w = 0;
-        for (size_t i = 0; i < q->n; i++)
-            if (!(q->v[i].flags & TEXT_F_STOP)) q->v[w++] = q->v[i];
-        q->n = w;
-    }
-    size_t base = q->n;
-    for (size_t i = 0; i < base; i++) q->v[i].word = (unsigned)(i < 31 ? i : 31);
-    q->nwords = base < 32 ? base : 32;
-    for (size_t i = 0; i < base; i++) {
-        if (q->v[i].flags & TEXT_F_CJK) continue;
-        const char *syn[16];
-        size_t ns = text_synonyms(t, q->v[i].term, syn, 16);
-        for (size_t j = 0; j < ns && q->n < S_MAX_QTERMS; j++) {
-            bool have = false;
-            for (size_t m = 0; m < q->n; m++)
-                if (strcmp(q->v[m].term, syn[j]) == 0) have = true;
-            if (have) continue;
-            s_qterm_t *e = &q->v[q->n++];
-            snprintf(e->term, sizeof e->term, "%s", syn[j]);
-            e->weight = s_syn_weight;
-            e->flags = 0;
-            e->word = q->v[i].word;
-        }
-    }
-}
 
 typedef struct {
     float score;
@@ -260,11 +240,12 @@ typedef struct {
     double N;
     float inv_norm[FTS_FIELDS][256]; /* weight_f / (1 - b + b * len/avg) */
     size_t nt;
-    size_t posts; /* postings read, all terms: the candidate walks' budget */
+    size_t posts;    /* postings read, all terms: the candidate walks' budget */
+    double widf[32]; /* per query word: the largest idf of its terms */
     uint32_t limit;
 } s_score_t;
 
-_Static_assert(FTS_FIELDS == 3 && FTS_POST_LEN >= 10, "s_score_term reads three fields");
+_Static_assert(FTS_FIELDS == 4 && FTS_POST_LEN == 12, "s_score_term reads four fields");
 
 /* Add term's BM25F contributions (query weight qw) into the accumulator. */
 static int s_score_term(s_score_t *s, MDB_cursor *c, const char *term, double qw, uint32_t bit)
@@ -278,10 +259,13 @@ static int s_score_term(s_score_t *s, MDB_cursor *c, const char *term, double qw
     double dfd = (double)df > s->N ? s->N : (double)df;
     /* Single precision in the loop: it runs for every posting, and scores
      * need no more than float's 7 digits. */
-    const float idfw = (float)(log(1.0 + (s->N - dfd + 0.5) / (dfd + 0.5)) * qw * (s_k1 + 1.0));
-    const float k1 = (float)s_k1;
+    const double k1d = s->f->prm.k1;
+    const double idf = log(1.0 + (s->N - dfd + 0.5) / (dfd + 0.5));
+    if (bit && idf > s->widf[__builtin_ctz(bit)]) s->widf[__builtin_ctz(bit)] = idf;
+    const float idfw = (float)(idf * qw * (k1d + 1.0));
+    const float k1 = (float)k1d;
     const float *nt = s->inv_norm[FTS_F_TITLE], *nb = s->inv_norm[FTS_F_BODY],
-                *nk = s->inv_norm[FTS_F_TOPIC];
+                *nk = s->inv_norm[FTS_F_TOPIC], *nc = s->inv_norm[FTS_F_CODE];
     float *acc = s->f->acc;
     uint32_t *cmask = s->f->cmask;
     const uint32_t limit = s->limit;
@@ -294,8 +278,10 @@ static int s_score_term(s_score_t *s, MDB_cursor *c, const char *term, double qw
         for (; p < end; p += FTS_POST_LEN) {
             uint32_t doc = fts_rd32(p);
             if (doc >= limit) continue;
-            /* counts: p[4..6], quantised lengths: p[7..9] */
-            float tf = (float)p[4] * nt[p[7]] + (float)p[5] * nb[p[8]] + (float)p[6] * nk[p[9]];
+            /* counts p[4..6] and p[10], quantised lengths p[7..9] and p[11]
+             * (fts_tf_at, fts_len_at) */
+            float tf = (float)p[4] * nt[p[7]] + (float)p[5] * nb[p[8]] + (float)p[6] * nk[p[9]] +
+                       (float)p[10] * nc[p[11]];
             if (!(tf > 0.0f)) continue;
             if (acc[doc] == 0.0f && s_touch(s->f, &s->nt, doc)) return STORE_E_NOSPACE;
             acc[doc] += idfw * tf / (k1 + tf);
@@ -448,14 +434,10 @@ static int s_cmp_top(const void *a, const void *b)
 static int s_load_doc(fts_t *f, MDB_txn *txn, uint32_t docnum, const store_search_opts_t *o,
                       s_top_t *t)
 {
-    uint8_t dk[4];
-    fts_be32(dk, docnum);
-    MDB_val k = {4, dk}, v;
-    int g = mdb_get(txn, f->doc, &k, &v);
-    if (g == MDB_NOTFOUND || (g == 0 && v.mv_size < sizeof(fts_doc_t))) return 1;
-    if (g) return STORE_E_LMDB;
     fts_doc_t doc;
-    memcpy(&doc, v.mv_data, sizeof doc);
+    MDB_val v;
+    int g = fts_doc_get(f, txn, docnum, &doc, &v);
+    if (g) return g;
     int want_kind = o ? o->kind : 0;
     if (want_kind ? doc.kind != want_kind : (doc.kind != EVENT_TIP && doc.kind != EVENT_QUESTION))
         return 1;
@@ -551,6 +533,65 @@ static int s_offer(MDB_txn *txn, fts_visible_fn visible, void *arg, const uint8_
     return 0;
 }
 
+/* Score every term of q into the accumulator and gather the candidates
+ * (coordination, topic filter and named-topic boost applied; the
+ * accumulator is left clear) into a new *cand[*nc]. */
+static int s_gather(s_score_t *sc, MDB_cursor *c, const fts_query_t *q, const uint8_t *filter,
+                    const uint8_t *named, s_cand_t **cand_out, size_t *nc_out)
+{
+    fts_t *f = sc->f;
+    int rc = 0;
+    sc->nt = 0;
+    memset(sc->widf, 0, sizeof sc->widf);
+    for (size_t i = 0; i < q->n && !rc; i++)
+        rc = s_score_term(sc, c, q->v[i].term, q->v[i].weight,
+                          q->v[i].kind == FTS_QT_PRF ? 0 : 1u << q->v[i].word);
+    size_t nt = sc->nt;
+    /* Coordination (as in Lucene's classic similarity): the text score is
+     * scaled by a power of the share of the query's words (a synonym or a
+     * correction counts for its word) that the tip matches, so covering the
+     * whole question beats matching one word strongly. */
+    double coord[33];
+    for (size_t i = 0; i <= 32; i++)
+        coord[i] = q->nwords ? pow((double)(i ? i : 1) / (double)q->nwords, f->prm.coord) : 1.0;
+    /* With coord_idf, the share is of the words' idf rather than of their
+     * number: missing a rare word costs more than missing a common one. */
+    double wsum = 0;
+    for (size_t w = 0; w < q->nwords && w < 32; w++) wsum += sc->widf[w];
+    const bool by_idf = f->prm.coord_idf > 0 && wsum > 0;
+    /* Gather candidates (clearing the accumulator as we go). */
+    s_cand_t *cand = rc ? NULL : malloc((nt ? nt : 1) * sizeof *cand);
+    size_t nc = 0;
+    for (size_t i = 0; i < nt; i++) {
+        uint32_t d = f->touched[i];
+        float s = f->acc[d];
+        f->acc[d] = 0.0f;
+        if (by_idf) {
+            double m = 0;
+            for (uint32_t bits = f->cmask[d]; bits; bits &= bits - 1)
+                m += sc->widf[__builtin_ctz(bits)];
+            s *= (float)pow(m > 0 ? m / wsum : 1.0 / (double)q->nwords, f->prm.coord);
+        } else {
+            s *= (float)coord[__builtin_popcount(f->cmask[d])];
+        }
+        f->cmask[d] = 0;
+        if (!cand) continue;
+        /* Only finite, positive scores go on: a NaN compares false both
+         * ways, which would break the heaps' and qsort's order. */
+        if (!(s > 0.0f) || !isfinite(s)) continue;
+        if (filter && !(filter[d >> 3] & (1u << (d & 7)))) continue;
+        if (named && (named[d >> 3] & (1u << (d & 7)))) s *= (float)f->prm.named;
+        cand[nc].score = s;
+        cand[nc].doc = d;
+        nc++;
+    }
+    if (rc) return rc;
+    if (!cand) return STORE_E_NOSPACE;
+    *cand_out = cand;
+    *nc_out = nc;
+    return 0;
+}
+
 static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const store_search_opts_t *o,
                            fts_visible_fn visible, void *arg, store_hit_t *hits, size_t max,
                            size_t *n)
@@ -559,14 +600,20 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
     int rc = fts_stats_get(txn, f->meta, &st);
     if (rc) return rc;
     if (st.docs == 0 || max == 0) return 0;
-    s_query_t q;
-    s_build_query(f->qtext, query, &q);
-    if (q.n == 0) return 0;
-    uint32_t limit = st.next_doc;
-    if (s_scratch(f, limit)) return STORE_E_NOSPACE;
-
     MDB_cursor *c;
     if (mdb_cursor_open(txn, f->post, &c)) return STORE_E_LMDB;
+    fts_query_t q; /* ~9 KB */
+    rc = fts_query_build(f, c, query, false, &q);
+    if (rc || q.n == 0) {
+        mdb_cursor_close(c);
+        return rc;
+    }
+    if (o && o->fixed) fts_query_fixed(f, query, &q, o->fixed, o->fixed_cap);
+    uint32_t limit = st.next_doc;
+    if (s_scratch(f, limit)) {
+        mdb_cursor_close(c);
+        return STORE_E_NOSPACE;
+    }
     uint8_t *filter = NULL, *named = NULL;
     if (s_topic_filter(c, o, limit, &filter) || s_named_topic(c, query, limit, &named)) {
         free(filter);
@@ -582,7 +629,6 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
         return STORE_E_NOSPACE;
     }
     sc->f = f;
-    sc->nt = 0;
     sc->posts = 0;
     sc->limit = limit;
     double N = (double)st.docs;
@@ -590,50 +636,46 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
     for (int fi = 0; fi < FTS_FIELDS; fi++) {
         double avg = (double)st.len[fi] / N;
         if (avg <= 0) avg = 1;
-        for (int l = 0; l < 256; l++)
-            sc->inv_norm[fi][l] =
-                (float)(s_weight[fi] / (1.0 - s_b[fi] + s_b[fi] * f->lendq[l] / avg));
+        /* With b = 1 an empty field has norm 0; its count is 0 too, and
+         * 0 · inf would be NaN, so the norm has a floor. */
+        for (int l = 0; l < 256; l++) {
+            double norm = 1.0 - f->prm.b[fi] + f->prm.b[fi] * f->lendq[l] / avg;
+            sc->inv_norm[fi][l] = (float)(f->prm.w[fi] / (norm > 1e-3 ? norm : 1e-3));
+        }
     }
-    for (size_t i = 0; i < q.n && !rc; i++)
-        rc = s_score_term(sc, c, q.v[i].term, q.v[i].weight, 1u << q.v[i].word);
+    s_cand_t *cand = NULL;
+    size_t nc = 0;
+    rc = s_gather(sc, c, &q, filter, named, &cand, &nc);
+    /* Pseudo-relevance feedback (fts_prf.c): words the best matches share
+     * join the query at a low weight, and it is scored again. */
+    if (!rc && f->prm.prf > 0 && f->text_fn && nc > 0) {
+        size_t r = s_select_best(cand, nc, FTS_PRF_DOCS);
+        uint32_t docs[FTS_PRF_DOCS];
+        float scores[FTS_PRF_DOCS];
+        for (size_t i = 0; i < r; i++) {
+            docs[i] = cand[i].doc;
+            scores[i] = cand[i].score;
+        }
+        size_t n0 = q.n;
+        rc = fts_prf(f, txn, c, docs, scores, r, N, &q);
+        if (!rc && q.n > n0) {
+            free(cand);
+            cand = NULL;
+            rc = s_gather(sc, c, &q, filter, named, &cand, &nc);
+        }
+    }
     mdb_cursor_close(c);
-    size_t nt = sc->nt;
     /* Every candidate came from a posting, so the walks below take at most
      * posts steps plus the phase-1 lookups; the budget makes that a hard
      * bound rather than an argument. */
     size_t budget = sc->posts + S_CLUSTER_M;
     free(sc);
-
-    /* Coordination (as in Lucene's classic similarity): the text score is
-     * scaled by the share of the query's words (a synonym counts for its
-     * word) that the tip matches, so covering the whole question beats
-     * matching one word strongly. */
-    double coord[33];
-    for (size_t i = 0; i <= 32; i++)
-        coord[i] = q.nwords ? (double)(i ? i : 1) / (double)q.nwords : 1.0;
-    /* Gather candidates (clearing the accumulator as we go). */
-    s_cand_t *cand = rc ? NULL : malloc((nt ? nt : 1) * sizeof *cand);
-    size_t nc = 0;
-    for (size_t i = 0; i < nt; i++) {
-        uint32_t d = f->touched[i];
-        float s = f->acc[d];
-        f->acc[d] = 0.0f;
-        s *= (float)coord[__builtin_popcount(f->cmask[d])];
-        f->cmask[d] = 0;
-        if (!cand) continue;
-        /* Only finite, positive scores go on: a NaN compares false both
-         * ways, which would break the heaps' and qsort's order. */
-        if (!(s > 0.0f) || !isfinite(s)) continue;
-        if (filter && !(filter[d >> 3] & (1u << (d & 7)))) continue;
-        if (named && (named[d >> 3] & (1u << (d & 7)))) s *= (float)s_named_boost;
-        cand[nc].score = s;
-        cand[nc].doc = d;
-        nc++;
-    }
     free(filter);
     free(named);
-    if (rc) return rc;
-    if (!cand) return STORE_E_NOSPACE;
+    if (rc) {
+        free(cand);
+        return rc;
+    }
 
     /* Phase 1: the best S_CLUSTER_M candidates are looked up and get
      * topic-cluster support (docs/SEARCH.md): tips that share a narrow topic
@@ -669,7 +711,7 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
         for (size_t i = 0; i < m; i++)
             if (tops[i].cluster >= 0)
                 tops[i].score =
-                    tops[i].raw + s_cluster_weight * (f->tsum[tops[i].cluster] - tops[i].raw);
+                    tops[i].raw + f->prm.cluster * (f->tsum[tops[i].cluster] - tops[i].raw);
         qsort(tops, m, sizeof tops[0], s_cmp_top);
         /* Crowding: past the first s_crowd tips of one cluster, further ones
          * are pushed down so that a page of results shows several topics. */
@@ -677,7 +719,7 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
         for (size_t i = 0; i < m; i++) {
             if (tops[i].cluster < 0) continue;
             if (f->tshown[tops[i].cluster]++ >= s_crowd) {
-                tops[i].score *= s_crowd_factor;
+                tops[i].score *= f->prm.crowd_factor;
                 moved = true;
             }
         }
@@ -724,13 +766,30 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
     return 0;
 }
 
+/* "Did you mean": after a search that found nothing, the query with every
+ * word the index lacks corrected under lenient bounds. */
+static int s_suggest(fts_t *f, MDB_txn *txn, const char *query, char *out, size_t cap)
+{
+    MDB_cursor *c;
+    if (mdb_cursor_open(txn, f->post, &c)) return STORE_E_LMDB;
+    fts_query_t *q = malloc(sizeof *q);
+    int rc = q ? fts_query_build(f, c, query, true, q) : STORE_E_NOSPACE;
+    mdb_cursor_close(c);
+    if (!rc) fts_query_fixed(f, query, q, out, cap);
+    free(q);
+    return rc;
+}
+
 int fts_search(fts_t *f, MDB_txn *txn, const char *query, const store_search_opts_t *o,
                fts_visible_fn visible, void *arg, store_hit_t *hits, size_t max, size_t *n)
 {
     if (!f || !txn || !query || !n || (max && !hits)) return STORE_E_ARG;
     *n = 0;
+    if (o && o->fixed && o->fixed_cap) o->fixed[0] = 0;
     pthread_mutex_lock(&f->lock);
     int rc = s_search_locked(f, txn, query, o, visible, arg, hits, max, n);
+    if (!rc && *n == 0 && o && o->fixed && o->fixed_cap)
+        rc = s_suggest(f, txn, query, o->fixed, o->fixed_cap);
     pthread_mutex_unlock(&f->lock);
     return rc;
 }

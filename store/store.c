@@ -197,6 +197,19 @@ int store_ev_get(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], MDB_v
     return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc; /* a locator with no bytes */
 }
 
+/* fts_text_fn: the text of a live event, for search's feedback pass. Any
+ * store_t of the environment reads through txn alike (the dbis are the
+ * environment's), so the index is given the owner once, at open. */
+static int s_doc_text(MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], event_t *ev, void *arg)
+{
+    MDB_val v;
+    int rc = store_ev_get(arg, txn, id, &v);
+    if (rc == MDB_NOTFOUND) return 1;
+    if (rc) return STORE_E_LMDB;
+    if (v.mv_size <= STORE_TOMB_LEN || ((uint8_t *)v.mv_data)[0] == 0) return 1;
+    return event_decode(v.mv_data, v.mv_size, ev) ? 1 : 0;
+}
+
 /* ---- counters ---- */
 
 #define S_NCOUNTS 7
@@ -351,8 +364,9 @@ static int s_schema(store_t *s, MDB_txn *txn)
             return STORE_E_SCHEMA;
         }
         if (have < STORE_SCHEMA_VERSION) {
-            /* v1 existed only in pre-release development builds, with a
-             * layout v2 cannot read; there is nothing to migrate. */
+            /* v1 and v2 existed only in pre-release development builds
+             * (v2's search index had no code field, no language stemming
+             * and no accent folding); there is nothing to migrate. */
             snprintf(s->err, sizeof s->err,
                      "data directory has store schema v%u from a development build; this tipd "
                      "needs v%u",
@@ -401,7 +415,8 @@ static int s_env_open(store_t *s)
         }
         goto lmdb;
     }
-    if ((rc = fts_open(txn, &s->fts)) || !s->fts) {
+    if (!(rc = fts_open(txn, &s->fts)) && s->fts) fts_set_text(s->fts, s_doc_text, s);
+    if (rc || !s->fts) {
         code = rc < 0 && rc > -200 ? rc : STORE_E_LMDB;
         goto fail;
     }

@@ -34,7 +34,7 @@
 
 /* v2: signed bytes in an append-ordered `body` table (docs/STORE.md). v1 was
  * only ever written by pre-release development builds. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 typedef struct store store_t;
 
@@ -232,6 +232,12 @@ typedef struct {
     const char *topics[EVENT_MAX_TOPICS]; /* all must match; NULL-terminated */
     const uint8_t *author;                /* NULL = any */
     int kind;                             /* 0 = tips and questions */
+    /* Optional output: the query with its mistyped words corrected, as
+     * words ("" if none was). With hits, the corrections the ranking used
+     * ("showing results for"); with none, suggestions under a more lenient
+     * bound ("did you mean"). docs/SEARCH.md, "Typos". */
+    char *fixed;
+    size_t fixed_cap;
 } store_search_opts_t;
 
 /* Ranked full-text search (docs/SEARCH.md). Up to max hits, best first;

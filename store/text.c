@@ -12,12 +12,15 @@
  * passes, because for ASCII they reduce to lower-casing and splitting at
  * non-alphanumerics, which we do anyway; that keeps query latency low.
  *
- * Words of ASCII letters are stemmed with Snowball English; others (numbers,
- * "mp3", Cyrillic, ...) are kept as they are. Stopwords are flagged, not
+ * Words are stemmed with the Snowball stemmer of the current language
+ * (text_set_lang; text_lang.c detects it): in English only words of ASCII
+ * letters, in other languages any word without digits ("mp3" and numbers
+ * stay as they are). Then combining accents are folded away, so "école",
+ * "ecole" and "École" meet. Stopwords are flagged, not
  * dropped. The query-side synonym table lives here too, so that it is
  * stemmed by the same stemmer as the index.
  */
-#include "text.h"
+#include "text_int.h"
 
 #include <libstemmer.h>
 #include <stdbool.h>
@@ -146,12 +149,19 @@ typedef struct {
 #define S_STEM_MAXW  23
 typedef struct {
     uint8_t wl, sl;
+    int8_t lang;
     char word[S_STEM_MAXW];
     char stem[S_STEM_MAXW];
 } s_stem_slot_t;
 
 struct text {
-    struct sb_stemmer *stem;
+    struct sb_stemmer *stem; /* of lang; NULL for TEXT_LANG_NONE */
+    struct sb_stemmer *stems[TEXT_NLANGS];
+    int lang;
+    char surf[TEXT_MAX_TERM + 1]; /* the current term's word, unstemmed */
+    text_fw_t *fw;                /* function words of every language */
+    size_t nfw;
+    size_t surf_len;
     s_stem_slot_t *scache;
     s_syn_t syn[S_MAX_SYN_WORDS];
     size_t nsyn;
@@ -206,8 +216,8 @@ static size_t s_stem(text_t *t, char *buf, size_t len)
     if (len <= S_STEM_MAXW && t->scache) {
         uint32_t h = 2166136261u;
         for (size_t i = 0; i < len; i++) h = (h ^ (uint8_t)buf[i]) * 16777619u;
-        e = &t->scache[h & (S_STEM_SLOTS - 1)];
-        if (e->wl == len && memcmp(e->word, buf, len) == 0) {
+        e = &t->scache[(h ^ (uint32_t)t->lang * 0x9e3779b1u) & (S_STEM_SLOTS - 1)];
+        if (e->wl == len && e->lang == t->lang && memcmp(e->word, buf, len) == 0) {
             memcpy(buf, e->stem, e->sl);
             buf[e->sl] = 0;
             return e->sl;
@@ -218,6 +228,7 @@ static size_t s_stem(text_t *t, char *buf, size_t len)
     if (!st || sl <= 0 || sl > TEXT_MAX_TERM) return len;
     if (e && sl <= S_STEM_MAXW) {
         e->wl = (uint8_t)len;
+        e->lang = (int8_t)t->lang;
         memcpy(e->word, buf, len);
         e->sl = (uint8_t)sl;
         memcpy(e->stem, st, (size_t)sl);
@@ -227,18 +238,32 @@ static size_t s_stem(text_t *t, char *buf, size_t len)
     return (size_t)sl;
 }
 
-/* Emit one term, stemming ASCII-letter words unless normalising. */
+/* Emit one term: stemmed in the current language and accent-folded,
+ * unless normalising. */
 static void s_emit(s_tok_t *k, const char *w, size_t len, unsigned flags)
 {
     if (k->rc || len == 0) return;
+    text_t *t = k->t;
     char buf[TEXT_MAX_TERM + 1];
     memcpy(buf, w, len);
     buf[len] = 0;
-    bool alpha = true;
-    for (size_t i = 0; i < len; i++)
-        if (!(buf[i] >= 'a' && buf[i] <= 'z')) alpha = false;
-    if (!(flags & TEXT_F_CJK) && s_is_stop(buf)) flags |= TEXT_F_STOP;
-    if (alpha && !k->normalise && k->t->stem) len = s_stem(k->t, buf, len);
+    bool ascii_alpha = true, digits = false;
+    for (size_t i = 0; i < len; i++) {
+        if (!(buf[i] >= 'a' && buf[i] <= 'z')) ascii_alpha = false;
+        if (buf[i] >= '0' && buf[i] <= '9') digits = true;
+    }
+    if (!(flags & TEXT_F_CJK) &&
+        (s_is_stop(buf) ||
+         (t->lang > TEXT_LANG_EN && (text_fw_langs(t, buf, len) & (1u << t->lang)))))
+        flags |= TEXT_F_STOP;
+    if (!k->normalise) {
+        memcpy(t->surf, buf, len + 1);
+        t->surf_len = len;
+        bool stem = t->lang == TEXT_LANG_EN ? ascii_alpha : !digits;
+        if (stem && t->stem && !(flags & TEXT_F_CJK)) len = s_stem(t, buf, len);
+        if (!ascii_alpha) len = text_fold(buf, len);
+        if (len == 0) return;
+    }
     k->rc = k->fn(buf, len, flags, k->arg);
 }
 
@@ -403,6 +428,13 @@ static int s_norm_add(const char *term, size_t len, unsigned flags, void *arg)
     return 0;
 }
 
+int text_words(text_t *t, const char *s, size_t len, text_term_fn fn, void *arg)
+{
+    if (!t || !fn) return -1;
+    s_tok_t k = {.t = t, .fn = fn, .arg = arg, .normalise = true};
+    return s_run(t, s, len, &k);
+}
+
 int text_normalise(text_t *t, const char *s, size_t len, char *out, size_t cap)
 {
     if (!t || !out || cap == 0) return -1;
@@ -441,9 +473,13 @@ text_t *text_new(void)
 {
     text_t *t = calloc(1, sizeof *t);
     if (!t) return NULL;
-    t->stem = sb_stemmer_new("english", NULL);
+    t->stems[TEXT_LANG_EN] = sb_stemmer_new("english", NULL);
+    t->stem = t->stems[TEXT_LANG_EN];
+    t->lang = TEXT_LANG_EN;
     t->scache = calloc(S_STEM_SLOTS, sizeof *t->scache);
-    if (!t->stem || !t->scache) {
+    t->nfw = text_fw_build(&t->fw);
+    if (!t->stem || !t->scache || !t->fw) {
+        free(t->fw);
         if (t->stem) sb_stemmer_delete(t->stem);
         free(t->scache);
         free(t);
@@ -460,10 +496,62 @@ text_t *text_new(void)
 void text_destroy(text_t **p)
 {
     if (!p || !*p) return;
-    if ((*p)->stem) sb_stemmer_delete((*p)->stem);
+    for (int l = 0; l < TEXT_NLANGS; l++)
+        if ((*p)->stems[l]) sb_stemmer_delete((*p)->stems[l]);
     free((*p)->scache);
+    free((*p)->fw);
     free(*p);
     *p = NULL;
+}
+
+int text_set_lang(text_t *t, int lang)
+{
+    if (!t || lang < TEXT_LANG_NONE || lang >= TEXT_NLANGS) return -1;
+    if (lang == TEXT_LANG_NONE) {
+        t->lang = lang;
+        t->stem = NULL;
+        return 0;
+    }
+    if (!t->stems[lang]) t->stems[lang] = sb_stemmer_new(text_lang_name(lang), "UTF_8");
+    if (!t->stems[lang]) return -1;
+    t->lang = lang;
+    t->stem = t->stems[lang];
+    return 0;
+}
+
+const text_fw_t *text_fw(const text_t *t, size_t *n)
+{
+    *n = t->nfw;
+    return t->fw;
+}
+
+const char *text_surface(const text_t *t, size_t *len)
+{
+    *len = t->surf_len;
+    return t->surf;
+}
+
+typedef struct {
+    char *out;
+    size_t len, n;
+} s_one_t;
+
+static int s_one_term(const char *term, size_t len, unsigned flags, void *arg)
+{
+    s_one_t *o = arg;
+    if (o->n++ == 0 && !(flags & TEXT_F_CJK)) {
+        memcpy(o->out, term, len + 1);
+        o->len = len;
+    }
+    return 0;
+}
+
+size_t text_stem_word(text_t *t, const char *w, size_t len, char *out)
+{
+    if (!t || !w || len == 0 || len > TEXT_MAX_TERM) return 0;
+    s_one_t o = {.out = out};
+    if (text_tokenize(t, w, len, s_one_term, &o) || o.n != 1) return 0;
+    return o.len;
 }
 
 size_t text_synonyms(text_t *t, const char *term, const char **out, size_t max)

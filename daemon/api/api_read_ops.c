@@ -113,6 +113,9 @@ static int s_op_search(api_req_t *req, json_t *rq, void *arg)
     store_search_opts_t so;
     memset(&so, 0, sizeof(so));
     so.kind = kind;
+    char fixed[CONTRACT_QUERY_MAX + 64];
+    so.fixed = fixed;
+    so.fixed_cap = sizeof fixed;
     json_t *topics = json_object_get(rq, "topics");
     if (topics && !json_is_null(topics)) {
         if (!json_is_array(topics) || json_array_size(topics) > EVENT_MAX_TOPICS)
@@ -167,7 +170,13 @@ static int s_op_search(api_req_t *req, json_t *rq, void *arg)
             api_after(req, s_miss_after, m);
         }
     }
-    return api_reply(req, json_pack("{s:o}", "results", res));
+    /* Mistyped words: what the results are for, or what was probably meant
+     * when nothing was found (docs/API.md). */
+    json_t *out = json_pack("{s:o}", "results", res);
+    if (out && fixed[0])
+        json_object_set_new(out, json_array_size(res) ? "corrected" : "did_you_mean",
+                            json_string(fixed));
+    return api_reply(req, out);
 }
 
 /* ---- get ---- */

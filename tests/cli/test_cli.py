@@ -658,6 +658,26 @@ def test_empty_results_say_why():
         eq([m["query"] for m in d.tip_json("stats")[0]["misses"]], ["coffee"])
 
 
+def test_search_typos():
+    """A mistyped word is corrected and the search says so; a search that
+    finds nothing suggests what was probably meant (--json: the fields)."""
+    with Daemon() as d:
+        add(d, "Printer jam on floor two")
+        rc, out, err = d.tip("search", "printr", "jam")
+        eq(rc, 0, err)
+        eq(out.splitlines()[0], 'Showing results for "printer jam".')
+        check("Printer jam on floor two" in out, out)
+        rc, out, err = d.tip("search", "flor")
+        eq((rc, out), (0, 'No tips match "flor". Did you mean "floor"?\n'))
+        rc, out, err = d.tip("search", "printer")
+        check("Showing results" not in out, out)
+        r = d.api({"op": "search", "q": "printr"})
+        eq(r["corrected"], "printer")
+        check("did_you_mean" not in r, r)
+        r = d.api({"op": "search", "q": "flor"})
+        eq((r["results"], r["did_you_mean"]), ([], "floor"))
+
+
 def test_no_escape_sequences_from_others():
     """(qa) Text other people control never reaches a terminal as control
     characters: a search query with ESC/BEL/C1 (shown to every user of the

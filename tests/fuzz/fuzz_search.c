@@ -10,11 +10,14 @@
  * rated or thanked, so the walk over candidates meets invisible ones and
  * priors above 1. Each input is then
  *   byte 0: filter bits (kind: 0/tip/question/rating; author: none, the
- *           sample's author, a stranger; topic filter on/off),
+ *           sample's author, a stranger; topic filter on/off; the size of
+ *           the corrected-query buffer, 1, 4 or 48 bytes),
  *   byte 1: how many hits to ask for (0..63),
  *   the rest: query, then NUL-separated topic filters.
  * Properties: store_search returns 0; at most max hits; scores finite,
- * positive and best first; no hit repeated. A loop that does not end is
+ * positive and best first; no hit repeated; the corrected query is a
+ * string inside its buffer. Typo correction runs for every word the sample
+ * lacks, so fuzzed words exercise its edit enumeration and term scan. A loop that does not end is
  * caught by libFuzzer's -timeout.
  *
  * Built by tests/fuzz/CMakeLists.txt with gcc plus replay_main.c (ctest
@@ -203,11 +206,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
 
+    /* The corrected query: always a NUL-terminated string within its
+     * buffer, however small. */
+    char fixed[48];
+    memset(fixed, 'x', sizeof fixed);
+    o.fixed = fixed;
+    o.fixed_cap = (bits & 64) ? sizeof fixed : (size_t)(bits >> 7) * 3 + 1;
+
     static store_hit_t hits[64];
     size_t n = 12345;
     int rc = store_search(s_store, query, (bits & 32) ? NULL : &o, hits, max, &n);
     s_check(rc == 0);
     s_check(n <= max);
+    if (!(bits & 32)) s_check(strnlen(fixed, o.fixed_cap) < o.fixed_cap);
     for (size_t i = 0; i < n; i++) {
         s_check(isfinite(hits[i].score) && hits[i].score > 0);
         if (i) s_check(hits[i].score <= hits[i - 1].score);

@@ -396,6 +396,141 @@ static void test_cjk_findable(void **state)
     assert_int_equal(n, 3);
 }
 
+/* Search with the correction output; returns the hit count, *fixed gets
+ * the corrected query ("" if none). */
+static size_t s_search_fix(fx_t *fx, const char *q, store_hit_t *hits, size_t max, char *fixed,
+                           size_t cap)
+{
+    store_search_opts_t o = {.fixed = fixed, .fixed_cap = cap};
+    memset(fixed, 'x', cap); /* must be overwritten */
+    return s_search(fx, q, &o, hits, max);
+}
+
+/* A word the index lacks is corrected within the bound of its length: one
+ * edit from 5 characters, two from 9, none below 5; beyond the bound
+ * nothing is found. */
+static void test_typo_bounds(void **state)
+{
+    fx_t *fx = *state;
+    uint8_t ex[32], cf[32], gz[32];
+    s_tip(fx, &fx->a, EVENT_TIP, "Extract a tarball", "tar xzf backup.tar.gz", NULL, ex);
+    s_tip(fx, &fx->a, EVENT_TIP, "Show the network configuration", "ip addr show", NULL, cf);
+    s_tip(fx, &fx->a, EVENT_TIP, "Compress with gzip", "gzip -9 file", NULL, gz);
+    store_hit_t h[10];
+    char fx_q[256];
+    /* Exact words: no correction. */
+    assert_int_equal(s_search_fix(fx, "extract tarball", h, 10, fx_q, sizeof fx_q), 1);
+    assert_string_equal(fx_q, "");
+    /* One transposition in a 7-letter word. */
+    size_t n = s_search_fix(fx, "extarct a tarball", h, 10, fx_q, sizeof fx_q);
+    assert_int_equal(n, 1);
+    assert_memory_equal(h[0].id, ex, 32);
+    assert_string_equal(fx_q, "extract a tarball");
+    /* One deletion, one insertion, one substitution. */
+    assert_int_equal(s_search_fix(fx, "extrct", h, 10, fx_q, sizeof fx_q), 1);
+    assert_string_equal(fx_q, "extract");
+    assert_int_equal(s_search_fix(fx, "extraact", h, 10, fx_q, sizeof fx_q), 1);
+    assert_int_equal(s_search_fix(fx, "extrabt", h, 10, fx_q, sizeof fx_q), 1);
+    assert_memory_equal(h[0].id, ex, 32);
+    /* Two edits in a 6-letter word are beyond the bound: nothing. */
+    assert_int_equal(s_search_fix(fx, "extrkt", h, 10, fx_q, sizeof fx_q), 0);
+    assert_string_equal(fx_q, "");
+    /* Two edits (two transpositions) in a 13-letter word are within it. */
+    n = s_search_fix(fx, "cofnigruation", h, 10, fx_q, sizeof fx_q);
+    assert_int_equal(n, 1);
+    assert_memory_equal(h[0].id, cf, 32);
+    /* Three are not. */
+    assert_int_equal(s_search_fix(fx, "cofnirguation", h, 10, fx_q, sizeof fx_q), 0);
+    /* A 4-letter word is not corrected, so nothing is found, but the
+     * search says what was probably meant. */
+    assert_int_equal(s_search_fix(fx, "gzpi", h, 10, fx_q, sizeof fx_q), 0);
+    assert_string_equal(fx_q, "gzip");
+    n = s_search_fix(fx, "gzip", h, 10, fx_q, sizeof fx_q);
+    assert_int_equal(n, 1);
+    assert_memory_equal(h[0].id, gz, 32);
+    /* Nothing near: no suggestion either. */
+    assert_int_equal(s_search_fix(fx, "zebra quokka", h, 10, fx_q, sizeof fx_q), 0);
+    assert_string_equal(fx_q, "");
+}
+
+/* A tip holding the word as typed always ranks above one holding only a
+ * correction of it, however much better the other matches. */
+static void test_exact_beats_correction(void **state)
+{
+    fx_t *fx = *state;
+    uint8_t exact[32], near[32];
+    const char *t[] = {"colors", NULL};
+    s_tip(fx, &fx->a, EVENT_TIP, "Change the colors of the prompt colors", "PS1 colors prompt", t,
+          near);
+    s_tip(fx, &fx->a, EVENT_TIP, "Shell tricks", "a long body about many things and the coloes",
+          NULL, exact);
+    store_hit_t h[10];
+    char fx_q[256];
+    /* "coloes" is a word of the second tip: no correction, so only that
+     * tip is found, not the one with "colors" one edit away. */
+    size_t n = s_search_fix(fx, "coloes", h, 10, fx_q, sizeof fx_q);
+    assert_int_equal(n, 1);
+    assert_memory_equal(h[0].id, exact, 32);
+    assert_string_equal(fx_q, "");
+    /* "colorz" is in no tip: corrected to "colors", which finds the first. */
+    n = s_search_fix(fx, "colorz", h, 10, fx_q, sizeof fx_q);
+    assert_int_equal(n, 1);
+    assert_memory_equal(h[0].id, near, 32);
+    assert_string_equal(fx_q, "color");
+    /* Of two words, the exact one weighs more than the corrected one: a
+     * tip matching "prompt" exactly beats one matching the correction of
+     * "shelll" equally often. */
+    uint8_t p[32], sh[32];
+    s_tip(fx, &fx->b, EVENT_TIP, "prompt", "prompt", NULL, p);
+    s_tip(fx, &fx->b, EVENT_TIP, "shell", "shell", NULL, sh);
+    n = s_search_fix(fx, "shelll prompt", h, 10, fx_q, sizeof fx_q);
+    assert_true(n >= 2);
+    assert_true(s_has(h, n, p) < s_has(h, n, sh));
+    assert_string_equal(fx_q, "shell prompt");
+}
+
+/* Accents are folded for matching; tips are stemmed in their own language
+ * (detected from the text), and a retraction removes what was indexed. */
+static void test_languages(void **state)
+{
+    fx_t *fx = *state;
+    uint8_t cafe[32], de[32], es[32], ru[32];
+    s_tip(fx, &fx->a, EVENT_TIP, "Café au lait", "the résumé of a naïve barista", NULL, cafe);
+    s_tip(fx, &fx->a, EVENT_TIP, "Zeige alle Dateien im Verzeichnis an", "ls -la", NULL, de);
+    s_tip(fx, &fx->a, EVENT_TIP, "Comprimir los archivos del directorio", "tar czf a.tgz dir", NULL,
+          es);
+    s_tip(fx, &fx->a, EVENT_TIP, "Показать все файлы в каталоге", "ls -a", NULL, ru);
+    store_hit_t h[10];
+    char fx_q[256];
+    size_t n = s_search(fx, "cafe resume naive", NULL, h, 10);
+    assert_int_equal(n, 1);
+    assert_memory_equal(h[0].id, cafe, 32);
+    n = s_search(fx, "CAFÉ", NULL, h, 10);
+    assert_int_equal(n, 1);
+    /* German: "Datei" (singular) finds "Dateien" through the German stemmer. */
+    n = s_search(fx, "Datei", NULL, h, 10);
+    assert_int_equal(n, 1);
+    assert_memory_equal(h[0].id, de, 32);
+    /* Spanish: singular and another form of the verb. */
+    n = s_search(fx, "archivo comprimido", NULL, h, 10);
+    assert_int_equal(n, 1);
+    assert_memory_equal(h[0].id, es, 32);
+    /* Russian: "файл" finds "файлы". */
+    n = s_search(fx, "файл", NULL, h, 10);
+    assert_int_equal(n, 1);
+    assert_memory_equal(h[0].id, ru, 32);
+    /* Corrections work in other languages too (one edit, non-ASCII). */
+    n = s_search_fix(fx, "Verzeichnus", h, 10, fx_q, sizeof fx_q);
+    assert_int_equal(n, 1);
+    assert_memory_equal(h[0].id, de, 32);
+    /* Retracted: the postings are gone, so neither the word nor a
+     * correction towards it finds anything. */
+    s_act(fx, &fx->a, EVENT_RETRACT, 0, de);
+    assert_int_equal(s_search(fx, "Datei", NULL, h, 10), 0);
+    assert_int_equal(s_search_fix(fx, "Verzeichnus", h, 10, fx_q, sizeof fx_q), 0);
+    assert_string_equal(fx_q, "");
+}
+
 /* Load tests/data/tldr-sample.jsonl; ids and their pages go to the arrays. */
 typedef struct {
     uint8_t (*id)[EVENT_ID_LEN];
@@ -526,6 +661,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_kinds, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_cjk_findable, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_tldr_sample, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_typo_bounds, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_exact_beats_correction, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_languages, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -89,13 +89,73 @@ static void test_ascii_fold_and_stem(void **state)
 static void test_unicode_fold(void **state)
 {
     text_t *t = *state;
-    /* Non-ASCII words are folded but not stemmed; ß folds to ss, which
-     * makes the word ASCII and so it is stemmed like any other. */
-    s_expect(t, "ÉCOLE Über", "école über");
+    /* In English, non-ASCII words are case- and accent-folded but not
+     * stemmed; ß folds to ss, which makes the word ASCII and so it is
+     * stemmed like any other. */
+    s_expect(t, "ÉCOLE Über", "ecole uber");
     s_expect(t, "STRASSE Straße", "strass strass");
     /* NFKC: full-width letters and the "ﬁ" ligature become plain ASCII. */
     s_expect(t, "ＦＩＬＥＳ ﬁles", "file file");
     s_expect(t, "ПРИВЕТ мир", "привет мир");
+}
+
+static void test_accent_fold(void **state)
+{
+    text_t *t = *state;
+    /* Accented and plain spellings meet; NFD input folds the same. */
+    s_expect(t, "Café CAFÉ cafe Cafe\xcc\x81", "cafe cafe cafe cafe");
+    s_expect(t, "résumé naïve ñandú", "resume naive nandu");
+    /* Cyrillic: ё folds to е, й stays a letter. */
+    assert_int_equal(text_set_lang(t, TEXT_LANG_NONE), 0);
+    s_expect(t, "ёлка йод", "елка йод");
+    /* Marks that are not Latin diacritics stay (Devanagari vowel signs). */
+    s_expect(t, "फ़ाइल", "फ़ाइल");
+}
+
+static void test_languages(void **state)
+{
+    text_t *t = *state;
+    static const struct {
+        const char *text;
+        int lang;
+    } det[] = {
+        {"List all files in the current directory", TEXT_LANG_EN},
+        {"Zeige alle Dateien im Verzeichnis an", TEXT_LANG_DE},
+        {"Comprimir los archivos del directorio", TEXT_LANG_ES},
+        {"Afficher les fichiers cachés dans le répertoire", TEXT_LANG_FR},
+        {"Mostra un elenco dei file nella directory", TEXT_LANG_IT},
+        {"Показать все файлы в каталоге", TEXT_LANG_RU},
+        {"Εμφάνιση όλων των αρχείων", TEXT_LANG_EL},
+        {"tar xzf backup.tar.gz", TEXT_LANG_EN},
+        {"解压文件", TEXT_LANG_EN},
+        {"", TEXT_LANG_EN},
+    };
+    for (size_t i = 0; i < sizeof det / sizeof det[0]; i++)
+        assert_int_equal(text_detect(t, det[i].text, strlen(det[i].text)), det[i].lang);
+    /* Each language's Snowball stemmer: inflections meet their stem. */
+    assert_int_equal(text_set_lang(t, TEXT_LANG_DE), 0);
+    s_expect(t, "Dateien Datei", "datei datei");
+    assert_int_equal(text_set_lang(t, TEXT_LANG_ES), 0);
+    s_expect(t, "archivos archivo comprimidos", "archiv archiv comprim");
+    assert_int_equal(text_set_lang(t, TEXT_LANG_FR), 0);
+    s_expect(t, "fichiers fichier cachés", "fichi fichi cach");
+    assert_int_equal(text_set_lang(t, TEXT_LANG_RU), 0);
+    s_expect(t, "файлы файл", "файл файл");
+    /* The English stemmer leaves a German plural alone. */
+    assert_int_equal(text_set_lang(t, TEXT_LANG_EN), 0);
+    s_expect(t, "Dateien", "dateien");
+    /* Numbers and words with digits are never stemmed; CJK is unchanged. */
+    assert_int_equal(text_set_lang(t, TEXT_LANG_DE), 0);
+    s_expect(t, "mp3 2024 解压文件", "mp3 2024 解压 压文 文件");
+    assert_int_equal(text_set_lang(t, TEXT_NLANGS), -1);
+    assert_int_equal(text_lang_from_code("pt_BR"), TEXT_LANG_PT);
+    assert_int_equal(text_lang_from_code("ko"), -1);
+    /* A word's term and its surface. */
+    char out[TEXT_MAX_TERM + 1];
+    assert_int_equal(text_set_lang(t, TEXT_LANG_EN), 0);
+    assert_int_equal(text_stem_word(t, "directories", 11, out), 9);
+    assert_string_equal(out, "directori");
+    assert_int_equal(text_stem_word(t, "two words", 9, out), 0);
 }
 
 static void test_command_punctuation(void **state)
@@ -237,6 +297,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_ascii_fold_and_stem, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_unicode_fold, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_accent_fold, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_languages, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_command_punctuation, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_stop_flags, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_cjk, s_setup, s_teardown),
