@@ -44,6 +44,7 @@
 #include "peers.h"
 #include "social.h"
 #include "store.h"
+#include "zlive.h"
 
 #define S_STATUS_MS 5000 /* how often STATUS= is refreshed */
 
@@ -51,6 +52,7 @@ typedef struct {
     tipd_t d;
     cfg_args_t args;
     notify_t *notify;
+    zlive_t *zlive; /* is ZeroMQ's I/O thread moving messages? (feeds the watchdog) */
     loop_watch_t *sigw;
     loop_timer_t *status_timer;
     int sigfd;
@@ -430,6 +432,11 @@ static int s_mkdir_p(const char *path, mode_t mode)
     return 0;
 }
 
+static int s_zmq_alive(void *arg)
+{
+    return zlive_ok(arg);
+}
+
 /* Open everything in start-up order. 0 or -1 (logged). */
 static int s_start(s_main_t *m)
 {
@@ -555,6 +562,12 @@ static int s_start(s_main_t *m)
         log_msg(LOG_E, "out of memory");
         return -1;
     }
+    m->zlive = zlive_new(d->loop, d->zctx, log_msg, err, sizeof(err));
+    if (!m->zlive) {
+        log_msg(LOG_E, "%s", err);
+        return -1;
+    }
+    notify_set_health(m->notify, s_zmq_alive, m->zlive);
     store_counts_t c = {0};
     store_counts(d->store, &c);
     char status[128];
@@ -588,6 +601,7 @@ static void s_stop(s_main_t *m)
     gossip_destroy(&d->gossip); /* before the peer table it listens to */
     peers_daemon_stop(d);
     ingest_destroy(&d->ingest);
+    zlive_destroy(&m->zlive);
     notify_destroy(&m->notify);
     loop_destroy(&d->loop);
     if (d->zctx) {

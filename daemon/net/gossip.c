@@ -51,7 +51,10 @@ struct g_hold {
 typedef struct {
     uint64_t next_dial, backoff, first_seen;
     uint64_t keyfail_backoff; /* re-check period of a key-mismatch peer */
+    unsigned fails;           /* dials in a row that never linked */
 } s_pinfo_t;
+
+static void s_make_room(gossip_t *g, g_link_t *keep);
 
 void g_log(gossip_t *g, int prio, const char *fmt, ...)
 {
@@ -73,28 +76,25 @@ const char *g_who(const g_link_t *l)
 
 /* ---- sending ---- */
 
-int g_send_frames(g_link_t *l, uint8_t type, const wire_frame_t *f, size_t n)
-{
-    gossip_t *g = l->g;
-    if (l->state == G_DEAD) return -1;
-    void *s = l->out ? l->sock : g->router;
-    uint8_t hdr[2];
-    wire_header(type, hdr);
-    if (!l->out && zmq_send(s, l->rid, l->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) return -1;
-    /* The first part decides: ZeroMQ queues a multipart message atomically. */
-    if (zmq_send(s, hdr, 2, (n ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0) return -1;
-    for (size_t i = 0; i < n; i++)
-        if (zmq_send(s, f[i].p, f[i].len, (i + 1 < n ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0)
-            return -1;
-    l->t_tx = loop_now_ms();
-    l->stat_tx++;
-    return 0;
-}
-
 int g_send(g_link_t *l, uint8_t type, const uint8_t *body, size_t len)
 {
-    wire_frame_t f = {body, len};
-    return g_send_frames(l, type, &f, 1);
+    gossip_t *g = l->g;
+    if (l->state == G_DEAD || len + 2 > WIRE_MAX_MSG) return -1;
+    void *s = l->out ? l->sock : g->router;
+    if (!l->out && zmq_send(s, l->rid, l->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) return -1;
+    /* One frame per message (wire.h says why). */
+    zmq_msg_t m;
+    if (zmq_msg_init_size(&m, len + 2) < 0) return -1;
+    wire_header(type, zmq_msg_data(&m));
+    if (len) memcpy((uint8_t *)zmq_msg_data(&m) + 2, body, len);
+    if (zmq_msg_send(&m, s, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&m);
+        return -1;
+    }
+    l->t_tx = loop_now_ms();
+    l->stat_tx++;
+    g->stat_bytes_tx += len + 2;
+    return 0;
 }
 
 void g_send_reason(g_link_t *l, uint8_t type, uint8_t code, const char *text)
@@ -170,6 +170,18 @@ static void s_hold(gossip_t *g, const uint8_t node[32])
     h->until = loop_now_ms() + h->backoff;
 }
 
+void g_keyfail(gossip_t *g, peer_t *p)
+{
+    if (!p) return;
+    s_pinfo_t *pi = s_pinfo(p);
+    if (pi) {
+        pi->next_dial = loop_now_ms() + pi->keyfail_backoff;
+        pi->keyfail_backoff =
+            pi->keyfail_backoff * 2 > G_KEYFAIL_MAX_MS ? G_KEYFAIL_MAX_MS : pi->keyfail_backoff * 2;
+    }
+    peers_set_key_mismatch(g->peers, p, 1); /* may free p */
+}
+
 /* ---- links ---- */
 
 g_link_t *g_link_by_id(gossip_t *g, uint32_t id)
@@ -207,7 +219,25 @@ g_link_t *g_link_new(gossip_t *g, int out)
     l->tok_msgs = G_RATE_MSGS * G_RATE_BURST;
     l->next = g->links;
     g->links = l;
+    loop_timer_due(g->loop, g->tick, G_HANDSHAKE_MS + 1);
     return l;
+}
+
+/* Stop watching the DEALER's handshake (at link-up, and before any close).
+ * libzmq's I/O thread sends monitor events with a blocking zmq_msg_send:
+ * once our reading PAIR is gone (or while the DEALER's close is still under
+ * way) the next event -- a handshake timing out, a reconnect -- would block
+ * that thread for good, and every ZeroMQ socket of the process with it.
+ * zmq_socket_monitor(NULL) detaches the monitor under libzmq's monitor
+ * lock, so no event is sent after it returns; only then is the PAIR
+ * closed. */
+static void s_mon_stop(g_link_t *l)
+{
+    if (l->sock && l->mon) zmq_socket_monitor(l->sock, NULL, 0);
+    if (l->mon_watch) loop_watch_free(l->g->loop, l->mon_watch);
+    l->mon_watch = NULL;
+    if (l->mon) zmq_close(l->mon);
+    l->mon = NULL;
 }
 
 void g_link_close(g_link_t *l)
@@ -217,10 +247,7 @@ void g_link_close(g_link_t *l)
     l->state = G_DEAD;
     if (l->watch) loop_watch_free(l->g->loop, l->watch);
     l->watch = NULL;
-    if (l->mon_watch) loop_watch_free(l->g->loop, l->mon_watch);
-    l->mon_watch = NULL;
-    if (l->mon) zmq_close(l->mon);
-    l->mon = NULL;
+    s_mon_stop(l);
     if (l->sock) zmq_close(l->sock);
     l->sock = NULL;
     if (!l->out && l->rid_len) {
@@ -250,6 +277,7 @@ static void s_reap(gossip_t *g)
         if (l->state == G_DEAD) {
             *pp = l->next;
             g_idset_free(&l->known);
+            g_idset_free(&l->asked);
             free(l->push);
             free(l->fetch);
             free(l);
@@ -270,8 +298,21 @@ void g_link_fail(g_link_t *l, uint8_t code, const char *why, int abuse)
     if (code) g_send_reason(l, l->state == G_LINKED ? WIRE_BYE : WIRE_REJECT, code, why);
     if (abuse && l->has_node) s_hold(g, l->node);
     g_link_close(l);
+    loop_timer_due(g->loop, g->tick, G_MIN_TICK_MS); /* reap it, plan the re-dial */
     peer_t *p = g_peer(l);
     if (!p) return;
+    if (l->out && !was_linked) {
+        /* Peer exchange may hand out addresses nobody answers on: a
+         * PEX-only entry that fails G_PEX_MAX_FAILS dials in a row is
+         * forgotten (static and mDNS entries are kept and keep backing off). */
+        s_pinfo_t *pi = s_pinfo(p);
+        if (pi && ++pi->fails >= G_PEX_MAX_FAILS && p->sources == PEER_SRC_PEX) {
+            g->stat_pex_aged++;
+            g_log(g, LOG_D, "forgetting %s: %u dials failed", p->endpoint, pi->fails);
+            peers_drop_source(g->peers, p, PEER_SRC_PEX); /* may free p */
+            return;
+        }
+    }
     for (g_link_t *o = g->links; o; o = o->next)
         if (o != l && o->state == G_LINKED && o->peer_id == l->peer_id) return;
     if (was_linked && p->state == PEER_LINKED) peers_set_state(g->peers, p, PEER_DOWN);
@@ -308,11 +349,15 @@ void g_link_up(g_link_t *l)
     }
     l->state = G_LINKED;
     l->t_rx = loop_now_ms();
+    s_mon_stop(l); /* handshake failures are all it was for */
+    s_make_room(g, l);
+    loop_timer_due(g->loop, g->tick, G_PING_MS);
     peer_t *p = g_peer(l);
     if (p) {
         s_pinfo_t *pi = s_pinfo(p);
         if (pi) pi->backoff = G_BACKOFF_MIN_MS;
         if (pi) pi->keyfail_backoff = G_KEYFAIL_MIN_MS;
+        if (pi) pi->fails = 0;
         if (p->key_mismatch) peers_set_key_mismatch(g->peers, p, 0);
         peers_set_state(g->peers, p, PEER_LINKED);
         peers_touch(g->peers, p);
@@ -339,7 +384,9 @@ static void s_mon_in(loop_t *loop, loop_watch_t *w, short revents, void *arg)
 {
     g_link_t *l = arg;
     gossip_t *g = l->g;
-    for (int i = 0; i < 16 && l->state == G_HS && l->mon; i++) {
+    /* Read every event in every state: an unread event keeps the PAIR
+     * readable (zmq_poll would return at once, forever). */
+    for (int i = 0; i < 64 && l->mon; i++) {
         zmq_msg_t a, b;
         zmq_msg_init(&a);
         if (zmq_msg_recv(&a, l->mon, ZMQ_DONTWAIT) < 0) {
@@ -362,7 +409,7 @@ static void s_mon_in(loop_t *loop, loop_watch_t *w, short revents, void *arg)
             if (rc < 0) break;
         }
         zmq_msg_close(&a);
-        if (!ok) continue;
+        if (!ok || l->state != G_HS) continue;
         uint64_t now = loop_now_ms();
         if (ev == ZMQ_EVENT_CONNECTED) {
             l->t_conn = now;
@@ -372,19 +419,10 @@ static void s_mon_in(loop_t *loop, loop_watch_t *w, short revents, void *arg)
                     ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) &&
                    l->t_conn && now - l->t_conn < G_HANDSHAKE_MS / 2) {
             peer_t *p = g_peer(l);
-            if (p) {
-                s_pinfo_t *pi = s_pinfo(p);
-                if (pi) {
-                    pi->next_dial = now + pi->keyfail_backoff;
-                    pi->keyfail_backoff = pi->keyfail_backoff * 2 > G_KEYFAIL_MAX_MS
-                                              ? G_KEYFAIL_MAX_MS
-                                              : pi->keyfail_backoff * 2;
-                }
-                if (!p->key_mismatch)
-                    g_log(g, LOG_N, "%s listens with another network key (CURVE handshake failed)",
-                          l->endpoint);
-                peers_set_key_mismatch(g->peers, p, 1); /* may free p */
-            }
+            if (p && !p->key_mismatch)
+                g_log(g, LOG_N, "%s listens with another network key (CURVE handshake failed)",
+                      l->endpoint);
+            g_keyfail(g, p); /* may free p */
             g_link_fail(l, 0, "CURVE handshake failed: another network key", 0);
         }
     }
@@ -407,6 +445,11 @@ static int s_monitor(gossip_t *g, g_link_t *l)
     l->mon = zmq_socket(g->zctx, ZMQ_PAIR);
     if (!l->mon) return -1;
     zmq_setsockopt(l->mon, ZMQ_LINGER, &zero, sizeof zero);
+    /* No high-water mark on the reading side makes the inproc pipe
+     * unbounded (libzmq adds both sides' HWMs, and 0 means none), so the
+     * I/O thread's blocking send of an event can never wait for room. A
+     * DEALER makes a handful of events per dial, and we read them all. */
+    zmq_setsockopt(l->mon, ZMQ_RCVHWM, &zero, sizeof zero);
     if (zmq_connect(l->mon, ep) < 0) return -1;
     l->mon_watch = loop_watch_zsock(g->loop, l->mon, ZMQ_POLLIN, s_mon_in, l);
     return l->mon_watch ? 0 : -1;
@@ -420,7 +463,7 @@ static void s_dial(gossip_t *g, peer_t *p)
     if (!l) return;
     void *s = zmq_socket(g->zctx, ZMQ_DEALER);
     int one = 1, zero = 0, hwm = G_SNDHWM, rhwm = G_RCVHWM, ivl = 500, hs = G_HANDSHAKE_MS;
-    int64_t maxmsg = WIRE_MAX_FRAME;
+    int64_t maxmsg = WIRE_MAX_MSG;
     if (!s) goto fail;
     l->sock = s;
     if (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, g->server_pk, 32) ||
@@ -455,6 +498,7 @@ static void s_dial(gossip_t *g, peer_t *p)
     size_t len;
     if (wire_enc_hello(&h, 0, buf, sizeof buf, &len) || g_send(l, WIRE_HELLO, buf, len)) goto fail;
     if (p->state == PEER_SEEN) peers_set_state(g->peers, p, PEER_CONNECTING);
+    g->dials++;
     g_log(g, LOG_D, "dialing %s", p->endpoint);
     return;
 fail:
@@ -479,13 +523,14 @@ static int s_rate(g_link_t *l, size_t bytes)
 }
 
 /* One decoded-or-not message on an existing link. */
-static void s_on_link_msg(g_link_t *l, const wire_frame_t *f, size_t n, size_t bytes)
+static void s_on_link_msg(g_link_t *l, const uint8_t *msg, size_t bytes)
 {
     gossip_t *g = l->g;
     wire_msg_t *m = malloc(sizeof *m);
     if (!m) return;
     l->stat_rx++;
-    int rc = wire_decode(f, n, m);
+    g->stat_bytes_rx += bytes;
+    int rc = wire_decode(msg, bytes, m);
     if (rc) {
         char why[96];
         snprintf(why, sizeof why, "%s", wire_strerror(rc));
@@ -503,6 +548,12 @@ static void s_on_link_msg(g_link_t *l, const wire_frame_t *f, size_t n, size_t b
         if (m->u.reason.code == WIRE_R_DUPLICATE) {
             g_link_close(l);
             goto out;
+        }
+        if (m->u.reason.code == WIRE_R_FULL) {
+            /* It made room for a newcomer: find another peer, not it. */
+            peer_t *p = g_peer(l);
+            s_pinfo_t *pi = p ? s_pinfo(p) : NULL;
+            if (pi) pi->next_dial = loop_now_ms() + G_FULL_BACKOFF_MS;
         }
         g_link_fail(l, 0, "closed by peer", 0);
         goto out;
@@ -542,7 +593,7 @@ out:
 }
 
 typedef struct {
-    zmq_msg_t part[WIRE_MAX_FRAMES + 1];
+    zmq_msg_t part[8];
     size_t n;
     int overflow;
 } s_inmsg_t;
@@ -577,84 +628,90 @@ static void s_inmsg_close(s_inmsg_t *in)
     in->n = 0;
 }
 
-static size_t s_frames(s_inmsg_t *in, size_t from, wire_frame_t *f)
+/* A message of more than one frame is no message of ours: a peer of wire
+ * version 1 (multipart) gets REJECT version, anything else is malformed. */
+static int s_multipart_rc(zmq_msg_t *first)
 {
-    size_t n = 0;
-    for (size_t i = from; i < in->n; i++, n++) {
-        f[n].p = zmq_msg_data(&in->part[i]);
-        f[n].len = zmq_msg_size(&in->part[i]);
-    }
-    return n;
+    const uint8_t *p = zmq_msg_data(first);
+    return zmq_msg_size(first) >= 1 && p[0] != WIRE_VERSION ? WIRE_E_VERSION : WIRE_E_MALFORMED;
 }
 
 static void s_dealer_in(loop_t *loop, loop_watch_t *w, short revents, void *arg)
 {
     g_link_t *l = arg;
-    gossip_t *g = l->g;
-    s_inmsg_t *in = malloc(sizeof *in);
-    wire_frame_t *f = malloc(sizeof(wire_frame_t) * (WIRE_MAX_FRAMES + 1));
-    for (int i = 0; in && f && i < G_READ_BURST && l->state != G_DEAD; i++) {
-        if (s_read(l->sock, in, WIRE_MAX_FRAMES)) break;
-        size_t bytes = 0, n = s_frames(in, 0, f);
-        for (size_t k = 0; k < n; k++) bytes += f[k].len;
-        if (in->overflow)
-            g_link_fail(l, WIRE_R_PROTOCOL, "too many frames", 1);
+    s_inmsg_t in;
+    (void)loop;
+    (void)w;
+    (void)revents;
+    for (int i = 0; i < G_READ_BURST && l->state != G_DEAD; i++) {
+        if (s_read(l->sock, &in, 1)) break;
+        if (in.overflow)
+            g_link_fail(
+                l, s_multipart_rc(&in.part[0]) == WIRE_E_VERSION ? WIRE_R_VERSION : WIRE_R_PROTOCOL,
+                "a message of several frames", 1);
         else
-            s_on_link_msg(l, f, n, bytes);
-        s_inmsg_close(in);
+            s_on_link_msg(l, zmq_msg_data(&in.part[0]), zmq_msg_size(&in.part[0]));
+        s_inmsg_close(&in);
     }
-    free(in);
-    free(f);
-    (void)g;
+}
+
+static g_link_t *s_link_by_rid(gossip_t *g, const uint8_t *rid, size_t rid_len)
+{
+    for (g_link_t *x = g->links; x; x = x->next)
+        if (!x->out && x->state != G_DEAD && x->rid_len == rid_len &&
+            memcmp(x->rid, rid, rid_len) == 0)
+            return x;
+    return NULL;
+}
+
+/* A message on a ROUTER connection we hold no session for: only a HELLO
+ * starts one. */
+static void s_router_stranger(gossip_t *g, s_inmsg_t *in)
+{
+    const uint8_t *rid = zmq_msg_data(&in->part[0]);
+    size_t rid_len = zmq_msg_size(&in->part[0]);
+    if (rid_len > sizeof(((g_link_t *)0)->rid)) return;
+    wire_msg_t *m = malloc(sizeof *m);
+    if (!m) return;
+    int rc = in->overflow ? s_multipart_rc(&in->part[1])
+                          : wire_decode(zmq_msg_data(&in->part[1]), zmq_msg_size(&in->part[1]), m);
+    if (rc == 0 && m->type == WIRE_HELLO) {
+        const char *uid = zmq_msg_gets(&in->part[1], "User-Id");
+        const char *addr = zmq_msg_gets(&in->part[1], "Peer-Address");
+        g_on_hello(g, rid, rid_len, uid, addr, &m->u.hello);
+    } else if (rc == WIRE_E_VERSION) {
+        g_router_reply(g, rid, rid_len, WIRE_REJECT, WIRE_R_VERSION, "wire version not supported");
+    } else if (!(rc == 0 && (m->type == WIRE_BYE || m->type == WIRE_REJECT)) &&
+               !s_quiet(g, rid, rid_len)) {
+        g_router_reply(g, rid, rid_len, WIRE_BYE, WIRE_R_PROTOCOL, "no session");
+    }
+    free(m);
 }
 
 static void s_router_in(loop_t *loop, loop_watch_t *w, short revents, void *arg)
 {
     gossip_t *g = arg;
-    s_inmsg_t *in = malloc(sizeof *in);
-    wire_frame_t *f = malloc(sizeof(wire_frame_t) * (WIRE_MAX_FRAMES + 1));
-    for (int i = 0; in && f && i < G_READ_BURST && !g->router_paused; i++) {
-        if (s_read(g->router, in, WIRE_MAX_FRAMES + 1)) break;
-        if (in->n < 2) {
-            s_inmsg_close(in);
+    s_inmsg_t in;
+    (void)loop;
+    (void)w;
+    (void)revents;
+    for (int i = 0; i < G_READ_BURST && !g->router_paused; i++) {
+        if (s_read(g->router, &in, 2)) break;
+        if (in.n < 2) {
+            s_inmsg_close(&in);
             continue;
         }
-        const uint8_t *rid = zmq_msg_data(&in->part[0]);
-        size_t rid_len = zmq_msg_size(&in->part[0]);
-        g_link_t *l = NULL;
-        for (g_link_t *x = g->links; x; x = x->next)
-            if (!x->out && x->state != G_DEAD && x->rid_len == rid_len &&
-                memcmp(x->rid, rid, rid_len) == 0) {
-                l = x;
-                break;
-            }
-        size_t bytes = 0, n = s_frames(in, 1, f);
-        for (size_t k = 0; k < n; k++) bytes += f[k].len;
-        if (l) {
-            if (in->overflow)
-                g_link_fail(l, WIRE_R_PROTOCOL, "too many frames", 1);
-            else
-                s_on_link_msg(l, f, n, bytes);
-        } else if (rid_len <= sizeof(l->rid) && !in->overflow) {
-            wire_msg_t *m = malloc(sizeof *m);
-            int rc = m ? wire_decode(f, n, m) : -1;
-            if (rc == 0 && m->type == WIRE_HELLO) {
-                const char *uid = zmq_msg_gets(&in->part[1], "User-Id");
-                const char *addr = zmq_msg_gets(&in->part[1], "Peer-Address");
-                g_on_hello(g, rid, rid_len, uid, addr, &m->u.hello);
-            } else if (rc == WIRE_E_VERSION) {
-                g_router_reply(g, rid, rid_len, WIRE_REJECT, WIRE_R_VERSION,
-                               "wire version not supported");
-            } else if (!(rc == 0 && (m->type == WIRE_BYE || m->type == WIRE_REJECT)) &&
-                       !s_quiet(g, rid, rid_len)) {
-                g_router_reply(g, rid, rid_len, WIRE_BYE, WIRE_R_PROTOCOL, "no session");
-            }
-            free(m);
-        }
-        s_inmsg_close(in);
+        g_link_t *l = s_link_by_rid(g, zmq_msg_data(&in.part[0]), zmq_msg_size(&in.part[0]));
+        if (!l)
+            s_router_stranger(g, &in);
+        else if (in.overflow)
+            g_link_fail(
+                l, s_multipart_rc(&in.part[1]) == WIRE_E_VERSION ? WIRE_R_VERSION : WIRE_R_PROTOCOL,
+                "a message of several frames", 1);
+        else
+            s_on_link_msg(l, zmq_msg_data(&in.part[1]), zmq_msg_size(&in.part[1]));
+        s_inmsg_close(&in);
     }
-    free(in);
-    free(f);
 }
 
 /* ZAP: accept CURVE clients that are not held off; User-Id = client key hex. */
@@ -707,43 +764,151 @@ static int s_has_link(gossip_t *g, const peer_t *p)
     return 0;
 }
 
-static void s_maybe_dial(gossip_t *g, peer_t *p, uint64_t now)
+/* Earlier of a deadline so far and t (0 = none). */
+static void s_due(uint64_t *next, uint64_t t)
 {
-    if (!p->endpoint[0]) return;
+    if (t && (!*next || t < *next)) *next = t;
+}
+
+/* Dial p if it is time; *next learns when p next wants attention. */
+/* A peer no source vouches for any more (static list reloaded without it,
+ * PEX aged it out) is not dialed again: a handshake still under way is
+ * dropped and the entry goes back to SEEN, which frees it (peers.h). 1 if
+ * p is gone. */
+static int s_forget_sourceless(gossip_t *g, peer_t *p)
+{
+    if (p->sources || p->state != PEER_CONNECTING) return 0;
+    for (g_link_t *l = g->links; l; l = l->next)
+        if (l->peer_id == p->id && l->state == G_LINKED) return 0;
+    for (g_link_t *l = g->links; l; l = l->next)
+        if (l->peer_id == p->id && l->state == G_HS) g_link_close(l);
+    peers_set_state(g->peers, p, PEER_SEEN);
+    return 1;
+}
+
+/* 1 if p may be dialed now; otherwise *next learns when it may be. */
+static int s_dialable(gossip_t *g, peer_t *p, uint64_t now, uint64_t *next)
+{
+    if (!p->endpoint[0] || s_forget_sourceless(g, p)) return 0;
     /* Another network: an advertised id is believed (never dialed); a key
-     * mismatch is re-checked on its own backoff (s_mon_in set next_dial). */
-    if ((p->state == PEER_FOREIGN || p->net_match == 0) && !p->key_mismatch) return;
-    if (p->has_node && g_held(g, p->node, NULL)) return;
+     * mismatch is re-checked on its own backoff (g_keyfail set next_dial). */
+    if ((p->state == PEER_FOREIGN || p->net_match == 0) && !p->key_mismatch) return 0;
+    if (p->has_node && g_held(g, p->node, NULL)) return 0;
     s_pinfo_t *pi = s_pinfo(p);
-    if (!pi || now < pi->next_dial || s_has_link(g, p)) return;
-    if (p->has_node && memcmp(p->node, g->node.pk, 32) < 0 && now - pi->first_seen < G_DEFER_MS)
-        return; /* they have the smaller key: give them the first go */
+    if (!pi || s_has_link(g, p)) return 0;
+    if (now < pi->next_dial) {
+        s_due(next, pi->next_dial);
+        return 0;
+    }
+    if (p->has_node && memcmp(p->node, g->node.pk, 32) < 0 && now - pi->first_seen < G_DEFER_MS) {
+        s_due(next, pi->first_seen + G_DEFER_MS); /* they have the smaller key: their go */
+        return 0;
+    }
+    return 1;
+}
+
+static void s_dial_now(gossip_t *g, peer_t *p, uint64_t now, uint64_t *next)
+{
+    s_pinfo_t *pi = s_pinfo(p);
+    if (!pi) return;
+    if (g->dials >= G_MAX_DIALS) {
+        s_due(next, now + G_HANDSHAKE_MS / 4); /* a slot frees when one finishes */
+        return;
+    }
     pi->next_dial = now + pi->backoff + G_HANDSHAKE_MS;
     pi->backoff = pi->backoff * 2 > G_BACKOFF_MAX_MS ? G_BACKOFF_MAX_MS : pi->backoff * 2;
     s_dial(g, p);
 }
 
+/* The active view (PROTOCOL.md 2.8): static peers are always dialed; of
+ * the rest of the table (the passive view: mDNS, peer exchange, peers
+ * that linked before) we dial random ones until G_ACTIVE links are up or
+ * being dialed. Reservoir sampling picks them uniformly in one pass. */
+static void s_fill_active(gossip_t *g, uint64_t now, uint64_t *next)
+{
+    size_t active = 0;
+    g->dials = 0;
+    for (g_link_t *l = g->links; l; l = l->next) {
+        active += l->state == G_LINKED || (l->out && l->state == G_HS);
+        g->dials += l->out && l->state == G_HS;
+    }
+    size_t want = active < G_ACTIVE ? G_ACTIVE - active : 0, npick = 0;
+    uint32_t pick[G_ACTIVE], seen = 0;
+    for (peer_t *p = peers_first(g->peers); p;) {
+        peer_t *pn = peers_next(g->peers, p);
+        if (s_dialable(g, p, now, next)) {
+            if (p->sources & PEER_SRC_STATIC) {
+                s_dial_now(g, p, now, next);
+            } else if (want) {
+                seen++;
+                if (npick < want) {
+                    pick[npick++] = p->id;
+                } else {
+                    uint32_t r = randombytes_uniform(seen);
+                    if (r < want) pick[r] = p->id;
+                }
+            }
+        }
+        p = pn;
+    }
+    for (size_t i = 0; i < npick; i++) {
+        peer_t *p = peers_find_id(g->peers, pick[i]);
+        if (p) s_dial_now(g, p, now, next);
+    }
+}
+
+/* A link just came up and we hold G_ACTIVE_MAX others: close a random one
+ * that is not to a static peer (BYE 9), so a newcomer always gets in (the
+ * HyParView join rule) and no node's degree passes the bound. */
+static void s_make_room(gossip_t *g, g_link_t *keep)
+{
+    size_t n = 0, cand = 0;
+    for (g_link_t *o = g->links; o; o = o->next) {
+        if (o == keep || o->state != G_LINKED) continue;
+        n++;
+        peer_t *p = g_peer(o);
+        cand += !(p && (p->sources & PEER_SRC_STATIC));
+    }
+    if (n < G_ACTIVE_MAX || cand == 0) return;
+    uint32_t r = randombytes_uniform((uint32_t)cand);
+    for (g_link_t *o = g->links; o; o = o->next) {
+        if (o == keep || o->state != G_LINKED) continue;
+        peer_t *p = g_peer(o);
+        if (p && (p->sources & PEER_SRC_STATIC)) continue;
+        if (r-- == 0) {
+            g->stat_room++;
+            g_link_fail(o, WIRE_R_FULL, "making room in the overlay", 0);
+            return;
+        }
+    }
+}
+
+/* Housekeeping: heartbeats, timeouts, dialing, hold-offs, back-pressure,
+ * and the replication timers (g_sync_tick). It runs when the earliest of
+ * those is due, not on a fixed period, so an idle node sleeps between
+ * heartbeats; heartbeats due within G_SLACK_MS are sent together. */
 static void s_tick(loop_t *loop, loop_timer_t *t, void *arg)
 {
     gossip_t *g = arg;
-    uint64_t now = loop_now_ms();
+    uint64_t now = loop_now_ms(), next = now + G_IDLE_MAX_MS;
     for (g_link_t *l = g->links; l; l = l->next) {
         if (l->state == G_HS && now - l->t_start > G_HANDSHAKE_MS) {
             g_link_fail(l, 0, "handshake timed out", 0);
         } else if (l->state == G_LINKED && now - l->t_rx > G_DEAD_MS) {
             g_link_fail(l, 0, "heartbeat timed out", 0);
-        } else if (l->state == G_LINKED && now - l->t_tx >= G_PING_MS) {
+        } else if (l->state == G_LINKED && now - l->t_tx + G_SLACK_MS >= G_PING_MS) {
             uint8_t b[8];
             size_t len;
             wire_enc_seq(++l->ping_seq, b, sizeof b, &len);
             g_send(l, WIRE_PING, b, len);
         }
+        if (l->state == G_HS) s_due(&next, l->t_start + G_HANDSHAKE_MS + 1);
+        if (l->state == G_LINKED) {
+            s_due(&next, l->t_rx + G_DEAD_MS + 1);
+            s_due(&next, l->t_tx + G_PING_MS);
+        }
     }
-    for (peer_t *p = peers_first(g->peers); p;) {
-        peer_t *next = peers_next(g->peers, p);
-        s_maybe_dial(g, p, now);
-        p = next;
-    }
+    s_fill_active(g, now, &next);
     struct g_hold **hp = &g->holds;
     while (*hp) {
         /* Forget a hold-off long after it ended, so backoff resets. */
@@ -764,8 +929,11 @@ static void s_tick(loop_t *loop, loop_timer_t *t, void *arg)
         g->router_paused = 0;
         loop_watch_set(g->router_w, ZMQ_POLLIN);
     }
-    g_sync_tick(g, now);
+    if (pend || g->router_paused) s_due(&next, now + G_BUSY_TICK_MS);
+    s_due(&next, g_sync_tick(g, now));
     s_reap(g);
+    if (next < now + G_MIN_TICK_MS) next = now + G_MIN_TICK_MS;
+    loop_timer_reset(loop, t, next - now);
 }
 
 static void s_work(loop_t *loop, loop_timer_t *t, void *arg)
@@ -792,7 +960,7 @@ static void s_on_peers(peers_t *t, peers_ev_t ev, peer_t *p, void *arg)
         /* Re-dial a known node soon when discovery sees it (again). */
         s_pinfo_t *pi = s_pinfo(p);
         if (pi && ev == PEERS_EV_UP) pi->next_dial = 0;
-        loop_timer_reset(g->loop, g->tick, 5);
+        loop_timer_due(g->loop, g->tick, 5);
     }
 }
 
@@ -845,13 +1013,15 @@ gossip_t *gossip_new(const gossip_opts_t *o, char *err, size_t errlen)
     g->anchor = calloc(1, sizeof *g->anchor);
     g->set = recon_set_new();
     g->recon_buf = malloc(RECON_MAX_MSG);
-    g->ev_buf = malloc(WIRE_MAX_EV_BYTES + WIRE_MAX_EVENT);
+    g->ev_buf = malloc(WIRE_MAX_MSG);
+    g->msg_buf = malloc(WIRE_MAX_MSG);
     g->ev = malloc(sizeof(event_t));
+    if (g_idset_init(&g->submitted, G_SUBMITTED_SLOTS)) goto nomem;
     g->want_cap = 8192;
     g->want_key = calloc(g->want_cap, sizeof(uint64_t));
     g->want_t = calloc(g->want_cap, sizeof(uint64_t));
-    if (!g->anchor || !g->set || !g->recon_buf || !g->ev_buf || !g->ev || !g->want_key ||
-        !g->want_t)
+    if (!g->anchor || !g->set || !g->recon_buf || !g->ev_buf || !g->msg_buf || !g->ev ||
+        !g->want_key || !g->want_t)
         goto nomem;
     g->anchor->g = g;
     g->anchor->refs = 1;
@@ -866,7 +1036,7 @@ gossip_t *gossip_new(const gossip_opts_t *o, char *err, size_t errlen)
     g->router = s_socket(g, ZMQ_ROUTER, err, errlen);
     if (!g->router) goto fail;
     int one = 1, hwm = G_SNDHWM, rhwm = G_RCVHWM, hs = G_HANDSHAKE_MS, zero = 0;
-    int64_t maxmsg = WIRE_MAX_FRAME;
+    int64_t maxmsg = WIRE_MAX_MSG;
     if (zmq_setsockopt(g->router, ZMQ_CURVE_SERVER, &one, sizeof one) ||
         zmq_setsockopt(g->router, ZMQ_CURVE_SECRETKEY, g->server_sk, 32) ||
         zmq_setsockopt(g->router, ZMQ_ZAP_DOMAIN, "tipd", 4) ||
@@ -905,7 +1075,7 @@ gossip_t *gossip_new(const gossip_opts_t *o, char *err, size_t errlen)
     }
     g->zap_w = loop_watch_zsock(g->loop, g->zap, ZMQ_POLLIN, s_zap_in, g);
     g->router_w = loop_watch_zsock(g->loop, g->router, ZMQ_POLLIN, s_router_in, g);
-    g->tick = loop_timer_add(g->loop, G_TICK_MS, G_TICK_MS, s_tick, g);
+    g->tick = loop_timer_add(g->loop, G_MIN_TICK_MS, 0, s_tick, g);
     g->inv_timer = loop_timer_add(g->loop, G_INV_DELAY_MS, 0, g_sync_flush_inv, g);
     g->work_timer = loop_timer_add(g->loop, 10, 0, s_work, g);
     if (!g->zap_w || !g->router_w || !g->tick || !g->inv_timer || !g->work_timer) goto nomem;
@@ -965,11 +1135,13 @@ void gossip_destroy(gossip_t **pp)
     recon_set_destroy(&g->set);
     free(g->recon_buf);
     free(g->ev_buf);
+    free(g->msg_buf);
     free(g->ev);
     free(g->inv);
     free(g->inv_from);
     free(g->want_key);
     free(g->want_t);
+    g_idset_free(&g->submitted);
     sodium_memzero(&g->node, sizeof g->node);
     sodium_memzero(g->curve_sk, sizeof g->curve_sk);
     sodium_memzero(g->server_sk, sizeof g->server_sk);
@@ -1009,6 +1181,13 @@ json_t *gossip_stats_json(const gossip_t *g)
     json_object_set_new(o, "events_in", json_integer((json_int_t)g->stat_ev_rx));
     json_object_set_new(o, "events_out", json_integer((json_int_t)g->stat_ev_tx));
     json_object_set_new(o, "rejected", json_integer((json_int_t)g->stat_rejects));
+    json_object_set_new(o, "replays", json_integer((json_int_t)g->stat_replays));
+    json_object_set_new(o, "unasked", json_integer((json_int_t)g->stat_unasked));
+    json_object_set_new(o, "pex_refused", json_integer((json_int_t)g->stat_pex_refused));
+    json_object_set_new(o, "pex_aged", json_integer((json_int_t)g->stat_pex_aged));
+    json_object_set_new(o, "made_room", json_integer((json_int_t)g->stat_room));
+    json_object_set_new(o, "bytes_out", json_integer((json_int_t)g->stat_bytes_tx));
+    json_object_set_new(o, "bytes_in", json_integer((json_int_t)g->stat_bytes_rx));
     json_object_set_new(o, "port", json_integer(g->port));
     json_object_set_new(o, "network", json_string(g->net_id));
     return o;

@@ -102,6 +102,8 @@ void g_on_hello(gossip_t *g, const uint8_t *rid, size_t rid_len, const char *use
     memcpy(l->nonce_d, h->nonce, WIRE_NONCE_LEN);
     randombytes_buf(l->nonce_l, WIRE_NONCE_LEN);
     s_fix_endpoint(h->endpoint, peer_addr, l->endpoint, sizeof l->endpoint);
+    l->conn_lo = peer_addr && (!strncmp(peer_addr, "127.", 4) || !strcmp(peer_addr, "::1") ||
+                               !strncmp(peer_addr, "::ffff:127.", 11));
     snprintf(l->name, sizeof l->name, "%s", h->name);
 
     uint8_t proof[WIRE_PROOF_LEN], sig[WIRE_SIG_LEN], msg[111];
@@ -146,7 +148,10 @@ void g_on_welcome(g_link_t *l, const wire_hello_t *h)
     if (g->has_netkey) {
         wire_net_proof(g->netkey, h->node, g->node.pk, l->nonce_d, l->nonce_l, expect);
         if (h->proof_len != WIRE_PROOF_LEN || sodium_memcmp(expect, h->proof, WIRE_PROOF_LEN)) {
-            g_mark_foreign(g, l, h->net);
+            /* It claims our network id but cannot prove it: nothing it
+             * said about its network counts (net unknown, net_match false),
+             * and it is checked again later like a listener of another key. */
+            g_keyfail(g, g_peer(l)); /* before the close, which may forget p */
             g_link_fail(l, WIRE_R_NETWORK, "network proof missing or wrong", 0);
             return;
         }
@@ -191,8 +196,7 @@ void g_on_ack(g_link_t *l, const wire_msg_t *m)
         wire_net_proof(g->netkey, l->node, g->node.pk, l->nonce_d, l->nonce_l, expect);
         if (m->u.ack.proof_len != WIRE_PROOF_LEN ||
             sodium_memcmp(expect, m->u.ack.proof, WIRE_PROOF_LEN)) {
-            peer_t *p = peers_find_node(g->peers, l->node);
-            if (p) peers_set_state(g->peers, p, PEER_FOREIGN);
+            g_keyfail(g, peers_find_node(g->peers, l->node));
             g_link_fail(l, WIRE_R_NETWORK, "network proof missing or wrong", 0);
             return;
         }

@@ -155,14 +155,15 @@ static int s_drain(g_link_t *l)
     l->push_tok += (double)(now - l->push_tok_t) / 1000.0 * G_PUSH_RATE;
     l->push_tok_t = now;
     if (l->push_tok > G_PUSH_RATE) l->push_tok = G_PUSH_RATE;
-    if (l->push_tok < (double)WIRE_MAX_EV_BYTES) return 1; /* paced: wait for tokens */
+    if (l->push_tok < (double)WIRE_MAX_MSG) return 1; /* paced: wait for tokens */
     size_t budget = l->push_tok < G_PUSH_BUDGET ? (size_t)l->push_tok : G_PUSH_BUDGET;
     size_t spent = 0;
     while (l->push_head < l->npush && budget > 0 && l->state == G_LINKED) {
         wire_frame_t f[WIRE_MAX_EVENTS];
-        size_t nf = 0, off = 0, head = l->push_head;
+        size_t nf = 0, off = 0, head = l->push_head, blen = 0;
+        /* Room for one more event of any size, with its 2-byte length. */
         while (head < l->npush && nf < WIRE_MAX_EVENTS &&
-               off + WIRE_MAX_EVENT <= WIRE_MAX_EV_BYTES) {
+               off + 2 * (nf + 1) + WIRE_MAX_EVENT <= WIRE_MAX_MSG - 2) {
             const uint8_t *id = l->push[head];
             size_t len;
             if (!g_idset_has(&l->known, id) &&
@@ -174,7 +175,9 @@ static int s_drain(g_link_t *l)
             }
             head++;
         }
-        if (nf && g_send_frames(l, WIRE_EVENTS, f, nf) < 0) return 1; /* socket full: later */
+        if (nf && (wire_enc_events(f, nf, g->msg_buf, WIRE_MAX_MSG, &blen) ||
+                   g_send(l, WIRE_EVENTS, g->msg_buf, blen) < 0))
+            return 1; /* socket full: later */
         for (size_t i = l->push_head; i < head; i++) g_idset_add(&l->known, l->push[i]);
         l->stat_ev_tx += nf;
         g->stat_ev_tx += nf;
@@ -289,6 +292,8 @@ static void s_fetch(g_link_t *l)
         if (k && g_send(l, WIRE_WANT, want, k * 32) == 0) {
             l->outstanding += k;
             l->t_want = loop_now_ms();
+            if (l->asked.slot || g_idset_init(&l->asked, G_ASKED_SLOTS) == 0)
+                for (size_t i = 0; i < k; i++) g_idset_add(&l->asked, want + 32 * i);
         }
     }
     if (l->fetch_head >= l->nfetch) {
@@ -360,11 +365,30 @@ static void s_ingested(const store_result_t *results, size_t n, void *arg)
     free(sub);
 }
 
+/* An event the peer sent though we did not ask it for that id (EVENTS
+ * answer WANTs only). A few happen honestly (a WANT answered after our
+ * memory of it was cleared); a stream of them -- replays of what we hold,
+ * or pushes of anything -- costs us lookups and, for new ids, signature
+ * checks. Token bucket per link: 0 within it, -1 past it. */
+static int s_unasked(g_link_t *l, uint64_t now)
+{
+    if (!l->unasked_t) l->unasked_tok = G_UNASKED_BURST;
+    l->unasked_tok += (double)(now - (l->unasked_t ? l->unasked_t : now)) / 1000.0 * G_UNASKED_RATE;
+    l->unasked_t = now;
+    if (l->unasked_tok > G_UNASKED_BURST) l->unasked_tok = G_UNASKED_BURST;
+    l->unasked_tok -= 1.0;
+    return l->unasked_tok < 0 ? -1 : 0;
+}
+
+/* EVENTS: decode each (garbage is abuse); an id we hold, or have handed to
+ * ingest already, is dropped here and never verified again (stat_replays);
+ * the rest go to ingest, which verifies and commits them in batches. */
 static void s_on_events(g_link_t *l, const wire_msg_t *m)
 {
     gossip_t *g = l->g;
     const uint8_t *ev[WIRE_MAX_EVENTS];
     size_t lens[WIRE_MAX_EVENTS], n = 0;
+    uint64_t now = loop_now_ms();
     for (size_t i = 0; i < m->u.events.n; i++) {
         int rc = event_decode(m->u.events.ev[i].p, m->u.events.ev[i].len, g->ev);
         if (rc != 0) {
@@ -372,15 +396,32 @@ static void s_on_events(g_link_t *l, const wire_msg_t *m)
             g_link_fail(l, WIRE_R_ABUSE, "sent an undecodable event", 1);
             return;
         }
-        g_idset_add(&l->known, g->ev->id);
+        const uint8_t *id = g->ev->id;
+        g_idset_add(&l->known, id);
+        if (!(l->asked.slot && g_idset_has(&l->asked, id))) {
+            g->stat_unasked++;
+            if (s_unasked(l, now) < 0) {
+                g_link_fail(l, WIRE_R_ABUSE, "sent events it was not asked for", 1);
+                return;
+            }
+        }
+        if (g_idset_has(&g->submitted, id) || store_has(g->store, id) != 0) {
+            g->stat_replays++;
+            continue;
+        }
+        g_idset_add(&g->submitted, id);
         ev[n] = m->u.events.ev[i].p;
         lens[n] = m->u.events.ev[i].len;
         n++;
     }
-    l->stat_ev_rx += n;
-    g->stat_ev_rx += n;
-    l->outstanding = l->outstanding > n ? l->outstanding - n : 0;
-    l->t_want = loop_now_ms();
+    l->stat_ev_rx += m->u.events.n;
+    g->stat_ev_rx += m->u.events.n;
+    l->outstanding = l->outstanding > m->u.events.n ? l->outstanding - m->u.events.n : 0;
+    l->t_want = now;
+    if (n == 0) {
+        s_fetch(l);
+        return;
+    }
     s_sub_t *sub = malloc(sizeof *sub);
     if (!sub) return;
     sub->anchor = g->anchor;
@@ -459,14 +500,41 @@ static void s_send_pex(g_link_t *l)
     l->pex_t = loop_now_ms();
 }
 
+/* 1 if the link's own connection runs over loopback (only then may its
+ * peer tell us about loopback addresses). */
+static int s_link_on_loopback(const g_link_t *l)
+{
+    char norm[PEERS_MAX_ENDPOINT];
+    int lo = 0;
+    return l->endpoint[0] && peers_norm_endpoint(l->endpoint, norm, sizeof norm, &lo) == 0 && lo;
+}
+
+/* PEX: each entry is normalised (peers_norm_endpoint) and must not be us,
+ * nor a loopback address from a peer that is not itself on loopback; a
+ * link may add at most G_PEX_NEW new entries per G_PEX_WINDOW_MS (more is
+ * ignored, not abuse: the window refills), and peers_add_pex refuses
+ * entries past the table's share for peer exchange. */
 static void s_on_pex(g_link_t *l, const wire_msg_t *m)
 {
     gossip_t *g = l->g;
-    for (size_t i = 0; i < m->u.pex.n; i++) {
+    uint64_t now = loop_now_ms();
+    if (now - l->pex_win_t > G_PEX_WINDOW_MS) {
+        l->pex_win_t = now;
+        l->pex_new = 0;
+    }
+    int lo_ok = l->out ? s_link_on_loopback(l) : l->conn_lo;
+    for (size_t i = 0; i < m->u.pex.n && l->pex_new < G_PEX_NEW; i++) {
         const wire_pex_entry_t *e = &m->u.pex.e[i];
+        char norm[PEERS_MAX_ENDPOINT];
+        int lo = 0;
         if (!memcmp(e->node, g->node.pk, 32) || peers_find_node(g->peers, e->node)) continue;
-        if (strncmp(e->endpoint, "tcp://", 6)) continue;
-        peers_add_pex(g->peers, e->endpoint, e->node, NULL);
+        if (peers_norm_endpoint(e->endpoint, norm, sizeof norm, &lo) < 0 || (lo && !lo_ok)) {
+            g->stat_pex_refused++;
+            continue;
+        }
+        if (peers_find_endpoint(g->peers, norm)) continue;
+        l->pex_new++;
+        if (!peers_add_pex(g->peers, norm, e->node, NULL)) g->stat_pex_refused++;
     }
 }
 
@@ -520,9 +588,15 @@ void g_sync_link_gone(g_link_t *l)
     l->outstanding = 0;
 }
 
-void g_sync_tick(gossip_t *g, uint64_t now)
+uint64_t g_sync_tick(gossip_t *g, uint64_t now)
 {
     size_t linked = 0;
+    uint64_t next = 0;
+#define S_DUE(t)                                                                                   \
+    do {                                                                                           \
+        uint64_t t_ = (t);                                                                         \
+        if (!next || t_ < next) next = t_;                                                         \
+    } while (0)
     for (g_link_t *l = g->links; l; l = l->next) {
         if (l->state != G_LINKED) continue;
         linked++;
@@ -531,9 +605,18 @@ void g_sync_tick(gossip_t *g, uint64_t now)
             l->outstanding = 0; /* asked for what the peer no longer has */
         if (l->fetch_head < l->nfetch) s_fetch(l);
         if (now - l->pex_t > 3 * G_PEX_MS) s_send_pex(l);
+        if (l->recon_active) S_DUE(l->recon_t + G_RECON_TIMEOUT + 1);
+        if (l->outstanding) S_DUE(l->t_want + G_WANT_STALL_MS + 1);
+        /* Ids waiting while the window is full are asked for as EVENTS
+         * arrive; this is only the fallback. */
+        if (l->fetch_head < l->nfetch) S_DUE(now + G_BUSY_TICK_MS);
+        S_DUE(l->pex_t + 3 * G_PEX_MS + 1);
     }
-    if (now < g->next_recon || linked == 0) return;
+    if (linked) S_DUE(g->next_recon);
+#undef S_DUE
+    if (now < g->next_recon || linked == 0) return next;
     g->next_recon = now + G_RECON_MS + randombytes_uniform(G_RECON_MS / 4);
+    if (!next || g->next_recon < next) next = g->next_recon;
     uint32_t pick = randombytes_uniform((uint32_t)linked);
     for (g_link_t *l = g->links; l; l = l->next) {
         if (l->state != G_LINKED) continue;
@@ -542,4 +625,5 @@ void g_sync_tick(gossip_t *g, uint64_t now)
             break;
         }
     }
+    return next;
 }
