@@ -1,4 +1,7 @@
-/* gossip.c -- peer links: sockets, the handshake, heartbeats and dialing.
+/* gossip.c -- the gossip engine: sockets, reading, dialing, the overlay,
+ * the timers. Built on the link layer (link.c); brings links up after the
+ * handshake (handshake.c) and hands linked traffic to replication
+ * (replicate.c).
  *
  * Transport. One ROUTER bound at --listen is a CURVE server whose keypair is
  * derived from the network key (wire_server_keys): every member of a network
@@ -9,25 +12,28 @@
  * ones, and sets each connection's User-Id to the client's transport key, so
  * a HELLO's node key can be checked against the key the connection really
  * authenticated with. Each outgoing link is its own DEALER whose client key is
- * our Ed25519 node key converted to X25519.
+ * our Ed25519 node key converted to X25519. Every message is one ZeroMQ
+ * frame (wire.h says why); a message of several frames is refused.
  *
- * Handshake (PROTOCOL.md §2.4, gossip_hello.c): dialer HELLO -> listener WELCOME (proof +
+ * Handshake (PROTOCOL.md §2.4): dialer HELLO -> listener WELCOME (proof +
  * Ed25519 signature over both keys and both nonces) -> dialer ACK (proof).
- * Nothing but these three may cross before the link is up; a wrong network,
- * node key or signature gets REJECT and the connection is forgotten. A
- * listener of another network key never gets that far: our CURVE HELLO is
- * sealed to a server key it does not hold, so it drops the connection. Each
- * DEALER is watched with zmq_socket_monitor to see that (s_mon_in): the peer
- * is marked foreign with its network unknown and re-dialed on a slow backoff
- * in case the keys get fixed.
+ * Nothing but these three may cross before the link is up. A listener of
+ * another network key never gets that far: our CURVE HELLO is sealed to a
+ * server key it does not hold, so it drops the connection. Each DEALER is
+ * watched with zmq_socket_monitor until it links to see that (s_mon_in):
+ * the peer is marked foreign with its network unknown and re-dialed on a
+ * slow backoff in case the keys get fixed.
  *
- * Links live in a list (tipd has tens of peers, not thousands); a 200 ms tick
- * sends heartbeats, times out silent links and handshakes, reaps dead links,
- * expires hold-offs and dials peers from the peer table with bounded
- * exponential backoff. One link per pair of nodes: when two links to one
+ * Overlay (PROTOCOL.md §2.7): static peers are always dialed; of the rest of
+ * the peer table we dial random ones until 8 links are up or in handshake,
+ * and when a link comes up while 16 others are linked a random non-static
+ * one gives way (BYE 9). One link per pair of nodes: when two links to one
  * node come up, both sides keep the one dialed by the smaller node key, and
  * the larger key waits G_DEFER_MS before dialing a peer it knows the key of.
- * Replication over a link is gossip_sync.c.
+ *
+ * Timers: the housekeeping tick (heartbeats, timeouts, dialing, hold-offs,
+ * back-pressure, replication's timers) runs when its earliest deadline is
+ * due, so an idle node sleeps from one heartbeat to the next.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -37,286 +43,13 @@
 #include <sodium.h>
 #include <zmq.h>
 
-#include "gossip_int.h"
+#include "handshake.h"
+#include "link.h"
+#include "replicate.h"
 
 #define S_ZAP_ENDPOINT "inproc://zeromq.zap.01"
 
-struct g_hold {
-    struct g_hold *next;
-    uint8_t node[32];
-    uint8_t curve[32];
-    uint64_t until, backoff;
-};
-
-typedef struct {
-    uint64_t next_dial, backoff, first_seen;
-    uint64_t keyfail_backoff; /* re-check period of a key-mismatch peer */
-    unsigned fails;           /* dials in a row that never linked */
-} s_pinfo_t;
-
 static void s_make_room(gossip_t *g, g_link_t *keep);
-
-void g_log(gossip_t *g, int prio, const char *fmt, ...)
-{
-    if (!g->log) return;
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    g->log(prio, "gossip: %s", buf);
-}
-
-const char *g_who(const g_link_t *l)
-{
-    if (l->name[0]) return l->name;
-    if (l->endpoint[0]) return l->endpoint;
-    return l->has_node ? l->node_hex : "?";
-}
-
-/* ---- sending ---- */
-
-int g_send(g_link_t *l, uint8_t type, const uint8_t *body, size_t len)
-{
-    gossip_t *g = l->g;
-    if (l->state == G_DEAD || len + 2 > WIRE_MAX_MSG) return -1;
-    void *s = l->out ? l->sock : g->router;
-    if (!l->out && zmq_send(s, l->rid, l->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) return -1;
-    /* One frame per message (wire.h says why). */
-    zmq_msg_t m;
-    if (zmq_msg_init_size(&m, len + 2) < 0) return -1;
-    wire_header(type, zmq_msg_data(&m));
-    if (len) memcpy((uint8_t *)zmq_msg_data(&m) + 2, body, len);
-    if (zmq_msg_send(&m, s, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close(&m);
-        return -1;
-    }
-    l->t_tx = loop_now_ms();
-    l->stat_tx++;
-    g->stat_bytes_tx += len + 2;
-    return 0;
-}
-
-void g_send_reason(g_link_t *l, uint8_t type, uint8_t code, const char *text)
-{
-    uint8_t buf[WIRE_MAX_TEXT + 8];
-    size_t len;
-    if (wire_enc_reason(code, text, buf, sizeof buf, &len) == 0) g_send(l, type, buf, len);
-}
-
-/* Answer a connection we hold no session for (ROUTER side). */
-void g_router_reply(gossip_t *g, const uint8_t *rid, size_t rid_len, uint8_t type, uint8_t code,
-                    const char *text)
-{
-    g_link_t tmp;
-    memset(&tmp, 0, sizeof tmp);
-    tmp.g = g;
-    tmp.out = 0;
-    tmp.state = G_HS;
-    if (rid_len > sizeof tmp.rid) return;
-    memcpy(tmp.rid, rid, rid_len);
-    tmp.rid_len = rid_len;
-    g_send_reason(&tmp, type, code, text);
-}
-
-/* ---- peers and hold-offs ---- */
-
-static s_pinfo_t *s_pinfo(peer_t *p)
-{
-    if (!p->user) {
-        s_pinfo_t *pi = calloc(1, sizeof *pi);
-        if (!pi) return NULL;
-        pi->backoff = G_BACKOFF_MIN_MS;
-        pi->keyfail_backoff = G_KEYFAIL_MIN_MS;
-        pi->first_seen = loop_now_ms();
-        p->user = pi;
-    }
-    return p->user;
-}
-
-peer_t *g_peer(g_link_t *l)
-{
-    return l->peer_id ? peers_find_id(l->g->peers, l->peer_id) : NULL;
-}
-
-struct g_hold *g_held(gossip_t *g, const uint8_t *node, const uint8_t *curve)
-{
-    uint64_t now = loop_now_ms();
-    for (struct g_hold *h = g->holds; h; h = h->next) {
-        if (h->until <= now) continue;
-        if (node && memcmp(h->node, node, 32) == 0) return h;
-        if (curve && memcmp(h->curve, curve, 32) == 0) return h;
-    }
-    return NULL;
-}
-
-static void s_hold(gossip_t *g, const uint8_t node[32])
-{
-    struct g_hold *h;
-    for (h = g->holds; h; h = h->next)
-        if (memcmp(h->node, node, 32) == 0) break;
-    if (!h) {
-        h = calloc(1, sizeof *h);
-        if (!h) return;
-        memcpy(h->node, node, 32);
-        if (crypto_sign_ed25519_pk_to_curve25519(h->curve, node) != 0) memset(h->curve, 0, 32);
-        h->next = g->holds;
-        g->holds = h;
-    } else {
-        h->backoff *= 2;
-    }
-    if (h->backoff < G_HOLD_MIN_MS) h->backoff = G_HOLD_MIN_MS;
-    if (h->backoff > G_HOLD_MAX_MS) h->backoff = G_HOLD_MAX_MS;
-    h->until = loop_now_ms() + h->backoff;
-}
-
-void g_keyfail(gossip_t *g, peer_t *p)
-{
-    if (!p) return;
-    s_pinfo_t *pi = s_pinfo(p);
-    if (pi) {
-        pi->next_dial = loop_now_ms() + pi->keyfail_backoff;
-        pi->keyfail_backoff =
-            pi->keyfail_backoff * 2 > G_KEYFAIL_MAX_MS ? G_KEYFAIL_MAX_MS : pi->keyfail_backoff * 2;
-    }
-    peers_set_key_mismatch(g->peers, p, 1); /* may free p */
-}
-
-/* ---- links ---- */
-
-g_link_t *g_link_by_id(gossip_t *g, uint32_t id)
-{
-    for (g_link_t *l = g->links; l; l = l->next)
-        if (l->id == id && l->state != G_DEAD) return l;
-    return NULL;
-}
-
-g_link_t *g_link_new(gossip_t *g, int out)
-{
-    size_t n = 0, hs = 0;
-    for (g_link_t *l = g->links; l; l = l->next) {
-        if (l->state == G_DEAD) continue;
-        n++;
-        if (l->state == G_HS && !l->out) hs++;
-    }
-    /* Unauthenticated incoming handshakes are capped on their own, so a
-     * crowd of them cannot stop us from dialing out. */
-    if (n >= G_MAX_LINKS || (!out && hs >= G_MAX_HANDSHAKES)) return NULL;
-    g_link_t *l = calloc(1, sizeof *l);
-    if (!l) return NULL;
-    if (g_idset_init(&l->known, 1 << 14)) {
-        free(l);
-        return NULL;
-    }
-    l->g = g;
-    l->out = out;
-    l->id = ++g->next_link_id;
-    l->state = G_HS;
-    l->t_start = l->t_rx = l->tok_t = loop_now_ms();
-    l->tok_bytes = G_RATE_BYTES * G_RATE_BURST;
-    l->push_tok = G_PUSH_RATE;
-    l->push_tok_t = l->t_start;
-    l->tok_msgs = G_RATE_MSGS * G_RATE_BURST;
-    l->next = g->links;
-    g->links = l;
-    loop_timer_due(g->loop, g->tick, G_HANDSHAKE_MS + 1);
-    return l;
-}
-
-/* Stop watching the DEALER's handshake (at link-up, and before any close).
- * libzmq's I/O thread sends monitor events with a blocking zmq_msg_send:
- * once our reading PAIR is gone (or while the DEALER's close is still under
- * way) the next event -- a handshake timing out, a reconnect -- would block
- * that thread for good, and every ZeroMQ socket of the process with it.
- * zmq_socket_monitor(NULL) detaches the monitor under libzmq's monitor
- * lock, so no event is sent after it returns; only then is the PAIR
- * closed. */
-static void s_mon_stop(g_link_t *l)
-{
-    if (l->sock && l->mon) zmq_socket_monitor(l->sock, NULL, 0);
-    if (l->mon_watch) loop_watch_free(l->g->loop, l->mon_watch);
-    l->mon_watch = NULL;
-    if (l->mon) zmq_close(l->mon);
-    l->mon = NULL;
-}
-
-void g_link_close(g_link_t *l)
-{
-    if (l->state == G_DEAD) return;
-    g_sync_link_gone(l);
-    l->state = G_DEAD;
-    if (l->watch) loop_watch_free(l->g->loop, l->watch);
-    l->watch = NULL;
-    s_mon_stop(l);
-    if (l->sock) zmq_close(l->sock);
-    l->sock = NULL;
-    if (!l->out && l->rid_len) {
-        gossip_t *g = l->g;
-        unsigned k = g->quiet_next++ % (sizeof g->quiet / sizeof g->quiet[0]);
-        memcpy(g->quiet[k].rid, l->rid, l->rid_len);
-        g->quiet[k].len = l->rid_len;
-        g->quiet[k].until = loop_now_ms() + G_QUIET_MS;
-    }
-}
-
-/* 1 if rid belongs to an incoming connection we closed recently. */
-static int s_quiet(gossip_t *g, const uint8_t *rid, size_t len)
-{
-    uint64_t now = loop_now_ms();
-    for (size_t k = 0; k < sizeof g->quiet / sizeof g->quiet[0]; k++)
-        if (g->quiet[k].until > now && g->quiet[k].len == len && !memcmp(g->quiet[k].rid, rid, len))
-            return 1;
-    return 0;
-}
-
-static void s_reap(gossip_t *g)
-{
-    g_link_t **pp = &g->links;
-    while (*pp) {
-        g_link_t *l = *pp;
-        if (l->state == G_DEAD) {
-            *pp = l->next;
-            g_idset_free(&l->known);
-            g_idset_free(&l->asked);
-            free(l->push);
-            free(l->fetch);
-            free(l);
-        } else {
-            pp = &l->next;
-        }
-    }
-}
-
-/* Close a link for a reason; abuse adds a hold-off for its node. A linked
- * peer goes DOWN in the table (unless another link to it remains). */
-void g_link_fail(g_link_t *l, uint8_t code, const char *why, int abuse)
-{
-    gossip_t *g = l->g;
-    if (l->state == G_DEAD) return;
-    int was_linked = l->state == G_LINKED;
-    g_log(g, abuse ? LOG_W : LOG_I, "link %s closed: %s", g_who(l), why);
-    if (code) g_send_reason(l, l->state == G_LINKED ? WIRE_BYE : WIRE_REJECT, code, why);
-    if (abuse && l->has_node) s_hold(g, l->node);
-    g_link_close(l);
-    loop_timer_due(g->loop, g->tick, G_MIN_TICK_MS); /* reap it, plan the re-dial */
-    peer_t *p = g_peer(l);
-    if (!p) return;
-    if (l->out && !was_linked) {
-        /* Peer exchange may hand out addresses nobody answers on: a
-         * PEX-only entry that fails G_PEX_MAX_FAILS dials in a row is
-         * forgotten (static and mDNS entries are kept and keep backing off). */
-        s_pinfo_t *pi = s_pinfo(p);
-        if (pi && ++pi->fails >= G_PEX_MAX_FAILS && p->sources == PEER_SRC_PEX) {
-            g->stat_pex_aged++;
-            g_log(g, LOG_D, "forgetting %s: %u dials failed", p->endpoint, pi->fails);
-            peers_drop_source(g->peers, p, PEER_SRC_PEX); /* may free p */
-            return;
-        }
-    }
-    for (g_link_t *o = g->links; o; o = o->next)
-        if (o != l && o->state == G_LINKED && o->peer_id == l->peer_id) return;
-    if (was_linked && p->state == PEER_LINKED) peers_set_state(g->peers, p, PEER_DOWN);
-}
 
 /* The link to keep when two are up to one node: the one whose dialer has the
  * smaller node key. */
@@ -327,7 +60,7 @@ static int s_link_wins(const gossip_t *g, const g_link_t *l)
     return memcmp(dialer, other, 32) < 0;
 }
 
-void g_link_up(g_link_t *l)
+static void s_link_up(g_link_t *l)
 {
     gossip_t *g = l->g;
     for (g_link_t *o = g->links; o; o = o->next) {
@@ -349,12 +82,12 @@ void g_link_up(g_link_t *l)
     }
     l->state = G_LINKED;
     l->t_rx = loop_now_ms();
-    s_mon_stop(l); /* handshake failures are all it was for */
+    g_mon_stop(l); /* handshake failures are all it was for */
     s_make_room(g, l);
     loop_timer_due(g->loop, g->tick, G_PING_MS);
     peer_t *p = g_peer(l);
     if (p) {
-        s_pinfo_t *pi = s_pinfo(p);
+        g_pinfo_t *pi = g_pinfo(p);
         if (pi) pi->backoff = G_BACKOFF_MIN_MS;
         if (pi) pi->keyfail_backoff = G_KEYFAIL_MIN_MS;
         if (pi) pi->fails = 0;
@@ -552,18 +285,24 @@ static void s_on_link_msg(g_link_t *l, const uint8_t *msg, size_t bytes)
         if (m->u.reason.code == WIRE_R_FULL) {
             /* It made room for a newcomer: find another peer, not it. */
             peer_t *p = g_peer(l);
-            s_pinfo_t *pi = p ? s_pinfo(p) : NULL;
-            if (pi) pi->next_dial = loop_now_ms() + G_FULL_BACKOFF_MS;
+            g_pinfo_t *pi = p ? g_pinfo(p) : NULL;
+            if (pi) {
+                /* Doubling, so a seed everyone lists as static is not
+                 * re-dialed by all of them every 30 s. */
+                if (pi->full_backoff < G_FULL_BACKOFF_MS) pi->full_backoff = G_FULL_BACKOFF_MS;
+                pi->next_dial = loop_now_ms() + pi->full_backoff;
+                if (pi->full_backoff < G_FULL_BACKOFF_MAX_MS) pi->full_backoff *= 2;
+            }
         }
         g_link_fail(l, 0, "closed by peer", 0);
         goto out;
     }
     if (l->state == G_HS) {
-        if (l->out && m->type == WIRE_WELCOME)
-            g_on_welcome(l, &m->u.hello);
-        else if (!l->out && m->type == WIRE_ACK)
-            g_on_ack(l, m);
-        else
+        if (l->out && m->type == WIRE_WELCOME) {
+            if (g_on_welcome(l, &m->u.hello)) s_link_up(l);
+        } else if (!l->out && m->type == WIRE_ACK) {
+            if (g_on_ack(l, m)) s_link_up(l);
+        } else
             g_link_fail(l, WIRE_R_PROTOCOL, "unexpected message during handshake", 1);
         goto out;
     }
@@ -682,7 +421,7 @@ static void s_router_stranger(gossip_t *g, s_inmsg_t *in)
     } else if (rc == WIRE_E_VERSION) {
         g_router_reply(g, rid, rid_len, WIRE_REJECT, WIRE_R_VERSION, "wire version not supported");
     } else if (!(rc == 0 && (m->type == WIRE_BYE || m->type == WIRE_REJECT)) &&
-               !s_quiet(g, rid, rid_len)) {
+               !g_quiet(g, rid, rid_len)) {
         g_router_reply(g, rid, rid_len, WIRE_BYE, WIRE_R_PROTOCOL, "no session");
     }
     free(m);
@@ -794,7 +533,7 @@ static int s_dialable(gossip_t *g, peer_t *p, uint64_t now, uint64_t *next)
      * mismatch is re-checked on its own backoff (g_keyfail set next_dial). */
     if ((p->state == PEER_FOREIGN || p->net_match == 0) && !p->key_mismatch) return 0;
     if (p->has_node && g_held(g, p->node, NULL)) return 0;
-    s_pinfo_t *pi = s_pinfo(p);
+    g_pinfo_t *pi = g_pinfo(p);
     if (!pi || s_has_link(g, p)) return 0;
     if (now < pi->next_dial) {
         s_due(next, pi->next_dial);
@@ -809,7 +548,7 @@ static int s_dialable(gossip_t *g, peer_t *p, uint64_t now, uint64_t *next)
 
 static void s_dial_now(gossip_t *g, peer_t *p, uint64_t now, uint64_t *next)
 {
-    s_pinfo_t *pi = s_pinfo(p);
+    g_pinfo_t *pi = g_pinfo(p);
     if (!pi) return;
     if (g->dials >= G_MAX_DIALS) {
         s_due(next, now + G_HANDSHAKE_MS / 4); /* a slot frees when one finishes */
@@ -820,7 +559,7 @@ static void s_dial_now(gossip_t *g, peer_t *p, uint64_t now, uint64_t *next)
     s_dial(g, p);
 }
 
-/* The active view (PROTOCOL.md 2.8): static peers are always dialed; of
+/* The active view (PROTOCOL.md §2.7): static peers are always dialed; of
  * the rest of the table (the passive view: mDNS, peer exchange, peers
  * that linked before) we dial random ones until G_ACTIVE links are up or
  * being dialed. Reservoir sampling picks them uniformly in one pass. */
@@ -909,17 +648,7 @@ static void s_tick(loop_t *loop, loop_timer_t *t, void *arg)
         }
     }
     s_fill_active(g, now, &next);
-    struct g_hold **hp = &g->holds;
-    while (*hp) {
-        /* Forget a hold-off long after it ended, so backoff resets. */
-        if ((*hp)->until + 4 * (*hp)->backoff < now) {
-            struct g_hold *h = *hp;
-            *hp = h->next;
-            free(h);
-        } else {
-            hp = &(*hp)->next;
-        }
-    }
+    g_holds_expire(g, now);
     /* Back-pressure: stop reading peers while ingest is far behind. */
     size_t pend = ingest_pending(g->ingest);
     if (!g->router_paused && pend > G_INGEST_HIGH) {
@@ -931,7 +660,7 @@ static void s_tick(loop_t *loop, loop_timer_t *t, void *arg)
     }
     if (pend || g->router_paused) s_due(&next, now + G_BUSY_TICK_MS);
     s_due(&next, g_sync_tick(g, now));
-    s_reap(g);
+    g_reap(g);
     if (next < now + G_MIN_TICK_MS) next = now + G_MIN_TICK_MS;
     loop_timer_reset(loop, t, next - now);
 }
@@ -939,11 +668,6 @@ static void s_tick(loop_t *loop, loop_timer_t *t, void *arg)
 static void s_work(loop_t *loop, loop_timer_t *t, void *arg)
 {
     g_sync_work(arg);
-}
-
-void g_kick(gossip_t *g)
-{
-    loop_timer_reset(g->loop, g->work_timer, 1);
 }
 
 static void s_on_peers(peers_t *t, peers_ev_t ev, peer_t *p, void *arg)
@@ -958,7 +682,7 @@ static void s_on_peers(peers_t *t, peers_ev_t ev, peer_t *p, void *arg)
     }
     if (ev == PEERS_EV_UP || ev == PEERS_EV_CHANGED) {
         /* Re-dial a known node soon when discovery sees it (again). */
-        s_pinfo_t *pi = s_pinfo(p);
+        g_pinfo_t *pi = g_pinfo(p);
         if (pi && ev == PEERS_EV_UP) pi->next_dial = 0;
         loop_timer_due(g->loop, g->tick, 5);
     }
@@ -1017,7 +741,7 @@ gossip_t *gossip_new(const gossip_opts_t *o, char *err, size_t errlen)
     g->msg_buf = malloc(WIRE_MAX_MSG);
     g->ev = malloc(sizeof(event_t));
     if (g_idset_init(&g->submitted, G_SUBMITTED_SLOTS)) goto nomem;
-    g->want_cap = 8192;
+    g->want_cap = 1 << 16; /* direct-mapped: collisions refetch a body; 1 MiB */
     g->want_key = calloc(g->want_cap, sizeof(uint64_t));
     g->want_t = calloc(g->want_cap, sizeof(uint64_t));
     if (!g->anchor || !g->set || !g->recon_buf || !g->ev_buf || !g->msg_buf || !g->ev ||
@@ -1113,7 +837,7 @@ void gossip_destroy(gossip_t **pp)
         if (l->state == G_LINKED) g_send_reason(l, WIRE_BYE, WIRE_R_SHUTDOWN, "node stopping");
         g_link_close(l);
     }
-    s_reap(g);
+    g_reap(g);
     if (g->loop) {
         if (g->zap_w) loop_watch_free(g->loop, g->zap_w);
         if (g->router_w) loop_watch_free(g->loop, g->router_w);
@@ -1123,11 +847,7 @@ void gossip_destroy(gossip_t **pp)
     }
     if (g->router) zmq_close(g->router);
     if (g->zap) zmq_close(g->zap);
-    while (g->holds) {
-        struct g_hold *h = g->holds;
-        g->holds = h->next;
-        free(h);
-    }
+    g_holds_expire(g, UINT64_MAX);
     if (g->anchor) {
         g->anchor->g = NULL;
         if (--g->anchor->refs == 0) free(g->anchor);
@@ -1155,12 +875,7 @@ uint16_t gossip_port(const gossip_t *g)
     return g ? g->port : 0;
 }
 
-const char *gossip_net_id(const gossip_t *g)
-{
-    return g ? g->net_id : "open";
-}
-
-size_t gossip_linked(const gossip_t *g)
+static size_t s_linked(const gossip_t *g)
 {
     size_t n = 0;
     if (!g) return 0;
@@ -1174,7 +889,7 @@ json_t *gossip_stats_json(const gossip_t *g)
     if (!g || !o) return o;
     size_t hs = 0;
     for (const g_link_t *l = g->links; l; l = l->next) hs += l->state == G_HS;
-    json_object_set_new(o, "linked", json_integer((json_int_t)gossip_linked(g)));
+    json_object_set_new(o, "linked", json_integer((json_int_t)s_linked(g)));
     json_object_set_new(o, "handshaking", json_integer((json_int_t)hs));
     json_object_set_new(o, "sync_set", json_integer(recon_set_seal(((gossip_t *)g)->set)));
     json_object_set_new(o, "recons", json_integer((json_int_t)g->stat_recons));

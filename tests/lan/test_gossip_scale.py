@@ -1,16 +1,18 @@
 """Many tipd on one loopback: the overload that used to wedge a node, a
-clean stop under load, a third of the nodes killed.
+clean stop under load, a third of the nodes killed, the overlay's bound.
 
 40 daemons in one namespace host (tests/lan/loopnet.py), each with --peer
 to node 0 and peer exchange for the rest, so node 0 holds a link to almost
 everyone. A 2,000-tip import on node 0 then makes it the busiest node of the
-run, with dozens of handshakes timing out around it. Before the fix, libzmq's
+run, with dozens of handshakes around it (all 39 others dial it; it keeps
+16 and makes room for each newcomer). Before the fix, libzmq's
 I/O thread blocked for good sending a socket-monitor event to a PAIR that
 tipd had just closed (the handshake timeout closed the monitor reader first),
 and a SIGTERM under load aborted inside libzmq (session_base.cpp:260, a
 multipart message half-sent while the socket closed).
 
-Assertions: every node answers `status` after the burst (a wedged node does
+Assertions: no node holds more than 16 links; every node answers `status`
+after the burst (a wedged node does
 not answer at all); every node ends with exactly node 0's 2,000 ids; every
 node exits 0 on SIGTERM with "stopped" logged and no libzmq assertion; after
 a third of the nodes are killed with SIGKILL, the survivors' links still
@@ -85,6 +87,10 @@ def test_burst_on_a_crowded_seed_then_sigterm():
         ln = loopnet.LoopNet(net, N)
         ln.start()
         ln.wait(lambda: ln.connected(), 120, "a connected overlay")
+        # The overlay's bound (PROTOCOL.md 2.7): at most 16 links a node,
+        # though every node knows every other through peer exchange.
+        deg = sorted(len(v) for v in ln.links().values())
+        check(deg[-1] <= 16, "links per node at most 16", deg)
         seed = ln.nodes[0]
         _import(seed, BURST, "burst")
         want = _ids(seed)

@@ -1,4 +1,4 @@
-/* gossip_sync.c -- replication over linked peers: live spread, repair and
+/* replicate.c -- replication over linked peers: live spread, repair and
  * peer exchange.
  *
  * Live spread is lazy push: ids of newly stored events are batched for a few
@@ -29,57 +29,7 @@
 #include <string.h>
 #include <sodium.h>
 
-#include "gossip_int.h"
-
-/* ---- id sets: open addressing on the first 8 id bytes ---- */
-
-static uint64_t s_key(const uint8_t id[32])
-{
-    uint64_t k;
-    memcpy(&k, id, 8);
-    return k ? k : 1;
-}
-
-int g_idset_init(g_idset_t *s, size_t cap)
-{
-    s->slot = calloc(cap, sizeof(uint64_t));
-    s->cap = cap;
-    s->n = 0;
-    return s->slot ? 0 : -1;
-}
-
-void g_idset_free(g_idset_t *s)
-{
-    free(s->slot);
-    s->slot = NULL;
-    s->cap = s->n = 0;
-}
-
-int g_idset_has(const g_idset_t *s, const uint8_t id[32])
-{
-    uint64_t k = s_key(id);
-    for (size_t i = k % s->cap, probes = 0; probes < s->cap; i = (i + 1) % s->cap, probes++) {
-        if (s->slot[i] == k) return 1;
-        if (s->slot[i] == 0) return 0;
-    }
-    return 0;
-}
-
-/* When the set is 70% full it is cleared: it remembers the recent past, which
- * is what duplicate suppression needs; the store is the real record. */
-void g_idset_add(g_idset_t *s, const uint8_t id[32])
-{
-    if (g_idset_has(s, id)) return;
-    if (s->n * 10 >= s->cap * 7) {
-        memset(s->slot, 0, s->cap * sizeof(uint64_t));
-        s->n = 0;
-    }
-    uint64_t k = s_key(id);
-    size_t i = k % s->cap;
-    while (s->slot[i]) i = (i + 1) % s->cap;
-    s->slot[i] = k;
-    s->n++;
-}
+#include "replicate.h"
 
 /* ---- the sync set ---- */
 
@@ -267,7 +217,7 @@ void g_sync_flush_inv(loop_t *loop, loop_timer_t *t, void *arg)
 /* 1 if id was asked for recently (and records that we ask now otherwise). */
 static int s_want_recent(gossip_t *g, const uint8_t id[32], uint64_t now)
 {
-    uint64_t k = s_key(id);
+    uint64_t k = g_idkey(id);
     size_t i = k % g->want_cap;
     if (g->want_key[i] == k && now - g->want_t[i] < G_WANT_RETRY_MS) return 1;
     g->want_key[i] = k;
@@ -580,14 +530,6 @@ void g_sync_on_link_up(g_link_t *l)
     if (l->out) s_start_recon(l);
 }
 
-void g_sync_link_gone(g_link_t *l)
-{
-    l->recon_active = 0;
-    l->npush = l->push_head = 0;
-    l->nfetch = l->fetch_head = 0;
-    l->outstanding = 0;
-}
-
 uint64_t g_sync_tick(gossip_t *g, uint64_t now)
 {
     size_t linked = 0;
@@ -612,6 +554,8 @@ uint64_t g_sync_tick(gossip_t *g, uint64_t now)
         if (l->fetch_head < l->nfetch) S_DUE(now + G_BUSY_TICK_MS);
         S_DUE(l->pex_t + 3 * G_PEX_MS + 1);
     }
+    if (g->repair_due && linked) g->next_recon = now; /* see g_link_close */
+    g->repair_due = 0;
     if (linked) S_DUE(g->next_recon);
 #undef S_DUE
     if (now < g->next_recon || linked == 0) return next;
