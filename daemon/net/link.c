@@ -226,6 +226,22 @@ void g_mon_stop(g_link_t *l)
     l->mon = NULL;
 }
 
+/* Forget that the ids queued at or asked of l are being fetched, so the next
+ * INV for one of them from another peer is acted on at once instead of being
+ * taken for a duplicate of a request that will now never be answered. */
+static void s_void_asks(g_link_t *l)
+{
+    gossip_t *g = l->g;
+    for (size_t i = l->fetch_head; i < l->nfetch; i++) {
+        uint64_t k = g_idkey(l->fetch[i]);
+        if (g->want_key[k % g->want_cap] == k) g->want_key[k % g->want_cap] = 0;
+    }
+    for (size_t i = 0; l->asked.slot && i < l->asked.cap; i++) {
+        uint64_t k = l->asked.slot[i];
+        if (k && g->want_key[k % g->want_cap] == k) g->want_key[k % g->want_cap] = 0;
+    }
+}
+
 void g_link_close(g_link_t *l)
 {
     if (l->state == G_DEAD) return;
@@ -235,6 +251,7 @@ void g_link_close(g_link_t *l)
     if (l->state == G_LINKED && (l->fetch_head < l->nfetch || l->outstanding)) {
         l->g->repair_due = 1;
         loop_timer_due(l->g->loop, l->g->tick, G_MIN_TICK_MS);
+        s_void_asks(l);
     }
     /* Nothing more is owed or asked on a closed link. */
     l->recon_active = 0;

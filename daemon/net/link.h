@@ -109,6 +109,8 @@ struct g_link {
     g_idset_t asked;    /* ids we asked this peer for (allocated at the first WANT) */
     double unasked_tok; /* allowance of events sent unasked */
     uint64_t unasked_t;
+    double unheld_tok; /* allowance of WANTs for ids we do not hold */
+    uint64_t unheld_t;
     uint8_t (*push)[32]; /* ids whose bodies we owe the peer */
     size_t npush, cappush, push_head;
     uint8_t (*fetch)[32]; /* ids the peer offered that we lack, not yet asked for */

@@ -54,25 +54,33 @@ static void s_set_fresh(gossip_t *g)
 
 /* ---- push queue ---- */
 
+/* Append id to a queue of ids consumed from *head: reclaim the consumed
+ * head before growing (first allocation: first_cap). 0, or -1 on ENOMEM. */
+static int s_idq_add(uint8_t (**q)[32], size_t *n, size_t *cap, size_t *head, const uint8_t id[32],
+                     size_t first_cap)
+{
+    if (*n == *cap) {
+        if (*head) {
+            memmove(*q, *q + *head, (*n - *head) * 32);
+            *n -= *head;
+            *head = 0;
+        }
+        if (*n == *cap) {
+            size_t nc = *cap ? *cap * 2 : first_cap;
+            uint8_t(*nq)[32] = realloc(*q, nc * 32);
+            if (!nq) return -1;
+            *q = nq;
+            *cap = nc;
+        }
+    }
+    memcpy((*q)[(*n)++], id, 32);
+    return 0;
+}
+
 static void s_push(g_link_t *l, const uint8_t id[32])
 {
     if (g_idset_has(&l->known, id)) return;
-    if (l->npush == l->cappush) {
-        /* Reclaim the consumed head before growing. */
-        if (l->push_head) {
-            memmove(l->push, l->push + l->push_head, (l->npush - l->push_head) * 32);
-            l->npush -= l->push_head;
-            l->push_head = 0;
-        }
-        if (l->npush == l->cappush) {
-            size_t nc = l->cappush ? l->cappush * 2 : 256;
-            uint8_t(*np)[32] = realloc(l->push, nc * 32);
-            if (!np) return;
-            l->push = np;
-            l->cappush = nc;
-        }
-    }
-    memcpy(l->push[l->npush++], id, 32);
+    s_idq_add(&l->push, &l->npush, &l->cappush, &l->push_head, id, 256);
 }
 
 /* Recon found ids the peer lacks: offer them (INV) and let the peer fetch
@@ -233,13 +241,17 @@ static void s_fetch(g_link_t *l)
     if (ingest_pending(g->ingest) > G_INGEST_HIGH) return;
     uint8_t want[G_WANT_BATCH * 32];
     while (l->fetch_head < l->nfetch && l->outstanding < G_WANT_WINDOW && l->state == G_LINKED) {
-        size_t k = 0, room = G_WANT_WINDOW - l->outstanding;
+        size_t k = 0, room = G_WANT_WINDOW - l->outstanding, head = l->fetch_head;
         if (room > G_WANT_BATCH) room = G_WANT_BATCH;
         while (l->fetch_head < l->nfetch && k < room) {
             const uint8_t *id = l->fetch[l->fetch_head++];
             if (store_has(g->store, id) == 0) memcpy(want + 32 * k++, id, 32);
         }
-        if (k && g_send(l, WIRE_WANT, want, k * 32) == 0) {
+        if (k && g_send(l, WIRE_WANT, want, k * 32) < 0) {
+            l->fetch_head = head; /* queue full: the same ids next time */
+            break;
+        }
+        if (k) {
             l->outstanding += k;
             l->t_want = loop_now_ms();
             if (l->asked.slot || g_idset_init(&l->asked, G_ASKED_SLOTS) == 0)
@@ -265,21 +277,7 @@ static void s_on_inv(g_link_t *l, const wire_msg_t *m)
         g_idset_add(&l->known, id);
         if (l->nfetch - l->fetch_head >= G_MAX_FETCH) break; /* recon offers them again */
         if (store_has(g->store, id) != 0 || s_want_recent(g, id, now)) continue;
-        if (l->nfetch == l->capfetch) {
-            if (l->fetch_head) {
-                memmove(l->fetch, l->fetch + l->fetch_head, (l->nfetch - l->fetch_head) * 32);
-                l->nfetch -= l->fetch_head;
-                l->fetch_head = 0;
-            }
-            if (l->nfetch == l->capfetch) {
-                size_t nc = l->capfetch ? l->capfetch * 2 : 1024;
-                uint8_t(*nf)[32] = realloc(l->fetch, nc * 32);
-                if (!nf) break;
-                l->fetch = nf;
-                l->capfetch = nc;
-            }
-        }
-        memcpy(l->fetch[l->nfetch++], id, 32);
+        if (s_idq_add(&l->fetch, &l->nfetch, &l->capfetch, &l->fetch_head, id, 1024)) break;
     }
     s_fetch(l);
 }
@@ -320,14 +318,19 @@ static void s_ingested(const store_result_t *results, size_t n, void *arg)
  * memory of it was cleared); a stream of them -- replays of what we hold,
  * or pushes of anything -- costs us lookups and, for new ids, signature
  * checks. Token bucket per link: 0 within it, -1 past it. */
+static int s_bucket(double *tok, uint64_t *t, uint64_t now, double rate, double burst)
+{
+    if (!*t) *tok = burst;
+    *tok += (double)(now - (*t ? *t : now)) / 1000.0 * rate;
+    *t = now;
+    if (*tok > burst) *tok = burst;
+    *tok -= 1.0;
+    return *tok < 0 ? -1 : 0;
+}
+
 static int s_unasked(g_link_t *l, uint64_t now)
 {
-    if (!l->unasked_t) l->unasked_tok = G_UNASKED_BURST;
-    l->unasked_tok += (double)(now - (l->unasked_t ? l->unasked_t : now)) / 1000.0 * G_UNASKED_RATE;
-    l->unasked_t = now;
-    if (l->unasked_tok > G_UNASKED_BURST) l->unasked_tok = G_UNASKED_BURST;
-    l->unasked_tok -= 1.0;
-    return l->unasked_tok < 0 ? -1 : 0;
+    return s_bucket(&l->unasked_tok, &l->unasked_t, now, G_UNASKED_RATE, G_UNASKED_BURST);
 }
 
 /* EVENTS: decode each (garbage is abuse); an id we hold, or have handed to
@@ -501,7 +504,19 @@ void g_sync_on_msg(g_link_t *l, const wire_msg_t *m)
             g_link_fail(l, WIRE_R_ABUSE, "asked for too much at once", 1);
             break;
         }
-        for (size_t i = 0; i < m->u.ids.n; i++) s_push(l, m->u.ids.ids + 32 * i);
+        /* We announce only what we hold, so WANTs for ids we do not hold
+         * are rare (a retraction in between); a stream of them only makes
+         * us search the store. Same allowance as unasked events. */
+        for (size_t i = 0; i < m->u.ids.n; i++) {
+            const uint8_t *id = m->u.ids.ids + 32 * i;
+            if (store_has(l->g->store, id) != 1 &&
+                s_bucket(&l->unheld_tok, &l->unheld_t, loop_now_ms(), G_UNASKED_RATE,
+                         G_UNASKED_BURST) < 0) {
+                g_link_fail(l, WIRE_R_ABUSE, "asked for events we never offered", 1);
+                return;
+            }
+            s_push(l, id);
+        }
         g_kick(l->g);
         break;
     case WIRE_EVENTS:
