@@ -3,7 +3,8 @@
 
 Starts N namespace hosts (default 10) with the LAN harness of tests/lan/lan.py
 (real avahi-daemons, tipd with default flags, so peers come from mDNS), waits
-until every host is linked with every other, then adds T tips (default 50),
+until every host holds min(N - 1, 8) links (up to 9 hosts a full mesh; beyond,
+the overlay's 8 to 16 links, PROTOCOL.md 2.7), then adds T tips (default 50),
 each on a host chosen round-robin, and for each one records when every other
 host's API first answers `get` for it. Prints p50/p90/p99/max of the time to
 "visible everywhere" (the slowest host per tip) and of per-host visibility.
@@ -48,9 +49,14 @@ def main():
         t0 = time.monotonic()
         net.start_all()
         n = a.hosts
-        net.wait_peers(lambda h, ps: len([p for p in ps if p.get("state") == "linked"]) == n - 1,
-                       "full mesh", timeout=120)
-        print("%d hosts up and fully linked in %.1f s" % (n, time.monotonic() - t0), flush=True)
+        # Up to 9 hosts the overlay is a full mesh; beyond, each host keeps
+        # 8 to 16 links (PROTOCOL.md 2.7).
+        want = min(n - 1, 8)
+        net.wait_peers(lambda h, ps: len([p for p in ps if p.get("state") == "linked"]) >= want,
+                       "overlay up", timeout=120)
+        print("%d hosts up, each linked with >= %d, in %.1f s" % (n, want,
+                                                                 time.monotonic() - t0),
+              flush=True)
         everywhere, per_host = [], []
         for k in range(a.tips):
             origin = net.hosts[k % n]

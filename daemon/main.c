@@ -46,6 +46,7 @@
 #include "safefile.h"
 #include "store.h"
 #include "views.h"
+#include "zlive.h"
 
 #define S_STATUS_MS 5000 /* how often STATUS= is refreshed */
 
@@ -53,6 +54,7 @@ typedef struct {
     tipd_t d;
     cfg_args_t args;
     notify_t *notify;
+    zlive_t *zlive; /* is ZeroMQ's I/O thread moving messages? (feeds the watchdog) */
     loop_watch_t *sigw;
     loop_timer_t *status_timer;
     int sigfd;
@@ -436,6 +438,11 @@ static void s_on_signal(loop_t *l, loop_watch_t *w, short revents, void *arg)
     }
 }
 
+static int s_zmq_alive(void *arg)
+{
+    return zlive_ok(arg);
+}
+
 /* Open everything in start-up order. 0 or -1 (logged). */
 static int s_start(s_main_t *m)
 {
@@ -568,6 +575,12 @@ static int s_start(s_main_t *m)
         log_msg(LOG_E, "out of memory");
         return -1;
     }
+    m->zlive = zlive_new(d->loop, d->zctx, log_msg, err, sizeof(err));
+    if (!m->zlive) {
+        log_msg(LOG_E, "%s", err);
+        return -1;
+    }
+    notify_set_health(m->notify, s_zmq_alive, m->zlive);
     store_counts_t c = {0};
     store_counts(d->store, &c);
     char status[128];
@@ -602,6 +615,7 @@ static void s_stop(s_main_t *m)
     gossip_destroy(&d->gossip); /* before the peer table it listens to */
     peers_daemon_stop(d);
     ingest_destroy(&d->ingest);
+    zlive_destroy(&m->zlive);
     notify_destroy(&m->notify);
     loop_destroy(&d->loop);
     if (d->zctx) {

@@ -1,14 +1,14 @@
 /* wire.c -- strict codec for the peer wire protocol (docs/PROTOCOL.md §2).
  *
- * Decoding walks each frame with a bounds-checked cursor (s_rd_t): every read
- * first checks that the bytes are there, strings are length-prefixed, must be
- * printable ASCII (endpoints, net ids) or valid-ish UTF-8 without NUL (names,
- * texts) and fit their bound, and a frame must be consumed exactly. Frame
- * counts are fixed per type (EVENTS: 1..WIRE_MAX_EVENTS event frames), so a
- * peer cannot make us walk more than WIRE_MAX_FRAMES frames or hold more than
- * WIRE_MAX_EV_BYTES of events per message. Nothing is copied except short
- * strings (NUL-terminated into the message struct); everything else points
- * into the caller's frames.
+ * Every message is one ZeroMQ frame: a 2-byte header (version, type) and a
+ * body. Decoding walks the body with a bounds-checked cursor (s_rd_t): every
+ * read first checks that the bytes are there, strings are length-prefixed,
+ * must be printable ASCII (endpoints, net ids) or free of control characters
+ * (names, texts) and fit their bound, and the body must be consumed exactly.
+ * EVENTS carries its events as u16-length-prefixed records, at most
+ * WIRE_MAX_EVENTS of them in a message of at most WIRE_MAX_MSG bytes.
+ * Nothing is copied except short strings (NUL-terminated into the message
+ * struct); everything else points into the caller's message.
  *
  * The handshake helpers (proof, signed WELCOME transcript, transport keys)
  * live here too so the byte layouts the spec describes sit in one file.
@@ -81,8 +81,6 @@ const char *wire_strerror(int code)
         return "unsupported wire version";
     case WIRE_E_TYPE:
         return "unknown message type";
-    case WIRE_E_FRAMES:
-        return "wrong number of frames";
     case WIRE_E_TOOBIG:
         return "message too large";
     case WIRE_E_NOSPACE:
@@ -98,30 +96,9 @@ void wire_header(uint8_t type, uint8_t out[2])
     out[1] = type;
 }
 
-/* Frames a type must have, header included: [min, max]. */
-static int s_frames_for(uint8_t type, size_t *min, size_t *max)
+static int s_known_type(uint8_t type)
 {
-    switch (type) {
-    case WIRE_HELLO:
-    case WIRE_WELCOME:
-    case WIRE_ACK:
-    case WIRE_REJECT:
-    case WIRE_PING:
-    case WIRE_PONG:
-    case WIRE_INV:
-    case WIRE_WANT:
-    case WIRE_RECON:
-    case WIRE_PEX:
-    case WIRE_BYE:
-        *min = *max = 2;
-        return 0;
-    case WIRE_EVENTS:
-        *min = 2;
-        *max = 1 + WIRE_MAX_EVENTS;
-        return 0;
-    default:
-        return -1;
-    }
+    return type >= WIRE_HELLO && type <= WIRE_BYE;
 }
 
 static int s_dec_hello(s_rd_t *r, int welcome, wire_hello_t *h)
@@ -139,38 +116,42 @@ static int s_dec_hello(s_rd_t *r, int welcome, wire_hello_t *h)
     return s_get(r, WIRE_SIG_LEN, &h->sig);
 }
 
-int wire_decode(const wire_frame_t *f, size_t n, wire_msg_t *m)
+/* EVENTS body: 1..WIRE_MAX_EVENTS records of u16 length (1..WIRE_MAX_EVENT)
+ * and that many bytes, nothing after the last. */
+static int s_dec_events(s_rd_t *r, wire_msg_t *m)
 {
-    if (n < 1 || n > WIRE_MAX_FRAMES) return n < 1 ? WIRE_E_FRAMES : WIRE_E_TOOBIG;
-    for (size_t i = 0; i < n; i++)
-        if (f[i].len > WIRE_MAX_FRAME || (f[i].len && !f[i].p)) return WIRE_E_TOOBIG;
-    if (f[0].len != 2) return WIRE_E_MALFORMED;
-    if (f[0].p[0] != WIRE_VERSION) return WIRE_E_VERSION;
-    uint8_t type = f[0].p[1];
-    size_t fmin, fmax;
-    if (s_frames_for(type, &fmin, &fmax)) return WIRE_E_TYPE;
-    if (n < fmin || n > fmax) return WIRE_E_FRAMES;
+    while (r->pos < r->len) {
+        const uint8_t *p;
+        if (m->u.events.n == WIRE_MAX_EVENTS) return WIRE_E_TOOBIG;
+        if (s_get(r, 2, &p)) return WIRE_E_MALFORMED;
+        size_t n = ((size_t)p[0] << 8) | p[1];
+        if (n == 0 || n > WIRE_MAX_EVENT) return WIRE_E_TOOBIG;
+        if (s_get(r, n, &p)) return WIRE_E_MALFORMED;
+        m->u.events.ev[m->u.events.n].p = p;
+        m->u.events.ev[m->u.events.n].len = n;
+        m->u.events.n++;
+    }
+    return m->u.events.n ? 0 : WIRE_E_MALFORMED;
+}
+
+int wire_decode(const uint8_t *msg, size_t len, wire_msg_t *m)
+{
+    if (len > WIRE_MAX_MSG) return WIRE_E_TOOBIG;
+    if (len < 2 || !msg) return WIRE_E_MALFORMED;
+    if (msg[0] != WIRE_VERSION) return WIRE_E_VERSION;
+    uint8_t type = msg[1];
+    if (!s_known_type(type)) return WIRE_E_TYPE;
     memset(m, 0, sizeof *m);
     m->type = type;
-
-    if (type == WIRE_EVENTS) {
-        size_t total = 0;
-        for (size_t i = 1; i < n; i++) {
-            if (f[i].len == 0 || f[i].len > WIRE_MAX_EVENT) return WIRE_E_TOOBIG;
-            total += f[i].len;
-            m->u.events.ev[i - 1] = f[i];
-        }
-        if (total > WIRE_MAX_EV_BYTES) return WIRE_E_TOOBIG;
-        m->u.events.n = n - 1;
-        return 0;
-    }
+    s_rd_t r = {.p = msg + 2, .len = len - 2};
+    if (type == WIRE_EVENTS) return s_dec_events(&r, m);
     if (type == WIRE_RECON) {
-        if (f[1].len < 1 || f[1].len > WIRE_MAX_RECON) return WIRE_E_TOOBIG;
-        m->u.recon = f[1];
+        if (r.len < 1 || r.len > WIRE_MAX_RECON) return WIRE_E_TOOBIG;
+        m->u.recon.p = r.p;
+        m->u.recon.len = r.len;
         return 0;
     }
 
-    s_rd_t r = {.p = f[1].p, .len = f[1].len};
     int bad = 0;
     switch (type) {
     case WIRE_HELLO:
@@ -320,6 +301,20 @@ int wire_enc_pex(const wire_pex_entry_t *e, size_t n, uint8_t *out, size_t cap, 
         s_put(&w, e[i].node, WIRE_KEY_LEN);
         if (s_put_str(&w, e[i].endpoint, WIRE_MAX_ENDPOINT)) return WIRE_E_MALFORMED;
     }
+    return s_done(&w, len);
+}
+
+int wire_enc_events(const wire_frame_t *ev, size_t n, uint8_t *out, size_t cap, size_t *len)
+{
+    s_wr_t w = {.p = out, .cap = cap};
+    if (n == 0 || n > WIRE_MAX_EVENTS) return WIRE_E_MALFORMED;
+    for (size_t i = 0; i < n; i++) {
+        if (ev[i].len == 0 || ev[i].len > WIRE_MAX_EVENT) return WIRE_E_MALFORMED;
+        uint8_t l2[2] = {(uint8_t)(ev[i].len >> 8), (uint8_t)ev[i].len};
+        s_put(&w, l2, 2);
+        s_put(&w, ev[i].p, ev[i].len);
+    }
+    if (!w.err && w.pos + 2 > WIRE_MAX_MSG) return WIRE_E_TOOBIG;
     return s_done(&w, len);
 }
 

@@ -1,15 +1,17 @@
-/* wire.h -- the peer wire protocol's message codec (docs/PROTOCOL.md §2).
+/* wire.h -- the peer wire protocol's message codec (docs/PROTOCOL.md §2.3).
  *
- * Every message is one multipart ZeroMQ message. Frame 0 is a 2-byte header:
- * WIRE_VERSION and the message type. The frames after it depend on the type
- * and are fixed in number, except EVENTS (one frame per signed event). The
- * decoder is strict: exact frame counts, every length checked before use,
- * no trailing bytes, every count and size under its limit. Decoded messages
- * point into the caller's frames (no copies), so they are valid only while the
- * frames are.
+ * Every message is exactly one ZeroMQ frame: a 2-byte header (WIRE_VERSION,
+ * type) and the body. One frame, never a multipart message, because libzmq
+ * (4.3) aborts when a connection drops while its engine holds a half-sent
+ * multipart message and the socket is closing (errno_assert in
+ * session_base_t::clean_pipes); a single-frame message is never half-sent
+ * at the pipe level. The decoder is strict: every length is checked before
+ * use, no trailing bytes, every count and size under its limit. Decoded
+ * messages point into the caller's buffer (no copies), so they are valid
+ * only while it is.
  *
- * Encoders write one frame body into a caller buffer; the sender adds the
- * header frame (wire_header) and, for EVENTS, one frame per event.
+ * Encoders write one body into a caller buffer; the sender prefixes the
+ * header (wire_header).
  */
 #ifndef TIPD_WIRE_H
 #define TIPD_WIRE_H
@@ -17,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WIRE_VERSION 1
+#define WIRE_VERSION 2
 
 #define WIRE_KEY_LEN      32
 #define WIRE_NONCE_LEN    16
@@ -28,14 +30,12 @@
 #define WIRE_MAX_NAME     63
 #define WIRE_MAX_NETID    16
 #define WIRE_MAX_TEXT     200
-#define WIRE_MAX_IDS      1024      /* ids in one INV / WANT */
-#define WIRE_MAX_EVENTS   64        /* events in one EVENTS message */
-#define WIRE_MAX_EVENT    32768     /* one signed event (EVENT_MAX_SIZE) */
-#define WIRE_MAX_EV_BYTES (1 << 20) /* all event frames of one EVENTS message */
-#define WIRE_MAX_RECON    65536     /* RECON_MAX_MSG */
-#define WIRE_MAX_PEX      32        /* endpoints in one PEX */
-#define WIRE_MAX_FRAMES   (1 + WIRE_MAX_EVENTS)
-#define WIRE_MAX_FRAME    65536 /* ZMQ_MAXMSGSIZE: largest single frame */
+#define WIRE_MAX_IDS      1024        /* ids in one INV / WANT */
+#define WIRE_MAX_EVENTS   64          /* events in one EVENTS message */
+#define WIRE_MAX_EVENT    32768       /* one signed event (EVENT_MAX_SIZE) */
+#define WIRE_MAX_RECON    65536       /* RECON_MAX_MSG */
+#define WIRE_MAX_PEX      32          /* endpoints in one PEX */
+#define WIRE_MAX_MSG      (2 + 65536) /* ZMQ_MAXMSGSIZE: header + the largest body */
 
 typedef enum {
     WIRE_HELLO = 1,   /* dialer -> listener: who I am */
@@ -46,7 +46,7 @@ typedef enum {
     WIRE_PONG = 6,
     WIRE_INV = 7,    /* ids I hold (new) */
     WIRE_WANT = 8,   /* ids I ask for */
-    WIRE_EVENTS = 9, /* signed events, one per frame */
+    WIRE_EVENTS = 9, /* signed events, u16-length-prefixed */
     WIRE_RECON = 10, /* reconciliation message (recon.h) */
     WIRE_PEX = 11,   /* endpoints + node keys I know */
     WIRE_BYE = 12,   /* closing the link (code + text) */
@@ -62,14 +62,14 @@ enum {
     WIRE_R_ABUSE = 6,     /* invalid events or flooding: held off */
     WIRE_R_SHUTDOWN = 7,  /* node stopping */
     WIRE_R_SELF = 8,      /* dialed ourselves */
+    WIRE_R_FULL = 9,      /* the overlay made room for a newcomer: dial someone else */
 };
 
 enum {
     WIRE_E_MALFORMED = -1, /* bad lengths, counts, trailing bytes */
     WIRE_E_VERSION = -2,   /* unknown wire version in the header */
     WIRE_E_TYPE = -3,      /* unknown message type */
-    WIRE_E_FRAMES = -4,    /* wrong number of frames */
-    WIRE_E_TOOBIG = -5,    /* a frame or total above its limit */
+    WIRE_E_TOOBIG = -5,    /* a message, event or count above its limit */
     WIRE_E_NOSPACE = -6,   /* encoder: output buffer too small */
 };
 
@@ -130,14 +130,14 @@ typedef struct {
 const char *wire_type_name(int type);
 const char *wire_strerror(int code);
 
-/* The 2-byte header frame for a type. */
+/* The 2-byte header that starts every message. */
 void wire_header(uint8_t type, uint8_t out[2]);
 
-/* Strictly decode frames f[0..n) (frame 0 = header; no ROUTER routing id).
- * 0 or a negative WIRE_E_* code. m points into f. */
-int wire_decode(const wire_frame_t *f, size_t n, wire_msg_t *m);
+/* Strictly decode one message (header + body; no ROUTER routing id).
+ * 0 or a negative WIRE_E_* code. m points into msg. */
+int wire_decode(const uint8_t *msg, size_t len, wire_msg_t *m);
 
-/* Frame-1 encoders. Each returns 0 or WIRE_E_NOSPACE / WIRE_E_MALFORMED
+/* Body encoders. Each returns 0 or WIRE_E_NOSPACE / WIRE_E_MALFORMED
  * (a field above its bound). */
 int wire_enc_hello(const wire_hello_t *h, int welcome, uint8_t *out, size_t cap, size_t *len);
 int wire_enc_ack(const uint8_t *proof, size_t proof_len, uint8_t *out, size_t cap, size_t *len);
@@ -145,8 +145,11 @@ int wire_enc_reason(uint8_t code, const char *text, uint8_t *out, size_t cap, si
 int wire_enc_seq(uint64_t seq, uint8_t *out, size_t cap, size_t *len);
 int wire_enc_ids(const uint8_t *ids, size_t n, uint8_t *out, size_t cap, size_t *len);
 int wire_enc_pex(const wire_pex_entry_t *e, size_t n, uint8_t *out, size_t cap, size_t *len);
+/* EVENTS body: 1..WIRE_MAX_EVENTS events as (u16 length, bytes); WIRE_E_TOOBIG
+ * if the message would pass WIRE_MAX_MSG. */
+int wire_enc_events(const wire_frame_t *ev, size_t n, uint8_t *out, size_t cap, size_t *len);
 
-/* ---- handshake crypto (docs/PROTOCOL.md §2.3) ---- */
+/* ---- handshake crypto (docs/PROTOCOL.md §2.2, §2.4) ---- */
 
 /* Network proof sent by `from` to `to`:
  * BLAKE2b-256(key = netkey, "tipd-hello-v1" || from || to || nonce_dialer ||

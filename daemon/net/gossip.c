@@ -1,4 +1,7 @@
-/* gossip.c -- peer links: sockets, the handshake, heartbeats and dialing.
+/* gossip.c -- the gossip engine: sockets, reading, dialing, the overlay,
+ * the timers. Built on the link layer (link.c); brings links up after the
+ * handshake (handshake.c) and hands linked traffic to replication
+ * (replicate.c).
  *
  * Transport. One ROUTER bound at --listen is a CURVE server whose keypair is
  * derived from the network key (wire_server_keys): every member of a network
@@ -9,25 +12,28 @@
  * ones, and sets each connection's User-Id to the client's transport key, so
  * a HELLO's node key can be checked against the key the connection really
  * authenticated with. Each outgoing link is its own DEALER whose client key is
- * our Ed25519 node key converted to X25519.
+ * our Ed25519 node key converted to X25519. Every message is one ZeroMQ
+ * frame (wire.h says why); a message of several frames is refused.
  *
- * Handshake (PROTOCOL.md §2.4, gossip_hello.c): dialer HELLO -> listener WELCOME (proof +
+ * Handshake (PROTOCOL.md §2.4): dialer HELLO -> listener WELCOME (proof +
  * Ed25519 signature over both keys and both nonces) -> dialer ACK (proof).
- * Nothing but these three may cross before the link is up; a wrong network,
- * node key or signature gets REJECT and the connection is forgotten. A
- * listener of another network key never gets that far: our CURVE HELLO is
- * sealed to a server key it does not hold, so it drops the connection. Each
- * DEALER is watched with zmq_socket_monitor to see that (s_mon_in): the peer
- * is marked foreign with its network unknown and re-dialed on a slow backoff
- * in case the keys get fixed.
+ * Nothing but these three may cross before the link is up. A listener of
+ * another network key never gets that far: our CURVE HELLO is sealed to a
+ * server key it does not hold, so it drops the connection. Each DEALER is
+ * watched with zmq_socket_monitor until it links to see that (s_mon_in):
+ * the peer is marked foreign with its network unknown and re-dialed on a
+ * slow backoff in case the keys get fixed.
  *
- * Links live in a list (tipd has tens of peers, not thousands); a 200 ms tick
- * sends heartbeats, times out silent links and handshakes, reaps dead links,
- * expires hold-offs and dials peers from the peer table with bounded
- * exponential backoff. One link per pair of nodes: when two links to one
+ * Overlay (PROTOCOL.md §2.7): static peers are always dialed; of the rest of
+ * the peer table we dial random ones until 8 links are up or in handshake,
+ * and when a link comes up while 16 others are linked a random non-static
+ * one gives way (BYE 9). One link per pair of nodes: when two links to one
  * node come up, both sides keep the one dialed by the smaller node key, and
  * the larger key waits G_DEFER_MS before dialing a peer it knows the key of.
- * Replication over a link is gossip_sync.c.
+ *
+ * Timers: the housekeeping tick (heartbeats, timeouts, dialing, hold-offs,
+ * back-pressure, replication's timers) runs when its earliest deadline is
+ * due, so an idle node sleeps from one heartbeat to the next.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -38,245 +44,13 @@
 #include <zmq.h>
 
 #include "endpoint.h"
-#include "gossip_int.h"
+#include "handshake.h"
+#include "link.h"
+#include "replicate.h"
 
 #define S_ZAP_ENDPOINT "inproc://zeromq.zap.01"
 
-struct g_hold {
-    struct g_hold *next;
-    uint8_t node[32];
-    uint8_t curve[32];
-    uint64_t until, backoff;
-};
-
-typedef struct {
-    uint64_t next_dial, backoff, first_seen;
-    uint64_t keyfail_backoff; /* re-check period of a key-mismatch peer */
-} s_pinfo_t;
-
-void g_log(gossip_t *g, int prio, const char *fmt, ...)
-{
-    if (!g->log) return;
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    g->log(prio, "gossip: %s", buf);
-}
-
-const char *g_who(const g_link_t *l)
-{
-    if (l->name[0]) return l->name;
-    if (l->endpoint[0]) return l->endpoint;
-    return l->has_node ? l->node_hex : "?";
-}
-
-/* ---- sending ---- */
-
-int g_send_frames(g_link_t *l, uint8_t type, const wire_frame_t *f, size_t n)
-{
-    gossip_t *g = l->g;
-    if (l->state == G_DEAD) return -1;
-    void *s = l->out ? l->sock : g->router;
-    uint8_t hdr[2];
-    wire_header(type, hdr);
-    if (!l->out && zmq_send(s, l->rid, l->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) return -1;
-    /* The first part decides: ZeroMQ queues a multipart message atomically. */
-    if (zmq_send(s, hdr, 2, (n ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0) return -1;
-    for (size_t i = 0; i < n; i++)
-        if (zmq_send(s, f[i].p, f[i].len, (i + 1 < n ? ZMQ_SNDMORE : 0) | ZMQ_DONTWAIT) < 0)
-            return -1;
-    l->t_tx = loop_now_ms();
-    l->stat_tx++;
-    return 0;
-}
-
-int g_send(g_link_t *l, uint8_t type, const uint8_t *body, size_t len)
-{
-    wire_frame_t f = {body, len};
-    return g_send_frames(l, type, &f, 1);
-}
-
-void g_send_reason(g_link_t *l, uint8_t type, uint8_t code, const char *text)
-{
-    uint8_t buf[WIRE_MAX_TEXT + 8];
-    size_t len;
-    if (wire_enc_reason(code, text, buf, sizeof buf, &len) == 0) g_send(l, type, buf, len);
-}
-
-/* Answer a connection we hold no session for (ROUTER side). */
-void g_router_reply(gossip_t *g, const uint8_t *rid, size_t rid_len, uint8_t type, uint8_t code,
-                    const char *text)
-{
-    g_link_t tmp;
-    memset(&tmp, 0, sizeof tmp);
-    tmp.g = g;
-    tmp.out = 0;
-    tmp.state = G_HS;
-    if (rid_len > sizeof tmp.rid) return;
-    memcpy(tmp.rid, rid, rid_len);
-    tmp.rid_len = rid_len;
-    g_send_reason(&tmp, type, code, text);
-}
-
-/* ---- peers and hold-offs ---- */
-
-static s_pinfo_t *s_pinfo(peer_t *p)
-{
-    if (!p->user) {
-        s_pinfo_t *pi = calloc(1, sizeof *pi);
-        if (!pi) return NULL;
-        pi->backoff = G_BACKOFF_MIN_MS;
-        pi->keyfail_backoff = G_KEYFAIL_MIN_MS;
-        pi->first_seen = loop_now_ms();
-        p->user = pi;
-    }
-    return p->user;
-}
-
-peer_t *g_peer(g_link_t *l)
-{
-    return l->peer_id ? peers_find_id(l->g->peers, l->peer_id) : NULL;
-}
-
-struct g_hold *g_held(gossip_t *g, const uint8_t *node, const uint8_t *curve)
-{
-    uint64_t now = loop_now_ms();
-    for (struct g_hold *h = g->holds; h; h = h->next) {
-        if (h->until <= now) continue;
-        if (node && memcmp(h->node, node, 32) == 0) return h;
-        if (curve && memcmp(h->curve, curve, 32) == 0) return h;
-    }
-    return NULL;
-}
-
-static void s_hold(gossip_t *g, const uint8_t node[32])
-{
-    struct g_hold *h;
-    for (h = g->holds; h; h = h->next)
-        if (memcmp(h->node, node, 32) == 0) break;
-    if (!h) {
-        h = calloc(1, sizeof *h);
-        if (!h) return;
-        memcpy(h->node, node, 32);
-        if (crypto_sign_ed25519_pk_to_curve25519(h->curve, node) != 0) memset(h->curve, 0, 32);
-        h->next = g->holds;
-        g->holds = h;
-    } else {
-        h->backoff *= 2;
-    }
-    if (h->backoff < G_HOLD_MIN_MS) h->backoff = G_HOLD_MIN_MS;
-    if (h->backoff > G_HOLD_MAX_MS) h->backoff = G_HOLD_MAX_MS;
-    h->until = loop_now_ms() + h->backoff;
-}
-
-/* ---- links ---- */
-
-g_link_t *g_link_by_id(gossip_t *g, uint32_t id)
-{
-    for (g_link_t *l = g->links; l; l = l->next)
-        if (l->id == id && l->state != G_DEAD) return l;
-    return NULL;
-}
-
-g_link_t *g_link_new(gossip_t *g, int out)
-{
-    size_t n = 0, hs = 0;
-    for (g_link_t *l = g->links; l; l = l->next) {
-        if (l->state == G_DEAD) continue;
-        n++;
-        if (l->state == G_HS && !l->out) hs++;
-    }
-    /* Unauthenticated incoming handshakes are capped on their own, so a
-     * crowd of them cannot stop us from dialing out. */
-    if (n >= G_MAX_LINKS || (!out && hs >= G_MAX_HANDSHAKES)) return NULL;
-    g_link_t *l = calloc(1, sizeof *l);
-    if (!l) return NULL;
-    if (g_idset_init(&l->known, 1 << 14)) {
-        free(l);
-        return NULL;
-    }
-    l->g = g;
-    l->out = out;
-    l->id = ++g->next_link_id;
-    l->state = G_HS;
-    l->t_start = l->t_rx = l->tok_t = loop_now_ms();
-    l->tok_bytes = G_RATE_BYTES * G_RATE_BURST;
-    l->push_tok = G_PUSH_RATE;
-    l->push_tok_t = l->t_start;
-    l->tok_msgs = G_RATE_MSGS * G_RATE_BURST;
-    l->next = g->links;
-    g->links = l;
-    return l;
-}
-
-void g_link_close(g_link_t *l)
-{
-    if (l->state == G_DEAD) return;
-    g_sync_link_gone(l);
-    l->state = G_DEAD;
-    if (l->watch) loop_watch_free(l->g->loop, l->watch);
-    l->watch = NULL;
-    if (l->mon_watch) loop_watch_free(l->g->loop, l->mon_watch);
-    l->mon_watch = NULL;
-    if (l->mon) zmq_close(l->mon);
-    l->mon = NULL;
-    if (l->sock) zmq_close(l->sock);
-    l->sock = NULL;
-    if (!l->out && l->rid_len) {
-        gossip_t *g = l->g;
-        unsigned k = g->quiet_next++ % (sizeof g->quiet / sizeof g->quiet[0]);
-        memcpy(g->quiet[k].rid, l->rid, l->rid_len);
-        g->quiet[k].len = l->rid_len;
-        g->quiet[k].until = loop_now_ms() + G_QUIET_MS;
-    }
-}
-
-/* 1 if rid belongs to an incoming connection we closed recently. */
-static int s_quiet(gossip_t *g, const uint8_t *rid, size_t len)
-{
-    uint64_t now = loop_now_ms();
-    for (size_t k = 0; k < sizeof g->quiet / sizeof g->quiet[0]; k++)
-        if (g->quiet[k].until > now && g->quiet[k].len == len && !memcmp(g->quiet[k].rid, rid, len))
-            return 1;
-    return 0;
-}
-
-static void s_reap(gossip_t *g)
-{
-    g_link_t **pp = &g->links;
-    while (*pp) {
-        g_link_t *l = *pp;
-        if (l->state == G_DEAD) {
-            *pp = l->next;
-            g_idset_free(&l->known);
-            free(l->push);
-            free(l->fetch);
-            free(l);
-        } else {
-            pp = &l->next;
-        }
-    }
-}
-
-/* Close a link for a reason; abuse adds a hold-off for its node. A linked
- * peer goes DOWN in the table (unless another link to it remains). */
-void g_link_fail(g_link_t *l, uint8_t code, const char *why, int abuse)
-{
-    gossip_t *g = l->g;
-    if (l->state == G_DEAD) return;
-    int was_linked = l->state == G_LINKED;
-    g_log(g, abuse ? LOG_W : LOG_I, "link %s closed: %s", g_who(l), why);
-    if (code) g_send_reason(l, l->state == G_LINKED ? WIRE_BYE : WIRE_REJECT, code, why);
-    if (abuse && l->has_node) s_hold(g, l->node);
-    g_link_close(l);
-    peer_t *p = g_peer(l);
-    if (!p) return;
-    for (g_link_t *o = g->links; o; o = o->next)
-        if (o != l && o->state == G_LINKED && o->peer_id == l->peer_id) return;
-    if (was_linked && p->state == PEER_LINKED) peers_set_state(g->peers, p, PEER_DOWN);
-}
+static void s_make_room(gossip_t *g, g_link_t *keep);
 
 /* The link to keep when two are up to one node: the one whose dialer has the
  * smaller node key. */
@@ -287,7 +61,7 @@ static int s_link_wins(const gossip_t *g, const g_link_t *l)
     return memcmp(dialer, other, 32) < 0;
 }
 
-void g_link_up(g_link_t *l)
+static void s_link_up(g_link_t *l)
 {
     gossip_t *g = l->g;
     for (g_link_t *o = g->links; o; o = o->next) {
@@ -309,11 +83,15 @@ void g_link_up(g_link_t *l)
     }
     l->state = G_LINKED;
     l->t_rx = loop_now_ms();
+    g_mon_stop(l); /* handshake failures are all it was for */
+    s_make_room(g, l);
+    loop_timer_due(g->loop, g->tick, G_PING_MS);
     peer_t *p = g_peer(l);
     if (p) {
-        s_pinfo_t *pi = s_pinfo(p);
+        g_pinfo_t *pi = g_pinfo(p);
         if (pi) pi->backoff = G_BACKOFF_MIN_MS;
         if (pi) pi->keyfail_backoff = G_KEYFAIL_MIN_MS;
+        if (pi) pi->fails = 0;
         if (p->key_mismatch) peers_set_key_mismatch(g->peers, p, 0);
         peers_set_state(g->peers, p, PEER_LINKED);
         peers_touch(g->peers, p);
@@ -340,7 +118,9 @@ static void s_mon_in(loop_t *loop, loop_watch_t *w, short revents, void *arg)
 {
     g_link_t *l = arg;
     gossip_t *g = l->g;
-    for (int i = 0; i < 16 && l->state == G_HS && l->mon; i++) {
+    /* Read every event in every state: an unread event keeps the PAIR
+     * readable (zmq_poll would return at once, forever). */
+    for (int i = 0; i < 64 && l->mon; i++) {
         zmq_msg_t a, b;
         zmq_msg_init(&a);
         if (zmq_msg_recv(&a, l->mon, ZMQ_DONTWAIT) < 0) {
@@ -363,7 +143,7 @@ static void s_mon_in(loop_t *loop, loop_watch_t *w, short revents, void *arg)
             if (rc < 0) break;
         }
         zmq_msg_close(&a);
-        if (!ok) continue;
+        if (!ok || l->state != G_HS) continue;
         uint64_t now = loop_now_ms();
         if (ev == ZMQ_EVENT_CONNECTED) {
             l->t_conn = now;
@@ -373,19 +153,10 @@ static void s_mon_in(loop_t *loop, loop_watch_t *w, short revents, void *arg)
                     ev == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) &&
                    l->t_conn && now - l->t_conn < G_HANDSHAKE_MS / 2) {
             peer_t *p = g_peer(l);
-            if (p) {
-                s_pinfo_t *pi = s_pinfo(p);
-                if (pi) {
-                    pi->next_dial = now + pi->keyfail_backoff;
-                    pi->keyfail_backoff = pi->keyfail_backoff * 2 > G_KEYFAIL_MAX_MS
-                                              ? G_KEYFAIL_MAX_MS
-                                              : pi->keyfail_backoff * 2;
-                }
-                if (!p->key_mismatch)
-                    g_log(g, LOG_N, "%s listens with another network key (CURVE handshake failed)",
-                          l->endpoint);
-                peers_set_key_mismatch(g->peers, p, 1); /* may free p */
-            }
+            if (p && !p->key_mismatch)
+                g_log(g, LOG_N, "%s listens with another network key (CURVE handshake failed)",
+                      l->endpoint);
+            g_keyfail(g, p); /* may free p */
             g_link_fail(l, 0, "CURVE handshake failed: another network key", 0);
         }
     }
@@ -408,6 +179,11 @@ static int s_monitor(gossip_t *g, g_link_t *l)
     l->mon = zmq_socket(g->zctx, ZMQ_PAIR);
     if (!l->mon) return -1;
     zmq_setsockopt(l->mon, ZMQ_LINGER, &zero, sizeof zero);
+    /* No high-water mark on the reading side makes the inproc pipe
+     * unbounded (libzmq adds both sides' HWMs, and 0 means none), so the
+     * I/O thread's blocking send of an event can never wait for room. A
+     * DEALER makes a handful of events per dial, and we read them all. */
+    zmq_setsockopt(l->mon, ZMQ_RCVHWM, &zero, sizeof zero);
     if (zmq_connect(l->mon, ep) < 0) return -1;
     l->mon_watch = loop_watch_zsock(g->loop, l->mon, ZMQ_POLLIN, s_mon_in, l);
     return l->mon_watch ? 0 : -1;
@@ -421,7 +197,7 @@ static void s_dial(gossip_t *g, peer_t *p)
     if (!l) return;
     void *s = zmq_socket(g->zctx, ZMQ_DEALER);
     int one = 1, zero = 0, hwm = G_SNDHWM, rhwm = G_RCVHWM, ivl = 500, hs = G_HANDSHAKE_MS;
-    int64_t maxmsg = WIRE_MAX_FRAME;
+    int64_t maxmsg = WIRE_MAX_MSG;
     if (!s) goto fail;
     l->sock = s;
     if (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, g->server_pk, 32) ||
@@ -456,6 +232,7 @@ static void s_dial(gossip_t *g, peer_t *p)
     size_t len;
     if (wire_enc_hello(&h, 0, buf, sizeof buf, &len) || g_send(l, WIRE_HELLO, buf, len)) goto fail;
     if (p->state == PEER_SEEN) peers_set_state(g->peers, p, PEER_CONNECTING);
+    g->dials++;
     g_log(g, LOG_D, "dialing %s", p->endpoint);
     return;
 fail:
@@ -480,13 +257,14 @@ static int s_rate(g_link_t *l, size_t bytes)
 }
 
 /* One decoded-or-not message on an existing link. */
-static void s_on_link_msg(g_link_t *l, const wire_frame_t *f, size_t n, size_t bytes)
+static void s_on_link_msg(g_link_t *l, const uint8_t *msg, size_t bytes)
 {
     gossip_t *g = l->g;
     wire_msg_t *m = malloc(sizeof *m);
     if (!m) return;
     l->stat_rx++;
-    int rc = wire_decode(f, n, m);
+    g->stat_bytes_rx += bytes;
+    int rc = wire_decode(msg, bytes, m);
     if (rc) {
         char why[96];
         snprintf(why, sizeof why, "%s", wire_strerror(rc));
@@ -505,15 +283,27 @@ static void s_on_link_msg(g_link_t *l, const wire_frame_t *f, size_t n, size_t b
             g_link_close(l);
             goto out;
         }
+        if (m->u.reason.code == WIRE_R_FULL) {
+            /* It made room for a newcomer: find another peer, not it. */
+            peer_t *p = g_peer(l);
+            g_pinfo_t *pi = p ? g_pinfo(p) : NULL;
+            if (pi) {
+                /* Doubling, so a seed everyone lists as static is not
+                 * re-dialed by all of them every 30 s. */
+                if (pi->full_backoff < G_FULL_BACKOFF_MS) pi->full_backoff = G_FULL_BACKOFF_MS;
+                pi->next_dial = loop_now_ms() + pi->full_backoff;
+                if (pi->full_backoff < G_FULL_BACKOFF_MAX_MS) pi->full_backoff *= 2;
+            }
+        }
         g_link_fail(l, 0, "closed by peer", 0);
         goto out;
     }
     if (l->state == G_HS) {
-        if (l->out && m->type == WIRE_WELCOME)
-            g_on_welcome(l, &m->u.hello);
-        else if (!l->out && m->type == WIRE_ACK)
-            g_on_ack(l, m);
-        else
+        if (l->out && m->type == WIRE_WELCOME) {
+            if (g_on_welcome(l, &m->u.hello)) s_link_up(l);
+        } else if (!l->out && m->type == WIRE_ACK) {
+            if (g_on_ack(l, m)) s_link_up(l);
+        } else
             g_link_fail(l, WIRE_R_PROTOCOL, "unexpected message during handshake", 1);
         goto out;
     }
@@ -543,7 +333,7 @@ out:
 }
 
 typedef struct {
-    zmq_msg_t part[WIRE_MAX_FRAMES + 1];
+    zmq_msg_t part[8];
     size_t n;
     int overflow;
 } s_inmsg_t;
@@ -578,84 +368,90 @@ static void s_inmsg_close(s_inmsg_t *in)
     in->n = 0;
 }
 
-static size_t s_frames(s_inmsg_t *in, size_t from, wire_frame_t *f)
+/* A message of more than one frame is no message of ours: a peer of wire
+ * version 1 (multipart) gets REJECT version, anything else is malformed. */
+static int s_multipart_rc(zmq_msg_t *first)
 {
-    size_t n = 0;
-    for (size_t i = from; i < in->n; i++, n++) {
-        f[n].p = zmq_msg_data(&in->part[i]);
-        f[n].len = zmq_msg_size(&in->part[i]);
-    }
-    return n;
+    const uint8_t *p = zmq_msg_data(first);
+    return zmq_msg_size(first) >= 1 && p[0] != WIRE_VERSION ? WIRE_E_VERSION : WIRE_E_MALFORMED;
 }
 
 static void s_dealer_in(loop_t *loop, loop_watch_t *w, short revents, void *arg)
 {
     g_link_t *l = arg;
-    gossip_t *g = l->g;
-    s_inmsg_t *in = malloc(sizeof *in);
-    wire_frame_t *f = malloc(sizeof(wire_frame_t) * (WIRE_MAX_FRAMES + 1));
-    for (int i = 0; in && f && i < G_READ_BURST && l->state != G_DEAD; i++) {
-        if (s_read(l->sock, in, WIRE_MAX_FRAMES)) break;
-        size_t bytes = 0, n = s_frames(in, 0, f);
-        for (size_t k = 0; k < n; k++) bytes += f[k].len;
-        if (in->overflow)
-            g_link_fail(l, WIRE_R_PROTOCOL, "too many frames", 1);
+    s_inmsg_t in;
+    (void)loop;
+    (void)w;
+    (void)revents;
+    for (int i = 0; i < G_READ_BURST && l->state != G_DEAD; i++) {
+        if (s_read(l->sock, &in, 1)) break;
+        if (in.overflow)
+            g_link_fail(
+                l, s_multipart_rc(&in.part[0]) == WIRE_E_VERSION ? WIRE_R_VERSION : WIRE_R_PROTOCOL,
+                "a message of several frames", 1);
         else
-            s_on_link_msg(l, f, n, bytes);
-        s_inmsg_close(in);
+            s_on_link_msg(l, zmq_msg_data(&in.part[0]), zmq_msg_size(&in.part[0]));
+        s_inmsg_close(&in);
     }
-    free(in);
-    free(f);
-    (void)g;
+}
+
+static g_link_t *s_link_by_rid(gossip_t *g, const uint8_t *rid, size_t rid_len)
+{
+    for (g_link_t *x = g->links; x; x = x->next)
+        if (!x->out && x->state != G_DEAD && x->rid_len == rid_len &&
+            memcmp(x->rid, rid, rid_len) == 0)
+            return x;
+    return NULL;
+}
+
+/* A message on a ROUTER connection we hold no session for: only a HELLO
+ * starts one. */
+static void s_router_stranger(gossip_t *g, s_inmsg_t *in)
+{
+    const uint8_t *rid = zmq_msg_data(&in->part[0]);
+    size_t rid_len = zmq_msg_size(&in->part[0]);
+    if (rid_len > sizeof(((g_link_t *)0)->rid)) return;
+    wire_msg_t *m = malloc(sizeof *m);
+    if (!m) return;
+    int rc = in->overflow ? s_multipart_rc(&in->part[1])
+                          : wire_decode(zmq_msg_data(&in->part[1]), zmq_msg_size(&in->part[1]), m);
+    if (rc == 0 && m->type == WIRE_HELLO) {
+        const char *uid = zmq_msg_gets(&in->part[1], "User-Id");
+        const char *addr = zmq_msg_gets(&in->part[1], "Peer-Address");
+        g_on_hello(g, rid, rid_len, uid, addr, &m->u.hello);
+    } else if (rc == WIRE_E_VERSION) {
+        g_router_reply(g, rid, rid_len, WIRE_REJECT, WIRE_R_VERSION, "wire version not supported");
+    } else if (!(rc == 0 && (m->type == WIRE_BYE || m->type == WIRE_REJECT)) &&
+               !g_quiet(g, rid, rid_len)) {
+        g_router_reply(g, rid, rid_len, WIRE_BYE, WIRE_R_PROTOCOL, "no session");
+    }
+    free(m);
 }
 
 static void s_router_in(loop_t *loop, loop_watch_t *w, short revents, void *arg)
 {
     gossip_t *g = arg;
-    s_inmsg_t *in = malloc(sizeof *in);
-    wire_frame_t *f = malloc(sizeof(wire_frame_t) * (WIRE_MAX_FRAMES + 1));
-    for (int i = 0; in && f && i < G_READ_BURST && !g->router_paused; i++) {
-        if (s_read(g->router, in, WIRE_MAX_FRAMES + 1)) break;
-        if (in->n < 2) {
-            s_inmsg_close(in);
+    s_inmsg_t in;
+    (void)loop;
+    (void)w;
+    (void)revents;
+    for (int i = 0; i < G_READ_BURST && !g->router_paused; i++) {
+        if (s_read(g->router, &in, 2)) break;
+        if (in.n < 2) {
+            s_inmsg_close(&in);
             continue;
         }
-        const uint8_t *rid = zmq_msg_data(&in->part[0]);
-        size_t rid_len = zmq_msg_size(&in->part[0]);
-        g_link_t *l = NULL;
-        for (g_link_t *x = g->links; x; x = x->next)
-            if (!x->out && x->state != G_DEAD && x->rid_len == rid_len &&
-                memcmp(x->rid, rid, rid_len) == 0) {
-                l = x;
-                break;
-            }
-        size_t bytes = 0, n = s_frames(in, 1, f);
-        for (size_t k = 0; k < n; k++) bytes += f[k].len;
-        if (l) {
-            if (in->overflow)
-                g_link_fail(l, WIRE_R_PROTOCOL, "too many frames", 1);
-            else
-                s_on_link_msg(l, f, n, bytes);
-        } else if (rid_len <= sizeof(l->rid) && !in->overflow) {
-            wire_msg_t *m = malloc(sizeof *m);
-            int rc = m ? wire_decode(f, n, m) : -1;
-            if (rc == 0 && m->type == WIRE_HELLO) {
-                const char *uid = zmq_msg_gets(&in->part[1], "User-Id");
-                const char *addr = zmq_msg_gets(&in->part[1], "Peer-Address");
-                g_on_hello(g, rid, rid_len, uid, addr, &m->u.hello);
-            } else if (rc == WIRE_E_VERSION) {
-                g_router_reply(g, rid, rid_len, WIRE_REJECT, WIRE_R_VERSION,
-                               "wire version not supported");
-            } else if (!(rc == 0 && (m->type == WIRE_BYE || m->type == WIRE_REJECT)) &&
-                       !s_quiet(g, rid, rid_len)) {
-                g_router_reply(g, rid, rid_len, WIRE_BYE, WIRE_R_PROTOCOL, "no session");
-            }
-            free(m);
-        }
-        s_inmsg_close(in);
+        g_link_t *l = s_link_by_rid(g, zmq_msg_data(&in.part[0]), zmq_msg_size(&in.part[0]));
+        if (!l)
+            s_router_stranger(g, &in);
+        else if (in.overflow)
+            g_link_fail(
+                l, s_multipart_rc(&in.part[1]) == WIRE_E_VERSION ? WIRE_R_VERSION : WIRE_R_PROTOCOL,
+                "a message of several frames", 1);
+        else
+            s_on_link_msg(l, zmq_msg_data(&in.part[1]), zmq_msg_size(&in.part[1]));
+        s_inmsg_close(&in);
     }
-    free(in);
-    free(f);
 }
 
 /* ZAP: accept CURVE clients that are not held off; User-Id = client key hex. */
@@ -708,54 +504,152 @@ static int s_has_link(gossip_t *g, const peer_t *p)
     return 0;
 }
 
-static void s_maybe_dial(gossip_t *g, peer_t *p, uint64_t now)
+/* Earlier of a deadline so far and t (0 = none). */
+static void s_due(uint64_t *next, uint64_t t)
 {
-    if (!p->endpoint[0]) return;
+    if (t && (!*next || t < *next)) *next = t;
+}
+
+/* Dial p if it is time; *next learns when p next wants attention. */
+/* A peer no source vouches for any more (static list reloaded without it,
+ * PEX aged it out) is not dialed again: a handshake still under way is
+ * dropped and the entry goes back to SEEN, which frees it (peers.h). 1 if
+ * p is gone. */
+static int s_forget_sourceless(gossip_t *g, peer_t *p)
+{
+    if (p->sources || p->state != PEER_CONNECTING) return 0;
+    for (g_link_t *l = g->links; l; l = l->next)
+        if (l->peer_id == p->id && l->state == G_LINKED) return 0;
+    for (g_link_t *l = g->links; l; l = l->next)
+        if (l->peer_id == p->id && l->state == G_HS) g_link_close(l);
+    peers_set_state(g->peers, p, PEER_SEEN);
+    return 1;
+}
+
+/* 1 if p may be dialed now; otherwise *next learns when it may be. */
+static int s_dialable(gossip_t *g, peer_t *p, uint64_t now, uint64_t *next)
+{
+    if (!p->endpoint[0] || s_forget_sourceless(g, p)) return 0;
     /* Another network: an advertised id is believed (never dialed); a key
-     * mismatch is re-checked on its own backoff (s_mon_in set next_dial). */
-    if ((p->state == PEER_FOREIGN || p->net_match == 0) && !p->key_mismatch) return;
-    if (p->has_node && g_held(g, p->node, NULL)) return;
-    s_pinfo_t *pi = s_pinfo(p);
-    if (!pi || now < pi->next_dial || s_has_link(g, p)) return;
-    if (p->has_node && memcmp(p->node, g->node.pk, 32) < 0 && now - pi->first_seen < G_DEFER_MS)
-        return; /* they have the smaller key: give them the first go */
+     * mismatch is re-checked on its own backoff (g_keyfail set next_dial). */
+    if ((p->state == PEER_FOREIGN || p->net_match == 0) && !p->key_mismatch) return 0;
+    if (p->has_node && g_held(g, p->node, NULL)) return 0;
+    g_pinfo_t *pi = g_pinfo(p);
+    if (!pi || s_has_link(g, p)) return 0;
+    if (now < pi->next_dial) {
+        s_due(next, pi->next_dial);
+        return 0;
+    }
+    if (p->has_node && memcmp(p->node, g->node.pk, 32) < 0 && now - pi->first_seen < G_DEFER_MS) {
+        s_due(next, pi->first_seen + G_DEFER_MS); /* they have the smaller key: their go */
+        return 0;
+    }
+    return 1;
+}
+
+static void s_dial_now(gossip_t *g, peer_t *p, uint64_t now, uint64_t *next)
+{
+    g_pinfo_t *pi = g_pinfo(p);
+    if (!pi) return;
+    if (g->dials >= G_MAX_DIALS) {
+        s_due(next, now + G_HANDSHAKE_MS / 4); /* a slot frees when one finishes */
+        return;
+    }
     pi->next_dial = now + pi->backoff + G_HANDSHAKE_MS;
     pi->backoff = pi->backoff * 2 > G_BACKOFF_MAX_MS ? G_BACKOFF_MAX_MS : pi->backoff * 2;
     s_dial(g, p);
 }
 
+/* The active view (PROTOCOL.md §2.7): static peers are always dialed; of
+ * the rest of the table (the passive view: mDNS, peer exchange, peers
+ * that linked before) we dial random ones until G_ACTIVE links are up or
+ * being dialed. Reservoir sampling picks them uniformly in one pass. */
+static void s_fill_active(gossip_t *g, uint64_t now, uint64_t *next)
+{
+    size_t active = 0;
+    g->dials = 0;
+    for (g_link_t *l = g->links; l; l = l->next) {
+        active += l->state == G_LINKED || (l->out && l->state == G_HS);
+        g->dials += l->out && l->state == G_HS;
+    }
+    size_t want = active < G_ACTIVE ? G_ACTIVE - active : 0, npick = 0;
+    uint32_t pick[G_ACTIVE], seen = 0;
+    for (peer_t *p = peers_first(g->peers); p;) {
+        peer_t *pn = peers_next(g->peers, p);
+        if (s_dialable(g, p, now, next)) {
+            if (p->sources & PEER_SRC_STATIC) {
+                s_dial_now(g, p, now, next);
+            } else if (want) {
+                seen++;
+                if (npick < want) {
+                    pick[npick++] = p->id;
+                } else {
+                    uint32_t r = randombytes_uniform(seen);
+                    if (r < want) pick[r] = p->id;
+                }
+            }
+        }
+        p = pn;
+    }
+    for (size_t i = 0; i < npick; i++) {
+        peer_t *p = peers_find_id(g->peers, pick[i]);
+        if (p) s_dial_now(g, p, now, next);
+    }
+}
+
+/* A link just came up and we hold G_ACTIVE_MAX others: close a random one
+ * that is not to a static peer (BYE 9), so a newcomer always gets in (the
+ * HyParView join rule) and no node's degree passes the bound. */
+static void s_make_room(gossip_t *g, g_link_t *keep)
+{
+    size_t n = 0, cand = 0;
+    for (g_link_t *o = g->links; o; o = o->next) {
+        if (o == keep || o->state != G_LINKED) continue;
+        n++;
+        peer_t *p = g_peer(o);
+        cand += !(p && (p->sources & PEER_SRC_STATIC));
+    }
+    if (n < G_ACTIVE_MAX || cand == 0) return;
+    uint32_t r = randombytes_uniform((uint32_t)cand);
+    for (g_link_t *o = g->links; o; o = o->next) {
+        if (o == keep || o->state != G_LINKED) continue;
+        peer_t *p = g_peer(o);
+        if (p && (p->sources & PEER_SRC_STATIC)) continue;
+        if (r-- == 0) {
+            g->stat_room++;
+            g_link_fail(o, WIRE_R_FULL, "making room in the overlay", 0);
+            return;
+        }
+    }
+}
+
+/* Housekeeping: heartbeats, timeouts, dialing, hold-offs, back-pressure,
+ * and the replication timers (g_sync_tick). It runs when the earliest of
+ * those is due, not on a fixed period, so an idle node sleeps between
+ * heartbeats; heartbeats due within G_SLACK_MS are sent together. */
 static void s_tick(loop_t *loop, loop_timer_t *t, void *arg)
 {
     gossip_t *g = arg;
-    uint64_t now = loop_now_ms();
+    uint64_t now = loop_now_ms(), next = now + G_IDLE_MAX_MS;
     for (g_link_t *l = g->links; l; l = l->next) {
         if (l->state == G_HS && now - l->t_start > G_HANDSHAKE_MS) {
             g_link_fail(l, 0, "handshake timed out", 0);
         } else if (l->state == G_LINKED && now - l->t_rx > G_DEAD_MS) {
             g_link_fail(l, 0, "heartbeat timed out", 0);
-        } else if (l->state == G_LINKED && now - l->t_tx >= G_PING_MS) {
+        } else if (l->state == G_LINKED && now - l->t_tx + G_SLACK_MS >= G_PING_MS) {
             uint8_t b[8];
             size_t len;
             wire_enc_seq(++l->ping_seq, b, sizeof b, &len);
             g_send(l, WIRE_PING, b, len);
         }
-    }
-    for (peer_t *p = peers_first(g->peers); p;) {
-        peer_t *next = peers_next(g->peers, p);
-        s_maybe_dial(g, p, now);
-        p = next;
-    }
-    struct g_hold **hp = &g->holds;
-    while (*hp) {
-        /* Forget a hold-off long after it ended, so backoff resets. */
-        if ((*hp)->until + 4 * (*hp)->backoff < now) {
-            struct g_hold *h = *hp;
-            *hp = h->next;
-            free(h);
-        } else {
-            hp = &(*hp)->next;
+        if (l->state == G_HS) s_due(&next, l->t_start + G_HANDSHAKE_MS + 1);
+        if (l->state == G_LINKED) {
+            s_due(&next, l->t_rx + G_DEAD_MS + 1);
+            s_due(&next, l->t_tx + G_PING_MS);
         }
     }
+    s_fill_active(g, now, &next);
+    g_holds_expire(g, now);
     /* Back-pressure: stop reading peers while ingest is far behind. */
     size_t pend = ingest_pending(g->ingest);
     if (!g->router_paused && pend > G_INGEST_HIGH) {
@@ -765,18 +659,16 @@ static void s_tick(loop_t *loop, loop_timer_t *t, void *arg)
         g->router_paused = 0;
         loop_watch_set(g->router_w, ZMQ_POLLIN);
     }
-    g_sync_tick(g, now);
-    s_reap(g);
+    if (pend || g->router_paused) s_due(&next, now + G_BUSY_TICK_MS);
+    s_due(&next, g_sync_tick(g, now));
+    g_reap(g);
+    if (next < now + G_MIN_TICK_MS) next = now + G_MIN_TICK_MS;
+    loop_timer_reset(loop, t, next - now);
 }
 
 static void s_work(loop_t *loop, loop_timer_t *t, void *arg)
 {
     g_sync_work(arg);
-}
-
-void g_kick(gossip_t *g)
-{
-    loop_timer_reset(g->loop, g->work_timer, 1);
 }
 
 static void s_on_peers(peers_t *t, peers_ev_t ev, peer_t *p, void *arg)
@@ -791,9 +683,9 @@ static void s_on_peers(peers_t *t, peers_ev_t ev, peer_t *p, void *arg)
     }
     if (ev == PEERS_EV_UP || ev == PEERS_EV_CHANGED) {
         /* Re-dial a known node soon when discovery sees it (again). */
-        s_pinfo_t *pi = s_pinfo(p);
+        g_pinfo_t *pi = g_pinfo(p);
         if (pi && ev == PEERS_EV_UP) pi->next_dial = 0;
-        loop_timer_reset(g->loop, g->tick, 5);
+        loop_timer_due(g->loop, g->tick, 5);
     }
 }
 
@@ -846,13 +738,15 @@ gossip_t *gossip_new(const gossip_opts_t *o, char *err, size_t errlen)
     g->anchor = calloc(1, sizeof *g->anchor);
     g->set = recon_set_new();
     g->recon_buf = malloc(RECON_MAX_MSG);
-    g->ev_buf = malloc(WIRE_MAX_EV_BYTES + WIRE_MAX_EVENT);
+    g->ev_buf = malloc(WIRE_MAX_MSG);
+    g->msg_buf = malloc(WIRE_MAX_MSG);
     g->ev = malloc(sizeof(event_t));
-    g->want_cap = 8192;
+    if (g_idset_init(&g->submitted, G_SUBMITTED_SLOTS)) goto nomem;
+    g->want_cap = 1 << 16; /* direct-mapped: collisions refetch a body; 1 MiB */
     g->want_key = calloc(g->want_cap, sizeof(uint64_t));
     g->want_t = calloc(g->want_cap, sizeof(uint64_t));
-    if (!g->anchor || !g->set || !g->recon_buf || !g->ev_buf || !g->ev || !g->want_key ||
-        !g->want_t)
+    if (!g->anchor || !g->set || !g->recon_buf || !g->ev_buf || !g->msg_buf || !g->ev ||
+        !g->want_key || !g->want_t)
         goto nomem;
     g->anchor->g = g;
     g->anchor->refs = 1;
@@ -867,7 +761,7 @@ gossip_t *gossip_new(const gossip_opts_t *o, char *err, size_t errlen)
     g->router = s_socket(g, ZMQ_ROUTER, err, errlen);
     if (!g->router) goto fail;
     int one = 1, hwm = G_SNDHWM, rhwm = G_RCVHWM, hs = G_HANDSHAKE_MS, zero = 0;
-    int64_t maxmsg = WIRE_MAX_FRAME;
+    int64_t maxmsg = WIRE_MAX_MSG;
     if (zmq_setsockopt(g->router, ZMQ_CURVE_SERVER, &one, sizeof one) ||
         zmq_setsockopt(g->router, ZMQ_CURVE_SECRETKEY, g->server_sk, 32) ||
         zmq_setsockopt(g->router, ZMQ_ZAP_DOMAIN, "tipd", 4) ||
@@ -903,7 +797,7 @@ gossip_t *gossip_new(const gossip_opts_t *o, char *err, size_t errlen)
     }
     g->zap_w = loop_watch_zsock(g->loop, g->zap, ZMQ_POLLIN, s_zap_in, g);
     g->router_w = loop_watch_zsock(g->loop, g->router, ZMQ_POLLIN, s_router_in, g);
-    g->tick = loop_timer_add(g->loop, G_TICK_MS, G_TICK_MS, s_tick, g);
+    g->tick = loop_timer_add(g->loop, G_MIN_TICK_MS, 0, s_tick, g);
     g->inv_timer = loop_timer_add(g->loop, G_INV_DELAY_MS, 0, g_sync_flush_inv, g);
     g->work_timer = loop_timer_add(g->loop, 10, 0, s_work, g);
     if (!g->zap_w || !g->router_w || !g->tick || !g->inv_timer || !g->work_timer) goto nomem;
@@ -941,7 +835,7 @@ void gossip_destroy(gossip_t **pp)
         if (l->state == G_LINKED) g_send_reason(l, WIRE_BYE, WIRE_R_SHUTDOWN, "node stopping");
         g_link_close(l);
     }
-    s_reap(g);
+    g_reap(g);
     if (g->loop) {
         if (g->zap_w) loop_watch_free(g->loop, g->zap_w);
         if (g->router_w) loop_watch_free(g->loop, g->router_w);
@@ -951,11 +845,7 @@ void gossip_destroy(gossip_t **pp)
     }
     if (g->router) zmq_close(g->router);
     if (g->zap) zmq_close(g->zap);
-    while (g->holds) {
-        struct g_hold *h = g->holds;
-        g->holds = h->next;
-        free(h);
-    }
+    g_holds_expire(g, UINT64_MAX);
     if (g->anchor) {
         g->anchor->g = NULL;
         if (--g->anchor->refs == 0) free(g->anchor);
@@ -963,11 +853,13 @@ void gossip_destroy(gossip_t **pp)
     recon_set_destroy(&g->set);
     free(g->recon_buf);
     free(g->ev_buf);
+    free(g->msg_buf);
     free(g->ev);
     free(g->inv);
     free(g->inv_from);
     free(g->want_key);
     free(g->want_t);
+    g_idset_free(&g->submitted);
     sodium_memzero(&g->node, sizeof g->node);
     sodium_memzero(g->curve_sk, sizeof g->curve_sk);
     sodium_memzero(g->server_sk, sizeof g->server_sk);
@@ -981,12 +873,7 @@ uint16_t gossip_port(const gossip_t *g)
     return g ? g->port : 0;
 }
 
-const char *gossip_net_id(const gossip_t *g)
-{
-    return g ? g->net_id : "open";
-}
-
-size_t gossip_linked(const gossip_t *g)
+static size_t s_linked(const gossip_t *g)
 {
     size_t n = 0;
     if (!g) return 0;
@@ -1000,13 +887,20 @@ json_t *gossip_stats_json(const gossip_t *g)
     if (!g || !o) return o;
     size_t hs = 0;
     for (const g_link_t *l = g->links; l; l = l->next) hs += l->state == G_HS;
-    json_object_set_new(o, "linked", json_integer((json_int_t)gossip_linked(g)));
+    json_object_set_new(o, "linked", json_integer((json_int_t)s_linked(g)));
     json_object_set_new(o, "handshaking", json_integer((json_int_t)hs));
     json_object_set_new(o, "sync_set", json_integer(recon_set_seal(((gossip_t *)g)->set)));
     json_object_set_new(o, "recons", json_integer((json_int_t)g->stat_recons));
     json_object_set_new(o, "events_in", json_integer((json_int_t)g->stat_ev_rx));
     json_object_set_new(o, "events_out", json_integer((json_int_t)g->stat_ev_tx));
     json_object_set_new(o, "rejected", json_integer((json_int_t)g->stat_rejects));
+    json_object_set_new(o, "replays", json_integer((json_int_t)g->stat_replays));
+    json_object_set_new(o, "unasked", json_integer((json_int_t)g->stat_unasked));
+    json_object_set_new(o, "pex_refused", json_integer((json_int_t)g->stat_pex_refused));
+    json_object_set_new(o, "pex_aged", json_integer((json_int_t)g->stat_pex_aged));
+    json_object_set_new(o, "made_room", json_integer((json_int_t)g->stat_room));
+    json_object_set_new(o, "bytes_out", json_integer((json_int_t)g->stat_bytes_tx));
+    json_object_set_new(o, "bytes_in", json_integer((json_int_t)g->stat_bytes_rx));
     json_object_set_new(o, "port", json_integer(g->port));
     json_object_set_new(o, "network", json_string(g->net_id));
     return o;

@@ -8,10 +8,14 @@
  * range-based set reconciliation (Negentropy design) on link-up and every
  * 30 s. Wire format and state machine: docs/PROTOCOL.md section 2.
  *
- * Who to link with comes from the peer table (daemon/peers.h): gossip listens
- * to it, dials every entry that is not foreign, and drives each entry's link
+ * Who to link with comes from the peer table (peers.h): gossip listens to
+ * it, keeps a bounded random overlay over it (static peers always, 8 to 16
+ * links in all: PROTOCOL.md section 2.7), and drives each entry's link
  * state (connecting / linked / down / foreign) and last_seen. Peers learned
  * from HELLOs and peer exchange go into the same table.
+ *
+ * Inside: link.c (the link layer), handshake.c and replicate.c on it, and
+ * gossip.c, the engine on top of all three.
  */
 #ifndef TIPD_GOSSIP_H
 #define TIPD_GOSSIP_H
@@ -26,8 +30,7 @@
 #include "peers.h"
 #include "store.h"
 
-#define GOSSIP_PROTOCOL_VERSION 1
-#define GOSSIP_DEFAULT_PORT     7714
+#define GOSSIP_DEFAULT_PORT 7714
 
 typedef struct gossip gossip_t;
 
@@ -50,14 +53,13 @@ gossip_t *gossip_new(const gossip_opts_t *o, char *err, size_t errlen);
 /* Say BYE to linked peers, close every socket; idempotent, NULLs *p. */
 void gossip_destroy(gossip_t **p);
 
-/* The port actually bound (port 0 in tests picks one) and network id. */
+/* The port actually bound (port 0 in tests picks one). */
 uint16_t gossip_port(const gossip_t *g);
-const char *gossip_net_id(const gossip_t *g); /* 16 hex chars, or "open" */
 
-/* Number of linked peers. */
-size_t gossip_linked(const gossip_t *g);
-/* Counters for `status` / debugging: links, sync set size, messages and
- * bytes each way, events pushed/received, reconciliations. New reference. */
+/* Counters for `status` (its "gossip" object): links, sync set size,
+ * reconciliations, events each way, rejected events, replays dropped
+ * unverified, events not asked for, PEX entries refused and aged out, links
+ * that made room, wire bytes each way. New reference. */
 json_t *gossip_stats_json(const gossip_t *g);
 
 #endif

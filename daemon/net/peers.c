@@ -16,6 +16,7 @@
 
 #include "event.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,11 +121,38 @@ void peers_unlisten(peers_t *t, peers_fn fn, void *arg)
         if (t->ls[i].fn == fn && t->ls[i].arg == arg) t->ls[i].fn = NULL;
 }
 
-static entry_t *s_new_entry(peers_t *t)
+/* Entries learned only from peer exchange, not linked or being dialed:
+ * the ones a full table may give up. */
+static int s_pex_only(const peer_t *p)
+{
+    return p->sources == PEER_SRC_PEX;
+}
+
+static size_t s_count_pex_only(const peers_t *t)
+{
+    size_t n = 0;
+    for (const entry_t *e = t->head; e; e = e->next) n += s_pex_only(&e->p);
+    return n;
+}
+
+static entry_t *s_new_entry(peers_t *t, unsigned source)
 {
     /* A hostile LAN or peer could announce endless nodes; the table (and
-     * `tip peers`) stays bounded. */
-    if (t->n >= PEERS_MAX_ENTRIES) return NULL;
+     * `tip peers`) stays bounded. Peer exchange may fill at most
+     * PEERS_MAX_PEX of it, and a full table gives the oldest idle
+     * PEX-only entry up for an mDNS or static peer, so what peers tell us
+     * can never keep out what we see or were configured with. */
+    if (source == PEER_SRC_PEX && t->n >= PEERS_MAX_PEX && s_count_pex_only(t) >= PEERS_MAX_PEX)
+        return NULL;
+    if (t->n >= PEERS_MAX_ENTRIES) {
+        entry_t *victim = NULL;
+        if (source != PEER_SRC_PEX)
+            for (entry_t *o = t->head; o && !victim; o = o->next)
+                if (s_pex_only(&o->p) && o->p.state != PEER_LINKED && o->p.state != PEER_CONNECTING)
+                    victim = o;
+        if (!victim) return NULL;
+        s_free_entry(t, victim);
+    }
     entry_t *e = calloc(1, sizeof(*e));
     if (!e) return NULL;
     e->p.id = t->next_id++;
@@ -284,7 +312,7 @@ void peers_from_disc(peers_t *t, disc_what_t what, const disc_peer_t *dp)
     }
     int fresh = 0;
     if (!p) {
-        entry_t *e = s_new_entry(t);
+        entry_t *e = s_new_entry(t, PEER_SRC_MDNS);
         if (!e) return;
         p = &e->p;
         p->has_node = 1;
@@ -364,7 +392,7 @@ static peer_t *s_add_endpoint(peers_t *t, const char *endpoint, unsigned source,
         }
         return p;
     }
-    entry_t *e = s_new_entry(t);
+    entry_t *e = s_new_entry(t, source);
     if (!e) {
         if (err) snprintf(err, errlen, "out of memory");
         return NULL;
@@ -377,6 +405,34 @@ static peer_t *s_add_endpoint(peers_t *t, const char *endpoint, unsigned source,
     p->port = port;
     s_emit(t, PEERS_EV_UP, p);
     return p;
+}
+
+int peers_norm_endpoint(const char *in, char *out, size_t cap, int *loopback)
+{
+    char host[256];
+    uint16_t port;
+    unsigned char a[16];
+    char txt[INET6_ADDRSTRLEN];
+    if (s_parse_endpoint(in, host, sizeof host, &port) < 0) return -1;
+    char *scope = strchr(host, '%');
+    if (scope) *scope++ = 0;
+    int v6 = strchr(host, ':') != NULL;
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, host, a) != 1) return -1;
+    if (!v6) {
+        uint32_t x = ((uint32_t)a[0] << 24) | ((uint32_t)a[1] << 16) | ((uint32_t)a[2] << 8) | a[3];
+        if (x == 0 || x == 0xffffffffu || a[0] >= 224) return -1; /* any, broadcast, multicast */
+        if (loopback) *loopback = a[0] == 127;
+        inet_ntop(AF_INET, a, txt, sizeof txt);
+        return snprintf(out, cap, "tcp://%s:%u", txt, port) < (int)cap ? 0 : -1;
+    }
+    static const unsigned char any[16], lo[16] = {[15] = 1};
+    if (!memcmp(a, any, 16) || a[0] == 0xff) return -1; /* any, multicast */
+    if (scope && (!*scope || strlen(scope) > 15)) return -1;
+    if (loopback) *loopback = !memcmp(a, lo, 16);
+    inet_ntop(AF_INET6, a, txt, sizeof txt);
+    int n = scope ? snprintf(out, cap, "tcp://[%s%%%s]:%u", txt, scope, port)
+                  : snprintf(out, cap, "tcp://[%s]:%u", txt, port);
+    return n < (int)cap ? 0 : -1;
 }
 
 int peers_add_static(peers_t *t, const char *endpoint, char *err, size_t errlen)

@@ -45,6 +45,7 @@
 #define PEERS_MAX_ENDPOINT 300  /* "tcp://" + host (<=255) + ":" + port */
 #define PEERS_MAX_LISTEN   4    /* listeners per table */
 #define PEERS_MAX_ENTRIES  4096 /* entries beyond this are not added */
+#define PEERS_MAX_PEX      1024 /* entries known from peer exchange alone */
 
 typedef struct peers peers_t;
 
@@ -117,7 +118,15 @@ int peers_add_static(peers_t *t, const char *endpoint, char *err, size_t errlen)
  * static source. Returns the number of malformed endpoints (skipped). */
 int peers_set_static(peers_t *t, const char *const *endpoints, size_t n);
 
-/* A peer learned from a linked peer (peer exchange). node may be NULL. */
+/* The one spelling of a numeric endpoint "tcp://ADDR:PORT" (IPv4 dotted
+ * quad, IPv6 in brackets, optional %scope): what peer exchange accepts, so
+ * 127.1, 0x7f.0.0.1 and 127.000.000.001 cannot fill the table as distinct
+ * peers. Host names, the unspecified address, broadcast and multicast are
+ * refused. *loopback (may be NULL) says whether it is 127/8 or ::1. 0 or -1. */
+int peers_norm_endpoint(const char *in, char *out, size_t cap, int *loopback);
+/* A peer learned from a linked peer (peer exchange): NULL when the table
+ * already holds PEERS_MAX_PEX entries known from peer exchange alone.
+ * node may be NULL. */
 peer_t *peers_add_pex(peers_t *t, const char *endpoint, const uint8_t *node, const char *net);
 /* Drop one source from an entry (may free it: returns NULL then). */
 peer_t *peers_drop_source(peers_t *t, peer_t *p, unsigned source);

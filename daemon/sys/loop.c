@@ -142,6 +142,14 @@ void loop_timer_reset(loop_t *l, loop_timer_t *t, uint64_t delay_ms)
     if (t && !t->dead) t->deadline = loop_now_ms() + delay_ms;
 }
 
+void loop_timer_due(loop_t *l, loop_timer_t *t, uint64_t delay_ms)
+{
+    (void)l;
+    if (!t || t->dead) return;
+    uint64_t d = loop_now_ms() + delay_ms;
+    if (!t->deadline || d < t->deadline) t->deadline = d;
+}
+
 void loop_timer_disarm(loop_t *l, loop_timer_t *t)
 {
     (void)l;

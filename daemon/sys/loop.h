@@ -37,6 +37,9 @@ loop_timer_t *loop_timer_add(loop_t *l, uint64_t delay_ms, uint64_t interval_ms,
                              void *arg);
 /* Re-arm an existing timer to fire delay_ms from now. */
 void loop_timer_reset(loop_t *l, loop_timer_t *t, uint64_t delay_ms);
+/* Make the timer fire within delay_ms: re-arm it only if it is disarmed or
+ * due later than that. */
+void loop_timer_due(loop_t *l, loop_timer_t *t, uint64_t delay_ms);
 /* Disarm without freeing (reset re-arms). */
 void loop_timer_disarm(loop_t *l, loop_timer_t *t);
 void loop_timer_free(loop_t *l, loop_timer_t *t);

@@ -2,7 +2,9 @@
  *
  * The watchdog ping rides on a loop timer, so it proves the loop itself is
  * turning: a daemon wedged in a callback stops pinging and systemd restarts
- * it. STATUS= is only sent when the text changes, to keep journald quiet.
+ * it. A loop that turns is not enough, though: a health check (the ZeroMQ
+ * liveness probe, zlive.h) can veto the ping, so a daemon whose sockets no
+ * longer move is restarted too. STATUS= is only sent when the text changes, to keep journald quiet.
  */
 #include "notify.h"
 
@@ -17,14 +19,24 @@ struct notify {
     loop_timer_t *wd;
     uint64_t wd_ms;
     char last_status[256];
+    int (*healthy)(void *arg);
+    void *health_arg;
 };
 
 static void s_ping(loop_t *l, loop_timer_t *t, void *arg)
 {
+    notify_t *n = arg;
     (void)l;
     (void)t;
-    (void)arg;
+    if (n->healthy && !n->healthy(n->health_arg)) return;
     sd_notify(0, "WATCHDOG=1");
+}
+
+void notify_set_health(notify_t *n, int (*healthy)(void *arg), void *arg)
+{
+    if (!n) return;
+    n->healthy = healthy;
+    n->health_arg = arg;
 }
 
 notify_t *notify_new(loop_t *loop)

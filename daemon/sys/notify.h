@@ -23,6 +23,8 @@ void notify_ready(notify_t *n, const char *status);
 void notify_status(notify_t *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void notify_reloading(notify_t *n);
 void notify_stopping(notify_t *n);
+/* The watchdog is fed only while healthy(arg) returns nonzero (NULL: always). */
+void notify_set_health(notify_t *n, int (*healthy)(void *arg), void *arg);
 /* Watchdog interval in ms (0 = no watchdog). */
 uint64_t notify_watchdog_ms(const notify_t *n);
 

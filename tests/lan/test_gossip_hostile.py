@@ -81,16 +81,24 @@ class Client:
         self.sock.connect(endpoint)
         self.seen = []
 
-    def send(self, t, *frames):
-        self.sock.send_multipart([bytes([1, T[t]])] + list(frames), copy=True)
+    def send(self, t, *parts):
+        """One message = one ZeroMQ frame: version 2, type, body (EVENTS:
+        each event with a u16 length)."""
+        if t == "EVENTS":
+            body = b"".join(len(e).to_bytes(2, "big") + e for e in parts)
+        else:
+            body = b"".join(parts)
+        self.sock.send(bytes([2, T[t]]) + body, copy=True)
 
     def recv(self, timeout_ms):
+        """-> (type name, [header, body]) of the next message, or None."""
         if not self.sock.poll(timeout_ms):
             return None
         f = self.sock.recv_multipart()
-        t = NAMES.get(f[0][1], "?") if len(f[0]) == 2 else "?"
+        m = f[0]
+        t = NAMES.get(m[1], "?") if len(f) == 1 and len(m) >= 2 and m[0] == 2 else "?"
         self.seen.append(t)
-        return t, f
+        return t, [m[:2], m[2:]]
 
     def hello(self, net):
         self.nonce = os.urandom(16)
@@ -120,8 +128,38 @@ class Client:
         return None
 
 
+def fake_listener(endpoint, netkey):
+    """A listener that holds the network's listener key but not the network
+    key: it answers every HELLO with a WELCOME carrying a wrong proof (the
+    dialer checks the proof before the signature, so random bytes do for
+    both). Prints one line per HELLO, for 40 s."""
+    import zmq
+    from zmq.utils import z85
+    pk, sk = server_keys(netkey)
+    s = zmq.Context.instance().socket(zmq.ROUTER)
+    s.setsockopt(zmq.CURVE_SERVER, 1)
+    s.setsockopt(zmq.CURVE_SECRETKEY, z85.encode(sk))
+    s.setsockopt(zmq.LINGER, 0)
+    s.bind(endpoint)
+    node = os.urandom(32)
+    deadline = time.time() + 40
+    while time.time() < deadline:
+        if not s.poll(200):
+            continue
+        rid, m = s.recv_multipart()[:2]
+        if m[:2] != bytes([2, T["HELLO"]]):
+            continue
+        print("HELLO", flush=True)
+        body = (node + os.urandom(16) + _s("tcp://*:7714") + _s("fake") + _s(net_id(netkey))
+                + bytes([32]) + os.urandom(32) + os.urandom(64))
+        s.send_multipart([rid, bytes([2, T["WELCOME"]]) + body])
+
+
 def client_main(argv):
     mode, endpoint = argv[0], argv[1]
+    if mode == "fakelistener":
+        fake_listener(endpoint, bytes.fromhex(argv[2]))
+        return
     netkey = bytes.fromhex(argv[2]) if len(argv) > 2 and argv[2] != "-" else None
     extra = argv[3] if len(argv) > 3 else ""
     pk, _ = server_keys(netkey)
@@ -150,7 +188,35 @@ def client_main(argv):
         out["code"] = c.wait_close()
         for _ in range(20):
             c.recv(100)
-    elif mode in ("badsig", "garbage", "flood", "oversize", "wantflood", "reconflood"):
+    elif mode in ("replay", "pexpoison"):
+        c = Client(endpoint, pk)
+        out["welcomed"] = c.handshake(net_id(netkey))
+        time.sleep(0.3)
+        if mode == "replay":
+            # 100 copies of an event the node holds, never asked for.
+            raw = bytes.fromhex(extra)
+            for _ in range(2):
+                c.send("EVENTS", *([raw] * 50))
+        else:
+            # 40 PEX messages of 32 entries: loopback in many spellings
+            # (we are not on loopback), then addresses where nothing listens.
+            spell = ["127.0.0.1", "127.1", "0x7f.0.0.1", "127.000.000.001", "2130706433",
+                     "127.0.0.2", "[::1]", "0.0.0.0", "224.0.0.1", "255.255.255.255"]
+            for k in range(40):
+                e = b""
+                for i in range(32):
+                    if k < 20:
+                        host = spell[(k * 32 + i) % len(spell)]
+                    else:
+                        host = "198.18.0.%d" % (150 + (k * 32 + i) % 100)
+                    ep = "tcp://%s:%d" % (host, 20000 + k * 32 + i)
+                    e += os.urandom(32) + _s(ep)
+                c.send("PEX", bytes([32]) + e)
+        for _ in range(20):  # stay linked a moment (PINGs answered by the node)
+            c.recv(100)
+        out["code"] = None
+    elif mode in ("badsig", "garbage", "flood", "oversize", "wantflood", "reconflood",
+                  "replayflood"):
         c = Client(endpoint, pk)
         out["welcomed"] = c.handshake(net_id(netkey))
         time.sleep(0.3)
@@ -158,8 +224,12 @@ def client_main(argv):
             raw = bytearray(bytes.fromhex(extra))
             raw[-1] ^= 0x01  # the signature no longer verifies
             c.send("EVENTS", bytes(raw))
+        elif mode == "replayflood":
+            raw = bytes.fromhex(extra)
+            for _ in range(100):  # 6,400 unasked events: past the allowance
+                c.send("EVENTS", *([raw] * 64))
         elif mode == "garbage":
-            c.sock.send_multipart([b"\x01\x07", os.urandom(33)])  # INV of 33 bytes
+            c.sock.send(b"\x02\x07" + os.urandom(33))  # INV of 33 bytes
         elif mode == "wantflood":
             for _ in range(5):  # 5,120 ids asked at once: far over the window
                 c.send("WANT", os.urandom(32 * 1024))
@@ -240,7 +310,11 @@ def test_hostile_peer_cannot_stop_replication():
         eq(r["code"], R_IDENTITY, "a node key that is not the transport key is refused", r)
         check(set(r["seen"]) <= HANDSHAKE_ONLY, r)
 
-        r = _attack(net, "badsig", extra=raw.hex())
+        # A copy of a held event is a replay, dropped unverified; a forged
+        # one needs an id the node does not hold: change the title.
+        forged = raw.replace(b"Honest tip one", b"Hanest tip one")
+        check(forged != raw, "the title is in the signed bytes")
+        r = _attack(net, "badsig", extra=forged.hex())
         check(r["welcomed"], "open network: the handshake completes", r)
         eq(r["code"], R_ABUSE, "an invalid signature closes the link", r)
         eq(r["retry"], R_ABUSE, "held off afterwards", r)
@@ -273,6 +347,93 @@ def test_hostile_peer_cannot_stop_replication():
         log = net[1].log()
         check("sent invalid events" in log, "host1 logged the bad signature")
         eq(net[1].status()["peers"], 1, "host1 is linked with host2 only")
+
+
+def _gossip(h):
+    return h.status()["gossip"]
+
+
+def test_replays_are_not_verified_again():
+    with lan.Lan(3) as net:
+        _start_honest(net)
+        t0 = add_tip(net[1], "Held tip")
+        raw = [r for i, r in export_raw(net[1]).items() if i.startswith(t0)][0]
+        before = _gossip(net[1])
+        r = _attack(net, "replay", extra=raw.hex())
+        check(r["welcomed"], r)
+        net.wait(lambda: _gossip(net[1])["replays"] == before["replays"] + 100, 10,
+                 "100 replays counted")
+        after = _gossip(net[1])
+        eq(after["replays"], before["replays"] + 100, "replays dropped before verification")
+        eq(after["unasked"], before["unasked"] + 100, "none of them was asked for")
+        eq(after["rejected"], before["rejected"], "nothing went to signature checks and failed")
+        eq(net[1].status()["events"], net[2].status()["events"], "nothing new stored")
+        # A stream of them is abuse: the link ends and the node is held off.
+        r = _attack(net, "replayflood", extra=raw.hex())
+        eq(r["code"], R_ABUSE, "6,400 unasked events close the link", r)
+        eq(r["retry"], R_ABUSE, "held off afterwards", r)
+        check("sent events it was not asked for" in net[1].log(), "host1 logged why")
+        _still_replicating(net, "after a replay flood")
+
+
+def test_pex_poisoning_leaves_the_table_usable():
+    with lan.Lan(4) as net:
+        _start_honest(net)
+        r = _attack(net, "pexpoison")
+        check(r["welcomed"], r)
+        g = _gossip(net[1])
+        ps = net[1].peers()
+        pex = [p for p in ps if p["source"] == "pex"]
+        # 1,280 entries offered; loopback spellings, the unspecified address,
+        # multicast and broadcast are refused, and one link adds at most 32
+        # a minute. (The attacker's own entry comes from its HELLO.)
+        check(len(pex) <= 33, "peer exchange entries after the attack", len(pex), pex[:3])
+        check(all("198.18.0." in p["addr"] or p["addr"] == net[3].addr for p in pex),
+              "no loopback or other spelling got in", [p["addr"] for p in pex])
+        check(g["pex_refused"] >= 300, "refused entries counted", g)
+        # Nothing answers at those addresses: each is forgotten after three
+        # failed dials, and the table holds host2 (and perhaps the attacker).
+        def dead_entries():
+            return [p for p in net[1].peers() if p["addr"].startswith("198.18.0.")
+                    and int(p["addr"].rsplit(".", 1)[1]) >= 150]
+        check(len(dead_entries()) >= 1, "some unreachable entries were taken", pex)
+        net.wait(lambda: dead_entries() == [], 90, "unreachable PEX entries aged out",
+                 interval=1)
+        check(_gossip(net[1])["pex_aged"] >= 1, "aged-out entries counted")
+        # A new peer still gets in and replicates.
+        h4 = net[4]
+        h4.start_dbus()
+        h4.start_avahi()
+        h4.start_tipd([])
+        net.wait_peers(lambda h, ps: net[4].node() in [p.get("node") for p in linked(ps)],
+                       "host4 linked with host1", hosts=[net[1]], timeout=60)
+        _still_replicating(net, "after PEX poisoning")
+
+
+def test_wrong_proof_in_welcome():
+    """PROTOCOL.md 2.4: a WELCOME with a wrong proof leaves the peer foreign
+    with net_match false and net null, and it is dialed again (5 s, doubling)."""
+    with lan.Lan(3) as net:
+        key = os.path.join(net.dir, "net.key")
+        lan._run([lan.TIPD, "genkey", key])
+        with open(key) as f:
+            netkey = bytes.fromhex(f.read().strip())
+        fake = net[3].spawn(["/usr/bin/python3", os.path.abspath(__file__), "--client",
+                             "fakelistener", "tcp://*:7714", netkey.hex()], "fake.log")
+        net.wait(lambda: "" == net[3].log("fake") and fake.poll() is None, 5, "fake up")
+        h = net[1]
+        h.start_dbus()
+        h.start_tipd(["--network-key", key, "--no-discovery",
+                      "--peer", "tcp://%s:7714" % net[3].addr])
+
+        def entry():
+            return [p for p in h.peers() if p["addr"] == net[3].addr]
+        net.wait(lambda: entry() and entry()[0]["state"] == "foreign", 20, "marked foreign")
+        p = entry()[0]
+        eq(p["net_match"], False, p)
+        eq(p["net"], None, p)
+        net.wait(lambda: net[3].log("fake").count("HELLO") >= 2, 30, "dialed again")
+        eq(entry()[0]["net_match"], False, "still foreign after the re-dial")
 
 
 def test_unauthorised_client_gets_nothing():

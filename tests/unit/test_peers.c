@@ -407,6 +407,64 @@ static void test_table_is_bounded(void **state)
     peers_destroy(&t);
 }
 
+/* Peer exchange fills at most PEERS_MAX_PEX entries; a table full of PEX
+ * and static entries gives a PEX-only one up for mDNS and static peers. */
+static void test_pex_share_and_eviction(void **state)
+{
+    (void)state;
+    peers_t *t = peers_new(OUR, "open");
+    char ep[64], err[128];
+    for (int i = 0; i < PEERS_MAX_PEX; i++) {
+        snprintf(ep, sizeof ep, "tcp://10.1.%d.%d:7714", i >> 8, i & 255);
+        assert_non_null(peers_add_pex(t, ep, NULL, NULL));
+    }
+    assert_null(peers_add_pex(t, "tcp://10.2.0.1:7714", NULL, NULL)); /* PEX share full */
+    for (int i = PEERS_MAX_PEX; i < PEERS_MAX_ENTRIES; i++) {
+        snprintf(ep, sizeof ep, "tcp://10.3.%d.%d:7714", i >> 8, i & 255);
+        assert_int_equal(peers_add_static(t, ep, err, sizeof err), 0);
+    }
+    assert_int_equal(peers_count(t), PEERS_MAX_ENTRIES);
+    /* Full: the oldest PEX-only entry makes way for a static and an mDNS peer. */
+    assert_int_equal(peers_add_static(t, "tcp://192.0.2.1:7714", err, sizeof err), 0);
+    assert_null(peers_find_endpoint(t, "tcp://10.1.0.0:7714"));
+    disc_peer_t d = s_dp(0x77, "late", "open", "192.0.2.2");
+    peers_from_disc(t, DISC_UP, &d);
+    assert_non_null(peers_find_node(t, d.node));
+    assert_null(peers_find_endpoint(t, "tcp://10.1.0.1:7714"));
+    assert_non_null(peers_find_endpoint(t, "tcp://10.1.0.2:7714"));
+    assert_int_equal(peers_count(t), PEERS_MAX_ENTRIES);
+    assert_null(peers_add_pex(t, "tcp://10.2.0.2:7714", NULL, NULL));
+    peers_destroy(&t);
+}
+
+static void test_norm_endpoint(void **state)
+{
+    (void)state;
+    char out[PEERS_MAX_ENDPOINT];
+    int lo = -1;
+    assert_int_equal(peers_norm_endpoint("tcp://127.0.0.1:7714", out, sizeof out, &lo), 0);
+    assert_string_equal(out, "tcp://127.0.0.1:7714");
+    assert_int_equal(lo, 1);
+    assert_int_equal(peers_norm_endpoint("tcp://198.18.0.12:7714", out, sizeof out, &lo), 0);
+    assert_int_equal(lo, 0);
+    assert_int_equal(peers_norm_endpoint("tcp://[::1]:7714", out, sizeof out, &lo), 0);
+    assert_string_equal(out, "tcp://[::1]:7714");
+    assert_int_equal(lo, 1);
+    assert_int_equal(peers_norm_endpoint("tcp://[FE80:0:0::1%eth0]:99", out, sizeof out, &lo), 0);
+    assert_string_equal(out, "tcp://[fe80::1%eth0]:99");
+    /* Other spellings of an address, names, and what no peer listens on. */
+    const char *bad[] = {"tcp://127.1:7714",         "tcp://0x7f.0.0.1:7714",
+                         "tcp://127.000.000.1:7714", "tcp://2130706433:7714",
+                         "tcp://localhost:7714",     "tcp://0.0.0.0:7714",
+                         "tcp://255.255.255.255:1",  "tcp://224.0.0.251:5353",
+                         "tcp://[::]:7714",          "tcp://[ff02::1]:7714",
+                         "tcp://10.0.0.1:0",         "tcp://10.0.0.1:65536",
+                         "udp://10.0.0.1:7714",      "tcp://[fe80::1%]:7714",
+                         "tcp://10.0.0.1",           ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(peers_norm_endpoint(bad[i], out, sizeof out, NULL), -1);
+}
+
 /* ---- AvahiPoll adapter ---- */
 
 typedef struct {
@@ -493,6 +551,8 @@ int main(void)
         cmocka_unit_test(test_json_shape),
         cmocka_unit_test(test_listeners),
         cmocka_unit_test(test_table_is_bounded),
+        cmocka_unit_test(test_pex_share_and_eviction),
+        cmocka_unit_test(test_norm_endpoint),
         cmocka_unit_test(test_avahi_poll_adapter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,8 @@
-/* test_wire.c -- the peer wire codec (daemon/wire.c).
+/* test_wire.c -- the peer wire codec (proto/wire.c).
  *
  * Every message type round-trips through its encoder and the strict decoder;
- * the decoder refuses wrong versions, unknown types, wrong frame counts,
- * trailing bytes, truncation, oversized counts and frames, and bad strings;
+ * the decoder refuses wrong versions, unknown types, short headers,
+ * trailing bytes, truncation, oversized counts and messages, and bad strings;
  * the handshake proof is bound to direction, both keys and both nonces; the
  * transport keys are deterministic per network and differ between networks.
  */
@@ -18,14 +18,15 @@
 
 #include "wire.h"
 
-static uint8_t s_hdr[2];
 static uint8_t s_body[70000];
+static uint8_t s_msg[70002];
 
+/* Decode header + body as the one frame it travels in. */
 static int s_dec1(uint8_t type, const uint8_t *body, size_t len, wire_msg_t *m)
 {
-    wire_header(type, s_hdr);
-    wire_frame_t f[2] = {{s_hdr, 2}, {body, len}};
-    return wire_decode(f, 2, m);
+    wire_header(type, s_msg);
+    memmove(s_msg + 2, body, len);
+    return wire_decode(s_msg, len + 2, m);
 }
 
 static void test_hello_roundtrip(void **state)
@@ -166,58 +167,74 @@ static void test_pex(void **state)
 static void test_events_and_recon(void **state)
 {
     static uint8_t ev[WIRE_MAX_EVENT + 1];
-    uint8_t hdr[2];
-    wire_header(WIRE_EVENTS, hdr);
-    wire_frame_t f[WIRE_MAX_FRAMES + 1];
-    f[0] = (wire_frame_t){hdr, 2};
-    for (size_t i = 1; i <= WIRE_MAX_FRAMES; i++) f[i] = (wire_frame_t){ev, 100};
+    static uint8_t body[WIRE_MAX_MSG + 70000];
+    wire_frame_t f[WIRE_MAX_EVENTS + 1];
+    for (size_t i = 0; i <= WIRE_MAX_EVENTS; i++) f[i] = (wire_frame_t){ev, 100};
+    memset(ev, 0x5a, sizeof ev);
     wire_msg_t m;
-    assert_int_equal(wire_decode(f, 3, &m), 0);
+    size_t len;
+    assert_int_equal(wire_enc_events(f, 2, body, sizeof body, &len), 0);
+    assert_int_equal(len, 2 * (2 + 100));
+    assert_int_equal(body[0], 0);
+    assert_int_equal(body[1], 100);
+    assert_int_equal(s_dec1(WIRE_EVENTS, body, len, &m), 0);
     assert_int_equal(m.u.events.n, 2);
-    assert_int_equal(wire_decode(f, WIRE_MAX_FRAMES, &m), 0);
+    assert_int_equal(m.u.events.ev[1].len, 100);
+    assert_memory_equal(m.u.events.ev[1].p, ev, 100);
+    assert_int_equal(wire_enc_events(f, WIRE_MAX_EVENTS, body, sizeof body, &len), 0);
+    assert_int_equal(s_dec1(WIRE_EVENTS, body, len, &m), 0);
     assert_int_equal(m.u.events.n, WIRE_MAX_EVENTS);
-    assert_int_equal(wire_decode(f, WIRE_MAX_FRAMES + 1, &m), WIRE_E_TOOBIG);
-    assert_int_equal(wire_decode(f, 1, &m), WIRE_E_FRAMES);
-    f[1].len = 0;
-    assert_int_equal(wire_decode(f, 2, &m), WIRE_E_TOOBIG);
-    f[1].len = WIRE_MAX_EVENT + 1;
-    assert_int_equal(wire_decode(f, 2, &m), WIRE_E_TOOBIG);
-    /* 64 events of 32 KiB = 2 MiB > the 1 MiB per-message budget. */
-    for (size_t i = 1; i <= WIRE_MAX_EVENTS; i++) f[i].len = WIRE_MAX_EVENT;
-    assert_int_equal(wire_decode(f, WIRE_MAX_FRAMES, &m), WIRE_E_TOOBIG);
-    /* RECON: one frame, 1..64 KiB. */
-    wire_header(WIRE_RECON, hdr);
-    f[1] = (wire_frame_t){ev, 10};
-    assert_int_equal(wire_decode(f, 2, &m), 0);
+    assert_int_equal(wire_enc_events(f, WIRE_MAX_EVENTS + 1, body, sizeof body, &len),
+                     WIRE_E_MALFORMED);
+    assert_int_equal(wire_enc_events(f, 0, body, sizeof body, &len), WIRE_E_MALFORMED);
+    /* 65 records: one too many, though small. */
+    assert_int_equal(wire_enc_events(f, WIRE_MAX_EVENTS, body, sizeof body, &len), 0);
+    memcpy(body + len, body, 102);
+    assert_int_equal(s_dec1(WIRE_EVENTS, body, len + 102, &m), WIRE_E_TOOBIG);
+    /* Empty body, a zero-length record, one above the event limit, a record
+     * that runs past the end, a lone length byte. */
+    assert_int_equal(s_dec1(WIRE_EVENTS, body, 0, &m), WIRE_E_MALFORMED);
+    body[0] = 0, body[1] = 0;
+    assert_int_equal(s_dec1(WIRE_EVENTS, body, 2, &m), WIRE_E_TOOBIG);
+    body[0] = (WIRE_MAX_EVENT + 1) >> 8, body[1] = (WIRE_MAX_EVENT + 1) & 0xff;
+    assert_int_equal(s_dec1(WIRE_EVENTS, body, 2 + WIRE_MAX_EVENT + 1, &m), WIRE_E_TOOBIG);
+    body[0] = 0, body[1] = 100;
+    assert_int_equal(s_dec1(WIRE_EVENTS, body, 2 + 99, &m), WIRE_E_MALFORMED);
+    assert_int_equal(s_dec1(WIRE_EVENTS, body, 2 + 100 + 1, &m), WIRE_E_MALFORMED);
+    /* Three events of 32 KiB pass the message limit: the encoder says so. */
+    for (size_t i = 0; i < 3; i++) f[i].len = WIRE_MAX_EVENT;
+    assert_int_equal(wire_enc_events(f, 3, body, sizeof body, &len), WIRE_E_TOOBIG);
+    f[0].len = 0;
+    assert_int_equal(wire_enc_events(f, 1, body, sizeof body, &len), WIRE_E_MALFORMED);
+    /* RECON: 1..64 KiB. */
+    assert_int_equal(s_dec1(WIRE_RECON, ev, 10, &m), 0);
     assert_int_equal(m.u.recon.len, 10);
-    assert_int_equal(wire_decode(f, 3, &m), WIRE_E_FRAMES);
-    f[1].len = 0;
-    assert_int_equal(wire_decode(f, 2, &m), WIRE_E_TOOBIG);
+    assert_int_equal(s_dec1(WIRE_RECON, ev, 0, &m), WIRE_E_TOOBIG);
 }
 
 static void test_header(void **state)
 {
     wire_msg_t m;
-    uint8_t h[3] = {WIRE_VERSION, WIRE_PING, 0}, body[8] = {0};
-    wire_frame_t f[2] = {{h, 2}, {body, 8}};
-    assert_int_equal(wire_decode(f, 2, &m), 0);
-    f[0].len = 3;
-    assert_int_equal(wire_decode(f, 2, &m), WIRE_E_MALFORMED);
-    f[0].len = 1;
-    assert_int_equal(wire_decode(f, 2, &m), WIRE_E_MALFORMED);
-    f[0].len = 2;
-    h[0] = 2;
-    assert_int_equal(wire_decode(f, 2, &m), WIRE_E_VERSION);
+    uint8_t h[11] = {WIRE_VERSION, WIRE_PING, 0, 0, 0, 0, 0, 0, 0, 7, 0};
+    assert_int_equal(wire_decode(h, 10, &m), 0);
+    assert_int_equal(m.u.seq, 7);
+    assert_int_equal(wire_decode(h, 11, &m), WIRE_E_MALFORMED); /* trailing byte */
+    assert_int_equal(wire_decode(h, 9, &m), WIRE_E_MALFORMED);  /* short body */
+    assert_int_equal(wire_decode(h, 1, &m), WIRE_E_MALFORMED);
+    assert_int_equal(wire_decode(h, 0, &m), WIRE_E_MALFORMED);
+    h[0] = 1; /* the multipart protocol of version 1 */
+    assert_int_equal(wire_decode(h, 10, &m), WIRE_E_VERSION);
     h[0] = WIRE_VERSION;
     h[1] = 0;
-    assert_int_equal(wire_decode(f, 2, &m), WIRE_E_TYPE);
+    assert_int_equal(wire_decode(h, 10, &m), WIRE_E_TYPE);
     h[1] = 13;
-    assert_int_equal(wire_decode(f, 2, &m), WIRE_E_TYPE);
-    h[1] = WIRE_PING;
-    assert_int_equal(wire_decode(f, 1, &m), WIRE_E_FRAMES);
-    assert_int_equal(wire_decode(f, 0, &m), WIRE_E_FRAMES);
-    f[1].len = WIRE_MAX_FRAME + 1;
-    assert_int_equal(wire_decode(f, 2, &m), WIRE_E_TOOBIG);
+    assert_int_equal(wire_decode(h, 10, &m), WIRE_E_TYPE);
+    static uint8_t big[WIRE_MAX_MSG + 1];
+    big[0] = WIRE_VERSION;
+    big[1] = WIRE_RECON;
+    big[2] = 1;
+    assert_int_equal(wire_decode(big, WIRE_MAX_MSG, &m), 0);
+    assert_int_equal(wire_decode(big, WIRE_MAX_MSG + 1, &m), WIRE_E_TOOBIG);
     assert_string_equal(wire_type_name(WIRE_RECON), "RECON");
     assert_string_equal(wire_type_name(99), "?");
 }
@@ -300,6 +317,20 @@ static void test_doc_vectors(void **state)
     assert_memory_equal(s_body, a, 32);
     assert_memory_equal(s_body + 32, nd, 16);
     assert_memory_equal(s_body + 48, tail, 24);
+    /* The whole message is one frame: 0201, then that body. */
+    uint8_t hdr[2];
+    wire_header(WIRE_HELLO, hdr);
+    assert_int_equal(hdr[0], 0x02);
+    assert_int_equal(hdr[1], 0x01);
+    /* EVENTS vector: events ab ab ab and cd cd -> 0209 0003ababab 0002cdcd. */
+    uint8_t e1[3] = {0xab, 0xab, 0xab}, e2[2] = {0xcd, 0xcd}, ev[11];
+    wire_frame_t f[2] = {{e1, 3}, {e2, 2}};
+    assert_int_equal(wire_enc_events(f, 2, s_body, sizeof s_body, &len), 0);
+    wire_header(WIRE_EVENTS, ev);
+    memcpy(ev + 2, s_body, len);
+    s_unhex("02090003ababab0002cdcd", want, 11);
+    assert_int_equal(len + 2, 11);
+    assert_memory_equal(ev, want, 11);
 }
 
 int main(void)

@@ -1,4 +1,4 @@
-/* gossip_sync.c -- replication over linked peers: live spread, repair and
+/* replicate.c -- replication over linked peers: live spread, repair and
  * peer exchange.
  *
  * Live spread is lazy push: ids of newly stored events are batched for a few
@@ -29,57 +29,7 @@
 #include <string.h>
 #include <sodium.h>
 
-#include "gossip_int.h"
-
-/* ---- id sets: open addressing on the first 8 id bytes ---- */
-
-static uint64_t s_key(const uint8_t id[32])
-{
-    uint64_t k;
-    memcpy(&k, id, 8);
-    return k ? k : 1;
-}
-
-int g_idset_init(g_idset_t *s, size_t cap)
-{
-    s->slot = calloc(cap, sizeof(uint64_t));
-    s->cap = cap;
-    s->n = 0;
-    return s->slot ? 0 : -1;
-}
-
-void g_idset_free(g_idset_t *s)
-{
-    free(s->slot);
-    s->slot = NULL;
-    s->cap = s->n = 0;
-}
-
-int g_idset_has(const g_idset_t *s, const uint8_t id[32])
-{
-    uint64_t k = s_key(id);
-    for (size_t i = k % s->cap, probes = 0; probes < s->cap; i = (i + 1) % s->cap, probes++) {
-        if (s->slot[i] == k) return 1;
-        if (s->slot[i] == 0) return 0;
-    }
-    return 0;
-}
-
-/* When the set is 70% full it is cleared: it remembers the recent past, which
- * is what duplicate suppression needs; the store is the real record. */
-void g_idset_add(g_idset_t *s, const uint8_t id[32])
-{
-    if (g_idset_has(s, id)) return;
-    if (s->n * 10 >= s->cap * 7) {
-        memset(s->slot, 0, s->cap * sizeof(uint64_t));
-        s->n = 0;
-    }
-    uint64_t k = s_key(id);
-    size_t i = k % s->cap;
-    while (s->slot[i]) i = (i + 1) % s->cap;
-    s->slot[i] = k;
-    s->n++;
-}
+#include "replicate.h"
 
 /* ---- the sync set ---- */
 
@@ -104,25 +54,33 @@ static void s_set_fresh(gossip_t *g)
 
 /* ---- push queue ---- */
 
+/* Append id to a queue of ids consumed from *head: reclaim the consumed
+ * head before growing (first allocation: first_cap). 0, or -1 on ENOMEM. */
+static int s_idq_add(uint8_t (**q)[32], size_t *n, size_t *cap, size_t *head, const uint8_t id[32],
+                     size_t first_cap)
+{
+    if (*n == *cap) {
+        if (*head) {
+            memmove(*q, *q + *head, (*n - *head) * 32);
+            *n -= *head;
+            *head = 0;
+        }
+        if (*n == *cap) {
+            size_t nc = *cap ? *cap * 2 : first_cap;
+            uint8_t(*nq)[32] = realloc(*q, nc * 32);
+            if (!nq) return -1;
+            *q = nq;
+            *cap = nc;
+        }
+    }
+    memcpy((*q)[(*n)++], id, 32);
+    return 0;
+}
+
 static void s_push(g_link_t *l, const uint8_t id[32])
 {
     if (g_idset_has(&l->known, id)) return;
-    if (l->npush == l->cappush) {
-        /* Reclaim the consumed head before growing. */
-        if (l->push_head) {
-            memmove(l->push, l->push + l->push_head, (l->npush - l->push_head) * 32);
-            l->npush -= l->push_head;
-            l->push_head = 0;
-        }
-        if (l->npush == l->cappush) {
-            size_t nc = l->cappush ? l->cappush * 2 : 256;
-            uint8_t(*np)[32] = realloc(l->push, nc * 32);
-            if (!np) return;
-            l->push = np;
-            l->cappush = nc;
-        }
-    }
-    memcpy(l->push[l->npush++], id, 32);
+    s_idq_add(&l->push, &l->npush, &l->cappush, &l->push_head, id, 256);
 }
 
 /* Recon found ids the peer lacks: offer them (INV) and let the peer fetch
@@ -155,14 +113,15 @@ static int s_drain(g_link_t *l)
     l->push_tok += (double)(now - l->push_tok_t) / 1000.0 * G_PUSH_RATE;
     l->push_tok_t = now;
     if (l->push_tok > G_PUSH_RATE) l->push_tok = G_PUSH_RATE;
-    if (l->push_tok < (double)WIRE_MAX_EV_BYTES) return 1; /* paced: wait for tokens */
+    if (l->push_tok < (double)WIRE_MAX_MSG) return 1; /* paced: wait for tokens */
     size_t budget = l->push_tok < G_PUSH_BUDGET ? (size_t)l->push_tok : G_PUSH_BUDGET;
     size_t spent = 0;
     while (l->push_head < l->npush && budget > 0 && l->state == G_LINKED) {
         wire_frame_t f[WIRE_MAX_EVENTS];
-        size_t nf = 0, off = 0, head = l->push_head;
+        size_t nf = 0, off = 0, head = l->push_head, blen = 0;
+        /* Room for one more event of any size, with its 2-byte length. */
         while (head < l->npush && nf < WIRE_MAX_EVENTS &&
-               off + WIRE_MAX_EVENT <= WIRE_MAX_EV_BYTES) {
+               off + 2 * (nf + 1) + WIRE_MAX_EVENT <= WIRE_MAX_MSG - 2) {
             const uint8_t *id = l->push[head];
             size_t len;
             if (!g_idset_has(&l->known, id) &&
@@ -174,7 +133,9 @@ static int s_drain(g_link_t *l)
             }
             head++;
         }
-        if (nf && g_send_frames(l, WIRE_EVENTS, f, nf) < 0) return 1; /* socket full: later */
+        if (nf && (wire_enc_events(f, nf, g->msg_buf, WIRE_MAX_MSG, &blen) ||
+                   g_send(l, WIRE_EVENTS, g->msg_buf, blen) < 0))
+            return 1; /* socket full: later */
         for (size_t i = l->push_head; i < head; i++) g_idset_add(&l->known, l->push[i]);
         l->stat_ev_tx += nf;
         g->stat_ev_tx += nf;
@@ -264,7 +225,7 @@ void g_sync_flush_inv(loop_t *loop, loop_timer_t *t, void *arg)
 /* 1 if id was asked for recently (and records that we ask now otherwise). */
 static int s_want_recent(gossip_t *g, const uint8_t id[32], uint64_t now)
 {
-    uint64_t k = s_key(id);
+    uint64_t k = g_idkey(id);
     size_t i = k % g->want_cap;
     if (g->want_key[i] == k && now - g->want_t[i] < G_WANT_RETRY_MS) return 1;
     g->want_key[i] = k;
@@ -280,15 +241,21 @@ static void s_fetch(g_link_t *l)
     if (ingest_pending(g->ingest) > G_INGEST_HIGH) return;
     uint8_t want[G_WANT_BATCH * 32];
     while (l->fetch_head < l->nfetch && l->outstanding < G_WANT_WINDOW && l->state == G_LINKED) {
-        size_t k = 0, room = G_WANT_WINDOW - l->outstanding;
+        size_t k = 0, room = G_WANT_WINDOW - l->outstanding, head = l->fetch_head;
         if (room > G_WANT_BATCH) room = G_WANT_BATCH;
         while (l->fetch_head < l->nfetch && k < room) {
             const uint8_t *id = l->fetch[l->fetch_head++];
             if (store_has(g->store, id) == 0) memcpy(want + 32 * k++, id, 32);
         }
-        if (k && g_send(l, WIRE_WANT, want, k * 32) == 0) {
+        if (k && g_send(l, WIRE_WANT, want, k * 32) < 0) {
+            l->fetch_head = head; /* queue full: the same ids next time */
+            break;
+        }
+        if (k) {
             l->outstanding += k;
             l->t_want = loop_now_ms();
+            if (l->asked.slot || g_idset_init(&l->asked, G_ASKED_SLOTS) == 0)
+                for (size_t i = 0; i < k; i++) g_idset_add(&l->asked, want + 32 * i);
         }
     }
     if (l->fetch_head >= l->nfetch) {
@@ -310,21 +277,7 @@ static void s_on_inv(g_link_t *l, const wire_msg_t *m)
         g_idset_add(&l->known, id);
         if (l->nfetch - l->fetch_head >= G_MAX_FETCH) break; /* recon offers them again */
         if (store_has(g->store, id) != 0 || s_want_recent(g, id, now)) continue;
-        if (l->nfetch == l->capfetch) {
-            if (l->fetch_head) {
-                memmove(l->fetch, l->fetch + l->fetch_head, (l->nfetch - l->fetch_head) * 32);
-                l->nfetch -= l->fetch_head;
-                l->fetch_head = 0;
-            }
-            if (l->nfetch == l->capfetch) {
-                size_t nc = l->capfetch ? l->capfetch * 2 : 1024;
-                uint8_t(*nf)[32] = realloc(l->fetch, nc * 32);
-                if (!nf) break;
-                l->fetch = nf;
-                l->capfetch = nc;
-            }
-        }
-        memcpy(l->fetch[l->nfetch++], id, 32);
+        if (s_idq_add(&l->fetch, &l->nfetch, &l->capfetch, &l->fetch_head, id, 1024)) break;
     }
     s_fetch(l);
 }
@@ -341,7 +294,8 @@ static void s_ingested(const store_result_t *results, size_t n, void *arg)
     if (g) {
         size_t bad = 0;
         for (size_t i = 0; i < n; i++)
-            if (results[i].status == STORE_REJECTED && event_err_is_malformed(results[i].reason)) bad++;
+            if (results[i].status == STORE_REJECTED && event_err_is_malformed(results[i].reason))
+                bad++;
         if (bad) {
             g->stat_rejects += bad;
             g_link_t *l = g_link_by_id(g, sub->link_id);
@@ -352,11 +306,35 @@ static void s_ingested(const store_result_t *results, size_t n, void *arg)
     free(sub);
 }
 
+/* An event the peer sent though we did not ask it for that id (EVENTS
+ * answer WANTs only). A few happen honestly (a WANT answered after our
+ * memory of it was cleared); a stream of them -- replays of what we hold,
+ * or pushes of anything -- costs us lookups and, for new ids, signature
+ * checks. Token bucket per link: 0 within it, -1 past it. */
+static int s_bucket(double *tok, uint64_t *t, uint64_t now, double rate, double burst)
+{
+    if (!*t) *tok = burst;
+    *tok += (double)(now - (*t ? *t : now)) / 1000.0 * rate;
+    *t = now;
+    if (*tok > burst) *tok = burst;
+    *tok -= 1.0;
+    return *tok < 0 ? -1 : 0;
+}
+
+static int s_unasked(g_link_t *l, uint64_t now)
+{
+    return s_bucket(&l->unasked_tok, &l->unasked_t, now, G_UNASKED_RATE, G_UNASKED_BURST);
+}
+
+/* EVENTS: decode each (garbage is abuse); an id we hold, or have handed to
+ * ingest already, is dropped here and never verified again (stat_replays);
+ * the rest go to ingest, which verifies and commits them in batches. */
 static void s_on_events(g_link_t *l, const wire_msg_t *m)
 {
     gossip_t *g = l->g;
     const uint8_t *ev[WIRE_MAX_EVENTS];
     size_t lens[WIRE_MAX_EVENTS], n = 0;
+    uint64_t now = loop_now_ms();
     for (size_t i = 0; i < m->u.events.n; i++) {
         int rc = event_decode(m->u.events.ev[i].p, m->u.events.ev[i].len, g->ev);
         if (rc != 0) {
@@ -364,15 +342,32 @@ static void s_on_events(g_link_t *l, const wire_msg_t *m)
             g_link_fail(l, WIRE_R_ABUSE, "sent an undecodable event", 1);
             return;
         }
-        g_idset_add(&l->known, g->ev->id);
+        const uint8_t *id = g->ev->id;
+        g_idset_add(&l->known, id);
+        if (!(l->asked.slot && g_idset_has(&l->asked, id))) {
+            g->stat_unasked++;
+            if (s_unasked(l, now) < 0) {
+                g_link_fail(l, WIRE_R_ABUSE, "sent events it was not asked for", 1);
+                return;
+            }
+        }
+        if (g_idset_has(&g->submitted, id) || store_has(g->store, id) != 0) {
+            g->stat_replays++;
+            continue;
+        }
+        g_idset_add(&g->submitted, id);
         ev[n] = m->u.events.ev[i].p;
         lens[n] = m->u.events.ev[i].len;
         n++;
     }
-    l->stat_ev_rx += n;
-    g->stat_ev_rx += n;
-    l->outstanding = l->outstanding > n ? l->outstanding - n : 0;
-    l->t_want = loop_now_ms();
+    l->stat_ev_rx += m->u.events.n;
+    g->stat_ev_rx += m->u.events.n;
+    l->outstanding = l->outstanding > m->u.events.n ? l->outstanding - m->u.events.n : 0;
+    l->t_want = now;
+    if (n == 0) {
+        s_fetch(l);
+        return;
+    }
     s_sub_t *sub = malloc(sizeof *sub);
     if (!sub) return;
     sub->anchor = g->anchor;
@@ -451,14 +446,41 @@ static void s_send_pex(g_link_t *l)
     l->pex_t = loop_now_ms();
 }
 
+/* 1 if the link's own connection runs over loopback (only then may its
+ * peer tell us about loopback addresses). */
+static int s_link_on_loopback(const g_link_t *l)
+{
+    char norm[PEERS_MAX_ENDPOINT];
+    int lo = 0;
+    return l->endpoint[0] && peers_norm_endpoint(l->endpoint, norm, sizeof norm, &lo) == 0 && lo;
+}
+
+/* PEX: each entry is normalised (peers_norm_endpoint) and must not be us,
+ * nor a loopback address from a peer that is not itself on loopback; a
+ * link may add at most G_PEX_NEW new entries per G_PEX_WINDOW_MS (more is
+ * ignored, not abuse: the window refills), and peers_add_pex refuses
+ * entries past the table's share for peer exchange. */
 static void s_on_pex(g_link_t *l, const wire_msg_t *m)
 {
     gossip_t *g = l->g;
-    for (size_t i = 0; i < m->u.pex.n; i++) {
+    uint64_t now = loop_now_ms();
+    if (now - l->pex_win_t > G_PEX_WINDOW_MS) {
+        l->pex_win_t = now;
+        l->pex_new = 0;
+    }
+    int lo_ok = l->out ? s_link_on_loopback(l) : l->conn_lo;
+    for (size_t i = 0; i < m->u.pex.n && l->pex_new < G_PEX_NEW; i++) {
         const wire_pex_entry_t *e = &m->u.pex.e[i];
+        char norm[PEERS_MAX_ENDPOINT];
+        int lo = 0;
         if (!memcmp(e->node, g->node.pk, 32) || peers_find_node(g->peers, e->node)) continue;
-        if (strncmp(e->endpoint, "tcp://", 6)) continue;
-        peers_add_pex(g->peers, e->endpoint, e->node, NULL);
+        if (peers_norm_endpoint(e->endpoint, norm, sizeof norm, &lo) < 0 || (lo && !lo_ok)) {
+            g->stat_pex_refused++;
+            continue;
+        }
+        if (peers_find_endpoint(g->peers, norm)) continue;
+        l->pex_new++;
+        if (!peers_add_pex(g->peers, norm, e->node, NULL)) g->stat_pex_refused++;
     }
 }
 
@@ -475,7 +497,19 @@ void g_sync_on_msg(g_link_t *l, const wire_msg_t *m)
             g_link_fail(l, WIRE_R_ABUSE, "asked for too much at once", 1);
             break;
         }
-        for (size_t i = 0; i < m->u.ids.n; i++) s_push(l, m->u.ids.ids + 32 * i);
+        /* We announce only what we hold, so WANTs for ids we do not hold
+         * are rare (a retraction in between); a stream of them only makes
+         * us search the store. Same allowance as unasked events. */
+        for (size_t i = 0; i < m->u.ids.n; i++) {
+            const uint8_t *id = m->u.ids.ids + 32 * i;
+            if (store_has(l->g->store, id) != 1 &&
+                s_bucket(&l->unheld_tok, &l->unheld_t, loop_now_ms(), G_UNASKED_RATE,
+                         G_UNASKED_BURST) < 0) {
+                g_link_fail(l, WIRE_R_ABUSE, "asked for events we never offered", 1);
+                return;
+            }
+            s_push(l, id);
+        }
         g_kick(l->g);
         break;
     case WIRE_EVENTS:
@@ -504,17 +538,15 @@ void g_sync_on_link_up(g_link_t *l)
     if (l->out) s_start_recon(l);
 }
 
-void g_sync_link_gone(g_link_t *l)
-{
-    l->recon_active = 0;
-    l->npush = l->push_head = 0;
-    l->nfetch = l->fetch_head = 0;
-    l->outstanding = 0;
-}
-
-void g_sync_tick(gossip_t *g, uint64_t now)
+uint64_t g_sync_tick(gossip_t *g, uint64_t now)
 {
     size_t linked = 0;
+    uint64_t next = 0;
+#define S_DUE(t)                                                                                   \
+    do {                                                                                           \
+        uint64_t t_ = (t);                                                                         \
+        if (!next || t_ < next) next = t_;                                                         \
+    } while (0)
     for (g_link_t *l = g->links; l; l = l->next) {
         if (l->state != G_LINKED) continue;
         linked++;
@@ -523,9 +555,20 @@ void g_sync_tick(gossip_t *g, uint64_t now)
             l->outstanding = 0; /* asked for what the peer no longer has */
         if (l->fetch_head < l->nfetch) s_fetch(l);
         if (now - l->pex_t > 3 * G_PEX_MS) s_send_pex(l);
+        if (l->recon_active) S_DUE(l->recon_t + G_RECON_TIMEOUT + 1);
+        if (l->outstanding) S_DUE(l->t_want + G_WANT_STALL_MS + 1);
+        /* Ids waiting while the window is full are asked for as EVENTS
+         * arrive; this is only the fallback. */
+        if (l->fetch_head < l->nfetch) S_DUE(now + G_BUSY_TICK_MS);
+        S_DUE(l->pex_t + 3 * G_PEX_MS + 1);
     }
-    if (now < g->next_recon || linked == 0) return;
+    if (g->repair_due && linked) g->next_recon = now; /* see g_link_close */
+    g->repair_due = 0;
+    if (linked) S_DUE(g->next_recon);
+#undef S_DUE
+    if (now < g->next_recon || linked == 0) return next;
     g->next_recon = now + G_RECON_MS + randombytes_uniform(G_RECON_MS / 4);
+    if (!next || g->next_recon < next) next = g->next_recon;
     uint32_t pick = randombytes_uniform((uint32_t)linked);
     for (g_link_t *l = g->links; l; l = l->next) {
         if (l->state != G_LINKED) continue;
@@ -534,4 +577,5 @@ void g_sync_tick(gossip_t *g, uint64_t now)
             break;
         }
     }
+    return next;
 }

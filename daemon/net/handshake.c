@@ -1,4 +1,4 @@
-/* gossip_hello.c -- the link handshake (docs/PROTOCOL.md section 2.4).
+/* handshake.c -- the link handshake (docs/PROTOCOL.md section 2.4).
  *
  * Dialer HELLO -> listener WELCOME -> dialer ACK. The listener first checks
  * that the HELLO's node key converts to the CURVE key the connection
@@ -17,7 +17,7 @@
 #include <sodium.h>
 
 #include "endpoint.h"
-#include "gossip_int.h"
+#include "handshake.h"
 
 /* An advertised wildcard endpoint (host "*", 0.0.0.0 or [::]) seen from addr becomes
  * "tcp://addr:PORT"; one that does not parse becomes "". */
@@ -94,6 +94,8 @@ void g_on_hello(gossip_t *g, const uint8_t *rid, size_t rid_len, const char *use
     memcpy(l->nonce_d, h->nonce, WIRE_NONCE_LEN);
     randombytes_buf(l->nonce_l, WIRE_NONCE_LEN);
     s_fix_endpoint(h->endpoint, peer_addr, l->endpoint, sizeof l->endpoint);
+    l->conn_lo = peer_addr && (!strncmp(peer_addr, "127.", 4) || !strcmp(peer_addr, "::1") ||
+                               !strncmp(peer_addr, "::ffff:127.", 11));
     snprintf(l->name, sizeof l->name, "%s", h->name);
 
     uint8_t proof[WIRE_PROOF_LEN], sig[WIRE_SIG_LEN], msg[111];
@@ -115,7 +117,7 @@ void g_on_hello(gossip_t *g, const uint8_t *rid, size_t rid_len, const char *use
 }
 
 /* Dialer: the listener's WELCOME. */
-void g_on_welcome(g_link_t *l, const wire_hello_t *h)
+int g_on_welcome(g_link_t *l, const wire_hello_t *h)
 {
     gossip_t *g = l->g;
     memcpy(l->nonce_l, h->nonce, WIRE_NONCE_LEN);
@@ -127,35 +129,38 @@ void g_on_welcome(g_link_t *l, const wire_hello_t *h)
         peer_t *p = g_peer(l);
         g_link_fail(l, WIRE_R_SELF, "dialed ourselves", 0);
         if (p) peers_set_node(g->peers, p, g->node.pk, NULL, NULL, 0); /* drops the entry */
-        return;
+        return 0;
     }
     if (!s_net_ok_name(g, h->net)) {
         g_mark_foreign(g, l, h->net);
         g_link_fail(l, WIRE_R_NETWORK, "another network", 0);
-        return;
+        return 0;
     }
     uint8_t expect[WIRE_PROOF_LEN];
     if (g->has_netkey) {
         wire_net_proof(g->netkey, h->node, g->node.pk, l->nonce_d, l->nonce_l, expect);
         if (h->proof_len != WIRE_PROOF_LEN || sodium_memcmp(expect, h->proof, WIRE_PROOF_LEN)) {
-            g_mark_foreign(g, l, h->net);
+            /* It claims our network id but cannot prove it: nothing it
+             * said about its network counts (net unknown, net_match false),
+             * and it is checked again later like a listener of another key. */
+            g_keyfail(g, g_peer(l)); /* before the close, which may forget p */
             g_link_fail(l, WIRE_R_NETWORK, "network proof missing or wrong", 0);
-            return;
+            return 0;
         }
     } else if (h->proof_len != 0) {
         g_link_fail(l, WIRE_R_NETWORK, "unexpected network proof on an open network", 0);
-        return;
+        return 0;
     }
     uint8_t msg[111];
     size_t mlen;
     wire_welcome_msg(h->node, g->node.pk, l->nonce_d, l->nonce_l, msg, &mlen);
     if (crypto_sign_verify_detached(h->sig, msg, mlen, h->node) != 0) {
         g_link_fail(l, WIRE_R_IDENTITY, "bad WELCOME signature", 0);
-        return;
+        return 0;
     }
     if (g_held(g, h->node, NULL)) {
         g_link_fail(l, WIRE_R_ABUSE, "held off", 0);
-        return;
+        return 0;
     }
     peer_t *p = g_peer(l);
     if (p) {
@@ -169,13 +174,13 @@ void g_on_welcome(g_link_t *l, const wire_hello_t *h)
     if (wire_enc_ack(proof, g->has_netkey ? WIRE_PROOF_LEN : 0, buf, sizeof buf, &len) ||
         g_send(l, WIRE_ACK, buf, len)) {
         g_link_fail(l, 0, "cannot send ACK", 0);
-        return;
+        return 0;
     }
-    g_link_up(l);
+    return 1;
 }
 
 /* Listener: the dialer's ACK. */
-void g_on_ack(g_link_t *l, const wire_msg_t *m)
+int g_on_ack(g_link_t *l, const wire_msg_t *m)
 {
     gossip_t *g = l->g;
     if (g->has_netkey) {
@@ -183,19 +188,18 @@ void g_on_ack(g_link_t *l, const wire_msg_t *m)
         wire_net_proof(g->netkey, l->node, g->node.pk, l->nonce_d, l->nonce_l, expect);
         if (m->u.ack.proof_len != WIRE_PROOF_LEN ||
             sodium_memcmp(expect, m->u.ack.proof, WIRE_PROOF_LEN)) {
-            peer_t *p = peers_find_node(g->peers, l->node);
-            if (p) peers_set_state(g->peers, p, PEER_FOREIGN);
+            g_keyfail(g, peers_find_node(g->peers, l->node));
             g_link_fail(l, WIRE_R_NETWORK, "network proof missing or wrong", 0);
-            return;
+            return 0;
         }
     } else if (m->u.ack.proof_len != 0) {
         g_link_fail(l, WIRE_R_NETWORK, "unexpected network proof on an open network", 0);
-        return;
+        return 0;
     }
     peer_t *p = peers_find_node(g->peers, l->node);
     if (!p && l->endpoint[0]) p = peers_add_pex(g->peers, l->endpoint, l->node, g->net_id);
     if (p && l->name[0] && !p->name[0])
         p = peers_set_node(g->peers, p, l->node, l->name, g->net_id, WIRE_VERSION);
     l->peer_id = p ? p->id : 0;
-    g_link_up(l);
+    return 1;
 }

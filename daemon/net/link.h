@@ -1,21 +1,28 @@
-/* gossip_int.h -- state shared by gossip.c (sockets, links, dialing),
- * gossip_hello.c (the handshake) and gossip_sync.c (INV/WANT/EVENTS,
- * reconciliation, peer exchange). Not a public interface.
+/* link.h -- the gossip state and its link layer (link.c), shared by the
+ * handshake (handshake.c), replication (replicate.c) and the engine on top
+ * (gossip.c). Not a public interface: the daemon sees gossip.h only.
+ *
+ * Layering, one direction only: link.c knows none of the others;
+ * handshake.c and replicate.c use link.c; gossip.c uses all three.
  */
-#ifndef TIPD_GOSSIP_INT_H
-#define TIPD_GOSSIP_INT_H
+#ifndef TIPD_GOSSIP_LINK_H
+#define TIPD_GOSSIP_LINK_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "event.h"
 #include "gossip.h"
+#include "peers.h"
 #include "loglevel.h"
 #include "recon.h"
 #include "wire.h"
 
-/* Timing and limits (docs/PROTOCOL.md §2.8). */
-#define G_TICK_MS        200   /* housekeeping period */
+/* Timing and limits (docs/PROTOCOL.md §2.5 to §2.8). */
+#define G_MIN_TICK_MS    20    /* housekeeping never runs more often than this */
+#define G_BUSY_TICK_MS   200   /* ... and this often while ingest has a backlog */
+#define G_IDLE_MAX_MS    60000 /* ... and at least this often */
+#define G_SLACK_MS       250   /* heartbeats due this soon go out with the others */
 #define G_PING_MS        1000  /* heartbeat period on a quiet link */
 #define G_DEAD_MS        4000  /* no message for this long: link down */
 #define G_HANDSHAKE_MS   3000  /* HELLO..ACK must finish within this */
@@ -40,18 +47,30 @@
 #define G_READ_BURST     128        /* messages read per wake-up per socket */
 #define G_PUSH_BUDGET    (4u << 20) /* event bytes sent per link per drain */
 #define G_PUSH_RATE                                                                                \
-    (8.0 * 1024 * 1024)                    /* our pushes per link per second: half the             \
-                                               receiver's allowance, so catch-up is never "flooding" */
-#define G_RATE_BYTES  (16.0 * 1024 * 1024) /* per link per second, EVENTS */
-#define G_RATE_MSGS   4000.0               /* messages per link per second */
-#define G_RATE_BURST  3.0                  /* seconds of rate allowed as burst */
-#define G_PEX_MS      20000                /* at most one PEX per link this often */
-#define G_QUIET_MS    30000                /* silence towards a closed incoming connection */
-#define G_MAX_OWED    (4 * G_WANT_WINDOW)  /* ids a peer may have asked for and not got */
-#define G_MAX_FETCH   131072 /* ids queued to fetch per link; more wait for the next round */
-#define G_RECON_RATE  20.0   /* RECON messages per link per second ... */
-#define G_RECON_BURST 100.0  /* ... with this burst; beyond: abuse */
-#define G_INGEST_HIGH 20000  /* stop reading peers while ingest holds this many */
+    (8.0 * 1024 * 1024)                            /* our pushes per link per second: half the     \
+                                                       receiver's allowance, so catch-up is never "flooding" */
+#define G_RATE_BYTES          (16.0 * 1024 * 1024) /* per link per second, EVENTS */
+#define G_RATE_MSGS           4000.0               /* messages per link per second */
+#define G_RATE_BURST          3.0                  /* seconds of rate allowed as burst */
+#define G_PEX_MS              20000                /* at most one PEX per link this often */
+#define G_QUIET_MS            30000               /* silence towards a closed incoming connection */
+#define G_MAX_OWED            (4 * G_WANT_WINDOW) /* ids a peer may have asked for and not got */
+#define G_MAX_FETCH           131072 /* ids queued to fetch per link; more wait for the next round */
+#define G_RECON_RATE          20.0   /* RECON messages per link per second ... */
+#define G_RECON_BURST         100.0  /* ... with this burst; beyond: abuse */
+#define G_INGEST_HIGH         20000  /* stop reading peers while ingest holds this many */
+#define G_ASKED_SLOTS         16384  /* ids asked of one peer remembered (cleared at 70%) */
+#define G_UNASKED_RATE        200.0  /* events a peer may send unasked, per second ... */
+#define G_UNASKED_BURST       4096.0    /* ... with this burst; beyond: abuse */
+#define G_SUBMITTED_SLOTS     (1 << 17) /* ids handed to ingest, remembered */
+#define G_PEX_NEW             32        /* new peer-table entries one link may add ... */
+#define G_PEX_WINDOW_MS       60000     /* ... per this window */
+#define G_PEX_MAX_FAILS       3         /* failed dials before a PEX-only entry is forgotten */
+#define G_MAX_DIALS           16        /* our handshakes in flight at once */
+#define G_ACTIVE              8  /* the overlay: links we dial towards (static peers extra) ... */
+#define G_ACTIVE_MAX          16 /* ... and keep: one more makes a random one give way */
+#define G_FULL_BACKOFF_MS     30000 /* a peer that made room is not re-dialed sooner ... */
+#define G_FULL_BACKOFF_MAX_MS (8 * G_FULL_BACKOFF_MS) /* ... doubling per repeat to this */
 
 typedef struct s_idset {
     uint64_t *slot; /* 0 = empty; key = first 8 id bytes, 0 mapped to 1 */
@@ -73,6 +92,7 @@ struct g_link {
     loop_watch_t *mon_watch;
     uint64_t t_conn; /* outgoing: when the monitor last reported the TCP connection */
     uint8_t rid[64]; /* ROUTER routing id of an incoming link */
+    int conn_lo;     /* incoming: the connection comes from a loopback address */
     size_t rid_len;
     int state;
     int has_node;
@@ -85,7 +105,12 @@ struct g_link {
     char name[WIRE_MAX_NAME + 1];
     uint64_t t_start, t_rx, t_tx;
     uint64_t ping_seq;
-    g_idset_t known;     /* ids the peer holds or was sent: never INV or send twice */
+    g_idset_t known;    /* ids the peer holds or was sent: never INV or send twice */
+    g_idset_t asked;    /* ids we asked this peer for (allocated at the first WANT) */
+    double unasked_tok; /* allowance of events sent unasked */
+    uint64_t unasked_t;
+    double unheld_tok; /* allowance of WANTs for ids we do not hold */
+    uint64_t unheld_t;
     uint8_t (*push)[32]; /* ids whose bodies we owe the peer */
     size_t npush, cappush, push_head;
     uint8_t (*fetch)[32]; /* ids the peer offered that we lack, not yet asked for */
@@ -101,6 +126,8 @@ struct g_link {
     uint64_t push_tok_t;
     uint64_t tok_t;
     uint64_t pex_t;
+    uint64_t pex_win_t; /* PEX quota window start, and new entries added in it */
+    size_t pex_new;
     uint64_t stat_rx, stat_tx, stat_ev_rx, stat_ev_tx;
 };
 
@@ -136,11 +163,13 @@ struct gossip {
     loop_timer_t *tick, *inv_timer, *work_timer;
     g_link_t *links;
     uint32_t next_link_id;
+    size_t dials; /* outgoing handshakes in flight (counted by the tick) */
     recon_set_t *set;
     int set_dirty; /* a retraction arrived: rebuild from the store before use */
     uint8_t *recon_buf;
-    uint8_t *ev_buf; /* assembling EVENTS */
-    event_t *ev;     /* scratch decode */
+    uint8_t *ev_buf;  /* events read from the store for one EVENTS */
+    uint8_t *msg_buf; /* an EVENTS body being assembled */
+    event_t *ev;      /* scratch decode */
     /* New ids waiting to be announced, and which link (if any) they came from. */
     uint8_t (*inv)[32];
     uint32_t *inv_from;
@@ -150,9 +179,17 @@ struct gossip {
     uint64_t *want_key, *want_t;
     size_t want_cap;
     uint64_t next_recon;
+    int repair_due; /* a link closed with ids still to fetch: reconcile soon */
     struct g_hold *holds;
     struct g_anchor *anchor;
+    g_idset_t submitted; /* ids handed to ingest: a second copy is a replay */
     uint64_t stat_recons, stat_ev_rx, stat_ev_tx, stat_rejects;
+    uint64_t stat_replays;     /* events received that we held: dropped, not verified */
+    uint64_t stat_unasked;     /* events received that we had not asked that peer for */
+    uint64_t stat_pex_refused; /* PEX entries refused (spelling, loopback, table share) */
+    uint64_t stat_pex_aged;    /* PEX-only entries forgotten after failed dials */
+    uint64_t stat_room;        /* links closed to make room for a newcomer */
+    uint64_t stat_bytes_tx, stat_bytes_rx; /* wire message bytes (header + body) */
 };
 
 /* Shared by the ingest callbacks, which may run after gossip is gone. */
@@ -161,45 +198,44 @@ struct g_anchor {
     int refs;
 };
 
-/* gossip.c */
+typedef struct {
+    uint64_t next_dial, backoff, first_seen;
+    uint64_t keyfail_backoff; /* re-check period of a key-mismatch peer */
+    unsigned fails;           /* dials in a row that never linked */
+    uint64_t full_backoff;    /* next wait after a BYE 9 from it */
+} g_pinfo_t;                  /* per peer-table entry, in peer_t.user */
+
 void g_log(gossip_t *g, int prio, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const char *g_who(const g_link_t *l);
+int g_send(g_link_t *l, uint8_t type, const uint8_t *body, size_t len);
 void g_send_reason(g_link_t *l, uint8_t type, uint8_t code, const char *text);
 /* REJECT/BYE on a ROUTER connection we hold no session for. */
 void g_router_reply(gossip_t *g, const uint8_t *rid, size_t rid_len, uint8_t type, uint8_t code,
                     const char *text);
-peer_t *g_peer(g_link_t *l); /* the link's peer table entry, or NULL */
+g_pinfo_t *g_pinfo(peer_t *p); /* created on first use; NULL on ENOMEM */
+peer_t *g_peer(g_link_t *l);   /* the link's peer table entry, or NULL */
 struct g_hold *g_held(gossip_t *g, const uint8_t *node, const uint8_t *curve);
+void g_hold(gossip_t *g, const uint8_t node[32]); /* hold off, doubling per repeat */
+void g_holds_expire(gossip_t *g, uint64_t now);   /* UINT64_MAX: free all */
+/* p holds our listener key but not our network key (CURVE handshake or
+ * network proof failed): foreign, net unknown, re-dialed after 5 s doubling
+ * to 60 s. May free p. */
+void g_keyfail(gossip_t *g, peer_t *p);
 g_link_t *g_link_new(gossip_t *g, int out); /* NULL at the link limits */
-void g_link_close(g_link_t *l);             /* no BYE, no state change */
-void g_link_up(g_link_t *l);                /* handshake done: dedupe, LINKED, sync */
-int g_send(g_link_t *l, uint8_t type, const uint8_t *body, size_t len);
-int g_send_frames(g_link_t *l, uint8_t type, const wire_frame_t *f, size_t n);
-void g_link_fail(g_link_t *l, uint8_t code, const char *why, int abuse);
 g_link_t *g_link_by_id(gossip_t *g, uint32_t id);
-void g_kick(gossip_t *g); /* schedule the work timer soon */
+void g_mon_stop(g_link_t *l);   /* detach a DEALER's monitor (see link.c) */
+void g_link_close(g_link_t *l); /* no BYE, no state change */
+/* Close a link for a reason (BYE or REJECT with code if nonzero); abuse adds
+ * a hold-off. A linked peer goes DOWN in the table. */
+void g_link_fail(g_link_t *l, uint8_t code, const char *why, int abuse);
+int g_quiet(gossip_t *g, const uint8_t *rid, size_t len); /* a closed incoming connection */
+void g_reap(gossip_t *g);                                 /* free closed links */
+void g_kick(gossip_t *g);                                 /* run the work timer soon */
 
-/* gossip_hello.c */
-void g_fill_hello(gossip_t *g, wire_hello_t *h, const uint8_t *nonce);
-void g_mark_foreign(gossip_t *g, g_link_t *l, const char *net);
-void g_on_hello(gossip_t *g, const uint8_t *rid, size_t rid_len, const char *user_id,
-                const char *peer_addr, const wire_hello_t *h);
-void g_on_welcome(g_link_t *l, const wire_hello_t *h);
-void g_on_ack(g_link_t *l, const wire_msg_t *m);
-
-/* gossip_sync.c */
+uint64_t g_idkey(const uint8_t id[32]);
 int g_idset_init(g_idset_t *s, size_t cap);
 void g_idset_free(g_idset_t *s);
 int g_idset_has(const g_idset_t *s, const uint8_t id[32]);
 void g_idset_add(g_idset_t *s, const uint8_t id[32]);
-int g_sync_load(gossip_t *g);
-void g_sync_on_link_up(g_link_t *l);
-void g_sync_on_msg(g_link_t *l, const wire_msg_t *m);
-void g_sync_on_new(const uint8_t *const *events, const size_t *lens, const store_result_t *results,
-                   size_t n, void *arg);
-void g_sync_flush_inv(loop_t *loop, loop_timer_t *t, void *arg);
-void g_sync_work(gossip_t *g); /* drain push queues */
-void g_sync_tick(gossip_t *g, uint64_t now);
-void g_sync_link_gone(g_link_t *l);
 
 #endif
