@@ -53,7 +53,7 @@ struct store {
     store_t *parent;
     MDB_txn *bound;
     const int *cancel; /* store_rtxn_cancel_on: long walks stop when set */
-    int grow_wanted;   /* owner: a map resize waits for the views to end */
+    int grow_wanted;   /* on the store that grows the map: a resize waits for the views to end */
     int stopped;       /* view: a walk was stopped (store_rtxn_stopped) */
 };
 
