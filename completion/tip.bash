@@ -56,9 +56,9 @@ _tip()
 
     local flags=""
     case $cmd in
-    add) flags="--topic -t --title --file -f --anon" ;;
+    add) flags="--topic -t --title --file -f --anon --force --yes -y --draft" ;;
     search) flags="-n --topic -t --author --kind" ;;
-    show) flags="--history" ;;
+    show) flags="--history --raw --cmd" ;;
     list) flags="-n --topic -t --author --kind" ;;
     ask) flags="--topic -t --title --yes -y" ;;
     answer) flags="--topic -t --title --file -f" ;;
@@ -67,6 +67,7 @@ _tip()
     retract) flags="--yes -y" ;;
     stats) flags="--me --weeks --csv" ;;
     whoami) flags="--name --team" ;;
+    import) flags="--own" ;;
     esac
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$flags $global" -- "$cur"))

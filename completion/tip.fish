@@ -44,6 +44,12 @@ complete -c tip -n '__fish_seen_subcommand_from add ask answer edit search list'
 complete -c tip -n '__fish_seen_subcommand_from add ask answer edit' -l title -x -d title
 complete -c tip -n '__fish_seen_subcommand_from add answer edit' -s f -l file -r -F -d 'read the text from FILE'
 complete -c tip -n '__fish_seen_subcommand_from add' -l anon -d 'sign with a one-time key'
+complete -c tip -n '__fish_seen_subcommand_from add' -l force -d 'add even if already shared'
+complete -c tip -n '__fish_seen_subcommand_from add' -s y -l yes -d 'do not ask about look-alikes'
+complete -c tip -n '__fish_seen_subcommand_from add' -l draft -r -F -d 'send a kept draft'
+complete -c tip -n '__fish_seen_subcommand_from show' -l raw -d 'the body byte for byte'
+complete -c tip -n '__fish_seen_subcommand_from show' -l cmd -d 'only the command lines'
+complete -c tip -n '__fish_seen_subcommand_from import' -l own -d 'your own tips: not marked imported'
 complete -c tip -n '__fish_seen_subcommand_from search list questions' -s n -x -d 'at most N'
 complete -c tip -n '__fish_seen_subcommand_from search list' -l author -x -d 'only by WHO'
 complete -c tip -n '__fish_seen_subcommand_from search' -l kind -x -a 'tip question' -d kind

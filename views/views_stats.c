@@ -450,6 +450,7 @@ int views_stats_from(const views_base_t *b, store_rtxn_t *rt, const views_stats_
     out->open_questions = s->open_questions;
     out->contributors = s->contributors;
     out->anonymous_posts = s->anonymous_posts;
+    out->imported = s->imported;
     out->thanks = s->thanks;
     out->ratings = s->ratings;
     out->rating_sum = s->rating_sum;
