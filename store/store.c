@@ -62,7 +62,7 @@ const char *store_strerror(int code)
     case STORE_E_CANCELED:
         return "stopped: the daemon is shutting down";
     default:
-        return code <= -100 ? "unknown store error" : event_strerror(code);
+        return store_is_event_code(code) ? event_strerror(code) : "unknown store error";
     }
 }
 
@@ -98,11 +98,20 @@ size_t store_map_size(const store_t *s)
     return info.me_mapsize;
 }
 
+int store_is_own_code(int rc)
+{
+    return rc <= -100 && rc > -200;
+}
+
+int store_is_event_code(int rc)
+{
+    return rc < 0 && rc > -100;
+}
+
 int store_fail(store_t *s, int rc, const char *what)
 {
     if (rc == 0) return 0;
-    if (rc <= -100 && rc > -200) return rc; /* already a STORE_E* code */
-    if (rc < 0 && rc > -100) return rc;     /* an EVENT_E* code */
+    if (store_is_own_code(rc) || store_is_event_code(rc)) return rc; /* already ours */
     if (s) snprintf(s->err, sizeof s->err, "%s: %s", what, mdb_strerror(rc));
     if (rc == MDB_NOTFOUND) return STORE_E_NOTFOUND;
     if (rc == ENOSPC || rc == EDQUOT) return STORE_E_DISKFULL;
@@ -417,7 +426,7 @@ static int s_env_open(store_t *s)
     }
     if (!(rc = fts_open(txn, &s->fts)) && s->fts) fts_set_text(s->fts, s_doc_text, s);
     if (rc || !s->fts) {
-        code = rc < 0 && rc > -200 ? rc : STORE_E_LMDB;
+        code = store_is_own_code(rc) || store_is_event_code(rc) ? rc : STORE_E_LMDB;
         goto fail;
     }
     if ((rc = mdb_txn_commit(txn))) {

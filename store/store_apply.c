@@ -673,10 +673,11 @@ static int s_batch_body(store_tx_t *tx, void *arg)
             continue;
         }
         if (rc) {
-            /* A STORE_E code other than LMDB's comes from the index refusing
-             * this event's content: drop only this one, so a single odd
-             * event cannot keep a whole batch out forever. */
-            if (rc > -200 && rc <= -100 && rc != STORE_E_LMDB) {
+            /* A STORE_E code that is not a failure of the store itself
+             * (disk, memory, LMDB) comes from the index refusing this
+             * event's content: drop only this one, so a single odd event
+             * cannot keep a whole batch out forever. */
+            if (store_is_own_code(rc) && !store_is_failure(rc)) {
                 b->refused[i] = rc;
                 return S_REDO;
             }

@@ -177,6 +177,11 @@ static inline void store_rtxn_close(store_t *s, MDB_txn *txn)
 
 /* Turn a raw LMDB / errno code into a STORE_E* code, noting the text. */
 int store_fail(store_t *s, int rc, const char *what);
+/* 1 if rc is one of store.h's STORE_E* codes, 0 for 0, event.h's codes,
+ * LMDB's and errno values. The store's codes sit in (-200, -100]. */
+int store_is_own_code(int rc);
+/* 1 if rc is one of event.h's EVENT_E* codes (they sit in (-100, 0)). */
+int store_is_event_code(int rc);
 
 /* Read / write the meta counters. */
 int store_counts_load(store_t *s, MDB_txn *txn, store_counts_t *c);

@@ -36,7 +36,7 @@ json_t *api_json_str(const char *s)
 
 const char *api_reason(int code)
 {
-    return code <= STORE_E_LMDB ? store_strerror(code) : event_strerror(code);
+    return store_strerror(code); /* knows event.h's codes too */
 }
 
 json_t *api_tip_json(const event_t *ev, const views_tip_t *fig)
