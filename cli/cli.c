@@ -10,6 +10,7 @@
 #include "cli.h"
 
 #include "b64.h"
+#include "editdist.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -36,29 +37,6 @@ int cli_fail(cli_t *cli, int code, const char *fmt, ...)
     return code;
 }
 
-/* Optimal string alignment distance between a and b (edits: insert, delete,
- * substitute, swap two neighbours), capped at 9 for long words. */
-static int s_distance(const char *a, const char *b)
-{
-    size_t n = strlen(a), m = strlen(b);
-    if (n > 30 || m > 30) return 9;
-    int d[32][32];
-    for (size_t i = 0; i <= n; i++) d[i][0] = (int)i;
-    for (size_t j = 0; j <= m; j++) d[0][j] = (int)j;
-    for (size_t i = 1; i <= n; i++)
-        for (size_t j = 1; j <= m; j++) {
-            int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-            int v = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
-            if (d[i - 1][j - 1] + cost < v) v = d[i - 1][j - 1] + cost;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < v)
-                v = d[i - 2][j - 2] + 1;
-            d[i][j] = v;
-        }
-    return d[n][m];
-}
-
 const char *cli_suggest(const char *word, const char *const *cands, size_t n)
 {
     const char *best = NULL;
@@ -68,7 +46,7 @@ const char *cli_suggest(const char *word, const char *const *cands, size_t n)
      * is "search", but "ls" is not "list". */
     int limit = wl < 5 ? 1 : 2;
     for (size_t i = 0; i < n; i++) {
-        int d = s_distance(word, cands[i]);
+        int d = editdist_ascii(word, cands[i], limit);
         if (d < bestd) {
             bestd = d;
             best = cands[i];

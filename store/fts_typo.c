@@ -22,6 +22,7 @@
  * lookup or a compared term), so a question of many long made-up words
  * cannot keep the daemon's loop busy.
  */
+#include "editdist.h"
 #include "fts_int.h"
 
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 
 #define S_SCAN_BUDGET 20000 /* keys compared by one scan */
 #define S_MAXCP       TEXT_MAX_TERM
+_Static_assert(S_MAXCP <= EDITDIST_MAX_LEN, "index terms fit editdist");
 
 int fts_edit_bound(const char *word, size_t wlen)
 {
@@ -127,32 +129,6 @@ static size_t s_cps(const char *s, size_t n, ucs4_t *out)
     return k;
 }
 
-/* Restricted Damerau-Levenshtein distance of a[na] and b[nb], or max + 1
- * as soon as it must exceed max. */
-static int s_distance(const ucs4_t *a, size_t na, const ucs4_t *b, size_t nb, int max)
-{
-    if ((na > nb ? na - nb : nb - na) > (size_t)max) return max + 1;
-    int d[S_MAXCP + 1][S_MAXCP + 1];
-    for (size_t i = 0; i <= na; i++) d[i][0] = (int)i;
-    for (size_t j = 0; j <= nb; j++) d[0][j] = (int)j;
-    for (size_t i = 1; i <= na; i++) {
-        int row_min = max + 1;
-        for (size_t j = 1; j <= nb; j++) {
-            int cost = a[i - 1] != b[j - 1];
-            int v = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
-            if (d[i - 1][j - 1] + cost < v) v = d[i - 1][j - 1] + cost;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < v)
-                v = d[i - 2][j - 2] + 1;
-            d[i][j] = v;
-            if (v < row_min) row_min = v;
-        }
-        if (row_min > max) return max + 1;
-    }
-    return d[na][nb];
-}
-
 /* Scan the index terms sharing stem's first two bytes for ones within max
  * edits. */
 static int s_scan(MDB_cursor *c, const char *stem, size_t sl, int max, fts_fix_t *best,
@@ -168,7 +144,7 @@ static int s_scan(MDB_cursor *c, const char *stem, size_t sl, int max, fts_fix_t
         if (k.mv_size < 2 || memcmp(k.mv_data, stem, 2) != 0) break;
         if (k.mv_size <= TEXT_MAX_TERM && !(k.mv_size == sl && !memcmp(k.mv_data, stem, sl))) {
             size_t nb = s_cps(k.mv_data, k.mv_size, b);
-            int dist = s_distance(a, na, b, nb, max);
+            int dist = editdist(a, na, b, nb, max);
             if (dist <= max) {
                 size_t df = 0;
                 if (mdb_cursor_count(c, &df)) return STORE_E_LMDB;

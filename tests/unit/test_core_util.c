@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "editdist.h"
 #include "endpoint.h"
 #include "event.h"
 #include "path.h"
@@ -112,6 +113,35 @@ static void test_mkdir_p(void **state)
     assert_int_equal(rmdir(base), 0);
 }
 
+/* The one edit distance: each kind of edit counts one, the bound cuts the
+ * answer to max + 1, and overlong words are never near anything. */
+static void test_editdist(void **state)
+{
+    (void)state;
+    assert_int_equal(editdist_ascii("search", "search", 2), 0);
+    assert_int_equal(editdist_ascii("serach", "search", 2), 1);  /* swap */
+    assert_int_equal(editdist_ascii("seach", "search", 2), 1);   /* insert */
+    assert_int_equal(editdist_ascii("searchh", "search", 2), 1); /* delete */
+    assert_int_equal(editdist_ascii("seatch", "search", 2), 1);  /* substitute */
+    assert_int_equal(editdist_ascii("SEARCH", "search", 2), 0);  /* ASCII case ignored */
+    assert_int_equal(editdist_ascii("comitt", "commit", 3), 2);
+    assert_int_equal(editdist_ascii("comitt", "commit", 1), 2); /* bound: max + 1 */
+    assert_int_equal(editdist_ascii("ls", "list", 5), 2);
+    assert_int_equal(editdist_ascii("a", "abcdef", 2), 3); /* lengths too far apart */
+    assert_int_equal(editdist_ascii("", "", 0), 0);
+    assert_int_equal(editdist_ascii("", "ab", 5), 2);
+    /* The early exit must not cut a path that comes back: "xab" vs "ab"
+     * is one deletion although the first row is all above 0. */
+    assert_int_equal(editdist_ascii("xab", "ab", 1), 1);
+    char big[EDITDIST_MAX_LEN + 2];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    assert_int_equal(editdist_ascii(big, big, 3), 4);
+    /* Code points, not bytes: u-umlaut vs u is one substitution. */
+    const uint32_t uber[] = {0xFC, 'b', 'e', 'r'}, ub[] = {'u', 'b', 'e', 'r'};
+    assert_int_equal(editdist(uber, 4, ub, 4, 2), 1);
+}
+
 static void test_malformed_predicate(void **state)
 {
     (void)state;
@@ -130,10 +160,9 @@ static void test_malformed_predicate(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_endpoint_parse),
-        cmocka_unit_test(test_endpoint_format),
-        cmocka_unit_test(test_mkdir_p),
-        cmocka_unit_test(test_malformed_predicate),
+        cmocka_unit_test(test_endpoint_parse), cmocka_unit_test(test_endpoint_format),
+        cmocka_unit_test(test_mkdir_p),        cmocka_unit_test(test_malformed_predicate),
+        cmocka_unit_test(test_editdist),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
