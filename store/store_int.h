@@ -37,6 +37,11 @@
 struct store {
     MDB_env *env;
     MDB_dbi meta, ev, body, time, auth, topic, refs, stat, rate, prof, miss;
+    /* the figures of stats and today (store_agg.c); agg_dbs: they exist */
+    MDB_dbi apost, aauth, atopic, anew, astory, alog;
+    int agg_dbs;
+    uint64_t agg_built; /* events the figures were built from at open, 0: none built */
+    double agg_build_s;
     fts_t *fts;
     int read_only;
     int no_reserve;
@@ -188,5 +193,13 @@ int store_counts_save(store_t *s, MDB_txn *txn, const store_counts_t *c);
  * (held or tombstone). Raw LMDB / fts codes. */
 #define STORE_APPLY_DUP 1
 int store_apply_new(store_tx_t *tx, const event_t *ev, const uint8_t *raw, size_t len, int *tomb);
+
+/* The figures of stats and today (store_agg.c): store_apply_new plus their
+ * upkeep in the same transaction; opening their databases; building them
+ * when the store has none (*built: events they were built from). */
+int store_agg_apply_new(store_tx_t *tx, const event_t *ev, const uint8_t *raw, size_t len,
+                        int *tomb);
+int store_agg_open_dbs(store_t *s, MDB_txn *txn);
+int store_agg_ensure(store_t *s, uint64_t *built);
 
 #endif
