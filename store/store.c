@@ -484,6 +484,7 @@ store_t *store_new(const char *dir, const store_opts_t *opts, int *err)
     }
     s->read_only = o.read_only;
     s->no_reserve = o.no_reserve;
+    s->agg_chunk = o.agg_chunk;
     if (s_maplock_init(s) != 0) {
         code = STORE_E_IO;
         goto fail;

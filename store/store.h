@@ -63,10 +63,11 @@ const char *store_strerror(int code);
 int store_is_failure(int code);
 
 typedef struct {
-    size_t map_size; /* initial map size in bytes; 0 = default (64 MiB) */
-    int no_sync;     /* benchmarks only: MDB_NOSYNC */
-    int read_only;   /* open for reading (e.g. tipd -n checks) */
-    int no_reserve;  /* tests: grow only on MDB_MAP_FULL, reserve no room ahead */
+    size_t map_size;  /* initial map size in bytes; 0 = default (64 MiB) */
+    int no_sync;      /* benchmarks only: MDB_NOSYNC */
+    int read_only;    /* open for reading (e.g. tipd -n checks) */
+    int no_reserve;   /* tests: grow only on MDB_MAP_FULL, reserve no room ahead */
+    size_t agg_chunk; /* tests: events per transaction building the stats figures (0: 65536) */
     /* Optional: when store_new fails, what LMDB said (e.g. "open: MDB_INVALID:
      * File is not an LMDB file"), for the one line the caller logs. */
     char *why;

@@ -43,9 +43,7 @@
 #include "store_int.h"
 
 #define S_AGG_VERSION 1
-#define S_POST_LEN    (1 + 1 + 4 * 4)
 #define S_MAX_QUEUE   4096
-#define S_LEVELS      3
 
 enum {
     S_A_TIPS,
@@ -59,10 +57,8 @@ enum {
     S_A_RSUM_RECV,
     S_A_OPEN_Q,
     S_A_ANSWERS_GOT,
-    S_A_N
+    S_A_N = STORE_AGG_AUTH_N
 };
-
-static const int s_shift[S_LEVELS] = {16, 20, 24};
 
 typedef struct {
     store_tx_t *tx;
@@ -86,7 +82,7 @@ static void s_tkey(uint64_t t, const uint8_t id[EVENT_ID_LEN], uint8_t key[8 + E
     memcpy(key + 8, id, EVENT_ID_LEN);
 }
 
-static void s_post_unpack(const uint8_t *p, store_post_t *o)
+void store_agg_post_unpack(const uint8_t *p, store_post_t *o)
 {
     o->kind = p[0];
     o->flags = p[1];
@@ -105,8 +101,8 @@ static int s_post_get(MDB_txn *txn, store_t *s, uint64_t t, const uint8_t id[EVE
     memset(o, 0, sizeof(*o));
     int rc = mdb_get(txn, s->apost, &k, &v);
     if (rc) return rc;
-    if (v.mv_size != S_POST_LEN) return MDB_CORRUPTED;
-    s_post_unpack(v.mv_data, o);
+    if (v.mv_size != STORE_AGG_POST_LEN) return MDB_CORRUPTED;
+    store_agg_post_unpack(v.mv_data, o);
     memcpy(o->id, id, EVENT_ID_LEN);
     o->created_at = t;
     return 0;
@@ -114,7 +110,7 @@ static int s_post_get(MDB_txn *txn, store_t *s, uint64_t t, const uint8_t id[EVE
 
 static int s_post_put(s_ctx_t *c, const store_post_t *o, int del)
 {
-    uint8_t key[8 + EVENT_ID_LEN], val[S_POST_LEN];
+    uint8_t key[8 + EVENT_ID_LEN], val[STORE_AGG_POST_LEN];
     s_tkey(o->created_at, o->id, key);
     MDB_val k = {sizeof key, key}, v = {sizeof val, val};
     if (del) {
@@ -195,10 +191,10 @@ static int s_count_move(s_ctx_t *c, MDB_dbi dbi, const void *key, size_t klen, i
 
 static int s_new_move(s_ctx_t *c, uint64_t t, int d)
 {
-    for (int l = 0; l < S_LEVELS; l++) {
+    for (int l = 0; l < STORE_AGG_LEVELS; l++) {
         uint8_t key[9];
         key[0] = (uint8_t)l;
-        store_be64(key + 1, t >> s_shift[l]);
+        store_be64(key + 1, t >> STORE_AGG_SHIFT(l));
         int rc = s_count_move(c, c->tx->s->anew, key, sizeof key, d);
         if (rc) return rc;
     }
@@ -626,11 +622,15 @@ int store_agg_open_dbs(store_t *s, MDB_txn *txn)
     return 0;
 }
 
+/* A build runs in write transactions of S_BUILD_CHUNK events, noting in
+ * meta "aggbuild" the time key it got to, so a start cut short (say, by the
+ * service manager's start timeout) resumes where it stopped. */
+#define S_BUILD_CHUNK 65536
+
 struct s_build {
-    int built;
+    int done;
     uint64_t events;
 };
-
 /* One held event of the time index into the figures. */
 static int s_build_one(s_ctx_t *c, const uint8_t *id, int kind)
 {
@@ -647,31 +647,54 @@ static int s_build_body(store_tx_t *tx, void *arg)
 {
     struct s_build *b = arg;
     store_t *s = tx->s;
-    b->built = 0;
-    if (s_ready_txn(s, tx->txn) == 1) return 0;
-    MDB_dbi dbs[] = {s->apost, s->aauth, s->atopic, s->anew, s->astory, s->alog};
-    int rc = 0;
-    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0] && !rc; i++)
-        rc = mdb_drop(tx->txn, dbs[i], 0);
-    if (rc) return rc;
+    b->done = 0;
+    if (s_ready_txn(s, tx->txn) == 1) {
+        b->done = 1;
+        return 0;
+    }
+    /* progress: the last time key done and the events held then (a store
+     * written meanwhile, say by an older tipd, is built from the start) */
+    uint8_t at[8 + EVENT_ID_LEN], prog[8 + EVENT_ID_LEN + 8];
+    MDB_val pk = {8, "aggbuild"}, pv;
+    int rc = mdb_get(tx->txn, s->meta, &pk, &pv);
+    if (rc && rc != MDB_NOTFOUND) return rc;
+    int resume = rc == 0 && pv.mv_size == sizeof prog &&
+                 store_rd64((const uint8_t *)pv.mv_data + sizeof at) == tx->c.events;
+    if (resume) {
+        memcpy(at, pv.mv_data, sizeof at);
+    } else { /* from the start: whatever an earlier build or a drop left goes */
+        MDB_dbi dbs[] = {s->apost, s->aauth, s->atopic, s->anew, s->astory, s->alog};
+        for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++)
+            if ((rc = mdb_drop(tx->txn, dbs[i], 0))) return rc;
+    }
     s_ctx_t c;
     s_ctx_init(&c, tx);
     c.build = 1;
     c.seq = tx->c.events;
     if (!(c.tmp = malloc(sizeof(*c.tmp)))) return ENOMEM;
     MDB_cursor *cur;
+    size_t n = 0, chunk = s->agg_chunk ? s->agg_chunk : S_BUILD_CHUNK;
     if ((rc = mdb_cursor_open(tx->txn, s->time, &cur))) goto done;
-    MDB_val k, v;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    MDB_val k = {sizeof at, at}, v;
+    rc = mdb_cursor_get(cur, &k, &v, resume ? MDB_SET_RANGE : MDB_FIRST);
+    if (rc == 0 && resume && k.mv_size == sizeof at && !memcmp(k.mv_data, at, sizeof at))
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT); /* `at` itself is done */
+    for (; rc == 0 && n < chunk; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (k.mv_size != 8 + EVENT_ID_LEN || v.mv_size < 1) continue;
-        uint8_t id[EVENT_ID_LEN];
-        memcpy(id, (const uint8_t *)k.mv_data + 8, EVENT_ID_LEN);
-        if ((rc = s_build_one(&c, id, ((const uint8_t *)v.mv_data)[0]))) break;
+        memcpy(at, k.mv_data, sizeof at);
+        if ((rc = s_build_one(&c, at + 8, ((const uint8_t *)v.mv_data)[0]))) break;
+        n++;
     }
     mdb_cursor_close(cur);
-    if (rc == MDB_NOTFOUND) rc = 0;
-    if (rc) goto done;
+    if (rc == 0) { /* a chunk done, more to come */
+        memcpy(prog, at, sizeof at);
+        store_be64(prog + sizeof at, tx->c.events);
+        pv = (MDB_val){sizeof prog, prog};
+        rc = mdb_put(tx->txn, s->meta, &pk, &pv, 0);
+        goto done;
+    }
+    if (rc != MDB_NOTFOUND) goto done;
+    if ((rc = mdb_del(tx->txn, s->meta, &pk, NULL)) && rc != MDB_NOTFOUND) goto done;
     uint8_t ver[4];
     store_be32(ver, S_AGG_VERSION);
     MDB_val ak = {3, "agg"}, av = {4, ver};
@@ -680,7 +703,7 @@ static int s_build_body(store_tx_t *tx, void *arg)
     store_be32(sv, STORE_SCHEMA_VERSION);
     MDB_val sk = {6, "schema"}, svv = {4, sv};
     rc = mdb_put(tx->txn, s->meta, &sk, &svv, 0);
-    b->built = 1;
+    b->done = 1;
     b->events = tx->c.events;
 done:
     s_ctx_free(&c);
@@ -700,8 +723,8 @@ int store_agg_ensure(store_t *s, uint64_t *built)
     store_counts_t n;
     if ((rc = store_counts(s, &n))) return rc;
     struct s_build b = {0};
-    /* room for the records: about 100 bytes per event */
-    rc = store_txn_run(s, (size_t)n.events * 128 + (1u << 20), s_build_body, &b);
-    if (rc == 0 && b.built) *built = b.events ? b.events : 1;
+    /* room for one chunk's records: about 100 bytes per event */
+    while (rc == 0 && !b.done) rc = store_txn_run(s, (size_t)S_BUILD_CHUNK * 128, s_build_body, &b);
+    if (rc == 0) *built = b.events;
     return rc;
 }

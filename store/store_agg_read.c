@@ -12,10 +12,7 @@
 #include "store_agg.h"
 #include "store_int.h"
 
-#define S_POST_LEN 18
-#define S_A_N      11
-
-static const int s_shift[] = {16, 20, 24};
+#define S_A_N STORE_AGG_AUTH_N
 
 /* Begin a read and check the figures are kept: 0, STORE_E_NOTFOUND, or a
  * raw code. */
@@ -44,15 +41,9 @@ int store_agg_ready(store_t *s)
 
 static void s_post_of(const MDB_val *k, const MDB_val *v, store_post_t *p)
 {
-    const uint8_t *kp = k->mv_data, *vp = v->mv_data;
-    p->created_at = store_rd64(kp);
-    memcpy(p->id, kp + 8, EVENT_ID_LEN);
-    p->kind = vp[0];
-    p->flags = vp[1];
-    p->ratings = store_rd32(vp + 2);
-    p->rating_sum = store_rd32(vp + 6);
-    p->thanks = store_rd32(vp + 10);
-    p->answers = store_rd32(vp + 14);
+    p->created_at = store_rd64(k->mv_data);
+    memcpy(p->id, (const uint8_t *)k->mv_data + 8, EVENT_ID_LEN);
+    store_agg_post_unpack(v->mv_data, p);
 }
 
 int store_agg_post(store_t *s, const uint8_t id[EVENT_ID_LEN], store_post_t *p)
@@ -70,7 +61,7 @@ int store_agg_post(store_t *s, const uint8_t id[EVENT_ID_LEN], store_post_t *p)
         memcpy(key + 8, id, EVENT_ID_LEN);
         k = (MDB_val){sizeof key, key};
         rc = mdb_get(txn, s->apost, &k, &v);
-        if (rc == 0 && v.mv_size == S_POST_LEN)
+        if (rc == 0 && v.mv_size == STORE_AGG_POST_LEN)
             s_post_of(&k, &v, p);
         else if (rc == 0)
             rc = MDB_CORRUPTED;
@@ -94,7 +85,7 @@ int store_agg_posts_each(store_t *s, store_agg_post_fn fn, void *arg)
                 rc = STORE_E_CANCELED;
                 break;
             }
-            if (k.mv_size != 8 + EVENT_ID_LEN || v.mv_size != S_POST_LEN) continue;
+            if (k.mv_size != 8 + EVENT_ID_LEN || v.mv_size != STORE_AGG_POST_LEN) continue;
             store_post_t p;
             s_post_of(&k, &v, &p);
             if ((out = fn(&p, arg))) break;
@@ -273,13 +264,14 @@ static int s_count(store_t *s, MDB_txn *txn, int level, uint64_t lo, uint64_t hi
         for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
              rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
             if (k.mv_size != 8 + EVENT_ID_LEN || store_rd64(k.mv_data) >= hi) break;
-            if (v.mv_size == S_POST_LEN && (((const uint8_t *)v.mv_data)[1] & STORE_POST_NEW))
+            if (v.mv_size == STORE_AGG_POST_LEN &&
+                (((const uint8_t *)v.mv_data)[1] & STORE_POST_NEW))
                 (*n)++;
         }
         mdb_cursor_close(c);
         return rc == MDB_NOTFOUND ? 0 : rc;
     }
-    uint64_t size = 1ULL << s_shift[level];
+    uint64_t size = 1ULL << STORE_AGG_SHIFT(level);
     uint64_t a = lo / size + (lo % size != 0), b = hi / size;
     if (a >= b) return s_count(s, txn, level - 1, lo, hi, n);
     int rc = s_buckets(s, txn, level, a, b, n);
@@ -295,7 +287,7 @@ int store_agg_new_tips(store_t *s, uint64_t lo, uint64_t hi, uint64_t *n)
     MDB_txn *txn;
     int rc = s_begin(s, &txn);
     if (rc) return store_fail(s, rc, "new tips");
-    rc = s_count(s, txn, (int)(sizeof s_shift / sizeof s_shift[0]) - 1, lo, hi, n);
+    rc = s_count(s, txn, STORE_AGG_LEVELS - 1, lo, hi, n);
     store_rtxn_close(s, txn);
     return store_fail(s, rc, "new tips");
 }

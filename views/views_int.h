@@ -47,6 +47,10 @@ int views_stats_from(const views_base_t *b, store_rtxn_t *rt, const views_stats_
  * events and the thanks that target them. */
 int views_stats_me(store_rtxn_t *rt, const uint8_t me[EVENT_KEY_LEN], size_t max_stories,
                    views_stats_t *out);
+/* The orders of the top lists (views_stats.c): most tips first, then by
+ * name; most thanked first, then by key (stable across nodes). */
+int views_topic_cmp(const void *a, const void *b);
+int views_thanked_cmp(const void *a, const void *b);
 /* One story of a thanks th on target (views_stats.c). */
 void views_story_fill(store_rtxn_t *rt, const event_t *th, const event_t *target, views_story_t *o);
 

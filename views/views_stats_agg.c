@@ -76,14 +76,6 @@ static int s_author_one(const store_agg_author_t *a, void *arg)
     return 0;
 }
 
-/* Most thanked first, then by key (views_stats.c's order). */
-static int s_thanked_cmp(const void *pa, const void *pb)
-{
-    const views_thanked_t *a = pa, *b = pb;
-    if (a->thanks != b->thanks) return a->thanks > b->thanks ? -1 : 1;
-    return memcmp(a->author, b->author, EVENT_KEY_LEN);
-}
-
 typedef struct {
     views_topic_t *v;
     size_t n, cap;
@@ -102,13 +94,6 @@ static int s_topic_one(const char *topic, uint32_t tips, void *arg)
     snprintf(t->v[t->n].topic, sizeof(t->v[t->n].topic), "%s", topic);
     t->v[t->n++].tips = tips;
     return 0;
-}
-
-static int s_topic_cmp(const void *pa, const void *pb)
-{
-    const views_topic_t *a = pa, *b = pb;
-    if (a->tips != b->tips) return a->tips > b->tips ? -1 : 1;
-    return strcmp(a->topic, b->topic);
 }
 
 typedef struct {
@@ -161,7 +146,7 @@ int views_stats_agg(store_rtxn_t *rt, const views_stats_req_t *q, views_stats_t 
     if (rc == 0) rc = store_agg_authors_each(rt, s_author_one, &au);
     size_t top = q->top > VIEWS_TOP_MAX ? VIEWS_TOP_MAX : q->top;
     if (rc == 0) {
-        if (au.n) qsort(au.v, au.n, sizeof(*au.v), s_thanked_cmp);
+        if (au.n) qsort(au.v, au.n, sizeof(*au.v), views_thanked_cmp);
         out->thanked = au.v;
         out->nthanked = au.n < top ? au.n : top;
         au.v = NULL;
@@ -174,7 +159,7 @@ int views_stats_agg(store_rtxn_t *rt, const views_stats_req_t *q, views_stats_t 
     s_topics_t tp = {0};
     if (rc == 0) rc = store_agg_topics_each(rt, s_topic_one, &tp);
     if (rc == 0) {
-        if (tp.n) qsort(tp.v, tp.n, sizeof(*tp.v), s_topic_cmp);
+        if (tp.n) qsort(tp.v, tp.n, sizeof(*tp.v), views_topic_cmp);
         out->topics = tp.v;
         out->ntopics = tp.n < top ? tp.n : top;
         tp.v = NULL;
