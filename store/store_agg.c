@@ -259,6 +259,14 @@ static int s_enqueue_refs(s_ctx_t *c, const event_t *ev, int role)
 static int s_locate(s_ctx_t *c, const uint8_t id[EVENT_ID_LEN], int *live, int *kind, uint64_t *t,
                     uint8_t author[EVENT_KEY_LEN])
 {
+    const event_t *a = c->arriving;
+    if (a && !memcmp(a->id, id, EVENT_ID_LEN)) { /* stored live a moment ago */
+        *live = 1;
+        *kind = a->kind;
+        *t = a->created_at;
+        memcpy(author, a->author, EVENT_KEY_LEN);
+        return 0;
+    }
     MDB_val k = {EVENT_ID_LEN, (void *)id}, v;
     store_t *s = c->tx->s;
     int rc = mdb_get(c->tx->txn, s->ev, &k, &v);

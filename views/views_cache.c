@@ -2,6 +2,12 @@
  * that `stats` and `today` need not pass over the whole store on every
  * request.
  *
+ * A store keeping the figures at ingest (store_agg.h) answers `stats`
+ * without this cache, and `today` with a pick per (user, date, seen set)
+ * that the store's change log brings forward to any later state
+ * (views_today_agg.c). What follows is the path of a store without them
+ * (a schema-3 store opened read-only).
+ *
  * The key is views_state_key: how many events the read view's snapshot
  * holds. The held set only grows, so the key changes with every event that
  * arrives and with nothing else (the local record of searches that missed
