@@ -43,7 +43,7 @@
 #include "store_int.h"
 
 #define S_AGG_VERSION 1
-#define S_MAX_QUEUE   4096
+#define S_MAX_QUEUE   512
 
 enum {
     S_A_TIPS,

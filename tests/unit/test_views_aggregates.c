@@ -478,12 +478,54 @@ static void test_answer_edits_every_order(void **state)
     assert_true(cmp > 0);
 }
 
+/* An edit graph too wide to follow for one event (600 edits of one tip by
+ * its author: each new edit reaches them all) drops the figures instead of
+ * keeping them inexactly: stats and today answer from a pass meanwhile,
+ * and the next open for writing builds them again. */
+static void test_figures_dropped_then_rebuilt(void **state)
+{
+    (void)state;
+    enum { N = 600 };
+    raw_t *ev = calloc(N + 2, sizeof *ev);
+    gen_t *g = calloc(N + 2, sizeof *g);
+    ev[0] = s_mk(EVENT_TIP, &K[0], T0, "root", "r", "git", 0, 0, NULL, 0, NULL);
+    for (int i = 1; i <= N; i++) {
+        char title[32];
+        snprintf(title, sizeof title, "edit %d", i);
+        ev[i] = s_mk(EVENT_TIP, &K[0], T0 + (uint64_t)i, title, "e", "ops", 0, EVENT_REF_SUPERSEDES,
+                     ev[0].id, 0, NULL);
+    }
+    ev[N + 1] = s_act(EVENT_RATING, &K[1], T0 + N + 1, ev[0].id, 4);
+    for (int i = 0; i < N + 2; i++) g[i] = (gen_t){ev[i], 0, 0};
+    char *dir = s_tmpdir();
+    store_t *s = s_open(dir, 0);
+    uint64_t cmp = 0;
+    views_cache_t *c = views_cache_new();
+    s_ingest(s, ev, 100, NULL);
+    s_check_all(s, c, &cmp, 1, g, N + 2); /* 99 edits: followed */
+    s_ingest(s, ev + 100, N + 2 - 100, NULL);
+    s_check_all(s, c, &cmp, 0, g, N + 2); /* dropped: the pass answers */
+    views_cache_destroy(&c);
+    store_destroy(&s);
+    s = s_open(dir, 0);
+    assert_int_equal(store_agg_built(s, NULL), N + 2);
+    c = views_cache_new();
+    s_check_all(s, c, &cmp, 1, g, N + 2);
+    views_cache_destroy(&c);
+    store_destroy(&s);
+    s_rmdir(dir);
+    for (int i = 0; i < N + 2; i++) s_free(&ev[i]);
+    free(ev);
+    free(g);
+}
+
 int main(void)
 {
     for (int i = 0; i < NKEYS; i++) s_key(&K[i], (uint8_t)(10 + i));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_aggregates_equal_scan),
         cmocka_unit_test(test_answer_edits_every_order),
+        cmocka_unit_test(test_figures_dropped_then_rebuilt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
