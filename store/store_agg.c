@@ -24,7 +24,17 @@
  * More than S_MAX_QUEUE posts for one event (a pathological edit graph)
  * drops the figures instead of following them inexactly: readers fall
  * back to a pass until the next open for writing rebuilds them. A store
- * from before these figures (schema 3) gets them built once at open.
+ * from before these figures (schema 3) gets them built once at open, in
+ * chunks that a cut-short start resumes.
+ *
+ * The one thing not kept here is the pick of `today` itself: it hashes
+ * every candidate with a seed of the asking user and their date, so no
+ * stored order can answer it for a seed not seen yet. What is kept is what
+ * the pick needs per candidate (the apost record: visible, not an answer,
+ * the chain's ratings and thanks) and the log (alog) of which posts
+ * changed, so the views walk the small records once per (user, date) and
+ * then fold only the changes into the pick they cached
+ * (views/views_today_agg.c), exactly.
  *
  * Databases (keys big-endian):
  *   apost  created_at || id -> kind, flags, ratings, rating_sum, thanks, answers
