@@ -5,7 +5,8 @@
  * answers, edits (own and others'), ratings, thanks with and without
  * stories, retractions (own and others', some arriving before their
  * target) and profiles, ingested in random orders and batch sizes. Every
- * figure is compared, for several askers, windows and seen sets, after
+ * figure (imported tips included) is compared, for several askers, windows
+ * and seen sets, after
  * every batch (so the figures must follow each write), and so are the
  * per-author sums against store_authors_each. Two stores that got the same
  * events in different orders must answer the same; so must the store
@@ -70,15 +71,16 @@ static size_t s_generate(gen_t *g, size_t n)
         raw_t r;
         int kind;
         if (!prev || what < 5) {
-            kind = EVENT_TIP;
-            r = s_mk(EVENT_TIP, &K[key], t, title, "body", tp, 0, 0, NULL, 0, NULL);
+            kind = EVENT_TIP; /* a fifth marked imported (not new, counted apart) */
+            r = s_mk_ex(EVENT_TIP, &K[key], t, title, "body", tp, 0, 0, NULL, 0, NULL,
+                        s_pick(5) == 0);
         } else if (what < 7) {
             kind = EVENT_QUESTION;
             r = s_mk(EVENT_QUESTION, &K[key], t, title, NULL, NULL, 0, 0, NULL, 0, NULL);
         } else if (what < 9 && prev->kind == EVENT_QUESTION) {
             kind = EVENT_TIP; /* an answer */
-            r = s_mk(EVENT_TIP, &K[key], t, title, NULL, tp, 0, EVENT_REF_ANSWERS, prev->r.id, 0,
-                     NULL);
+            r = s_mk_ex(EVENT_TIP, &K[key], t, title, NULL, tp, 0, EVENT_REF_ANSWERS, prev->r.id, 0,
+                        NULL, s_pick(5) == 0);
         } else if (what < 11 && (prev->kind == EVENT_TIP || prev->kind == EVENT_QUESTION)) {
             kind = prev->kind; /* an edit: mostly the author's own */
             if (s_pick(4)) key = prev->key;
@@ -141,6 +143,7 @@ static void s_author_eq(const store_author_t *a, const store_author_t *b)
     assert_int_equal(a->tips, b->tips);
     assert_int_equal(a->questions, b->questions);
     assert_int_equal(a->answers, b->answers);
+    assert_int_equal(a->imported, b->imported);
     assert_int_equal(a->ratings_given, b->ratings_given);
     assert_int_equal(a->thanks_given, b->thanks_given);
     assert_int_equal(a->thanks_received, b->thanks_received);
@@ -162,6 +165,7 @@ static void s_stats_eq(const views_stats_t *a, const views_stats_t *b)
     assert_int_equal(a->contributors, b->contributors);
     assert_int_equal(a->anonymous_posts, b->anonymous_posts);
     assert_int_equal(a->thanks, b->thanks);
+    assert_int_equal(a->imported, b->imported);
     assert_int_equal(a->ratings, b->ratings);
     assert_int_equal(a->rating_sum, b->rating_sum);
     assert_int_equal(a->ntopics, b->ntopics);
