@@ -484,13 +484,13 @@ store_t *store_new(const char *dir, const store_opts_t *opts, int *err)
     }
     s->read_only = o.read_only;
     s->no_reserve = o.no_reserve;
-    s->agg_chunk = o.agg_chunk;
     if (s_maplock_init(s) != 0) {
         code = STORE_E_IO;
         goto fail;
     }
     s->map_size = o.map_size ? o.map_size : S_DEFAULT_MAP;
     s->env_flags = MDB_NOTLS | (o.no_sync ? MDB_NOSYNC : 0) | (o.read_only ? MDB_RDONLY : 0);
+    s->agg_chunk = o.agg_chunk;
     if ((code = s_env_open(s))) goto fail;
     if ((code = s_agg_ensure(s))) {
         fts_destroy(&s->fts);

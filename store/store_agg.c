@@ -529,8 +529,7 @@ static void s_ctx_init(s_ctx_t *c, store_tx_t *tx)
 {
     memset(c, 0, sizeof(*c));
     c->tx = tx;
-    c->w = *tx->s;
-    memset(&c->w.maplock, 0, sizeof c->w.maplock);
+    c->w = *tx->s; /* its locks are copied bytes, never used: it only reads through `bound` */
     c->w.parent = NULL;
     c->w.bound = tx->txn;
     c->w.cancel = NULL;
