@@ -13,6 +13,9 @@
  *   bench-large submit -a SOCKET FILE
  *     sends FILE to a tipd API socket in `submit`s of 1024 events, 4 in
  *     flight, and prints the import rate (acknowledged = committed).
+ *   bench-large unfigure DIR
+ *     makes a stopped tipd's store a schema-3 one (large_v3.c), to time the
+ *     build of the stats figures at the next start.
  * Each mode prints one line of "key value" pairs for the driver.
  */
 #include <errno.h>
@@ -307,6 +310,8 @@ static int s_submit(const char *sock, const char *path)
     return 0;
 }
 
+int large_unfigure(const char *dir); /* large_v3.c */
+
 int main(int argc, char **argv)
 {
     if (sodium_init() < 0 || argc < 2) goto usage;
@@ -330,9 +335,11 @@ int main(int argc, char **argv)
     if (!strcmp(mode, "gen") && out && keys > 1) return s_gen(n, keys, out, argv[optind]);
     if (!strcmp(mode, "verify")) return s_verify(n, argv[optind]);
     if (!strcmp(mode, "submit") && sock) return s_submit(sock, argv[optind]);
+    if (!strcmp(mode, "unfigure")) return large_unfigure(argv[optind]);
 usage:
     fprintf(stderr, "usage: bench-large gen -n TIPS [-k KEYS] -o FILE CORPUS.jsonl\n"
                     "       bench-large verify [-n N] FILE\n"
-                    "       bench-large submit -a SOCKET FILE\n");
+                    "       bench-large submit -a SOCKET FILE\n"
+                    "       bench-large unfigure DIR\n");
     return 2;
 }

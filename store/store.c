@@ -18,8 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "path.h"
+#include "store_agg.h"
 #include "store_int.h"
 
 #define S_DEFAULT_MAP (64u << 20)
@@ -355,7 +357,7 @@ static int s_open_dbs(store_t *s, MDB_txn *txn)
         int rc = mdb_dbi_open(txn, dbs[i].name, dbs[i].flags | c, dbs[i].dbi);
         if (rc) return rc;
     }
-    return 0;
+    return store_agg_open_dbs(s, txn);
 }
 
 /* Check (or, in a fresh store, write) the schema version. */
@@ -372,6 +374,7 @@ static int s_schema(store_t *s, MDB_txn *txn)
                      STORE_SCHEMA_VERSION);
             return STORE_E_SCHEMA;
         }
+        if (have == 3) return 0; /* v4 adds only the figures: built at open (store_agg.c) */
         if (have < STORE_SCHEMA_VERSION) {
             /* v1 and v2 existed only in pre-release development builds
              * (v2's search index had no code field, no language stemming
@@ -446,6 +449,30 @@ fail:
     return code;
 }
 
+/* Build the figures of stats and today if the store has none (an older
+ * store, or figures dropped): once, at open, timed for the caller's log. */
+static int s_agg_ensure(store_t *s)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uint64_t built = 0;
+    int rc = store_agg_ensure(s, &built);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (rc) {
+        int code = store_fail(s, rc, "building the stats figures");
+        return code == STORE_E_NOTFOUND ? STORE_E_LMDB : code;
+    }
+    s->agg_built = built;
+    s->agg_build_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    return 0;
+}
+
+uint64_t store_agg_built(const store_t *s, double *seconds)
+{
+    if (seconds) *seconds = s ? s->agg_build_s : 0;
+    return s ? s->agg_built : 0;
+}
+
 store_t *store_new(const char *dir, const store_opts_t *opts, int *err)
 {
     store_opts_t o = opts ? *opts : (store_opts_t){0};
@@ -472,7 +499,13 @@ store_t *store_new(const char *dir, const store_opts_t *opts, int *err)
     }
     s->map_size = o.map_size ? o.map_size : S_DEFAULT_MAP;
     s->env_flags = MDB_NOTLS | (o.no_sync ? MDB_NOSYNC : 0) | (o.read_only ? MDB_RDONLY : 0);
+    s->agg_chunk = o.agg_chunk;
     if ((code = s_env_open(s))) goto fail;
+    if ((code = s_agg_ensure(s))) {
+        fts_destroy(&s->fts);
+        mdb_env_close(s->env);
+        goto fail;
+    }
     if (err) *err = 0;
     return s;
 

@@ -32,9 +32,10 @@
 
 #include "event.h"
 
-/* v2: signed bytes in an append-ordered `body` table (docs/STORE.md). v1 was
- * only ever written by pre-release development builds. */
-#define STORE_SCHEMA_VERSION 3
+/* v4: the figures of stats and today kept at ingest (store_agg.h); a v3
+ * store gets them built at open. v1 and v2 were only ever written by
+ * pre-release development builds (docs/STORE.md). */
+#define STORE_SCHEMA_VERSION 4
 
 typedef struct store store_t;
 
@@ -62,10 +63,11 @@ const char *store_strerror(int code);
 int store_is_failure(int code);
 
 typedef struct {
-    size_t map_size; /* initial map size in bytes; 0 = default (64 MiB) */
-    int no_sync;     /* benchmarks only: MDB_NOSYNC */
-    int read_only;   /* open for reading (e.g. tipd -n checks) */
-    int no_reserve;  /* tests: grow only on MDB_MAP_FULL, reserve no room ahead */
+    size_t map_size;  /* initial map size in bytes; 0 = default (64 MiB) */
+    int no_sync;      /* benchmarks only: MDB_NOSYNC */
+    int read_only;    /* open for reading (e.g. tipd -n checks) */
+    int no_reserve;   /* tests: grow only on MDB_MAP_FULL, reserve no room ahead */
+    size_t agg_chunk; /* tests: events per transaction building the stats figures (0: 65536) */
     /* Optional: when store_new fails, what LMDB said (e.g. "open: MDB_INVALID:
      * File is not an LMDB file"), for the one line the caller logs. */
     char *why;

@@ -667,7 +667,7 @@ static int s_batch_body(store_tx_t *tx, void *arg)
             b->verified[i] = 1;
         }
         int tomb;
-        rc = store_apply_new(tx, b->ev, b->events[i], b->lens[i], &tomb);
+        rc = store_agg_apply_new(tx, b->ev, b->events[i], b->lens[i], &tomb);
         if (rc == STORE_APPLY_DUP) {
             r->status = STORE_DUP;
             continue;

@@ -31,12 +31,19 @@
 #include "event.h"
 #include "fts.h"
 #include "store.h"
+#include "store_agg.h"
 
 #define STORE_MAX_CHAIN 256 /* versions followed in one edit chain */
 
 struct store {
     MDB_env *env;
     MDB_dbi meta, ev, body, time, auth, topic, refs, stat, rate, prof, miss;
+    /* the figures of stats and today (store_agg.c); agg_dbs: they exist */
+    MDB_dbi apost, aauth, atopic, anew, astory, alog;
+    int agg_dbs;
+    uint64_t agg_built; /* events the figures were built from at open, 0: none built */
+    double agg_build_s;
+    size_t agg_chunk; /* store_opts_t */
     fts_t *fts;
     int read_only;
     int no_reserve;
@@ -193,5 +200,21 @@ int store_counts_save(store_t *s, MDB_txn *txn, const store_counts_t *c);
  * (held or tombstone). Raw LMDB / fts codes. */
 #define STORE_APPLY_DUP 1
 int store_apply_new(store_tx_t *tx, const event_t *ev, const uint8_t *raw, size_t len, int *tomb);
+
+/* The figures of stats and today (store_agg.c): store_apply_new plus their
+ * upkeep in the same transaction; opening their databases; building them
+ * when the store has none (*built: events they were built from). */
+int store_agg_apply_new(store_tx_t *tx, const event_t *ev, const uint8_t *raw, size_t len,
+                        int *tomb);
+int store_agg_open_dbs(store_t *s, MDB_txn *txn);
+/* An apost value (STORE_AGG_POST_LEN bytes) into p's kind, flags and
+ * figures; an aauth value is STORE_AGG_AUTH_N big-endian u32. */
+#define STORE_AGG_POST_LEN (1 + 1 + 4 * 4)
+#define STORE_AGG_AUTH_N   11
+/* anew: new tips per bucket of 2^STORE_AGG_SHIFT(level) ms, three levels */
+#define STORE_AGG_LEVELS   3
+#define STORE_AGG_SHIFT(l) (16 + 4 * (l))
+void store_agg_post_unpack(const uint8_t *v, store_post_t *p);
+int store_agg_ensure(store_t *s, uint64_t *built);
 
 #endif

@@ -6,8 +6,10 @@
  * Every function takes a read view (store_rtxn_begin), so it sees one
  * consistent snapshot and runs on whichever thread holds the view: the API
  * calls them on its reader threads and only turns the structs into JSON.
- * Nothing here keeps state between calls, so every node holding the same
- * events computes the same views (the misses are this machine's own record).
+ * Every answer is a function of the events held, so every node holding the
+ * same events computes the same views (the misses are this machine's own
+ * record); `stats` and `today` read the figures the store keeps at ingest
+ * (store_agg.h) and fall back to one pass in a store without them.
  * Functions return 0 or a negative STORE_E* / EVENT_E* code; what they fill
  * is valid until the matching *_free (structs with no free own nothing).
  * docs/SOCIAL.md explains the features, docs/API.md the JSON they become.
@@ -219,13 +221,14 @@ typedef struct {
     } me;
 } views_stats_t;
 
-/* The answer to q from one pass over rt's store: the reference the cached
- * path (views_stats) is tested against. */
+/* The answer to q from one pass over rt's store: the reference views_stats
+ * is tested against. */
 int views_stats_scan(store_rtxn_t *rt, const views_stats_req_t *q, views_stats_t *out);
-/* The same answer, from the base of rt's events kept in cache (built by
- * one pass on the first request after an event arrives, then shared by
- * every request until the next) plus the misses and the asking user's own
- * events. cache may be NULL (the base is built for this request alone). */
+/* The same answer, from the figures the store keeps at ingest (no pass, no
+ * cache: views_stats_agg.c) plus the misses and the asking user's own
+ * stories. In a store without them (a schema-3 store opened read-only),
+ * from the base of rt's events kept in cache (one pass on the first request
+ * after an event arrives, then shared until the next); cache may be NULL. */
 int views_stats(views_cache_t *cache, store_rtxn_t *rt, const views_stats_req_t *q,
                 views_stats_t *out);
 void views_stats_free(views_stats_t *st);
@@ -251,8 +254,11 @@ typedef struct {
  * (user, date, candidate set), stable while tips other than the pick come
  * and go. */
 int views_today(store_rtxn_t *rt, const views_today_req_t *q, views_today_t *out);
-/* views_today, remembered per (held events, user, date, seen set): a user
- * who asks again before a new event arrives gets the pick without a pass. */
+/* views_today's answer. From the store's figures: one walk over the
+ * posts' records for a new (user, date, seen set), then that pick kept in
+ * cache and brought up to date by the posts changed since (views_today_agg.c;
+ * cache may be NULL: a walk). Without the figures: views_today remembered
+ * per (held events, user, date, seen set). */
 int views_today_cached(views_cache_t *cache, store_rtxn_t *rt, const views_today_req_t *q,
                        views_today_t *out);
 void views_today_free(views_today_t *t);
@@ -260,8 +266,9 @@ void views_today_free(views_today_t *t);
 /* ---- the cache of derived views ---- */
 
 /* Keyed by the number of events the read view's store holds (the held set
- * only grows), so exact: any new event makes every entry stale, and a stale
- * entry is never used. Safe from any thread. */
+ * only grows), so exact: an entry is used only for the events it was
+ * computed from, or (a pick of the day from the store's figures) brought
+ * forward by the store's log of what changed since. Safe from any thread. */
 views_cache_t *views_cache_new(void);
 /* Free; idempotent, NULLs *p. */
 void views_cache_destroy(views_cache_t **p);

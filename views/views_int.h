@@ -47,8 +47,46 @@ int views_stats_from(const views_base_t *b, store_rtxn_t *rt, const views_stats_
  * events and the thanks that target them. */
 int views_stats_me(store_rtxn_t *rt, const uint8_t me[EVENT_KEY_LEN], size_t max_stories,
                    views_stats_t *out);
+/* The orders of the top lists (views_stats.c): most tips first, then by
+ * name; most thanked first, then by key (stable across nodes). */
+int views_topic_cmp(const void *a, const void *b);
+int views_thanked_cmp(const void *a, const void *b);
 /* One story of a thanks th on target (views_stats.c). */
 void views_story_fill(store_rtxn_t *rt, const event_t *th, const event_t *target, views_story_t *o);
+
+/* `stats` from the figures the store keeps at ingest (views_stats_agg.c):
+ * views_stats_scan's answer. STORE_E_NOTFOUND if the store keeps none. */
+int views_stats_agg(store_rtxn_t *rt, const views_stats_req_t *q, views_stats_t *out);
+
+/* ---- today (views_today.c, views_today_agg.c) ---- */
+
+/* The best key so far among unseen [0] and seen [1] candidates. */
+typedef struct {
+    int have[2];
+    double best[2];
+    uint8_t id[2][EVENT_ID_LEN];
+} views_pick_t;
+
+/* The request's hash seed, and a candidate's key from it and the chain's
+ * figures: the smallest key wins (views_today.c). */
+void views_today_seed(const views_today_req_t *q, uint8_t seed[32]);
+double views_today_key(const uint8_t seed[32], const uint8_t id[EVENT_ID_LEN],
+                       const store_stats_t *st);
+/* 1 if (key, id) beats p's best of its side (ties: the smaller id). */
+int views_pick_beats(const views_pick_t *p, int seen, double key, const uint8_t id[EVENT_ID_LEN]);
+void views_pick_set(views_pick_t *p, int seen, double key, const uint8_t id[EVENT_ID_LEN]);
+/* out from a pick: the best unseen, else the best seen (seen_before). */
+void views_pick_finish(store_rtxn_t *rt, const views_pick_t *p, size_t unseen, views_today_t *out);
+
+/* From the store's figures (views_today_agg.c), STORE_E_NOTFOUND without:
+ * the pick by one walk over the posts' records; the pick brought from
+ * snapshot `after` (events held) to rt's by the posts that changed since
+ * (1: one of them was a best, walk again; STORE_E_NOTFOUND: too old); the
+ * number of unseen candidates. */
+int views_today_walk(store_rtxn_t *rt, const views_today_req_t *q, views_pick_t *p);
+int views_today_fold(store_rtxn_t *rt, const views_today_req_t *q, uint64_t after, uint64_t upto,
+                     views_pick_t *p);
+int views_today_unseen(store_rtxn_t *rt, const views_today_req_t *q, size_t *unseen);
 
 /* Load the picked tip id of `today` into out (have set on success). */
 void views_today_load(store_rtxn_t *rt, const uint8_t id[EVENT_ID_LEN], views_today_t *out);

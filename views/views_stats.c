@@ -70,7 +70,7 @@ static int s_topic_add(s_topics_t *t, const char *topic)
     return 0;
 }
 
-static int s_topic_cmp(const void *pa, const void *pb)
+int views_topic_cmp(const void *pa, const void *pb)
 {
     const views_topic_t *a = pa, *b = pb;
     if (a->tips != b->tips) return a->tips > b->tips ? -1 : 1;
@@ -83,7 +83,7 @@ static void s_topics_top(s_topics_t *t, size_t top, views_stats_t *out)
     size_t k = 0;
     for (size_t i = 0; i < t->cap; i++)
         if (t->slot[i].topic[0]) t->slot[k++] = t->slot[i];
-    if (k) qsort(t->slot, k, sizeof(*t->slot), s_topic_cmp);
+    if (k) qsort(t->slot, k, sizeof(*t->slot), views_topic_cmp);
     out->topics = t->slot;
     out->ntopics = k < top ? k : top;
     t->slot = NULL;
@@ -266,7 +266,7 @@ static int s_author_one(const store_author_t *a, void *arg)
 }
 
 /* Most thanked first, then by key (stable across nodes). */
-static int s_thanked_cmp(const void *pa, const void *pb)
+int views_thanked_cmp(const void *pa, const void *pb)
 {
     const views_thanked_t *a = pa, *b = pb;
     if (a->thanks != b->thanks) return a->thanks > b->thanks ? -1 : 1;
@@ -276,7 +276,7 @@ static int s_thanked_cmp(const void *pa, const void *pb)
 static void s_thanked_top(s_authors_t *x, size_t top, size_t named)
 {
     views_stats_t *o = x->out;
-    if (x->n) qsort(x->v, x->n, sizeof(*x->v), s_thanked_cmp);
+    if (x->n) qsort(x->v, x->n, sizeof(*x->v), views_thanked_cmp);
     o->thanked = x->v;
     o->nthanked = x->n < top ? x->n : top;
     for (size_t i = 0; i < o->nthanked && i < named; i++) {

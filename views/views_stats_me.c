@@ -1,8 +1,10 @@
 /* views_stats_me.c -- the "me" part of `stats`: what one author gave and
  * got, read from their own events instead of a pass over the whole store.
  *
- * Their sums come from the author index (store_author); the answers their
- * visible questions got from each question's edit chain; their thanks
+ * Their sums, and the answers their visible questions got, come from the
+ * figures the store keeps at ingest (store_agg_author), or, in a store
+ * without them, from the author index (store_author) and each question's
+ * edit chain; their thanks
  * stories from the references to each of their live events, newest first
  * by (created_at, id) as the time index would list them. The result is the
  * same as views_stats_scan's (tests/unit/test_views_aggregates.c checks it
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store_agg.h"
 #include "views_int.h"
 
 typedef struct {
@@ -88,12 +91,22 @@ int views_stats_me(store_rtxn_t *rt, const uint8_t me[EVENT_KEY_LEN], size_t max
 {
     out->has_me = 1;
     memset(&out->me, 0, sizeof(out->me));
-    if (store_author(rt, me, &out->me.a) != 0) memset(&out->me.a, 0, sizeof(out->me.a));
+    /* the sums kept at ingest when the store has them, else from the
+     * author's own events */
+    int agg = store_agg_ready(rt) == 1, rc = 0;
+    store_agg_author_t aa;
+    if (agg && store_agg_author(rt, me, &aa) == 0) {
+        out->me.a = aa.a;
+        out->me.answers_got = aa.answers_got;
+        out->me.open_questions = aa.open_questions;
+    } else if (agg || store_author(rt, me, &out->me.a) != 0) {
+        memset(&out->me.a, 0, sizeof(out->me.a));
+    }
     memcpy(out->me.a.author, me, EVENT_KEY_LEN);
     views_name(rt, me, 0, out->me.name, sizeof(out->me.name), out->me.team, sizeof(out->me.team));
     s_me_t x = {.rt = rt, .out = out};
     store_filter_t fq = {.kind = EVENT_QUESTION, .author = me};
-    int rc = store_list(rt, &fq, 0, s_question_one, &x);
+    if (!agg) rc = store_list(rt, &fq, 0, s_question_one, &x);
     store_filter_t fa = {.kind = 0, .author = me, .include_hidden = 1};
     if (rc == 0 && max_stories) rc = store_list(rt, &fa, 0, s_mine_one, &x);
     if (rc == 0 && x.n) qsort(x.v, x.n, sizeof(*x.v), s_th_cmp);

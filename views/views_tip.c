@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "store_agg.h"
 #include "views.h"
 
 /* ---- anonymity ---- */
@@ -105,34 +106,10 @@ int views_author_matches(store_rtxn_t *rt, const views_author_filter_t *a,
 
 /* ---- a question's edit chain ---- */
 
-typedef struct {
-    store_rtxn_t *rt;
-    uint32_t answers;
-    uint64_t first_ms;
-} s_chain_t;
-
-static int s_chain_one(const event_t *ev, const uint8_t *raw, size_t len, void *arg)
-{
-    (void)raw;
-    (void)len;
-    s_chain_t *c = arg;
-    store_stats_t st;
-    if (store_stats(c->rt, ev->id, &st) == 0) c->answers += st.answers;
-    if (!c->first_ms || ev->created_at < c->first_ms) c->first_ms = ev->created_at;
-    return 0;
-}
-
 void views_question_chain(store_rtxn_t *rt, const event_t *ev, uint32_t *answers,
                           uint64_t *first_ms)
 {
-    s_chain_t c = {.rt = rt};
-    if (store_history(rt, ev->id, s_chain_one, &c) < 0 || !c.first_ms) {
-        store_stats_t st;
-        c.answers = store_stats(rt, ev->id, &st) == 0 ? st.answers : 0;
-        c.first_ms = ev->created_at;
-    }
-    if (answers) *answers = c.answers;
-    if (first_ms) *first_ms = c.first_ms;
+    store_question_chain(rt, ev->id, ev->created_at, answers, first_ms);
 }
 
 /* ---- questions ---- */

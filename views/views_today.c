@@ -23,9 +23,7 @@ typedef struct {
     const views_today_req_t *q;
     uint8_t seed[32];
     size_t unseen;
-    double best[2]; /* smallest key among unseen [0] and seen [1] tips */
-    uint8_t best_id[2][EVENT_ID_LEN];
-    int have[2];
+    views_pick_t pick; /* smallest key among unseen [0] and seen [1] tips */
 } s_today_t;
 
 static int s_id_cmp(const void *a, const void *b)
@@ -40,6 +38,57 @@ static int s_answers_something(const event_t *ev)
     return 0;
 }
 
+void views_today_seed(const views_today_req_t *q, uint8_t seed[32])
+{
+    /* seed = BLAKE2b("tipd-today" 0 || user key (zeros if none) || date) */
+    uint8_t user[EVENT_KEY_LEN] = {0};
+    if (q->user) memcpy(user, q->user, EVENT_KEY_LEN);
+    const char *date = q->date ? q->date : "";
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, NULL, 0, 32);
+    crypto_generichash_update(&h, (const uint8_t *)"tipd-today", 11);
+    crypto_generichash_update(&h, user, EVENT_KEY_LEN);
+    crypto_generichash_update(&h, (const uint8_t *)date, strlen(date));
+    crypto_generichash_final(&h, seed, 32);
+}
+
+double views_today_key(const uint8_t seed[32], const uint8_t id[EVENT_ID_LEN],
+                       const store_stats_t *st)
+{
+    double w = pow(store_prior(st), S_TODAY_EXPONENT);
+    uint8_t h[8], msg[32 + EVENT_ID_LEN];
+    memcpy(msg, seed, 32);
+    memcpy(msg + 32, id, EVENT_ID_LEN);
+    crypto_generichash(h, sizeof(h), msg, sizeof(msg), NULL, 0);
+    uint64_t x = 0;
+    for (int i = 0; i < 8; i++) x = x << 8 | h[i];
+    double u = ((double)(x >> 11) + 0.5) / 9007199254740992.0; /* (0,1), 53 bits */
+    return -log(u) / w;
+}
+
+int views_pick_beats(const views_pick_t *p, int seen, double key, const uint8_t id[EVENT_ID_LEN])
+{
+    return !p->have[seen] || key < p->best[seen] ||
+           (key == p->best[seen] && memcmp(id, p->id[seen], EVENT_ID_LEN) < 0);
+}
+
+void views_pick_set(views_pick_t *p, int seen, double key, const uint8_t id[EVENT_ID_LEN])
+{
+    p->have[seen] = 1;
+    p->best[seen] = key;
+    memcpy(p->id[seen], id, EVENT_ID_LEN);
+}
+
+void views_pick_finish(store_rtxn_t *rt, const views_pick_t *p, size_t unseen, views_today_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    int pick = p->have[0] ? 0 : 1;
+    out->unseen = unseen;
+    if (!p->have[pick]) return;
+    out->seen_before = pick == 1;
+    views_today_load(rt, p->id[pick], out);
+}
+
 static int s_today_one(const event_t *ev, const uint8_t *raw, size_t len, void *arg)
 {
     (void)raw;
@@ -52,22 +101,9 @@ static int s_today_one(const event_t *ev, const uint8_t *raw, size_t len, void *
     store_stats_t st;
     /* the chain's ratings and thanks, as search's prior */
     if (store_chain_stats(t->rt, ev->id, &st) != 0) return 0;
-    double w = pow(store_prior(&st), S_TODAY_EXPONENT);
-    uint8_t h[8], msg[32 + EVENT_ID_LEN];
-    memcpy(msg, t->seed, 32);
-    memcpy(msg + 32, ev->id, EVENT_ID_LEN);
-    crypto_generichash(h, sizeof(h), msg, sizeof(msg), NULL, 0);
-    uint64_t x = 0;
-    for (int i = 0; i < 8; i++) x = x << 8 | h[i];
-    double u = ((double)(x >> 11) + 0.5) / 9007199254740992.0; /* (0,1), 53 bits */
-    double key = -log(u) / w;
+    double key = views_today_key(t->seed, ev->id, &st);
     t->unseen += !seen;
-    if (!t->have[seen] || key < t->best[seen] ||
-        (key == t->best[seen] && memcmp(ev->id, t->best_id[seen], EVENT_ID_LEN) < 0)) {
-        t->have[seen] = 1;
-        t->best[seen] = key;
-        memcpy(t->best_id[seen], ev->id, EVENT_ID_LEN);
-    }
+    if (views_pick_beats(&t->pick, seen, key, ev->id)) views_pick_set(&t->pick, seen, key, ev->id);
     return 0;
 }
 
@@ -78,24 +114,11 @@ int views_today(store_rtxn_t *rt, const views_today_req_t *q, views_today_t *out
     memset(&t, 0, sizeof(t));
     t.rt = rt;
     t.q = q;
-    /* seed = BLAKE2b("tipd-today" 0 || user key (zeros if none) || date) */
-    uint8_t user[EVENT_KEY_LEN] = {0};
-    if (q->user) memcpy(user, q->user, EVENT_KEY_LEN);
-    const char *date = q->date ? q->date : "";
-    crypto_generichash_state h;
-    crypto_generichash_init(&h, NULL, 0, sizeof(t.seed));
-    crypto_generichash_update(&h, (const uint8_t *)"tipd-today", 11);
-    crypto_generichash_update(&h, user, EVENT_KEY_LEN);
-    crypto_generichash_update(&h, (const uint8_t *)date, strlen(date));
-    crypto_generichash_final(&h, t.seed, sizeof(t.seed));
+    views_today_seed(q, t.seed);
     store_filter_t f = {.kind = EVENT_TIP};
     int rc = store_list(rt, &f, 0, s_today_one, &t);
     if (rc) return rc > 0 ? STORE_E_NOMEM : rc;
-    int pick = t.have[0] ? 0 : 1;
-    out->unseen = t.unseen;
-    if (!t.have[pick]) return 0;
-    out->seen_before = pick == 1;
-    views_today_load(rt, t.best_id[pick], out);
+    views_pick_finish(rt, &t.pick, t.unseen, out);
     return 0;
 }
 

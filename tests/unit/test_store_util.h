@@ -57,10 +57,11 @@ static inline void s_rmdir(char *d)
     free(d);
 }
 
-/* Sign and encode an event with up to two references (role 0 = none). */
-static inline raw_t s_mk(int kind, const key_t_ *k, uint64_t t, const char *title, const char *body,
-                         const char *topics, int value, int role, const uint8_t *ref, int role2,
-                         const uint8_t *ref2)
+/* Sign and encode an event with up to two references (role 0 = none),
+ * marked imported (from "notes.md") if imported is set. */
+static inline raw_t s_mk_ex(int kind, const key_t_ *k, uint64_t t, const char *title,
+                            const char *body, const char *topics, int value, int role,
+                            const uint8_t *ref, int role2, const uint8_t *ref2, int imported)
 {
     event_t *ev = calloc(1, sizeof *ev);
     assert_non_null(ev);
@@ -77,6 +78,7 @@ static inline raw_t s_mk(int kind, const key_t_ *k, uint64_t t, const char *titl
     }
     if (role) assert_int_equal(event_add_ref(ev, (event_ref_role_t)role, ref), 0);
     if (role2) assert_int_equal(event_add_ref(ev, (event_ref_role_t)role2, ref2), 0);
+    if (imported) assert_int_equal(event_set_imported(ev, "notes.md"), 0);
     assert_int_equal(event_sign(ev, k->sk), 0);
     raw_t r;
     r.buf = malloc(EVENT_MAX_SIZE);
@@ -85,6 +87,13 @@ static inline raw_t s_mk(int kind, const key_t_ *k, uint64_t t, const char *titl
     memcpy(r.id, ev->id, EVENT_ID_LEN);
     free(ev);
     return r;
+}
+
+static inline raw_t s_mk(int kind, const key_t_ *k, uint64_t t, const char *title, const char *body,
+                         const char *topics, int value, int role, const uint8_t *ref, int role2,
+                         const uint8_t *ref2)
+{
+    return s_mk_ex(kind, k, t, title, body, topics, value, role, ref, role2, ref2, 0);
 }
 
 static inline raw_t s_tip(const key_t_ *k, uint64_t t, const char *title, const char *topics)

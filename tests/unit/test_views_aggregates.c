@@ -1,12 +1,18 @@
-/* test_views_aggregates.c -- `stats` and `today` answered from what the
- * cache kept (views_stats with a cache, views_today_cached) equal the answer of
- * one full pass (views_stats_scan, views_today) on random stores: random
- * tips, questions, answers, edits (own and others'), ratings, thanks with
- * and without stories, retractions (own and others', some arriving before
- * their target) and profiles, ingested in random orders and batch sizes.
- * Every figure is compared, for several askers and windows, after every
- * batch (so the cache must notice each write), and two stores that got the
- * same events in different orders must answer the same.
+/* test_views_aggregates.c -- `stats` and `today` answered from the figures
+ * the store keeps at ingest (store_agg.h: views_stats, views_today_cached
+ * with its folded picks) equal the answer of one full pass
+ * (views_stats_scan, views_today) on random stores: random tips, questions,
+ * answers, edits (own and others'), ratings, thanks with and without
+ * stories, retractions (own and others', some arriving before their
+ * target) and profiles, ingested in random orders and batch sizes. Every
+ * figure (imported tips included) is compared, for several askers, windows
+ * and seen sets, after
+ * every batch (so the figures must follow each write), and so are the
+ * per-author sums against store_authors_each. Two stores that got the same
+ * events in different orders must answer the same; so must the store
+ * reopened (figures read back, not rebuilt), the store turned back into a
+ * schema-3 store without figures and reopened (figures built at open), and
+ * that older store opened read-only (no figures: the cached pass answers).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "store_agg.h"
 #include "test_store_util.h"
 #include "views.h"
 
@@ -64,15 +71,16 @@ static size_t s_generate(gen_t *g, size_t n)
         raw_t r;
         int kind;
         if (!prev || what < 5) {
-            kind = EVENT_TIP;
-            r = s_mk(EVENT_TIP, &K[key], t, title, "body", tp, 0, 0, NULL, 0, NULL);
+            kind = EVENT_TIP; /* a fifth marked imported (not new, counted apart) */
+            r = s_mk_ex(EVENT_TIP, &K[key], t, title, "body", tp, 0, 0, NULL, 0, NULL,
+                        s_pick(5) == 0);
         } else if (what < 7) {
             kind = EVENT_QUESTION;
             r = s_mk(EVENT_QUESTION, &K[key], t, title, NULL, NULL, 0, 0, NULL, 0, NULL);
         } else if (what < 9 && prev->kind == EVENT_QUESTION) {
             kind = EVENT_TIP; /* an answer */
-            r = s_mk(EVENT_TIP, &K[key], t, title, NULL, tp, 0, EVENT_REF_ANSWERS, prev->r.id, 0,
-                     NULL);
+            r = s_mk_ex(EVENT_TIP, &K[key], t, title, NULL, tp, 0, EVENT_REF_ANSWERS, prev->r.id, 0,
+                        NULL, s_pick(5) == 0);
         } else if (what < 11 && (prev->kind == EVENT_TIP || prev->kind == EVENT_QUESTION)) {
             kind = prev->kind; /* an edit: mostly the author's own */
             if (s_pick(4)) key = prev->key;
@@ -97,6 +105,11 @@ static size_t s_generate(gen_t *g, size_t n)
         g[k++] = (gen_t){r, kind, key};
     }
     return k;
+}
+
+static int s_memcmp32(const void *a, const void *b)
+{
+    return memcmp(a, b, EVENT_ID_LEN);
 }
 
 static void s_shuffle(raw_t *v, size_t n)
@@ -130,6 +143,7 @@ static void s_author_eq(const store_author_t *a, const store_author_t *b)
     assert_int_equal(a->tips, b->tips);
     assert_int_equal(a->questions, b->questions);
     assert_int_equal(a->answers, b->answers);
+    assert_int_equal(a->imported, b->imported);
     assert_int_equal(a->ratings_given, b->ratings_given);
     assert_int_equal(a->thanks_given, b->thanks_given);
     assert_int_equal(a->thanks_received, b->thanks_received);
@@ -151,6 +165,7 @@ static void s_stats_eq(const views_stats_t *a, const views_stats_t *b)
     assert_int_equal(a->contributors, b->contributors);
     assert_int_equal(a->anonymous_posts, b->anonymous_posts);
     assert_int_equal(a->thanks, b->thanks);
+    assert_int_equal(a->imported, b->imported);
     assert_int_equal(a->ratings, b->ratings);
     assert_int_equal(a->rating_sum, b->rating_sum);
     assert_int_equal(a->ntopics, b->ntopics);
@@ -193,14 +208,59 @@ static void s_today_eq(const views_today_t *a, const views_today_t *b)
     if (a->have) assert_memory_equal(a->ev->id, b->ev->id, EVENT_ID_LEN);
 }
 
+/* Every author's kept sums equal store_authors_each's pass. */
+typedef struct {
+    store_rtxn_t *v;
+    size_t n;
+} s_au_t;
+
+static int s_author_cmp_one(const store_author_t *a, void *arg)
+{
+    s_au_t *x = arg;
+    store_agg_author_t got;
+    assert_int_equal(store_agg_author(x->v, a->author, &got), 0);
+    s_author_eq(a, &got.a);
+    x->n++;
+    return 0;
+}
+
+static int s_agg_count_one(const store_agg_author_t *a, void *arg)
+{
+    (void)a;
+    (*(size_t *)arg)++;
+    return 0;
+}
+
+static void s_check_authors(store_rtxn_t *v)
+{
+    s_au_t x = {.v = v};
+    assert_int_equal(store_authors_each(v, s_author_cmp_one, &x), 0);
+    size_t kept = 0;
+    assert_int_equal(store_agg_authors_each(v, s_agg_count_one, &kept), 0);
+    assert_true(kept <= x.n); /* profile-only authors have no sums to keep */
+}
+
+/* A random seen set of up to 4 ids from g (sorted, maybe with repeats). */
+static size_t s_seen(const gen_t *g, size_t n, uint8_t (*seen)[EVENT_ID_LEN])
+{
+    size_t k = s_pick(5);
+    for (size_t i = 0; i < k; i++) memcpy(seen[i], g[s_pick(n)].r.id, EVENT_ID_LEN);
+    if (k) qsort(seen, k, EVENT_ID_LEN, s_memcmp32);
+    return k;
+}
+
 /* Every request shape against the scan, on s's current snapshot. Two
- * requests per shape through the cache: the first builds, the second hits. */
-static void s_check_all(store_t *s, views_cache_t *c, uint64_t *cmp)
+ * requests per shape through the cache: the first follows the writes since
+ * the last, the second hits. agg: whether the store must keep figures. */
+static void s_check_all(store_t *s, views_cache_t *c, uint64_t *cmp, int agg, const gen_t *g,
+                        size_t ng)
 {
     static const int weeks[] = {1, 12, 52};
     static const size_t tops[] = {1, 5, 100};
     store_rtxn_t *v = store_rtxn_begin(s, NULL);
     assert_non_null(v);
+    assert_int_equal(store_agg_ready(v), agg);
+    if (agg) s_check_authors(v);
     for (int m = -1; m < NKEYS; m++) {
         for (int w = 0; w < 3; w++) {
             views_stats_req_t q = {.now = T0 + DAY - s_pick(3) * 7 * DAY,
@@ -219,17 +279,95 @@ static void s_check_all(store_t *s, views_cache_t *c, uint64_t *cmp)
             }
             views_stats_free(&want);
         }
-        views_today_req_t tq = {.user = m < 0 ? NULL : K[m].pk, .date = "2026-12-03"};
-        views_today_t want, got;
-        assert_int_equal(views_today(v, &tq, &want), 0);
-        for (int rep = 0; rep < 2; rep++) {
-            assert_int_equal(views_today_cached(c, v, &tq, &got), 0);
-            s_today_eq(&want, &got);
-            views_today_free(&got);
+        for (int sv = 0; sv < 2; sv++) {
+            /* the same seen set every time for one asker, so picks fold */
+            uint8_t seen[4][EVENT_ID_LEN];
+            uint64_t keep = s_rng;
+            s_rng = 0x9e3779b97f4a7c15ULL * (uint64_t)(m + 2);
+            size_t nseen = sv ? s_seen(g, ng, seen) : 0;
+            s_rng = keep;
+            views_today_req_t tq = {.user = m < 0 ? NULL : K[m].pk,
+                                    .date = sv ? "2026-12-04" : "2026-12-03",
+                                    .seen = (const uint8_t(*)[EVENT_ID_LEN])seen,
+                                    .nseen = nseen};
+            views_today_t want, got;
+            assert_int_equal(views_today(v, &tq, &want), 0);
+            for (int rep = 0; rep < 2; rep++) {
+                assert_int_equal(views_today_cached(c, v, &tq, &got), 0);
+                s_today_eq(&want, &got);
+                views_today_free(&got);
+            }
+            views_today_free(&want);
         }
-        views_today_free(&want);
     }
     store_rtxn_end(&v);
+}
+
+/* Turn the store in dir back into what a schema-3 tipd wrote: no figures,
+ * no databases for them, schema 3. */
+static void s_make_v3(const char *dir)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi meta, dbi;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+    assert_int_equal(mdb_env_open(env, dir, MDB_NOTLS, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    MDB_val k = {3, "agg"}, v;
+    assert_int_equal(mdb_del(txn, meta, &k, NULL), 0);
+    uint8_t three[4] = {0, 0, 0, 3};
+    k = (MDB_val){6, "schema"};
+    v = (MDB_val){4, three};
+    assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
+    static const char *dbs[] = {"apost", "aauth", "atopic", "anew", "astory", "alog"};
+    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
+        assert_int_equal(mdb_dbi_open(txn, dbs[i], 0, &dbi), 0);
+        assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+    }
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+/* After a restart the kept figures are read back as they were; a store
+ * from before them is read without them when opened read-only, and gets
+ * them built when opened for writing; every answer stays the scan's. */
+static void s_restarts(store_t **s, const char *dir, const gen_t *g, size_t n, uint64_t *cmp)
+{
+    store_counts_t sc;
+    assert_int_equal(store_counts(*s, &sc), 0);
+    store_destroy(s);
+    *s = s_open(dir, 0);
+    assert_int_equal(store_agg_built(*s, NULL), 0);
+    views_cache_t *c = views_cache_new();
+    s_check_all(*s, c, cmp, 1, g, n);
+    views_cache_destroy(&c);
+    store_destroy(s);
+
+    s_make_v3(dir);
+    store_opts_t ro = {.read_only = 1};
+    int err = -1;
+    *s = store_new(dir, &ro, &err);
+    assert_non_null(*s);
+    assert_int_equal(err, 0);
+    c = views_cache_new();
+    s_check_all(*s, c, cmp, 0, g, n);
+    views_cache_destroy(&c);
+    store_destroy(s);
+
+    store_opts_t small = {.agg_chunk = 7}; /* built in many transactions */
+    *s = store_new(dir, &small, &err);
+    assert_non_null(*s);
+    double secs = -1;
+    assert_int_equal(store_agg_built(*s, &secs), sc.events);
+    assert_true(secs >= 0);
+    c = views_cache_new();
+    s_check_all(*s, c, cmp, 1, g, n);
+    views_cache_destroy(&c);
+    store_destroy(s);
+    *s = s_open(dir, 0);
+    assert_int_equal(store_agg_built(*s, NULL), 0); /* built once */
 }
 
 static void test_aggregates_equal_scan(void **state)
@@ -255,7 +393,7 @@ static void test_aggregates_equal_scan(void **state)
             s_ingest(s, order + at, b, res);
             at += b;
             if (s_pick(3) == 0) assert_int_equal(store_miss_record(s, "kubectl drain"), 0);
-            s_check_all(s, c, &cmp);
+            s_check_all(s, c, &cmp, 1, g, n);
         }
         /* the history is rich enough to mean something */
         store_counts_t sc;
@@ -288,6 +426,7 @@ static void test_aggregates_equal_scan(void **state)
         free(res);
         views_cache_destroy(&c);
         assert_null(c);
+        s_restarts(&s, dir, g, n, &cmp);
         store_destroy(&s);
         store_destroy(&s2);
         s_rmdir(dir);
@@ -299,11 +438,98 @@ static void test_aggregates_equal_scan(void **state)
     assert_true(cmp > 500);
 }
 
+/* An answer's edits move its question's answer count: an edit hides the
+ * answer (the question is open again unless the edit answers too), and
+ * retracting the edit shows it again. Every arrival order of the answer,
+ * its edits and the retraction, checked after each event. */
+static void test_answer_edits_every_order(void **state)
+{
+    (void)state;
+    raw_t q = s_mk(EVENT_QUESTION, &K[0], T0, "how?", NULL, NULL, 0, 0, NULL, 0, NULL);
+    raw_t a = s_mk(EVENT_TIP, &K[1], T0 + 1000, "like this", "a", "git", 0, EVENT_REF_ANSWERS, q.id,
+                   0, NULL);
+    raw_t e = s_mk(EVENT_TIP, &K[1], T0 + 2000, "like that", "b", "ops", 0, EVENT_REF_SUPERSEDES,
+                   a.id, 0, NULL);
+    raw_t e2 = s_mk(EVENT_TIP, &K[1], T0 + 3000, "or so", "c", "sql", 0, EVENT_REF_SUPERSEDES, e.id,
+                    EVENT_REF_ANSWERS, q.id);
+    raw_t r = s_act(EVENT_RETRACT, &K[1], T0 + 4000, e.id, 0);
+    raw_t th = s_mk(EVENT_THANKS, &K[2], T0 + 5000, NULL, "thanks", NULL, 0, EVENT_REF_TARGET, a.id,
+                    0, NULL);
+    raw_t all[] = {q, a, e, e2, r, th};
+    gen_t g[6];
+    for (int i = 0; i < 6; i++) g[i] = (gen_t){all[i], 0, 0};
+    enum { N = 6 };
+    int perm[N] = {0, 1, 2, 3, 4, 5};
+    uint64_t cmp = 0;
+    for (int round = 0; round < 40; round++) {
+        for (int i = N; i > 1; i--) {
+            int j = (int)s_pick((size_t)i), t = perm[i - 1];
+            perm[i - 1] = perm[j];
+            perm[j] = t;
+        }
+        char *dir = s_tmpdir();
+        store_t *s = s_open(dir, 0);
+        views_cache_t *c = views_cache_new();
+        for (int i = 0; i < N; i++) {
+            s_ingest(s, &all[perm[i]], 1, NULL);
+            s_check_all(s, c, &cmp, 1, g, N);
+        }
+        views_cache_destroy(&c);
+        store_destroy(&s);
+        s_rmdir(dir);
+    }
+    for (int i = 0; i < N; i++) s_free(&all[i]);
+    assert_true(cmp > 0);
+}
+
+/* An edit graph too wide to follow for one event (600 edits of one tip by
+ * its author: each new edit reaches them all) drops the figures instead of
+ * keeping them inexactly: stats and today answer from a pass meanwhile,
+ * and the next open for writing builds them again. */
+static void test_figures_dropped_then_rebuilt(void **state)
+{
+    (void)state;
+    enum { N = 600 };
+    raw_t *ev = calloc(N + 2, sizeof *ev);
+    gen_t *g = calloc(N + 2, sizeof *g);
+    ev[0] = s_mk(EVENT_TIP, &K[0], T0, "root", "r", "git", 0, 0, NULL, 0, NULL);
+    for (int i = 1; i <= N; i++) {
+        char title[32];
+        snprintf(title, sizeof title, "edit %d", i);
+        ev[i] = s_mk(EVENT_TIP, &K[0], T0 + (uint64_t)i, title, "e", "ops", 0, EVENT_REF_SUPERSEDES,
+                     ev[0].id, 0, NULL);
+    }
+    ev[N + 1] = s_act(EVENT_RATING, &K[1], T0 + N + 1, ev[0].id, 4);
+    for (int i = 0; i < N + 2; i++) g[i] = (gen_t){ev[i], 0, 0};
+    char *dir = s_tmpdir();
+    store_t *s = s_open(dir, 0);
+    uint64_t cmp = 0;
+    views_cache_t *c = views_cache_new();
+    s_ingest(s, ev, 100, NULL);
+    s_check_all(s, c, &cmp, 1, g, N + 2); /* 99 edits: followed */
+    s_ingest(s, ev + 100, N + 2 - 100, NULL);
+    s_check_all(s, c, &cmp, 0, g, N + 2); /* dropped: the pass answers */
+    views_cache_destroy(&c);
+    store_destroy(&s);
+    s = s_open(dir, 0);
+    assert_int_equal(store_agg_built(s, NULL), N + 2);
+    c = views_cache_new();
+    s_check_all(s, c, &cmp, 1, g, N + 2);
+    views_cache_destroy(&c);
+    store_destroy(&s);
+    s_rmdir(dir);
+    for (int i = 0; i < N + 2; i++) s_free(&ev[i]);
+    free(ev);
+    free(g);
+}
+
 int main(void)
 {
     for (int i = 0; i < NKEYS; i++) s_key(&K[i], (uint8_t)(10 + i));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_aggregates_equal_scan),
+        cmocka_unit_test(test_answer_edits_every_order),
+        cmocka_unit_test(test_figures_dropped_then_rebuilt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,44 @@
+/* large_v3.c -- `bench-large unfigure DIR`: turn the store in DIR back into
+ * what a schema-3 tipd wrote (no figures for stats and today, schema 3), so
+ * the next tipd start times the one-time build of those figures on a large
+ * store (store/store_agg.c). Run only on a stopped tipd's data directory.
+ */
+#include <lmdb.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+int large_unfigure(const char *dir);
+
+int large_unfigure(const char *dir)
+{
+    static const char *dbs[] = {"apost", "aauth", "atopic", "anew", "astory", "alog"};
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi meta, dbi;
+    int rc = mdb_env_create(&env);
+    if (!rc) rc = mdb_env_set_maxdbs(env, 32);
+    if (!rc) rc = mdb_env_open(env, dir, MDB_NOTLS, 0600);
+    if (!rc) rc = mdb_txn_begin(env, NULL, 0, &txn);
+    if (!rc) rc = mdb_dbi_open(txn, "meta", 0, &meta);
+    MDB_val k = {3, "agg"}, v;
+    if (!rc && (rc = mdb_del(txn, meta, &k, NULL)) == MDB_NOTFOUND) rc = 0;
+    uint8_t three[4] = {0, 0, 0, 3};
+    k = (MDB_val){6, "schema"};
+    v = (MDB_val){4, three};
+    if (!rc) rc = mdb_put(txn, meta, &k, &v, 0);
+    for (size_t i = 0; !rc && i < sizeof dbs / sizeof dbs[0]; i++)
+        if (!(rc = mdb_dbi_open(txn, dbs[i], 0, &dbi))) rc = mdb_drop(txn, dbi, 1);
+    if (!rc) {
+        rc = mdb_txn_commit(txn);
+        txn = NULL;
+    }
+    if (txn) mdb_txn_abort(txn);
+    if (env) mdb_env_close(env);
+    if (rc) {
+        fprintf(stderr, "bench-large: %s: %s\n", dir, mdb_strerror(rc));
+        return 1;
+    }
+    printf("unfigured %s\n", dir);
+    return 0;
+}
