@@ -104,7 +104,7 @@ typedef struct {
  * term count of each field among the postings whose quantised field length
  * falls in each of FTS_BUCKETS buckets, over the docnums below limit. */
 #define FTS_BUCKETS 32 /* 256 quantised lengths / 8 */
-#define FTS_BSLOTS  8192
+#define FTS_BSLOTS  4096
 typedef struct {
     char term[TEXT_MAX_TERM + 1];
     uint8_t len, used;
