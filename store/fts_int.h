@@ -108,7 +108,8 @@ typedef struct {
 typedef struct {
     char term[TEXT_MAX_TERM + 1];
     uint8_t len, used;
-    uint32_t limit;
+    uint32_t limit; /* the index state it was read at: next docnum, */
+    uint64_t docs;  /* live documents */
     uint8_t maxtf[FTS_FIELDS][FTS_BUCKETS];
 } fts_bound_t;
 

@@ -36,9 +36,11 @@
  * memory (f->bounds) for lists of S_BOUND_MIN_DF postings or more; when
  * the index has grown since, only the new postings (docnums at or above
  * the summary's limit) are read to bring it up to date. A retraction only
- * removes postings, so a summary stays an upper bound. Shorter lists use
- * x / (k1 + x) < 1. The summary does not depend on the ranking parameters
- * or the average lengths: the bound is worked out from it for each query.
+ * removes postings, so a summary stays an upper bound for later states of
+ * the index; a search on an older snapshot than the summary's uses the
+ * plain bound instead. Shorter lists use x / (k1 + x) < 1. The summary
+ * does not depend on the ranking parameters or the average lengths: the
+ * bound is worked out from it for each query.
  */
 #include "fts_int.h"
 
@@ -174,10 +176,14 @@ static void s_summarise(fts_bound_t *b, const uint8_t *p, const uint8_t *end, ui
     }
 }
 
-/* The summary of pc's term (df postings) covering every docnum below limit:
- * from the cache, brought up to date by reading the postings from its old
- * limit on, or made by reading them all. NULL with *err set on error. */
-static fts_bound_t *s_bound(fts_t *f, s_pc_t *pc, uint32_t limit, int *err)
+/* The summary of pc's term covering every docnum below limit, for the
+ * index state (limit, docs) of the caller's snapshot: from the cache,
+ * brought up to date by reading the postings from its old limit on, or
+ * made by reading them all. NULL with *err 0 when the cached summary was
+ * made from a newer state than the caller's (a search on an older snapshot:
+ * a retraction since may have taken postings out of it), NULL with *err
+ * set on error. */
+static fts_bound_t *s_bound(fts_t *f, s_pc_t *pc, uint32_t limit, uint64_t docs, int *err)
 {
     *err = 0;
     if (!f->bounds) {
@@ -203,6 +209,7 @@ static fts_bound_t *s_bound(fts_t *f, s_pc_t *pc, uint32_t limit, int *err)
             e->len = (uint8_t)tl;
             e->used = 1;
             e->limit = 0;
+            e->docs = 0;
             memset(e->maxtf, 0, sizeof e->maxtf);
             f->nbounds++;
             b = e;
@@ -210,7 +217,10 @@ static fts_bound_t *s_bound(fts_t *f, s_pc_t *pc, uint32_t limit, int *err)
             b = e;
         }
     }
-    if (!b || b->limit >= limit) return b;
+    /* States only move forward: next docnum up, or the same with fewer
+     * live documents (a retraction). */
+    if (!b || b->limit > limit || (b->limit == limit && b->docs < docs)) return NULL;
+    if (b->limit == limit) return b;
     /* Read the postings from docnum b->limit on (all of them for a new one). */
     uint8_t want[FTS_POST_LEN] = {0};
     fts_be32(want, b->limit);
@@ -229,6 +239,7 @@ static fts_bound_t *s_bound(fts_t *f, s_pc_t *pc, uint32_t limit, int *err)
         return NULL;
     }
     b->limit = limit;
+    b->docs = docs;
     return b;
 }
 
@@ -343,7 +354,7 @@ static int s_open_terms(s_prune_t *P, MDB_txn *txn)
         double share = 1.0;
         if (df >= S_BOUND_MIN_DF && pc->idfw > 0) {
             int err;
-            fts_bound_t *b = s_bound(f, pc, s->limit, &err);
+            fts_bound_t *b = s_bound(f, pc, s->limit, (uint64_t)s->N, &err);
             if (err) return err;
             if (b) share = s_bound_share(s, b, k1);
         }
