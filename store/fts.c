@@ -135,6 +135,7 @@ void fts_destroy(fts_t **p)
     free(f->tsum);
     free(f->tshown);
     free(f->prf_ev);
+    free(f->bounds);
     free(f);
     *p = NULL;
 }

@@ -96,7 +96,22 @@ typedef struct {
     double prf_terms;    /* feedback terms added */
     double stop;         /* 1: a query drops its stopwords (unless that leaves nothing) */
     double coord_idf;    /* 1: coordination by the share of idf matched, not of words */
+    double prune;     /* 1: skip postings that cannot reach the top (fts_prune.c); 0: score all */
+    double prune_min; /* fewer postings than this in all: score them all (faster) */
 } fts_params_t;
+
+/* Per-term summary for upper bounds on its score (fts_prune.c): the largest
+ * term count of each field among the postings whose quantised field length
+ * falls in each of FTS_BUCKETS buckets, over the docnums below limit. */
+#define FTS_BUCKETS 32 /* 256 quantised lengths / 8 */
+#define FTS_BSLOTS  4096
+typedef struct {
+    char term[TEXT_MAX_TERM + 1];
+    uint8_t len, used;
+    uint32_t limit; /* the index state it was read at: next docnum, */
+    uint64_t docs;  /* live documents */
+    uint8_t maxtf[FTS_FIELDS][FTS_BUCKETS];
+} fts_bound_t;
 
 struct fts {
     MDB_dbi post, doc, idmap, meta;
@@ -133,6 +148,9 @@ struct fts {
     size_t acc_cap;
     uint32_t *touched;
     size_t touched_cap;
+    fts_bound_t *bounds; /* FTS_BSLOTS, open addressing; NULL until a long list is met */
+    size_t nbounds;
+    uint64_t pruned; /* tips pruning left before scoring them in full (for tests) */
 };
 
 /* Where a posting keeps each field's term count and quantised length. */
@@ -217,6 +235,65 @@ void fts_event_lang(text_t *t, const event_t *ev);
 #define FTS_PRF_DOCS 5
 int fts_prf(fts_t *f, MDB_txn *txn, MDB_cursor *c, const uint32_t *docs, const float *scores,
             size_t n, double N, fts_query_t *q);
+
+/* One query's scoring state (fts_search.c, fts_prune.c). */
+typedef struct {
+    fts_t *f;
+    double N;
+    float inv_norm[FTS_FIELDS][256]; /* weight_f / (1 - b + b * len/avg) */
+    size_t nt;
+    size_t posts;    /* postings read, all terms: the candidate walks' budget */
+    double widf[32]; /* per query word: the largest idf of its terms */
+    uint32_t limit;
+    struct {
+        uint32_t mask;
+        float v;
+        bool used;
+    } coord[64]; /* coordination factors met in this pass, by mask */
+} fts_score_t;
+
+/* A scored candidate. */
+typedef struct {
+    float score;
+    uint32_t doc;
+} fts_cand_t;
+
+/* Weighted term frequency of a posting, tf~ of docs/SEARCH.md: counts p[4..6]
+ * and p[10], quantised lengths p[7..9] and p[11] (fts_tf_at, fts_len_at).
+ * Single precision: it runs for every posting read, and both scoring paths
+ * must compute exactly the same value. */
+_Static_assert(FTS_FIELDS == 4 && FTS_POST_LEN == 12, "fts_tf reads four fields");
+static inline float fts_tf(const fts_score_t *s, const uint8_t *p)
+{
+    return (float)p[4] * s->inv_norm[FTS_F_TITLE][p[7]] +
+           (float)p[5] * s->inv_norm[FTS_F_BODY][p[8]] +
+           (float)p[6] * s->inv_norm[FTS_F_TOPIC][p[9]] +
+           (float)p[10] * s->inv_norm[FTS_F_CODE][p[11]];
+}
+
+/* idf of a term on df tips; the query word it stands for (bit, 0: none)
+ * remembers the largest idf of its terms in s->widf. */
+double fts_idf(fts_score_t *s, size_t df, uint32_t bit);
+/* The coordination factor (docs/SEARCH.md) of a tip matching the query
+ * words in mask, with s->widf complete. */
+float fts_coord(fts_score_t *s, const fts_query_t *q, uint32_t mask);
+/* The score of a tip from its per-term contributions c[q->n] (0: term not
+ * matched), its words matched and named-topic boost: exactly what adding
+ * the contributions into an accumulator in term order gives. */
+float fts_final(fts_score_t *s, const fts_query_t *q, const float *c, uint32_t mask, bool named);
+
+/* Score q with MaxScore dynamic pruning (fts_prune.c): the candidates into
+ * a new *cand[*nc], every tip whose score is >= *floor among them, with the
+ * same scores exhaustive scoring gives; tips not returned score below
+ * *floor. keep: how many of the best the caller needs for certain (its
+ * first phase), k: its hits; the floor rises with the best found and stays
+ * at or below the keep-th best score and the k-th best / FTS_PRIOR_MAX.
+ * With lo > 0 the floor is lo from the start and only tips scoring below
+ * hi are returned (keep and k unused). Returns 1 if pruning does not apply
+ * (parameters, or too few postings to pay: score exhaustively), 0, or <0. */
+int fts_gather_pruned(fts_score_t *s, MDB_txn *txn, const fts_query_t *q, const uint8_t *filter,
+                      const uint8_t *named, size_t keep, size_t k, float lo, float hi,
+                      fts_cand_t **cand, size_t *nc, float *floor);
 
 /* The default ranking parameters. */
 void fts_params_default(fts_params_t *p);

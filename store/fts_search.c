@@ -42,6 +42,8 @@ static const fts_params_t s_defaults = {
     .prf_terms = 10,
     .stop = 1,
     .coord_idf = 1,
+    .prune = 1,
+    .prune_min = 30000,
 };
 static const size_t s_crowd = 2; /* tips per cluster before push-down */
 #define S_CLUSTER_M      100
@@ -80,7 +82,9 @@ int fts_tune(fts_t *f, const char *name, double value)
              {"prf", &p->prf},
              {"prf_terms", &p->prf_terms},
              {"stop", &p->stop},
-             {"coord_idf", &p->coord_idf}};
+             {"coord_idf", &p->coord_idf},
+             {"prune", &p->prune},
+             {"prune_min", &p->prune_min}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(name, t[i].name)) return *t[i].v = value, 0;
     return STORE_E_ARG;
@@ -88,10 +92,7 @@ int fts_tune(fts_t *f, const char *name, double value)
 
 /* ---- search ---- */
 
-typedef struct {
-    float score;
-    uint32_t doc;
-} s_cand_t;
+typedef fts_cand_t s_cand_t;
 
 /* Max-heap on (score, doc): better score first, newer doc on ties. */
 static bool s_better(const s_cand_t *a, const s_cand_t *b)
@@ -235,20 +236,52 @@ static int s_postings(MDB_cursor *c, const void *key, size_t klen, size_t *df, s
     return rc == MDB_NOTFOUND ? 0 : STORE_E_LMDB;
 }
 
-typedef struct {
-    fts_t *f;
-    double N;
-    float inv_norm[FTS_FIELDS][256]; /* weight_f / (1 - b + b * len/avg) */
-    size_t nt;
-    size_t posts;    /* postings read, all terms: the candidate walks' budget */
-    double widf[32]; /* per query word: the largest idf of its terms */
-    uint32_t limit;
-} s_score_t;
+double fts_idf(fts_score_t *s, size_t df, uint32_t bit)
+{
+    double dfd = (double)df > s->N ? s->N : (double)df;
+    double idf = log(1.0 + (s->N - dfd + 0.5) / (dfd + 0.5));
+    if (bit && idf > s->widf[__builtin_ctz(bit)]) s->widf[__builtin_ctz(bit)] = idf;
+    return idf;
+}
 
-_Static_assert(FTS_FIELDS == 4 && FTS_POST_LEN == 12, "s_score_term reads four fields");
+float fts_coord(fts_score_t *s, const fts_query_t *q, uint32_t mask)
+{
+    /* A pass meets few distinct masks; pow for each candidate was a large
+     * part of scoring a long list. Same value either way: memoised. */
+    size_t slot = (mask ^ (mask >> 6) ^ (mask >> 12) ^ (mask >> 18) ^ (mask >> 24)) & 63;
+    if (s->coord[slot].used && s->coord[slot].mask == mask) return s->coord[slot].v;
+    const fts_params_t *p = &s->f->prm;
+    double wsum = 0;
+    for (size_t w = 0; w < q->nwords && w < 32; w++) wsum += s->widf[w];
+    double v;
+    if (p->coord_idf > 0 && wsum > 0) {
+        /* By the share of the words' idf rather than of their number:
+         * missing a rare word costs more than missing a common one. */
+        double m = 0;
+        for (uint32_t bits = mask; bits; bits &= bits - 1) m += s->widf[__builtin_ctz(bits)];
+        v = pow(m > 0 ? m / wsum : 1.0 / (double)q->nwords, p->coord);
+    } else {
+        int i = __builtin_popcount(mask);
+        v = q->nwords ? pow((double)(i ? i : 1) / (double)q->nwords, p->coord) : 1.0;
+    }
+    s->coord[slot].mask = mask;
+    s->coord[slot].v = (float)v;
+    s->coord[slot].used = true;
+    return (float)v;
+}
+
+float fts_final(fts_score_t *s, const fts_query_t *q, const float *c, uint32_t mask, bool named)
+{
+    float acc = 0.0f;
+    for (size_t i = 0; i < q->n; i++) acc += c[i];
+    acc *= fts_coord(s, q, mask);
+    if (!(acc > 0.0f) || !isfinite(acc)) return 0.0f;
+    if (named) acc *= (float)s->f->prm.named;
+    return acc;
+}
 
 /* Add term's BM25F contributions (query weight qw) into the accumulator. */
-static int s_score_term(s_score_t *s, MDB_cursor *c, const char *term, double qw, uint32_t bit)
+static int s_score_term(fts_score_t *s, MDB_cursor *c, const char *term, double qw, uint32_t bit)
 {
     MDB_val k = {strlen(term), (void *)term}, v;
     int rc = mdb_cursor_get(c, &k, &v, MDB_SET);
@@ -256,16 +289,9 @@ static int s_score_term(s_score_t *s, MDB_cursor *c, const char *term, double qw
     if (rc) return STORE_E_LMDB;
     size_t df = 0;
     if (mdb_cursor_count(c, &df)) return STORE_E_LMDB;
-    double dfd = (double)df > s->N ? s->N : (double)df;
-    /* Single precision in the loop: it runs for every posting, and scores
-     * need no more than float's 7 digits. */
     const double k1d = s->f->prm.k1;
-    const double idf = log(1.0 + (s->N - dfd + 0.5) / (dfd + 0.5));
-    if (bit && idf > s->widf[__builtin_ctz(bit)]) s->widf[__builtin_ctz(bit)] = idf;
-    const float idfw = (float)(idf * qw * (k1d + 1.0));
+    const float idfw = (float)(fts_idf(s, df, bit) * qw * (k1d + 1.0));
     const float k1 = (float)k1d;
-    const float *nt = s->inv_norm[FTS_F_TITLE], *nb = s->inv_norm[FTS_F_BODY],
-                *nk = s->inv_norm[FTS_F_TOPIC], *nc = s->inv_norm[FTS_F_CODE];
     float *acc = s->f->acc;
     uint32_t *cmask = s->f->cmask;
     const uint32_t limit = s->limit;
@@ -278,10 +304,7 @@ static int s_score_term(s_score_t *s, MDB_cursor *c, const char *term, double qw
         for (; p < end; p += FTS_POST_LEN) {
             uint32_t doc = fts_rd32(p);
             if (doc >= limit) continue;
-            /* counts p[4..6] and p[10], quantised lengths p[7..9] and p[11]
-             * (fts_tf_at, fts_len_at) */
-            float tf = (float)p[4] * nt[p[7]] + (float)p[5] * nb[p[8]] + (float)p[6] * nk[p[9]] +
-                       (float)p[10] * nc[p[11]];
+            float tf = fts_tf(s, p);
             if (!(tf > 0.0f)) continue;
             if (acc[doc] == 0.0f && s_touch(s->f, &s->nt, doc)) return STORE_E_NOSPACE;
             acc[doc] += idfw * tf / (k1 + tf);
@@ -536,29 +559,18 @@ static int s_offer(MDB_txn *txn, fts_visible_fn visible, void *arg, const uint8_
 /* Score every term of q into the accumulator and gather the candidates
  * (coordination, topic filter and named-topic boost applied; the
  * accumulator is left clear) into a new *cand[*nc]. */
-static int s_gather(s_score_t *sc, MDB_cursor *c, const fts_query_t *q, const uint8_t *filter,
+static int s_gather(fts_score_t *sc, MDB_cursor *c, const fts_query_t *q, const uint8_t *filter,
                     const uint8_t *named, s_cand_t **cand_out, size_t *nc_out)
 {
     fts_t *f = sc->f;
     int rc = 0;
     sc->nt = 0;
     memset(sc->widf, 0, sizeof sc->widf);
+    memset(sc->coord, 0, sizeof sc->coord);
     for (size_t i = 0; i < q->n && !rc; i++)
         rc = s_score_term(sc, c, q->v[i].term, q->v[i].weight,
                           q->v[i].kind == FTS_QT_PRF ? 0 : 1u << q->v[i].word);
     size_t nt = sc->nt;
-    /* Coordination (as in Lucene's classic similarity): the text score is
-     * scaled by a power of the share of the query's words (a synonym or a
-     * correction counts for its word) that the tip matches, so covering the
-     * whole question beats matching one word strongly. */
-    double coord[33];
-    for (size_t i = 0; i <= 32; i++)
-        coord[i] = q->nwords ? pow((double)(i ? i : 1) / (double)q->nwords, f->prm.coord) : 1.0;
-    /* With coord_idf, the share is of the words' idf rather than of their
-     * number: missing a rare word costs more than missing a common one. */
-    double wsum = 0;
-    for (size_t w = 0; w < q->nwords && w < 32; w++) wsum += sc->widf[w];
-    const bool by_idf = f->prm.coord_idf > 0 && wsum > 0;
     /* Gather candidates (clearing the accumulator as we go). */
     s_cand_t *cand = rc ? NULL : malloc((nt ? nt : 1) * sizeof *cand);
     size_t nc = 0;
@@ -566,14 +578,10 @@ static int s_gather(s_score_t *sc, MDB_cursor *c, const fts_query_t *q, const ui
         uint32_t d = f->touched[i];
         float s = f->acc[d];
         f->acc[d] = 0.0f;
-        if (by_idf) {
-            double m = 0;
-            for (uint32_t bits = f->cmask[d]; bits; bits &= bits - 1)
-                m += sc->widf[__builtin_ctz(bits)];
-            s *= (float)pow(m > 0 ? m / wsum : 1.0 / (double)q->nwords, f->prm.coord);
-        } else {
-            s *= (float)coord[__builtin_popcount(f->cmask[d])];
-        }
+        /* Coordination (as in Lucene's classic similarity): the text score
+         * is scaled by a power of the share of the query's words (a synonym
+         * or a correction counts for its word) that the tip matches. */
+        s *= fts_coord(sc, q, f->cmask[d]);
         f->cmask[d] = 0;
         if (!cand) continue;
         /* Only finite, positive scores go on: a NaN compares false both
@@ -590,6 +598,163 @@ static int s_gather(s_score_t *sc, MDB_cursor *c, const fts_query_t *q, const ui
     *cand_out = cand;
     *nc_out = nc;
     return 0;
+}
+
+/* The candidates of q: with pruning (fts_prune.c) when the parameters allow
+ * it, every tip scoring >= *floor; otherwise all of them (*floor 0). */
+static int s_candidates(fts_score_t *sc, MDB_txn *txn, const fts_query_t *q, const uint8_t *filter,
+                        const uint8_t *named, size_t keep, size_t k, s_cand_t **cand, size_t *nc,
+                        float *floor)
+{
+    *floor = 0.0f;
+    if (sc->f->prm.prune > 0) {
+        int rc =
+            fts_gather_pruned(sc, txn, q, filter, named, keep, k, 0.0f, INFINITY, cand, nc, floor);
+        if (rc <= 0) return rc;
+    }
+    MDB_cursor *c;
+    if (mdb_cursor_open(txn, sc->f->post, &c)) return STORE_E_LMDB;
+    int rc = s_gather(sc, c, q, filter, named, cand, nc);
+    mdb_cursor_close(c);
+    return rc;
+}
+
+/* Phase 2 of the walk: state shared with its fallback. */
+typedef struct {
+    fts_t *f;
+    MDB_txn *txn;
+    const store_search_opts_t *o;
+    fts_visible_fn visible;
+    void *arg;
+    store_hit_t *hits;
+    size_t max, kept;
+    size_t budget; /* steps left (docs/SEARCH.md, "Bounded work") */
+} s_walk_t;
+
+/* Offer cand[nc] to the visibility callback by raw score, best first, until
+ * none can enter the top k even with the largest prior. Returns 1 if it
+ * stopped on that bound (or the budget), 0 if it ran out, <0 on error. */
+static int s_walk(s_walk_t *w, s_cand_t *cand, size_t nc)
+{
+    for (size_t i = nc / 2; i-- > 0;) s_sift_down(cand, nc, i);
+    while (nc > 0) {
+        if (w->budget == 0) return 1;
+        w->budget--;
+        s_cand_t top = cand[0];
+        cand[0] = cand[--nc];
+        s_sift_down(cand, nc, 0);
+        if (w->kept == w->max && (double)top.score * FTS_PRIOR_MAX <= w->hits[0].score) return 1;
+        s_top_t t;
+        int g = s_load_doc(w->f, w->txn, top.doc, w->o, &t);
+        if (g < 0) return g;
+        if (g > 0) continue;
+        int rc = s_offer(w->txn, w->visible, w->arg, t.id, top.score, w->hits, &w->kept, w->max);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Phase 1: the best S_CLUSTER_M candidates cand[head] (best first) are
+ * looked up and get topic-cluster support (docs/SEARCH.md): tips that share
+ * a narrow topic with other strong matches are lifted by a share of those
+ * matches' scores; crowding pushes down the third and later tips of one
+ * cluster. Then they are offered to the visibility callback. */
+static int s_phase1(s_walk_t *w, const fts_stats_t *st, const s_cand_t *cand, size_t head)
+{
+    fts_t *f = w->f;
+    s_top_t *tops = calloc(S_CLUSTER_M, sizeof *tops);
+    if (!tops || s_tcache_ready(f, st)) {
+        free(tops);
+        return STORE_E_NOSPACE;
+    }
+    int rc = 0;
+    size_t m = 0, hi = 0;
+    MDB_cursor *tc = NULL;
+    if (mdb_cursor_open(w->txn, f->post, &tc)) rc = STORE_E_LMDB;
+    while (hi < head && !rc && w->budget > 0) {
+        w->budget--;
+        s_cand_t top = cand[hi++];
+        int g = s_load_doc(f, w->txn, top.doc, w->o, &tops[m]);
+        if (g < 0) {
+            rc = g;
+            break;
+        }
+        if (g > 0) continue;
+        tops[m].raw = top.score;
+        tops[m].score = top.score;
+        rc = s_cluster_key(f, tc, &tops[m]);
+        if (tops[m].cluster >= 0) f->tsum[tops[m].cluster] += top.score;
+        m++;
+    }
+    if (tc) mdb_cursor_close(tc);
+    if (!rc) {
+        for (size_t i = 0; i < m; i++)
+            if (tops[i].cluster >= 0)
+                tops[i].score =
+                    tops[i].raw + f->prm.cluster * (f->tsum[tops[i].cluster] - tops[i].raw);
+        qsort(tops, m, sizeof tops[0], s_cmp_top);
+        bool moved = false;
+        for (size_t i = 0; i < m; i++) {
+            if (tops[i].cluster < 0) continue;
+            if (f->tshown[tops[i].cluster]++ >= s_crowd) {
+                tops[i].score *= f->prm.crowd_factor;
+                moved = true;
+            }
+        }
+        if (moved) qsort(tops, m, sizeof tops[0], s_cmp_top);
+    }
+    for (size_t i = 0; i < m; i++)
+        if (tops[i].cluster >= 0) {
+            f->tsum[tops[i].cluster] = 0;
+            f->tshown[tops[i].cluster] = 0;
+        }
+    for (size_t i = 0; i < m && !rc; i++) {
+        if (w->kept == w->max && tops[i].score * FTS_PRIOR_MAX <= w->hits[0].score) break;
+        rc = s_offer(w->txn, w->visible, w->arg, tops[i].id, tops[i].score, w->hits, &w->kept,
+                     w->max);
+    }
+    free(tops);
+    return rc;
+}
+
+/* Phase 2 once the candidates at or above floor ran out: the tips pruning
+ * skipped (all below floor) may still be needed when filters, the
+ * visibility callback or crowding turned many candidates down. Those that
+ * can still enter (raw score above the k-th hit / FTS_PRIOR_MAX; all of
+ * them while fewer than k are kept) are gathered, with pruning at that
+ * fixed floor when it applies, and walked on from where the first walk
+ * stopped. */
+static int s_walk_below(s_walk_t *w, fts_score_t *sc, const fts_query_t *q, const uint8_t *filter,
+                        const uint8_t *named, float floor)
+{
+    if (w->kept == w->max && (double)floor * FTS_PRIOR_MAX <= w->hits[0].score) return 0;
+    /* Rounding: a little below what is needed rather than above. */
+    float lo = w->kept == w->max ? (float)(w->hits[0].score / FTS_PRIOR_MAX * (1 - 1e-6)) : 0.0f;
+    s_cand_t *cand = NULL;
+    size_t nc = 0;
+    float fl;
+    sc->posts = 0;
+    int rc = 1;
+    if (lo > 0.0f && sc->f->prm.prune > 0)
+        rc = fts_gather_pruned(sc, w->txn, q, filter, named, 0, 0, lo, floor, &cand, &nc, &fl);
+    if (rc > 0) {
+        MDB_cursor *c;
+        if (mdb_cursor_open(w->txn, sc->f->post, &c)) return STORE_E_LMDB;
+        rc = s_gather(sc, c, q, filter, named, &cand, &nc);
+        mdb_cursor_close(c);
+        size_t nb = 0;
+        for (size_t i = 0; !rc && i < nc; i++)
+            if (cand[i].score < floor) cand[nb++] = cand[i];
+        nc = nb;
+    }
+    if (rc) {
+        free(cand);
+        return rc;
+    }
+    w->budget += sc->posts;
+    rc = s_walk(w, cand, nc);
+    free(cand);
+    return rc < 0 ? rc : 0;
 }
 
 static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const store_search_opts_t *o,
@@ -610,19 +775,10 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
     }
     if (o && o->fixed) fts_query_fixed(f, query, &q, o->fixed, o->fixed_cap);
     uint32_t limit = st.next_doc;
-    if (s_scratch(f, limit)) {
-        mdb_cursor_close(c);
-        return STORE_E_NOSPACE;
-    }
     uint8_t *filter = NULL, *named = NULL;
-    if (s_topic_filter(c, o, limit, &filter) || s_named_topic(c, query, limit, &named)) {
-        free(filter);
-        mdb_cursor_close(c);
-        return STORE_E_NOSPACE;
-    }
-
-    s_score_t *sc = malloc(sizeof *sc);
-    if (!sc) {
+    fts_score_t *sc = NULL;
+    if (s_scratch(f, limit) || s_topic_filter(c, o, limit, &filter) ||
+        s_named_topic(c, query, limit, &named) || !(sc = malloc(sizeof *sc))) {
         free(filter);
         free(named);
         mdb_cursor_close(c);
@@ -645,11 +801,12 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
     }
     s_cand_t *cand = NULL;
     size_t nc = 0;
-    rc = s_gather(sc, c, &q, filter, named, &cand, &nc);
+    float floor = 0.0f;
     /* Pseudo-relevance feedback (fts_prf.c): words the best matches share
      * join the query at a low weight, and it is scored again. */
-    if (!rc && f->prm.prf > 0 && f->text_fn && nc > 0) {
-        size_t r = s_select_best(cand, nc, FTS_PRF_DOCS);
+    if (f->prm.prf > 0 && f->text_fn) {
+        rc = s_candidates(sc, txn, &q, filter, named, S_CLUSTER_M, max, &cand, &nc, &floor);
+        size_t r = rc ? 0 : s_select_best(cand, nc, FTS_PRF_DOCS);
         uint32_t docs[FTS_PRF_DOCS];
         float scores[FTS_PRF_DOCS];
         for (size_t i = 0; i < r; i++) {
@@ -657,112 +814,53 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
             scores[i] = cand[i].score;
         }
         size_t n0 = q.n;
-        rc = fts_prf(f, txn, c, docs, scores, r, N, &q);
+        if (r > 0) rc = fts_prf(f, txn, c, docs, scores, r, N, &q);
         if (!rc && q.n > n0) {
             free(cand);
             cand = NULL;
-            rc = s_gather(sc, c, &q, filter, named, &cand, &nc);
+            rc = s_candidates(sc, txn, &q, filter, named, S_CLUSTER_M, max, &cand, &nc, &floor);
         }
+    } else {
+        rc = s_candidates(sc, txn, &q, filter, named, S_CLUSTER_M, max, &cand, &nc, &floor);
     }
     mdb_cursor_close(c);
+    if (rc) {
+        free(cand);
+        free(sc);
+        free(filter);
+        free(named);
+        return rc;
+    }
     /* Every candidate came from a posting, so the walks below take at most
      * posts steps plus the phase-1 lookups; the budget makes that a hard
      * bound rather than an argument. */
-    size_t budget = sc->posts + S_CLUSTER_M;
+    s_walk_t w = {.f = f,
+                  .txn = txn,
+                  .o = o,
+                  .visible = visible,
+                  .arg = arg,
+                  .hits = hits,
+                  .max = max,
+                  .budget = sc->posts + S_CLUSTER_M};
+    size_t head = s_select_best(cand, nc, S_CLUSTER_M);
+    rc = s_phase1(&w, &st, cand, head);
+    /* Phase 2: the rest by raw score, until none can enter the top k even
+     * with the largest prior. Every remaining raw score is at most the last
+     * one of phase 1: often that already rules them all out. */
+    bool done =
+        head > 0 && w.kept == max && (double)cand[head - 1].score * FTS_PRIOR_MAX <= hits[0].score;
+    if (!rc && !done) {
+        int r = s_walk(&w, cand + head, nc - head);
+        if (r < 0) rc = r;
+        if (r == 0 && floor > 0.0f) rc = s_walk_below(&w, sc, &q, filter, named, floor);
+    }
+    free(cand);
     free(sc);
     free(filter);
     free(named);
-    if (rc) {
-        free(cand);
-        return rc;
-    }
-
-    /* Phase 1: the best S_CLUSTER_M candidates are looked up and get
-     * topic-cluster support (docs/SEARCH.md): tips that share a narrow topic
-     * with other strong matches are lifted by a share of those matches'
-     * scores. */
-    size_t head = s_select_best(cand, nc, S_CLUSTER_M), hi = 0;
-    s_top_t *tops = calloc(S_CLUSTER_M, sizeof *tops);
-    if (!tops || s_tcache_ready(f, &st)) {
-        free(tops);
-        free(cand);
-        return STORE_E_NOSPACE;
-    }
-    size_t m = 0;
-    MDB_cursor *tc = NULL;
-    if (mdb_cursor_open(txn, f->post, &tc)) rc = STORE_E_LMDB;
-    while (hi < head && !rc && budget > 0) {
-        budget--;
-        s_cand_t top = cand[hi++];
-        int g = s_load_doc(f, txn, top.doc, o, &tops[m]);
-        if (g < 0) {
-            rc = g;
-            break;
-        }
-        if (g > 0) continue;
-        tops[m].raw = top.score;
-        tops[m].score = top.score;
-        rc = s_cluster_key(f, tc, &tops[m]);
-        if (tops[m].cluster >= 0) f->tsum[tops[m].cluster] += top.score;
-        m++;
-    }
-    if (tc) mdb_cursor_close(tc);
-    if (!rc) {
-        for (size_t i = 0; i < m; i++)
-            if (tops[i].cluster >= 0)
-                tops[i].score =
-                    tops[i].raw + f->prm.cluster * (f->tsum[tops[i].cluster] - tops[i].raw);
-        qsort(tops, m, sizeof tops[0], s_cmp_top);
-        /* Crowding: past the first s_crowd tips of one cluster, further ones
-         * are pushed down so that a page of results shows several topics. */
-        bool moved = false;
-        for (size_t i = 0; i < m; i++) {
-            if (tops[i].cluster < 0) continue;
-            if (f->tshown[tops[i].cluster]++ >= s_crowd) {
-                tops[i].score *= f->prm.crowd_factor;
-                moved = true;
-            }
-        }
-        if (moved) qsort(tops, m, sizeof tops[0], s_cmp_top);
-    }
-    for (size_t i = 0; i < m; i++)
-        if (tops[i].cluster >= 0) {
-            f->tsum[tops[i].cluster] = 0;
-            f->tshown[tops[i].cluster] = 0;
-        }
-    size_t kept = 0;
-    for (size_t i = 0; i < m && !rc; i++) {
-        if (kept == max && tops[i].score * FTS_PRIOR_MAX <= hits[0].score) break;
-        rc = s_offer(txn, visible, arg, tops[i].id, tops[i].score, hits, &kept, max);
-    }
-    free(tops);
-    /* Phase 2: the rest by raw score, until none can enter the top k even
-     * with the largest prior. */
-    cand += head;
-    nc -= head;
-    /* Every remaining raw score is at most the last one of phase 1: often
-     * that already rules them all out, and the heap is not even built. */
-    if (head > 0 && kept == max && (double)cand[-1].score * FTS_PRIOR_MAX <= hits[0].score) nc = 0;
-    for (size_t i = nc / 2; i-- > 0;) s_sift_down(cand, nc, i);
-    while (nc > 0 && !rc && budget > 0) {
-        budget--;
-        s_cand_t top = cand[0];
-        cand[0] = cand[--nc];
-        s_sift_down(cand, nc, 0);
-        if (kept == max && (double)top.score * FTS_PRIOR_MAX <= hits[0].score) break;
-        s_top_t t;
-        int g = s_load_doc(f, txn, top.doc, o, &t);
-        if (g < 0) {
-            rc = g;
-            break;
-        }
-        if (g > 0) continue;
-        rc = s_offer(txn, visible, arg, t.id, top.score, hits, &kept, max);
-    }
-    free(cand - head);
     if (rc) return rc;
-    qsort(hits, kept, sizeof hits[0], s_cmp_hit);
-    *n = kept;
+    qsort(hits, w.kept, sizeof hits[0], s_cmp_hit);
+    *n = w.kept;
     return 0;
 }
 
