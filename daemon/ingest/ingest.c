@@ -50,6 +50,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -71,6 +73,11 @@
  * this, 300 searches after an import add ~8 MiB of resident free memory. A
  * trim of a 35 MiB heap costs well under a millisecond. */
 #define S_UPKEEP_MS 30000
+/* Verify workers run this much nicer than the rest of tipd: verification is
+ * bulk work that can wait a few milliseconds, the loop answers people and
+ * peers, and the writer is what every acknowledgement waits for. On a busy
+ * machine the scheduler then gives them the leftovers, not the loop's turn. */
+#define S_WORKER_NICE 5
 
 typedef struct s_sub {
     ingest_done_fn fn;
@@ -242,6 +249,10 @@ static void s_to_commit(ingest_t *g, s_queue_t *q)
 static void *s_worker(void *arg)
 {
     ingest_t *g = arg;
+    /* Linux: a thread's nice value is its own (raising it needs no rights). */
+    errno = 0;
+    int nice_now = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
+    if (errno == 0) setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), nice_now + S_WORKER_NICE);
     event_t *ev = malloc(sizeof(*ev));
     pthread_mutex_lock(&g->mu);
     for (;;) {
