@@ -172,6 +172,15 @@ def main():
         tck = os.sysconf("SC_CLK_TCK")
         cpu = (sum(int(x) for x in open("/proc/%d/stat" % d.proc.pid).read().split()[13:15])
                - cpu0) / tck
+        threads = {}
+        for t in os.listdir("/proc/%d/task" % d.proc.pid):
+            try:
+                f = open("/proc/%d/task/%s/stat" % (d.proc.pid, t)).read()
+            except OSError:
+                continue
+            name = f[f.index("(") + 1:f.rindex(")")]
+            ticks = sum(int(x) for x in f[f.rindex(")") + 2:].split()[11:13])
+            threads[name] = threads.get(name, 0) + ticks
         st = d.status()
         print("store: %d tips, %d events; import %s" % (st["tips"], st["events"], out.strip()),
               flush=True)
@@ -180,12 +189,19 @@ def main():
                      "CPU-s" % (rate, int(imp["new"]) / cpu if cpu else 0),
                      "raw verify %s ev/s (1 core, CPU %s)" % (raw["wall_per_s"], raw["cpu_per_s"]),
                      "%.2f x raw (wall)" % (rate / float(raw["wall_per_s"]))))
+        rows.append(("tipd CPU by thread (whole run so far)", ", ".join(
+            "%s %.1f s" % (k, v / tck) for k, v in sorted(threads.items(), key=lambda x: -x[1])
+            if v), "", ""))
         rows.append(("status during the import", "p50 %.1f ms, p99 %.1f ms, max %.0f ms (%d)" %
                      (pct(s0, 50), pct(s0, 99), max(s0) if s0 else 0, len(s0)), "", ""))
         allp, dirty, hwm = private_mib(d.proc.pid)
         rows.append(("tipd private memory right after the import",
                      "%.1f MiB (dirty %.1f)" % (allp, dirty), "", ""))
         if a.import_only:
+            time.sleep(8)  # ingest idle 5 s: the writer gives back the commits' memory
+            allp, dirty, hwm = private_mib(d.proc.pid)
+            rows.append(("tipd private memory 8 s after the import",
+                         "%.1f MiB (dirty %.1f)" % (allp, dirty), "", ""))
             return finish(a, d, peer, st, nev, rows)
         c = d.client(timeout=300)
         qs = queries(300)

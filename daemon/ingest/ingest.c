@@ -249,6 +249,7 @@ static void s_to_commit(ingest_t *g, s_queue_t *q)
 static void *s_worker(void *arg)
 {
     ingest_t *g = arg;
+    pthread_setname_np(pthread_self(), "tipd-verify"); /* for top -H, perf, bench/large.py */
     /* Linux: a thread's nice value is its own (raising it needs no rights). */
     errno = 0;
     int nice_now = getpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid));
@@ -386,6 +387,7 @@ static int s_release(ingest_t *g)
 static void *s_writer(void *arg)
 {
     ingest_t *g = arg;
+    pthread_setname_np(pthread_self(), "tipd-writer");
     uint64_t trim_at = 0; /* when to release memory; 0: nothing to release */
     pthread_mutex_lock(&g->mu);
     for (;;) {
