@@ -251,14 +251,13 @@ static int s_gate_init(store_t *s)
     return 0;
 }
 
-/* Count one reader in. A view (view = 1) also waits while the writer wants
- * the map, so a resize is not held off by views that start after it; a
- * read of the owner only waits while the map is held (it may be nested). */
-static void s_gate_enter(store_t *o, int view)
+/* Count one read of the owner in. It waits only while the map is held, not
+ * while it is wanted, so it may be nested (views wait for a wish too: see
+ * store_rtxn_begin). */
+static void s_gate_enter(store_t *o)
 {
     pthread_mutex_lock(&o->gate_mu);
-    while (o->excl || (view && __atomic_load_n(&o->grow_wanted, __ATOMIC_RELAXED)))
-        pthread_cond_wait(&o->gate_cv, &o->gate_mu);
+    while (o->excl) pthread_cond_wait(&o->gate_cv, &o->gate_mu);
     o->readers++;
     pthread_mutex_unlock(&o->gate_mu);
 }
@@ -316,7 +315,7 @@ int store_rtxn(store_t *s, MDB_txn **txn)
         return 0;
     }
     if (s->parent) return EINVAL; /* a view whose transaction failed to begin */
-    s_gate_enter(s, 0);
+    s_gate_enter(s);
     int rc = s->env ? s_begin_read(s->env, txn) : EINVAL; /* EINVAL: a reopen failed */
     if (rc) s_gate_leave(s);
     return rc;
@@ -574,10 +573,15 @@ store_t *store_rtxn_begin(store_t *s, int *err)
     /* Views wait while the writer wants the map: a resize is not held off
      * by views that start after it. A thread never holds two views (reads
      * through a view use its transaction), so this cannot deadlock. */
-    s_gate_enter(s, 1);
+    pthread_mutex_lock(&s->gate_mu);
+    while (s->excl || __atomic_load_n(&s->grow_wanted, __ATOMIC_RELAXED))
+        pthread_cond_wait(&s->gate_cv, &s->gate_mu);
+    s->readers++;
     /* The owner changes env, fts and the dbis only while it holds the map
-     * (store_release_memory), so this copy is consistent. */
+     * (store_release_memory), so this copy, made under the gate, is
+     * consistent. */
     *v = *s;
+    pthread_mutex_unlock(&s->gate_mu);
     memset(&v->gate_mu, 0, sizeof v->gate_mu);
     memset(&v->gate_cv, 0, sizeof v->gate_cv);
     v->readers = 0;
