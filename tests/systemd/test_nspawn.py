@@ -487,11 +487,12 @@ def test_sandbox_in_effect():
     probe = c.run("systemd-run", "--wait", "--pipe", "--quiet", "-p", "User=tipd",
                   "-p", "SystemCallFilter=@system-service",
                   "-p", "SystemCallFilter=~@privileged @resources",
-                  "-p", "SystemCallFilter=sched_setscheduler sched_setparam",
+                  "-p", "SystemCallFilter=sched_setscheduler sched_setparam setpriority",
                   "-p", "SystemCallErrorNumber=EPERM",
                   "python3", "-c",
-                  "import os\n"
-                  "for f in (lambda: os.setpriority(os.PRIO_PROCESS, 0, 5),\n"
+                  "import os, resource\n"
+                  "n = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+                  "for f in (lambda: resource.setrlimit(resource.RLIMIT_NOFILE, n),\n"
                   "          lambda: os.sched_setaffinity(0, os.sched_getaffinity(0))):\n"
                   "  try:\n"
                   "    f(); print('allowed')\n"
@@ -499,7 +500,8 @@ def test_sandbox_in_effect():
     # both are fine for an ordinary user without the filter (control below)
     eq(probe.stdout.split("\n")[:2], ["errno 1", "errno 1"], probe.stdout + probe.stderr)
     control = c.run("runuser", "-u", "tipd", "--", "python3", "-c",
-                    "import os; os.setpriority(os.PRIO_PROCESS, 0, 5); "
+                    "import os, resource; n = resource.getrlimit(resource.RLIMIT_NOFILE); "
+                    "resource.setrlimit(resource.RLIMIT_NOFILE, n); "
                     "os.sched_setaffinity(0, os.sched_getaffinity(0)); print('allowed')")
     eq(control.stdout.strip(), "allowed", control.stderr)
 
