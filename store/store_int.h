@@ -62,7 +62,7 @@ struct store {
     store_t *parent;
     MDB_txn *bound;
     const int *cancel; /* store_rtxn_cancel_on: long walks stop when set */
-    int grow_wanted;   /* owner: the writer waits for the map (see the gate); views stop walks */
+    int grow_wanted;   /* the writer waits for the map (see the gate); views stop walks */
     int stopped;       /* view: a walk was stopped (store_rtxn_stopped) */
 };
 
