@@ -109,6 +109,29 @@ def status_under(d, load_fn, seconds=8.0):
     return ts
 
 
+def finish(a, d, peer, st, nev, rows, big=None):
+    """Add the peer link and memory rows (with big: the restart and
+    migration rows too) and print the table."""
+    peers = d.api({"op": "peers"})["peers"]
+    linked = [p for p in peers if p.get("state") == "linked"]
+    drops = len(re.findall(r"link \S+ closed", d.log() + peer.log()))
+    rows.append(("peer link (whole run, import included)",
+                 "%s at the end; link-closed lines in both logs: %d" %
+                 ("linked" if linked else "NOT linked: %r" % peers, drops), "", ""))
+    allp, dirty, hwm = private_mib(d.proc.pid)
+    rows.append(("tipd private memory", "%.1f MiB (dirty %.1f), peak RSS %.0f MiB" %
+                 (allp, dirty, hwm), "", ""))
+    if big:
+        rows += restarts(d, big)
+    print("\n%d tips, %d events in the file; 2 shared cores, load %s\n" %
+          (st["tips"], nev, open("/proc/loadavg").read().split()[0]))
+    print("| measure | tipd | reference | ratio |")
+    print("|---|---|---|---|")
+    for r in rows:
+        print("| %s | %s | %s | %s |" % r)
+
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tips", type=int, default=1000000)
@@ -116,7 +139,9 @@ def main():
     ap.add_argument("--corpus", default="/work/shared/corpus/tldr-tips-en.jsonl")
     ap.add_argument("--events", default=None, help="events file to write or reuse")
     ap.add_argument("--dir", default="/var/tmp")
-    ap.add_argument("--import-only", action="store_true")
+    ap.add_argument("--log-level", default="info", help="of the measured tipd (debug: commits)")
+    ap.add_argument("--import-only", action="store_true",
+                    help="stop after the import: rate, peer link, memory (for iterating)")
     a = ap.parse_args()
     os.environ["TIPD_BIN"] = os.path.abspath(a.bin)
     import harness  # noqa: PLC0415 (TIPD_BIN first)
@@ -133,15 +158,38 @@ def main():
     raw = kv(subprocess.run([big, "verify", "-n", "20000", evfile], check=True,
                             capture_output=True, text=True).stdout)
 
-    with Daemon(log_level="info", tmp=None) as d, \
+    with Daemon(log_level=a.log_level, tmp=None) as d, \
             Daemon(log_level="info", args=["--peer", d.listen]) as peer:
         cpu0 = sum(int(x) for x in open("/proc/%d/stat" % d.proc.pid).read().split()[13:15])
-        out = subprocess.run([big, "submit", "-a", d.sock, evfile], check=True,
-                             capture_output=True, text=True).stdout
+        sub = subprocess.Popen([big, "submit", "-a", d.sock, evfile], stdout=subprocess.PIPE,
+                               text=True)
+        # status from another client all through the import: does a commit
+        # hold up the loop?
+        si = d.client(timeout=120)
+        s0 = []
+        while sub.poll() is None:
+            t0 = time.perf_counter()
+            si.request({"op": "status"})
+            s0.append((time.perf_counter() - t0) * 1000)
+            time.sleep(0.05)
+        si.close()
+        out = sub.stdout.read()
+        check_rc = sub.wait()
+        if check_rc:
+            sys.exit("bench-large submit failed: %d" % check_rc)
         imp = kv(out)
         tck = os.sysconf("SC_CLK_TCK")
         cpu = (sum(int(x) for x in open("/proc/%d/stat" % d.proc.pid).read().split()[13:15])
                - cpu0) / tck
+        threads = {}
+        for t in os.listdir("/proc/%d/task" % d.proc.pid):
+            try:
+                f = open("/proc/%d/task/%s/stat" % (d.proc.pid, t)).read()
+            except OSError:
+                continue
+            name = f[f.index("(") + 1:f.rindex(")")]
+            ticks = sum(int(x) for x in f[f.rindex(")") + 2:].split()[11:13])
+            threads[name] = threads.get(name, 0) + ticks
         st = d.status()
         print("store: %d tips, %d events; import %s" % (st["tips"], st["events"], out.strip()),
               flush=True)
@@ -150,9 +198,20 @@ def main():
                      "CPU-s" % (rate, int(imp["new"]) / cpu if cpu else 0),
                      "raw verify %s ev/s (1 core, CPU %s)" % (raw["wall_per_s"], raw["cpu_per_s"]),
                      "%.2f x raw (wall)" % (rate / float(raw["wall_per_s"]))))
+        rows.append(("tipd CPU by thread (whole run so far)", ", ".join(
+            "%s %.1f s" % (k, v / tck) for k, v in sorted(threads.items(), key=lambda x: -x[1])
+            if v), "", ""))
+        rows.append(("status during the import", "p50 %.1f ms, p99 %.1f ms, max %.0f ms (%d)" %
+                     (pct(s0, 50), pct(s0, 99), max(s0) if s0 else 0, len(s0)), "", ""))
+        allp, dirty, hwm = private_mib(d.proc.pid)
+        rows.append(("tipd private memory right after the import",
+                     "%.1f MiB (dirty %.1f)" % (allp, dirty), "", ""))
         if a.import_only:
-            s_table(rows, st, nev)
-            return
+            time.sleep(8)  # ingest idle 5 s: the writer gives back the commits' memory
+            allp, dirty, hwm = private_mib(d.proc.pid)
+            rows.append(("tipd private memory 8 s after the import",
+                         "%.1f MiB (dirty %.1f)" % (allp, dirty), "", ""))
+            return finish(a, d, peer, st, nev, rows)
         c = d.client(timeout=300)
         qs = queries(300)
         ts = []
@@ -258,18 +317,8 @@ def main():
         s3 = status_under(d, pipeline)
         rows.append(("status during a 256-stats pipeline", "p50 %.1f ms, p99 %.1f ms (%d)" %
                      (pct(s3, 50), pct(s3, 99), len(s3)), "", ""))
-        peers = d.api({"op": "peers"})["peers"]
-        linked = [p for p in peers if p.get("state") == "linked"]
-        drops = len(re.findall(r"link \S+ closed", d.log() + peer.log()))
-        rows.append(("peer link (whole run, import included)",
-                     "%s at the end; link-closed lines in both logs: %d" %
-                     ("linked" if linked else "NOT linked: %r" % peers, drops), "", ""))
-        allp, dirty, hwm = private_mib(d.proc.pid)
-        rows.append(("tipd private memory", "%.1f MiB (dirty %.1f), peak RSS %.0f MiB" %
-                     (allp, dirty, hwm), "", ""))
         c.close()
-        rows += restarts(d, big)
-        s_table(rows, st, nev)
+        finish(a, d, peer, st, nev, rows, big)
 
 
 def restarts(d, big):
@@ -296,15 +345,6 @@ def restarts(d, big):
                         ("built from %s events in %s s" % m[-1] if m else "NOT built",
                          ready, first), "", ""))
     return out
-
-
-def s_table(rows, st, nev):
-    print("\n%d tips, %d events in the file; 2 shared cores, load %s\n" %
-          (st["tips"], nev, open("/proc/loadavg").read().split()[0]))
-    print("| measure | tipd | reference | ratio |")
-    print("|---|---|---|---|")
-    for r in rows:
-        print("| %s | %s | %s | %s |" % r)
 
 
 if __name__ == "__main__":

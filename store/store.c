@@ -26,7 +26,7 @@
 
 #define S_DEFAULT_MAP (64u << 20)
 
-static int s_maplock_init(store_t *s);
+static int s_gate_init(store_t *s);
 static int s_release(store_t *s);
 
 const char *store_strerror(int code)
@@ -250,7 +250,74 @@ int store_counts_save(store_t *s, MDB_txn *txn, const store_counts_t *c)
     return mdb_put(txn, s->meta, &k, &v, 0);
 }
 
+/* ---- the map gate (store_int.h) ---- */
+
+static int s_gate_init(store_t *s)
+{
+    if (pthread_mutex_init(&s->gate_mu, NULL)) return -1;
+    if (pthread_cond_init(&s->gate_cv, NULL)) {
+        pthread_mutex_destroy(&s->gate_mu);
+        return -1;
+    }
+    return 0;
+}
+
+/* Count one read of the owner in. It waits only while the map is held, not
+ * while it is wanted, so it may be nested (views wait for a wish too: see
+ * store_rtxn_begin). */
+static void s_gate_enter(store_t *o)
+{
+    pthread_mutex_lock(&o->gate_mu);
+    while (o->excl) pthread_cond_wait(&o->gate_cv, &o->gate_mu);
+    o->readers++;
+    pthread_mutex_unlock(&o->gate_mu);
+}
+
+static void s_gate_leave(store_t *o)
+{
+    pthread_mutex_lock(&o->gate_mu);
+    if (--o->readers == 0) pthread_cond_broadcast(&o->gate_cv);
+    pthread_mutex_unlock(&o->gate_mu);
+}
+
+/* Writer: take the map for itself. Asks long walks to stop and new views to
+ * wait, then waits for every reader to leave; with wait = 0 gives up at once
+ * (STORE_E_BUSY) if any is open. */
+static int s_gate_take(store_t *o, int wait)
+{
+    pthread_mutex_lock(&o->gate_mu);
+    if (o->readers && !wait) {
+        pthread_mutex_unlock(&o->gate_mu);
+        return STORE_E_BUSY;
+    }
+    __atomic_store_n(&o->grow_wanted, 1, __ATOMIC_RELAXED);
+    while (o->readers) pthread_cond_wait(&o->gate_cv, &o->gate_mu);
+    o->excl = 1;
+    pthread_mutex_unlock(&o->gate_mu);
+    return 0;
+}
+
+static void s_gate_give(store_t *o)
+{
+    pthread_mutex_lock(&o->gate_mu);
+    o->excl = 0;
+    __atomic_store_n(&o->grow_wanted, 0, __ATOMIC_RELAXED);
+    pthread_cond_broadcast(&o->gate_cv);
+    pthread_mutex_unlock(&o->gate_mu);
+}
+
 /* ---- transactions ---- */
+
+/* mdb_txn_begin for reading, adopting a map another process grew. */
+static int s_begin_read(MDB_env *env, MDB_txn **txn)
+{
+    int rc = mdb_txn_begin(env, NULL, MDB_RDONLY, txn);
+    if (rc == MDB_MAP_RESIZED) {
+        mdb_env_set_mapsize(env, 0);
+        rc = mdb_txn_begin(env, NULL, MDB_RDONLY, txn);
+    }
+    return rc;
+}
 
 int store_rtxn(store_t *s, MDB_txn **txn)
 {
@@ -258,14 +325,18 @@ int store_rtxn(store_t *s, MDB_txn **txn)
         *txn = s->bound;
         return 0;
     }
-    if (!s->env) return EINVAL; /* store_release_memory failed to reopen */
-    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
-    if (rc == MDB_MAP_RESIZED) {
-        /* another process grew the map: adopt its size */
-        mdb_env_set_mapsize(s->env, 0);
-        rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
-    }
+    if (s->parent) return EINVAL; /* a view whose transaction failed to begin */
+    s_gate_enter(s);
+    int rc = s->env ? s_begin_read(s->env, txn) : EINVAL; /* EINVAL: a reopen failed */
+    if (rc) s_gate_leave(s);
     return rc;
+}
+
+void store_rtxn_close(store_t *s, MDB_txn *txn)
+{
+    if (!txn || txn == s->bound) return;
+    mdb_txn_abort(txn);
+    s_gate_leave(s);
 }
 
 /* Set the map to at least want bytes (and at least double it). */
@@ -275,15 +346,13 @@ static int s_grow(store_t *s, size_t want)
     mdb_env_info(s->env, &info);
     size_t cur = info.me_mapsize > s->map_size ? info.me_mapsize : s->map_size;
     size_t size = cur * 2 > want ? cur * 2 : want;
-    /* Remapping moves every page: wait until no read view is using them,
+    /* Remapping moves every page: wait until no reader is using them,
      * asking the views' long walks to stop meanwhile (their callers start
      * again: store_rtxn_stopped). */
-    __atomic_store_n(&s->grow_wanted, 1, __ATOMIC_RELAXED);
-    pthread_rwlock_wrlock(&s->maplock);
+    s_gate_take(s, 1);
     int rc = mdb_env_set_mapsize(s->env, size);
     if (rc == 0) s->map_size = size;
-    __atomic_store_n(&s->grow_wanted, 0, __ATOMIC_RELAXED);
-    pthread_rwlock_unlock(&s->maplock);
+    s_gate_give(s);
     return rc;
 }
 
@@ -417,7 +486,7 @@ static int s_env_open(store_t *s)
     mdb_env_info(s->env, &info);
     if (info.me_mapsize > s->map_size) s->map_size = info.me_mapsize;
 
-    rc = s->read_only ? store_rtxn(s, &txn) : mdb_txn_begin(s->env, NULL, 0, &txn);
+    rc = s->read_only ? s_begin_read(s->env, &txn) : mdb_txn_begin(s->env, NULL, 0, &txn);
     if (rc) goto lmdb;
     if ((rc = s_open_dbs(s, txn))) goto lmdb;
     if ((rc = s_schema(s, txn))) {
@@ -493,7 +562,7 @@ store_t *store_new(const char *dir, const store_opts_t *opts, int *err)
     }
     s->read_only = o.read_only;
     s->no_reserve = o.no_reserve;
-    if (s_maplock_init(s) != 0) {
+    if (s_gate_init(s) != 0) {
         code = STORE_E_IO;
         goto fail;
     }
@@ -527,26 +596,14 @@ void store_destroy(store_t **p)
     }
     fts_destroy(&s->fts);
     if (s->env) mdb_env_close(s->env);
-    pthread_rwlock_destroy(&s->maplock);
+    pthread_cond_destroy(&s->gate_cv);
+    pthread_mutex_destroy(&s->gate_mu);
     free(s->dir);
     free(s);
     *p = NULL;
 }
 
 /* ---- read views ---- */
-
-/* Writers first: a resize waiting for the map must not wait for every view
- * that starts after it too. Views never take the lock twice in one thread
- * (reads through a view use its transaction), so this cannot deadlock. */
-static int s_maplock_init(store_t *s)
-{
-    pthread_rwlockattr_t a;
-    if (pthread_rwlockattr_init(&a)) return -1;
-    pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-    int rc = pthread_rwlock_init(&s->maplock, &a);
-    pthread_rwlockattr_destroy(&a);
-    return rc ? -1 : 0;
-}
 
 store_t *store_rtxn_begin(store_t *s, int *err)
 {
@@ -555,11 +612,22 @@ store_t *store_rtxn_begin(store_t *s, int *err)
     if (!s || s->parent) goto fail;
     code = STORE_E_NOMEM;
     if (!(v = calloc(1, sizeof *v))) goto fail;
-    pthread_rwlock_rdlock(&s->maplock);
-    /* The owner changes env, fts and the dbis only under the lock held
-     * exclusive (store_release_memory), so this copy is consistent. */
+    /* Views wait while the writer wants the map: a resize is not held off
+     * by views that start after it. A thread never holds two views (reads
+     * through a view use its transaction), so this cannot deadlock. */
+    pthread_mutex_lock(&s->gate_mu);
+    while (s->excl || __atomic_load_n(&s->grow_wanted, __ATOMIC_RELAXED))
+        pthread_cond_wait(&s->gate_cv, &s->gate_mu);
+    s->readers++;
+    /* The owner changes env, fts and the dbis only while it holds the map
+     * (store_release_memory), so this copy, made under the gate, is
+     * consistent. */
     *v = *s;
-    memset(&v->maplock, 0, sizeof v->maplock);
+    pthread_mutex_unlock(&s->gate_mu);
+    memset(&v->gate_mu, 0, sizeof v->gate_mu);
+    memset(&v->gate_cv, 0, sizeof v->gate_cv);
+    v->readers = 0;
+    v->excl = 0;
     v->dir = NULL;
     v->err[0] = 0;
     v->parent = s;
@@ -569,9 +637,9 @@ store_t *store_rtxn_begin(store_t *s, int *err)
     v->stopped = 0;
     v->read_only = 1; /* a view never writes (store_ingest, store_miss_record refuse) */
     MDB_txn *txn;
-    int rc = store_rtxn(v, &txn);
+    int rc = v->env ? s_begin_read(v->env, &txn) : EINVAL; /* EINVAL: a reopen failed */
     if (rc) {
-        pthread_rwlock_unlock(&s->maplock);
+        s_gate_leave(s);
         code = rc == EINVAL ? STORE_E_LMDB : store_fail(v, rc, "read view");
         free(v);
         v = NULL;
@@ -594,7 +662,7 @@ void store_rtxn_end(store_t **p)
         return;
     }
     if (v->bound) mdb_txn_abort(v->bound);
-    pthread_rwlock_unlock(&v->parent->maplock);
+    s_gate_leave(v->parent);
     free(v);
     *p = NULL;
 }
@@ -618,14 +686,15 @@ int store_rtxn_renew(store_t *v)
     return rc ? store_fail(v, rc, "read view renew") : 0;
 }
 
-int store_release_memory(store_t *s)
+int store_release_memory(store_t *s, int wait)
 {
     if (!s || s->parent) return STORE_E_ARG;
-    /* A read view is using the map: try again later rather than stall the
-     * caller's thread (the memory is only a cache). */
-    if (pthread_rwlock_trywrlock(&s->maplock) != 0) return STORE_E_BUSY;
-    int rc = s_release(s);
-    pthread_rwlock_unlock(&s->maplock);
+    /* Without wait, a reader using the map means: try again later rather
+     * than stall the caller's thread (the memory is only a cache). */
+    int rc = s_gate_take(s, wait);
+    if (rc) return rc;
+    rc = s_release(s);
+    s_gate_give(s);
     return rc;
 }
 

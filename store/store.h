@@ -17,12 +17,21 @@
  *
  * The store knows nothing of the network. Functions return 0 on success or a
  * negative STORE_E* code (store_strerror); codes from event.h pass through.
- * A store_t is used from one thread at a time (map growth needs every other
- * transaction of the process closed). Other threads read through read
- * views (store_rtxn_begin): each is a store_t bound to one LMDB read
- * transaction, usable with every read function below from the thread that
- * holds it. Iteration callbacks may call other store functions, but not
- * store_ingest. Rules and layout: docs/STORE.md.
+ *
+ * Threads. One writer: store_ingest, store_miss_record and
+ * store_release_memory are called by one thread at a time (tipd's ingest
+ * writer thread), never from inside an iteration callback. Any number of
+ * other threads may meanwhile call the read functions on the store itself
+ * (each opens its own short LMDB read transaction, so a callback may call
+ * another read function) or read through read views (store_rtxn_begin):
+ * a view is a store_t bound to one LMDB read transaction, usable with every
+ * read function below by the thread that holds it; a thread holds at most
+ * one view at a time. Readers never wait for a commit. The writer waits for
+ * readers only to move the map (growth, store_release_memory): it then asks
+ * the views' long walks to stop, makes new views wait and waits for every
+ * open read to end; a read on the store itself waits only while the map is
+ * being moved (short, no I/O). store_last_error() is meant for the writer,
+ * right after a failed write. Rules and layout: docs/STORE.md.
  */
 #ifndef TIPD_STORE_H
 #define TIPD_STORE_H
@@ -88,12 +97,13 @@ size_t store_map_size(const store_t *s);
 /* Give back the memory large write transactions left behind (LMDB caches
  * every page buffer a transaction dirtied until the environment closes: ~30
  * MiB after a 1024-tip batch) by closing and reopening the environment, then
- * malloc_trim(). Call with no transaction or iteration open (e.g. when
- * ingest has been idle a while). STORE_E_BUSY, changing nothing, while a
- * read view is open (try later). 0 on success; on failure the store refuses
- * every later call with an error (never crashes) until a later
- * store_release_memory() call manages to reopen it. */
-int store_release_memory(store_t *s);
+ * malloc_trim(). Writer only, with no transaction or iteration of its own
+ * open (e.g. when ingest has been idle a while). While other threads read:
+ * with wait = 0, STORE_E_BUSY, changing nothing (try later); with wait = 1
+ * it stops their long walks and waits for them as a map resize does. 0 on
+ * success; on failure the store refuses every later call with an error
+ * (never crashes) until a later store_release_memory() manages to reopen. */
+int store_release_memory(store_t *s, int wait);
 
 /* ---- read views: one snapshot, any thread ---- */
 
@@ -103,7 +113,7 @@ int store_release_memory(store_t *s);
  * instead of opening its own. Writes (store_ingest, store_miss_record,
  * store_release_memory) refuse a view with STORE_E_ARG. A view may be
  * begun and used on any thread, one thread at a time; while any view is
- * open, the owner's map resize (inside store_ingest) waits for it to end,
+ * open, the writer's map resize (inside store_ingest) waits for it to end,
  * so keep views short-lived: long walks stop early when a resize is waiting
  * (store_rtxn_stopped). The owner must outlive its views. */
 typedef store_t store_rtxn_t;

@@ -51,16 +51,25 @@ struct store {
     char *dir;          /* data directory, for store_release_memory's reopen */
     unsigned env_flags; /* mdb_env_open flags, same */
     char err[256];
-    /* Read views (store_rtxn_begin) hold maplock shared for their life; the
-     * owner takes it exclusive to resize or reopen the map, which would
-     * unmap pages a view's thread is reading. */
-    pthread_rwlock_t maplock;
+    /* The map gate. Every read transaction of the owner (store_rtxn) and
+     * every read view (store_rtxn_begin) counts itself in `readers` for its
+     * life; the writer thread takes the map exclusively (`excl`) to resize
+     * or reopen it, which would unmap pages another thread is reading. It
+     * first raises grow_wanted: new views wait at their start and long
+     * walks stop, then it waits for `readers` to reach zero. A read of the
+     * owner waits only while the map is actually held, never for a wish, so
+     * a thread may nest such reads (an iteration callback calling another
+     * store function) without deadlocking against a waiting writer. */
+    pthread_mutex_t gate_mu;
+    pthread_cond_t gate_cv;
+    unsigned readers; /* gate_mu */
+    int excl;         /* gate_mu */
     /* Set in a read view only: the store it reads and its transaction, which
      * every read made through the view uses instead of opening its own. */
     store_t *parent;
     MDB_txn *bound;
     const int *cancel; /* store_rtxn_cancel_on: long walks stop when set */
-    int grow_wanted;   /* on the store that grows the map: a resize waits for the views to end */
+    int grow_wanted;   /* the writer waits for the map (see the gate); views stop walks */
     int stopped;       /* view: a walk was stopped (store_rtxn_stopped) */
 };
 
@@ -177,10 +186,7 @@ int store_txn_run(store_t *s, size_t need, int (*body)(store_tx_t *tx, void *arg
  * hand out the view's own. Raw LMDB code. Pair with store_rtxn_close. */
 int store_rtxn(store_t *s, MDB_txn **txn);
 /* End what store_rtxn began (nothing for a read view's transaction). */
-static inline void store_rtxn_close(store_t *s, MDB_txn *txn)
-{
-    if (txn && txn != s->bound) mdb_txn_abort(txn);
-}
+void store_rtxn_close(store_t *s, MDB_txn *txn);
 
 /* Turn a raw LMDB / errno code into a STORE_E* code, noting the text. */
 int store_fail(store_t *s, int rc, const char *what);

@@ -22,6 +22,7 @@
 #include "api_ops.h"
 #include "api_render.h"
 #include "daemon.h"
+#include "ingest.h"
 #include "log.h"
 #include "views.h"
 
@@ -80,19 +81,25 @@ static int s_kind_field(api_req_t *req, json_t *rq, int *kind)
     return 0;
 }
 
-/* api_after of a search that found nothing: record it (a write, so on the
- * loop thread). */
+/* api_after of a search that found nothing: record it. A write, so it is
+ * handed to the store's one writer (ingest's writer thread). */
 typedef struct {
     tipd_t *d;
     char q[];
 } s_miss_rec_t;
 
+static void s_miss_write(store_t *store, void *arg)
+{
+    s_miss_rec_t *m = arg;
+    int mrc = store_miss_record(store, m->q);
+    if (mrc < 0) log_msg(LOG_W, "recording a search miss failed: %s", api_reason(mrc));
+    free(m);
+}
+
 static void s_miss_after(void *arg)
 {
     s_miss_rec_t *m = arg;
-    int mrc = store_miss_record(m->d->store, m->q);
-    if (mrc < 0) log_msg(LOG_W, "recording a search miss failed: %s", api_reason(mrc));
-    free(m);
+    if (ingest_call(m->d->ingest, s_miss_write, m) < 0) free(m);
 }
 
 static int s_op_search(api_req_t *req, json_t *rq, void *arg)

@@ -1,11 +1,16 @@
 /* ingest.h -- group commit of incoming events (from the API and from peers).
  *
- * Callers hand over signed events; ingest queues them and commits them to the
- * store in batches: when the queue holds INGEST_BATCH events, or when the
- * loop has been idle for a moment (a short timer), whichever comes first. Each
- * submission's callback runs after the transaction holding its events has
- * committed, so "acknowledged" always means "on disk". New events are then
- * reported to the on_new listener (gossip announces them to peers).
+ * Callers on the loop thread hand over signed events; worker threads decode
+ * and verify them, and one writer thread commits them to the store in
+ * batches: when INGEST_BATCH events are ready, or INGEST_DELAY_MS after the
+ * first of a burst, whichever comes first. The loop thread never waits for
+ * a commit. Each submission's callback runs on the loop thread after the
+ * transaction holding its events has committed, so "acknowledged" always
+ * means "on disk". New events are then reported to the on_new listeners
+ * (gossip announces them to peers), also on the loop thread.
+ *
+ * The writer thread is the store's one writer (store.h, Threads): other
+ * writes to the store go through ingest_call.
  */
 #ifndef TIPD_INGEST_H
 #define TIPD_INGEST_H
@@ -26,6 +31,8 @@ typedef void (*ingest_done_fn)(const store_result_t *results, size_t n, void *ar
 /* Newly stored events, after commit (raw bytes are valid during the call). */
 typedef void (*ingest_new_fn)(const uint8_t *const *events, const size_t *lens,
                               const store_result_t *results, size_t n, void *arg);
+/* A write run on the writer thread (ingest_call); it owns arg. */
+typedef void (*ingest_call_fn)(store_t *store, void *arg);
 
 ingest_t *ingest_new(loop_t *loop, store_t *store);
 /* Commits what is queued, then frees; idempotent. */
@@ -42,7 +49,13 @@ void ingest_off_new(ingest_t *ing, ingest_new_fn fn, void *arg);
 int ingest_submit(ingest_t *ing, const uint8_t *const *events, const size_t *lens, size_t n,
                   ingest_done_fn fn, void *arg);
 
-/* Commit everything queued now (SIGTERM path). */
+/* Run fn(store, arg) on the writer thread, between two commits (in the
+ * order of calls); for writes other than events, e.g. store_miss_record.
+ * fn owns arg from then on. 0, or -1 (ENOMEM, fn not called). */
+int ingest_call(ingest_t *ing, ingest_call_fn fn, void *arg);
+
+/* Commit everything queued now and report it (SIGTERM path); returns when
+ * every submission so far has had its callback. */
 int ingest_flush(ingest_t *ing);
 
 /* Events queued but not yet committed. */

@@ -233,6 +233,8 @@ static int s_want_recent(gossip_t *g, const uint8_t id[32], uint64_t now)
     return 0;
 }
 
+_Static_assert(G_ASKED_SLOTS / 10 >= G_WANT_WINDOW, "a window fits between 60% and 70%");
+
 /* Ask the peer for queued ids, keeping at most G_WANT_WINDOW outstanding,
  * and nothing while ingest is far behind (the tick calls again). */
 static void s_fetch(g_link_t *l)
@@ -241,6 +243,19 @@ static void s_fetch(g_link_t *l)
     if (ingest_pending(g->ingest) > G_INGEST_HIGH) return;
     uint8_t want[G_WANT_BATCH * 32];
     while (l->fetch_head < l->nfetch && l->outstanding < G_WANT_WINDOW && l->state == G_LINKED) {
+        /* The asked set forgets everything once it is 70% full
+         * (g_idset_add); ids still outstanding would then arrive "unasked"
+         * and, at a few thousand events a second, use up the allowance
+         * meant for a peer that pushes: the link was closed as abusive in
+         * the middle of a large import. So at 60% (a window below 70%) ask
+         * nothing more until every outstanding id has come (this is called
+         * again as EVENTS arrive, or after the stall time), then start the
+         * set afresh. */
+        if (l->asked.slot && l->asked.n * 10 >= l->asked.cap * 6) {
+            if (l->outstanding) break;
+            memset(l->asked.slot, 0, l->asked.cap * sizeof(*l->asked.slot));
+            l->asked.n = 0;
+        }
         size_t k = 0, room = G_WANT_WINDOW - l->outstanding, head = l->fetch_head;
         if (room > G_WANT_BATCH) room = G_WANT_BATCH;
         while (l->fetch_head < l->nfetch && k < room) {

@@ -2,9 +2,11 @@
  * and plain file descriptors, plus millisecond timers.
  *
  * Everything in tipd that waits (the API socket, peer sockets, Avahi's D-Bus
- * descriptor, signalfd, timers) registers here, so the daemon is one thread
- * with no locks. Watches and timers may be added or removed from inside any
- * callback, including the one being dispatched.
+ * descriptor, signalfd, timers) registers here, so the daemon's state
+ * belongs to this one thread and needs no locks; the helper threads (verify,
+ * the store's writer, API readers) hand their results back through an
+ * eventfd watched here. Watches and timers may be added or removed from
+ * inside any callback, including the one being dispatched.
  */
 #ifndef TIPD_LOOP_H
 #define TIPD_LOOP_H

@@ -61,6 +61,19 @@ def need_binary(path):
         skip("%s not built" % path)
 
 
+def need_hooks():
+    """Skip unless tipd was built with the test-only hooks (Debug with tests:
+    TIPD_TEST_READ_DELAY, TIPD_TEST_COMMIT_DELAY)."""
+    cache = os.path.join(os.path.dirname(BIN), "CMakeCache.txt")
+    try:
+        with open(cache) as f:
+            text = f.read()
+    except OSError:
+        skip("no CMakeCache.txt next to %s: cannot tell if test hooks are built" % BIN)
+    if "CMAKE_BUILD_TYPE:STRING=Debug" not in text or "TIPD_TESTS:BOOL=ON" not in text:
+        skip("tipd was not built with test hooks (Debug build with tests)")
+
+
 def free_port():
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     s = socket.socket()

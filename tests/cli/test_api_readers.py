@@ -14,19 +14,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness  # noqa: E402
-from harness import Daemon, check, eq, mkevent, run_tests, skip  # noqa: E402
-
-
-def need_hooks():
-    cache = os.path.join(os.path.dirname(harness.BIN), "CMakeCache.txt")
-    try:
-        with open(cache) as f:
-            text = f.read()
-    except OSError:
-        skip("no CMakeCache.txt next to %s: cannot tell if test hooks are built" % harness.BIN)
-    if "CMAKE_BUILD_TYPE:STRING=Debug" not in text or "TIPD_TESTS:BOOL=ON" not in text:
-        skip("tipd was not built with test hooks (Debug build with tests)")
+from harness import Daemon, check, eq, mkevent, need_hooks, run_tests  # noqa: E402
 
 
 def seed(d, n=5):

@@ -1,12 +1,14 @@
 """LAN gossip repair: a host that was stopped while 5,000 tips were added
 elsewhere catches up after restart; a host killed in the middle of that
-catch-up finishes it after the next restart.
+catch-up finishes it after the next restart. And the live spread of an
+import larger than a link's memory of asked ids keeps the link up.
 
 The catch-up is the reconciliation path (recon.c): the returning host has no
 live INVs for what it missed, so only range-based set reconciliation can find
 the 5,000 ids. Assertions compare exact id sets.
 """
 import os
+import re
 import signal
 import sys
 
@@ -61,5 +63,21 @@ def test_restart_in_the_middle_of_a_sync():
         eq(ids(net[1]), ids(net[2]))
 
 
+def test_live_spread_of_a_large_import_keeps_the_link():
+    """14,000 tips spread live, more than a link's set of asked ids holds
+    (16,384 slots, renewed at 60% once nothing is outstanding): every event
+    comes as the answer to a WANT and the link is never closed as abusive."""
+    with lan.Lan(2) as net:
+        net.start_all()
+        _wait_linked(net, 1)
+        import_tips(net[1], 14000, "bulk")
+        net.wait(lambda: events(net[2]) == events(net[1]), 300, "host2 gets the live spread")
+        eq(net[2].status()["gossip"]["unasked"], 0, "events host2 had not asked for")
+        for h in (net[1], net[2]):
+            check(not re.search(r"link \S+ closed", h.log()), "%s: a link was closed" % h.name)
+        eq(ids(net[2]), ids(net[1]), "host2 holds exactly host1's set")
+
+
 if __name__ == "__main__":
     lan.main(globals())
+

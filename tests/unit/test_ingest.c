@@ -1,12 +1,17 @@
 /* test_ingest.c -- cmocka tests of group commit (daemon/ingest.c) on a real
- * LMDB store, the real loop and the real verify threads: results per event,
- * rejections that store nothing, acknowledgement only after commit, the
- * on_new listener, re-entrant submits, flush and destroy with work queued.
+ * LMDB store, the real loop, the real verify threads and the real writer
+ * thread: results per event, rejections that store nothing, acknowledgement
+ * only after commit, the on_new listener, re-entrant submits, flush and
+ * destroy with work queued, a held event never verified again, writes
+ * handed to the writer in order, and a slow commit (test builds' delay
+ * hook) that leaves the loop free to run and read.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -254,6 +259,133 @@ static void test_flush_and_destroy_commit_queued(void **state)
     for (int i = 0; i < 20; i++) free(ev[i]);
 }
 
+/* An event already held is answered STORE_DUP without a signature check:
+ * the same id with a broken signature is not rejected. */
+static void test_held_event_is_not_verified_again(void **state)
+{
+    fx_t *f = *state;
+    size_t len;
+    uint8_t *ev = s_event(f, 1, 0, &len);
+    done_t d1 = {.f = f}, d2 = {.f = f}, d3 = {.f = f};
+    const uint8_t *p = ev;
+    assert_int_equal(ingest_submit(f->ing, &p, &len, 1, s_done, &d1), 0);
+    s_run_until(f, &d1.calls, 1);
+    assert_int_equal(d1.res[0].status, STORE_NEW);
+    ev[len - 3] ^= 0x40; /* the signature: not part of the id */
+    assert_int_equal(ingest_submit(f->ing, &p, &len, 1, s_done, &d2), 0);
+    s_run_until(f, &d2.calls, 1);
+    assert_int_equal(d2.res[0].status, STORE_DUP);
+    assert_memory_equal(d2.res[0].id, d1.res[0].id, EVENT_ID_LEN);
+    /* a new event with a broken signature still is */
+    size_t len2;
+    uint8_t *ev2 = s_event(f, 2, 0, &len2);
+    ev2[len2 - 3] ^= 0x40;
+    p = ev2;
+    assert_int_equal(ingest_submit(f->ing, &p, &len2, 1, s_done, &d3), 0);
+    s_run_until(f, &d3.calls, 1);
+    assert_int_equal(d3.res[0].status, STORE_REJECTED);
+    assert_int_equal(d3.res[0].reason, EVENT_E_SIG);
+    free(ev);
+    free(ev2);
+}
+
+typedef struct {
+    pthread_t loop_thread;
+    int order[3], n, off_loop;
+    const char *miss;
+} calls_t;
+
+static calls_t s_calls;
+
+static void s_call(store_t *store, void *arg)
+{
+    int k = (int)(intptr_t)arg;
+    s_calls.order[s_calls.n++] = k;
+    if (!pthread_equal(pthread_self(), s_calls.loop_thread)) s_calls.off_loop++;
+    if (k == 1) assert_int_equal(store_miss_record(store, s_calls.miss), 0);
+}
+
+static int s_miss_found(const char *q, uint64_t count, uint64_t last_ms, void *arg)
+{
+    (void)last_ms;
+    if (!strcmp(q, "quantum knitting") && count == 1) (*(int *)arg)++;
+    return 0;
+}
+
+/* ingest_call runs writes on the writer thread, in the order they were
+ * handed over, and they land in the store. */
+static void test_calls_run_on_the_writer_in_order(void **state)
+{
+    fx_t *f = *state;
+    memset(&s_calls, 0, sizeof s_calls);
+    s_calls.loop_thread = pthread_self();
+    s_calls.miss = "quantum knitting";
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(ingest_call(f->ing, s_call, (void *)(intptr_t)k), 0);
+    assert_int_equal(ingest_flush(f->ing), 0);
+    assert_int_equal(s_calls.n, 3);
+    for (int k = 0; k < 3; k++) assert_int_equal(s_calls.order[k], k);
+    assert_int_equal(s_calls.off_loop, 3);
+    int found = 0;
+    assert_int_equal(store_miss_each(f->store, s_miss_found, &found), 0);
+    assert_int_equal(found, 1);
+}
+
+#ifdef TIPD_TEST_HOOKS
+typedef struct {
+    fx_t *f;
+    done_t *d;
+    int ticks_before_ack, reads_ok, saw_uncommitted;
+} tick_t;
+
+/* A loop timer: runs while the commit is held up, and reads the store. */
+static void s_tick(loop_t *l, loop_timer_t *t, void *arg)
+{
+    tick_t *k = arg;
+    (void)l;
+    (void)t;
+    if (k->d->calls) return;
+    k->ticks_before_ack++;
+    store_counts_t c;
+    if (store_counts(k->f->store, &c) != 0) return;
+    k->reads_ok++;
+    if (c.events == 0) k->saw_uncommitted++; /* (the last ticks may see it committed) */
+}
+#endif
+
+/* A commit that takes long (the delay hook holds the writer 500 ms before
+ * each transaction) leaves the loop thread free: its timers run and it
+ * reads the store meanwhile; the acknowledgement comes after the commit. */
+static void test_slow_commit_leaves_the_loop_free(void **state)
+{
+#ifdef TIPD_TEST_HOOKS
+    fx_t *f = *state;
+    ingest_destroy(&f->ing);
+    setenv("TIPD_TEST_COMMIT_DELAY", "500", 1);
+    f->ing = ingest_new(f->loop, f->store);
+    unsetenv("TIPD_TEST_COMMIT_DELAY");
+    assert_non_null(f->ing);
+    size_t len;
+    uint8_t *ev = s_event(f, 1, 0, &len);
+    const uint8_t *p = ev;
+    done_t d = {.f = f};
+    tick_t k = {.f = f, .d = &d};
+    loop_timer_t *t = loop_timer_add(f->loop, 5, 5, s_tick, &k);
+    assert_int_equal(ingest_submit(f->ing, &p, &len, 1, s_done, &d), 0);
+    s_run_until(f, &d.calls, 1);
+    loop_timer_free(f->loop, t);
+    assert_int_equal(d.res[0].status, STORE_NEW);
+    assert_true(d.all_visible);
+    assert_true(k.ticks_before_ack >= 3);
+    assert_int_equal(k.reads_ok, k.ticks_before_ack);
+    assert_true(k.saw_uncommitted >= 3);
+    free(ev);
+#else
+    (void)state;
+    skip();
+#endif
+}
+
 static void test_empty_submission(void **state)
 {
     fx_t *f = *state;
@@ -271,6 +403,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_many_batches_and_listener, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flush_and_destroy_commit_queued, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_submission, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_held_event_is_not_verified_again, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_calls_run_on_the_writer_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slow_commit_leaves_the_loop_free, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -229,6 +229,45 @@ static void test_set_ops(void **state)
     recon_set_destroy(&s);
 }
 
+/* Seals in rounds (old and new ids mixed, repeats of held ones, repeats
+ * inside a round) keep the set equal to the sorted union. */
+static void test_set_seal_rounds(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    recon_set_t *s = recon_set_new();
+    static uint8_t held[N];
+    size_t want = 0;
+    uint64_t x = 12345;
+    for (int round = 0; round < 40; round++) {
+        int adds = round % 7 == 0 ? 400 : 1 + round % 5;
+        for (int a = 0; a < adds; a++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            /* mostly recent ids, sometimes old ones */
+            size_t k = x % 8 ? N - 1 - (size_t)(x >> 8) % (30 * (size_t)(round + 1)) % N
+                             : (size_t)(x >> 8) % N;
+            uint8_t id[32] = {0};
+            id[0] = (uint8_t)(k >> 8);
+            id[1] = (uint8_t)k;
+            recon_set_add(s, 1000 + k / 3, id);
+            if (!held[k]) want++;
+            held[k] = 1;
+        }
+        assert_int_equal(recon_set_seal(s), (long)want);
+    }
+    size_t n, m = 0;
+    const recon_item_t *items = recon_set_items(s, &n);
+    assert_int_equal(n, want);
+    for (size_t k = 0; k < N; k++) {
+        if (!held[k]) continue;
+        assert_int_equal(items[m].ts, 1000 + k / 3);
+        assert_int_equal(items[m].id[0], (uint8_t)(k >> 8));
+        assert_int_equal(items[m].id[1], (uint8_t)k);
+        m++;
+    }
+    recon_set_destroy(&s);
+}
+
 static void test_small_sets(void **state)
 {
     s_check(0, 0, 0, 1, 3);
@@ -429,13 +468,21 @@ int main(void)
 {
     if (sodium_init() < 0) return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_varint),    cmocka_unit_test(test_fingerprint_vector),
-        cmocka_unit_test(test_set_ops),   cmocka_unit_test(test_small_sets),
-        cmocka_unit_test(test_d0),        cmocka_unit_test(test_d1),
-        cmocka_unit_test(test_d10),       cmocka_unit_test(test_d100),
-        cmocka_unit_test(test_d1000),     cmocka_unit_test(test_d10000),
-        cmocka_unit_test(test_one_sided), cmocka_unit_test(test_same_timestamp),
-        cmocka_unit_test(test_hostile),   cmocka_unit_test(test_doc_example),
+        cmocka_unit_test(test_varint),
+        cmocka_unit_test(test_fingerprint_vector),
+        cmocka_unit_test(test_set_ops),
+        cmocka_unit_test(test_set_seal_rounds),
+        cmocka_unit_test(test_small_sets),
+        cmocka_unit_test(test_d0),
+        cmocka_unit_test(test_d1),
+        cmocka_unit_test(test_d10),
+        cmocka_unit_test(test_d100),
+        cmocka_unit_test(test_d1000),
+        cmocka_unit_test(test_d10000),
+        cmocka_unit_test(test_one_sided),
+        cmocka_unit_test(test_same_timestamp),
+        cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_doc_example),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -71,7 +71,7 @@ static void test_release_keeps_everything(void **state)
     size_t map = store_map_size(s);
     assert_true(map > 64 << 10);
 
-    assert_int_equal(store_release_memory(s), 0);
+    assert_int_equal(store_release_memory(s, 0), 0);
 
     assert_int_equal(store_map_size(s), map);
     store_counts_t c;
@@ -101,8 +101,8 @@ static void test_release_keeps_everything(void **state)
     assert_memory_equal(after[0].id, fresh.id, EVENT_ID_LEN);
 
     /* Twice in a row is fine; then a plain reopen sees it all. */
-    assert_int_equal(store_release_memory(s), 0);
-    assert_int_equal(store_release_memory(s), 0);
+    assert_int_equal(store_release_memory(s, 0), 0);
+    assert_int_equal(store_release_memory(s, 0), 0);
     store_destroy(&s);
     s = s_open(dir, 0);
     assert_int_equal(store_counts(s, &c), 0);
@@ -130,7 +130,7 @@ static void test_release_read_only(void **state)
     int err = 1;
     s = store_new(dir, &ro, &err);
     assert_non_null(s);
-    assert_int_equal(store_release_memory(s), 0);
+    assert_int_equal(store_release_memory(s, 0), 0);
     assert_int_equal(store_has(s, t.id), 1);
     store_hit_t h[4];
     assert_int_equal(s_find(s, "lighthouse", h, 4), 1);
@@ -152,7 +152,7 @@ static void test_release_failure_is_safe(void **state)
     s_one(s, &t);
 
     assert_int_equal(rename(dir, moved), 0);
-    assert_int_equal(store_release_memory(s), STORE_E_IO);
+    assert_int_equal(store_release_memory(s, 0), STORE_E_IO);
     assert_true(store_has(s, t.id) < 0);
     store_counts_t c;
     assert_true(store_counts(s, &c) < 0);
@@ -165,10 +165,10 @@ static void test_release_failure_is_safe(void **state)
     assert_true(
         store_ingest(s, (const uint8_t *const *)&u.buf, &u.len, 1, T0 + 86400000ULL, 0, &res) < 0);
     assert_int_equal(store_map_size(s), 0);
-    assert_int_equal(store_release_memory(s), STORE_E_IO); /* still gone */
+    assert_int_equal(store_release_memory(s, 0), STORE_E_IO); /* still gone */
 
     assert_int_equal(rename(moved, dir), 0);
-    assert_int_equal(store_release_memory(s), 0);
+    assert_int_equal(store_release_memory(s, 0), 0);
     assert_int_equal(store_has(s, t.id), 1);
     s_one(s, &u);
     assert_int_equal(store_counts(s, &c), 0);
@@ -176,7 +176,7 @@ static void test_release_failure_is_safe(void **state)
     assert_int_equal(s_find(s, "reopen", h, 4), 1);
     store_destroy(&s);
     store_destroy(&s); /* idempotent */
-    assert_int_equal(store_release_memory(NULL), STORE_E_ARG);
+    assert_int_equal(store_release_memory(NULL, 0), STORE_E_ARG);
     s_free(&t);
     s_free(&u);
     s_rmdir(dir);

@@ -393,7 +393,7 @@ static void test_view_snapshot(void **state)
     assert_int_equal(s_list(v, &f, 0).n, 1);
     assert_int_equal(s_list(s, &f, 0).n, 2);
     assert_int_equal(store_miss_record(v, "nothing"), STORE_E_ARG);
-    assert_int_equal(store_release_memory(s), STORE_E_BUSY);
+    assert_int_equal(store_release_memory(s, 0), STORE_E_BUSY);
     assert_int_equal(store_rtxn_renew(v), 0);
     assert_int_equal(s_list(v, &f, 0).n, 2);
     /* a flag stops the long walks (a daemon shutting down) */
@@ -417,7 +417,7 @@ static void test_view_snapshot(void **state)
     assert_int_equal(views_today_cached(NULL, v, &tq, &td), STORE_E_CANCELED);
     store_rtxn_end(&v);
     store_rtxn_end(&v); /* idempotent */
-    assert_int_equal(store_release_memory(s), 0);
+    assert_int_equal(store_release_memory(s, 0), 0);
     store_destroy(&s);
     s_rmdir(dir);
     s_free(&t1);

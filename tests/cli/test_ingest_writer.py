@@ -1,0 +1,89 @@
+"""test_ingest_writer.py -- tipd commits on a writer thread: a slow commit
+holds up only the submits it carries, never another client's requests;
+replies to one client keep their order around a pending submit; what was
+acknowledged is stored after kill -9, however the commits were spread.
+
+A commit is made slow on purpose with the test-only hook of Debug builds
+(TIPD_TEST_COMMIT_DELAY=ms: the writer thread sleeps that long before every
+transaction). The tests skip on a build without the hook. Assertions are
+about order (which reply is there first) and what is stored, never about
+how long anything took.
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Daemon, check, eq, mkevent, need_hooks, run_tests  # noqa: E402
+
+
+def mk(n, title):
+    return mkevent("--count", str(n), "--title", title).split("\n")
+
+
+def test_slow_commit_does_not_delay_another_clients_status():
+    need_hooks()
+    with Daemon(env={"TIPD_TEST_COMMIT_DELAY": "3000"}) as d:
+        evs = mk(3, "writer test tip")
+        w = d.client(timeout=30)
+        w.send({"op": "submit", "events": evs, "tag": "w"})
+        other = d.client(timeout=30)
+        st = other.request({"op": "status", "tag": "s"})
+        eq(st["tag"], "s")
+        eq(st["events"], 0)  # the submit is not committed yet ...
+        eq(st["pending"], 3)  # ... but queued
+        r = other.request({"op": "search", "q": "writer test", "tag": "q"})
+        eq(r["tag"], "q")
+        eq(len(r["results"]), 0)
+        # both answered while the commit is held up: no acknowledgement yet
+        check(not w.poll(100), "the slow submit answered before the other client's requests")
+        r = w.recv()
+        eq(r["tag"], "w")
+        eq([x["status"] for x in r["results"]], ["new"] * 3)
+        # acknowledged means committed: readable at once
+        eq(other.request({"op": "status"})["events"], 3)
+        w.close()
+        other.close()
+
+
+def test_replies_keep_order_around_a_pending_submit():
+    need_hooks()
+    with Daemon(env={"TIPD_TEST_COMMIT_DELAY": "1000"}) as d:
+        a, b = mk(2, "order test tip")[:1], mk(2, "order test other")[:1]
+        c = d.client(timeout=30)
+        c.send({"op": "submit", "events": a, "tag": "1"})
+        c.send({"op": "status", "tag": "2"})
+        c.send({"op": "list", "tag": "3"})
+        c.send({"op": "submit", "events": b, "tag": "4"})
+        c.send({"op": "status", "tag": "5"})
+        got = [c.recv() for _ in range(5)]
+        eq([r["tag"] for r in got], ["1", "2", "3", "4", "5"])
+        eq(got[0]["results"][0]["status"], "new")
+        eq(got[3]["results"][0]["status"], "new")
+        eq(d.status()["events"], 2)
+        c.close()
+
+
+def test_kill9_keeps_every_acknowledged_event():
+    need_hooks()
+    with Daemon(env={"TIPD_TEST_COMMIT_DELAY": "200"}) as d:
+        evs = mk(300, "durable tip")
+        c = d.client(timeout=60)
+        for i in range(0, 300, 50):
+            c.send({"op": "submit", "events": evs[i:i + 50]})
+        acked = []
+        for _ in range(3):  # some acknowledged, the rest still in flight
+            r = c.recv()
+            acked += [x["id"] for x in r["results"] if x["status"] == "new"]
+        d.kill9()
+        c.close()
+        eq(len(acked), 150)
+        d.start()
+        n = d.status()["events"]
+        check(n >= 150, "after kill -9: %d events, %d were acknowledged" % (n, len(acked)))
+        for i in acked:
+            check(d.api({"op": "get", "id": i})["ok"], "acknowledged event %s lost" % i)
+
+
+if __name__ == "__main__":
+    run_tests(globals())
