@@ -270,12 +270,15 @@ static int s_newest(const char *dir, char *out, size_t cap)
         if (n < 6 || strcmp(e->d_name + n - 5, ".json") != 0) continue;
         char p[PATH_MAX + 300];
         struct stat st;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        int w = snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        size_t plen = w < 0 ? 0 : (size_t)w;
+        /* A path that does not fit is not one tip could open again. */
+        if (w < 0 || plen >= sizeof p || plen >= cap) continue;
         if (stat(p, &st) != 0 || !S_ISREG(st.st_mode)) continue;
         if (!found || st.st_mtim.tv_sec > best.tv_sec ||
             (st.st_mtim.tv_sec == best.tv_sec && st.st_mtim.tv_nsec > best.tv_nsec)) {
             best = st.st_mtim;
-            snprintf(out, cap, "%s", p);
+            memcpy(out, p, plen + 1);
             found = 1;
         }
     }
