@@ -587,6 +587,19 @@ static void s_dial_now(gossip_t *g, peer_t *p, uint64_t now, uint64_t *next)
     s_dial(g, p);
 }
 
+/* A static peer is dialed whatever the overlay holds -- unless it once
+ * made room with BYE 9 and we have our G_ACTIVE links: then it is one of
+ * the passive view like the rest. Otherwise a seed that every node lists
+ * would be re-dialed by all of them for ever (each dial a CURVE handshake,
+ * a reconciliation and a BYE 9 on the seed), and its idle cost would grow
+ * with the size of the office. */
+static int s_static_forced(peer_t *p, size_t active)
+{
+    if (!(p->sources & PEER_SRC_STATIC)) return 0;
+    g_pinfo_t *pi = g_pinfo(p);
+    return !(pi && pi->full_backoff && active >= G_ACTIVE);
+}
+
 /* The active view (PROTOCOL.md §2.7): static peers are always dialed; of
  * the rest of the table (the passive view: mDNS, peer exchange, peers
  * that linked before) we dial random ones until G_ACTIVE links are up or
@@ -604,7 +617,7 @@ static void s_fill_active(gossip_t *g, uint64_t now, uint64_t *next)
     for (peer_t *p = peers_first(g->peers); p;) {
         peer_t *pn = peers_next(g->peers, p);
         if (s_dialable(g, p, now, next)) {
-            if (p->sources & PEER_SRC_STATIC) {
+            if (s_static_forced(p, active)) {
                 s_dial_now(g, p, now, next);
             } else if (want) {
                 seen++;
