@@ -72,7 +72,8 @@
 #define G_FULL_BACKOFF_MS     30000 /* a peer that made room is not re-dialed sooner ... */
 #define G_FULL_BACKOFF_MAX_MS (8 * G_FULL_BACKOFF_MS) /* ... doubling per repeat to this */
 #define G_LAZY_DELAY_MS       20           /* IHAVEs wait this long (the peer may announce first) */
-#define G_GRAFT_MS            500          /* an IHAVE'd id not pushed within this: GRAFT */
+#define G_GRAFT_MS            500          /* an IHAVE'd id not pushed within this: GRAFT ... */
+#define G_GRAFT_MAX_MS        2000         /* ... or this, while pushes keep arriving */
 #define G_MISSING_MAX         16384        /* announced ids awaited at once; more wait for recon */
 #define G_DUP_RATE            2000.0       /* duplicate pushes on a pruned link, per second ... */
 #define G_DUP_BURST           65536.0      /* ... and burst (a sender's queue when PRUNE lands) */
@@ -208,6 +209,7 @@ struct gossip {
     uint64_t stat_room;        /* links closed to make room for a newcomer */
     uint64_t stat_bytes_tx, stat_bytes_rx; /* wire message bytes (header + body) */
     uint64_t stat_pushed;                  /* events received by eager push, new to us */
+    uint64_t t_pushed;                     /* when the last of those came */
     uint64_t stat_grafts, stat_prunes;     /* GRAFT / PRUNE sent */
 };
 
@@ -215,6 +217,7 @@ struct gossip {
 struct g_missing {
     uint8_t pfx[WIRE_PFX_LEN];
     uint32_t link;  /* who announced it (GRAFT goes there) */
+    uint64_t first; /* when it was first announced */
     uint64_t due;   /* when to GRAFT if it has not come */
     unsigned tries; /* GRAFTs sent for it */
 };

@@ -464,7 +464,10 @@ static void s_on_events(g_link_t *l, const wire_msg_t *m)
             if (push && !asked && s_dup_push(l, now, &pruned) < 0) return;
             continue;
         }
-        if (push && !asked) g->stat_pushed++;
+        if (push && !asked) {
+            g->stat_pushed++;
+            g->t_pushed = now;
+        }
         g_idset_add(&g->submitted, id);
         ev[n] = m->u.events.ev[i].p;
         lens[n] = m->u.events.ev[i].len;
@@ -519,6 +522,7 @@ static void s_on_ihave(g_link_t *l, const wire_msg_t *m)
         struct g_missing *e = &g->missing[g->nmissing++];
         memcpy(e->pfx, pfx, WIRE_PFX_LEN);
         e->link = l->id;
+        e->first = now;
         e->due = now + G_GRAFT_MS;
         e->tries = 0;
         g_idset_add(&g->awaited, id);
@@ -552,9 +556,10 @@ static void s_graft_link(g_link_t *l, uint64_t now)
 }
 
 /* The awaited ids: drop those that came; GRAFT those due (one GRAFT per
- * announcer); one whose GRAFT went unanswered, or whose announcer is gone,
- * is left to reconciliation, which is started soon. Returns the next due
- * time (0: none). */
+ * announcer), but wait up to G_GRAFT_MAX_MS while pushes keep arriving;
+ * one whose GRAFT went unanswered, or whose announcer is gone, is left to
+ * reconciliation, which is started soon. Returns the next due time (0:
+ * none). */
 static uint64_t s_graft(gossip_t *g, uint64_t now)
 {
     uint64_t next = 0;
@@ -571,7 +576,12 @@ static uint64_t s_graft(gossip_t *g, uint64_t now)
                 g->repair_due = 1;
                 continue;
             }
-            if (s_want_recent(g, id, now)) { /* asked of someone already */
+            if (now - g->t_pushed < G_GRAFT_MS && now - e->first < G_GRAFT_MAX_MS) {
+                /* Pushes keep coming: the tree is alive and only slower
+                 * than the lazy path (a burst queues at every hop). A
+                 * GRAFT now would bring a second copy; look again soon. */
+                e->due = now + G_GRAFT_MS / 4;
+            } else if (s_want_recent(g, id, now)) { /* asked of someone already */
                 e->due = now + G_WANT_RETRY_MS;
                 e->tries = 1;
             } else {

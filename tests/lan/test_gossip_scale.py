@@ -1,5 +1,6 @@
 """Many tipd on one loopback: the overload that used to wedge a node, a
-clean stop under load, a third of the nodes killed, the overlay's bound.
+clean stop under load, a third of the nodes killed, the overlay's bound,
+the eager/lazy spread (few duplicate bodies, repair after losses).
 
 40 daemons in one namespace host (tests/lan/loopnet.py), each with --peer
 to node 0 and peer exchange for the rest, so node 0 holds a link to almost
@@ -82,6 +83,18 @@ def _ids(t):
     return set(export_raw(t))
 
 
+def _kill(ln, dead):
+    """SIGKILL a third of the nodes -> the survivors."""
+    for t in dead:
+        t.proc.send_signal(signal.SIGKILL)
+    for t in dead:
+        t.proc.wait(30)
+        t.proc = None
+    live = ln.alive()
+    eq(len(live), N - N // 3, "survivors")
+    return live
+
+
 def test_burst_on_a_crowded_seed_then_sigterm():
     with lan.Lan(1, ipv6=False) as net:
         ln = loopnet.LoopNet(net, N)
@@ -126,14 +139,7 @@ def test_a_third_killed():
         ln.wait(lambda: ln.connected(), 120, "a connected overlay")
         # Kill a third, the seeds among them: the rest must hold together
         # through what peer exchange taught them.
-        dead = ln.nodes[:2] + ln.nodes[2::3][: N // 3 - 2]
-        for t in dead:
-            t.proc.send_signal(signal.SIGKILL)
-        for t in dead:
-            t.proc.wait(30)
-            t.proc = None
-        live = ln.alive()
-        eq(len(live), N - N // 3, "survivors")
+        live = _kill(ln, ln.nodes[:2] + ln.nodes[2::3][: N // 3 - 2])
         ln.wait(lambda: ln.connected(live), 120, "the survivors' overlay connected")
         origin = live[len(live) // 2]
         out = _tip(origin, "add", "--title", "after the cull", "one tip for every survivor")
@@ -178,8 +184,10 @@ def test_eager_tree_and_lazy_repair():
         delivered = 500 * (N - 1)
         dups = _delta(after, before, "replays", ln.nodes)
         bodies = _delta(after, before, "events_in", ln.nodes)
-        print("duplicates per delivered tip %.3f, bodies received per delivered tip %.3f"
-              % (dups / delivered, bodies / delivered), flush=True)
+        print("duplicates per delivered tip %.3f, bodies received per delivered tip %.3f, "
+              "grafts %d, prunes %d" % (dups / delivered, bodies / delivered,
+                                        _delta(after, before, "grafts", ln.nodes),
+                                        _delta(after, before, "prunes", ln.nodes)), flush=True)
         # Flooding every link would deliver each body about once per link
         # (8-16 per node); the tree delivers it about once.
         check(dups <= delivered // 2, "duplicate bodies at most one per two delivered tips",
@@ -201,13 +209,7 @@ def test_eager_tree_and_lazy_repair():
                 break
             if t is not origin and t not in victims:
                 victims.append(t)
-        for t in victims:
-            t.proc.send_signal(signal.SIGKILL)
-        for t in victims:
-            t.proc.wait(30)
-            t.proc = None
-        live = ln.alive()
-        eq(len(live), N - N // 3, "survivors")
+        live = _kill(ln, victims)
         for k in range(5):
             src = live[(k * 5) % len(live)]
             tid = _tip(src, "add", "--title", "after %d" % k, "survivors %d" % k).split()[0]
