@@ -666,7 +666,10 @@ static void s_make_room(gossip_t *g, g_link_t *keep)
 /* Housekeeping: heartbeats, timeouts, dialing, hold-offs, back-pressure,
  * and the replication timers (g_sync_tick). It runs when the earliest of
  * those is due, not on a fixed period, so an idle node sleeps between
- * heartbeats; heartbeats due within G_SLACK_MS are sent together. */
+ * heartbeats; heartbeats due within G_SLACK_MS are sent together. Only the
+ * dialer of a link sends PING (the listener's PONG is its sign of life),
+ * so a quiet link costs one message each way per G_PING_MS: with 8-16
+ * links the heartbeats are most of what an idle node does. */
 static void s_tick(loop_t *loop, loop_timer_t *t, void *arg)
 {
     gossip_t *g = arg;
@@ -676,7 +679,7 @@ static void s_tick(loop_t *loop, loop_timer_t *t, void *arg)
             g_link_fail(l, 0, "handshake timed out", 0);
         } else if (l->state == G_LINKED && now - l->t_rx > G_DEAD_MS) {
             g_link_fail(l, 0, "heartbeat timed out", 0);
-        } else if (l->state == G_LINKED && now - l->t_tx + G_SLACK_MS >= G_PING_MS) {
+        } else if (l->state == G_LINKED && l->out && now - l->t_tx + G_SLACK_MS >= G_PING_MS) {
             uint8_t b[8];
             size_t len;
             wire_enc_seq(++l->ping_seq, b, sizeof b, &len);
@@ -685,7 +688,7 @@ static void s_tick(loop_t *loop, loop_timer_t *t, void *arg)
         if (l->state == G_HS) s_due(&next, l->t_start + G_HANDSHAKE_MS + 1);
         if (l->state == G_LINKED) {
             s_due(&next, l->t_rx + G_DEAD_MS + 1);
-            s_due(&next, l->t_tx + G_PING_MS);
+            if (l->out) s_due(&next, l->t_tx + G_PING_MS);
         }
     }
     s_fill_active(g, now, &next);

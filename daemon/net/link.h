@@ -22,9 +22,9 @@
 #define G_MIN_TICK_MS    20    /* housekeeping never runs more often than this */
 #define G_BUSY_TICK_MS   200   /* ... and this often while ingest has a backlog */
 #define G_IDLE_MAX_MS    60000 /* ... and at least this often */
-#define G_SLACK_MS       250   /* heartbeats due this soon go out with the others */
-#define G_PING_MS        1000  /* heartbeat period on a quiet link */
-#define G_DEAD_MS        4000  /* no message for this long: link down */
+#define G_SLACK_MS       500   /* heartbeats due this soon go out with the others */
+#define G_PING_MS        2000  /* the dialer's heartbeat period on a quiet link */
+#define G_DEAD_MS        6000  /* no message for this long: link down */
 #define G_HANDSHAKE_MS   3000  /* HELLO..ACK must finish within this */
 #define G_BACKOFF_MIN_MS 500   /* first re-dial delay */
 #define G_BACKOFF_MAX_MS 8000  /* longest re-dial delay */

@@ -207,8 +207,11 @@ def client_main(argv):
         # EVENTS when it asks for them with WANT.
         c = Client(endpoint, pk)
         out["welcomed"] = c.handshake(net_id(netkey))
-        got, deadline = [], time.time() + 30
+        got, deadline, ping = [], time.time() + 30, 0.0
         while time.time() < deadline and "EVENTS" not in c.seen:
+            if time.time() - ping >= 1.0:  # a version 2 node PINGs every second
+                c.send("PING", (1).to_bytes(8, "big"))
+                ping = time.time()
             r = c.recv(100)
             if r and r[0] == "PING":
                 c.send("PONG", r[1][1])
