@@ -698,6 +698,7 @@ static void s_tick(loop_t *loop, loop_timer_t *t, void *arg)
     if (!g->router_paused && pend > G_INGEST_HIGH) {
         g->router_paused = 1;
         loop_watch_set(g->router_w, 0);
+        g_sync_shed(g);
     } else if (g->router_paused && pend < G_INGEST_HIGH / 2) {
         g->router_paused = 0;
         loop_watch_set(g->router_w, ZMQ_POLLIN);

@@ -600,6 +600,15 @@ static uint64_t s_graft(gossip_t *g, uint64_t now)
     return next;
 }
 
+void g_sync_shed(gossip_t *g)
+{
+    for (g_link_t *l = g->links; l; l = l->next) {
+        if (l->state != G_LINKED || l->ver < 3 || !l->eager) continue;
+        l->eager = 0;
+        if (g_send(l, WIRE_PRUNE, NULL, 0) == 0) g->stat_prunes++;
+    }
+}
+
 /* GRAFT: the peer missed what we announced; push to it from now on and
  * send what it names (bounded like WANT). */
 static void s_on_graft(g_link_t *l, const wire_msg_t *m)
