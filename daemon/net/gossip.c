@@ -639,22 +639,30 @@ static void s_fill_active(gossip_t *g, uint64_t now, uint64_t *next)
 
 /* A link just came up and we hold G_ACTIVE_MAX others: close a random one
  * that is not to a static peer (BYE 9), so a newcomer always gets in (the
- * HyParView join rule) and no node's degree passes the bound. */
+ * HyParView join rule) and no node's degree passes the bound. A lazy link
+ * goes first: closing an eager one cuts the spread's tree, which then has
+ * to be grafted back. */
+static int s_room_candidate(g_link_t *o, const g_link_t *keep, int lazy_only)
+{
+    if (o == keep || o->state != G_LINKED) return 0;
+    peer_t *p = g_peer(o);
+    if (p && (p->sources & PEER_SRC_STATIC)) return 0;
+    return !lazy_only || (o->ver >= 3 && !o->eager);
+}
+
 static void s_make_room(gossip_t *g, g_link_t *keep)
 {
-    size_t n = 0, cand = 0;
+    size_t n = 0, cand = 0, lazy = 0;
     for (g_link_t *o = g->links; o; o = o->next) {
-        if (o == keep || o->state != G_LINKED) continue;
-        n++;
-        peer_t *p = g_peer(o);
-        cand += !(p && (p->sources & PEER_SRC_STATIC));
+        n += o != keep && o->state == G_LINKED;
+        cand += s_room_candidate(o, keep, 0);
+        lazy += s_room_candidate(o, keep, 1);
     }
     if (n < G_ACTIVE_MAX || cand == 0) return;
-    uint32_t r = randombytes_uniform((uint32_t)cand);
+    int lazy_only = lazy > 0;
+    uint32_t r = randombytes_uniform((uint32_t)(lazy_only ? lazy : cand));
     for (g_link_t *o = g->links; o; o = o->next) {
-        if (o == keep || o->state != G_LINKED) continue;
-        peer_t *p = g_peer(o);
-        if (p && (p->sources & PEER_SRC_STATIC)) continue;
+        if (!s_room_candidate(o, keep, lazy_only)) continue;
         if (r-- == 0) {
             g->stat_room++;
             g_link_fail(o, WIRE_R_FULL, "making room in the overlay", 0);
