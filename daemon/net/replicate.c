@@ -430,8 +430,8 @@ static int s_dup_push(g_link_t *l, uint64_t now, int *pruned)
  * handed to ingest already, is dropped here and never verified again
  * (stat_replays); the rest go to ingest, which verifies and commits them in
  * batches. EVENTS answer WANTs only: an unasked one is charged to the
- * peer. PUSH also carries eager pushes: a new one is welcome, a duplicate
- * prunes the link (s_dup_push). */
+ * peer. PUSH also carries eager pushes: a new one makes the link eager, a
+ * duplicate prunes it (s_dup_push). */
 static void s_on_events(g_link_t *l, const wire_msg_t *m)
 {
     gossip_t *g = l->g;
@@ -465,6 +465,11 @@ static void s_on_events(g_link_t *l, const wire_msg_t *m)
             continue;
         }
         if (push && !asked) {
+            /* A first copy by push makes the link eager at our end too:
+             * a tree edge carries bodies both ways, or events from our
+             * side would only cross it by IHAVE and GRAFT (ends whose
+             * GRAFT and PRUNE crossed disagree until this). */
+            l->eager = 1;
             g->stat_pushed++;
             g->t_pushed = now;
         }
