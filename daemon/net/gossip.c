@@ -671,6 +671,17 @@ static void s_make_room(gossip_t *g, g_link_t *keep)
     }
 }
 
+/* When the dialer of l owes a PING: G_PING_MS after the later of our last
+ * PING and the older of the last message each way -- so the listener hears
+ * from us although we may only be receiving, and we hear its PONG although
+ * we may only be sending. */
+static uint64_t s_ping_due(const g_link_t *l)
+{
+    uint64_t quiet = l->t_tx < l->t_rx ? l->t_tx : l->t_rx;
+    uint64_t t = quiet > l->t_ping ? quiet : l->t_ping;
+    return t + G_PING_MS;
+}
+
 /* Housekeeping: heartbeats, timeouts, dialing, hold-offs, back-pressure,
  * and the replication timers (g_sync_tick). It runs when the earliest of
  * those is due, not on a fixed period, so an idle node sleeps between
@@ -687,16 +698,16 @@ static void s_tick(loop_t *loop, loop_timer_t *t, void *arg)
             g_link_fail(l, 0, "handshake timed out", 0);
         } else if (l->state == G_LINKED && now - l->t_rx > G_DEAD_MS) {
             g_link_fail(l, 0, "heartbeat timed out", 0);
-        } else if (l->state == G_LINKED && l->out && now - l->t_tx + G_SLACK_MS >= G_PING_MS) {
+        } else if (l->state == G_LINKED && l->out && s_ping_due(l) <= now + G_SLACK_MS) {
             uint8_t b[8];
             size_t len;
             wire_enc_seq(++l->ping_seq, b, sizeof b, &len);
-            g_send(l, WIRE_PING, b, len);
+            if (g_send(l, WIRE_PING, b, len) == 0) l->t_ping = now;
         }
         if (l->state == G_HS) s_due(&next, l->t_start + G_HANDSHAKE_MS + 1);
         if (l->state == G_LINKED) {
             s_due(&next, l->t_rx + G_DEAD_MS + 1);
-            if (l->out) s_due(&next, l->t_tx + G_PING_MS);
+            if (l->out) s_due(&next, s_ping_due(l));
         }
     }
     s_fill_active(g, now, &next);

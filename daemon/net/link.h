@@ -114,6 +114,7 @@ struct g_link {
     char name[WIRE_MAX_NAME + 1];
     uint64_t t_start, t_rx, t_tx;
     uint64_t ping_seq;
+    uint64_t t_ping;    /* outgoing: when we last sent PING */
     g_idset_t known;    /* ids the peer holds or was sent: never INV or send twice */
     g_idset_t asked;    /* ids we asked this peer for (allocated at the first WANT) */
     double unasked_tok; /* allowance of events sent unasked */
