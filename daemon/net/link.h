@@ -73,7 +73,7 @@
 #define G_FULL_BACKOFF_MAX_MS (8 * G_FULL_BACKOFF_MS) /* ... doubling per repeat to this */
 #define G_LAZY_DELAY_MS       20           /* IHAVEs wait this long (the peer may announce first) */
 #define G_GRAFT_MS            500          /* an IHAVE'd id not pushed within this: GRAFT ... */
-#define G_GRAFT_MAX_MS        2000         /* ... or this, while pushes keep arriving */
+#define G_GRAFT_MAX_MS        4000         /* ... or this, while pushes keep arriving */
 #define G_MISSING_MAX         16384        /* announced ids awaited at once; more wait for recon */
 #define G_DUP_RATE            2000.0       /* duplicate pushes on a pruned link, per second ... */
 #define G_DUP_BURST           65536.0      /* ... and burst (a sender's queue when PRUNE lands) */

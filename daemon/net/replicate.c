@@ -595,13 +595,23 @@ static uint64_t s_graft(gossip_t *g, uint64_t now)
         }
         g->missing[w++] = *e;
     }
+    /* The set of awaited prefixes cannot forget one entry: rebuild it when
+     * entries were dropped, or a prefix given up on would make later
+     * IHAVEs of it be ignored. */
+    if (w < g->nmissing) {
+        g_idset_clear(&g->awaited);
+        for (size_t i = 0; i < w; i++) {
+            uint8_t id[32];
+            s_pfx_id(g->missing[i].pfx, id);
+            g_idset_add(&g->awaited, id);
+        }
+    }
     g->nmissing = w;
     if (any && ingest_pending(g->ingest) <= G_INGEST_HIGH)
         for (g_link_t *l = g->links; l; l = l->next)
             if (l->state == G_LINKED && l->ver >= 3) s_graft_link(l, now);
     for (size_t i = 0; i < g->nmissing; i++)
         if (!next || g->missing[i].due < next) next = g->missing[i].due;
-    if (!g->nmissing) g_idset_clear(&g->awaited);
     return next;
 }
 
@@ -840,11 +850,16 @@ uint64_t g_sync_tick(gossip_t *g, uint64_t now)
     if (now < g->next_recon || linked == 0) return next;
     g->next_recon = now + G_RECON_MS + randombytes_uniform(G_RECON_MS / 4);
     if (!next || g->next_recon < next) next = g->next_recon;
-    uint32_t pick = randombytes_uniform((uint32_t)linked);
+    /* A random linked peer with no session of ours under way (a repair
+     * must not wait out the next round because the pick was busy). */
+    size_t idle = 0;
+    for (g_link_t *l = g->links; l; l = l->next) idle += l->state == G_LINKED && !l->recon_active;
+    if (!idle) return next;
+    uint32_t pick = randombytes_uniform((uint32_t)idle);
     for (g_link_t *l = g->links; l; l = l->next) {
-        if (l->state != G_LINKED) continue;
+        if (l->state != G_LINKED || l->recon_active) continue;
         if (pick-- == 0) {
-            if (!l->recon_active) s_start_recon(l);
+            s_start_recon(l);
             break;
         }
     }
