@@ -16,6 +16,9 @@ one seed, peer exchange for the rest) and prints one row:
              gossip.bytes_out; CURVE and TCP add ~40 bytes per message), per
              tip per receiving node: sum / (2,000 * (N - 1)); next to it the
              floor, the mean signed size of one tip (each body sent once)
+  dup/tip    bodies received that the node already held (status gossip.replays),
+             per tip per receiving node, over the burst
+  grafts     GRAFT messages all nodes sent during the burst (0 before wire 3)
   idle %cpu  CPU per node over 20 s with the links up and nothing to do
   rss_MB     resident memory per node after the burst (median)
   answering  nodes not answering `status` within 10 s at any check (must be 0)
@@ -160,6 +163,10 @@ def row(lan, loopnet, n, tips, burst):
         sizes = [len(base64.b64decode(b)) for b in raw.get("events", [])]
         res["tip_bytes"] = statistics.mean(sizes) if sizes else float(size) / burst
         res["bytes_per_tip"] = sent / float(burst * (n - 1))
+        dups = sum(a["replays"] for a in after) - sum(b["replays"] for b in before)
+        res["dup_per_tip"] = dups / float(burst * (n - 1))
+        res["grafts"] = sum(a.get("grafts", 0) for a in after) - sum(
+            b.get("grafts", 0) for b in before)
         res["rss"] = statistics.median(loopnet.proc_rss_kb(p) for p in pids) / 1024.0
     return res
 
@@ -176,15 +183,15 @@ def main():
     sys.path.insert(0, os.path.join(SRC, "tests", "lan"))
     import lan  # noqa: PLC0415
     import loopnet  # noqa: PLC0415
-    print("%5s %7s %11s %8s %8s %8s %8s %6s %7s %7s %7s %6s" % (
-        "N", "conn_s", "links", "add_p50", "add_p99", "burst_s", "B/tip", "floor", "idle%",
-        "idlemax", "rss_MB", "stuck"), flush=True)
+    print("%5s %7s %11s %8s %8s %8s %8s %6s %7s %6s %7s %7s %7s %6s" % (
+        "N", "conn_s", "links", "add_p50", "add_p99", "burst_s", "B/tip", "floor", "dup/tip",
+        "grafts", "idle%", "idlemax", "rss_MB", "stuck"), flush=True)
     for n in a.n:
         r = row(lan, loopnet, n, a.tips, a.burst)
-        print("%5d %7.1f %11s %8.2f %8.2f %8.1f %8.0f %6.0f %7.3f %7.3f %7.1f %6d" % (
+        print("%5d %7.1f %11s %8.2f %8.2f %8.1f %8.0f %6.0f %7.2f %6d %7.3f %7.3f %7.1f %6d" % (
             n, r["conn_s"], "%d/%d/%d" % r["links"], r["add_p50"], r["add_p99"], r["burst_s"],
-            r["bytes_per_tip"], r["tip_bytes"], r["idle"], r["idle_max"], r["rss"],
-            r["unanswering"]), flush=True)
+            r["bytes_per_tip"], r["tip_bytes"], r["dup_per_tip"], r["grafts"], r["idle"], r["idle_max"],
+            r["rss"], r["unanswering"]), flush=True)
     return 0
 
 

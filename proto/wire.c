@@ -5,6 +5,9 @@
  * read first checks that the bytes are there, strings are length-prefixed,
  * must be printable ASCII (endpoints, net ids) or free of control characters
  * (names, texts) and fit their bound, and the body must be consumed exactly.
+ * Version 3 adds IHAVE / GRAFT (8-byte id prefixes), PRUNE (empty) and PUSH
+ * (an EVENTS body); a version 2 header with one of those types is an
+ * unknown type, as it is to a version 2 node.
  * EVENTS carries its events as u16-length-prefixed records, at most
  * WIRE_MAX_EVENTS of them in a message of at most WIRE_MAX_MSG bytes.
  * Nothing is copied except short strings (NUL-terminated into the message
@@ -63,10 +66,10 @@ static uint64_t s_get_be64(const uint8_t *p)
 
 const char *wire_type_name(int type)
 {
-    static const char *const names[] = {"?",     "HELLO", "WELCOME", "ACK",  "REJECT",
-                                        "PING",  "PONG",  "INV",     "WANT", "EVENTS",
-                                        "RECON", "PEX",   "BYE"};
-    if (type < 1 || type > WIRE_BYE) return "?";
+    static const char *const names[] = {"?",    "HELLO", "WELCOME", "ACK",    "REJECT", "PING",
+                                        "PONG", "INV",   "WANT",    "EVENTS", "RECON",  "PEX",
+                                        "BYE",  "IHAVE", "GRAFT",   "PRUNE",  "PUSH"};
+    if (type < 1 || type > WIRE_TYPE_MAX) return "?";
     return names[type];
 }
 
@@ -92,13 +95,20 @@ const char *wire_strerror(int code)
 
 void wire_header(uint8_t type, uint8_t out[2])
 {
-    out[0] = WIRE_VERSION;
+    wire_header_ver(WIRE_VERSION, type, out);
+}
+
+void wire_header_ver(uint8_t ver, uint8_t type, uint8_t out[2])
+{
+    out[0] = ver;
     out[1] = type;
 }
 
-static int s_known_type(uint8_t type)
+/* Types 1..12 exist in every version; the spread messages from 3 on. */
+int wire_type_ok(uint8_t ver, uint8_t type)
 {
-    return type >= WIRE_HELLO && type <= WIRE_BYE;
+    if (type >= WIRE_HELLO && type <= WIRE_BYE) return 1;
+    return ver >= 3 && type >= WIRE_IHAVE && type <= WIRE_PUSH;
 }
 
 static int s_dec_hello(s_rd_t *r, int welcome, wire_hello_t *h)
@@ -138,13 +148,14 @@ int wire_decode(const uint8_t *msg, size_t len, wire_msg_t *m)
 {
     if (len > WIRE_MAX_MSG) return WIRE_E_TOOBIG;
     if (len < 2 || !msg) return WIRE_E_MALFORMED;
-    if (msg[0] != WIRE_VERSION) return WIRE_E_VERSION;
+    if (msg[0] < WIRE_VERSION_MIN || msg[0] > WIRE_VERSION) return WIRE_E_VERSION;
     uint8_t type = msg[1];
-    if (!s_known_type(type)) return WIRE_E_TYPE;
+    if (!wire_type_ok(msg[0], type)) return WIRE_E_TYPE;
     memset(m, 0, sizeof *m);
+    m->ver = msg[0];
     m->type = type;
     s_rd_t r = {.p = msg + 2, .len = len - 2};
-    if (type == WIRE_EVENTS) return s_dec_events(&r, m);
+    if (type == WIRE_EVENTS || type == WIRE_PUSH) return s_dec_events(&r, m);
     if (type == WIRE_RECON) {
         if (r.len < 1 || r.len > WIRE_MAX_RECON) return WIRE_E_TOOBIG;
         m->u.recon.p = r.p;
@@ -185,6 +196,17 @@ int wire_decode(const uint8_t *msg, size_t len, wire_msg_t *m)
         r.pos = r.len;
         break;
     }
+    case WIRE_IHAVE:
+    case WIRE_GRAFT: {
+        if (r.len % WIRE_PFX_LEN || (r.len == 0 && type == WIRE_IHAVE)) return WIRE_E_MALFORMED;
+        if (r.len / WIRE_PFX_LEN > WIRE_MAX_IDS) return WIRE_E_TOOBIG;
+        m->u.pfx.n = r.len / WIRE_PFX_LEN;
+        m->u.pfx.pfx = r.len ? r.p : NULL;
+        r.pos = r.len;
+        break;
+    }
+    case WIRE_PRUNE:
+        break; /* empty body: anything in it is trailing bytes */
     case WIRE_PEX: {
         uint8_t cnt;
         if (s_u8(&r, &cnt)) return WIRE_E_MALFORMED;
@@ -289,6 +311,14 @@ int wire_enc_ids(const uint8_t *ids, size_t n, uint8_t *out, size_t cap, size_t 
     if (n == 0 || n > WIRE_MAX_IDS) return WIRE_E_MALFORMED;
     s_wr_t w = {.p = out, .cap = cap};
     s_put(&w, ids, n * WIRE_ID_LEN);
+    return s_done(&w, len);
+}
+
+int wire_enc_pfx(const uint8_t *pfx, size_t n, int graft, uint8_t *out, size_t cap, size_t *len)
+{
+    if ((n == 0 && !graft) || n > WIRE_MAX_IDS) return WIRE_E_MALFORMED;
+    s_wr_t w = {.p = out, .cap = cap};
+    s_put(&w, pfx, n * WIRE_PFX_LEN);
     return s_done(&w, len);
 }
 

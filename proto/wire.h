@@ -19,13 +19,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WIRE_VERSION 2
+/* Version 3 adds the eager/lazy spread (IHAVE, GRAFT, PRUNE, PUSH);
+ * a link runs at the version its HELLO carried, and a version 3 node
+ * speaks version 2 to a node that refuses a version 3 HELLO. */
+#define WIRE_VERSION     3
+#define WIRE_VERSION_MIN 2
 
 #define WIRE_KEY_LEN      32
 #define WIRE_NONCE_LEN    16
 #define WIRE_PROOF_LEN    32 /* keyed BLAKE2b-256 */
 #define WIRE_SIG_LEN      64
 #define WIRE_ID_LEN       32
+#define WIRE_PFX_LEN      8 /* id prefix of IHAVE / GRAFT */
 #define WIRE_MAX_ENDPOINT 255
 #define WIRE_MAX_NAME     63
 #define WIRE_MAX_NETID    16
@@ -50,6 +55,12 @@ typedef enum {
     WIRE_RECON = 10, /* reconciliation message (recon.h) */
     WIRE_PEX = 11,   /* endpoints + node keys I know */
     WIRE_BYE = 12,   /* closing the link (code + text) */
+    /* Version 3 only: */
+    WIRE_IHAVE = 13, /* lazy announcement: id prefixes of new events I hold */
+    WIRE_GRAFT = 14, /* push to me again, and send these (id prefixes, maybe none) */
+    WIRE_PRUNE = 15, /* stop pushing to me; announce lazily (empty body) */
+    WIRE_PUSH = 16,  /* events: eager push, or the answer to WANT / GRAFT */
+    WIRE_TYPE_MAX = 16,
 } wire_type_t;
 
 /* REJECT / BYE codes. */
@@ -101,6 +112,7 @@ typedef struct {
 } wire_pex_entry_t;
 
 typedef struct {
+    uint8_t ver; /* header version: WIRE_VERSION_MIN..WIRE_VERSION */
     uint8_t type;
     union {
         wire_hello_t hello; /* HELLO, WELCOME */
@@ -116,8 +128,12 @@ typedef struct {
         } ids;                  /* INV, WANT */
         struct {
             size_t n;
+            const uint8_t *pfx; /* n * WIRE_PFX_LEN */
+        } pfx;                  /* IHAVE, GRAFT */
+        struct {
+            size_t n;
             wire_frame_t ev[WIRE_MAX_EVENTS];
-        } events;
+        } events; /* EVENTS, PUSH */
         wire_frame_t recon;
         struct {
             size_t n;
@@ -130,8 +146,13 @@ typedef struct {
 const char *wire_type_name(int type);
 const char *wire_strerror(int code);
 
-/* The 2-byte header that starts every message. */
+/* The 2-byte header that starts every message: WIRE_VERSION, or the
+ * version ver of the link it goes out on. */
 void wire_header(uint8_t type, uint8_t out[2]);
+void wire_header_ver(uint8_t ver, uint8_t type, uint8_t out[2]);
+
+/* 1 if a message of this type may carry this header version. */
+int wire_type_ok(uint8_t ver, uint8_t type);
 
 /* Strictly decode one message (header + body; no ROUTER routing id).
  * 0 or a negative WIRE_E_* code. m points into msg. */
@@ -144,8 +165,10 @@ int wire_enc_ack(const uint8_t *proof, size_t proof_len, uint8_t *out, size_t ca
 int wire_enc_reason(uint8_t code, const char *text, uint8_t *out, size_t cap, size_t *len);
 int wire_enc_seq(uint64_t seq, uint8_t *out, size_t cap, size_t *len);
 int wire_enc_ids(const uint8_t *ids, size_t n, uint8_t *out, size_t cap, size_t *len);
+/* IHAVE (1..WIRE_MAX_IDS) or GRAFT (0..WIRE_MAX_IDS) body of id prefixes. */
+int wire_enc_pfx(const uint8_t *pfx, size_t n, int graft, uint8_t *out, size_t cap, size_t *len);
 int wire_enc_pex(const wire_pex_entry_t *e, size_t n, uint8_t *out, size_t cap, size_t *len);
-/* EVENTS body: 1..WIRE_MAX_EVENTS events as (u16 length, bytes); WIRE_E_TOOBIG
+/* EVENTS or PUSH body: 1..WIRE_MAX_EVENTS events as (u16 length, bytes); WIRE_E_TOOBIG
  * if the message would pass WIRE_MAX_MSG. */
 int wire_enc_events(const wire_frame_t *ev, size_t n, uint8_t *out, size_t cap, size_t *len);
 

@@ -200,6 +200,8 @@ static void s_dial(gossip_t *g, peer_t *p)
     int64_t maxmsg = WIRE_MAX_MSG;
     if (!s) goto fail;
     l->sock = s;
+    g_pinfo_t *pinfo = g_pinfo(p);
+    if (pinfo && pinfo->v2_until > loop_now_ms()) l->ver = WIRE_VERSION_MIN;
     if (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, g->server_pk, 32) ||
         zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, g->curve_pk, 32) ||
         zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, g->curve_sk, 32) ||
@@ -256,6 +258,23 @@ static int s_rate(g_link_t *l, size_t bytes)
     return (l->tok_bytes < 0 || l->tok_msgs < 0) ? -1 : 0;
 }
 
+/* Our version 3 HELLO got REJECT version: a node of an older release.
+ * Dial it again at once with version 2 (and keep doing so for a while);
+ * the failed attempt does not count against the peer. */
+static void s_fall_back(g_link_t *l)
+{
+    gossip_t *g = l->g;
+    peer_t *p = g_peer(l);
+    g_pinfo_t *pi = p ? g_pinfo(p) : NULL;
+    g_log(g, LOG_I, "%s speaks wire version %d only", g_who(l), WIRE_VERSION_MIN);
+    if (pi) {
+        pi->v2_until = loop_now_ms() + G_V2_RETRY_MS;
+        pi->next_dial = 0;
+    }
+    g_link_close(l);
+    loop_timer_due(g->loop, g->tick, G_MIN_TICK_MS);
+}
+
 /* One decoded-or-not message on an existing link. */
 static void s_on_link_msg(g_link_t *l, const uint8_t *msg, size_t bytes)
 {
@@ -276,6 +295,11 @@ static void s_on_link_msg(g_link_t *l, const uint8_t *msg, size_t bytes)
         goto out;
     }
     l->t_rx = loop_now_ms();
+    if (m->type == WIRE_REJECT && m->u.reason.code == WIRE_R_VERSION && l->out &&
+        l->state == G_HS && l->ver > WIRE_VERSION_MIN) {
+        s_fall_back(l);
+        goto out;
+    }
     if (m->type == WIRE_BYE || m->type == WIRE_REJECT) {
         g_log(g, LOG_I, "%s from %s: %s", wire_type_name(m->type), g_who(l), m->u.reason.text);
         if (m->u.reason.code == WIRE_R_NETWORK) g_mark_foreign(g, l, "");
@@ -300,6 +324,7 @@ static void s_on_link_msg(g_link_t *l, const uint8_t *msg, size_t bytes)
     }
     if (l->state == G_HS) {
         if (l->out && m->type == WIRE_WELCOME) {
+            if (m->ver < l->ver) l->ver = m->ver; /* never above what the listener speaks */
             if (g_on_welcome(l, &m->u.hello)) s_link_up(l);
         } else if (!l->out && m->type == WIRE_ACK) {
             if (g_on_ack(l, m)) s_link_up(l);
@@ -373,7 +398,9 @@ static void s_inmsg_close(s_inmsg_t *in)
 static int s_multipart_rc(zmq_msg_t *first)
 {
     const uint8_t *p = zmq_msg_data(first);
-    return zmq_msg_size(first) >= 1 && p[0] != WIRE_VERSION ? WIRE_E_VERSION : WIRE_E_MALFORMED;
+    return zmq_msg_size(first) >= 1 && (p[0] < WIRE_VERSION_MIN || p[0] > WIRE_VERSION)
+               ? WIRE_E_VERSION
+               : WIRE_E_MALFORMED;
 }
 
 static void s_dealer_in(loop_t *loop, loop_watch_t *w, short revents, void *arg)
@@ -418,7 +445,7 @@ static void s_router_stranger(gossip_t *g, s_inmsg_t *in)
     if (rc == 0 && m->type == WIRE_HELLO) {
         const char *uid = zmq_msg_gets(&in->part[1], "User-Id");
         const char *addr = zmq_msg_gets(&in->part[1], "Peer-Address");
-        g_on_hello(g, rid, rid_len, uid, addr, &m->u.hello);
+        g_on_hello(g, rid, rid_len, uid, addr, m->ver, &m->u.hello);
     } else if (rc == WIRE_E_VERSION) {
         g_router_reply(g, rid, rid_len, WIRE_REJECT, WIRE_R_VERSION, "wire version not supported");
     } else if (!(rc == 0 && (m->type == WIRE_BYE || m->type == WIRE_REJECT)) &&
@@ -560,6 +587,19 @@ static void s_dial_now(gossip_t *g, peer_t *p, uint64_t now, uint64_t *next)
     s_dial(g, p);
 }
 
+/* A static peer is dialed whatever the overlay holds -- unless it once
+ * made room with BYE 9 and we have our G_ACTIVE links: then it is one of
+ * the passive view like the rest. Otherwise a seed that every node lists
+ * would be re-dialed by all of them for ever (each dial a CURVE handshake,
+ * a reconciliation and a BYE 9 on the seed), and its idle cost would grow
+ * with the size of the office. */
+static int s_static_forced(peer_t *p, size_t active)
+{
+    if (!(p->sources & PEER_SRC_STATIC)) return 0;
+    g_pinfo_t *pi = g_pinfo(p);
+    return !(pi && pi->full_backoff && active >= G_ACTIVE);
+}
+
 /* The active view (PROTOCOL.md §2.7): static peers are always dialed; of
  * the rest of the table (the passive view: mDNS, peer exchange, peers
  * that linked before) we dial random ones until G_ACTIVE links are up or
@@ -577,7 +617,7 @@ static void s_fill_active(gossip_t *g, uint64_t now, uint64_t *next)
     for (peer_t *p = peers_first(g->peers); p;) {
         peer_t *pn = peers_next(g->peers, p);
         if (s_dialable(g, p, now, next)) {
-            if (p->sources & PEER_SRC_STATIC) {
+            if (s_static_forced(p, active)) {
                 s_dial_now(g, p, now, next);
             } else if (want) {
                 seen++;
@@ -599,22 +639,30 @@ static void s_fill_active(gossip_t *g, uint64_t now, uint64_t *next)
 
 /* A link just came up and we hold G_ACTIVE_MAX others: close a random one
  * that is not to a static peer (BYE 9), so a newcomer always gets in (the
- * HyParView join rule) and no node's degree passes the bound. */
+ * HyParView join rule) and no node's degree passes the bound. A lazy link
+ * goes first: closing an eager one cuts the spread's tree, which then has
+ * to be grafted back. */
+static int s_room_candidate(g_link_t *o, const g_link_t *keep, int lazy_only)
+{
+    if (o == keep || o->state != G_LINKED) return 0;
+    peer_t *p = g_peer(o);
+    if (p && (p->sources & PEER_SRC_STATIC)) return 0;
+    return !lazy_only || (o->ver >= 3 && !o->eager);
+}
+
 static void s_make_room(gossip_t *g, g_link_t *keep)
 {
-    size_t n = 0, cand = 0;
+    size_t n = 0, cand = 0, lazy = 0;
     for (g_link_t *o = g->links; o; o = o->next) {
-        if (o == keep || o->state != G_LINKED) continue;
-        n++;
-        peer_t *p = g_peer(o);
-        cand += !(p && (p->sources & PEER_SRC_STATIC));
+        n += o != keep && o->state == G_LINKED;
+        cand += s_room_candidate(o, keep, 0);
+        lazy += s_room_candidate(o, keep, 1);
     }
     if (n < G_ACTIVE_MAX || cand == 0) return;
-    uint32_t r = randombytes_uniform((uint32_t)cand);
+    int lazy_only = lazy > 0;
+    uint32_t r = randombytes_uniform((uint32_t)(lazy_only ? lazy : cand));
     for (g_link_t *o = g->links; o; o = o->next) {
-        if (o == keep || o->state != G_LINKED) continue;
-        peer_t *p = g_peer(o);
-        if (p && (p->sources & PEER_SRC_STATIC)) continue;
+        if (!s_room_candidate(o, keep, lazy_only)) continue;
         if (r-- == 0) {
             g->stat_room++;
             g_link_fail(o, WIRE_R_FULL, "making room in the overlay", 0);
@@ -623,10 +671,24 @@ static void s_make_room(gossip_t *g, g_link_t *keep)
     }
 }
 
+/* When the dialer of l owes a PING: G_PING_MS after the later of our last
+ * PING and the older of the last message each way -- so the listener hears
+ * from us although we may only be receiving, and we hear its PONG although
+ * we may only be sending. */
+static uint64_t s_ping_due(const g_link_t *l)
+{
+    uint64_t quiet = l->t_tx < l->t_rx ? l->t_tx : l->t_rx;
+    uint64_t t = quiet > l->t_ping ? quiet : l->t_ping;
+    return t + G_PING_MS;
+}
+
 /* Housekeeping: heartbeats, timeouts, dialing, hold-offs, back-pressure,
  * and the replication timers (g_sync_tick). It runs when the earliest of
  * those is due, not on a fixed period, so an idle node sleeps between
- * heartbeats; heartbeats due within G_SLACK_MS are sent together. */
+ * heartbeats; heartbeats due within G_SLACK_MS are sent together. Only the
+ * dialer of a link sends PING (the listener's PONG is its sign of life),
+ * so a quiet link costs one message each way per G_PING_MS: with 8-16
+ * links the heartbeats are most of what an idle node does. */
 static void s_tick(loop_t *loop, loop_timer_t *t, void *arg)
 {
     gossip_t *g = arg;
@@ -636,16 +698,16 @@ static void s_tick(loop_t *loop, loop_timer_t *t, void *arg)
             g_link_fail(l, 0, "handshake timed out", 0);
         } else if (l->state == G_LINKED && now - l->t_rx > G_DEAD_MS) {
             g_link_fail(l, 0, "heartbeat timed out", 0);
-        } else if (l->state == G_LINKED && now - l->t_tx + G_SLACK_MS >= G_PING_MS) {
+        } else if (l->state == G_LINKED && l->out && s_ping_due(l) <= now + G_SLACK_MS) {
             uint8_t b[8];
             size_t len;
             wire_enc_seq(++l->ping_seq, b, sizeof b, &len);
-            g_send(l, WIRE_PING, b, len);
+            if (g_send(l, WIRE_PING, b, len) == 0) l->t_ping = now;
         }
         if (l->state == G_HS) s_due(&next, l->t_start + G_HANDSHAKE_MS + 1);
         if (l->state == G_LINKED) {
             s_due(&next, l->t_rx + G_DEAD_MS + 1);
-            s_due(&next, l->t_tx + G_PING_MS);
+            if (l->out) s_due(&next, s_ping_due(l));
         }
     }
     s_fill_active(g, now, &next);
@@ -655,6 +717,7 @@ static void s_tick(loop_t *loop, loop_timer_t *t, void *arg)
     if (!g->router_paused && pend > G_INGEST_HIGH) {
         g->router_paused = 1;
         loop_watch_set(g->router_w, 0);
+        g_sync_shed(g);
     } else if (g->router_paused && pend < G_INGEST_HIGH / 2) {
         g->router_paused = 0;
         loop_watch_set(g->router_w, ZMQ_POLLIN);
@@ -741,7 +804,8 @@ gossip_t *gossip_new(const gossip_opts_t *o, char *err, size_t errlen)
     g->ev_buf = malloc(WIRE_MAX_MSG);
     g->msg_buf = malloc(WIRE_MAX_MSG);
     g->ev = malloc(sizeof(event_t));
-    if (g_idset_init(&g->submitted, G_SUBMITTED_SLOTS)) goto nomem;
+    if (g_idset_init(&g->submitted, G_SUBMITTED_SLOTS) || g_idset_init(&g->awaited, 1 << 15))
+        goto nomem;
     g->want_cap = 1 << 16; /* direct-mapped: collisions refetch a body; 1 MiB */
     g->want_key = calloc(g->want_cap, sizeof(uint64_t));
     g->want_t = calloc(g->want_cap, sizeof(uint64_t));
@@ -800,8 +864,11 @@ gossip_t *gossip_new(const gossip_opts_t *o, char *err, size_t errlen)
     g->tick = loop_timer_add(g->loop, G_MIN_TICK_MS, 0, s_tick, g);
     g->inv_timer = loop_timer_add(g->loop, G_INV_DELAY_MS, 0, g_sync_flush_inv, g);
     g->work_timer = loop_timer_add(g->loop, 10, 0, s_work, g);
-    if (!g->zap_w || !g->router_w || !g->tick || !g->inv_timer || !g->work_timer) goto nomem;
+    g->lazy_timer = loop_timer_add(g->loop, G_LAZY_DELAY_MS, 0, g_sync_flush_lazy, g);
+    if (!g->zap_w || !g->router_w || !g->tick || !g->inv_timer || !g->work_timer || !g->lazy_timer)
+        goto nomem;
     loop_timer_disarm(g->loop, g->inv_timer);
+    loop_timer_disarm(g->loop, g->lazy_timer);
     loop_timer_disarm(g->loop, g->work_timer);
     if (peers_listen(g->peers, s_on_peers, g) < 0) {
         snprintf(err, errlen, "gossip: peer table has no free listener slot");
@@ -842,6 +909,7 @@ void gossip_destroy(gossip_t **pp)
         if (g->tick) loop_timer_free(g->loop, g->tick);
         if (g->inv_timer) loop_timer_free(g->loop, g->inv_timer);
         if (g->work_timer) loop_timer_free(g->loop, g->work_timer);
+        if (g->lazy_timer) loop_timer_free(g->loop, g->lazy_timer);
     }
     if (g->router) zmq_close(g->router);
     if (g->zap) zmq_close(g->zap);
@@ -856,10 +924,12 @@ void gossip_destroy(gossip_t **pp)
     free(g->msg_buf);
     free(g->ev);
     free(g->inv);
-    free(g->inv_from);
+    free(g->lazy);
+    free(g->missing);
     free(g->want_key);
     free(g->want_t);
     g_idset_free(&g->submitted);
+    g_idset_free(&g->awaited);
     sodium_memzero(&g->node, sizeof g->node);
     sodium_memzero(g->curve_sk, sizeof g->curve_sk);
     sodium_memzero(g->server_sk, sizeof g->server_sk);
@@ -885,8 +955,12 @@ json_t *gossip_stats_json(const gossip_t *g)
 {
     json_t *o = json_object();
     if (!g || !o) return o;
-    size_t hs = 0;
-    for (const g_link_t *l = g->links; l; l = l->next) hs += l->state == G_HS;
+    size_t hs = 0, eager = 0, v2 = 0;
+    for (const g_link_t *l = g->links; l; l = l->next) {
+        hs += l->state == G_HS;
+        eager += l->state == G_LINKED && l->ver >= 3 && l->eager;
+        v2 += l->state == G_LINKED && l->ver < 3;
+    }
     json_object_set_new(o, "linked", json_integer((json_int_t)s_linked(g)));
     json_object_set_new(o, "handshaking", json_integer((json_int_t)hs));
     json_object_set_new(o, "sync_set", json_integer(recon_set_seal(((gossip_t *)g)->set)));
@@ -901,6 +975,12 @@ json_t *gossip_stats_json(const gossip_t *g)
     json_object_set_new(o, "made_room", json_integer((json_int_t)g->stat_room));
     json_object_set_new(o, "bytes_out", json_integer((json_int_t)g->stat_bytes_tx));
     json_object_set_new(o, "bytes_in", json_integer((json_int_t)g->stat_bytes_rx));
+    json_object_set_new(o, "eager", json_integer((json_int_t)eager));
+    json_object_set_new(o, "linked_v2", json_integer((json_int_t)v2));
+    json_object_set_new(o, "pushed", json_integer((json_int_t)g->stat_pushed));
+    json_object_set_new(o, "grafts", json_integer((json_int_t)g->stat_grafts));
+    json_object_set_new(o, "prunes", json_integer((json_int_t)g->stat_prunes));
+    json_object_set_new(o, "awaited", json_integer((json_int_t)g->nmissing));
     json_object_set_new(o, "port", json_integer(g->port));
     json_object_set_new(o, "network", json_string(g->net_id));
     return o;

@@ -4,9 +4,11 @@
  * one DEALER (CURVE client) per outgoing link dials out. A HELLO / WELCOME /
  * ACK exchange carries protocol version, node keys, listen endpoints and,
  * with a network key, keyed proofs bound to both node keys and both nonces.
- * Linked peers spread new events with INV/WANT/EVENTS and repair with
- * range-based set reconciliation (Negentropy design) on link-up and every
- * 30 s. Wire format and state machine: docs/PROTOCOL.md section 2.
+ * Linked peers spread new events by eager push along a spanning structure
+ * and lazy announcement elsewhere (Plumtree: PUSH, IHAVE, GRAFT, PRUNE; to
+ * older nodes INV/WANT/EVENTS) and repair with range-based set
+ * reconciliation (Negentropy design) on link-up and every 30 s. Wire format and state machine:
+ * docs/PROTOCOL.md section 2.
  *
  * Who to link with comes from the peer table (peers.h): gossip listens to
  * it, keeps a bounded random overlay over it (static peers always, 8 to 16
@@ -57,9 +59,11 @@ void gossip_destroy(gossip_t **p);
 uint16_t gossip_port(const gossip_t *g);
 
 /* Counters for `status` (its "gossip" object): links, sync set size,
- * reconciliations, events each way, rejected events, replays dropped
- * unverified, events not asked for, PEX entries refused and aged out, links
- * that made room, wire bytes each way. New reference. */
+ * reconciliations, events each way, rejected events, replays (bodies we
+ * already held: dropped unverified), events not asked for, PEX entries
+ * refused and aged out, links that made room, wire bytes each way, eager
+ * links and links at wire version 2, events new to us by push, GRAFTs and
+ * PRUNEs sent, ids awaited after an IHAVE. New reference. */
 json_t *gossip_stats_json(const gossip_t *g);
 
 #endif

@@ -60,7 +60,7 @@ void g_mark_foreign(gossip_t *g, g_link_t *l, const char *net)
 
 /* Listener: a HELLO on a connection we hold no session for. */
 void g_on_hello(gossip_t *g, const uint8_t *rid, size_t rid_len, const char *user_id,
-                const char *peer_addr, const wire_hello_t *h)
+                const char *peer_addr, uint8_t ver, const wire_hello_t *h)
 {
     uint8_t curve[32], tkey[32];
     if (!user_id || strlen(user_id) != 64 || event_unhex(user_id, tkey, 32) != 0 ||
@@ -87,6 +87,7 @@ void g_on_hello(gossip_t *g, const uint8_t *rid, size_t rid_len, const char *use
     if (!l) return;
     memcpy(l->rid, rid, rid_len);
     l->rid_len = rid_len;
+    l->ver = ver; /* we answer, and run the link, in the dialer's version */
     memcpy(l->curve, curve, 32);
     l->has_node = 1;
     memcpy(l->node, h->node, 32);
@@ -164,7 +165,7 @@ int g_on_welcome(g_link_t *l, const wire_hello_t *h)
     }
     peer_t *p = g_peer(l);
     if (p) {
-        p = peers_set_node(g->peers, p, h->node, h->name[0] ? h->name : NULL, h->net, WIRE_VERSION);
+        p = peers_set_node(g->peers, p, h->node, h->name[0] ? h->name : NULL, h->net, l->ver);
         l->peer_id = p ? p->id : 0;
     }
     uint8_t proof[WIRE_PROOF_LEN], buf[64];
@@ -199,7 +200,7 @@ int g_on_ack(g_link_t *l, const wire_msg_t *m)
     peer_t *p = peers_find_node(g->peers, l->node);
     if (!p && l->endpoint[0]) p = peers_add_pex(g->peers, l->endpoint, l->node, g->net_id);
     if (p && l->name[0] && !p->name[0])
-        p = peers_set_node(g->peers, p, l->node, l->name, g->net_id, WIRE_VERSION);
+        p = peers_set_node(g->peers, p, l->node, l->name, g->net_id, l->ver);
     l->peer_id = p ? p->id : 0;
     return 1;
 }

@@ -9,10 +9,10 @@
 
 void g_fill_hello(gossip_t *g, wire_hello_t *h, const uint8_t *nonce);
 void g_mark_foreign(gossip_t *g, g_link_t *l, const char *net);
-/* Listener: a HELLO on a connection we hold no session for (starts a link
- * in handshake, or answers REJECT). */
+/* Listener: a HELLO of wire version ver on a connection we hold no session
+ * for (starts a link in handshake at that version, or answers REJECT). */
 void g_on_hello(gossip_t *g, const uint8_t *rid, size_t rid_len, const char *user_id,
-                const char *peer_addr, const wire_hello_t *h);
+                const char *peer_addr, uint8_t ver, const wire_hello_t *h);
 /* Dialer: the WELCOME; 1 when our ACK is sent and the link is up, else 0
  * (the link was failed). */
 int g_on_welcome(g_link_t *l, const wire_hello_t *h);

@@ -55,7 +55,7 @@ int g_send(g_link_t *l, uint8_t type, const uint8_t *body, size_t len)
     /* One frame per message (wire.h says why). */
     zmq_msg_t m;
     if (zmq_msg_init_size(&m, len + 2) < 0) return -1;
-    wire_header(type, zmq_msg_data(&m));
+    wire_header_ver(l->ver ? l->ver : WIRE_VERSION_MIN, type, zmq_msg_data(&m));
     if (len) memcpy((uint8_t *)zmq_msg_data(&m) + 2, body, len);
     if (zmq_msg_send(&m, s, ZMQ_DONTWAIT) < 0) {
         zmq_msg_close(&m);
@@ -83,6 +83,7 @@ void g_router_reply(gossip_t *g, const uint8_t *rid, size_t rid_len, uint8_t typ
     tmp.g = g;
     tmp.out = 0;
     tmp.state = G_HS;
+    tmp.ver = WIRE_VERSION_MIN; /* understood by every version */
     if (rid_len > sizeof tmp.rid) return;
     memcpy(tmp.rid, rid, rid_len);
     tmp.rid_len = rid_len;
@@ -196,6 +197,8 @@ g_link_t *g_link_new(gossip_t *g, int out)
     }
     l->g = g;
     l->out = out;
+    l->ver = WIRE_VERSION;
+    l->eager = 1; /* every link starts in the eager set; duplicates prune it */
     l->id = ++g->next_link_id;
     l->state = G_HS;
     l->t_start = l->t_rx = l->tok_t = loop_now_ms();
@@ -369,6 +372,12 @@ int g_idset_has(const g_idset_t *s, const uint8_t id[32])
         if (s->slot[i] == 0) return 0;
     }
     return 0;
+}
+
+void g_idset_clear(g_idset_t *s)
+{
+    if (s->n) memset(s->slot, 0, s->cap * sizeof(uint64_t));
+    s->n = 0;
 }
 
 /* When the set is 70% full it is cleared: it remembers the recent past, which

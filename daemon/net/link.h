@@ -22,9 +22,9 @@
 #define G_MIN_TICK_MS    20    /* housekeeping never runs more often than this */
 #define G_BUSY_TICK_MS   200   /* ... and this often while ingest has a backlog */
 #define G_IDLE_MAX_MS    60000 /* ... and at least this often */
-#define G_SLACK_MS       250   /* heartbeats due this soon go out with the others */
-#define G_PING_MS        1000  /* heartbeat period on a quiet link */
-#define G_DEAD_MS        4000  /* no message for this long: link down */
+#define G_SLACK_MS       500   /* heartbeats due this soon go out with the others */
+#define G_PING_MS        2000  /* the dialer's heartbeat period on a quiet link */
+#define G_DEAD_MS        6000  /* no message for this long: link down */
 #define G_HANDSHAKE_MS   3000  /* HELLO..ACK must finish within this */
 #define G_BACKOFF_MIN_MS 500   /* first re-dial delay */
 #define G_BACKOFF_MAX_MS 8000  /* longest re-dial delay */
@@ -71,6 +71,13 @@
 #define G_ACTIVE_MAX          16 /* ... and keep: one more makes a random one give way */
 #define G_FULL_BACKOFF_MS     30000 /* a peer that made room is not re-dialed sooner ... */
 #define G_FULL_BACKOFF_MAX_MS (8 * G_FULL_BACKOFF_MS) /* ... doubling per repeat to this */
+#define G_LAZY_DELAY_MS       20           /* IHAVEs wait this long (the peer may announce first) */
+#define G_GRAFT_MS            500          /* an IHAVE'd id not pushed within this: GRAFT ... */
+#define G_GRAFT_MAX_MS        4000         /* ... or this, while pushes keep arriving */
+#define G_MISSING_MAX         16384        /* announced ids awaited at once; more wait for recon */
+#define G_DUP_RATE            2000.0       /* duplicate pushes on a pruned link, per second ... */
+#define G_DUP_BURST           65536.0      /* ... and burst (a sender's queue when PRUNE lands) */
+#define G_V2_RETRY_MS         (10 * 60000) /* a peer that refused version 3 is tried again */
 
 typedef struct s_idset {
     uint64_t *slot; /* 0 = empty; key = first 8 id bytes, 0 mapped to 1 */
@@ -86,6 +93,8 @@ struct g_link {
     gossip_t *g;
     uint32_t id; /* unique for the process */
     int out;     /* 1: we dialed (our DEALER), 0: they dialed (our ROUTER) */
+    uint8_t ver; /* wire version of the link: its HELLO's (2: no eager/lazy spread) */
+    int eager;   /* version 3: bodies are pushed on this link (else IHAVE) */
     void *sock;  /* DEALER of an outgoing link */
     loop_watch_t *watch;
     void *mon; /* outgoing: PAIR reading the DEALER's handshake-failure events */
@@ -105,10 +114,13 @@ struct g_link {
     char name[WIRE_MAX_NAME + 1];
     uint64_t t_start, t_rx, t_tx;
     uint64_t ping_seq;
+    uint64_t t_ping;    /* outgoing: when we last sent PING */
     g_idset_t known;    /* ids the peer holds or was sent: never INV or send twice */
     g_idset_t asked;    /* ids we asked this peer for (allocated at the first WANT) */
     double unasked_tok; /* allowance of events sent unasked */
     uint64_t unasked_t;
+    double dup_tok; /* allowance of duplicate pushes after PRUNE */
+    uint64_t dup_t;
     double unheld_tok; /* allowance of WANTs for ids we do not hold */
     uint64_t unheld_t;
     uint8_t (*push)[32]; /* ids whose bodies we owe the peer */
@@ -172,8 +184,15 @@ struct gossip {
     event_t *ev;      /* scratch decode */
     /* New ids waiting to be announced, and which link (if any) they came from. */
     uint8_t (*inv)[32];
-    uint32_t *inv_from;
     size_t ninv, capinv;
+    /* New ids waiting to be announced lazily (IHAVE) on version 3 links. */
+    uint8_t (*lazy)[32];
+    size_t nlazy, caplazy;
+    loop_timer_t *lazy_timer;
+    /* Ids announced by IHAVE that we lack: GRAFT if no push brings them. */
+    struct g_missing *missing;
+    size_t nmissing;
+    g_idset_t awaited; /* the prefixes in missing (cleared when it empties) */
     /* Recently requested ids (WANT) so several INVs do not fetch one body
      * several times: direct-mapped table of (key, time). */
     uint64_t *want_key, *want_t;
@@ -190,6 +209,18 @@ struct gossip {
     uint64_t stat_pex_aged;    /* PEX-only entries forgotten after failed dials */
     uint64_t stat_room;        /* links closed to make room for a newcomer */
     uint64_t stat_bytes_tx, stat_bytes_rx; /* wire message bytes (header + body) */
+    uint64_t stat_pushed;                  /* events received by eager push, new to us */
+    uint64_t t_pushed;                     /* when the last of those came */
+    uint64_t stat_grafts, stat_prunes;     /* GRAFT / PRUNE sent */
+};
+
+/* An id prefix we saw announced (IHAVE) and do not hold yet. */
+struct g_missing {
+    uint8_t pfx[WIRE_PFX_LEN];
+    uint32_t link;  /* who announced it (GRAFT goes there) */
+    uint64_t first; /* when it was first announced */
+    uint64_t due;   /* when to GRAFT if it has not come */
+    unsigned tries; /* GRAFTs sent for it */
 };
 
 /* Shared by the ingest callbacks, which may run after gossip is gone. */
@@ -203,6 +234,7 @@ typedef struct {
     uint64_t keyfail_backoff; /* re-check period of a key-mismatch peer */
     unsigned fails;           /* dials in a row that never linked */
     uint64_t full_backoff;    /* next wait after a BYE 9 from it */
+    uint64_t v2_until;        /* it refused a version 3 HELLO: dial with 2 until then */
 } g_pinfo_t;                  /* per peer-table entry, in peer_t.user */
 
 void g_log(gossip_t *g, int prio, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -237,5 +269,6 @@ int g_idset_init(g_idset_t *s, size_t cap);
 void g_idset_free(g_idset_t *s);
 int g_idset_has(const g_idset_t *s, const uint8_t id[32]);
 void g_idset_add(g_idset_t *s, const uint8_t id[32]);
+void g_idset_clear(g_idset_t *s);
 
 #endif

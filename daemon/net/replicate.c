@@ -1,10 +1,19 @@
 /* replicate.c -- replication over linked peers: live spread, repair and
  * peer exchange.
  *
- * Live spread is lazy push: ids of newly stored events are batched for a few
- * milliseconds and announced (INV) to every linked peer not known to hold
- * them; a peer asks (WANT) for the ids it lacks and has not just asked
- * someone else for; bodies follow (EVENTS). Each link keeps a set of ids the
+ * Live spread on version 3 links is Plumtree (Leitao, Pereira, Rodrigues
+ * 2007): every link starts *eager*, and the bodies of newly stored events
+ * are pushed (PUSH) along eager links at once; a node that receives a body
+ * it already holds by push answers PRUNE and both ends make that link
+ * *lazy*. What remains eager is a spanning structure: about one body per
+ * node per event. Lazy links get the ids only, as 8-byte prefixes in IHAVE
+ * after a short delay (so a peer that announced first is skipped); a node
+ * that hears of an id it lacks and is not pushed it within G_GRAFT_MS sends
+ * GRAFT to the announcer, which makes that link eager again and sends the
+ * body. Version 2 links (older nodes) keep the earlier lazy push: ids are
+ * announced (INV) to every linked peer not known to hold them; a peer asks
+ * (WANT) for the ids it lacks and has not just asked someone else for;
+ * bodies follow (EVENTS). Each link keeps a set of ids the
  * peer is known to hold (it announced or sent them, or we sent them), so no
  * body crosses one link twice and no id is announced to a peer that has it.
  *
@@ -83,6 +92,28 @@ static void s_push(g_link_t *l, const uint8_t id[32])
     s_idq_add(&l->push, &l->npush, &l->cappush, &l->push_head, id, 256);
 }
 
+/* An 8-byte id prefix as the key the id sets use (they key on the first
+ * 8 bytes, so a prefix and its full id meet in them). */
+static void s_pfx_id(const uint8_t *pfx, uint8_t id[32])
+{
+    memset(id, 0, 32);
+    memcpy(id, pfx, WIRE_PFX_LEN);
+}
+
+/* 1 if we hold, or have handed to ingest, an event whose id starts with
+ * pfx. Two ids sharing 64 bits are taken for one (recon repairs that). */
+static int s_held_pfx(gossip_t *g, const uint8_t *pfx)
+{
+    uint8_t id[32];
+    char hex[2 * WIRE_PFX_LEN + 1];
+    size_t n;
+    s_pfx_id(pfx, id);
+    if (g_idset_has(&g->submitted, id)) return 1;
+    event_hex(pfx, WIRE_PFX_LEN, hex);
+    int rc = store_resolve(g->store, hex, NULL, 0, &n);
+    return rc == 0 || rc == STORE_E_AMBIGUOUS;
+}
+
 /* Recon found ids the peer lacks: offer them (INV) and let the peer fetch
  * them at its own pace, in bounded WANT windows. */
 typedef struct {
@@ -133,8 +164,9 @@ static int s_drain(g_link_t *l)
             }
             head++;
         }
+        uint8_t type = l->ver >= 3 ? WIRE_PUSH : WIRE_EVENTS;
         if (nf && (wire_enc_events(f, nf, g->msg_buf, WIRE_MAX_MSG, &blen) ||
-                   g_send(l, WIRE_EVENTS, g->msg_buf, blen) < 0))
+                   g_send(l, type, g->msg_buf, blen) < 0))
             return 1; /* socket full: later */
         for (size_t i = l->push_head; i < head; i++) g_idset_add(&l->known, l->push[i]);
         l->stat_ev_tx += nf;
@@ -181,25 +213,45 @@ void g_sync_on_new(const uint8_t *const *events, const size_t *lens, const store
             continue;
         recon_set_add(g->set, g->ev->created_at, g->ev->id);
         if (g->ev->kind == EVENT_RETRACT) g->set_dirty = 1;
-        if (g->ninv == g->capinv) {
-            size_t nc = g->capinv ? g->capinv * 2 : 1024;
-            uint8_t(*ni)[32] = realloc(g->inv, nc * 32);
-            if (!ni) continue;
-            g->inv = ni;
-            g->capinv = nc;
-        }
-        memcpy(g->inv[g->ninv++], g->ev->id, 32);
+        g_idset_add(&g->submitted, g->ev->id); /* held: IHAVEs of it need no store lookup */
+        size_t head = 0;
+        s_idq_add(&g->inv, &g->ninv, &g->capinv, &head, g->ev->id, 1024);
     }
     if (g->ninv) loop_timer_reset(g->loop, g->inv_timer, G_INV_DELAY_MS);
 }
 
+/* A queue of ids (g->inv, g->lazy) drained whole: shrink it if a burst made
+ * it large. */
+static void s_idq_reset(uint8_t (**q)[32], size_t *n, size_t *cap)
+{
+    *n = 0;
+    if (*cap > 65536) {
+        free(*q);
+        *q = NULL;
+        *cap = 0;
+    }
+}
+
+/* New ids, a few milliseconds after they were stored: their bodies are
+ * pushed on eager version 3 links at once, their ids go to lazy version 3
+ * links a little later (g_sync_flush_lazy), and to version 2 links as INV. */
 void g_sync_flush_inv(loop_t *loop, loop_timer_t *t, void *arg)
 {
     gossip_t *g = arg;
     uint8_t *buf = malloc(WIRE_MAX_IDS * 32);
     if (!buf) return;
+    int pushed = 0, lazy = 0;
     for (g_link_t *l = g->links; l; l = l->next) {
         if (l->state != G_LINKED) continue;
+        if (l->ver >= 3) {
+            if (!l->eager) {
+                lazy = 1;
+                continue;
+            }
+            for (size_t i = 0; i < g->ninv; i++) s_push(l, g->inv[i]);
+            pushed = 1;
+            continue;
+        }
         size_t k = 0;
         for (size_t i = 0; i < g->ninv; i++) {
             if (g_idset_has(&l->known, g->inv[i])) continue;
@@ -212,12 +264,38 @@ void g_sync_flush_inv(loop_t *loop, loop_timer_t *t, void *arg)
         if (k) g_send(l, WIRE_INV, buf, k * 32);
     }
     free(buf);
-    g->ninv = 0;
-    if (g->capinv > 65536) {
-        free(g->inv);
-        g->inv = NULL;
-        g->capinv = 0;
+    for (size_t i = 0; lazy && i < g->ninv; i++) {
+        size_t head = 0;
+        if (s_idq_add(&g->lazy, &g->nlazy, &g->caplazy, &head, g->inv[i], 1024)) break;
     }
+    if (g->nlazy) loop_timer_due(loop, g->lazy_timer, G_LAZY_DELAY_MS);
+    if (pushed) g_sync_work(g);
+    s_idq_reset(&g->inv, &g->ninv, &g->capinv);
+    (void)t;
+}
+
+/* IHAVE on lazy version 3 links: the 8-byte prefixes of the ids the peer
+ * is not known to hold (it may have announced them to us meanwhile). */
+void g_sync_flush_lazy(loop_t *loop, loop_timer_t *t, void *arg)
+{
+    gossip_t *g = arg;
+    uint8_t buf[WIRE_MAX_IDS * WIRE_PFX_LEN];
+    for (g_link_t *l = g->links; l; l = l->next) {
+        if (l->state != G_LINKED || l->ver < 3 || l->eager) continue;
+        size_t k = 0;
+        for (size_t i = 0; i < g->nlazy; i++) {
+            if (g_idset_has(&l->known, g->lazy[i])) continue;
+            memcpy(buf + WIRE_PFX_LEN * k++, g->lazy[i], WIRE_PFX_LEN);
+            if (k == WIRE_MAX_IDS) {
+                g_send(l, WIRE_IHAVE, buf, k * WIRE_PFX_LEN);
+                k = 0;
+            }
+        }
+        if (k) g_send(l, WIRE_IHAVE, buf, k * WIRE_PFX_LEN);
+    }
+    s_idq_reset(&g->lazy, &g->nlazy, &g->caplazy);
+    (void)loop;
+    (void)t;
 }
 
 /* ---- incoming ---- */
@@ -341,15 +419,42 @@ static int s_unasked(g_link_t *l, uint64_t now)
     return s_bucket(&l->unasked_tok, &l->unasked_t, now, G_UNASKED_RATE, G_UNASKED_BURST);
 }
 
-/* EVENTS: decode each (garbage is abuse); an id we hold, or have handed to
- * ingest already, is dropped here and never verified again (stat_replays);
- * the rest go to ingest, which verifies and commits them in batches. */
+/* A body we hold came by push, unasked: the link is a redundant path. It
+ * is pruned: we make it lazy and answer PRUNE (once per message, also when
+ * it was lazy already, so two ends whose GRAFT and PRUNE crossed agree
+ * again). Duplicates on a link that was lazy already are charged to a
+ * bucket deep enough for what an honest peer has queued when our PRUNE
+ * reaches it; a stream of them is a peer ignoring PRUNE. 0, or -1 when
+ * the link was failed. */
+static int s_dup_push(g_link_t *l, uint64_t now, int *pruned)
+{
+    gossip_t *g = l->g;
+    int was_eager = l->eager;
+    l->eager = 0;
+    if (!*pruned && g_send(l, WIRE_PRUNE, NULL, 0) == 0) g->stat_prunes++;
+    *pruned = 1;
+    if (was_eager) return 0;
+    if (s_bucket(&l->dup_tok, &l->dup_t, now, G_DUP_RATE, G_DUP_BURST) < 0) {
+        g_link_fail(l, WIRE_R_ABUSE, "kept pushing after PRUNE", 1);
+        return -1;
+    }
+    return 0;
+}
+
+/* EVENTS or PUSH: decode each (garbage is abuse); an id we hold, or have
+ * handed to ingest already, is dropped here and never verified again
+ * (stat_replays); the rest go to ingest, which verifies and commits them in
+ * batches. EVENTS answer WANTs only: an unasked one is charged to the
+ * peer. PUSH also carries eager pushes: a new one makes the link eager, a
+ * duplicate prunes it (s_dup_push). */
 static void s_on_events(g_link_t *l, const wire_msg_t *m)
 {
     gossip_t *g = l->g;
     const uint8_t *ev[WIRE_MAX_EVENTS];
     size_t lens[WIRE_MAX_EVENTS], n = 0;
     uint64_t now = loop_now_ms();
+    int push = m->type == WIRE_PUSH, pruned = 0;
+    size_t nasked = 0;
     for (size_t i = 0; i < m->u.events.n; i++) {
         int rc = event_decode(m->u.events.ev[i].p, m->u.events.ev[i].len, g->ev);
         if (rc != 0) {
@@ -359,16 +464,29 @@ static void s_on_events(g_link_t *l, const wire_msg_t *m)
         }
         const uint8_t *id = g->ev->id;
         g_idset_add(&l->known, id);
-        if (!(l->asked.slot && g_idset_has(&l->asked, id))) {
+        int asked = l->asked.slot && g_idset_has(&l->asked, id);
+        nasked += asked;
+        int held = g_idset_has(&g->submitted, id) || store_has(g->store, id) != 0;
+        if (!asked && !push) {
             g->stat_unasked++;
             if (s_unasked(l, now) < 0) {
                 g_link_fail(l, WIRE_R_ABUSE, "sent events it was not asked for", 1);
                 return;
             }
         }
-        if (g_idset_has(&g->submitted, id) || store_has(g->store, id) != 0) {
+        if (held) {
             g->stat_replays++;
+            if (push && !asked && s_dup_push(l, now, &pruned) < 0) return;
             continue;
+        }
+        if (push && !asked) {
+            /* A first copy by push makes the link eager at our end too:
+             * a tree edge carries bodies both ways, or events from our
+             * side would only cross it by IHAVE and GRAFT (ends whose
+             * GRAFT and PRUNE crossed disagree until this). */
+            l->eager = 1;
+            g->stat_pushed++;
+            g->t_pushed = now;
         }
         g_idset_add(&g->submitted, id);
         ev[n] = m->u.events.ev[i].p;
@@ -377,8 +495,13 @@ static void s_on_events(g_link_t *l, const wire_msg_t *m)
     }
     l->stat_ev_rx += m->u.events.n;
     g->stat_ev_rx += m->u.events.n;
-    l->outstanding = l->outstanding > m->u.events.n ? l->outstanding - m->u.events.n : 0;
-    l->t_want = now;
+    /* A PUSH mixes answers with eager pushes: only the asked ones were
+     * outstanding. */
+    size_t got = push ? nasked : m->u.events.n;
+    if (got) {
+        l->outstanding = l->outstanding > got ? l->outstanding - got : 0;
+        l->t_want = now;
+    }
     if (n == 0) {
         s_fetch(l);
         return;
@@ -393,6 +516,153 @@ static void s_on_events(g_link_t *l, const wire_msg_t *m)
         free(sub);
     }
     s_fetch(l);
+}
+
+/* IHAVE: ids a lazy peer holds. Each we lack (and do not await already)
+ * is awaited: if no push brings it within G_GRAFT_MS, s_graft asks the
+ * announcer. */
+static void s_on_ihave(g_link_t *l, const wire_msg_t *m)
+{
+    gossip_t *g = l->g;
+    uint64_t now = loop_now_ms();
+    for (size_t i = 0; i < m->u.pfx.n; i++) {
+        const uint8_t *pfx = m->u.pfx.pfx + WIRE_PFX_LEN * i;
+        uint8_t id[32];
+        s_pfx_id(pfx, id);
+        g_idset_add(&l->known, id);
+        if (g->nmissing >= G_MISSING_MAX) {
+            g->repair_due = 1; /* too much at once: reconciliation finds the rest */
+            break;
+        }
+        if (g_idset_has(&g->awaited, id) || s_held_pfx(g, pfx)) continue;
+        if (!g->missing) {
+            g->missing = malloc(G_MISSING_MAX * sizeof *g->missing);
+            if (!g->missing) return;
+        }
+        struct g_missing *e = &g->missing[g->nmissing++];
+        memcpy(e->pfx, pfx, WIRE_PFX_LEN);
+        e->link = l->id;
+        e->first = now;
+        e->due = now + G_GRAFT_MS;
+        e->tries = 0;
+        g_idset_add(&g->awaited, id);
+    }
+    loop_timer_due(g->loop, g->tick, G_GRAFT_MS + 1);
+}
+
+/* GRAFT to l for the awaited ids announced by it that are due (at most
+ * WIRE_MAX_IDS; the rest next time), and make l eager. */
+static void s_graft_link(g_link_t *l, uint64_t now)
+{
+    gossip_t *g = l->g;
+    uint8_t buf[WIRE_MAX_IDS * WIRE_PFX_LEN];
+    size_t k = 0;
+    for (size_t i = 0; i < g->nmissing && k < WIRE_MAX_IDS; i++) {
+        struct g_missing *e = &g->missing[i];
+        if (e->link != l->id || e->due > now || e->tries) continue;
+        memcpy(buf + WIRE_PFX_LEN * k++, e->pfx, WIRE_PFX_LEN);
+        e->tries = 1;
+        e->due = now + G_WANT_RETRY_MS;
+    }
+    if (!k || g_send(l, WIRE_GRAFT, buf, k * WIRE_PFX_LEN) < 0) return;
+    l->eager = 1;
+    g->stat_grafts++;
+    if (!l->asked.slot && g_idset_init(&l->asked, G_ASKED_SLOTS)) return;
+    for (size_t i = 0; i < k; i++) {
+        uint8_t id[32];
+        s_pfx_id(buf + WIRE_PFX_LEN * i, id);
+        g_idset_add(&l->asked, id);
+    }
+}
+
+/* The awaited ids: drop those that came; GRAFT those due (one GRAFT per
+ * announcer), but wait up to G_GRAFT_MAX_MS while pushes keep arriving;
+ * one whose GRAFT went unanswered, or whose announcer is gone, is left to
+ * reconciliation, which is started soon. Returns the next due time (0:
+ * none). */
+static uint64_t s_graft(gossip_t *g, uint64_t now)
+{
+    uint64_t next = 0;
+    int any = 0;
+    size_t w = 0;
+    for (size_t i = 0; i < g->nmissing; i++) {
+        struct g_missing *e = &g->missing[i];
+        if (e->due <= now) {
+            uint8_t id[32];
+            s_pfx_id(e->pfx, id);
+            g_link_t *l = g_link_by_id(g, e->link);
+            if (s_held_pfx(g, e->pfx)) continue;
+            if (e->tries || !l || l->state != G_LINKED) {
+                g->repair_due = 1;
+                continue;
+            }
+            if (now - g->t_pushed < G_GRAFT_MS && now - e->first < G_GRAFT_MAX_MS) {
+                /* Pushes keep coming: the tree is alive and only slower
+                 * than the lazy path (a burst queues at every hop). A
+                 * GRAFT now would bring a second copy; look again soon. */
+                e->due = now + G_GRAFT_MS / 4;
+            } else if (s_want_recent(g, id, now)) { /* asked of someone already */
+                e->due = now + G_WANT_RETRY_MS;
+                e->tries = 1;
+            } else {
+                any = 1;
+            }
+        }
+        g->missing[w++] = *e;
+    }
+    /* The set of awaited prefixes cannot forget one entry: rebuild it when
+     * entries were dropped, or a prefix given up on would make later
+     * IHAVEs of it be ignored. */
+    if (w < g->nmissing) {
+        g_idset_clear(&g->awaited);
+        for (size_t i = 0; i < w; i++) {
+            uint8_t id[32];
+            s_pfx_id(g->missing[i].pfx, id);
+            g_idset_add(&g->awaited, id);
+        }
+    }
+    g->nmissing = w;
+    if (any && ingest_pending(g->ingest) <= G_INGEST_HIGH)
+        for (g_link_t *l = g->links; l; l = l->next)
+            if (l->state == G_LINKED && l->ver >= 3) s_graft_link(l, now);
+    for (size_t i = 0; i < g->nmissing; i++)
+        if (!next || g->missing[i].due < next) next = g->missing[i].due;
+    return next;
+}
+
+void g_sync_shed(gossip_t *g)
+{
+    for (g_link_t *l = g->links; l; l = l->next) {
+        if (l->state != G_LINKED || l->ver < 3 || !l->eager) continue;
+        l->eager = 0;
+        if (g_send(l, WIRE_PRUNE, NULL, 0) == 0) g->stat_prunes++;
+    }
+}
+
+/* GRAFT: the peer missed what we announced; push to it from now on and
+ * send what it names (bounded like WANT). */
+static void s_on_graft(g_link_t *l, const wire_msg_t *m)
+{
+    gossip_t *g = l->g;
+    l->eager = 1;
+    if (l->npush - l->push_head + m->u.pfx.n > G_MAX_OWED) {
+        g_link_fail(l, WIRE_R_ABUSE, "asked for too much at once", 1);
+        return;
+    }
+    for (size_t i = 0; i < m->u.pfx.n; i++) {
+        char hex[2 * WIRE_PFX_LEN + 1];
+        uint8_t id[1][EVENT_ID_LEN];
+        size_t n = 0;
+        event_hex(m->u.pfx.pfx + WIRE_PFX_LEN * i, WIRE_PFX_LEN, hex);
+        if (store_resolve(g->store, hex, id, 1, &n) == 0) {
+            s_push(l, id[0]);
+        } else if (s_bucket(&l->unheld_tok, &l->unheld_t, loop_now_ms(), G_UNASKED_RATE,
+                            G_UNASKED_BURST) < 0) {
+            g_link_fail(l, WIRE_R_ABUSE, "asked for events we never offered", 1);
+            return;
+        }
+    }
+    if (m->u.pfx.n) g_kick(g);
 }
 
 static void s_on_recon(g_link_t *l, const wire_msg_t *m)
@@ -528,7 +798,17 @@ void g_sync_on_msg(g_link_t *l, const wire_msg_t *m)
         g_kick(l->g);
         break;
     case WIRE_EVENTS:
+    case WIRE_PUSH:
         s_on_events(l, m);
+        break;
+    case WIRE_IHAVE:
+        s_on_ihave(l, m);
+        break;
+    case WIRE_GRAFT:
+        s_on_graft(l, m);
+        break;
+    case WIRE_PRUNE:
+        l->eager = 0;
         break;
     case WIRE_RECON:
         s_on_recon(l, m);
@@ -577,6 +857,7 @@ uint64_t g_sync_tick(gossip_t *g, uint64_t now)
         if (l->fetch_head < l->nfetch) S_DUE(now + G_BUSY_TICK_MS);
         S_DUE(l->pex_t + 3 * G_PEX_MS + 1);
     }
+    if (g->nmissing) S_DUE(s_graft(g, now));
     if (g->repair_due && linked) g->next_recon = now; /* see g_link_close */
     g->repair_due = 0;
     if (linked) S_DUE(g->next_recon);
@@ -584,11 +865,16 @@ uint64_t g_sync_tick(gossip_t *g, uint64_t now)
     if (now < g->next_recon || linked == 0) return next;
     g->next_recon = now + G_RECON_MS + randombytes_uniform(G_RECON_MS / 4);
     if (!next || g->next_recon < next) next = g->next_recon;
-    uint32_t pick = randombytes_uniform((uint32_t)linked);
+    /* A random linked peer with no session of ours under way (a repair
+     * must not wait out the next round because the pick was busy). */
+    size_t idle = 0;
+    for (g_link_t *l = g->links; l; l = l->next) idle += l->state == G_LINKED && !l->recon_active;
+    if (!idle) return next;
+    uint32_t pick = randombytes_uniform((uint32_t)idle);
     for (g_link_t *l = g->links; l; l = l->next) {
-        if (l->state != G_LINKED) continue;
+        if (l->state != G_LINKED || l->recon_active) continue;
         if (pick-- == 0) {
-            if (!l->recon_active) s_start_recon(l);
+            s_start_recon(l);
             break;
         }
     }

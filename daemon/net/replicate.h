@@ -13,7 +13,12 @@ void g_sync_on_msg(g_link_t *l, const wire_msg_t *m);
 void g_sync_on_new(const uint8_t *const *events, const size_t *lens, const store_result_t *results,
                    size_t n, void *arg);
 void g_sync_flush_inv(loop_t *loop, loop_timer_t *t, void *arg);
+void g_sync_flush_lazy(loop_t *loop, loop_timer_t *t, void *arg);
 void g_sync_work(gossip_t *g); /* drain push queues */
+/* Ingest is far behind: PRUNE every eager link, so pushes (which, unlike
+ * WANTed bodies, nobody paces but the sender) stop; IHAVE and GRAFT bring
+ * what is missing once ingest has caught up, reconciliation the rest. */
+void g_sync_shed(gossip_t *g);
 /* Replication timers; returns when it next needs to run (0: nothing due). */
 uint64_t g_sync_tick(gossip_t *g, uint64_t now);
 

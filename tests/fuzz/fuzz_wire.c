@@ -4,7 +4,8 @@
  * handed to wire_decode, and, when it decodes as RECON, the reconciliation
  * payload is processed against a small fixed sync set. Properties checked
  * beyond "no crash": a decoded message's fields stay within their bounds,
- * re-encoding a decoded HELLO/WELCOME/INV/WANT/PEX/PING/EVENTS gives back the
+ * re-encoding a decoded HELLO/WELCOME/INV/WANT/PEX/PING/EVENTS/IHAVE/GRAFT/
+ * PRUNE/PUSH gives back the
  * same body, and a RECON answer never exceeds RECON_MAX_MSG.
  */
 #include <stdint.h>
@@ -56,7 +57,16 @@ static void s_check_reencode(const wire_msg_t *m, const uint8_t *body, size_t bl
     case WIRE_PONG:
         rc = wire_enc_seq(m->u.seq, buf, sizeof buf, &len);
         break;
+    case WIRE_IHAVE:
+    case WIRE_GRAFT:
+        rc = wire_enc_pfx(m->u.pfx.pfx, m->u.pfx.n, m->type == WIRE_GRAFT, buf, sizeof buf, &len);
+        break;
+    case WIRE_PRUNE:
+        rc = 0;
+        len = 0;
+        break;
     case WIRE_EVENTS:
+    case WIRE_PUSH:
         rc = wire_enc_events(m->u.events.ev, m->u.events.n, buf, sizeof buf, &len);
         break;
     default:
@@ -73,7 +83,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     wire_msg_t m;
     if (wire_decode(data, size, &m) != 0) return 0;
     s_check_reencode(&m, data + 2, size - 2);
-    if (m.type == WIRE_EVENTS && (m.u.events.n < 1 || m.u.events.n > WIRE_MAX_EVENTS)) abort();
+    if (m.ver < WIRE_VERSION_MIN || m.ver > WIRE_VERSION || !wire_type_ok(m.ver, m.type)) abort();
+    if ((m.type == WIRE_EVENTS || m.type == WIRE_PUSH) &&
+        (m.u.events.n < 1 || m.u.events.n > WIRE_MAX_EVENTS))
+        abort();
     if (m.type == WIRE_RECON) {
         size_t olen = 0, haves = 0;
         int r = recon_process(s_set, m.u.recon.p, m.u.recon.len, s_out, sizeof s_out, &olen, s_have,

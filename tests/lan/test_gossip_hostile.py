@@ -26,7 +26,12 @@ sys.path.insert(0, HERE)
 
 P = 2 ** 255 - 19
 T = {"HELLO": 1, "WELCOME": 2, "ACK": 3, "REJECT": 4, "PING": 5, "PONG": 6, "INV": 7,
-     "WANT": 8, "EVENTS": 9, "RECON": 10, "PEX": 11, "BYE": 12}
+     "WANT": 8, "EVENTS": 9, "RECON": 10, "PEX": 11, "BYE": 12, "IHAVE": 13, "GRAFT": 14,
+     "PRUNE": 15, "PUSH": 16}
+# The client speaks wire version 2, the version before the eager/lazy spread
+# (PROTOCOL.md 2.3), unless told otherwise (Client.ver): tipd must link with
+# it and never send it a message of another version (those show up as "?"
+# in what it saw).
 NAMES = {v: k for k, v in T.items()}
 
 
@@ -80,15 +85,16 @@ class Client:
         self.sock.setsockopt(zmq.RECONNECT_IVL, 200)
         self.sock.connect(endpoint)
         self.seen = []
+        self.ver = 2
 
     def send(self, t, *parts):
-        """One message = one ZeroMQ frame: version 2, type, body (EVENTS:
-        each event with a u16 length)."""
-        if t == "EVENTS":
+        """One message = one ZeroMQ frame: version, type, body (EVENTS and
+        PUSH: each event with a u16 length)."""
+        if t in ("EVENTS", "PUSH"):
             body = b"".join(len(e).to_bytes(2, "big") + e for e in parts)
         else:
             body = b"".join(parts)
-        self.sock.send(bytes([2, T[t]]) + body, copy=True)
+        self.sock.send(bytes([self.ver, T[t]]) + body, copy=True)
 
     def recv(self, timeout_ms):
         """-> (type name, [header, body]) of the next message, or None."""
@@ -96,7 +102,7 @@ class Client:
             return None
         f = self.sock.recv_multipart()
         m = f[0]
-        t = NAMES.get(m[1], "?") if len(f) == 1 and len(m) >= 2 and m[0] == 2 else "?"
+        t = NAMES.get(m[1], "?") if len(f) == 1 and len(m) >= 2 and 2 <= m[0] <= self.ver else "?"
         self.seen.append(t)
         return t, [m[:2], m[2:]]
 
@@ -128,11 +134,13 @@ class Client:
         return None
 
 
-def fake_listener(endpoint, netkey):
+def fake_listener(endpoint, netkey, v2only=False):
     """A listener that holds the network's listener key but not the network
-    key: it answers every HELLO with a WELCOME carrying a wrong proof (the
-    dialer checks the proof before the signature, so random bytes do for
-    both). Prints one line per HELLO, for 40 s."""
+    key: it answers every HELLO (in the HELLO's wire version) with a WELCOME
+    carrying a wrong proof (the dialer checks the proof before the
+    signature, so random bytes do for both). v2only: a node of the release
+    before version 3, which answers a version 3 HELLO with REJECT 1. Prints
+    one line per HELLO with its version, for 40 s."""
     import zmq
     from zmq.utils import z85
     pk, sk = server_keys(netkey)
@@ -147,18 +155,23 @@ def fake_listener(endpoint, netkey):
         if not s.poll(200):
             continue
         rid, m = s.recv_multipart()[:2]
-        if m[:2] != bytes([2, T["HELLO"]]):
+        if len(m) < 2 or m[1] != T["HELLO"] or m[0] not in (2, 3):
             continue
-        print("HELLO", flush=True)
+        print("HELLO v%d" % m[0], flush=True)
+        if v2only and m[0] != 2:
+            s.send_multipart([rid, bytes([2, T["REJECT"], 1]) + _s("wire version not supported")])
+            continue
+        proof = bytes([32]) + os.urandom(32) if netkey else bytes([0])
         body = (node + os.urandom(16) + _s("tcp://*:7714") + _s("fake") + _s(net_id(netkey))
-                + bytes([32]) + os.urandom(32) + os.urandom(64))
-        s.send_multipart([rid, bytes([2, T["WELCOME"]]) + body])
+                + proof + os.urandom(64))
+        s.send_multipart([rid, bytes([m[0], T["WELCOME"]]) + body])
 
 
 def client_main(argv):
     mode, endpoint = argv[0], argv[1]
-    if mode == "fakelistener":
-        fake_listener(endpoint, bytes.fromhex(argv[2]))
+    if mode in ("fakelistener", "fakev2"):
+        fake_listener(endpoint, bytes.fromhex(argv[2]) if argv[2] != "-" else None,
+                      v2only=mode == "fakev2")
         return
     netkey = bytes.fromhex(argv[2]) if len(argv) > 2 and argv[2] != "-" else None
     extra = argv[3] if len(argv) > 3 else ""
@@ -188,6 +201,26 @@ def client_main(argv):
         out["code"] = c.wait_close()
         for _ in range(20):
             c.recv(100)
+    elif mode == "oldpeer":
+        # A node of the previous release: links at version 2, and must get
+        # new ids as INV (never a version 3 PUSH or IHAVE), and bodies as
+        # EVENTS when it asks for them with WANT.
+        c = Client(endpoint, pk)
+        out["welcomed"] = c.handshake(net_id(netkey))
+        got, deadline, ping = [], time.time() + 30, 0.0
+        while time.time() < deadline and "EVENTS" not in c.seen:
+            if time.time() - ping >= 1.0:  # a version 2 node PINGs every second
+                c.send("PING", (1).to_bytes(8, "big"))
+                ping = time.time()
+            r = c.recv(100)
+            if r and r[0] == "PING":
+                c.send("PONG", r[1][1])
+            if r and r[0] == "INV":
+                ids = r[1][1]
+                got += [ids[i:i + 32].hex() for i in range(0, len(ids), 32)]
+                c.send("WANT", ids)
+        out["inv"] = got
+        out["code"] = None
     elif mode in ("replay", "pexpoison"):
         c = Client(endpoint, pk)
         out["welcomed"] = c.handshake(net_id(netkey))
@@ -216,8 +249,10 @@ def client_main(argv):
             c.recv(100)
         out["code"] = None
     elif mode in ("badsig", "garbage", "flood", "oversize", "wantflood", "reconflood",
-                  "replayflood"):
+                  "replayflood", "pushflood"):
         c = Client(endpoint, pk)
+        if mode == "pushflood":
+            c.ver = 3
         out["welcomed"] = c.handshake(net_id(netkey))
         time.sleep(0.3)
         if mode == "badsig":
@@ -228,6 +263,13 @@ def client_main(argv):
             raw = bytes.fromhex(extra)
             for _ in range(100):  # 6,400 unasked events: past the allowance
                 c.send("EVENTS", *([raw] * 64))
+        elif mode == "pushflood":
+            # Version 3 pushes of an event the node holds: the first answers
+            # PRUNE; 70,400 more are a peer ignoring it.
+            raw = bytes.fromhex(extra)
+            for _ in range(1100):
+                c.send("PUSH", *([raw] * 64))
+                c.recv(0)
         elif mode == "garbage":
             c.sock.send(b"\x02\x07" + os.urandom(33))  # INV of 33 bytes
         elif mode == "wantflood":
@@ -374,6 +416,17 @@ def test_replays_are_not_verified_again():
         eq(r["retry"], R_ABUSE, "held off afterwards", r)
         check("sent events it was not asked for" in net[1].log(), "host1 logged why")
         _still_replicating(net, "after a replay flood")
+        # Version 3: pushing what the node holds gets PRUNE; going on is abuse.
+        before = _gossip(net[1])
+        r = _attack(net, "pushflood", extra=raw.hex())
+        check("PRUNE" in r["seen"], "a duplicate push is answered with PRUNE", r)
+        eq(r["code"], R_ABUSE, "pushing on after PRUNE closes the link", r)
+        eq(r["retry"], R_ABUSE, "held off afterwards", r)
+        after = _gossip(net[1])
+        eq(after["rejected"], before["rejected"], "no pushed copy was verified")
+        check(after["replays"] - before["replays"] >= 65536, "every copy counted as a replay")
+        check("kept pushing after PRUNE" in net[1].log(), "host1 logged why")
+        _still_replicating(net, "after a push flood")
 
 
 def test_pex_poisoning_leaves_the_table_usable():
@@ -434,6 +487,46 @@ def test_wrong_proof_in_welcome():
         eq(p["net"], None, p)
         net.wait(lambda: net[3].log("fake").count("HELLO") >= 2, 30, "dialed again")
         eq(entry()[0]["net_match"], False, "still foreign after the re-dial")
+
+
+def test_older_nodes_get_version_2():
+    """PROTOCOL.md 2.3: a node of the release before version 3 is spoken to
+    in version 2 -- a dialer that gets REJECT 1 for its version 3 HELLO dials
+    again with version 2 at once, and a version 2 dialer gets a version 2
+    link on which new ids come as INV and bodies as EVENTS after a WANT."""
+    with lan.Lan(3) as net:
+        fake = net[3].spawn(["/usr/bin/python3", os.path.abspath(__file__), "--client",
+                             "fakev2", "tcp://*:7714", "-"], "fake.log")
+        net.wait(lambda: "" == net[3].log("fake") and fake.poll() is None, 5, "fake up")
+        h = net[1]
+        h.start_dbus()
+        h.start_tipd(["--no-discovery", "--peer", "tcp://%s:7714" % net[3].addr])
+        net.wait(lambda: "HELLO v2" in net[3].log("fake"), 20, "a version 2 HELLO")
+        hellos = net[3].log("fake").split()
+        eq(hellos[:4], ["HELLO", "v3", "HELLO", "v2"], "version 3 first, then 2 at once")
+        check("speaks wire version 2 only" in h.log(), "host1 logged the fallback")
+        fake.kill()
+        fake.wait()
+        # Now a version 2 dialer that completes the handshake.
+        h.stop_tipd()
+        h.start_avahi()
+        h.start_tipd([])
+        net[2].start_dbus()
+        net[2].start_avahi()
+        net[2].start_tipd([])
+        net.wait_peers(lambda h, ps: len(linked(ps)) == 1, "hosts 1 and 2 linked",
+                       hosts=[net[1], net[2]])
+        oldp = net[3].spawn(["/usr/bin/python3", os.path.abspath(__file__), "--client",
+                             "oldpeer", "tcp://%s:7714" % net[1].addr, "-"], "old.log")
+        net.wait(lambda: _gossip(net[1])["linked_v2"] == 1, 20, "a version 2 link")
+        tid = add_tip(net[2], "For every release")
+        oldp.wait(40)
+        r = json.loads(net[3].log("old").strip().splitlines()[-1])
+        check(r["welcomed"], r)
+        check(any(i.startswith(tid) for i in r["inv"]), "the new id came as INV", r)
+        check("EVENTS" in r["seen"], "and its body as EVENTS after WANT", r)
+        check("?" not in r["seen"], "no version 3 message reached it", r)
+        eq(_gossip(net[1])["linked"], 2, "host1 linked with host2 and the old node")
 
 
 def test_unauthorised_client_gets_nothing():

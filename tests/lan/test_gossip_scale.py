@@ -1,5 +1,6 @@
 """Many tipd on one loopback: the overload that used to wedge a node, a
-clean stop under load, a third of the nodes killed, the overlay's bound.
+clean stop under load, a third of the nodes killed, the overlay's bound,
+the eager/lazy spread (few duplicate bodies, repair after losses).
 
 40 daemons in one namespace host (tests/lan/loopnet.py), each with --peer
 to node 0 and peer exchange for the rest, so node 0 holds a link to almost
@@ -82,6 +83,18 @@ def _ids(t):
     return set(export_raw(t))
 
 
+def _kill(ln, dead):
+    """SIGKILL a third of the nodes -> the survivors."""
+    for t in dead:
+        t.proc.send_signal(signal.SIGKILL)
+    for t in dead:
+        t.proc.wait(30)
+        t.proc = None
+    live = ln.alive()
+    eq(len(live), N - N // 3, "survivors")
+    return live
+
+
 def test_burst_on_a_crowded_seed_then_sigterm():
     with lan.Lan(1, ipv6=False) as net:
         ln = loopnet.LoopNet(net, N)
@@ -126,20 +139,85 @@ def test_a_third_killed():
         ln.wait(lambda: ln.connected(), 120, "a connected overlay")
         # Kill a third, the seeds among them: the rest must hold together
         # through what peer exchange taught them.
-        dead = ln.nodes[:2] + ln.nodes[2::3][: N // 3 - 2]
-        for t in dead:
-            t.proc.send_signal(signal.SIGKILL)
-        for t in dead:
-            t.proc.wait(30)
-            t.proc = None
-        live = ln.alive()
-        eq(len(live), N - N // 3, "survivors")
+        live = _kill(ln, ln.nodes[:2] + ln.nodes[2::3][: N // 3 - 2])
         ln.wait(lambda: ln.connected(live), 120, "the survivors' overlay connected")
         origin = live[len(live) // 2]
         out = _tip(origin, "add", "--title", "after the cull", "one tip for every survivor")
         tid = out.split()[0]
         ln.wait(lambda: all(t.api({"op": "get", "id": tid}).get("ok") for t in live), 120,
                 "the tip on every survivor", interval=1)
+
+
+def _gossip_all(nodes):
+    return {t.name: t.status()["gossip"] for t in nodes}
+
+
+def _delta(after, before, key, nodes):
+    return sum(after[t.name][key] - before[t.name][key] for t in nodes)
+
+
+def test_eager_tree_and_lazy_repair():
+    """PROTOCOL.md 2.6: bodies travel along a spanning structure of eager
+    links and only ids cross the others. After a few tips have pruned the
+    redundant links, a burst reaches every node with few duplicate bodies
+    (gossip.replays, counted per delivered tip), every node keeps fewer
+    eager links than links; then a third of the nodes (the origin's
+    neighbours among them) die, and every tip added afterwards still
+    reaches every survivor: broken tree edges are grafted back or replaced."""
+    with lan.Lan(1, ipv6=False) as net:
+        ln = loopnet.LoopNet(net, N, seeds=2)
+        ln.start()
+        ln.wait(lambda: ln.connected(), 120, "a connected overlay")
+        # A few tips from different nodes prune the redundant eager links.
+        for k in range(6):
+            origin = ln.nodes[(k * 7) % N]
+            tid = _tip(origin, "add", "--title", "warm-up %d" % k, "body %d" % k).split()[0]
+            ln.wait(lambda: all(t.api({"op": "get", "id": tid}).get("ok") for t in ln.nodes),
+                    120, "warm-up tip %d everywhere" % k, interval=0.5)
+        before = _gossip_all(ln.nodes)
+        origin = ln.nodes[N // 2]
+        _import(origin, 500, "tree")
+        total = 6 + 500
+        ln.wait(lambda: all(t.status()["events"] == total for t in ln.nodes), 300,
+                "the burst on every node", interval=1)
+        after = _gossip_all(ln.nodes)
+        delivered = 500 * (N - 1)
+        dups = _delta(after, before, "replays", ln.nodes)
+        bodies = _delta(after, before, "events_in", ln.nodes)
+        print("duplicates per delivered tip %.3f, bodies received per delivered tip %.3f, "
+              "grafts %d, prunes %d" % (dups / delivered, bodies / delivered,
+                                        _delta(after, before, "grafts", ln.nodes),
+                                        _delta(after, before, "prunes", ln.nodes)), flush=True)
+        # Flooding every link would deliver each body about once per link
+        # (8-16 per node); the tree delivers it about once.
+        check(dups <= delivered // 2, "duplicate bodies at most one per two delivered tips",
+              dups, delivered)
+        check(bodies <= delivered * 3 // 2, "bodies received per delivered tip at most 1.5",
+              bodies, delivered)
+        eager = sum(g["eager"] for g in after.values())
+        linked = sum(g["linked"] for g in after.values())
+        print("eager %d of %d link ends" % (eager, linked), flush=True)
+        check(eager < linked, "some links are lazy", eager, linked)
+        check(_delta(after, before, "prunes", ln.nodes) + sum(
+            g["prunes"] for g in before.values()) > 0, "duplicates pruned links")
+        eq(sum(g["linked_v2"] for g in after.values()), 0, "every link at version 3")
+        # Kill a third, the seeds and the origin's neighbours first.
+        neigh = {p.get("name") for p in origin.peers() if p.get("state") == "linked"}
+        victims = [t for t in ln.nodes if t.tag in neigh][: N // 3]
+        for t in ln.nodes:
+            if len(victims) >= N // 3:
+                break
+            if t is not origin and t not in victims:
+                victims.append(t)
+        live = _kill(ln, victims)
+        for k in range(5):
+            src = live[(k * 5) % len(live)]
+            tid = _tip(src, "add", "--title", "after %d" % k, "survivors %d" % k).split()[0]
+            ln.wait(lambda: all(t.api({"op": "get", "id": tid}).get("ok") for t in live), 120,
+                    "tip %d on every survivor" % k, interval=0.5)
+        ids0 = _ids(live[0])
+        for t in live[1:]:
+            eq(_ids(t), ids0, "%s holds the same ids" % t.name)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 /* test_wire.c -- the peer wire codec (proto/wire.c).
  *
- * Every message type round-trips through its encoder and the strict decoder;
+ * Every message type round-trips through its encoder and the strict decoder
+ * (version 3's IHAVE / GRAFT / PRUNE / PUSH only under a version 3 header);
  * the decoder refuses wrong versions, unknown types, short headers,
  * trailing bytes, truncation, oversized counts and messages, and bad strings;
  * the handshake proof is bound to direction, both keys and both nonces; the
@@ -227,8 +228,18 @@ static void test_header(void **state)
     h[0] = WIRE_VERSION;
     h[1] = 0;
     assert_int_equal(wire_decode(h, 10, &m), WIRE_E_TYPE);
-    h[1] = 13;
+    h[1] = WIRE_TYPE_MAX + 1;
     assert_int_equal(wire_decode(h, 10, &m), WIRE_E_TYPE);
+    /* Version 2 (an older node): the same types but the spread messages. */
+    h[0] = 2;
+    h[1] = WIRE_PING;
+    assert_int_equal(wire_decode(h, 10, &m), 0);
+    assert_int_equal(m.ver, 2);
+    h[1] = WIRE_IHAVE;
+    assert_int_equal(wire_decode(h, 10, &m), WIRE_E_TYPE);
+    h[0] = WIRE_VERSION + 1;
+    assert_int_equal(wire_decode(h, 10, &m), WIRE_E_VERSION);
+    h[0] = WIRE_VERSION;
     static uint8_t big[WIRE_MAX_MSG + 1];
     big[0] = WIRE_VERSION;
     big[1] = WIRE_RECON;
@@ -237,6 +248,67 @@ static void test_header(void **state)
     assert_int_equal(wire_decode(big, WIRE_MAX_MSG + 1, &m), WIRE_E_TOOBIG);
     assert_string_equal(wire_type_name(WIRE_RECON), "RECON");
     assert_string_equal(wire_type_name(99), "?");
+}
+
+/* Version 3's spread messages: IHAVE and GRAFT carry 8-byte id prefixes
+ * (IHAVE at least one, GRAFT maybe none), PRUNE nothing, PUSH an EVENTS
+ * body; none of them exists in version 2. */
+static void test_spread_messages(void **state)
+{
+    wire_msg_t m;
+    uint8_t pfx[WIRE_MAX_IDS + 1][WIRE_PFX_LEN];
+    randombytes_buf(pfx, sizeof pfx);
+    size_t len;
+    assert_int_equal(wire_enc_pfx(pfx[0], 3, 0, s_body, sizeof s_body, &len), 0);
+    assert_int_equal(len, 24);
+    assert_int_equal(s_dec1(WIRE_IHAVE, s_body, len, &m), 0);
+    assert_int_equal(m.ver, WIRE_VERSION);
+    assert_int_equal(m.u.pfx.n, 3);
+    assert_memory_equal(m.u.pfx.pfx, pfx[0], 24);
+    assert_int_equal(s_dec1(WIRE_GRAFT, s_body, len, &m), 0);
+    assert_int_equal(m.u.pfx.n, 3);
+    assert_int_equal(s_dec1(WIRE_IHAVE, s_body, 23, &m), WIRE_E_MALFORMED);
+    assert_int_equal(s_dec1(WIRE_GRAFT, s_body, 9, &m), WIRE_E_MALFORMED);
+    /* An empty IHAVE says nothing; an empty GRAFT asks for eager push. */
+    assert_int_equal(wire_enc_pfx(pfx[0], 0, 0, s_body, sizeof s_body, &len), WIRE_E_MALFORMED);
+    assert_int_equal(wire_enc_pfx(pfx[0], 0, 1, s_body, sizeof s_body, &len), 0);
+    assert_int_equal(len, 0);
+    assert_int_equal(s_dec1(WIRE_IHAVE, s_body, 0, &m), WIRE_E_MALFORMED);
+    assert_int_equal(s_dec1(WIRE_GRAFT, s_body, 0, &m), 0);
+    assert_int_equal(m.u.pfx.n, 0);
+    /* At most WIRE_MAX_IDS prefixes. */
+    assert_int_equal(wire_enc_pfx(pfx[0], WIRE_MAX_IDS, 0, s_body, sizeof s_body, &len), 0);
+    assert_int_equal(s_dec1(WIRE_IHAVE, s_body, len, &m), 0);
+    assert_int_equal(m.u.pfx.n, WIRE_MAX_IDS);
+    assert_int_equal(wire_enc_pfx(pfx[0], WIRE_MAX_IDS + 1, 1, s_body, sizeof s_body, &len),
+                     WIRE_E_MALFORMED);
+    memcpy(s_body, pfx, sizeof pfx);
+    assert_int_equal(s_dec1(WIRE_GRAFT, s_body, sizeof pfx, &m), WIRE_E_TOOBIG);
+    /* PRUNE: an empty body, nothing else. */
+    assert_int_equal(s_dec1(WIRE_PRUNE, s_body, 0, &m), 0);
+    assert_int_equal(m.type, WIRE_PRUNE);
+    assert_int_equal(s_dec1(WIRE_PRUNE, s_body, 1, &m), WIRE_E_MALFORMED);
+    /* PUSH: the EVENTS body and its rules. */
+    uint8_t e1[3] = {1, 2, 3};
+    wire_frame_t f[1] = {{e1, 3}};
+    assert_int_equal(wire_enc_events(f, 1, s_body, sizeof s_body, &len), 0);
+    assert_int_equal(s_dec1(WIRE_PUSH, s_body, len, &m), 0);
+    assert_int_equal(m.u.events.n, 1);
+    assert_memory_equal(m.u.events.ev[0].p, e1, 3);
+    assert_int_equal(s_dec1(WIRE_PUSH, s_body, 0, &m), WIRE_E_MALFORMED);
+    assert_int_equal(s_dec1(WIRE_PUSH, s_body, len - 1, &m), WIRE_E_MALFORMED);
+    /* None of them under a version 2 header. */
+    uint8_t v2[2 + 8];
+    memset(v2, 0, sizeof v2);
+    v2[0] = 2;
+    for (uint8_t t = WIRE_IHAVE; t <= WIRE_PUSH; t++) {
+        v2[1] = t;
+        assert_int_equal(wire_decode(v2, t == WIRE_PRUNE ? 2 : 10, &m), WIRE_E_TYPE);
+        assert_int_equal(wire_type_ok(2, t), 0);
+        assert_int_equal(wire_type_ok(3, t), 1);
+    }
+    assert_string_equal(wire_type_name(WIRE_GRAFT), "GRAFT");
+    assert_string_equal(wire_type_name(WIRE_PUSH), "PUSH");
 }
 
 static void test_proof(void **state)
@@ -317,20 +389,43 @@ static void test_doc_vectors(void **state)
     assert_memory_equal(s_body, a, 32);
     assert_memory_equal(s_body + 32, nd, 16);
     assert_memory_equal(s_body + 48, tail, 24);
-    /* The whole message is one frame: 0201, then that body. */
+    /* The whole message is one frame: 0301 (0201 to an older node), then
+     * that body. */
     uint8_t hdr[2];
     wire_header(WIRE_HELLO, hdr);
-    assert_int_equal(hdr[0], 0x02);
+    assert_int_equal(hdr[0], 0x03);
     assert_int_equal(hdr[1], 0x01);
-    /* EVENTS vector: events ab ab ab and cd cd -> 0209 0003ababab 0002cdcd. */
+    wire_header_ver(2, WIRE_HELLO, hdr);
+    assert_int_equal(hdr[0], 0x02);
+    /* EVENTS vector (version 2): events ab ab ab and cd cd ->
+     * 0209 0003ababab 0002cdcd; the same as PUSH: 0310 0003ababab 0002cdcd. */
     uint8_t e1[3] = {0xab, 0xab, 0xab}, e2[2] = {0xcd, 0xcd}, ev[11];
     wire_frame_t f[2] = {{e1, 3}, {e2, 2}};
     assert_int_equal(wire_enc_events(f, 2, s_body, sizeof s_body, &len), 0);
-    wire_header(WIRE_EVENTS, ev);
+    wire_header_ver(2, WIRE_EVENTS, ev);
     memcpy(ev + 2, s_body, len);
     s_unhex("02090003ababab0002cdcd", want, 11);
     assert_int_equal(len + 2, 11);
     assert_memory_equal(ev, want, 11);
+    wire_header(WIRE_PUSH, ev);
+    s_unhex("03100003ababab0002cdcd", want, 11);
+    assert_memory_equal(ev, want, 11);
+    /* IHAVE of 0102030405060708 and 1112131415161718, GRAFT of none,
+     * PRUNE. */
+    uint8_t p2[16], msg[18];
+    s_unhex("01020304050607081112131415161718", p2, 16);
+    assert_int_equal(wire_enc_pfx(p2, 2, 0, s_body, sizeof s_body, &len), 0);
+    wire_header(WIRE_IHAVE, msg);
+    memcpy(msg + 2, s_body, len);
+    s_unhex("030d01020304050607081112131415161718", want, 18);
+    assert_memory_equal(msg, want, 18);
+    wire_header(WIRE_GRAFT, msg);
+    assert_int_equal(msg[0] << 8 | msg[1], 0x030e);
+    wire_header(WIRE_PRUNE, msg);
+    assert_int_equal(msg[0] << 8 | msg[1], 0x030f);
+    wire_msg_t m;
+    assert_int_equal(wire_decode(msg, 2, &m), 0);
+    assert_int_equal(m.type, WIRE_PRUNE);
 }
 
 int main(void)
@@ -343,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_pex),
         cmocka_unit_test(test_events_and_recon),
         cmocka_unit_test(test_header),
+        cmocka_unit_test(test_spread_messages),
         cmocka_unit_test(test_proof),
         cmocka_unit_test(test_doc_vectors),
     };
