@@ -137,5 +137,4 @@ int api_get_int(api_req_t *req, json_t *o, const char *key, long long min, long 
                 long long *out);
 int api_get_bool(api_req_t *req, json_t *o, const char *key, int *out);
 
-
 #endif
