@@ -155,7 +155,10 @@ int client_send(client_t *c, const json_t *req, char *err, size_t errlen)
     }
     size_t len = strlen(s);
     int rc = 0;
-    if (zmq_send(c->sock, "", 0, ZMQ_SNDMORE) != 0 || zmq_send(c->sock, s, len, 0) != (int)len) {
+    /* One frame, no empty delimiter: tipd then answers in one frame too, so
+     * neither side ever holds half of a multipart message (libzmq 4.3 can
+     * abort closing a socket whose connection fails in that state). */
+    if (zmq_send(c->sock, s, len, 0) != (int)len) {
         snprintf(err, errlen, "cannot send to tipd: %s",
                  errno == EAGAIN ? "it stopped taking requests" : zmq_strerror(errno));
         rc = errno == EAGAIN ? CLIENT_E_TIMEOUT : CLIENT_E_OTHER;

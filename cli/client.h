@@ -1,7 +1,8 @@
 /* client.h -- the tip side of tipd's local API (docs/API.md).
  *
- * A ZeroMQ DEALER connected to ipc://PATH. Each request is an empty delimiter
- * frame plus one JSON frame; each reply comes back the same way, in order.
+ * A ZeroMQ DEALER connected to ipc://PATH. Each request is one JSON frame,
+ * without the empty delimiter REQ would add; each reply comes back the same
+ * way, in order (a delimiter, should one come, is skipped).
  * client_call() is one request/reply with a timeout; client_send() and
  * client_recv() let a caller keep many requests in flight (tip import).
  *
