@@ -546,10 +546,14 @@ int api_read_ops_register(tipd_t *d)
         api_op_fn fn;
         int flags;
     } ops[] = {
-        {"search", s_op_search, 0},       {"get", s_op_get, 0},
-        {"list", s_op_list, 0},           {"export", s_op_export, API_READ_HEAVY},
-        {"questions", s_op_questions, 0}, {"stats", s_op_stats, API_READ_HEAVY},
-        {"today", s_op_today, 0},         {"misses", s_op_misses, 0},
+        {"search", s_op_search, 0},
+        {"get", s_op_get, 0},
+        {"list", s_op_list, 0},
+        {"export", s_op_export, API_READ_HEAVY},
+        {"questions", s_op_questions, 0},
+        {"stats", s_op_stats, API_READ_HEAVY},
+        {"today", s_op_today, API_READ_HEAVY},
+        {"misses", s_op_misses, 0},
     };
     for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
         if (api_register_read(d->api, ops[i].name, ops[i].fn, d, ops[i].flags) < 0) return -1;
