@@ -107,7 +107,7 @@ class Container:
         # machined or systemd needed on the host.
         self.nspawn = subprocess.Popen(
             ["systemd-nspawn", "--quiet", "--register=no", "--keep-unit", "--private-network",
-             "--console=passive", "-M", os.path.basename(self.tmp).replace("_", "-"),
+             "--console=passive", "-M", self.machine_name(),
              "-D", self.root, "-b"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
         log.close()
@@ -150,6 +150,13 @@ class Container:
             # not tipd's business, but say which.
             print("note: container is degraded:", self.run("systemctl", "--failed",
                                                            "--no-legend").stdout.strip())
+
+    def machine_name(self):
+        """A valid host name (letters, digits, inner hyphens) from the
+        temporary directory's random name, which may hold '_' and end in
+        one: 'tipd-nspawn-ab_c_' once made nspawn refuse to start."""
+        tail = re.sub(r"[^a-z0-9]", "", os.path.basename(self.tmp)[len(PREFIX):].lower())
+        return PREFIX + (tail or "box")
 
     def console(self):
         try:
