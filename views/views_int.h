@@ -51,6 +51,20 @@ int views_stats_me(store_rtxn_t *rt, const uint8_t me[EVENT_KEY_LEN], size_t max
  * name; most thanked first, then by key (stable across nodes). */
 int views_topic_cmp(const void *a, const void *b);
 int views_thanked_cmp(const void *a, const void *b);
+/* 1 if author has set a display name (the anonymity rule's "named"). */
+int views_author_named(store_rtxn_t *rt, const uint8_t author[EVENT_KEY_LEN]);
+/* The most-thanked list being gathered: append one author (anon kept in
+ * name[0] until views_thanked_top names the top ones). 0, or ENOMEM. */
+typedef struct {
+    views_thanked_t *v;
+    size_t n, cap;
+} views_thanked_list_t;
+int views_thanked_add(views_thanked_list_t *l, const uint8_t author[EVENT_KEY_LEN], uint32_t thanks,
+                      uint32_t tips, int anon);
+/* Sort l, hand its first top entries to out (l gives up the array) and
+ * fill the names of the first `named` of them. */
+void views_thanked_top(store_rtxn_t *rt, views_thanked_list_t *l, size_t top, size_t named,
+                       views_stats_t *out);
 /* One story of a thanks th on target (views_stats.c). */
 void views_story_fill(store_rtxn_t *rt, const event_t *th, const event_t *target, views_story_t *o);
 

@@ -223,8 +223,7 @@ static int s_pass_one(const event_t *ev, const uint8_t *raw, size_t len, void *a
 typedef struct {
     store_rtxn_t *rt;
     views_stats_t *out;
-    views_thanked_t *v;
-    size_t n, cap;
+    views_thanked_list_t thanked;
 } s_authors_t;
 
 static int s_author_one(const store_author_t *a, void *arg)
@@ -239,9 +238,7 @@ static int s_author_one(const store_author_t *a, void *arg)
     if (a->tips + a->questions == 0) return 0;
     /* views_anonymous's rule, its facts from the author's sums: one post,
      * nothing else signed (first and last event the same moment). */
-    char name[VIEWS_NAME_CAP], team[VIEWS_TEAM_CAP];
-    int named =
-        store_profile(x->rt, a->author, name, sizeof(name), team, sizeof(team)) == 0 && name[0];
+    int named = views_author_named(x->rt, a->author);
     int anon =
         views_anonymous_rule(a->tips + a->questions == 1, a->first_ms, named,
                              !a->ratings_given && !a->thanks_given && a->first_ms == a->last_ms);
@@ -250,18 +247,25 @@ static int s_author_one(const store_author_t *a, void *arg)
     else
         o->contributors++;
     if (!a->thanks_received) return 0;
-    if (x->n == x->cap) {
-        size_t nc = x->cap ? x->cap * 2 : 64;
-        views_thanked_t *nv = realloc(x->v, nc * sizeof(*nv));
+    return views_thanked_add(&x->thanked, a->author, a->thanks_received, a->tips, anon);
+}
+
+int views_thanked_add(views_thanked_list_t *l, const uint8_t author[EVENT_KEY_LEN], uint32_t thanks,
+                      uint32_t tips, int anon)
+{
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 64;
+        views_thanked_t *nv = realloc(l->v, nc * sizeof(*nv));
         if (!nv) return ENOMEM;
-        x->v = nv;
-        x->cap = nc;
+        l->v = nv;
+        l->cap = nc;
     }
-    views_thanked_t *t = &x->v[x->n++];
-    memcpy(t->author, a->author, EVENT_KEY_LEN);
-    t->thanks = a->thanks_received;
-    t->tips = a->tips;
-    t->name[0] = anon; /* resolved to a name for the top ones only */
+    views_thanked_t *t = &l->v[l->n++];
+    memset(t, 0, sizeof(*t));
+    memcpy(t->author, author, EVENT_KEY_LEN);
+    t->thanks = thanks;
+    t->tips = tips;
+    t->name[0] = (char)anon; /* resolved to a name for the top ones only */
     return 0;
 }
 
@@ -273,18 +277,17 @@ int views_thanked_cmp(const void *pa, const void *pb)
     return memcmp(a->author, b->author, EVENT_KEY_LEN);
 }
 
-static void s_thanked_top(s_authors_t *x, size_t top, size_t named)
+void views_thanked_top(store_rtxn_t *rt, views_thanked_list_t *l, size_t top, size_t named,
+                       views_stats_t *out)
 {
-    views_stats_t *o = x->out;
-    if (x->n) qsort(x->v, x->n, sizeof(*x->v), views_thanked_cmp);
-    o->thanked = x->v;
-    o->nthanked = x->n < top ? x->n : top;
-    for (size_t i = 0; i < o->nthanked && i < named; i++) {
-        views_thanked_t *t = &o->thanked[i];
-        views_name(x->rt, t->author, t->name[0], t->name, sizeof(t->name), t->team,
-                   sizeof(t->team));
+    if (l->n) qsort(l->v, l->n, sizeof(*l->v), views_thanked_cmp);
+    out->thanked = l->v;
+    out->nthanked = l->n < top ? l->n : top;
+    for (size_t i = 0; i < out->nthanked && i < named; i++) {
+        views_thanked_t *t = &out->thanked[i];
+        views_name(rt, t->author, t->name[0], t->name, sizeof(t->name), t->team, sizeof(t->team));
     }
-    x->v = NULL;
+    l->v = NULL;
 }
 
 /* The pass over every live event, then the one over the author index. */
@@ -320,7 +323,7 @@ int views_stats_scan(store_rtxn_t *rt, const views_stats_req_t *q, views_stats_t
     s_authors_t au = {.rt = rt, .out = out};
     if ((rc = s_run_passes(&x, &au)) != 0) goto done;
     s_topics_top(&x.topics, q->top, out);
-    s_thanked_top(&au, q->top, q->top);
+    views_thanked_top(rt, &au.thanked, q->top, q->top, out);
     if ((rc = views_misses(rt, q->misses, &out->misses, &out->nmisses)) != 0) goto done;
     if (out->has_me) {
         int arc = store_author(rt, q->me, &out->me.a);
@@ -334,7 +337,7 @@ int views_stats_scan(store_rtxn_t *rt, const views_stats_req_t *q, views_stats_t
 done:
     free(x.tmp);
     free(x.topics.slot);
-    free(au.v);
+    free(au.thanked.v);
     if (rc > 0) rc = STORE_E_NOMEM;
     if (rc) views_stats_free(out);
     return rc;
@@ -384,12 +387,12 @@ int views_base_build(store_rtxn_t *rt, uint64_t cutoff, views_base_t **out)
     s_authors_t au = {.rt = rt, .out = o};
     if ((rc = s_run_passes(&x, &au)) != 0) goto done;
     s_topics_top(&x.topics, SIZE_MAX, o);
-    s_thanked_top(&au, SIZE_MAX, VIEWS_TOP_MAX);
+    views_thanked_top(rt, &au.thanked, SIZE_MAX, VIEWS_TOP_MAX, o);
     if (x.ntimes) qsort(x.times, x.ntimes, sizeof(*x.times), s_u64_cmp);
 done:
     free(x.tmp);
     free(x.topics.slot);
-    free(au.v);
+    free(au.thanked.v);
     b->times = x.times;
     b->ntimes = x.ntimes;
     if (rc > 0) rc = STORE_E_NOMEM;

@@ -23,9 +23,7 @@
 typedef struct {
     store_rtxn_t *rt;
     views_stats_t *out;
-    views_thanked_t *v;
-    size_t n, cap;
-    int rc;
+    views_thanked_list_t thanked;
 } s_authors_t;
 
 /* views_stats_scan's author rule: an author with a single post, stamped on
@@ -35,9 +33,7 @@ static int s_anonymous(store_rtxn_t *rt, const store_agg_author_t *a)
     if (a->a.tips + a->a.questions != 1) return 0;
     store_agg_author_t t;
     if (store_agg_author(rt, a->a.author, &t) != 0) return 0;
-    char name[VIEWS_NAME_CAP], team[VIEWS_TEAM_CAP];
-    int named =
-        store_profile(rt, a->a.author, name, sizeof(name), team, sizeof(team)) == 0 && name[0];
+    int named = views_author_named(rt, a->a.author);
     return views_anonymous_rule(1, t.a.first_ms, named,
                                 !a->a.ratings_given && !a->a.thanks_given &&
                                     t.a.first_ms == t.a.last_ms);
@@ -60,20 +56,7 @@ static int s_author_one(const store_agg_author_t *a, void *arg)
     else
         o->contributors++;
     if (!a->a.thanks_received) return 0;
-    if (x->n == x->cap) {
-        size_t nc = x->cap ? x->cap * 2 : 64;
-        views_thanked_t *nv = realloc(x->v, nc * sizeof(*nv));
-        if (!nv) return ENOMEM;
-        x->v = nv;
-        x->cap = nc;
-    }
-    views_thanked_t *t = &x->v[x->n++];
-    memset(t, 0, sizeof(*t));
-    memcpy(t->author, a->a.author, EVENT_KEY_LEN);
-    t->thanks = a->a.thanks_received;
-    t->tips = a->a.tips;
-    t->name[0] = (char)anon; /* resolved to a name for the top ones only */
-    return 0;
+    return views_thanked_add(&x->thanked, a->a.author, a->a.thanks_received, a->a.tips, anon);
 }
 
 typedef struct {
@@ -145,17 +128,7 @@ int views_stats_agg(store_rtxn_t *rt, const views_stats_req_t *q, views_stats_t 
     s_authors_t au = {.rt = rt, .out = out};
     if (rc == 0) rc = store_agg_authors_each(rt, s_author_one, &au);
     size_t top = q->top > VIEWS_TOP_MAX ? VIEWS_TOP_MAX : q->top;
-    if (rc == 0) {
-        if (au.n) qsort(au.v, au.n, sizeof(*au.v), views_thanked_cmp);
-        out->thanked = au.v;
-        out->nthanked = au.n < top ? au.n : top;
-        au.v = NULL;
-        for (size_t i = 0; i < out->nthanked; i++) {
-            views_thanked_t *t = &out->thanked[i];
-            views_name(rt, t->author, t->name[0], t->name, sizeof(t->name), t->team,
-                       sizeof(t->team));
-        }
-    }
+    if (rc == 0) views_thanked_top(rt, &au.thanked, top, top, out);
     s_topics_t tp = {0};
     if (rc == 0) rc = store_agg_topics_each(rt, s_topic_one, &tp);
     if (rc == 0) {
@@ -168,7 +141,7 @@ int views_stats_agg(store_rtxn_t *rt, const views_stats_req_t *q, views_stats_t 
     if (rc == 0) rc = s_stories(rt, stories, out);
     if (rc == 0) rc = views_misses(rt, q->misses, &out->misses, &out->nmisses);
     if (rc == 0 && q->me) rc = views_stats_me(rt, q->me, q->stories, out);
-    free(au.v);
+    free(au.thanked.v);
     free(tp.v);
     if (rc > 0) rc = STORE_E_NOMEM;
     if (rc) views_stats_free(out);

@@ -12,7 +12,7 @@
 #include <strings.h>
 
 #include "store_agg.h"
-#include "views.h"
+#include "views_int.h"
 
 /* ---- anonymity ---- */
 
@@ -36,15 +36,19 @@ int views_anonymous(store_rtxn_t *rt, const event_t *ev)
     int post = ev->kind == EVENT_TIP || ev->kind == EVENT_QUESTION;
     /* the cheap facts first: most events fail one of them */
     if (!views_anonymous_rule(post, ev->created_at, 0, 1)) return 0;
-    char name[VIEWS_NAME_CAP], team[VIEWS_TEAM_CAP];
-    int named =
-        store_profile(rt, ev->author, name, sizeof(name), team, sizeof(team)) == 0 && name[0];
+    int named = views_author_named(rt, ev->author);
     if (named) return 0;
     /* Exactly one live event by this key (itself, superseded or not). */
     store_filter_t f = {.kind = 0, .author = ev->author, .include_hidden = 1};
     int n = 0;
     if (store_list(rt, &f, 2, s_count_one, &n) < 0) return 0;
     return views_anonymous_rule(post, ev->created_at, named, n == 1);
+}
+
+int views_author_named(store_rtxn_t *rt, const uint8_t author[EVENT_KEY_LEN])
+{
+    char name[VIEWS_NAME_CAP], team[VIEWS_TEAM_CAP];
+    return store_profile(rt, author, name, sizeof(name), team, sizeof(team)) == 0 && name[0];
 }
 
 void views_name(store_rtxn_t *rt, const uint8_t author[EVENT_KEY_LEN], int anon, char *name,
