@@ -40,7 +40,7 @@ static json_t *s_result(const store_result_t *r, int with_id)
     json_object_set_new(o, "id", with_id ? api_json_hex(r->id, EVENT_ID_LEN) : json_null());
     json_object_set_new(o, "status", json_string(st[r->status <= 2 ? r->status : 2]));
     if (r->status == STORE_REJECTED)
-        json_object_set_new(o, "error", api_json_str(api_reason(r->reason)));
+        json_object_set_new(o, "error", api_json_str(store_strerror(r->reason)));
     return o;
 }
 
@@ -88,7 +88,7 @@ static void s_submit_answer(s_submit_t *sc, const store_result_t *res, size_t n)
         api_error_with(sc->req, CONTRACT_E_INTERNAL, r,
                        "tipd could not write to its store in %s (%s; the daemon log says more): "
                        "%zu event(s) of this request were not stored; send them again later",
-                       dir, api_reason(why), failed);
+                       dir, store_strerror(why), failed);
 }
 
 static void s_submit_done(const store_result_t *res, size_t n, void *arg)
@@ -195,7 +195,7 @@ static int s_op_status(api_req_t *req, json_t *rq, void *arg)
     store_counts_t c;
     memset(&c, 0, sizeof(c));
     int rc = store_counts(d->store, &c);
-    if (rc < 0) return api_error(req, CONTRACT_E_INTERNAL, "store: %s", api_reason(rc));
+    if (rc < 0) return api_error(req, CONTRACT_E_INTERNAL, "store: %s", store_strerror(rc));
     json_t *o = json_object();
     json_object_set_new(o, "node", json_string(d->node_hex));
     json_object_set_new(o, "name", api_json_str(d->name));

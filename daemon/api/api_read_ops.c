@@ -92,7 +92,7 @@ static void s_miss_write(store_t *store, void *arg)
 {
     s_miss_rec_t *m = arg;
     int mrc = store_miss_record(store, m->q);
-    if (mrc < 0) log_msg(LOG_W, "recording a search miss failed: %s", api_reason(mrc));
+    if (mrc < 0) log_msg(LOG_W, "recording a search miss failed: %s", store_strerror(mrc));
     free(m);
 }
 
@@ -151,7 +151,7 @@ static int s_op_search(api_req_t *req, json_t *rq, void *arg)
     int rc = store_search(rt, q, &so, hits, cap, &got);
     if (rc < 0) {
         free(hits);
-        return api_error(req, CONTRACT_E_INTERNAL, "search failed: %s", api_reason(rc));
+        return api_error(req, CONTRACT_E_INTERNAL, "search failed: %s", store_strerror(rc));
     }
     json_t *res = json_array();
     event_t *ev = malloc(sizeof(*ev));
@@ -220,7 +220,7 @@ static int s_op_get(api_req_t *req, json_t *rq, void *arg)
                                   "%s was retracted by its author", hex);
         if (rc == STORE_E_NOTFOUND)
             return api_error(req, CONTRACT_E_NOT_FOUND, "no event with id %s", hex);
-        return api_error(req, CONTRACT_E_INTERNAL, "store: %s", api_reason(rc));
+        return api_error(req, CONTRACT_E_INTERNAL, "store: %s", store_strerror(rc));
     }
     json_t *o = api_tip_json(d.shown.ev, &d.shown.fig);
     if (d.shown.ev->kind == EVENT_QUESTION)
@@ -303,7 +303,7 @@ static int s_op_list(api_req_t *req, json_t *rq, void *arg)
     int rc = store_list(rt, &f, 0, s_list_one, &l);
     if (rc < 0) {
         json_decref(l.res);
-        return api_error(req, CONTRACT_E_INTERNAL, "list failed: %s", api_reason(rc));
+        return api_error(req, CONTRACT_E_INTERNAL, "list failed: %s", store_strerror(rc));
     }
     return api_reply(req, json_pack("{s:o}", "results", l.res));
 }
@@ -378,7 +378,7 @@ static int s_op_export(api_req_t *req, json_t *rq, void *arg)
     free(x.buf);
     if (rc < 0) {
         json_decref(x.events);
-        return api_error(req, CONTRACT_E_INTERNAL, "export failed: %s", api_reason(rc));
+        return api_error(req, CONTRACT_E_INTERNAL, "export failed: %s", store_strerror(rc));
     }
     json_t *next = json_null();
     if (x.more) {
@@ -402,7 +402,8 @@ static int s_op_questions(api_req_t *req, json_t *rq, void *arg)
     views_questions_t q;
     int rc = views_questions(api_view(req), open_only, (size_t)n, &q);
     if (rc != 0)
-        return api_error(req, CONTRACT_E_INTERNAL, "listing questions failed: %s", api_reason(rc));
+        return api_error(req, CONTRACT_E_INTERNAL, "listing questions failed: %s",
+                         store_strerror(rc));
     json_t *res = json_array();
     for (size_t i = 0; i < q.n && i < (size_t)n; i++) {
         const views_question_t *e = &q.v[i];
@@ -429,7 +430,7 @@ static int s_op_misses(api_req_t *req, json_t *rq, void *arg)
     views_miss_t *v = NULL;
     size_t k = 0;
     int rc = views_misses(api_view(req), (size_t)n, &v, &k);
-    if (rc != 0) return api_error(req, CONTRACT_E_INTERNAL, "misses: %s", api_reason(rc));
+    if (rc != 0) return api_error(req, CONTRACT_E_INTERNAL, "misses: %s", store_strerror(rc));
     json_t *res = api_misses_json(v, k);
     views_misses_free(&v, k);
     return api_reply(req, json_pack("{s:o}", "results", res));
@@ -460,7 +461,7 @@ static int s_op_stats(api_req_t *req, json_t *rq, void *arg)
                            .me = me ? mekey : NULL};
     views_stats_t st;
     int rc = views_stats(d->views, api_view(req), &q, &st);
-    if (rc != 0) return api_error(req, CONTRACT_E_INTERNAL, "stats failed: %s", api_reason(rc));
+    if (rc != 0) return api_error(req, CONTRACT_E_INTERNAL, "stats failed: %s", store_strerror(rc));
     json_t *o = api_stats_json(&st);
     views_stats_free(&st);
     return api_reply(req, o);
@@ -511,7 +512,7 @@ static int s_op_today(api_req_t *req, json_t *rq, void *arg)
     views_today_t t;
     int rc = views_today_cached(d->views, api_view(req), &q, &t);
     free(seen);
-    if (rc != 0) return api_error(req, CONTRACT_E_INTERNAL, "today: %s", api_reason(rc));
+    if (rc != 0) return api_error(req, CONTRACT_E_INTERNAL, "today: %s", store_strerror(rc));
     json_t *tip = t.have ? api_tip_json(t.ev, &t.fig) : NULL;
     json_t *r = json_pack("{s:o, s:I, s:b}", "tip", tip ? tip : json_null(), "unseen",
                           (json_int_t)t.unseen, "seen_before", t.seen_before);

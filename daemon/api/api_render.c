@@ -34,11 +34,6 @@ json_t *api_json_str(const char *s)
     return v ? v : json_string("");
 }
 
-const char *api_reason(int code)
-{
-    return store_strerror(code); /* knows event.h's codes too */
-}
-
 json_t *api_tip_json(const event_t *ev, const views_tip_t *fig)
 {
     json_t *o = json_object();

@@ -15,11 +15,11 @@
 
 /* Lower-case hex of n bytes, an RFC 3339 UTC time with milliseconds, a
  * string from the store ("" for NULL or for text jansson refuses: never NULL
- * unless out of memory), and the reason for a store or event error code. */
+ * unless out of memory). The reason for a store or event error code is
+ * store_strerror's. */
 json_t *api_json_hex(const uint8_t *b, size_t n);
 json_t *api_json_time(uint64_t ms);
 json_t *api_json_str(const char *s);
-const char *api_reason(int code);
 
 /* The tip object of docs/API.md: ev's signed fields and fig's derived ones
  * (rating, thanks, answers, author name/team, anonymous, superseded).
