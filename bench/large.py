@@ -221,6 +221,15 @@ def main():
             ts.append((time.perf_counter() - t0) * 1000)
         rows.append(("search via API (%d queries)" % len(qs),
                      "p50 %.1f ms, p99 %.1f ms" % (pct(ts, 50), pct(ts, 99)), "", ""))
+        # the daemon's own account of the same searches (status "requests":
+        # no search ran before this phase, so its counts are these)
+        sq = c.request({"op": "status"})["requests"].get("search", {})
+        for k in ("in_daemon", "running"):
+            h = sq.get(k, {})
+            rows.append(("search, %s (tipd's status)" % k.replace("_", " "),
+                         "p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d)" %
+                         (h.get("p50_ms", 0), h.get("p99_ms", 0), h.get("max_ms", 0),
+                          h.get("count", 0)), "", ""))
         ts = []
         env = dict(os.environ, TIPD_SOCKET=d.sock)
         for q in qs[:40]:

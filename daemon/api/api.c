@@ -33,6 +33,7 @@
  * only the loop writes.
  */
 #include "api.h"
+#include "api_latency.h"
 #include "path.h"
 
 #include <errno.h>
@@ -59,8 +60,9 @@ typedef struct {
     char *name;
     api_op_fn fn;
     void *arg;
-    int read;  /* runs on a reader thread in a read view */
-    int heavy; /* API_READ_HEAVY */
+    int read;      /* runs on a reader thread in a read view */
+    int heavy;     /* API_READ_HEAVY */
+    api_lat_t *in; /* [0] read to sent, [1] the op running until it answered */
 } s_op_t;
 
 struct api_req {
@@ -88,6 +90,8 @@ struct api_req {
     uint8_t *pbody;
     size_t plen;
     int pextra;
+    /* monotonic µs: read off the socket, handed to its op, answered */
+    uint64_t t_in, t_run, t_done;
 };
 
 struct api {
@@ -120,6 +124,13 @@ struct api {
     char delay_op[32];
     unsigned delay_ms;
 };
+
+static uint64_t s_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 static int s_reading(const api_t *a)
 {
@@ -154,8 +165,18 @@ static void s_free_req(api_req_t *r)
     free(r);
 }
 
+/* Count r's times under its op (requests no op took are not counted). */
+static void s_account(const api_req_t *r)
+{
+    if (!r->op || !r->op->in) return;
+    uint64_t now = s_now_us();
+    api_lat_add(&r->op->in[0], now - r->t_in);
+    api_lat_add(&r->op->in[1], r->t_done > r->t_run ? r->t_done - r->t_run : 0);
+}
+
 static void s_send(api_t *a, api_req_t *r)
 {
+    s_account(r);
     int fl = ZMQ_DONTWAIT;
     if (zmq_send(a->sock, r->rid, r->rid_len, fl | ZMQ_SNDMORE) < 0) goto fail;
     if (r->delim && zmq_send(a->sock, "", 0, fl | ZMQ_SNDMORE) < 0) goto fail;
@@ -213,6 +234,7 @@ static int s_answer(api_req_t *r, json_t *body)
     r->reply = s;
     r->reply_len = strlen(s);
     r->done = 1;
+    r->t_done = s_now_us();
     if (!r->in_handler) {
         uint8_t rid[S_MAX_RID];
         size_t n = r->rid_len;
@@ -312,8 +334,13 @@ static int s_register(api_t *a, const char *op, api_op_fn fn, void *arg, int rea
         a->capops = cap;
     }
     char *name = strdup(op);
-    if (!name) return -1;
-    a->ops[a->nops++] = (s_op_t){name, fn, arg, read, heavy};
+    api_lat_t *in = calloc(2, sizeof(*in));
+    if (!name || !in) {
+        free(name);
+        free(in);
+        return -1;
+    }
+    a->ops[a->nops++] = (s_op_t){name, fn, arg, read, heavy, in};
     return 0;
 }
 
@@ -325,6 +352,22 @@ int api_register(api_t *a, const char *op, api_op_fn fn, void *arg)
 int api_register_read(api_t *a, const char *op, api_op_fn fn, void *arg, int flags)
 {
     return s_register(a, op, fn, arg, 1, (flags & API_READ_HEAVY) != 0);
+}
+
+json_t *api_latency_json(const api_t *a)
+{
+    json_t *o = json_object();
+    if (!o) return NULL;
+    for (size_t i = 0; i < a->nops; i++) {
+        const s_op_t *op = &a->ops[i];
+        if (!op->in[0].n) continue;
+        json_t *one = json_object();
+        if (!one) break;
+        json_object_set_new(one, "in_daemon", api_lat_json(&op->in[0]));
+        json_object_set_new(one, "running", api_lat_json(&op->in[1]));
+        json_object_set_new(o, op->name, one);
+    }
+    return o;
 }
 
 static const s_op_t *s_find_op(const api_t *a, const char *name)
@@ -436,6 +479,7 @@ static void *s_reader_main(void *arg)
         a->heavy_running += r->op->heavy;
         pthread_mutex_unlock(&a->mu);
 
+        r->t_run = s_now_us(); /* the wait for a reader is not the op's */
         s_run_read_view(a, r, r->request);
 
         pthread_mutex_lock(&a->mu);
@@ -586,8 +630,9 @@ static void s_dispatch(api_t *a, api_req_t *r, const char *body, size_t len, int
         json_decref(req);
         goto out;
     }
+    r->op = o;
+    r->t_run = s_now_us();
     if (o->read) {
-        r->op = o;
         r->request = req;
         if (s_queue_read(a, r) == 0) return; /* the loop hears back in s_on_done */
         r->request = NULL;
@@ -661,6 +706,7 @@ static int s_read_one(api_t *a)
         return 0;
     }
     r->api = a;
+    r->t_in = s_now_us();
     const void *data = have_body ? zmq_msg_data(&body) : "";
     size_t len = have_body ? zmq_msg_size(&body) : 0;
     if (s_must_park(a, r) && (r->pbody = malloc(len ? len : 1))) {
@@ -884,7 +930,10 @@ void api_destroy(api_t **p)
         zmq_close(a->sock);
         if (a->path[0]) unlink(a->path);
     }
-    for (size_t i = 0; i < a->nops; i++) free(a->ops[i].name);
+    for (size_t i = 0; i < a->nops; i++) {
+        free(a->ops[i].name);
+        free(a->ops[i].in);
+    }
     free(a->ops);
     free(a);
     *p = NULL;

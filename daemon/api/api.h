@@ -126,6 +126,13 @@ void api_keep(api_req_t *req);
 void api_pause(api_t *a, int paused);
 /* Answers owed right now (requests read and not yet answered). */
 size_t api_inflight(const api_t *a);
+/* How long answers took since start, per op that answered at least once:
+ * {"search": {"in_daemon": {...}, "running": {...}}, ...}, each the fields of
+ * api_lat_json (api_latency.h). "in_daemon" runs from the request read off
+ * the socket to its answer handed to ZeroMQ (waits for a reader, for the
+ * client's earlier answers and for a commit included); "running" is the op
+ * alone. Loop thread only. NULL on ENOMEM. */
+json_t *api_latency_json(const api_t *a);
 
 /* ---- helpers for handlers ---- */
 

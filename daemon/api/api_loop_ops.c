@@ -217,6 +217,7 @@ static int s_op_status(api_req_t *req, json_t *rq, void *arg)
     json_object_set_new(o, "discovery", json_boolean(!d->cfg.no_discovery));
     json_object_set_new(o, "pending", json_integer((json_int_t)ingest_pending(d->ingest)));
     if (d->gossip) json_object_set_new(o, "gossip", gossip_stats_json(d->gossip));
+    json_object_set_new(o, "requests", api_latency_json(d->api));
     return api_reply(req, o);
 }
 

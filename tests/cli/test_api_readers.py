@@ -121,5 +121,36 @@ def test_a_client_past_its_bound_waits_alone():
         other.close()
 
 
+def test_status_counts_each_ops_answers_and_their_time():
+    """status reports, per op, how many answers went out and how long they
+    took in the daemon and running: a list made slow by 400 ms counts that
+    much at least, a request no op took is not counted, and the status
+    being answered is not yet counted in itself."""
+    need_hooks()
+    with Daemon(env={"TIPD_TEST_READ_DELAY": "list:400"}) as d:
+        seed(d)
+        c = d.client(timeout=30)
+        for i in range(3):
+            eq(c.request({"op": "list", "n": 1})["ok"], True)
+        eq(c.request({"op": "search", "q": "reader"})["ok"], True)
+        eq(c.request({"op": "no_such_op"})["error"], "bad_request")
+        st = c.request({"op": "status"})
+        req = st["requests"]
+        # (the harness asked status while waiting for the daemon)
+        eq(sorted(k for k in req if k != "status"), ["list", "search", "submit"])
+        eq(req["list"]["in_daemon"]["count"], 3)
+        eq(req["list"]["running"]["count"], 3)
+        eq(req["search"]["in_daemon"]["count"], 1)
+        eq(req["submit"]["in_daemon"]["count"], 1)
+        lst = req["list"]
+        for k in ("p50_ms", "p99_ms", "max_ms", "mean_ms"):
+            check(lst["running"][k] >= 400, (k, lst))
+            check(lst["in_daemon"][k] >= 400, (k, lst))
+        check(lst["in_daemon"]["p50_ms"] <= lst["in_daemon"]["p99_ms"] <= lst["in_daemon"]["max_ms"], lst)
+        before = req["status"]["in_daemon"]["count"] if "status" in req else 0
+        eq(c.request({"op": "status"})["requests"]["status"]["in_daemon"]["count"], before + 1)
+        c.close()
+
+
 if __name__ == "__main__":
     run_tests(globals())
