@@ -180,6 +180,40 @@ static void s_cell(const json_t *v, char *buf, size_t cap)
     }
 }
 
+/* "search 120 (p99 3.1 ms), list 8 (p99 0.4 ms)": the ops that answered
+ * most since tipd started, with the in-daemon p99 of each (docs/API.md,
+ * status "requests"); "" when none did. */
+static void s_answers_line(const json_t *req, char *buf, size_t cap)
+{
+    enum { S_SHOWN = 4 };
+    const char *name[S_SHOWN] = {0};
+    const json_t *hist[S_SHOWN] = {0};
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)req, k, v)
+    {
+        const json_t *h = json_object_get(v, "in_daemon");
+        json_int_t n = json_integer_value(json_object_get(h, "count"));
+        for (int i = 0; i < S_SHOWN; i++) {
+            if (hist[i] && json_integer_value(json_object_get(hist[i], "count")) >= n) continue;
+            for (int j = S_SHOWN - 1; j > i; j--) {
+                name[j] = name[j - 1];
+                hist[j] = hist[j - 1];
+            }
+            name[i] = k;
+            hist[i] = h;
+            break;
+        }
+    }
+    size_t len = 0;
+    buf[0] = 0;
+    for (int i = 0; i < S_SHOWN && hist[i] && len < cap; i++)
+        len += (size_t)snprintf(buf + len, cap - len, "%s%s %lld (p99 %.1f ms)", i ? ", " : "",
+                                name[i],
+                                (long long)json_integer_value(json_object_get(hist[i], "count")),
+                                json_real_value(json_object_get(hist[i], "p99_ms")));
+}
+
 static int s_status_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
 {
     if (argc > 1) return cli_usage(cli, self, "unexpected argument '%s'", argv[1]);
@@ -230,6 +264,8 @@ static int s_status_run(cli_t *cli, const cmd_t *self, int argc, char **argv)
             fprintf(cli->out, "%-8s  %s\n", keys[i][1], cell);
         }
         fprintf(cli->out, "%-8s  %s\n", "socket", cli->socket);
+        s_answers_line(json_object_get(reply, "requests"), cell, sizeof cell);
+        if (cell[0]) fprintf(cli->out, "%-8s  %s\n", "answers", cell);
     }
     json_decref(reply);
     return 0;
