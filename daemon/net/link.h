@@ -43,9 +43,12 @@
 #define G_SNDHWM         2000  /* messages queued per connection */
 #define G_RCVHWM         2000
 #define G_MAX_LINKS      256
-#define G_MAX_HANDSHAKES 64         /* links not yet authenticated */
-#define G_READ_BURST     128        /* messages read per wake-up per socket */
-#define G_PUSH_BUDGET    (4u << 20) /* event bytes sent per link per drain */
+#define G_MAX_HANDSHAKES 64  /* links not yet authenticated */
+#define G_READ_BURST     128 /* messages read per wake-up per socket */
+/* Event bytes sent per link per drain; then the loop serves everyone else
+ * before the next slice (a slice is ~1 ms of store reads; 4 MiB slices held
+ * API answers up for tens of ms while a peer caught up). */
+#define G_PUSH_BUDGET (256u << 10)
 #define G_PUSH_RATE                                                                                \
     (8.0 * 1024 * 1024)                            /* our pushes per link per second: half the     \
                                                        receiver's allowance, so catch-up is never "flooding" */

@@ -136,15 +136,20 @@ static void s_have(const uint8_t id[RECON_ID_LEN], void *arg)
     if (o->n == WIRE_MAX_IDS) s_offer_flush(o);
 }
 
-/* Send up to G_PUSH_BUDGET bytes of owed bodies; 1 if more remain. */
-static int s_drain(g_link_t *l)
+/* Send up to G_PUSH_BUDGET bytes of owed bodies. 0 when all are sent, else
+ * the ms to wait before the next slice: 1 when the slice's budget ran out
+ * (the loop serves everyone else first), until a message's worth of tokens
+ * when paced, S_FULL_WAIT_MS when the peer's socket is full. */
+#define S_FULL_WAIT_MS 20
+static uint64_t s_drain(g_link_t *l)
 {
     gossip_t *g = l->g;
     uint64_t now = loop_now_ms();
     l->push_tok += (double)(now - l->push_tok_t) / 1000.0 * G_PUSH_RATE;
     l->push_tok_t = now;
     if (l->push_tok > G_PUSH_RATE) l->push_tok = G_PUSH_RATE;
-    if (l->push_tok < (double)WIRE_MAX_MSG) return 1; /* paced: wait for tokens */
+    if (l->push_tok < (double)WIRE_MAX_MSG) /* paced: wait for tokens */
+        return 1 + (uint64_t)(((double)WIRE_MAX_MSG - l->push_tok) * 1000.0 / G_PUSH_RATE);
     size_t budget = l->push_tok < G_PUSH_BUDGET ? (size_t)l->push_tok : G_PUSH_BUDGET;
     size_t spent = 0;
     while (l->push_head < l->npush && budget > 0 && l->state == G_LINKED) {
@@ -166,8 +171,10 @@ static int s_drain(g_link_t *l)
         }
         uint8_t type = l->ver >= 3 ? WIRE_PUSH : WIRE_EVENTS;
         if (nf && (wire_enc_events(f, nf, g->msg_buf, WIRE_MAX_MSG, &blen) ||
-                   g_send(l, type, g->msg_buf, blen) < 0))
-            return 1; /* socket full: later */
+                   g_send(l, type, g->msg_buf, blen) < 0)) {
+            l->push_tok -= (double)spent;
+            return S_FULL_WAIT_MS; /* socket full: later */
+        }
         for (size_t i = l->push_head; i < head; i++) g_idset_add(&l->known, l->push[i]);
         l->stat_ev_tx += nf;
         g->stat_ev_tx += nf;
@@ -190,10 +197,13 @@ static int s_drain(g_link_t *l)
 
 void g_sync_work(gossip_t *g)
 {
-    int more = 0;
-    for (g_link_t *l = g->links; l; l = l->next)
-        if (l->state == G_LINKED && l->push_head < l->npush) more |= s_drain(l);
-    if (more) loop_timer_reset(g->loop, g->work_timer, 20);
+    uint64_t wait = 0;
+    for (g_link_t *l = g->links; l; l = l->next) {
+        if (l->state != G_LINKED || l->push_head >= l->npush) continue;
+        uint64_t w = s_drain(l);
+        if (w && (!wait || w < wait)) wait = w;
+    }
+    if (wait) loop_timer_reset(g->loop, g->work_timer, wait);
 }
 
 /* ---- new events from ingest ---- */
