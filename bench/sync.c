@@ -46,22 +46,65 @@ static void s_count(const uint8_t id[32], void *arg)
     (*(size_t *)arg)++;
 }
 
+/* Every item of a run, sorted: where the sets read whole ids back, as a
+ * node reads them from its store's time index. */
+static recon_item_t *s_tab;
+static size_t s_ntab;
+
+static int s_tab_cmp(const void *x, const void *y)
+{
+    const recon_item_t *a = x, *b = y;
+    if (a->ts != b->ts) return a->ts < b->ts ? -1 : 1;
+    return memcmp(a->id, b->id, 32);
+}
+
+static int s_fetch(void *arg, const uint8_t *keys, size_t n, uint8_t (*ids)[RECON_ID_LEN])
+{
+    (void)arg;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *k = keys + i * RECON_KEY_LEN;
+        recon_item_t want = {0};
+        for (int j = 0; j < 8; j++) want.ts = want.ts << 8 | k[j];
+        memcpy(want.id, k + 8, RECON_KEEP_LEN);
+        size_t lo = 0, hi = s_ntab;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (s_tab_cmp(&s_tab[mid], &want) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == s_ntab || s_tab[lo].ts != want.ts ||
+            memcmp(s_tab[lo].id, want.id, RECON_KEEP_LEN))
+            return -1;
+        memcpy(ids[i], s_tab[lo].id, RECON_ID_LEN);
+    }
+    return 0;
+}
+
 static int s_run(size_t n, size_t d, uint64_t seed)
 {
-    recon_set_t *a = recon_set_new(), *b = recon_set_new();
+    recon_set_t *a = recon_set_new(s_fetch, NULL), *b = recon_set_new(s_fetch, NULL);
     uint64_t st = seed;
     recon_item_t it;
+    s_tab = malloc((n + 2 * d) * sizeof(*s_tab));
+    if (!s_tab) return -1;
+    s_ntab = 0;
     for (size_t i = 0; i < n; i++) {
         s_item(&st, &it);
+        s_tab[s_ntab++] = it;
         recon_set_add(a, it.ts, it.id);
         recon_set_add(b, it.ts, it.id);
     }
     for (size_t i = 0; i < d; i++) {
         s_item(&st, &it);
+        s_tab[s_ntab++] = it;
         recon_set_add(a, it.ts, it.id);
         s_item(&st, &it);
+        s_tab[s_ntab++] = it;
         recon_set_add(b, it.ts, it.id);
     }
+    qsort(s_tab, s_ntab, sizeof(*s_tab), s_tab_cmp);
     recon_set_seal(a);
     recon_set_seal(b);
 
@@ -96,6 +139,8 @@ static int s_run(size_t n, size_t d, uint64_t seed)
     free(m2);
     recon_set_destroy(&a);
     recon_set_destroy(&b);
+    free(s_tab);
+    s_tab = NULL;
     return (have_a == d && have_b == d) ? 0 : -1;
 }
 

@@ -1,10 +1,9 @@
 /* recon.c -- range-based set reconciliation over (created_at, id).
  *
- * The set is a sorted array of 40-byte items plus an unsorted pending buffer:
- * new ids are appended in O(1) and merged (sort + dedupe + merge in place
- * from the back) the next time the set is read, so storing 5,000 events
- * costs one merge, not 5,000 memmoves of a 4 MB array, and a merge of a few
- * new (recent) ids moves only the items after them.
+ * The set (recon_set.c) is a sorted array of 24-byte keys -- created_at and
+ * the id's first 16 bytes -- with sums over blocks of items; whole ids are
+ * fetched from the store when a fingerprint's partial blocks, a "have" or
+ * a rare long bound needs them.
  *
  * A message is processed range by range, in ascending bound order. Each
  * incoming range maps to [lower, upper) in our array by binary search from
@@ -25,17 +24,11 @@
  * hashes.
  */
 #include "recon.h"
+#include "recon_int.h"
 
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct recon_set {
-    recon_item_t *items; /* sorted, unique */
-    size_t n, cap;
-    recon_item_t *pend; /* unsorted additions */
-    size_t npend, cappend;
-};
 
 typedef struct {
     int inf;
@@ -43,140 +36,6 @@ typedef struct {
     uint8_t plen;
     uint8_t prefix[RECON_ID_LEN];
 } s_bound_t;
-
-static int s_item_cmp(const recon_item_t *a, const recon_item_t *b)
-{
-    if (a->ts != b->ts) return a->ts < b->ts ? -1 : 1;
-    return memcmp(a->id, b->id, RECON_ID_LEN);
-}
-
-static int s_item_qcmp(const void *a, const void *b)
-{
-    return s_item_cmp(a, b);
-}
-
-/* ---- the set ---- */
-
-recon_set_t *recon_set_new(void)
-{
-    return calloc(1, sizeof(recon_set_t));
-}
-
-void recon_set_destroy(recon_set_t **p)
-{
-    if (!p || !*p) return;
-    free((*p)->items);
-    free((*p)->pend);
-    free(*p);
-    *p = NULL;
-}
-
-int recon_set_add(recon_set_t *s, uint64_t ts, const uint8_t id[RECON_ID_LEN])
-{
-    if (s->npend == s->cappend) {
-        size_t nc = s->cappend ? s->cappend * 2 : 256;
-        recon_item_t *np = realloc(s->pend, nc * sizeof(*np));
-        if (!np) return -1;
-        s->pend = np;
-        s->cappend = nc;
-    }
-    s->pend[s->npend].ts = ts;
-    memcpy(s->pend[s->npend].id, id, RECON_ID_LEN);
-    s->npend++;
-    return 0;
-}
-
-void recon_set_clear(recon_set_t *s)
-{
-    s->n = 0;
-    s->npend = 0;
-}
-
-/* Index of the first item >= key in items[0, n). */
-static size_t s_lower_item(const recon_item_t *items, size_t n, const recon_item_t *key)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (s_item_cmp(&items[mid], key) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-long recon_set_seal(recon_set_t *s)
-{
-    if (s->npend == 0) return (long)s->n;
-    qsort(s->pend, s->npend, sizeof(recon_item_t), s_item_qcmp);
-    /* Keep only what is new: not a repeat inside pend, not in items. */
-    size_t np = 0;
-    for (size_t j = 0; j < s->npend; j++) {
-        if (np > 0 && s_item_cmp(&s->pend[np - 1], &s->pend[j]) == 0) continue;
-        size_t at = s_lower_item(s->items, s->n, &s->pend[j]);
-        if (at < s->n && s_item_cmp(&s->items[at], &s->pend[j]) == 0) continue;
-        s->pend[np++] = s->pend[j];
-    }
-    size_t total = s->n + np;
-    if (total > s->cap) {
-        /* Grow in place (a large block is remapped, not copied) with a
-         * little room, rather than a new array per seal: at a million ids
-         * that was 40 MB copied for every new event a status request made
-         * the set seal. */
-        size_t nc = total + total / 16 + 64;
-        recon_item_t *m = realloc(s->items, nc * sizeof(*m));
-        if (!m) return -1;
-        s->items = m;
-        s->cap = nc;
-    }
-    /* Merge from the back: new ids are usually the newest, so this moves
-     * only the few items after the oldest of them. */
-    size_t i = s->n, j = np, k = total;
-    while (j > 0) {
-        if (i > 0 && s_item_cmp(&s->items[i - 1], &s->pend[j - 1]) > 0)
-            s->items[--k] = s->items[--i];
-        else
-            s->items[--k] = s->pend[--j];
-    }
-    s->n = total;
-    s->npend = 0;
-    /* The pending buffer may have grown huge during a bulk load; let it go. */
-    if (s->cappend > 4096) {
-        free(s->pend);
-        s->pend = NULL;
-        s->cappend = 0;
-    }
-    return (long)s->n;
-}
-
-const recon_item_t *recon_set_items(recon_set_t *s, size_t *n)
-{
-    recon_set_seal(s);
-    *n = s->n;
-    return s->items;
-}
-
-int recon_set_contains(recon_set_t *s, uint64_t ts, const uint8_t id[RECON_ID_LEN])
-{
-    recon_item_t key = {.ts = ts};
-    memcpy(key.id, id, RECON_ID_LEN);
-    recon_set_seal(s);
-    size_t i = s_lower_item(s->items, s->n, &key);
-    return i < s->n && s_item_cmp(&s->items[i], &key) == 0;
-}
-
-void recon_set_remove(recon_set_t *s, uint64_t ts, const uint8_t id[RECON_ID_LEN])
-{
-    recon_item_t key = {.ts = ts};
-    memcpy(key.id, id, RECON_ID_LEN);
-    recon_set_seal(s);
-    size_t i = s_lower_item(s->items, s->n, &key);
-    if (i < s->n && s_item_cmp(&s->items[i], &key) == 0) {
-        memmove(&s->items[i], &s->items[i + 1], (s->n - i - 1) * sizeof(recon_item_t));
-        s->n--;
-    }
-}
 
 /* ---- varints ---- */
 
@@ -212,39 +71,52 @@ int recon_varint_get(const uint8_t *in, size_t len, size_t *pos, uint64_t *v)
 
 void recon_fingerprint(const recon_item_t *items, size_t lo, size_t hi, uint8_t fp[RECON_FP_LEN])
 {
-    uint64_t acc[4] = {0, 0, 0, 0};
-    for (size_t i = lo; i < hi; i++) {
-        const uint8_t *id = items[i].id;
-        unsigned carry = 0;
-        for (int w = 0; w < 4; w++) {
-            uint64_t x = 0;
-            for (int b = 7; b >= 0; b--) x = (x << 8) | id[w * 8 + b];
-            uint64_t s1 = acc[w] + x;
-            unsigned c1 = s1 < x;
-            uint64_t s2 = s1 + carry;
-            unsigned c2 = s2 < s1;
-            acc[w] = s2;
-            carry = c1 | c2;
-        }
-    }
-    uint8_t buf[32 + 10];
-    for (int w = 0; w < 4; w++)
-        for (int b = 0; b < 8; b++) buf[w * 8 + b] = (uint8_t)(acc[w] >> (8 * b));
-    size_t pos = 32;
-    recon_varint_put(buf, sizeof buf, &pos, (uint64_t)(hi - lo));
-    uint8_t h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, buf, pos);
-    memcpy(fp, h, RECON_FP_LEN);
+    recon_sum_t sum = {{0, 0, 0, 0}};
+    for (size_t i = lo; i < hi; i++) recon_sum_add(&sum, items[i].id);
+    recon_sum_fp(&sum, (uint64_t)(hi - lo), fp);
+}
+
+/* Fingerprint of the set's keys[lo, hi). 0 or a RECON_E_* code. */
+static int s_set_fp(recon_set_t *set, size_t lo, size_t hi, uint8_t fp[RECON_FP_LEN])
+{
+    recon_sum_t sum = {{0, 0, 0, 0}};
+    int rc = recon_set_sum(set, lo, hi, &sum);
+    if (rc) return rc;
+    recon_sum_fp(&sum, (uint64_t)(hi - lo), fp);
+    return 0;
 }
 
 /* ---- bounds ---- */
 
-/* 1 if item < bound (bound's id prefix is padded with zero bytes). */
-static int s_item_lt_bound(const recon_item_t *it, const s_bound_t *b)
+/* The sealed set as one message reads it; err keeps the first failure to
+ * read a whole id back (the comparisons that needed it then say "not below"). */
+typedef struct {
+    recon_set_t *set;
+    const uint8_t *keys;
+    size_t n;
+    int err;
+} s_view_t;
+
+#define S_KEY(v, i) ((v)->keys + (size_t)(i)*RECON_KEY_LEN)
+
+/* 1 if key i < bound (bound's id prefix is padded with zero bytes). A bound
+ * longer than the kept 16 bytes that matches them reads the whole id. */
+static int s_key_lt_bound(s_view_t *v, size_t i, const s_bound_t *b)
 {
     if (b->inf) return 1;
-    if (it->ts != b->ts) return it->ts < b->ts;
-    return memcmp(it->id, b->prefix, b->plen) < 0;
+    const uint8_t *k = S_KEY(v, i);
+    uint64_t ts = recon_key_ts(k);
+    if (ts != b->ts) return ts < b->ts;
+    size_t m = b->plen < RECON_KEEP_LEN ? b->plen : RECON_KEEP_LEN;
+    int c = memcmp(k + 8, b->prefix, m);
+    if (c || b->plen <= RECON_KEEP_LEN) return c < 0;
+    uint8_t id[1][RECON_ID_LEN];
+    int rc = recon_set_fetch(v->set, k, 1, id);
+    if (rc) {
+        if (!v->err) v->err = rc;
+        return 0;
+    }
+    return memcmp(id[0] + RECON_KEEP_LEN, b->prefix + RECON_KEEP_LEN, b->plen - RECON_KEEP_LEN) < 0;
 }
 
 static int s_bound_cmp(const s_bound_t *a, const s_bound_t *b)
@@ -257,13 +129,13 @@ static int s_bound_cmp(const s_bound_t *a, const s_bound_t *b)
     return memcmp(pa, pb, RECON_ID_LEN);
 }
 
-/* First index in [from, n) whose item is not below b. */
-static size_t s_lower_bound(const recon_item_t *items, size_t from, size_t n, const s_bound_t *b)
+/* First index in [from, n) whose key is not below b. */
+static size_t s_lower_bound(s_view_t *v, size_t from, const s_bound_t *b)
 {
-    size_t lo = from, hi = n;
+    size_t lo = from, hi = v->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (s_item_lt_bound(&items[mid], b))
+        if (s_key_lt_bound(v, mid, b))
             lo = mid + 1;
         else
             hi = mid;
@@ -271,16 +143,48 @@ static size_t s_lower_bound(const recon_item_t *items, size_t from, size_t n, co
     return lo;
 }
 
-/* The shortest bound b with prev < b <= cur (prev < cur). */
-static void s_minimal_bound(const recon_item_t *prev, const recon_item_t *cur, s_bound_t *b)
+/* The shortest bound b with key prev < b <= key cur (prev = cur - 1). Keys
+ * are unique, so two with the same created_at differ in their kept bytes. */
+static void s_minimal_bound(s_view_t *v, size_t cur, s_bound_t *b)
 {
+    const uint8_t *p = S_KEY(v, cur - 1), *c = S_KEY(v, cur);
     memset(b, 0, sizeof *b);
-    b->ts = cur->ts;
-    if (prev->ts != cur->ts) return;
+    b->ts = recon_key_ts(c);
+    if (recon_key_ts(p) != b->ts) return;
     size_t shared = 0;
-    while (shared < RECON_ID_LEN && prev->id[shared] == cur->id[shared]) shared++;
-    b->plen = (uint8_t)(shared < RECON_ID_LEN ? shared + 1 : RECON_ID_LEN);
-    memcpy(b->prefix, cur->id, b->plen);
+    while (shared < RECON_KEEP_LEN - 1 && p[8 + shared] == c[8 + shared]) shared++;
+    b->plen = (uint8_t)(shared + 1);
+    memcpy(b->prefix, c + 8, b->plen);
+}
+
+/* Ids reported as "have", gathered so that their whole ids are read back
+ * in chunks. */
+#define S_HAVE_CHUNK 256
+typedef struct {
+    s_view_t *v;
+    recon_have_fn fn;
+    void *arg;
+    uint8_t keys[S_HAVE_CHUNK][RECON_KEY_LEN];
+    size_t n;
+} s_haves_t;
+
+static int s_haves_flush(s_haves_t *h)
+{
+    if (!h->n) return 0;
+    uint8_t ids[S_HAVE_CHUNK][RECON_ID_LEN];
+    int rc = recon_set_fetch(h->v->set, &h->keys[0][0], h->n, ids);
+    if (rc) return rc;
+    for (size_t i = 0; i < h->n; i++) h->fn(ids[i], h->arg);
+    h->n = 0;
+    return 0;
+}
+
+/* Report key i as had; 0 or a code. */
+static int s_haves_add(s_haves_t *h, size_t i)
+{
+    if (!h->fn) return 0;
+    memcpy(h->keys[h->n++], S_KEY(h->v, i), RECON_KEY_LEN);
+    return h->n == S_HAVE_CHUNK ? s_haves_flush(h) : 0;
 }
 
 /* ---- output ---- */
@@ -321,20 +225,20 @@ static int s_put_byte(s_out_t *o, uint8_t b)
     return s_put_bytes(o, &b, 1);
 }
 
-/* Emit ranges covering items[lower, upper) up to ubound: a list when small,
+/* Emit ranges covering keys[lower, upper) up to ubound: a list when small,
  * else 16 fingerprinted buckets. Output is bounded (<= 16 * 60 bytes or a
- * list of 31 prefixes), so the caller's slack above the frame limit holds it. */
-static int s_split(s_out_t *o, const recon_item_t *items, size_t lower, size_t upper,
-                   const s_bound_t *ubound)
+ * list of 31 prefixes), so the caller's slack above the frame limit holds it.
+ * 0 or a RECON_E_* code. */
+static int s_split(s_out_t *o, s_view_t *v, size_t lower, size_t upper, const s_bound_t *ubound)
 {
     size_t count = upper - lower;
     o->flags |= RECON_OUT_ASKS;
     if (count < RECON_LIST_BELOW) {
         if (s_put_bound(o, ubound) || s_put_byte(o, RECON_MODE_IDLIST) ||
             recon_varint_put(o->buf, o->cap, &o->pos, count))
-            return -1;
+            return RECON_E_NOSPACE;
         for (size_t i = lower; i < upper; i++)
-            if (s_put_bytes(o, items[i].id, RECON_PREFIX_LEN)) return -1;
+            if (s_put_bytes(o, S_KEY(v, i) + 8, RECON_PREFIX_LEN)) return RECON_E_NOSPACE;
         o->emitted_idx = upper;
         return 0;
     }
@@ -342,28 +246,43 @@ static int s_split(s_out_t *o, const recon_item_t *items, size_t lower, size_t u
     for (size_t i = 0; i < RECON_BUCKETS; i++) {
         size_t sz = per + (i < extra ? 1 : 0);
         uint8_t fp[RECON_FP_LEN];
-        recon_fingerprint(items, cur, cur + sz, fp);
+        int rc = s_set_fp(v->set, cur, cur + sz, fp);
+        if (rc) return rc;
         cur += sz;
         s_bound_t nb;
         if (cur == upper)
             nb = *ubound;
         else
-            s_minimal_bound(&items[cur - 1], &items[cur], &nb);
+            s_minimal_bound(v, cur, &nb);
         if (s_put_bound(o, &nb) || s_put_byte(o, RECON_MODE_FP) || s_put_bytes(o, fp, sizeof fp))
-            return -1;
+            return RECON_E_NOSPACE;
         o->emitted_idx = cur;
     }
+    return 0;
+}
+
+/* The sealed set as a view; 0 or a code when the pending items could not
+ * be merged. */
+static int s_view(recon_set_t *s, s_view_t *v)
+{
+    long n = recon_set_seal(s);
+    if (n < 0) return n == -1 ? RECON_E_NOMEM : RECON_E_STORE;
+    v->set = s;
+    v->keys = recon_set_keys(s, &v->n);
+    v->err = 0;
     return 0;
 }
 
 int recon_initiate(recon_set_t *s, uint8_t *out, size_t cap, size_t *out_len)
 {
     if (cap < RECON_MAX_MSG) return RECON_E_NOSPACE;
-    if (recon_set_seal(s) < 0) return RECON_E_NOMEM;
+    s_view_t v;
+    int rc = s_view(s, &v);
+    if (rc) return rc;
     s_out_t o = {.buf = out, .cap = cap};
     out[o.pos++] = RECON_VERSION;
     s_bound_t inf = {.inf = 1};
-    if (s_split(&o, s->items, 0, s->n, &inf)) return RECON_E_NOSPACE;
+    if ((rc = s_split(&o, &v, 0, v.n, &inf))) return rc;
     *out_len = o.pos;
     return o.flags;
 }
@@ -405,9 +324,8 @@ static int s_pref_cmp(const void *a, const void *b)
 /* Handle a peer's list of prefixes for items[lower, upper): report our
  * unlisted items as have, and answer with a bitmap of listed prefixes we lack
  * (nothing if we hold them all). */
-static int s_on_idlist(s_out_t *o, const recon_item_t *items, size_t lower, size_t upper,
-                       const uint8_t *list, size_t n, const s_bound_t *cur, int *answered,
-                       recon_have_fn have, void *arg)
+static int s_on_idlist(s_out_t *o, s_haves_t *h, size_t lower, size_t upper, const uint8_t *list,
+                       size_t n, const s_bound_t *cur, int *answered)
 {
     s_pref_t *pv = calloc(n ? n : 1, sizeof *pv);
     if (!pv) return RECON_E_NOMEM;
@@ -422,12 +340,17 @@ static int s_on_idlist(s_out_t *o, const recon_item_t *items, size_t lower, size
             return RECON_E_MALFORMED; /* an honest list has no repeats */
         }
     for (size_t i = lower; i < upper; i++) {
-        s_pref_t key = {.p = items[i].id};
+        s_pref_t key = {.p = S_KEY(h->v, i) + 8};
         s_pref_t *hit = n ? bsearch(&key, pv, n, sizeof *pv, s_pref_cmp) : NULL;
+        int rc = 0;
         if (hit)
             hit->found = 1;
-        else if (have)
-            have(items[i].id, arg);
+        else
+            rc = s_haves_add(h, i);
+        if (rc) {
+            free(pv);
+            return rc;
+        }
     }
     uint8_t bitmap[RECON_MAX_LIST / 8];
     memset(bitmap, 0, sizeof bitmap);
@@ -446,15 +369,34 @@ static int s_on_idlist(s_out_t *o, const recon_item_t *items, size_t lower, size
     return 0;
 }
 
+static int s_process(s_view_t *v, s_haves_t *h, const uint8_t *in, size_t len, uint8_t *out,
+                     size_t cap, size_t *out_len);
+
 int recon_process(recon_set_t *s, const uint8_t *in, size_t len, uint8_t *out, size_t cap,
                   size_t *out_len, recon_have_fn have, void *arg)
 {
     if (cap < RECON_MAX_MSG) return RECON_E_NOSPACE;
     if (len < 1 || len > RECON_MAX_MSG) return RECON_E_MALFORMED;
     if (in[0] != RECON_VERSION) return RECON_E_VERSION;
-    if (recon_set_seal(s) < 0) return RECON_E_NOMEM;
-    const recon_item_t *items = s->items;
-    size_t n = s->n;
+    s_view_t v;
+    int rc = s_view(s, &v);
+    if (rc) return rc;
+    s_haves_t *h = malloc(sizeof(*h));
+    if (!h) return RECON_E_NOMEM;
+    h->v = &v;
+    h->fn = have;
+    h->arg = arg;
+    h->n = 0;
+    rc = s_process(&v, h, in, len, out, cap, out_len);
+    free(h);
+    return rc;
+}
+
+/* recon_process's walk over the message's ranges, haves gathered in h. */
+static int s_process(s_view_t *v, s_haves_t *h, const uint8_t *in, size_t len, uint8_t *out,
+                     size_t cap, size_t *out_len)
+{
+    size_t n = v->n;
 
     s_out_t o = {.buf = out, .cap = cap};
     out[o.pos++] = RECON_VERSION;
@@ -471,7 +413,8 @@ int recon_process(recon_set_t *s, const uint8_t *in, size_t len, uint8_t *out, s
         if (s_bound_cmp(&cur, &prev_bound) <= 0) return RECON_E_MALFORMED;
         if (pos >= len) return RECON_E_MALFORMED;
         uint8_t mode = in[pos++];
-        size_t lower = prev_idx, upper = s_lower_bound(items, prev_idx, n, &cur);
+        size_t lower = prev_idx, upper = s_lower_bound(v, prev_idx, &cur);
+        if (v->err) return v->err;
         s_out_t saved = o;
         /* Write the pending skip (up to prev_bound) before any real output. */
 #define S_FLUSH_SKIP()                                                                             \
@@ -492,12 +435,13 @@ int recon_process(recon_set_t *s, const uint8_t *in, size_t len, uint8_t *out, s
             if (len - pos < RECON_FP_LEN) return RECON_E_MALFORMED;
             in_flags |= RECON_IN_ASKED;
             uint8_t fp[RECON_FP_LEN];
-            recon_fingerprint(items, lower, upper, fp);
+            int rc = s_set_fp(v->set, lower, upper, fp);
+            if (rc) return rc;
             if (memcmp(fp, in + pos, RECON_FP_LEN) == 0) {
                 skip = 1;
             } else {
                 S_FLUSH_SKIP();
-                if (s_split(&o, items, lower, upper, &cur)) return RECON_E_NOSPACE;
+                if ((rc = s_split(&o, v, lower, upper, &cur))) return rc;
             }
             pos += RECON_FP_LEN;
             break;
@@ -510,8 +454,7 @@ int recon_process(recon_set_t *s, const uint8_t *in, size_t len, uint8_t *out, s
             in_flags |= RECON_IN_ASKED;
             S_FLUSH_SKIP();
             int answered = 0;
-            int rc = s_on_idlist(&o, items, lower, upper, in + pos, (size_t)cnt, &cur, &answered,
-                                 have, arg);
+            int rc = s_on_idlist(&o, h, lower, upper, in + pos, (size_t)cnt, &cur, &answered);
             if (rc) return rc;
             if (answered)
                 o.emitted_idx = upper;
@@ -534,9 +477,10 @@ int recon_process(recon_set_t *s, const uint8_t *in, size_t len, uint8_t *out, s
             /* Bit i names our i-th item in the range when we listed it. If
              * our set changed since, we may push an extra event or miss one
              * until the next round; both are harmless. */
-            for (size_t i = 0; i < (size_t)cnt && lower + i < upper; i++)
-                if ((in[pos + i / 8] >> (i % 8)) & 1)
-                    if (have) have(items[lower + i].id, arg);
+            for (size_t i = 0; i < (size_t)cnt && lower + i < upper; i++) {
+                int rc = (in[pos + i / 8] >> (i % 8)) & 1 ? s_haves_add(h, lower + i) : 0;
+                if (rc) return rc;
+            }
             pos += nb;
             skip = 1;
             break;
@@ -545,13 +489,15 @@ int recon_process(recon_set_t *s, const uint8_t *in, size_t len, uint8_t *out, s
             return RECON_E_MALFORMED;
         }
 #undef S_FLUSH_SKIP
+        int rc = s_haves_flush(h); /* a range's haves are reported when it is done */
+        if (rc) return rc;
         if (o.pos > RECON_FRAME_LIMIT) {
             /* Too big: drop this range's output and hand the peer one
              * fingerprint for everything from the last bound we emitted. */
             o = saved;
             skip = skip_before;
             uint8_t fp[RECON_FP_LEN];
-            recon_fingerprint(items, o.emitted_idx, n, fp);
+            if ((rc = s_set_fp(v->set, o.emitted_idx, n, fp))) return rc;
             s_bound_t inf = {.inf = 1};
             if (s_put_bound(&o, &inf) || s_put_byte(&o, RECON_MODE_FP) ||
                 s_put_bytes(&o, fp, sizeof fp))

@@ -1,7 +1,10 @@
 /* recon.h -- range-based set reconciliation (the Negentropy design).
  *
  * Each node keeps its sync set -- every held, non-retracted event as
- * (created_at, id) -- in a sorted in-memory array. Two nodes find what differs
+ * (created_at, id) -- as sorted 24-byte keys in memory (created_at and the
+ * id's first 16 bytes) with sums over blocks of them; whole ids are read
+ * back from the store through a fetch function when a message needs them
+ * (recon_set.c). Two nodes find what differs
  * by exchanging RECON messages: a message is a list of contiguous ranges, each
  * given by its upper bound and either skipped, summarised by a fingerprint, or
  * listed item by item (id prefixes). A receiver compares every range with its
@@ -30,12 +33,14 @@
 #define RECON_VERSION     0x01
 #define RECON_ID_LEN      32
 #define RECON_FP_LEN      16
-#define RECON_PREFIX_LEN  12    /* id prefix bytes in an idlist */
-#define RECON_BUCKETS     16    /* sub-ranges per split */
-#define RECON_LIST_BELOW  32    /* ranges smaller than this are listed */
-#define RECON_FRAME_LIMIT 49152 /* we stop adding ranges past this size */
-#define RECON_MAX_MSG     65536 /* largest message we accept or produce */
-#define RECON_MAX_LIST    4096  /* most ids/bits in one idlist/idresponse */
+#define RECON_PREFIX_LEN  12                   /* id prefix bytes in an idlist */
+#define RECON_BUCKETS     16                   /* sub-ranges per split */
+#define RECON_LIST_BELOW  32                   /* ranges smaller than this are listed */
+#define RECON_FRAME_LIMIT 49152                /* we stop adding ranges past this size */
+#define RECON_MAX_MSG     65536                /* largest message we accept or produce */
+#define RECON_MAX_LIST    4096                 /* most ids/bits in one idlist/idresponse */
+#define RECON_KEEP_LEN    16                   /* id bytes the set keeps in memory */
+#define RECON_KEY_LEN     (8 + RECON_KEEP_LEN) /* created_at big-endian || kept bytes */
 
 enum {
     RECON_MODE_SKIP = 0,
@@ -49,6 +54,7 @@ enum {
     RECON_E_VERSION = -2,   /* unknown message version */
     RECON_E_NOSPACE = -3,   /* output buffer below RECON_MAX_MSG */
     RECON_E_NOMEM = -4,
+    RECON_E_STORE = -5, /* a whole id could not be read back (fetch failed) */
 };
 
 typedef struct {
@@ -58,7 +64,16 @@ typedef struct {
 
 typedef struct recon_set recon_set_t;
 
-recon_set_t *recon_set_new(void);
+/* Reads back the whole ids of n items of the set, given by their keys (n *
+ * RECON_KEY_LEN bytes, ascending: created_at big-endian, then the id's first
+ * RECON_KEEP_LEN bytes -- a prefix of the store's time-index key), into
+ * ids. 0, or -1 if any cannot be read (the message then fails with
+ * RECON_E_STORE, and the caller tries again later). */
+typedef int (*recon_fetch_fn)(void *arg, const uint8_t *keys, size_t n,
+                              uint8_t (*ids)[RECON_ID_LEN]);
+
+/* An empty set that reads whole ids through fetch(arg, ...). NULL on ENOMEM. */
+recon_set_t *recon_set_new(recon_fetch_fn fetch, void *arg);
 void recon_set_destroy(recon_set_t **p);
 
 /* Add one item. Cheap (appends to a pending buffer merged on next use), so
@@ -68,10 +83,10 @@ int recon_set_add(recon_set_t *s, uint64_t ts, const uint8_t id[RECON_ID_LEN]);
 void recon_set_remove(recon_set_t *s, uint64_t ts, const uint8_t id[RECON_ID_LEN]);
 /* Empty the set (before rebuilding it from the store). */
 void recon_set_clear(recon_set_t *s);
-/* Merge pending items; returns the number of items. -1 on ENOMEM. */
+/* Merge pending items; returns the number of items. -1 on ENOMEM, -2 when
+ * an id could not be read back (the pending items stay for a retry). Two
+ * items whose created_at and first 16 id bytes agree count as one. */
 long recon_set_seal(recon_set_t *s);
-/* The sorted items (seals first). */
-const recon_item_t *recon_set_items(recon_set_t *s, size_t *n);
 /* 1 if the item is in the set. */
 int recon_set_contains(recon_set_t *s, uint64_t ts, const uint8_t id[RECON_ID_LEN]);
 

@@ -232,6 +232,12 @@ int store_refs(store_t *s, const uint8_t id[EVENT_ID_LEN], int role, store_each_
  * (created_at, id) in ascending order. */
 typedef int (*store_item_fn)(uint64_t created_at, const uint8_t id[EVENT_ID_LEN], void *arg);
 int store_items(store_t *s, store_item_fn fn, void *arg);
+/* The whole ids of n held events given by time-index key prefixes: keys is
+ * n * klen bytes, each created_at as 8 big-endian bytes followed by the
+ * first klen - 8 bytes of the id (8 < klen <= 40), ascending. 0, or
+ * STORE_E_NOTFOUND if any is not held (retracted since), or another code. */
+int store_items_ids(store_t *s, const uint8_t *keys, size_t klen, size_t n,
+                    uint8_t (*ids)[EVENT_ID_LEN]);
 
 /* ---- search ---- */
 

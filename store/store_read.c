@@ -207,6 +207,37 @@ int store_items(store_t *s, store_item_fn fn, void *arg)
     return rc == MDB_NOTFOUND ? 0 : store_fail(s, rc, "items");
 }
 
+int store_items_ids(store_t *s, const uint8_t *keys, size_t klen, size_t n,
+                    uint8_t (*ids)[EVENT_ID_LEN])
+{
+    if (!s || (n && (!keys || !ids)) || klen <= 8 || klen > 8 + EVENT_ID_LEN) return STORE_E_ARG;
+    if (!n) return 0;
+    MDB_txn *txn;
+    MDB_cursor *c;
+    int rc = store_rtxn(s, &txn);
+    if (rc) return store_fail(s, rc, "items");
+    if ((rc = mdb_cursor_open(txn, s->time, &c)) == 0) {
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            const uint8_t *want = keys + i * klen;
+            /* keys come ascending and mostly adjacent: try the next entry
+             * before searching the tree again */
+            MDB_val k, v;
+            rc = i ? mdb_cursor_get(c, &k, &v, MDB_NEXT) : MDB_NOTFOUND;
+            if (rc || k.mv_size != 8 + EVENT_ID_LEN || memcmp(k.mv_data, want, klen) != 0) {
+                k = (MDB_val){klen, (void *)want};
+                rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+            }
+            if (rc == 0 && (k.mv_size != 8 + EVENT_ID_LEN || memcmp(k.mv_data, want, klen) != 0))
+                rc = MDB_NOTFOUND;
+            if (rc == 0) memcpy(ids[i], (const uint8_t *)k.mv_data + 8, EVENT_ID_LEN);
+        }
+        mdb_cursor_close(c);
+    }
+    store_rtxn_close(s, txn);
+    if (rc == MDB_NOTFOUND) return STORE_E_NOTFOUND;
+    return store_fail(s, rc, "items");
+}
+
 /* ---- ratings, history, authors ---- */
 
 double store_prior(const store_stats_t *st)

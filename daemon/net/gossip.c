@@ -799,7 +799,7 @@ gossip_t *gossip_new(const gossip_opts_t *o, char *err, size_t errlen)
     snprintf(g->name, sizeof g->name, "%s", o->name ? o->name : "");
     snprintf(g->listen, sizeof g->listen, "%s", o->listen);
     g->anchor = calloc(1, sizeof *g->anchor);
-    g->set = recon_set_new();
+    g->set = recon_set_new(g_sync_fetch, g);
     g->recon_buf = malloc(RECON_MAX_MSG);
     g->ev_buf = malloc(WIRE_MAX_MSG);
     g->msg_buf = malloc(WIRE_MAX_MSG);

@@ -47,6 +47,17 @@ static int s_load_item(uint64_t created_at, const uint8_t id[EVENT_ID_LEN], void
     return recon_set_add(arg, created_at, id) ? 1 : 0;
 }
 
+int g_sync_fetch(void *arg, const uint8_t *keys, size_t n, uint8_t (*ids)[32])
+{
+    gossip_t *g = arg;
+    int rc = store_items_ids(g->store, keys, RECON_KEY_LEN, n, ids);
+    /* Not found: retracted since it entered the set; the reload that the
+     * retraction asked for (set_dirty) brings the set back in line. */
+    if (rc && rc != STORE_E_NOTFOUND)
+        g_log(g, LOG_W, "sync set: cannot read ids back: %s", store_strerror(rc));
+    return rc ? -1 : 0;
+}
+
 int g_sync_load(gossip_t *g)
 {
     recon_set_clear(g->set);
@@ -696,6 +707,13 @@ static void s_on_recon(g_link_t *l, const wire_msg_t *m)
                           s_have, &offer);
     s_offer_flush(&offer);
     free(offer.buf);
+    if (r == RECON_E_STORE || r == RECON_E_NOMEM) {
+        /* our side, not the peer's: end the session, the next round retries */
+        g_log(g, LOG_D, "reconciliation with %s paused: %s", g_who(l),
+              r == RECON_E_STORE ? "the sync set is being reloaded" : "out of memory");
+        l->recon_active = 0;
+        return;
+    }
     if (r < 0) {
         g_link_fail(l, WIRE_R_PROTOCOL, "malformed RECON", 1);
         return;

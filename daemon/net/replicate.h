@@ -8,6 +8,9 @@
 #include "link.h"
 
 int g_sync_load(gossip_t *g); /* the sync set from the store */
+/* The sync set's fetch function (recon_fetch_fn; arg is the gossip_t):
+ * whole ids from the store's time index. */
+int g_sync_fetch(void *arg, const uint8_t *keys, size_t n, uint8_t (*ids)[32]);
 void g_sync_on_link_up(g_link_t *l);
 void g_sync_on_msg(g_link_t *l, const wire_msg_t *m);
 void g_sync_on_new(const uint8_t *const *events, const size_t *lens, const store_result_t *results,

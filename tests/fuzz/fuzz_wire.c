@@ -23,14 +23,35 @@ static void s_have(const uint8_t id[RECON_ID_LEN], void *arg)
     (*(size_t *)arg)++;
 }
 
+#define S_SET_N 300
+
+static void s_id(uint32_t i, uint8_t id[32])
+{
+    for (int b = 0; b < 32; b++) id[b] = (uint8_t)((i * 2654435761u) >> (b % 4 * 8)) ^ b;
+}
+
+/* The set's store: whole ids recomputed from their index. */
+static int s_fetch(void *arg, const uint8_t *keys, size_t n, uint8_t (*ids)[RECON_ID_LEN])
+{
+    (void)arg;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t i = 0;
+        for (; i < S_SET_N; i++) {
+            s_id(i, ids[k]);
+            if (!memcmp(ids[k], keys + k * RECON_KEY_LEN + 8, RECON_KEEP_LEN)) break;
+        }
+        if (i == S_SET_N) return -1;
+    }
+    return 0;
+}
+
 static void s_init(void)
 {
     if (s_set) return;
-    s_set = recon_set_new();
+    s_set = recon_set_new(s_fetch, NULL);
     uint8_t id[32];
-    for (uint32_t i = 0; i < 300; i++) {
-        memset(id, 0, sizeof id);
-        for (int b = 0; b < 32; b++) id[b] = (uint8_t)((i * 2654435761u) >> (b % 4 * 8)) ^ b;
+    for (uint32_t i = 0; i < S_SET_N; i++) {
+        s_id(i, id);
         recon_set_add(s_set, 1000 + i / 3, id);
     }
     recon_set_seal(s_set);

@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "recon.h"
+#include "recon_int.h"
 
 /* Deterministic item generator (splitmix64) so failures reproduce. */
 static uint64_t s_rng(uint64_t *st)
@@ -37,6 +38,59 @@ static void s_item(uint64_t *st, recon_item_t *it)
         uint64_t r = s_rng(st);
         memcpy(it->id + 8 * i, &r, 8);
     }
+}
+
+/* Every item any set was given, as a store would hold it: the sets read
+ * whole ids back from here (s_fetch), and s_fetched counts them. */
+static recon_item_t *s_tab;
+static size_t s_ntab, s_captab, s_fetched;
+static int s_tab_sorted;
+
+static int s_tab_cmp(const void *a, const void *b)
+{
+    const recon_item_t *x = a, *y = b;
+    if (x->ts != y->ts) return x->ts < y->ts ? -1 : 1;
+    return memcmp(x->id, y->id, 32);
+}
+
+static int s_add(recon_set_t *s, uint64_t ts, const uint8_t id[32])
+{
+    if (s_ntab == s_captab) {
+        s_captab = s_captab ? s_captab * 2 : 1024;
+        s_tab = realloc(s_tab, s_captab * sizeof(*s_tab));
+        assert_non_null(s_tab);
+    }
+    s_tab[s_ntab].ts = ts;
+    memcpy(s_tab[s_ntab++].id, id, 32);
+    s_tab_sorted = 0;
+    return recon_set_add(s, ts, id);
+}
+
+static int s_fetch(void *arg, const uint8_t *keys, size_t n, uint8_t (*ids)[32])
+{
+    (void)arg;
+    if (!s_tab_sorted) {
+        qsort(s_tab, s_ntab, sizeof(*s_tab), s_tab_cmp);
+        s_tab_sorted = 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *k = keys + i * RECON_KEY_LEN;
+        recon_item_t want = {.ts = recon_key_ts(k)};
+        memcpy(want.id, k + 8, RECON_KEEP_LEN);
+        size_t lo = 0, hi = s_ntab;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (s_tab_cmp(&s_tab[mid], &want) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == s_ntab || s_tab[lo].ts != want.ts || memcmp(s_tab[lo].id, k + 8, RECON_KEEP_LEN))
+            return -1;
+        memcpy(ids[i], s_tab[lo].id, 32);
+        s_fetched++;
+    }
+    return 0;
 }
 
 typedef struct {
@@ -116,23 +170,23 @@ static void s_session(recon_set_t *a, recon_set_t *b, s_idvec_t *have_a, s_idvec
 /* Build A = base + d_a uniques, B = base + d_b uniques; check the result. */
 static void s_check(size_t base, size_t d_a, size_t d_b, uint64_t seed, size_t max_msgs)
 {
-    recon_set_t *a = recon_set_new(), *b = recon_set_new();
+    recon_set_t *a = recon_set_new(s_fetch, NULL), *b = recon_set_new(s_fetch, NULL);
     s_idvec_t only_a = {0}, only_b = {0}, have_a = {0}, have_b = {0};
     uint64_t st = seed;
     recon_item_t it;
     for (size_t i = 0; i < base; i++) {
         s_item(&st, &it);
-        assert_int_equal(recon_set_add(a, it.ts, it.id), 0);
-        assert_int_equal(recon_set_add(b, it.ts, it.id), 0);
+        assert_int_equal(s_add(a, it.ts, it.id), 0);
+        assert_int_equal(s_add(b, it.ts, it.id), 0);
     }
     for (size_t i = 0; i < d_a; i++) {
         s_item(&st, &it);
-        recon_set_add(a, it.ts, it.id);
+        s_add(a, it.ts, it.id);
         s_have(it.id, &only_a);
     }
     for (size_t i = 0; i < d_b; i++) {
         s_item(&st, &it);
-        recon_set_add(b, it.ts, it.id);
+        s_add(b, it.ts, it.id);
         s_have(it.id, &only_b);
     }
     s_stats_t ss;
@@ -207,11 +261,11 @@ static void test_fingerprint_vector(void **state)
 
 static void test_set_ops(void **state)
 {
-    recon_set_t *s = recon_set_new();
+    recon_set_t *s = recon_set_new(s_fetch, NULL);
     uint8_t id[32] = {0};
     for (int i = 0; i < 100; i++) {
         id[0] = (uint8_t)(i % 50); /* each twice: duplicates dropped */
-        recon_set_add(s, 1000 + (uint64_t)(i % 50), id);
+        s_add(s, 1000 + (uint64_t)(i % 50), id);
     }
     assert_int_equal(recon_set_seal(s), 50);
     id[0] = 7;
@@ -220,8 +274,10 @@ static void test_set_ops(void **state)
     assert_int_equal(recon_set_contains(s, 1007, id), 0);
     assert_int_equal(recon_set_seal(s), 49);
     size_t n;
-    const recon_item_t *items = recon_set_items(s, &n);
-    for (size_t i = 1; i < n; i++) assert_true(items[i - 1].ts < items[i].ts);
+    const uint8_t *keys = recon_set_keys(s, &n);
+    for (size_t i = 1; i < n; i++)
+        assert_true(recon_key_ts(keys + (i - 1) * RECON_KEY_LEN) <
+                    recon_key_ts(keys + i * RECON_KEY_LEN));
     recon_set_clear(s);
     assert_int_equal(recon_set_seal(s), 0);
     recon_set_destroy(&s);
@@ -235,7 +291,7 @@ static void test_set_seal_rounds(void **state)
 {
     (void)state;
     enum { N = 3000 };
-    recon_set_t *s = recon_set_new();
+    recon_set_t *s = recon_set_new(s_fetch, NULL);
     static uint8_t held[N];
     size_t want = 0;
     uint64_t x = 12345;
@@ -249,20 +305,21 @@ static void test_set_seal_rounds(void **state)
             uint8_t id[32] = {0};
             id[0] = (uint8_t)(k >> 8);
             id[1] = (uint8_t)k;
-            recon_set_add(s, 1000 + k / 3, id);
+            s_add(s, 1000 + k / 3, id);
             if (!held[k]) want++;
             held[k] = 1;
         }
         assert_int_equal(recon_set_seal(s), (long)want);
     }
     size_t n, m = 0;
-    const recon_item_t *items = recon_set_items(s, &n);
+    const uint8_t *keys = recon_set_keys(s, &n);
     assert_int_equal(n, want);
     for (size_t k = 0; k < N; k++) {
         if (!held[k]) continue;
-        assert_int_equal(items[m].ts, 1000 + k / 3);
-        assert_int_equal(items[m].id[0], (uint8_t)(k >> 8));
-        assert_int_equal(items[m].id[1], (uint8_t)k);
+        const uint8_t *key = keys + m * RECON_KEY_LEN;
+        assert_int_equal(recon_key_ts(key), 1000 + k / 3);
+        assert_int_equal(key[8], (uint8_t)(k >> 8));
+        assert_int_equal(key[9], (uint8_t)k);
         m++;
     }
     recon_set_destroy(&s);
@@ -313,14 +370,14 @@ static void test_one_sided(void **state)
 /* Equal timestamps everywhere: bounds must use id prefixes. */
 static void test_same_timestamp(void **state)
 {
-    recon_set_t *a = recon_set_new(), *b = recon_set_new();
+    recon_set_t *a = recon_set_new(s_fetch, NULL), *b = recon_set_new(s_fetch, NULL);
     s_idvec_t have_a = {0}, have_b = {0};
     uint64_t st = 99;
     recon_item_t it;
     for (int i = 0; i < 20000; i++) {
         s_item(&st, &it);
-        recon_set_add(a, 5, it.id);
-        if (i % 1000 != 0) recon_set_add(b, 5, it.id);
+        s_add(a, 5, it.id);
+        if (i % 1000 != 0) s_add(b, 5, it.id);
     }
     s_stats_t ss;
     s_session(a, b, &have_a, &have_b, &ss);
@@ -346,12 +403,12 @@ static int s_proc(recon_set_t *s, const uint8_t *in, size_t len)
 
 static void test_hostile(void **state)
 {
-    recon_set_t *s = recon_set_new();
+    recon_set_t *s = recon_set_new(s_fetch, NULL);
     uint64_t st = 7;
     recon_item_t it;
     for (int i = 0; i < 5000; i++) {
         s_item(&st, &it);
-        recon_set_add(s, it.ts, it.id);
+        s_add(s, it.ts, it.id);
     }
     /* Empty, wrong version. */
     assert_int_equal(s_proc(s, (const uint8_t *)"", 0), RECON_E_MALFORMED);
@@ -428,13 +485,13 @@ static void test_hostile(void **state)
 /* The worked example of docs/PROTOCOL.md §2.6, byte for byte. */
 static void test_doc_example(void **state)
 {
-    recon_set_t *a = recon_set_new(), *b = recon_set_new();
+    recon_set_t *a = recon_set_new(s_fetch, NULL), *b = recon_set_new(s_fetch, NULL);
     uint8_t id[32];
     for (int i = 1; i <= 3; i++) {
         memset(id, i, 32);
-        recon_set_add(a, 1000 + (uint64_t)i, id);
+        s_add(a, 1000 + (uint64_t)i, id);
         memset(id, i + 1, 32);
-        recon_set_add(b, 1001 + (uint64_t)i, id);
+        s_add(b, 1001 + (uint64_t)i, id);
     }
     uint8_t *m1 = malloc(RECON_MAX_MSG), *m2 = malloc(RECON_MAX_MSG);
     size_t l1, l2;
@@ -464,6 +521,111 @@ static void test_doc_example(void **state)
     recon_set_destroy(&b);
 }
 
+/* The block sums: after rounds of additions (old and new ids), removals
+ * and a clear, the sum over any range equals the sum of its whole ids. */
+static void test_block_sums(void **state)
+{
+    (void)state;
+    recon_set_t *s = recon_set_new(s_fetch, NULL);
+    uint64_t st = 4242;
+    recon_item_t it;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int round = 0; round < 30; round++) {
+            int adds = round == 0 ? 5000 : 1 + (int)(s_rng(&st) % 400);
+            for (int a = 0; a < adds; a++) {
+                s_item(&st, &it);
+                assert_int_equal(s_add(s, it.ts, it.id), 0);
+            }
+            assert_true(recon_set_seal(s) > 0);
+            size_t n;
+            const uint8_t *keys = recon_set_keys(s, &n);
+            /* remove a few held items, boundaries or not */
+            for (int r = 0; r < 20 && n > 1; r++) {
+                size_t i = s_rng(&st) % n;
+                uint8_t id[1][32];
+                assert_int_equal(s_fetch(NULL, keys + i * RECON_KEY_LEN, 1, id), 0);
+                recon_set_remove(s, recon_key_ts(keys + i * RECON_KEY_LEN), id[0]);
+                keys = recon_set_keys(s, &n);
+            }
+            uint8_t(*all)[32] = malloc(n * 32);
+            assert_non_null(all);
+            assert_int_equal(s_fetch(NULL, keys, n, all), 0);
+            for (int q = 0; q < 50; q++) {
+                size_t lo = s_rng(&st) % (n + 1), hi = s_rng(&st) % (n + 1);
+                if (lo > hi) {
+                    size_t t = lo;
+                    lo = hi;
+                    hi = t;
+                }
+                if (q == 0) lo = 0, hi = n;
+                recon_sum_t got = {{0, 0, 0, 0}}, want = {{0, 0, 0, 0}};
+                assert_int_equal(recon_set_sum(s, lo, hi, &got), 0);
+                for (size_t i = lo; i < hi; i++) recon_sum_add(&want, all[i]);
+                assert_memory_equal(&got, &want, sizeof want);
+            }
+            free(all);
+        }
+        recon_set_clear(s);
+        assert_int_equal(recon_set_seal(s), 0);
+    }
+    recon_set_destroy(&s);
+}
+
+/* A fingerprint of a large range is served by the block sums: the first
+ * message over 100k items reads back about a thousand whole ids, not all. */
+static void test_fingerprints_read_few_ids(void **state)
+{
+    (void)state;
+    recon_set_t *s = recon_set_new(s_fetch, NULL);
+    uint64_t st = 777;
+    recon_item_t it;
+    for (int i = 0; i < 100000; i++) {
+        s_item(&st, &it);
+        s_add(s, it.ts, it.id);
+    }
+    assert_int_equal(recon_set_seal(s), 100000);
+    uint8_t *m = malloc(RECON_MAX_MSG);
+    size_t len;
+    s_fetched = 0;
+    assert_int_equal(recon_initiate(s, m, RECON_MAX_MSG, &len), RECON_OUT_ASKS);
+    assert_true(s_fetched > 0);
+    assert_true(s_fetched < 4000);
+    free(m);
+    recon_set_destroy(&s);
+}
+
+static int s_fetch_fails(void *arg, const uint8_t *keys, size_t n, uint8_t (*ids)[32])
+{
+    (void)arg, (void)keys, (void)n, (void)ids;
+    return -1;
+}
+
+/* Ids that cannot be read back fail the message with RECON_E_STORE (the
+ * caller retries later); nothing is reported as had. */
+static void test_fetch_failure(void **state)
+{
+    (void)state;
+    recon_set_t *s = recon_set_new(s_fetch_fails, NULL);
+    uint64_t st = 31;
+    recon_item_t it;
+    for (int i = 0; i < 1000; i++) {
+        s_item(&st, &it);
+        recon_set_add(s, it.ts, it.id);
+    }
+    uint8_t *m = malloc(RECON_MAX_MSG), *o = malloc(RECON_MAX_MSG);
+    size_t len;
+    assert_int_equal(recon_initiate(s, m, RECON_MAX_MSG, &len), RECON_E_STORE);
+    /* a peer's list of one prefix we lack: our items are "have"s we cannot name */
+    uint8_t msg[5 + RECON_PREFIX_LEN] = {RECON_VERSION, 0, 0, RECON_MODE_IDLIST, 1};
+    s_idvec_t hv = {0};
+    assert_int_equal(recon_process(s, msg, sizeof msg, o, RECON_MAX_MSG, &len, s_have, &hv),
+                     RECON_E_STORE);
+    assert_int_equal(hv.n, 0);
+    free(m);
+    free(o);
+    recon_set_destroy(&s);
+}
+
 int main(void)
 {
     if (sodium_init() < 0) return 1;
@@ -483,6 +645,9 @@ int main(void)
         cmocka_unit_test(test_same_timestamp),
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_doc_example),
+        cmocka_unit_test(test_block_sums),
+        cmocka_unit_test(test_fingerprints_read_few_ids),
+        cmocka_unit_test(test_fetch_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
