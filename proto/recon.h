@@ -87,6 +87,9 @@ void recon_set_clear(recon_set_t *s);
  * an id could not be read back (the pending items stay for a retry). Two
  * items whose created_at and first 16 id bytes agree count as one. */
 long recon_set_seal(recon_set_t *s);
+/* Items held, counting pending additions not merged yet (which may repeat
+ * held ones until the next merge); does no work. */
+size_t recon_set_size(const recon_set_t *s);
 /* 1 if the item is in the set. */
 int recon_set_contains(recon_set_t *s, uint64_t ts, const uint8_t id[RECON_ID_LEN]);
 

@@ -417,6 +417,11 @@ long recon_set_seal(recon_set_t *s)
     return (long)s->n;
 }
 
+size_t recon_set_size(const recon_set_t *s)
+{
+    return s->n + s->npend;
+}
+
 const uint8_t *recon_set_keys(recon_set_t *s, size_t *n)
 {
     *n = s->n;

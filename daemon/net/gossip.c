@@ -963,7 +963,8 @@ json_t *gossip_stats_json(const gossip_t *g)
     }
     json_object_set_new(o, "linked", json_integer((json_int_t)s_linked(g)));
     json_object_set_new(o, "handshaking", json_integer((json_int_t)hs));
-    json_object_set_new(o, "sync_set", json_integer(recon_set_seal(((gossip_t *)g)->set)));
+    json_object_set_new(o, "sync_set",
+                        json_integer((json_int_t)recon_set_size(((gossip_t *)g)->set)));
     json_object_set_new(o, "recons", json_integer((json_int_t)g->stat_recons));
     json_object_set_new(o, "events_in", json_integer((json_int_t)g->stat_ev_rx));
     json_object_set_new(o, "events_out", json_integer((json_int_t)g->stat_ev_tx));
