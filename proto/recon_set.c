@@ -25,8 +25,8 @@
  * next read (sort, dedupe, block sums updated by one walk over the old
  * blocks, keys merged in place from the back), so storing 5,000 events
  * costs one merge and a merge of a few recent ids moves only the keys after
- * them. Block start positions are recomputed lazily, after a merge or
- * removal, when a sum first needs them.
+ * them. Block start positions are recomputed lazily, from the first block
+ * a merge or removal moved, when a sum first needs them.
  */
 #include "recon_int.h"
 
@@ -46,9 +46,9 @@ struct recon_set {
      * the next boundary item (or the end) */
     uint8_t *bkey;
     recon_sum_t *bsum;
-    size_t *bpos; /* block k's first position in keys, valid if !bpos_dirty */
+    size_t *bpos; /* block k's first position in keys, valid for k < bpos_ok */
     size_t nb, capb;
-    int bpos_dirty;
+    size_t bpos_ok;
     uint8_t salt[crypto_shorthash_KEYBYTES];
     recon_fetch_fn fetch;
     void *fetch_arg;
@@ -207,7 +207,7 @@ void recon_set_clear(recon_set_t *s)
     s->n = 0;
     s->npend = 0;
     s->nb = 0;
-    s->bpos_dirty = 0;
+    s->bpos_ok = 0;
 }
 
 int recon_set_fetch(recon_set_t *s, const uint8_t *keys, size_t n, uint8_t (*ids)[RECON_ID_LEN])
@@ -248,16 +248,37 @@ static int s_blocks_reserve(recon_set_t *s, size_t want)
     return 0;
 }
 
-/* Block start positions in keys, after merges and removals moved them. */
+/* Block start positions in keys, for the blocks after the first one a
+ * merge or removal moved (new ids are mostly the newest: a few blocks). */
 static void s_fix_bpos(recon_set_t *s)
 {
-    if (!s->bpos_dirty) return;
-    size_t from = 0;
-    for (size_t k = 0; k < s->nb; k++) {
+    size_t from = s->bpos_ok ? s->bpos[s->bpos_ok - 1] : 0;
+    for (size_t k = s->bpos_ok; k < s->nb; k++) {
         from = s_lower(s->keys, from, s->n, s->bkey + k * RECON_KEY_LEN);
         s->bpos[k] = from;
     }
-    s->bpos_dirty = 0;
+    s->bpos_ok = s->nb;
+}
+
+/* Index of the first block whose key is >= key (nb if none). */
+static size_t s_first_block_from(const recon_set_t *s, const uint8_t *key)
+{
+    size_t lo = 0, hi = s->nb;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (memcmp(s->bkey + mid * RECON_KEY_LEN, key, RECON_KEY_LEN) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Positions of the blocks from the one at or after key on will move. */
+static void s_bpos_stale_from(recon_set_t *s, const uint8_t *key)
+{
+    size_t k = s_first_block_from(s, key);
+    if (k < s->bpos_ok) s->bpos_ok = k;
 }
 
 /* Index of the block holding key (the last boundary <= key), or -1 when
@@ -328,6 +349,7 @@ static int s_rebuild_block(recon_set_t *s, long k, const recon_item_t *nw,
  * keys). 0 or a RECON_E_* code (the blocks are then unchanged). */
 static int s_blocks_add(recon_set_t *s, const recon_item_t *nw, size_t m)
 {
+    if (!m) return 0;
     uint8_t(*nkey)[RECON_KEY_LEN] = malloc((m ? m : 1) * RECON_KEY_LEN);
     if (!nkey) return RECON_E_NOMEM;
     size_t nbound = 0;
@@ -359,7 +381,8 @@ static int s_blocks_add(recon_set_t *s, const recon_item_t *nw, size_t m)
     }
     if (!rc) {
         s->nb = o.nb;
-        s->bpos_dirty = 1;
+        s->bpos_ok = s->nb; /* the blocks before the first new id keep theirs */
+        s_bpos_stale_from(s, nkey[0]);
     }
     free(o.key);
     free(o.sum);
@@ -407,7 +430,6 @@ long recon_set_seal(recon_set_t *s)
     }
     s->n = total;
     s->npend = 0;
-    s->bpos_dirty = 1;
     /* The pending buffer may have grown huge during a bulk load; let it go. */
     if (s->cappend > 4096) {
         free(s->pend);
@@ -444,6 +466,7 @@ void recon_set_remove(recon_set_t *s, uint64_t ts, const uint8_t id[RECON_ID_LEN
     if (recon_set_seal(s) < 0) return;
     size_t i = s_lower(s->keys, 0, s->n, key);
     if (i >= s->n || memcmp(s->keys + i * RECON_KEY_LEN, key, RECON_KEY_LEN) != 0) return;
+    s_bpos_stale_from(s, key);
     long b = s_block_of(s, key);
     if (b >= 0 && memcmp(s->bkey + (size_t)b * RECON_KEY_LEN, key, RECON_KEY_LEN) == 0) {
         /* a boundary leaves: its block joins the one before (or, for the
@@ -463,7 +486,6 @@ void recon_set_remove(recon_set_t *s, uint64_t ts, const uint8_t id[RECON_ID_LEN
     memmove(s->keys + i * RECON_KEY_LEN, s->keys + (i + 1) * RECON_KEY_LEN,
             (s->n - i - 1) * RECON_KEY_LEN);
     s->n--;
-    s->bpos_dirty = 1;
 }
 
 int recon_set_sum(recon_set_t *s, size_t lo, size_t hi, recon_sum_t *sum)
