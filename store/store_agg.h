@@ -61,6 +61,12 @@ int store_agg_post(store_t *s, const uint8_t id[EVENT_ID_LEN], store_post_t *p);
 /* Every live tip and question, in (created_at, id) order. */
 typedef int (*store_agg_post_fn)(const store_post_t *p, void *arg);
 int store_agg_posts_each(store_t *s, store_agg_post_fn fn, void *arg);
+/* Every live tip and question in id order, starting at the first id >= from
+ * and wrapping past the last id to the first, so each once; fn returning
+ * non-zero stops the walk with that value. A walk stopped after a few
+ * steps costs a few cursor steps, whatever the store's size. */
+int store_agg_posts_from(store_t *s, const uint8_t from[EVENT_ID_LEN], store_agg_post_fn fn,
+                         void *arg);
 
 /* One author's sums with first_ms and last_ms; STORE_E_NOTFOUND if they
  * have no live event. */
