@@ -6,9 +6,8 @@
  * reference the tests hold these to): per live tip or question its
  * visibility and its edit chain's ratings and thanks, per author the sums
  * store_author reports, per topic the visible tips, the new tips per time
- * bucket, the live thanks with a story, and a short log of which posts
- * changed, so a cached pick of the day can be brought up to date instead of
- * recomputed. Reads take any store_t or read view, like store.h's.
+ * bucket, and the live thanks with a story. Reads take any store_t or read
+ * view, like store.h's.
  *
  * A store opened read-only whose data predates these figures, or one whose
  * figures were dropped (an edit graph too large to follow exactly, see
@@ -89,14 +88,6 @@ typedef int (*store_agg_story_fn)(const uint8_t thanks[EVENT_ID_LEN],
                                   const uint8_t target[EVENT_ID_LEN], uint64_t created_at,
                                   void *arg);
 int store_agg_stories_each(store_t *s, store_agg_story_fn fn, void *arg);
-
-/* The posts whose visibility, kind of post or figures changed while the
- * held events went from `after` to `upto` (store_counts().events), each at
- * least once, in no set order. STORE_E_NOTFOUND if the log no longer
- * reaches back to `after` (it keeps the last STORE_AGG_LOG_KEEP events). */
-#define STORE_AGG_LOG_KEEP 65536
-typedef int (*store_agg_change_fn)(const uint8_t id[EVENT_ID_LEN], void *arg);
-int store_agg_changes(store_t *s, uint64_t after, uint64_t upto, store_agg_change_fn fn, void *arg);
 
 /* The answers a question got, summed over every version of its edit chain
  * (an answer may name the version current when it was written), and when

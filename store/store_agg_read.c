@@ -251,7 +251,7 @@ int store_agg_authors_each(store_t *s, store_agg_author_fn fn, void *arg)
     return rc == MDB_NOTFOUND ? 0 : store_fail(s, rc, "authors");
 }
 
-/* ---- topics, new tips, stories, changes ---- */
+/* ---- topics, new tips, stories ---- */
 
 int store_agg_topics_each(store_t *s, store_agg_topic_fn fn, void *arg)
 {
@@ -359,30 +359,6 @@ int store_agg_stories_each(store_t *s, store_agg_story_fn fn, void *arg)
     store_rtxn_close(s, txn);
     if (out) return out;
     return rc == MDB_NOTFOUND ? 0 : store_fail(s, rc, "stories");
-}
-
-int store_agg_changes(store_t *s, uint64_t after, uint64_t upto, store_agg_change_fn fn, void *arg)
-{
-    if (!s || !fn || upto < after) return STORE_E_ARG;
-    if (upto - after > STORE_AGG_LOG_KEEP) return STORE_E_NOTFOUND;
-    MDB_txn *txn;
-    MDB_cursor *c;
-    int rc = s_begin(s, &txn), out = 0;
-    if (rc) return store_fail(s, rc, "changes");
-    if ((rc = mdb_cursor_open(txn, s->alog, &c)) == 0) {
-        uint8_t key[8 + EVENT_ID_LEN] = {0};
-        store_be64(key, after + 1);
-        MDB_val k = {sizeof key, key}, v;
-        for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
-             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-            if (k.mv_size != 8 + EVENT_ID_LEN || store_rd64(k.mv_data) > upto) break;
-            if ((out = fn((const uint8_t *)k.mv_data + 8, arg))) break;
-        }
-        mdb_cursor_close(c);
-    }
-    store_rtxn_close(s, txn);
-    if (out) return out;
-    return rc == MDB_NOTFOUND ? 0 : store_fail(s, rc, "changes");
 }
 
 /* ---- a question's answers over its edit chain ---- */

@@ -398,7 +398,7 @@ static void s_make_v3(const char *dir)
     k = (MDB_val){6, "schema"};
     v = (MDB_val){4, three};
     assert_int_equal(mdb_put(txn, meta, &k, &v, 0), 0);
-    static const char *dbs[] = {"apost", "aauth", "atopic", "anew", "astory", "alog"};
+    static const char *dbs[] = {"apost", "aauth", "atopic", "anew", "astory"};
     for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
         assert_int_equal(mdb_dbi_open(txn, dbs[i], 0, &dbi), 0);
         assert_int_equal(mdb_drop(txn, dbi, 1), 0);

@@ -5,7 +5,10 @@
  * same pick while tips other than the winner arrive, are rated or are
  * retracted (a new tip may only replace it by winning itself); a seen tip
  * only when every candidate was seen; a better-rated and thanked tip
- * picked more often, about in proportion to its weight.
+ * picked more often, about in proportion to its weight. And the store's
+ * part: store_agg_posts_from visits every live post once, in id order
+ * around the ring from any point; the change log an older tipd kept for
+ * `today` goes at the next open for writing.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -14,6 +17,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <lmdb.h>
 
 #include "store_agg.h"
 #include "test_store_util.h"
@@ -259,6 +263,126 @@ static void test_today_weight(void **state)
     for (int i = 0; i <= N; i++) s_free(&t[i]);
 }
 
+typedef struct {
+    uint8_t (*ids)[EVENT_ID_LEN];
+    size_t n, stop_after;
+} s_ring_t;
+
+static int s_ring_one(const store_post_t *p, void *arg)
+{
+    s_ring_t *r = arg;
+    memcpy(r->ids[r->n++], p->id, EVENT_ID_LEN);
+    return r->n == r->stop_after ? 7 : 0;
+}
+
+/* From any point, every live tip and question once, in ring order; a
+ * retracted one never; the callback's value stops the walk. */
+static void test_posts_from(void **state)
+{
+    (void)state;
+    enum { N = 40 };
+    char *dir = s_tmpdir();
+    store_t *s = s_open(dir, 0);
+    raw_t t[N];
+    for (int i = 0; i < N; i++) {
+        char title[32];
+        snprintf(title, sizeof title, "ring %d", i);
+        t[i] = i % 5 == 4   ? s_act(EVENT_RATING, &C, T0 + 50 + (uint64_t)i, t[i - 1].id, 4)
+               : i % 5 == 3 ? s_mk(EVENT_QUESTION, &B, T0 + 50 + (uint64_t)i, title, NULL, NULL, 0,
+                                   0, NULL, 0, NULL)
+                            : s_tip(&B, T0 + 50 + (uint64_t)i, title, NULL);
+    }
+    s_ingest(s, t, N, NULL);
+    raw_t x = s_act(EVENT_RETRACT, &B, T0 + 500, t[0].id, 0);
+    s_one(s, &x);
+    /* the live posts, sorted: every i % 5 != 4 but 0 */
+    uint8_t want[N][EVENT_ID_LEN];
+    size_t nw = 0;
+    for (int i = 1; i < N; i++)
+        if (i % 5 != 4) memcpy(want[nw++], t[i].id, EVENT_ID_LEN);
+    qsort(want, nw, EVENT_ID_LEN, s_id_cmp);
+    uint8_t got[N][EVENT_ID_LEN], from[EVENT_ID_LEN];
+    for (int k = 0; k < 6; k++) {
+        /* from before every id, after every id, at an id, between ids */
+        if (k == 0) memset(from, 0, sizeof from);
+        if (k == 1) memset(from, 0xff, sizeof from);
+        if (k >= 2) memcpy(from, want[(size_t)k * 7 % nw], EVENT_ID_LEN);
+        if (k >= 4) from[EVENT_ID_LEN - 1] ^= 1;
+        s_ring_t r = {.ids = got};
+        assert_int_equal(store_agg_posts_from(s, from, s_ring_one, &r), 0);
+        assert_int_equal(r.n, nw);
+        size_t start = 0;
+        while (start < nw && memcmp(want[start], from, EVENT_ID_LEN) < 0) start++;
+        for (size_t i = 0; i < nw; i++)
+            assert_memory_equal(got[i], want[(start + i) % nw], EVENT_ID_LEN);
+        s_ring_t stop = {.ids = got, .stop_after = 3};
+        assert_int_equal(store_agg_posts_from(s, from, s_ring_one, &stop), 7);
+        assert_int_equal(stop.n, 3);
+    }
+    store_destroy(&s);
+    /* empty: nothing */
+    char *dir2 = s_tmpdir();
+    s = s_open(dir2, 0);
+    s_ring_t r = {.ids = got};
+    assert_int_equal(store_agg_posts_from(s, from, s_ring_one, &r), 0);
+    assert_int_equal(r.n, 0);
+    store_destroy(&s);
+    s_rmdir(dir);
+    s_rmdir(dir2);
+    s_free(&x);
+    for (int i = 0; i < N; i++) s_free(&t[i]);
+}
+
+/* 0 if dir's store has a database named name, else the LMDB code. */
+static int s_has_db(const char *dir, const char *name, int create)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+    assert_int_equal(mdb_env_open(env, dir, MDB_NOTLS, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    int rc = mdb_dbi_open(txn, name, create ? MDB_CREATE : 0, &dbi);
+    if (rc == 0 && create) {
+        uint8_t key[8 + EVENT_ID_LEN] = {0};
+        MDB_val k = {sizeof key, key}, v = {0, NULL};
+        assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+    }
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    return rc;
+}
+
+/* The log of changed posts an older tipd kept for `today` is dropped at
+ * the next open for writing, and left alone by a read-only open. */
+static void test_old_change_log_dropped(void **state)
+{
+    (void)state;
+    char *dir = s_tmpdir();
+    store_t *s = s_open(dir, 0);
+    raw_t t = s_tip(&B, T0 + 5, "kept", NULL);
+    s_one(s, &t);
+    store_destroy(&s);
+    assert_int_equal(s_has_db(dir, "alog", 0), MDB_NOTFOUND); /* not made any more */
+    assert_int_equal(s_has_db(dir, "alog", 1), 0);            /* as an older tipd left it */
+    store_opts_t ro = {.read_only = 1};
+    int err = -1;
+    s = store_new(dir, &ro, &err);
+    assert_non_null(s);
+    store_destroy(&s);
+    assert_int_equal(s_has_db(dir, "alog", 0), 0);
+    s = s_open(dir, 0);
+    views_today_req_t q = {.user = A.pk, .date = "2026-12-03"};
+    uint8_t pick[EVENT_ID_LEN];
+    assert_int_equal(s_today(s, &q, pick, NULL, NULL), 1);
+    assert_memory_equal(pick, t.id, EVENT_ID_LEN);
+    store_destroy(&s);
+    assert_int_equal(s_has_db(dir, "alog", 0), MDB_NOTFOUND);
+    s_rmdir(dir);
+    s_free(&t);
+}
+
 int main(void)
 {
     s_keys();
@@ -267,6 +391,8 @@ int main(void)
         cmocka_unit_test(test_today_stable),
         cmocka_unit_test(test_today_seen),
         cmocka_unit_test(test_today_weight),
+        cmocka_unit_test(test_posts_from),
+        cmocka_unit_test(test_old_change_log_dropped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
