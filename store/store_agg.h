@@ -60,6 +60,9 @@ int store_agg_post(store_t *s, const uint8_t id[EVENT_ID_LEN], store_post_t *p);
 /* Every live tip and question, in (created_at, id) order. */
 typedef int (*store_agg_post_fn)(const store_post_t *p, void *arg);
 int store_agg_posts_each(store_t *s, store_agg_post_fn fn, void *arg);
+/* 1 if author wrote the live post p (one lookup in the author index), 0 if
+ * not (or p is no longer held), or a code. */
+int store_agg_post_by(store_t *s, const store_post_t *p, const uint8_t author[EVENT_KEY_LEN]);
 /* Every live tip and question in id order, starting at the first id >= from
  * and wrapping past the last id to the first, so each once; fn returning
  * non-zero stops the walk with that value. A walk stopped after a few

@@ -77,6 +77,23 @@ int store_agg_post(store_t *s, const uint8_t id[EVENT_ID_LEN], store_post_t *p)
     return store_fail(s, rc, "post");
 }
 
+int store_agg_post_by(store_t *s, const store_post_t *p, const uint8_t author[EVENT_KEY_LEN])
+{
+    if (!s || !p || !author) return STORE_E_ARG;
+    MDB_txn *txn;
+    int rc = s_begin(s, &txn);
+    if (rc) return store_fail(s, rc, "post");
+    uint8_t key[EVENT_KEY_LEN + 8 + EVENT_ID_LEN];
+    memcpy(key, author, EVENT_KEY_LEN);
+    store_be64(key + EVENT_KEY_LEN, p->created_at);
+    memcpy(key + EVENT_KEY_LEN + 8, p->id, EVENT_ID_LEN);
+    MDB_val k = {sizeof key, key}, v;
+    rc = mdb_get(txn, s->auth, &k, &v);
+    store_rtxn_close(s, txn);
+    if (rc == MDB_NOTFOUND) return 0;
+    return rc ? store_fail(s, rc, "post") : 1;
+}
+
 int store_agg_posts_each(store_t *s, store_agg_post_fn fn, void *arg)
 {
     if (!s || !fn) return STORE_E_ARG;

@@ -7,8 +7,8 @@
  * first taking each candidate with its weight's chance, then, if that
  * round found no unseen one, taking every candidate. The first unseen
  * candidate taken wins, and the walk stops there; the first seen one taken
- * is kept in case every candidate was seen. An author is looked up only
- * for a candidate that is taken. The counts come first, from the authors'
+ * is kept in case every candidate was seen. Authorship is looked up (in
+ * the author index) only for a candidate that is taken. The counts come first, from the authors'
  * sums: candidates are visible tips that answer nothing, so the office's
  * tips minus its answers, minus the asking user's own, minus the seen
  * ones. They say what the walk looks for: with none left to pick it does
@@ -16,7 +16,6 @@
  * request costs the same for a new (user, date) as for a repeated one, and
  * nothing is cached.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "store_agg.h"
@@ -35,18 +34,15 @@ typedef struct {
     int round;
     int want_seen; /* no unseen candidate: stop at the first seen one */
     views_pick_t *p;
-    event_t *ev;
 } s_walk_t;
 
-/* 1 if the live event id is the asking user's own. */
-static int s_own(s_walk_t *w, const uint8_t id[EVENT_ID_LEN])
+/* 1 if the live post p is the asking user's own, 0 if not, or a code. */
+static int s_own(store_rtxn_t *rt, const views_today_req_t *q, const store_post_t *p)
 {
-    if (!w->q->user) return 0;
-    if (store_get(w->rt, id, w->ev) != 0) return 1; /* gone: never pick it */
-    return !memcmp(w->ev->author, w->q->user, EVENT_KEY_LEN);
+    return q->user ? store_agg_post_by(rt, p, q->user) : 0;
 }
 
-/* One post of the walk: 1 stops it (the pick is made). */
+/* One post of the walk: 1 stops it (the pick is made), a code fails it. */
 static int s_walk_one(const store_post_t *p, void *arg)
 {
     s_walk_t *w = arg;
@@ -55,7 +51,8 @@ static int s_walk_one(const store_post_t *p, void *arg)
     if (w->p->have[seen]) return 0; /* one of its side was taken first */
     store_stats_t st = {.ratings = p->ratings, .rating_sum = p->rating_sum, .thanks = p->thanks};
     if (w->round == 0 && views_today_round(w->seed, p->id, &st) != 0) return 0;
-    if (s_own(w, p->id)) return 0;
+    int own = s_own(w->rt, w->q, p);
+    if (own) return own < 0 ? own : 0;
     views_pick_set(w->p, seen, w->round, p->id);
     return !seen || w->want_seen;
 }
@@ -69,13 +66,11 @@ static int s_walk(store_rtxn_t *rt, const views_today_req_t *q, size_t others, s
     if (!others) return 0;
     s_walk_t w = {.rt = rt, .q = q, .want_seen = unseen == 0, .p = p};
     views_today_seed(q, w.seed);
-    if (!(w.ev = malloc(sizeof(*w.ev)))) return STORE_E_NOMEM;
     int rc = 0;
     for (w.round = 0; w.round < 2 && rc == 0; w.round++) {
         rc = store_agg_posts_from(rt, w.seed, s_walk_one, &w);
         if (p->have[0] || (w.want_seen && p->have[1])) break;
     }
-    free(w.ev);
     return rc < 0 ? rc : 0;
 }
 
@@ -96,18 +91,13 @@ static int s_counts(store_rtxn_t *rt, const views_today_req_t *q, size_t *others
         own = me.a.tips - me.a.answers;
     else if (q->user && rc != STORE_E_NOTFOUND)
         return rc;
-    event_t *ev = q->nseen ? malloc(sizeof(*ev)) : NULL;
-    if (q->nseen && !ev) return STORE_E_NOMEM;
     for (size_t i = 0; i < q->nseen; i++) {
         if (i && !memcmp(q->seen[i], q->seen[i - 1], EVENT_ID_LEN)) continue;
         store_post_t p;
         if (store_agg_post(rt, q->seen[i], &p) != 0 || !s_candidate(&p)) continue;
-        if (q->user &&
-            (store_get(rt, q->seen[i], ev) != 0 || !memcmp(ev->author, q->user, EVENT_KEY_LEN)))
-            continue;
-        seen++;
+        if ((rc = s_own(rt, q, &p)) < 0) return rc;
+        seen += !rc;
     }
-    free(ev);
     *others = cands >= own ? (size_t)(cands - own) : 0;
     *unseen = *others >= seen ? *others - (size_t)seen : 0;
     return 0;
