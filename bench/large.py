@@ -80,6 +80,7 @@ def private_mib(pid):
 
 
 NEW_TODAY = 60  # today requests for a (user, date) nobody asked yet
+SEEN_IDS = 5000  # the seen list the CLI keeps ($TIP_HOME/seen)
 
 
 def timed(c, req, runs):
@@ -276,6 +277,22 @@ def main():
                      "asked again p50 %.1f ms, max %.1f ms" %
                      (pct(tw, 50), max(tw), len(tw), pct(tnew, 50), max(tnew), len(tnew), tcpu,
                       pct(twarm, 50), max(twarm)), "", ""))
+        # with the seen list the CLI sends after months (its newest 5000 ids)
+        seen, before = [], 0
+        while len(seen) < SEEN_IDS:
+            rq = {"op": "list", "n": 1000}
+            if before:
+                rq["before"] = before
+            res = c.request(rq)["results"]
+            if not res:
+                break
+            seen += [t["id"] for t in res]
+            before = res[-1]["created_at_ms"]
+        seen = sorted(set(seen))[:SEEN_IDS]
+        tseen = [timed(c, {"op": "today", "date": "2026-10-%02d" % (i + 1),
+                           "user": os.urandom(32).hex(), "seen": seen}, 1)[0] for i in range(10)]
+        rows.append(("today with %d seen ids (10 new (user, date)s)" % len(seen),
+                     "p50 %.1f ms, max %.1f ms" % (pct(tseen, 50), max(tseen)), "", ""))
         ls = timed(c, {"op": "list", "n": 20}, 50)
         rows.append(("list n=20", "p50 %.1f ms, p99 %.1f ms" % (pct(ls, 50), pct(ls, 99)),
                      "", ""))
