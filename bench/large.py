@@ -119,6 +119,9 @@ def finish(a, d, peer, st, nev, rows, big=None):
     peers = d.api({"op": "peers"})["peers"]
     linked = [p for p in peers if p.get("state") == "linked"]
     drops = len(re.findall(r"link \S+ closed", d.log() + peer.log()))
+    for name, who in (("measured", d), ("peer", peer)):  # why, when a link closed
+        for ln in [x for x in who.log().splitlines() if re.search(r"link \S+ closed|peer down", x)][:10]:
+            print("%s tipd: %s" % (name, ln), flush=True)
     rows.append(("peer link (whole run, import included)",
                  "%s at the end; link-closed lines in both logs: %d" %
                  ("linked" if linked else "NOT linked: %r" % peers, drops), "", ""))
