@@ -77,21 +77,54 @@ int store_agg_post(store_t *s, const uint8_t id[EVENT_ID_LEN], store_post_t *p)
     return store_fail(s, rc, "post");
 }
 
+/* *by: 1 if author wrote the live post p, else 0; returns 0 or a raw code. */
+static int s_by(MDB_txn *txn, store_t *s, const store_post_t *p, const uint8_t *author, int *by)
+{
+    uint8_t key[EVENT_KEY_LEN + 8 + EVENT_ID_LEN];
+    memcpy(key, author, EVENT_KEY_LEN);
+    store_be64(key + EVENT_KEY_LEN, p->created_at);
+    memcpy(key + EVENT_KEY_LEN + 8, p->id, EVENT_ID_LEN);
+    MDB_val k = {sizeof key, key}, v;
+    int rc = mdb_get(txn, s->auth, &k, &v);
+    *by = rc == 0;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 int store_agg_post_by(store_t *s, const store_post_t *p, const uint8_t author[EVENT_KEY_LEN])
 {
     if (!s || !p || !author) return STORE_E_ARG;
     MDB_txn *txn;
     int rc = s_begin(s, &txn);
     if (rc) return store_fail(s, rc, "post");
-    uint8_t key[EVENT_KEY_LEN + 8 + EVENT_ID_LEN];
-    memcpy(key, author, EVENT_KEY_LEN);
-    store_be64(key + EVENT_KEY_LEN, p->created_at);
-    memcpy(key + EVENT_KEY_LEN + 8, p->id, EVENT_ID_LEN);
-    MDB_val k = {sizeof key, key}, v;
-    rc = mdb_get(txn, s->auth, &k, &v);
+    int by = 0;
+    rc = s_by(txn, s, p, author, &by);
     store_rtxn_close(s, txn);
-    if (rc == MDB_NOTFOUND) return 0;
-    return rc ? store_fail(s, rc, "post") : 1;
+    return rc ? store_fail(s, rc, "post") : by;
+}
+
+int store_agg_posts_of(store_t *s, const uint8_t (*ids)[EVENT_ID_LEN], size_t n,
+                       const uint8_t *author, store_agg_post_by_fn fn, void *arg)
+{
+    if (!s || (n && !ids) || !fn) return STORE_E_ARG;
+    MDB_txn *txn;
+    int rc = s_begin(s, &txn), out = 0;
+    if (rc) return store_fail(s, rc, "posts");
+    for (size_t i = 0; i < n && !rc && !out; i++) {
+        MDB_val k = {EVENT_ID_LEN, (void *)ids[i]}, v;
+        store_post_t p;
+        rc = mdb_get(txn, s->ev, &k, &v);
+        if (rc == 0) rc = s_post_at(txn, s, &k, &v, &p);
+        if (rc == MDB_NOTFOUND) {
+            rc = 0;
+            continue;
+        }
+        int by = 0;
+        if (rc == 0 && author) rc = s_by(txn, s, &p, author, &by);
+        if (rc == 0) out = fn(&p, by, arg);
+    }
+    store_rtxn_close(s, txn);
+    if (out) return out;
+    return store_fail(s, rc, "posts");
 }
 
 int store_agg_posts_each(store_t *s, store_agg_post_fn fn, void *arg)

@@ -74,6 +74,21 @@ static int s_walk(store_rtxn_t *rt, const views_today_req_t *q, size_t others, s
     return rc < 0 ? rc : 0;
 }
 
+typedef struct {
+    uint64_t n;
+    uint8_t last[EVENT_ID_LEN]; /* seen is sorted: a repeat follows its first */
+} s_seen_t;
+
+/* One seen id's post: counted if a candidate not the user's own. */
+static int s_seen_one(const store_post_t *p, int own, void *arg)
+{
+    s_seen_t *x = arg;
+    if (own || !s_candidate(p) || (x->n && !memcmp(x->last, p->id, EVENT_ID_LEN))) return 0;
+    memcpy(x->last, p->id, EVENT_ID_LEN);
+    x->n++;
+    return 0;
+}
+
 static int s_cands_one(const store_agg_author_t *a, void *arg)
 {
     *(uint64_t *)arg += a->a.tips - a->a.answers;
@@ -83,7 +98,7 @@ static int s_cands_one(const store_agg_author_t *a, void *arg)
 /* The candidates not the user's own (others) and those not seen either. */
 static int s_counts(store_rtxn_t *rt, const views_today_req_t *q, size_t *others, size_t *unseen)
 {
-    uint64_t cands = 0, own = 0, seen = 0;
+    uint64_t cands = 0, own = 0;
     int rc = store_agg_authors_each(rt, s_cands_one, &cands);
     if (rc) return rc > 0 ? STORE_E_NOMEM : rc;
     store_agg_author_t me;
@@ -91,15 +106,10 @@ static int s_counts(store_rtxn_t *rt, const views_today_req_t *q, size_t *others
         own = me.a.tips - me.a.answers;
     else if (q->user && rc != STORE_E_NOTFOUND)
         return rc;
-    for (size_t i = 0; i < q->nseen; i++) {
-        if (i && !memcmp(q->seen[i], q->seen[i - 1], EVENT_ID_LEN)) continue;
-        store_post_t p;
-        if (store_agg_post(rt, q->seen[i], &p) != 0 || !s_candidate(&p)) continue;
-        if ((rc = s_own(rt, q, &p)) < 0) return rc;
-        seen += !rc;
-    }
+    s_seen_t seen = {0};
+    if ((rc = store_agg_posts_of(rt, q->seen, q->nseen, q->user, s_seen_one, &seen)) < 0) return rc;
     *others = cands >= own ? (size_t)(cands - own) : 0;
-    *unseen = *others >= seen ? *others - (size_t)seen : 0;
+    *unseen = *others >= seen.n ? *others - (size_t)seen.n : 0;
     return 0;
 }
 
