@@ -21,6 +21,12 @@
  *   - a pure function of (user, date, candidate set): the same tip all day;
  *   - adding or removing a tip other than the winner never changes it,
  *     unless the new tip's own key is smaller: then the new tip wins;
+ *   - a candidate's chance is about in proportion to its weight; it also
+ *     grows with the gaps in id space before it, averaged over the gaps a
+ *     walk passes (about VIEWS_TODAY_W_MAX of them), so the chances of tips
+ *     of equal weight spread by about 1/sqrt(2 * VIEWS_TODAY_W_MAX), some
+ *     18 % (relative standard deviation), where hashing every candidate
+ *     would have none: the price of reading only a few;
  *   - the walk reads, on average, about VIEWS_TODAY_W_MAX / (mean weight)
  *     candidates, however many tips the store holds, with an id-ordered
  *     cursor (store_agg_posts_from). It reads more only when almost every
