@@ -12,7 +12,7 @@ int large_unfigure(const char *dir);
 
 int large_unfigure(const char *dir)
 {
-    static const char *dbs[] = {"apost", "aauth", "atopic", "anew", "astory", "alog"};
+    static const char *dbs[] = {"apost", "aauth", "atopic", "anew", "astory"};
     MDB_env *env = NULL;
     MDB_txn *txn = NULL;
     MDB_dbi meta, dbi;

@@ -5,8 +5,8 @@
  * must never get in the way: it loads the identity without creating one,
  * gives tipd half a second to accept the connection and three seconds to
  * answer, and on any failure -- daemon down, no tips, no home -- prints
- * nothing and exits 0. The daemon picks the tip (a weighted rendezvous hash
- * of user key, local date and tip id), and the CLI pins the pick in
+ * nothing and exits 0. The daemon picks the tip (a weighted walk over the
+ * tip ids from a hash of user key and local date), and the CLI pins the pick in
  * $TIP_HOME/today so it stays the same all day even after `show` marks it
  * seen.
  */

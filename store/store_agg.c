@@ -27,14 +27,11 @@
  * from before these figures (schema 3) gets them built once at open, in
  * chunks that a cut-short start resumes.
  *
- * The one thing not kept here is the pick of `today` itself: it hashes
- * every candidate with a seed of the asking user and their date, so no
- * stored order can answer it for a seed not seen yet. What is kept is what
- * the pick needs per candidate (the apost record: visible, not an answer,
- * the chain's ratings and thanks) and the log (alog) of which posts
- * changed, so the views walk the small records once per (user, date) and
- * then fold only the changes into the pick they cached
- * (views/views_today_agg.c), exactly.
+ * The pick of `today` itself is not kept: it walks a few posts in id order
+ * from a point given by the asking user and their date, reading what the
+ * apost record holds per candidate (visible, not an answer, the chain's
+ * ratings and thanks), which is cheap for any (user, date)
+ * (views/views_today_agg.c).
  *
  * Databases (keys big-endian):
  *   apost  created_at || id -> kind, flags, ratings, rating_sum, thanks, answers
@@ -42,8 +39,6 @@
  *   atopic topic -> visible tips
  *   anew   level || bucket -> new tips (buckets of 2^16, 2^20, 2^24 ms)
  *   astory created_at || id -> first target (live thanks with a story)
- *   alog   events-held || id (posts whose candidacy for `today` or
- *          figures changed; the last STORE_AGG_LOG_KEEP events)
  *   meta   "agg" -> u32 version: present iff the figures are kept
  */
 #include <errno.h>
@@ -73,8 +68,7 @@ enum {
 typedef struct {
     store_tx_t *tx;
     store_t w; /* a read view of the write transaction, for store.h's reads */
-    uint64_t seq;
-    int build; /* rebuilding: no queue, no log */
+    int build; /* rebuilding: no queue */
     uint8_t (*q)[EVENT_ID_LEN];
     size_t nq;
     event_t *gone[EVENT_MAX_REFS]; /* what the arriving retraction removes */
@@ -414,20 +408,6 @@ static void s_author_part(const store_post_t *p, int d, int64_t v[S_A_N])
     v[S_A_RSUM_RECV] += (int64_t)p->rating_sum * d;
 }
 
-static int s_candidate(const store_post_t *p)
-{
-    return (p->flags & STORE_POST_VISIBLE) && p->kind == EVENT_TIP &&
-           !(p->flags & STORE_POST_ANSWER);
-}
-
-static int s_log(s_ctx_t *c, const uint8_t id[EVENT_ID_LEN])
-{
-    uint8_t key[8 + EVENT_ID_LEN];
-    s_tkey(c->seq, id, key);
-    MDB_val k = {sizeof key, key}, v = {0, NULL};
-    return mdb_put(c->tx->txn, c->tx->s->alog, &k, &v, 0);
-}
-
 /* Recompute what post id contributes and move every sum by the change. */
 static int s_recompute(s_ctx_t *c, const uint8_t id[EVENT_ID_LEN])
 {
@@ -467,13 +447,6 @@ static int s_recompute(s_ctx_t *c, const uint8_t id[EVENT_ID_LEN])
     }
     int new_old = (old.flags & STORE_POST_NEW) != 0, new_now = (now.flags & STORE_POST_NEW) != 0;
     if (new_old != new_now && (rc = s_new_move(c, t, new_now ? 1 : -1))) return rc;
-    int cand = s_candidate(&now);
-    if (!c->build &&
-        (s_candidate(&old) != cand ||
-         (cand && (old.ratings != now.ratings || old.rating_sum != now.rating_sum ||
-                   old.thanks != now.thanks))) &&
-        (rc = s_log(c, id)))
-        return rc;
     return s_post_put(c, live ? &now : &old, !live);
 }
 
@@ -493,24 +466,6 @@ static int s_run_queue(s_ctx_t *c)
         if ((rc = s_recompute(c, id))) return rc;
     }
     return 0;
-}
-
-/* Drop the change log's entries older than what it keeps. */
-static int s_log_prune(s_ctx_t *c)
-{
-    if (c->seq <= STORE_AGG_LOG_KEEP) return 0;
-    uint64_t keep = c->seq - STORE_AGG_LOG_KEEP;
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(c->tx->txn, c->tx->s->alog, &cur);
-    if (rc) return rc;
-    MDB_val k, v;
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size < 8 || store_rd64(k.mv_data) > keep) break;
-        if ((rc = mdb_cursor_del(cur, 0))) break;
-    }
-    mdb_cursor_close(cur);
-    return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 /* ---- ingest ---- */
@@ -590,7 +545,6 @@ static int s_event_moves(s_ctx_t *c, const event_t *ev, int d)
 
 static int s_after(s_ctx_t *c, const event_t *ev)
 {
-    c->seq = c->tx->c.events;
     c->arriving = ev;
     int rc = s_event_moves(c, ev, +1);
     if (!rc) rc = s_dependents(c, ev->id, NULL, 1);
@@ -599,7 +553,6 @@ static int s_after(s_ctx_t *c, const event_t *ev)
         rc = s_dependents(c, c->gone[i]->id, NULL, 1);
     }
     if (!rc) rc = s_run_queue(c);
-    if (!rc && !c->dropped) rc = s_log_prune(c);
     return rc;
 }
 
@@ -627,8 +580,11 @@ int store_agg_open_dbs(store_t *s, MDB_txn *txn)
     struct {
         const char *name;
         MDB_dbi *dbi;
-    } dbs[] = {{"apost", &s->apost}, {"aauth", &s->aauth},   {"atopic", &s->atopic},
-               {"anew", &s->anew},   {"astory", &s->astory}, {"alog", &s->alog}};
+    } dbs[] = {{"apost", &s->apost},
+               {"aauth", &s->aauth},
+               {"atopic", &s->atopic},
+               {"anew", &s->anew},
+               {"astory", &s->astory}};
     s->agg_dbs = 0;
     for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
         int rc = mdb_dbi_open(txn, dbs[i].name, s->read_only ? 0 : MDB_CREATE, dbs[i].dbi);
@@ -636,7 +592,11 @@ int store_agg_open_dbs(store_t *s, MDB_txn *txn)
         if (rc) return rc;
     }
     s->agg_dbs = 1;
-    return 0;
+    /* the log of changed posts an older tipd kept for `today`: unused */
+    MDB_dbi old;
+    int rc = s->read_only ? MDB_NOTFOUND : mdb_dbi_open(txn, "alog", 0, &old);
+    if (rc == 0) rc = mdb_drop(txn, old, 1);
+    return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 /* A build runs in write transactions of S_BUILD_CHUNK events, noting in
@@ -680,14 +640,13 @@ static int s_build_body(store_tx_t *tx, void *arg)
     if (resume) {
         memcpy(at, pv.mv_data, sizeof at);
     } else { /* from the start: whatever an earlier build or a drop left goes */
-        MDB_dbi dbs[] = {s->apost, s->aauth, s->atopic, s->anew, s->astory, s->alog};
+        MDB_dbi dbs[] = {s->apost, s->aauth, s->atopic, s->anew, s->astory};
         for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++)
             if ((rc = mdb_drop(tx->txn, dbs[i], 0))) return rc;
     }
     s_ctx_t c;
     s_ctx_init(&c, tx);
     c.build = 1;
-    c.seq = tx->c.events;
     if (!(c.tmp = malloc(sizeof(*c.tmp)))) return ENOMEM;
     MDB_cursor *cur;
     size_t n = 0, chunk = s->agg_chunk ? s->agg_chunk : S_BUILD_CHUNK;

@@ -6,9 +6,8 @@
  * reference the tests hold these to): per live tip or question its
  * visibility and its edit chain's ratings and thanks, per author the sums
  * store_author reports, per topic the visible tips, the new tips per time
- * bucket, the live thanks with a story, and a short log of which posts
- * changed, so a cached pick of the day can be brought up to date instead of
- * recomputed. Reads take any store_t or read view, like store.h's.
+ * bucket, and the live thanks with a story. Reads take any store_t or read
+ * view, like store.h's.
  *
  * A store opened read-only whose data predates these figures, or one whose
  * figures were dropped (an edit graph too large to follow exactly, see
@@ -61,6 +60,22 @@ int store_agg_post(store_t *s, const uint8_t id[EVENT_ID_LEN], store_post_t *p);
 /* Every live tip and question, in (created_at, id) order. */
 typedef int (*store_agg_post_fn)(const store_post_t *p, void *arg);
 int store_agg_posts_each(store_t *s, store_agg_post_fn fn, void *arg);
+/* 1 if author wrote the live post p (one lookup in the author index), 0 if
+ * not (or p is no longer held), or a code. */
+int store_agg_post_by(store_t *s, const store_post_t *p, const uint8_t author[EVENT_KEY_LEN]);
+/* The live tips and questions among ids[0..n), in that order, each with
+ * whether author wrote it (0 when author is NULL), in one read: for a
+ * long list of ids, such as the tips a user has seen. Other ids are
+ * skipped; fn returning non-zero stops with that value. */
+typedef int (*store_agg_post_by_fn)(const store_post_t *p, int by_author, void *arg);
+int store_agg_posts_of(store_t *s, const uint8_t (*ids)[EVENT_ID_LEN], size_t n,
+                       const uint8_t *author, store_agg_post_by_fn fn, void *arg);
+/* Every live tip and question in id order, starting at the first id >= from
+ * and wrapping past the last id to the first, so each once; fn returning
+ * non-zero stops the walk with that value. A walk stopped after a few
+ * steps costs a few cursor steps, whatever the store's size. */
+int store_agg_posts_from(store_t *s, const uint8_t from[EVENT_ID_LEN], store_agg_post_fn fn,
+                         void *arg);
 
 /* One author's sums with first_ms and last_ms; STORE_E_NOTFOUND if they
  * have no live event. */
@@ -83,14 +98,6 @@ typedef int (*store_agg_story_fn)(const uint8_t thanks[EVENT_ID_LEN],
                                   const uint8_t target[EVENT_ID_LEN], uint64_t created_at,
                                   void *arg);
 int store_agg_stories_each(store_t *s, store_agg_story_fn fn, void *arg);
-
-/* The posts whose visibility, kind of post or figures changed while the
- * held events went from `after` to `upto` (store_counts().events), each at
- * least once, in no set order. STORE_E_NOTFOUND if the log no longer
- * reaches back to `after` (it keeps the last STORE_AGG_LOG_KEEP events). */
-#define STORE_AGG_LOG_KEEP 65536
-typedef int (*store_agg_change_fn)(const uint8_t id[EVENT_ID_LEN], void *arg);
-int store_agg_changes(store_t *s, uint64_t after, uint64_t upto, store_agg_change_fn fn, void *arg);
 
 /* The answers a question got, summed over every version of its edit chain
  * (an answer may name the version current when it was written), and when

@@ -46,6 +46,24 @@ static void s_post_of(const MDB_val *k, const MDB_val *v, store_post_t *p)
     store_agg_post_unpack(v->mv_data, p);
 }
 
+/* The apost record of the ev entry (k, v), if it is a live tip or
+ * question: 0, MDB_NOTFOUND (none), or a raw code. */
+static int s_post_at(MDB_txn *txn, store_t *s, const MDB_val *k, const MDB_val *v, store_post_t *p)
+{
+    const uint8_t *loc = v->mv_data;
+    if (k->mv_size != EVENT_ID_LEN || v->mv_size != STORE_LOC_LEN) return MDB_NOTFOUND;
+    if (loc[0] != EVENT_TIP && loc[0] != EVENT_QUESTION) return MDB_NOTFOUND;
+    uint8_t key[8 + EVENT_ID_LEN];
+    memcpy(key, loc + 1, 8);
+    memcpy(key + 8, k->mv_data, EVENT_ID_LEN);
+    MDB_val pk = {sizeof key, key}, pv;
+    int rc = mdb_get(txn, s->apost, &pk, &pv);
+    if (rc) return rc;
+    if (pv.mv_size != STORE_AGG_POST_LEN) return MDB_CORRUPTED;
+    s_post_of(&pk, &pv, p);
+    return 0;
+}
+
 int store_agg_post(store_t *s, const uint8_t id[EVENT_ID_LEN], store_post_t *p)
 {
     if (!s || !id || !p) return STORE_E_ARG;
@@ -54,20 +72,59 @@ int store_agg_post(store_t *s, const uint8_t id[EVENT_ID_LEN], store_post_t *p)
     if (rc) return store_fail(s, rc, "post");
     MDB_val k = {EVENT_ID_LEN, (void *)id}, v;
     rc = mdb_get(txn, s->ev, &k, &v);
-    if (rc == 0 && v.mv_size != STORE_LOC_LEN) rc = MDB_NOTFOUND; /* a tombstone */
-    if (rc == 0) {
-        uint8_t key[8 + EVENT_ID_LEN];
-        memcpy(key, (const uint8_t *)v.mv_data + 1, 8);
-        memcpy(key + 8, id, EVENT_ID_LEN);
-        k = (MDB_val){sizeof key, key};
-        rc = mdb_get(txn, s->apost, &k, &v);
-        if (rc == 0 && v.mv_size == STORE_AGG_POST_LEN)
-            s_post_of(&k, &v, p);
-        else if (rc == 0)
-            rc = MDB_CORRUPTED;
-    }
+    if (rc == 0) rc = s_post_at(txn, s, &k, &v, p); /* MDB_NOTFOUND for a tombstone */
     store_rtxn_close(s, txn);
     return store_fail(s, rc, "post");
+}
+
+/* *by: 1 if author wrote the live post p, else 0; returns 0 or a raw code. */
+static int s_by(MDB_txn *txn, store_t *s, const store_post_t *p, const uint8_t *author, int *by)
+{
+    uint8_t key[EVENT_KEY_LEN + 8 + EVENT_ID_LEN];
+    memcpy(key, author, EVENT_KEY_LEN);
+    store_be64(key + EVENT_KEY_LEN, p->created_at);
+    memcpy(key + EVENT_KEY_LEN + 8, p->id, EVENT_ID_LEN);
+    MDB_val k = {sizeof key, key}, v;
+    int rc = mdb_get(txn, s->auth, &k, &v);
+    *by = rc == 0;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int store_agg_post_by(store_t *s, const store_post_t *p, const uint8_t author[EVENT_KEY_LEN])
+{
+    if (!s || !p || !author) return STORE_E_ARG;
+    MDB_txn *txn;
+    int rc = s_begin(s, &txn);
+    if (rc) return store_fail(s, rc, "post");
+    int by = 0;
+    rc = s_by(txn, s, p, author, &by);
+    store_rtxn_close(s, txn);
+    return rc ? store_fail(s, rc, "post") : by;
+}
+
+int store_agg_posts_of(store_t *s, const uint8_t (*ids)[EVENT_ID_LEN], size_t n,
+                       const uint8_t *author, store_agg_post_by_fn fn, void *arg)
+{
+    if (!s || (n && !ids) || !fn) return STORE_E_ARG;
+    MDB_txn *txn;
+    int rc = s_begin(s, &txn), out = 0;
+    if (rc) return store_fail(s, rc, "posts");
+    for (size_t i = 0; i < n && !rc && !out; i++) {
+        MDB_val k = {EVENT_ID_LEN, (void *)ids[i]}, v;
+        store_post_t p;
+        rc = mdb_get(txn, s->ev, &k, &v);
+        if (rc == 0) rc = s_post_at(txn, s, &k, &v, &p);
+        if (rc == MDB_NOTFOUND) {
+            rc = 0;
+            continue;
+        }
+        int by = 0;
+        if (rc == 0 && author) rc = s_by(txn, s, &p, author, &by);
+        if (rc == 0) out = fn(&p, by, arg);
+    }
+    store_rtxn_close(s, txn);
+    if (out) return out;
+    return store_fail(s, rc, "posts");
 }
 
 int store_agg_posts_each(store_t *s, store_agg_post_fn fn, void *arg)
@@ -89,6 +146,46 @@ int store_agg_posts_each(store_t *s, store_agg_post_fn fn, void *arg)
             store_post_t p;
             s_post_of(&k, &v, &p);
             if ((out = fn(&p, arg))) break;
+        }
+        mdb_cursor_close(c);
+    }
+    store_rtxn_close(s, txn);
+    if (out) return out;
+    return rc == MDB_NOTFOUND ? 0 : store_fail(s, rc, "posts");
+}
+
+int store_agg_posts_from(store_t *s, const uint8_t from[EVENT_ID_LEN], store_agg_post_fn fn,
+                         void *arg)
+{
+    if (!s || !from || !fn) return STORE_E_ARG;
+    MDB_txn *txn;
+    MDB_cursor *c;
+    int rc = s_begin(s, &txn), out = 0;
+    if (rc) return store_fail(s, rc, "posts");
+    if ((rc = mdb_cursor_open(txn, s->ev, &c)) == 0) {
+        MDB_val k = {EVENT_ID_LEN, (void *)from}, v;
+        int wrapped = 0;
+        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+        for (;;) {
+            if (rc == MDB_NOTFOUND && !wrapped) { /* past the last id: on from the first */
+                wrapped = 1;
+                rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+            }
+            if (rc) break;
+            if (wrapped && k.mv_size == EVENT_ID_LEN &&
+                memcmp(k.mv_data, from, EVENT_ID_LEN) >= 0) {
+                rc = MDB_NOTFOUND; /* round the ring once */
+                break;
+            }
+            if (store_canceled(s)) {
+                rc = STORE_E_CANCELED;
+                break;
+            }
+            store_post_t p;
+            rc = s_post_at(txn, s, &k, &v, &p);
+            if (rc == 0 && (out = fn(&p, arg))) break;
+            if (rc && rc != MDB_NOTFOUND) break;
+            rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
         }
         mdb_cursor_close(c);
     }
@@ -204,7 +301,7 @@ int store_agg_authors_each(store_t *s, store_agg_author_fn fn, void *arg)
     return rc == MDB_NOTFOUND ? 0 : store_fail(s, rc, "authors");
 }
 
-/* ---- topics, new tips, stories, changes ---- */
+/* ---- topics, new tips, stories ---- */
 
 int store_agg_topics_each(store_t *s, store_agg_topic_fn fn, void *arg)
 {
@@ -312,30 +409,6 @@ int store_agg_stories_each(store_t *s, store_agg_story_fn fn, void *arg)
     store_rtxn_close(s, txn);
     if (out) return out;
     return rc == MDB_NOTFOUND ? 0 : store_fail(s, rc, "stories");
-}
-
-int store_agg_changes(store_t *s, uint64_t after, uint64_t upto, store_agg_change_fn fn, void *arg)
-{
-    if (!s || !fn || upto < after) return STORE_E_ARG;
-    if (upto - after > STORE_AGG_LOG_KEEP) return STORE_E_NOTFOUND;
-    MDB_txn *txn;
-    MDB_cursor *c;
-    int rc = s_begin(s, &txn), out = 0;
-    if (rc) return store_fail(s, rc, "changes");
-    if ((rc = mdb_cursor_open(txn, s->alog, &c)) == 0) {
-        uint8_t key[8 + EVENT_ID_LEN] = {0};
-        store_be64(key, after + 1);
-        MDB_val k = {sizeof key, key}, v;
-        for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
-             rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-            if (k.mv_size != 8 + EVENT_ID_LEN || store_rd64(k.mv_data) > upto) break;
-            if ((out = fn((const uint8_t *)k.mv_data + 8, arg))) break;
-        }
-        mdb_cursor_close(c);
-    }
-    store_rtxn_close(s, txn);
-    if (out) return out;
-    return rc == MDB_NOTFOUND ? 0 : store_fail(s, rc, "changes");
 }
 
 /* ---- a question's answers over its edit chain ---- */

@@ -39,7 +39,7 @@ struct store {
     MDB_env *env;
     MDB_dbi meta, ev, body, time, auth, topic, refs, stat, rate, prof, miss;
     /* the figures of stats and today (store_agg.c); agg_dbs: they exist */
-    MDB_dbi apost, aauth, atopic, anew, astory, alog;
+    MDB_dbi apost, aauth, atopic, anew, astory;
     int agg_dbs;
     uint64_t agg_built; /* events the figures were built from at open, 0: none built */
     double agg_build_s;

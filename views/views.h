@@ -250,25 +250,22 @@ typedef struct {
     views_tip_t fig;
 } views_today_t;
 
-/* Pick by weighted rendezvous hashing (views_today.c): a pure function of
- * (user, date, candidate set), stable while tips other than the pick come
- * and go. */
+/* The tip of the day: a weighted walk around the ring of tip ids from a
+ * point given by (user, date) (views_today.c): a pure function of (user,
+ * date, candidate set), stable while tips other than the pick come and go.
+ * From the store's figures a few cursor steps (views_today_agg.c), without
+ * them views_today_scan. */
 int views_today(store_rtxn_t *rt, const views_today_req_t *q, views_today_t *out);
-/* views_today's answer. From the store's figures: one walk over the
- * posts' records for a new (user, date, seen set), then that pick kept in
- * cache and brought up to date by the posts changed since (views_today_agg.c;
- * cache may be NULL: a walk). Without the figures: views_today remembered
- * per (held events, user, date, seen set). */
-int views_today_cached(views_cache_t *cache, store_rtxn_t *rt, const views_today_req_t *q,
-                       views_today_t *out);
+/* The same answer by one pass over every tip. */
+int views_today_scan(store_rtxn_t *rt, const views_today_req_t *q, views_today_t *out);
 void views_today_free(views_today_t *t);
 
 /* ---- the cache of derived views ---- */
 
-/* Keyed by the number of events the read view's store holds (the held set
- * only grows), so exact: an entry is used only for the events it was
- * computed from, or (a pick of the day from the store's figures) brought
- * forward by the store's log of what changed since. Safe from any thread. */
+/* The base of `stats` for a store without the figures, keyed by the number
+ * of events the read view's store holds (the held set only grows), so
+ * exact: it is used only for the events it was computed from. Safe from
+ * any thread. */
 views_cache_t *views_cache_new(void);
 /* Free; idempotent, NULLs *p. */
 void views_cache_destroy(views_cache_t **p);

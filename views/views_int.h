@@ -74,33 +74,38 @@ int views_stats_agg(store_rtxn_t *rt, const views_stats_req_t *q, views_stats_t 
 
 /* ---- today (views_today.c, views_today_agg.c) ---- */
 
-/* The best key so far among unseen [0] and seen [1] candidates. */
+/* The bound on a candidate's weight, and the scale of its chance to be
+ * taken in the first round (w / VIEWS_TODAY_W_MAX): the walk reads about
+ * this many candidates divided by their mean weight. */
+#define VIEWS_TODAY_W_MAX 16.0
+
+/* The smallest key so far among unseen [0] and seen [1] candidates. */
 typedef struct {
     int have[2];
-    double best[2];
+    int round[2];
     uint8_t id[2][EVENT_ID_LEN];
 } views_pick_t;
 
-/* The request's hash seed, and a candidate's key from it and the chain's
- * figures: the smallest key wins (views_today.c). */
+/* The request's hash seed (also the walk's starting point on the ring of
+ * ids), and the round (0 or 1) in which a candidate with the chain's
+ * figures st is first taken (views_today.c). */
 void views_today_seed(const views_today_req_t *q, uint8_t seed[32]);
-double views_today_key(const uint8_t seed[32], const uint8_t id[EVENT_ID_LEN],
-                       const store_stats_t *st);
-/* 1 if (key, id) beats p's best of its side (ties: the smaller id). */
-int views_pick_beats(const views_pick_t *p, int seen, double key, const uint8_t id[EVENT_ID_LEN]);
-void views_pick_set(views_pick_t *p, int seen, double key, const uint8_t id[EVENT_ID_LEN]);
+int views_today_round(const uint8_t seed[32], const uint8_t id[EVENT_ID_LEN],
+                      const store_stats_t *st);
+/* 1 if id is in q's sorted seen set. */
+int views_today_is_seen(const views_today_req_t *q, const uint8_t id[EVENT_ID_LEN]);
+/* 1 if (round, id) has a smaller key than p's pick of its side: an
+ * earlier round, else an id met earlier walking from the seed. */
+int views_pick_beats(const views_pick_t *p, const uint8_t seed[32], int seen, int round,
+                     const uint8_t id[EVENT_ID_LEN]);
+void views_pick_set(views_pick_t *p, int seen, int round, const uint8_t id[EVENT_ID_LEN]);
 /* out from a pick: the best unseen, else the best seen (seen_before). */
 void views_pick_finish(store_rtxn_t *rt, const views_pick_t *p, size_t unseen, views_today_t *out);
 
-/* From the store's figures (views_today_agg.c), STORE_E_NOTFOUND without:
- * the pick by one walk over the posts' records; the pick brought from
- * snapshot `after` (events held) to rt's by the posts that changed since
- * (1: one of them was a best, walk again; STORE_E_NOTFOUND: too old); the
- * number of unseen candidates. */
-int views_today_walk(store_rtxn_t *rt, const views_today_req_t *q, views_pick_t *p);
-int views_today_fold(store_rtxn_t *rt, const views_today_req_t *q, uint64_t after, uint64_t upto,
-                     views_pick_t *p);
-int views_today_unseen(store_rtxn_t *rt, const views_today_req_t *q, size_t *unseen);
+/* views_today_scan's answer from the store's figures, by a walk of a few
+ * post records from the seed (views_today_agg.c). STORE_E_NOTFOUND if the
+ * store keeps none. */
+int views_today_agg(store_rtxn_t *rt, const views_today_req_t *q, views_today_t *out);
 
 /* Load the picked tip id of `today` into out (have set on success). */
 void views_today_load(store_rtxn_t *rt, const uint8_t id[EVENT_ID_LEN], views_today_t *out);

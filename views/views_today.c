@@ -1,13 +1,38 @@
-/* views_today.c -- the tip of the day.
+/* views_today.c -- the tip of the day: its rules, and the pass over every
+ * tip that applies them (the answer of a store without the figures kept
+ * at ingest, and the reference the walk in views_today_agg.c is tested
+ * against).
  *
- * Weighted rendezvous hashing (Efraimidis-Spirakis): every candidate tip
- * gets the key -ln(u)/w, u a hash of (user, date, tip id) in (0,1) and w
- * its weight from ratings and thanks, and the smallest key wins. The pick
- * is a pure function of (user, date, candidate set), and adding or removing
- * a tip other than the winner never changes it, so a user sees the same tip
- * all day even while tips keep arriving. Candidates: visible tips that do
- * not answer a question, not the user's own; a tip the user has seen only
- * wins when every candidate was seen.
+ * Candidates are the visible tips that answer nothing and are not the
+ * asking user's own. The pick is a weighted walk around a ring: event ids
+ * are uniform hashes, so the seed of (user, date) is a point on the ring
+ * of ids, and the walk goes from the first id at or after it, in id order,
+ * wrapping past the last id once. In the first round a candidate is taken
+ * with probability w / VIEWS_TODAY_W_MAX, decided by a hash of (seed, id);
+ * w is its weight from ratings and thanks (store_prior ^ 6, capped at
+ * VIEWS_TODAY_W_MAX), so a better-rated or more-thanked tip is taken more
+ * often, in proportion. The second round takes every candidate, so there
+ * is always a pick when there are candidates. The first unseen candidate
+ * taken wins; a tip the user has seen wins only when every candidate was
+ * seen (then the first seen one taken).
+ *
+ * So each candidate has a key of its own, (round it is first taken in,
+ * whether its id is before the seed, id), and the pick is the smallest key:
+ *   - a pure function of (user, date, candidate set): the same tip all day;
+ *   - adding or removing a tip other than the winner never changes it,
+ *     unless the new tip's own key is smaller: then the new tip wins;
+ *   - a candidate's chance is about in proportion to its weight; it also
+ *     grows with the gaps in id space before it, averaged over the gaps a
+ *     walk passes (about VIEWS_TODAY_W_MAX of them), so the chances of tips
+ *     of equal weight spread by about 1/sqrt(2 * VIEWS_TODAY_W_MAX), some
+ *     18 % (relative standard deviation), where hashing every candidate
+ *     would have none: the price of reading only a few;
+ *   - the walk reads, on average, about VIEWS_TODAY_W_MAX / (mean weight)
+ *     candidates, however many tips the store holds, with an id-ordered
+ *     cursor (store_agg_posts_from). It reads more only when almost every
+ *     candidate is the user's own or seen.
+ * The pass here computes every candidate's key and keeps the smallest
+ * unseen and seen ones, and counts the unseen candidates.
  */
 #include <math.h>
 #include <sodium.h>
@@ -23,12 +48,22 @@ typedef struct {
     const views_today_req_t *q;
     uint8_t seed[32];
     size_t unseen;
-    views_pick_t pick; /* smallest key among unseen [0] and seen [1] tips */
+    views_pick_t pick;
 } s_today_t;
 
-static int s_id_cmp(const void *a, const void *b)
+int views_today_is_seen(const views_today_req_t *q, const uint8_t id[EVENT_ID_LEN])
 {
-    return memcmp(a, b, EVENT_ID_LEN);
+    size_t lo = 0, hi = q->nseen;
+    while (lo < hi) { /* seen is sorted ascending */
+        size_t mid = lo + (hi - lo) / 2;
+        int c = memcmp(q->seen[mid], id, EVENT_ID_LEN);
+        if (c == 0) return 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
 }
 
 static int s_answers_something(const event_t *ev)
@@ -52,30 +87,36 @@ void views_today_seed(const views_today_req_t *q, uint8_t seed[32])
     crypto_generichash_final(&h, seed, 32);
 }
 
-double views_today_key(const uint8_t seed[32], const uint8_t id[EVENT_ID_LEN],
-                       const store_stats_t *st)
+int views_today_round(const uint8_t seed[32], const uint8_t id[EVENT_ID_LEN],
+                      const store_stats_t *st)
 {
     double w = pow(store_prior(st), S_TODAY_EXPONENT);
+    if (w > VIEWS_TODAY_W_MAX) w = VIEWS_TODAY_W_MAX;
     uint8_t h[8], msg[32 + EVENT_ID_LEN];
     memcpy(msg, seed, 32);
     memcpy(msg + 32, id, EVENT_ID_LEN);
     crypto_generichash(h, sizeof(h), msg, sizeof(msg), NULL, 0);
     uint64_t x = 0;
     for (int i = 0; i < 8; i++) x = x << 8 | h[i];
-    double u = ((double)(x >> 11) + 0.5) / 9007199254740992.0; /* (0,1), 53 bits */
-    return -log(u) / w;
+    double u = (double)(x >> 11) / 9007199254740992.0; /* [0,1), 53 bits */
+    return u * VIEWS_TODAY_W_MAX < w ? 0 : 1;
 }
 
-int views_pick_beats(const views_pick_t *p, int seen, double key, const uint8_t id[EVENT_ID_LEN])
+int views_pick_beats(const views_pick_t *p, const uint8_t seed[32], int seen, int round,
+                     const uint8_t id[EVENT_ID_LEN])
 {
-    return !p->have[seen] || key < p->best[seen] ||
-           (key == p->best[seen] && memcmp(id, p->id[seen], EVENT_ID_LEN) < 0);
+    if (!p->have[seen]) return 1;
+    if (round != p->round[seen]) return round < p->round[seen];
+    int wrap = memcmp(id, seed, EVENT_ID_LEN) < 0,
+        had = memcmp(p->id[seen], seed, EVENT_ID_LEN) < 0;
+    if (wrap != had) return wrap < had;
+    return memcmp(id, p->id[seen], EVENT_ID_LEN) < 0;
 }
 
-void views_pick_set(views_pick_t *p, int seen, double key, const uint8_t id[EVENT_ID_LEN])
+void views_pick_set(views_pick_t *p, int seen, int round, const uint8_t id[EVENT_ID_LEN])
 {
     p->have[seen] = 1;
-    p->best[seen] = key;
+    p->round[seen] = round;
     memcpy(p->id[seen], id, EVENT_ID_LEN);
 }
 
@@ -97,17 +138,18 @@ static int s_today_one(const event_t *ev, const uint8_t *raw, size_t len, void *
     const views_today_req_t *q = t->q;
     if (s_answers_something(ev)) return 0; /* answers need their question */
     if (q->user && !memcmp(ev->author, q->user, EVENT_KEY_LEN)) return 0;
-    int seen = q->nseen && bsearch(ev->id, q->seen, q->nseen, EVENT_ID_LEN, s_id_cmp) != NULL;
+    int seen = views_today_is_seen(q, ev->id);
     store_stats_t st;
     /* the chain's ratings and thanks, as search's prior */
     if (store_chain_stats(t->rt, ev->id, &st) != 0) return 0;
-    double key = views_today_key(t->seed, ev->id, &st);
+    int round = views_today_round(t->seed, ev->id, &st);
     t->unseen += !seen;
-    if (views_pick_beats(&t->pick, seen, key, ev->id)) views_pick_set(&t->pick, seen, key, ev->id);
+    if (views_pick_beats(&t->pick, t->seed, seen, round, ev->id))
+        views_pick_set(&t->pick, seen, round, ev->id);
     return 0;
 }
 
-int views_today(store_rtxn_t *rt, const views_today_req_t *q, views_today_t *out)
+int views_today_scan(store_rtxn_t *rt, const views_today_req_t *q, views_today_t *out)
 {
     memset(out, 0, sizeof(*out));
     s_today_t t;

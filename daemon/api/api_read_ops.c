@@ -476,7 +476,7 @@ static int s_id_cmp(const void *a, const void *b)
 
 static int s_op_today(api_req_t *req, json_t *rq, void *arg)
 {
-    tipd_t *d = arg;
+    (void)arg;
     const char *user = NULL, *date = NULL;
     if (api_get_str(req, rq, "user", &user) < 0) return -1;
     if (api_get_str(req, rq, "date", &date) < 0) return -1;
@@ -510,7 +510,7 @@ static int s_op_today(api_req_t *req, json_t *rq, void *arg)
         q.seen = (const uint8_t(*)[EVENT_ID_LEN])seen;
     }
     views_today_t t;
-    int rc = views_today_cached(d->views, api_view(req), &q, &t);
+    int rc = views_today(api_view(req), &q, &t);
     free(seen);
     if (rc != 0) return api_error(req, CONTRACT_E_INTERNAL, "today: %s", store_strerror(rc));
     json_t *tip = t.have ? api_tip_json(t.ev, &t.fig) : NULL;
