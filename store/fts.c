@@ -105,7 +105,8 @@ int fts_open(MDB_txn *txn, fts_t **out)
     fts_params_default(&f->prm);
     f->wtext = text_new();
     f->qtext = text_new();
-    if (!f->wtext || !f->qtext || pthread_mutex_init(&f->lock, NULL)) {
+    if (!f->wtext || !f->qtext || fts_qword_init(f) || pthread_mutex_init(&f->lock, NULL)) {
+        free(f->qw);
         text_destroy(&f->wtext);
         text_destroy(&f->qtext);
         free(f);
@@ -121,6 +122,7 @@ void fts_destroy(fts_t **p)
     fts_t *f = *p;
     text_destroy(&f->wtext);
     text_destroy(&f->qtext);
+    free(f->qw);
     pthread_mutex_destroy(&f->lock);
     free(f->acc);
     free(f->cmask);
