@@ -31,7 +31,7 @@
 static const fts_params_t s_defaults = {
     .w = {3.0, 1.0, 3.0, 0.3}, /* title, body, topics, code */
     .b = {0.5, 1.0, 0.0, 0.75},
-    .k1 = 2.0,
+    .k1 = 1.5,
     .syn = 0.0,
     .cluster = 0.2,
     .crowd_factor = 0.5,
