@@ -36,7 +36,8 @@
  * near-identical tips and common words get posting lists of 10^5-10^6.
  *
  * Usage: bench-search [--corpus FILE] [--queries FILE] [--reps N] [--limit N]
- *                     [--typos] [--no-xapian] [--lang-table] [--fts-only] [--repeat N]
+ *                     [--typos] [--no-xapian] [--no-fts5] [--lang-table] [--fts-only]
+ *                     [--repeat N]
  *                     [--set NAME=V]... [--tune GRID] [--slow N] [--ranks FILE]
  *                     [--qword-cv ALPHA,GAMMA,CUT [--qword-dump FILE]]
  *                     [--verbose]
@@ -842,12 +843,13 @@ static int s_qword_cv(s_tipd_t *t, const s_bench_t *b, const char *spec, const c
 
 static void s_usage(void)
 {
-    fprintf(stderr, "usage: bench-search [--corpus FILE] [--queries FILE] [--reps N] [--limit N]\n"
-                    "                    [--typos] [--no-xapian] [--lang-table] [--fts-only]\n"
-                    "                    [--repeat N] [--slow N]\n"
-                    "                    [--set NAME=V]... [--tune GRID] [--ranks FILE]\n"
-                    "                    [--qword-cv ALPHA,GAMMA,CUT [--qword-dump FILE]]\n"
-                    "                    [--verbose]\n");
+    fprintf(stderr,
+            "usage: bench-search [--corpus FILE] [--queries FILE] [--reps N] [--limit N]\n"
+            "                    [--typos] [--no-xapian] [--no-fts5] [--lang-table] [--fts-only]\n"
+            "                    [--repeat N] [--slow N]\n"
+            "                    [--set NAME=V]... [--tune GRID] [--ranks FILE]\n"
+            "                    [--qword-cv ALPHA,GAMMA,CUT [--qword-dump FILE]]\n"
+            "                    [--verbose]\n");
 }
 
 int main(int argc, char **argv)
@@ -863,7 +865,7 @@ int main(int argc, char **argv)
     const char *queries = qdefault;
     const char *sets[16];
     int nsets = 0, reps = 5, verbose = 0;
-    bool typos = false, xapian = true;
+    bool typos = false, xapian = true, fts5 = true;
     int repeat = 1;
     size_t limit = 0, slow = 0;
     s_tipd_t tipd = {0};
@@ -895,6 +897,8 @@ int main(int argc, char **argv)
             typos = true;
         else if (!strcmp(argv[i], "--no-xapian"))
             xapian = false;
+        else if (!strcmp(argv[i], "--no-fts5"))
+            fts5 = false;
         else if (!strcmp(argv[i], "--lang-table"))
             b.gen_lang = true;
         else if (!strcmp(argv[i], "--slow") && i + 1 < argc)
@@ -926,7 +930,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    sref_fts5_t *f5 = tune || qword || repeat > 1 ? NULL : sref_fts5_new();
+    sref_fts5_t *f5 = tune || qword || repeat > 1 || !fts5 ? NULL : sref_fts5_new();
     double t0 = s_now_us();
     if (s_load_corpus(&b, corpus, limit, repeat, &tipd, f5) || (f5 && sref_fts5_ready(f5))) {
         fprintf(stderr, "bench-search: loading %s failed\n", corpus);

@@ -244,6 +244,11 @@ int fts_query_build(fts_t *f, MDB_cursor *c, const char *query, bool lenient, ft
  * length, 0 if nothing was corrected. */
 int fts_query_fixed(fts_t *f, const char *query, const fts_query_t *q, char *out, size_t cap);
 
+/* Is line[len] (no newline) of a body a code line: indented by a tab or
+ * two spaces, a ``` fence or between fences? *fence carries the fence
+ * state from line to line (false at the body's start). */
+bool fts_code_line(const char *line, size_t len, bool *fence);
+
 /* Stem t's next tokenize calls in the language of ev's title and body. */
 void fts_event_lang(text_t *t, const event_t *ev);
 
