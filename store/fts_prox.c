@@ -5,14 +5,20 @@
  * example and "sleep" in another scores like one that says "prevent the
  * display from sleeping". People describe what they want in a phrase, and
  * the tip that does it usually says so in one line. So, once the
- * candidates are scored, the text of the best FTS_PROX_DOCS is read from
+ * candidates are scored, the text of the best prm.prox_docs is read from
  * the store (the same fts_text_fn as feedback), tokenized like the tip was
  * (its language), line by line (the title, then the body's prose lines:
- * code lines are skipped), and the share of neighbouring query words
- * (neighbours in the query) that stand within prm.prox_win words of each
- * other, in either order, on one line of the tip is taken, stopwords not
- * counted, each pair weighed by the lower idf of its two words. The score
- * is multiplied by 1 + prm.prox times that share.
+ * code lines are skipped), and two shares are taken, each query word
+ * weighed by its idf times its question-word weight:
+ *
+ *   pairs: of the neighbouring query words (neighbours in the query), the
+ *          share, each pair weighed by the lower of its two words, that
+ *          stand within prm.prox_win words of each other, in either order,
+ *          on one line of the tip, stopwords not counted;
+ *   first: the share of the query that the body's first prose line with
+ *          a word on it holds (what a tip is most about comes first).
+ *
+ * The score is multiplied by 1 + prm.prox * pairs + prm.prox_first * first.
  * Nothing is stored for it: no positions in the postings, no new table to
  * keep in step at ingest or retraction. The work is bounded by the tips
  * read and the bytes of their text (an event's title and body).
