@@ -260,10 +260,11 @@ void fts_event_lang(text_t *t, const event_t *ev);
 int fts_prf(fts_t *f, MDB_txn *txn, MDB_cursor *c, const uint32_t *docs, const float *scores,
             size_t n, double N, fts_query_t *q);
 
-/* Proximity (fts_prox.c): the factor (>= 1) by which the tip id's score
- * is multiplied for how closely q's words stand together in its text,
- * widf[] the idf of each query word. 1 when there is no text callback or
- * the tip has no text. 0 or <0. */
+/* Proximity (fts_prox.c): into *mult the factor (>= 1) by which the tip
+ * id's score is multiplied for q's words standing side by side on its
+ * lines and for the share of q its first prose line holds, widf[] the idf
+ * of each query word. 1 when there is no text callback or the tip has no
+ * text. 0 or <0. */
 int fts_prox(fts_t *f, MDB_txn *txn, const fts_query_t *q, const double *widf,
              const uint8_t id[EVENT_ID_LEN], double *mult);
 
