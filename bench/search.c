@@ -20,6 +20,10 @@
  * quality per language. --tune NAME=V1,V2;NAME2=... (with --fts-only) runs
  * every point of the grid and reports 5-fold cross-validated MRR@10: each
  * fold is scored with the point that was best on the other four.
+ * --qword-cv ALPHA,GAMMA,CUT (with --fts-only) derives the question-word
+ * table (store/fts_qword.c, bench/search_qword.c) from four folds and
+ * scores the fifth, for each fold; --qword-dump FILE writes the table
+ * derived from all the queries, as store/fts_qword_table.h holds it.
  *
  * With --fts-only, tipd's side is the bare index (fts_search in a private
  * LMDB environment, no store, no visibility callback), which separates index
@@ -32,8 +36,11 @@
  * near-identical tips and common words get posting lists of 10^5-10^6.
  *
  * Usage: bench-search [--corpus FILE] [--queries FILE] [--reps N] [--limit N]
- *                     [--typos] [--no-xapian] [--lang-table] [--fts-only] [--repeat N]
- *                     [--set NAME=V]... [--tune GRID] [--slow N] [--verbose]
+ *                     [--typos] [--no-xapian] [--no-fts5] [--lang-table] [--fts-only]
+ *                     [--repeat N]
+ *                     [--set NAME=V]... [--tune GRID] [--slow N] [--ranks FILE]
+ *                     [--qword-cv ALPHA,GAMMA,CUT [--qword-dump FILE]]
+ *                     [--verbose]
  * Build without sanitizers (Release) for meaningful numbers.
  */
 #include <errno.h>
@@ -52,6 +59,7 @@
 
 #include "event.h"
 #include "fts.h"
+#include "search_qword.h"
 #include "search_ref.h"
 #include "store.h"
 
@@ -613,6 +621,30 @@ static void s_print_pass(const s_pass_t *p, size_t nq)
     }
 }
 
+/* --ranks FILE: per pass and query, the rank (0: not in the top 10) each
+ * engine gave the expected tip, TAB-separated with the query, for looking
+ * at where one engine wins over another. */
+static void s_write_ranks(const char *path, const s_pass_t *p, int npass, size_t nq)
+{
+    FILE *fp = fopen(path, "w");
+    if (!fp) {
+        fprintf(stderr, "bench-search: %s: %s\n", path, strerror(errno));
+        return;
+    }
+    fprintf(fp, "pass\tquery#");
+    for (int e = 0; e < S_ENGINES; e++)
+        if (p[0].ran[e]) fprintf(fp, "\t%s", s_engine_name(e));
+    fprintf(fp, "\texpect\tquery\n");
+    for (int k = 0; k < npass; k++)
+        for (size_t i = 0; i < nq; i++) {
+            fprintf(fp, "%s\t%zu", p[k].name, i);
+            for (int e = 0; e < S_ENGINES; e++)
+                if (p[0].ran[e]) fprintf(fp, "\t%d", p[k].rank[e][i]);
+            fprintf(fp, "\t%s\t%s\n", p[k].q[i].want, p[k].q[i].text);
+        }
+    fclose(fp);
+}
+
 /* Per-language MRR@10 and hit@10 of every engine (--lang-table). */
 static void s_print_langs(const s_pass_t *p, const s_bench_t *b)
 {
@@ -738,17 +770,92 @@ static int s_tune(s_tipd_t *t, const s_bench_t *b, const sref_query_t *q, const 
     return 0;
 }
 
+/* ---- --qword-cv: the question-word table, cross-validated ---- */
+
+static int s_qword_load(fts_t *f, const sqw_t *v, long n)
+{
+    if (fts_qword_set(f, NULL, 0)) return -1;
+    for (long i = 0; i < n; i++)
+        if (fts_qword_set(f, v[i].word, v[i].w) == STORE_E_NOSPACE) return -1;
+    return 0;
+}
+
+/* For each fold, derive the table from the other four and score the fold
+ * (clean and with typos); with no table at all beside it. */
+static int s_qword_cv(s_tipd_t *t, const s_bench_t *b, const char *spec, const char *dump)
+{
+    double alpha, gamma, cut;
+    if (!t->fts || sscanf(spec, "%lf,%lf,%lf", &alpha, &gamma, &cut) != 3) {
+        fprintf(stderr, "bench-search: --qword needs --fts-only and ALPHA,GAMMA,CUT\n");
+        return -1;
+    }
+    sqw_pages_t pg = {b->title, b->body, b->source, b->ndocs};
+    sqw_t *v = NULL;
+    long n = sqw_derive(b->q, b->nq, -1, &pg, alpha, gamma, cut, &v);
+    if (n < 0) return -1;
+    if (dump) {
+        FILE *fp = fopen(dump, "w");
+        for (long i = 0; fp && i < n; i++) fprintf(fp, "{\"%s\", %.3ff},\n", v[i].word, v[i].w);
+        if (fp) fclose(fp);
+        printf("--qword-dump: %ld words (all queries) into %s\n", n, dump);
+    }
+    free(v);
+    sref_query_t *ty = calloc(b->nq, sizeof *ty);
+    int *rk[2][2]; /* [clean, typo][none, cv] */
+    for (int a = 0; a < 2; a++)
+        for (int c = 0; c < 2; c++) rk[a][c] = calloc(b->nq, sizeof(int));
+    int *tmp = calloc(b->nq, sizeof(int));
+    for (size_t i = 0; i < b->nq; i++) {
+        char buf[2048];
+        sref_typo(b->q[i].text, (uint32_t)i, buf, sizeof buf);
+        ty[i] = b->q[i];
+        ty[i].text = strdup(buf);
+    }
+    int rc = fts_qword_set(t->fts, NULL, 0);
+    for (int a = 0; a < 2 && !rc; a++) rc = s_tipd_ranks(t, b, a ? ty : b->q, rk[a][0]);
+    for (int f = 0; f < S_FOLDS && !rc; f++) {
+        n = sqw_derive(b->q, b->nq, f, &pg, alpha, gamma, cut, &v);
+        if (n < 0 || s_qword_load(t->fts, v, n)) rc = -1;
+        free(v);
+        v = NULL;
+        printf("  fold %d: %ld question words from the other folds\n", f, n);
+        for (int a = 0; a < 2 && !rc; a++) {
+            rc = s_tipd_ranks(t, b, a ? ty : b->q, tmp);
+            for (size_t i = f; i < b->nq; i += S_FOLDS) rk[a][1][i] = tmp[i];
+        }
+    }
+    for (int a = 0; a < 2 && !rc; a++)
+        for (int c = 0; c < 2; c++) {
+            s_quality_t q = s_quality(rk[a][c], b->nq);
+            printf("%-6s %-30s hit@10 %.3f MRR@10 %.4f  folds", a ? "typo" : "clean",
+                   c ? "question words (held-out fold)" : "no question words", q.hit / (double)q.n,
+                   q.rr / (double)q.n);
+            for (int f = 0; f < S_FOLDS; f++) printf(" %.4f", q.fold_rr[f] / (double)q.fold_n[f]);
+            printf("\n");
+        }
+    for (size_t i = 0; i < b->nq; i++) free(ty[i].text);
+    free(ty);
+    free(tmp);
+    for (int a = 0; a < 2; a++)
+        for (int c = 0; c < 2; c++) free(rk[a][c]);
+    return rc;
+}
+
 static void s_usage(void)
 {
-    fprintf(stderr, "usage: bench-search [--corpus FILE] [--queries FILE] [--reps N] [--limit N]\n"
-                    "                    [--typos] [--no-xapian] [--lang-table] [--fts-only]\n"
-                    "                    [--repeat N] [--slow N]\n"
-                    "                    [--set NAME=V]... [--tune GRID] [--verbose]\n");
+    fprintf(stderr,
+            "usage: bench-search [--corpus FILE] [--queries FILE] [--reps N] [--limit N]\n"
+            "                    [--typos] [--no-xapian] [--no-fts5] [--lang-table] [--fts-only]\n"
+            "                    [--repeat N] [--slow N]\n"
+            "                    [--set NAME=V]... [--tune GRID] [--ranks FILE]\n"
+            "                    [--qword-cv ALPHA,GAMMA,CUT [--qword-dump FILE]]\n"
+            "                    [--verbose]\n");
 }
 
 int main(int argc, char **argv)
 {
-    const char *corpus = S_DEFAULT_CORPUS, *tune = NULL;
+    const char *corpus = S_DEFAULT_CORPUS, *tune = NULL, *ranks = NULL, *qword = NULL,
+               *qdump = NULL;
     char qdefault[1024], xscript[1024];
     snprintf(qdefault, sizeof qdefault, "%s", __FILE__);
     char *slash = strrchr(qdefault, '/');
@@ -758,7 +865,7 @@ int main(int argc, char **argv)
     const char *queries = qdefault;
     const char *sets[16];
     int nsets = 0, reps = 5, verbose = 0;
-    bool typos = false, xapian = true;
+    bool typos = false, xapian = true, fts5 = true;
     int repeat = 1;
     size_t limit = 0, slow = 0;
     s_tipd_t tipd = {0};
@@ -778,12 +885,20 @@ int main(int argc, char **argv)
             sets[nsets++] = argv[++i];
         else if (!strcmp(argv[i], "--tune") && i + 1 < argc)
             tune = argv[++i];
+        else if (!strcmp(argv[i], "--ranks") && i + 1 < argc)
+            ranks = argv[++i];
+        else if (!strcmp(argv[i], "--qword-cv") && i + 1 < argc)
+            qword = argv[++i];
+        else if (!strcmp(argv[i], "--qword-dump") && i + 1 < argc)
+            qdump = argv[++i];
         else if (!strcmp(argv[i], "--fts-only"))
             tipd.fts_only = true;
         else if (!strcmp(argv[i], "--typos"))
             typos = true;
         else if (!strcmp(argv[i], "--no-xapian"))
             xapian = false;
+        else if (!strcmp(argv[i], "--no-fts5"))
+            fts5 = false;
         else if (!strcmp(argv[i], "--lang-table"))
             b.gen_lang = true;
         else if (!strcmp(argv[i], "--slow") && i + 1 < argc)
@@ -815,7 +930,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    sref_fts5_t *f5 = tune || repeat > 1 ? NULL : sref_fts5_new();
+    sref_fts5_t *f5 = tune || qword || repeat > 1 || !fts5 ? NULL : sref_fts5_new();
     double t0 = s_now_us();
     if (s_load_corpus(&b, corpus, limit, repeat, &tipd, f5) || (f5 && sref_fts5_ready(f5))) {
         fprintf(stderr, "bench-search: loading %s failed\n", corpus);
@@ -831,6 +946,11 @@ int main(int argc, char **argv)
            tipd.add_us / (double)b.ndocs,
            tipd.fts_only ? "fts_index + commit" : "store_ingest VERIFIED");
     int rc = 0;
+    if (qword) {
+        rc = s_qword_cv(&tipd, &b, qword, qdump) ? 1 : 0;
+        s_tipd_close(&tipd);
+        return rc;
+    }
     if (tune) {
         rc = s_tune(&tipd, &b, b.q, tune) ? 1 : 0;
         s_tipd_close(&tipd);
@@ -886,6 +1006,7 @@ int main(int argc, char **argv)
             s_print_slow(&pass[p], b.nq, slow);
             if (b.gen_lang) s_print_langs(&pass[p], &b);
         }
+        if (ranks) s_write_ranks(ranks, pass, npass, b.nq);
         if (typos) {
             double c = s_quality(pass[0].rank[S_E_TIPD], b.nq).rr,
                    ty = s_quality(pass[1].rank[S_E_TIPD], b.nq).rr;

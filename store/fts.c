@@ -105,7 +105,8 @@ int fts_open(MDB_txn *txn, fts_t **out)
     fts_params_default(&f->prm);
     f->wtext = text_new();
     f->qtext = text_new();
-    if (!f->wtext || !f->qtext || pthread_mutex_init(&f->lock, NULL)) {
+    if (!f->wtext || !f->qtext || fts_qword_init(f) || pthread_mutex_init(&f->lock, NULL)) {
+        free(f->qw);
         text_destroy(&f->wtext);
         text_destroy(&f->qtext);
         free(f);
@@ -121,6 +122,7 @@ void fts_destroy(fts_t **p)
     fts_t *f = *p;
     text_destroy(&f->wtext);
     text_destroy(&f->qtext);
+    free(f->qw);
     pthread_mutex_destroy(&f->lock);
     free(f->acc);
     free(f->cmask);
@@ -188,9 +190,19 @@ void fts_event_lang(text_t *t, const event_t *ev)
     text_set_lang(t, text_detect(t, buf, tl + 1 + n));
 }
 
-/* Tokenize a body with fn: prose lines into FTS_F_BODY, code lines (those
- * indented by a tab or two spaces, and those between ``` fences) into
- * FTS_F_CODE, switching *field between runs of lines of one kind. */
+bool fts_code_line(const char *line, size_t len, bool *fence)
+{
+    size_t j = 0;
+    while (j < len && line[j] == ' ') j++;
+    bool mark = len - j >= 3 && memcmp(line + j, "```", 3) == 0;
+    bool code = *fence || mark || (len > 0 && line[0] == '\t') || j >= 2;
+    if (mark) *fence = !*fence;
+    return code;
+}
+
+/* Tokenize a body with fn: prose lines into FTS_F_BODY, code lines
+ * (fts_code_line) into FTS_F_CODE, switching *field between runs of lines
+ * of one kind. */
 static void s_body(text_t *t, const char *b, size_t n, int *field, text_term_fn fn, void *arg)
 {
     bool fence = false;
@@ -199,11 +211,7 @@ static void s_body(text_t *t, const char *b, size_t n, int *field, text_term_fn 
     for (size_t i = 0; i < n;) {
         size_t e = i;
         while (e < n && b[e] != '\n') e++;
-        size_t j = i;
-        while (j < e && b[j] == ' ') j++;
-        bool mark = e - j >= 3 && memcmp(b + j, "```", 3) == 0;
-        int k = fence || mark || (i < e && b[i] == '\t') || j - i >= 2 ? FTS_F_CODE : FTS_F_BODY;
-        if (mark) fence = !fence;
+        int k = fts_code_line(b + i, e - i, &fence) ? FTS_F_CODE : FTS_F_BODY;
         if (k != kind) {
             if (kind >= 0 && i > run) {
                 *field = kind;

@@ -60,6 +60,11 @@ void fts_set_text(fts_t *f, fts_text_fn fn, void *arg);
  * the defaults. Returns 0, or STORE_E_ARG for an unknown name. */
 int fts_tune(fts_t *f, const char *name, double value);
 
+/* For benchmarks that derive the question-word table (docs/SEARCH.md):
+ * give the case-folded word[] the query weight w (0 < w <= 1), replacing
+ * its built-in weight; word NULL empties the table. 0 or STORE_E_*. */
+int fts_qword_set(fts_t *f, const char *word, double w);
+
 int fts_search(fts_t *f, MDB_txn *txn, const char *query, const store_search_opts_t *o,
                fts_visible_fn visible, void *arg, store_hit_t *hits, size_t max, size_t *n);
 

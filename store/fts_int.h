@@ -96,8 +96,12 @@ typedef struct {
     double prf_terms;    /* feedback terms added */
     double stop;         /* 1: a query drops its stopwords (unless that leaves nothing) */
     double coord_idf;    /* 1: coordination by the share of idf matched, not of words */
-    double prune;     /* 1: skip postings that cannot reach the top (fts_prune.c); 0: score all */
-    double prune_min; /* fewer postings than this in all: score them all (faster) */
+    double prune;      /* 1: skip postings that cannot reach the top (fts_prune.c); 0: score all */
+    double prune_min;  /* fewer postings than this in all: score them all (faster) */
+    double prox;       /* weight of the share of neighbouring query words found together */
+    double prox_first; /* weight of the share of the query in the body's first line */
+    double prox_win;   /* "together": at most this many words apart on a line */
+    double prox_docs;  /* best candidates whose text is read for it */
 } fts_params_t;
 
 /* Per-term summary for upper bounds on its score (fts_prune.c): the largest
@@ -112,6 +116,12 @@ typedef struct {
     uint64_t docs;  /* live documents */
     uint8_t maxtf[FTS_FIELDS][FTS_BUCKETS];
 } fts_bound_t;
+
+/* A question word's query weight (fts_qword.c). */
+typedef struct {
+    char term[TEXT_MAX_TERM + 1];
+    float w;
+} fts_qw_t;
 
 struct fts {
     MDB_dbi post, doc, idmap, meta;
@@ -151,6 +161,8 @@ struct fts {
     fts_bound_t *bounds; /* FTS_BSLOTS, open addressing; NULL until a long list is met */
     size_t nbounds;
     uint64_t pruned; /* tips pruning left before scoring them in full (for tests) */
+    fts_qw_t *qw;    /* question words, sorted by term (fts_qword.c) */
+    size_t nqw, qw_cap;
 };
 
 /* Where a posting keeps each field's term count and quantised length. */
@@ -191,6 +203,12 @@ int fts_correct(MDB_cursor *c, text_t *t, const char *word, size_t wlen, const c
 /* Steps (lookups, compared terms) that one query's corrections may take. */
 #define FTS_TYPO_BUDGET 20000
 
+/* The query weight of a stemmed term (fts_qword.c): below 1 for words
+ * that questions use more than the tips answering them, else 1. */
+double fts_qword(const fts_t *f, const char *term);
+/* Load the built-in question words (stemmed with f->qtext). 0 or <0. */
+int fts_qword_init(fts_t *f);
+
 /* A weighted query (fts_query.c). */
 #define FTS_MAX_QTERMS 48
 #define FTS_MAX_FIX    8
@@ -208,6 +226,7 @@ typedef struct {
     fts_qterm_t v[FTS_MAX_QTERMS];
     size_t n, nstop;
     size_t nwords; /* query words (before alternatives) */
+    double wq[32]; /* per query word: its question-word weight (fts_qword) */
     int lang;
     struct {
         char from[TEXT_MAX_TERM + 1], to[TEXT_MAX_TERM + 1];
@@ -225,6 +244,11 @@ int fts_query_build(fts_t *f, MDB_cursor *c, const char *query, bool lenient, ft
  * length, 0 if nothing was corrected. */
 int fts_query_fixed(fts_t *f, const char *query, const fts_query_t *q, char *out, size_t cap);
 
+/* Is line[len] (no newline) of a body a code line: indented by a tab or
+ * two spaces, a ``` fence or between fences? *fence carries the fence
+ * state from line to line (false at the body's start). */
+bool fts_code_line(const char *line, size_t len, bool *fence);
+
 /* Stem t's next tokenize calls in the language of ev's title and body. */
 void fts_event_lang(text_t *t, const event_t *ev);
 
@@ -235,6 +259,14 @@ void fts_event_lang(text_t *t, const event_t *ev);
 #define FTS_PRF_DOCS 5
 int fts_prf(fts_t *f, MDB_txn *txn, MDB_cursor *c, const uint32_t *docs, const float *scores,
             size_t n, double N, fts_query_t *q);
+
+/* Proximity (fts_prox.c): into *mult the factor (>= 1) by which the tip
+ * id's score is multiplied for q's words standing side by side on its
+ * lines and for the share of q its first prose line holds, widf[] the idf
+ * of each query word. 1 when there is no text callback or the tip has no
+ * text. 0 or <0. */
+int fts_prox(fts_t *f, MDB_txn *txn, const fts_query_t *q, const double *widf,
+             const uint8_t id[EVENT_ID_LEN], double *mult);
 
 /* One query's scoring state (fts_search.c, fts_prune.c). */
 typedef struct {

@@ -175,6 +175,15 @@ int fts_query_build(fts_t *f, MDB_cursor *c, const char *query, bool lenient, ft
     int rc = c ? s_correct(f, c, q, lenient) : 0;
     text_set_lang(t, TEXT_LANG_EN);
     if (rc) return rc;
+    /* Question words: a word's weight is the lowest of its terms' (a
+     * correction stands for the word it corrects). */
+    for (size_t w = 0; w < 32; w++) q->wq[w] = 1.0;
+    for (size_t i = 0; i < q->n; i++) {
+        double w = fts_qword(f, q->v[i].term);
+        if (q->v[i].word < 32 && w < q->wq[q->v[i].word]) q->wq[q->v[i].word] = w;
+    }
+    for (size_t i = 0; i < q->n; i++)
+        q->v[i].weight *= q->wq[q->v[i].word < 32 ? q->v[i].word : 31];
     size_t base = q->n;
     for (size_t i = 0; i < base && !lenient; i++) {
         if ((q->v[i].flags & TEXT_F_CJK) || q->v[i].kind == FTS_QT_FIX) continue;

@@ -31,7 +31,7 @@
 static const fts_params_t s_defaults = {
     .w = {3.0, 1.0, 3.0, 0.3}, /* title, body, topics, code */
     .b = {0.5, 1.0, 0.0, 0.75},
-    .k1 = 2.0,
+    .k1 = 1.5,
     .syn = 0.0,
     .cluster = 0.2,
     .crowd_factor = 0.5,
@@ -44,6 +44,10 @@ static const fts_params_t s_defaults = {
     .coord_idf = 1,
     .prune = 1,
     .prune_min = 30000,
+    .prox = 0.3,
+    .prox_win = 1,
+    .prox_first = 0.3,
+    .prox_docs = 10,
 };
 static const size_t s_crowd = 2; /* tips per cluster before push-down */
 #define S_CLUSTER_M      100
@@ -84,7 +88,11 @@ int fts_tune(fts_t *f, const char *name, double value)
              {"stop", &p->stop},
              {"coord_idf", &p->coord_idf},
              {"prune", &p->prune},
-             {"prune_min", &p->prune_min}};
+             {"prune_min", &p->prune_min},
+             {"prox", &p->prox},
+             {"prox_win", &p->prox_win},
+             {"prox_first", &p->prox_first},
+             {"prox_docs", &p->prox_docs}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(name, t[i].name)) return *t[i].v = value, 0;
     return STORE_E_ARG;
@@ -252,13 +260,16 @@ float fts_coord(fts_score_t *s, const fts_query_t *q, uint32_t mask)
     if (s->coord[slot].used && s->coord[slot].mask == mask) return s->coord[slot].v;
     const fts_params_t *p = &s->f->prm;
     double wsum = 0;
-    for (size_t w = 0; w < q->nwords && w < 32; w++) wsum += s->widf[w];
+    for (size_t w = 0; w < q->nwords && w < 32; w++) wsum += s->widf[w] * q->wq[w];
     double v;
     if (p->coord_idf > 0 && wsum > 0) {
         /* By the share of the words' idf rather than of their number:
          * missing a rare word costs more than missing a common one. */
         double m = 0;
-        for (uint32_t bits = mask; bits; bits &= bits - 1) m += s->widf[__builtin_ctz(bits)];
+        for (uint32_t bits = mask; bits; bits &= bits - 1) {
+            int w = __builtin_ctz(bits);
+            m += s->widf[w] * q->wq[w];
+        }
         v = pow(m > 0 ? m / wsum : 1.0 / (double)q->nwords, p->coord);
     } else {
         int i = __builtin_popcount(mask);
@@ -626,6 +637,8 @@ typedef struct {
     const store_search_opts_t *o;
     fts_visible_fn visible;
     void *arg;
+    const fts_query_t *q;
+    const double *widf; /* idf of each query word (proximity) */
     store_hit_t *hits;
     size_t max, kept;
     size_t budget; /* steps left (docs/SEARCH.md, "Bounded work") */
@@ -680,10 +693,12 @@ static int s_phase1(s_walk_t *w, const fts_stats_t *st, const s_cand_t *cand, si
             break;
         }
         if (g > 0) continue;
-        tops[m].raw = top.score;
-        tops[m].score = top.score;
-        rc = s_cluster_key(f, tc, &tops[m]);
-        if (tops[m].cluster >= 0) f->tsum[tops[m].cluster] += top.score;
+        double mult = 1.0;
+        if (m < f->prm.prox_docs) rc = fts_prox(f, w->txn, w->q, w->widf, tops[m].id, &mult);
+        tops[m].raw = top.score * mult;
+        tops[m].score = tops[m].raw;
+        if (!rc) rc = s_cluster_key(f, tc, &tops[m]);
+        if (tops[m].cluster >= 0) f->tsum[tops[m].cluster] += tops[m].raw;
         m++;
     }
     if (tc) mdb_cursor_close(tc);
@@ -839,6 +854,8 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
                   .o = o,
                   .visible = visible,
                   .arg = arg,
+                  .q = &q,
+                  .widf = sc->widf,
                   .hits = hits,
                   .max = max,
                   .budget = sc->posts + S_CLUSTER_M};

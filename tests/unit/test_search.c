@@ -16,6 +16,7 @@
 
 #include <ftw.h>
 #include <jansson.h>
+#include <math.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -489,6 +490,77 @@ static void test_exact_beats_correction(void **state)
     assert_string_equal(fx_q, "shell prompt");
 }
 
+/* Proximity: of two tips with the same words, the one where neighbouring
+ * query words stand next to each other on a line (in either order) scores
+ * 1 + 0.3 times as much; words apart, or on different lines, get nothing.
+ * A tip whose body's first line holds the query's words gets 1 + 0.3 times
+ * their share of the query's idf. */
+static void test_proximity(void **state)
+{
+    fx_t *fx = *state;
+    uint8_t near[32], far[32], split[32];
+    /* Same words, same lengths, no query word on the first line; the near
+     * one first, so it cannot win on recency. */
+    s_tip(fx, &fx->a, EVENT_TIP, "Tip one", "intro\nalpha beta gamma delta", NULL, near);
+    s_tip(fx, &fx->a, EVENT_TIP, "Tip two", "intro\nalpha gamma beta delta", NULL, far);
+    s_tip(fx, &fx->a, EVENT_TIP, "Tip six", "intro\nalpha\nbeta gamma delta", NULL, split);
+    store_hit_t h[10];
+    const char *qs[] = {"alpha beta", "beta alpha"};
+    for (int i = 0; i < 2; i++) {
+        size_t n = s_search(fx, qs[i], NULL, h, 10);
+        assert_int_equal(n, 3);
+        assert_memory_equal(h[0].id, near, 32);
+        int f = s_has(h, n, far) - 1, sp = s_has(h, n, split) - 1;
+        assert_true(f >= 1 && sp >= 1);
+        assert_float_equal(h[0].score / h[f].score, 1.3, 1e-5);
+        assert_float_equal(h[sp].score, h[f].score, 1e-5 * h[f].score);
+    }
+    /* A one-word query has no neighbours: equal scores, the newest first. */
+    size_t n = s_search(fx, "gamma", NULL, h, 10);
+    assert_int_equal(n, 3);
+    assert_memory_equal(h[0].id, split, 32);
+    assert_float_equal(h[0].score, h[2].score, 1e-6 * h[0].score);
+    /* The first line: "omega" opens the older tip's body and closes the
+     * newer one's. */
+    uint8_t first[32], last[32];
+    s_tip(fx, &fx->b, EVENT_TIP, "Tip ten", "omega kappa\nsigma", NULL, first);
+    s_tip(fx, &fx->b, EVENT_TIP, "Tip two", "sigma\nomega kappa", NULL, last);
+    n = s_search(fx, "omega", NULL, h, 10);
+    assert_int_equal(n, 2);
+    assert_memory_equal(h[0].id, first, 32);
+    assert_float_equal(h[0].score / h[1].score, 1.3, 1e-5);
+    /* Each has half the query's idf on its first line: equal, the newer first. */
+    n = s_search(fx, "omega sigma", NULL, h, 10);
+    assert_int_equal(n, 2);
+    assert_float_equal(h[0].score / h[1].score, 1.0, 1e-5);
+    assert_memory_equal(h[0].id, last, 32);
+}
+
+/* Question words (store/fts_qword_table.h): "alias" (weight 0.059) says
+ * little about which tip answers, so a tip holding only it ranks below one
+ * holding only an ordinary word of the same rarity; with coordination by
+ * the words' weighted idf the ratio is 0.059^1.5. */
+static void test_question_words(void **state)
+{
+    fx_t *fx = *state;
+    uint8_t qw[32], plain[32];
+    /* Off the first line, so that only the question word's weight differs. */
+    s_tip(fx, &fx->a, EVENT_TIP, "Tip one", "intro\nset an zebra here", NULL, plain);
+    s_tip(fx, &fx->a, EVENT_TIP, "Tip two", "intro\nset an alias here", NULL, qw);
+    uint8_t tmp[32];
+    s_tip(fx, &fx->a, EVENT_TIP, "Tip six", "nothing of that kind", NULL, tmp);
+    store_hit_t h[10];
+    size_t n = s_search(fx, "alias zebra", NULL, h, 10);
+    assert_int_equal(n, 2);
+    assert_memory_equal(h[0].id, plain, 32);
+    assert_memory_equal(h[1].id, qw, 32);
+    assert_float_equal(h[1].score / h[0].score, 0.059 * sqrt(0.059), 1e-4);
+    /* Alone, a question word still finds its tip. */
+    n = s_search(fx, "alias", NULL, h, 10);
+    assert_int_equal(n, 1);
+    assert_memory_equal(h[0].id, qw, 32);
+}
+
 /* Accents are folded for matching; tips are stemmed in their own language
  * (detected from the text), and a retraction removes what was indexed. */
 static void test_languages(void **state)
@@ -664,6 +736,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_typo_bounds, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_exact_beats_correction, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_languages, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_proximity, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_question_words, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
