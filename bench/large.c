@@ -11,12 +11,11 @@
  *     raw crypto_sign_verify_detached over the first N events of FILE
  *     (decoded first, not timed): the reference rate of one core.
  *   bench-large submit -a SOCKET FILE
- *     sends FILE to a tipd API socket in `submit`s of 1024 events, 4 in
- *     flight, and prints the import rate (acknowledged = committed).
- *   bench-large unfigure DIR
- *     makes a stopped tipd's store a schema-3 one (large_v3.c), to time the
- *     build of the stats figures at the next start.
- * Each mode prints one line of "key value" pairs for the driver.
+ *     sends FILE to a tipd API socket in `submit`s of 1024 events,
+ *     CONTRACT_SUBMIT_INFLIGHT in flight (as tip import), and prints the import rate (acknowledged
+ * = committed). bench-large unfigure DIR makes a stopped tipd's store a schema-3 one (large_v3.c),
+ * to time the build of the stats figures at the next start. Each mode prints one line of "key
+ * value" pairs for the driver.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -32,7 +31,7 @@
 #include "event.h"
 
 #define S_BATCH  1024
-#define S_WINDOW 4
+#define S_WINDOW CONTRACT_SUBMIT_INFLIGHT
 #define S_WEEKS  52
 
 static double s_now(void)
