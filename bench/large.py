@@ -120,10 +120,12 @@ def finish(a, d, peer, st, nev, rows, big=None):
     migration rows too) and print the table."""
     peers = d.api({"op": "peers"})["peers"]
     linked = [p for p in peers if p.get("state") == "linked"]
-    drops = len(re.findall(r"link \S+ closed", d.log() + peer.log()))
+    whys = re.findall(r"link \S+ closed: ([^\n]*)", d.log() + peer.log())
     rows.append(("peer link (whole run, import included)",
-                 "%s at the end; link-closed lines in both logs: %d" %
-                 ("linked" if linked else "NOT linked: %r" % peers, drops), "", ""))
+                 "%s at the end; link-closed lines in both logs: %d%s" %
+                 ("linked" if linked else "NOT linked: %r" % peers, len(whys),
+                  "".join("; %d x %s" % (whys.count(w), w) for w in sorted(set(whys)))),
+                 "", ""))
     allp, dirty, hwm = private_mib(d.proc.pid)
     rows.append(("tipd private memory", "%.1f MiB (dirty %.1f), peak RSS %.0f MiB" %
                  (allp, dirty, hwm), "", ""))
