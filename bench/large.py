@@ -167,13 +167,20 @@ def run_import(d, big, evfile, peer=None):
     # status from another client all through the import: does a commit
     # hold up the loop?
     si = d.client(timeout=120)
-    s0 = []
+    sp = peer.client(timeout=120) if peer else None
+    s0, pend = [], [0, 0]
     while sub.poll() is None:
         t0 = time.perf_counter()
-        si.request({"op": "status"})
+        r = si.request({"op": "status"})
         s0.append((time.perf_counter() - t0) * 1000)
+        pend[0] = max(pend[0], r.get("pending", 0))
+        if sp:  # the peer's ingest backlog: above 20,000 it prunes its links
+            pend[1] = max(pend[1], sp.request({"op": "status"}).get("pending", 0))
         time.sleep(0.05)
     si.close()
+    if sp:
+        gs = sp.request({"op": "status"}).get("gossip", {})
+        sp.close()
     out = sub.stdout.read()
     check_rc = sub.wait()
     if check_rc:
@@ -183,6 +190,8 @@ def run_import(d, big, evfile, peer=None):
     imp["threads"] = thread_cpu(d.proc.pid)
     imp["status"] = s0
     imp["peer_cpu"] = proc_cpu(peer.proc.pid) - pcpu0 if peer else None
+    imp["pending"] = pend
+    imp["peer_gossip"] = gs if peer else None
     st = d.status()
     print("store: %d tips, %d events; import %s" % (st["tips"], st["events"], out.strip()),
           flush=True)
@@ -201,6 +210,11 @@ def import_rows(what, imp, raw, d):
     rows.append(("... tipd CPU by thread", ", ".join(
         "%s %.1f s" % (k, v) for k, v in sorted(imp["threads"].items(), key=lambda x: -x[1])
         if v >= 0.05), "", ""))
+    rows.append(("... ingest backlog (status `pending`), most seen", "%d%s" % (
+        imp["pending"][0], "" if imp["peer_cpu"] is None else
+        "; the peer's %d, its prunes %s, grafts %s" % (
+            imp["pending"][1], imp["peer_gossip"].get("prunes"),
+            imp["peer_gossip"].get("grafts"))), "", ""))
     if imp["peer_cpu"] is not None:
         rows.append(("... the linked peer's CPU during the import", "%.1f s (tipd's: %.1f s)" %
                      (imp["peer_cpu"], cpu), "", ""))
