@@ -11,8 +11,14 @@
  *     raw crypto_sign_verify_detached over the first N events of FILE
  *     (decoded first, not timed): the reference rate of one core.
  *   bench-large submit -a SOCKET FILE
- *     sends FILE to a tipd API socket in `submit`s of 1024 events, 4 in
- *     flight, and prints the import rate (acknowledged = committed).
+ *     sends FILE to a tipd API socket in `submit`s of 1024 events,
+ *     CONTRACT_SUBMIT_INFLIGHT of them in flight (as tip import does), and
+ *     prints the import rate (acknowledged = committed).
+ *   bench-large commit -b BATCH [-n N] -s SKIP DIR FILE
+ *     commits N events of FILE after its first SKIP lines into the store in
+ *     DIR (a copy of a stopped tipd's data) in transactions of BATCH, as the
+ *     daemon's writer does, and prints the store's cost per event
+ *     (large_commit.c).
  *   bench-large unfigure DIR
  *     makes a stopped tipd's store a schema-3 one (large_v3.c), to time the
  *     build of the stats figures at the next start.
@@ -32,7 +38,7 @@
 #include "event.h"
 
 #define S_BATCH  1024
-#define S_WINDOW 4
+#define S_WINDOW CONTRACT_SUBMIT_INFLIGHT
 #define S_WEEKS  52
 
 static double s_now(void)
@@ -311,17 +317,23 @@ static int s_submit(const char *sock, const char *path)
 }
 
 int large_unfigure(const char *dir); /* large_v3.c */
+int large_commit(const char *dir, const char *path, size_t skip, size_t n,
+                 size_t batch); /* large_commit.c */
 
 int main(int argc, char **argv)
 {
     if (sodium_init() < 0 || argc < 2) goto usage;
     const char *mode = argv[1], *out = NULL, *sock = NULL;
-    size_t n = 20000;
+    size_t n = 20000, batch = 0, skip = 0;
     int keys = 300, c;
     optind = 2;
-    while ((c = getopt(argc, argv, "n:k:o:a:")) != -1) {
+    while ((c = getopt(argc, argv, "n:k:o:a:b:s:")) != -1) {
         if (c == 'n')
             n = strtoull(optarg, NULL, 10);
+        else if (c == 'b')
+            batch = strtoull(optarg, NULL, 10);
+        else if (c == 's')
+            skip = strtoull(optarg, NULL, 10);
         else if (c == 'k')
             keys = atoi(optarg);
         else if (c == 'o')
@@ -336,10 +348,13 @@ int main(int argc, char **argv)
     if (!strcmp(mode, "verify")) return s_verify(n, argv[optind]);
     if (!strcmp(mode, "submit") && sock) return s_submit(sock, argv[optind]);
     if (!strcmp(mode, "unfigure")) return large_unfigure(argv[optind]);
+    if (!strcmp(mode, "commit") && batch && optind + 1 < argc)
+        return large_commit(argv[optind], argv[optind + 1], skip, n, batch);
 usage:
     fprintf(stderr, "usage: bench-large gen -n TIPS [-k KEYS] -o FILE CORPUS.jsonl\n"
                     "       bench-large verify [-n N] FILE\n"
                     "       bench-large submit -a SOCKET FILE\n"
+                    "       bench-large commit -b BATCH [-n N] -s SKIP DIR FILE\n"
                     "       bench-large unfigure DIR\n");
     return 2;
 }

@@ -8,7 +8,11 @@ linked to it as a static peer, then prints in one table, measured in the
 same run:
 
   * import rate (acknowledged = committed) next to the raw one-core
-    Ed25519 verify rate of the same events;
+    Ed25519 verify rate of the same events (measured right before each
+    import), twice: into a tipd alone (first, into a store that is then
+    removed: in an office the replicating peer is another machine) and
+    into the tipd with the linked peer, which verifies and commits every
+    event too on the same two cores; tipd's CPU by thread for each;
   * search p50/p99, through the API (the daemon's time plus a local round
     trip) and through `tip search` (a process per query);
   * stats and today: the first request after a write (what a busy office
@@ -23,10 +27,12 @@ same run:
     logs), and the daemon's private memory (smaps_rollup).
 
     python3 bench/large.py [--tips N] [--bin build-rel/bin] [--events FILE]
-                           [--import-only]
+                           [--import-only] [--imports both|alone|linked]
 
---import-only stops after the import row (to compare import rates of two
-builds on the same events file).
+--import-only stops after the import rows (to compare import rates of two
+builds on the same events file); --imports alone runs only the import into
+a tipd without a peer (and stops there), --imports linked only the one with
+the peer.
 
 The events file (about 1 KB per event) is written once and reused with
 --events. Timing lives here, never in tests.
@@ -118,13 +124,15 @@ def finish(a, d, peer, st, nev, rows, big=None):
     migration rows too) and print the table."""
     peers = d.api({"op": "peers"})["peers"]
     linked = [p for p in peers if p.get("state") == "linked"]
-    drops = len(re.findall(r"link \S+ closed", d.log() + peer.log()))
-    for name, who in (("measured", d), ("peer", peer)):  # why, when a link closed
+    whys = re.findall(r"link \S+ closed: ([^\n]*)", d.log() + peer.log())
+    for name, who in (("measured", d), ("peer", peer)):  # when a link closed
         for ln in [x for x in who.log().splitlines() if re.search(r"link \S+ closed|peer down", x)][:10]:
             print("%s tipd: %s" % (name, ln), flush=True)
     rows.append(("peer link (whole run, import included)",
-                 "%s at the end; link-closed lines in both logs: %d" %
-                 ("linked" if linked else "NOT linked: %r" % peers, drops), "", ""))
+                 "%s at the end; link-closed lines in both logs: %d%s" %
+                 ("linked" if linked else "NOT linked: %r" % peers, len(whys),
+                  "".join("; %d x %s" % (whys.count(w), w) for w in sorted(set(whys)))),
+                 "", ""))
     allp, dirty, hwm = private_mib(d.proc.pid)
     rows.append(("tipd private memory", "%.1f MiB (dirty %.1f), peak RSS %.0f MiB" %
                  (allp, dirty, hwm), "", ""))
@@ -132,11 +140,104 @@ def finish(a, d, peer, st, nev, rows, big=None):
         rows += restarts(d, big)
     print("\n%d tips, %d events in the file; 2 shared cores, load %s\n" %
           (st["tips"], nev, open("/proc/loadavg").read().split()[0]))
+    print_rows(rows)
+
+
+def thread_cpu(pid):
+    """CPU seconds of each of pid's threads, summed by thread name."""
+    tck = os.sysconf("SC_CLK_TCK")
+    threads = {}
+    for t in os.listdir("/proc/%d/task" % pid):
+        try:
+            f = open("/proc/%d/task/%s/stat" % (pid, t)).read()
+        except OSError:
+            continue
+        name = f[f.index("(") + 1:f.rindex(")")]
+        ticks = sum(int(x) for x in f[f.rindex(")") + 2:].split()[11:13])
+        threads[name] = threads.get(name, 0) + ticks / tck
+    return threads
+
+
+def proc_cpu(pid):
+    tck = os.sysconf("SC_CLK_TCK")
+    return sum(int(x) for x in open("/proc/%d/stat" % pid).read().split()[13:15]) / tck
+
+
+def run_import(d, big, evfile, peer=None):
+    """Submit evfile to d (bench-large submit, 4 submits of 1024 in flight)
+    while another client asks `status` every 50 ms. Returns the figures
+    (with peer: its CPU during the import too) and d's status after it."""
+    cpu0 = proc_cpu(d.proc.pid)
+    pcpu0 = proc_cpu(peer.proc.pid) if peer else 0
+    sub = subprocess.Popen([big, "submit", "-a", d.sock, evfile], stdout=subprocess.PIPE,
+                           text=True)
+    # status from another client all through the import: does a commit
+    # hold up the loop?
+    si = d.client(timeout=120)
+    sp = peer.client(timeout=120) if peer else None
+    s0, pend = [], [0, 0]
+    while sub.poll() is None:
+        t0 = time.perf_counter()
+        r = si.request({"op": "status"})
+        s0.append((time.perf_counter() - t0) * 1000)
+        pend[0] = max(pend[0], r.get("pending", 0))
+        if sp:  # the peer's ingest backlog: above 20,000 it prunes its links
+            pend[1] = max(pend[1], sp.request({"op": "status"}).get("pending", 0))
+        time.sleep(0.05)
+    si.close()
+    if sp:
+        gs = sp.request({"op": "status"}).get("gossip", {})
+        sp.close()
+    out = sub.stdout.read()
+    check_rc = sub.wait()
+    if check_rc:
+        sys.exit("bench-large submit failed: %d" % check_rc)
+    imp = kv(out)
+    imp["cpu"] = proc_cpu(d.proc.pid) - cpu0
+    imp["threads"] = thread_cpu(d.proc.pid)
+    imp["status"] = s0
+    imp["peer_cpu"] = proc_cpu(peer.proc.pid) - pcpu0 if peer else None
+    imp["pending"] = pend
+    imp["peer_gossip"] = gs if peer else None
+    st = d.status()
+    print("store: %d tips, %d events; import %s" % (st["tips"], st["events"], out.strip()),
+          flush=True)
+    return imp, st
+
+
+def import_rows(what, imp, raw, d):
+    """The table rows of one import: its rate next to the raw verify rate
+    measured right before it, tipd's CPU by thread, status latency, memory."""
+    rate, cpu, s0 = float(imp["per_s"]), imp["cpu"], imp["status"]
+    rows = [(what + " (tipd verifies + commits)",
+             "%.0f ev/s wall, %.0f ev/s per tipd CPU-s" %
+             (rate, int(imp["new"]) / cpu if cpu else 0),
+             "raw verify %s ev/s (1 core, CPU %s)" % (raw["wall_per_s"], raw["cpu_per_s"]),
+             "%.2f x raw (wall)" % (rate / float(raw["wall_per_s"])))]
+    rows.append(("... tipd CPU by thread", ", ".join(
+        "%s %.1f s" % (k, v) for k, v in sorted(imp["threads"].items(), key=lambda x: -x[1])
+        if v >= 0.05), "", ""))
+    rows.append(("... ingest backlog (status `pending`), most seen", "%d%s" % (
+        imp["pending"][0], "" if imp["peer_cpu"] is None else
+        "; the peer's %d, its prunes %s, grafts %s" % (
+            imp["pending"][1], imp["peer_gossip"].get("prunes"),
+            imp["peer_gossip"].get("grafts"))), "", ""))
+    if imp["peer_cpu"] is not None:
+        rows.append(("... the linked peer's CPU during the import", "%.1f s (tipd's: %.1f s)" %
+                     (imp["peer_cpu"], cpu), "", ""))
+    rows.append(("... status during the import", "p50 %.1f ms, p99 %.1f ms, max %.0f ms (%d)" %
+                 (pct(s0, 50), pct(s0, 99), max(s0) if s0 else 0, len(s0)), "", ""))
+    allp, dirty, hwm = private_mib(d.proc.pid)
+    rows.append(("... tipd private memory right after the import",
+                 "%.1f MiB (dirty %.1f)" % (allp, dirty), "", ""))
+    return rows
+
+
+def print_rows(rows):
     print("| measure | tipd | reference | ratio |")
     print("|---|---|---|---|")
     for r in rows:
         print("| %s | %s | %s | %s |" % r)
-
 
 
 def main():
@@ -149,6 +250,9 @@ def main():
     ap.add_argument("--log-level", default="info", help="of the measured tipd (debug: commits)")
     ap.add_argument("--import-only", action="store_true",
                     help="stop after the import: rate, peer link, memory (for iterating)")
+    ap.add_argument("--imports", choices=("both", "alone", "linked"), default="both",
+                    help="which imports to run: into a tipd alone, into one with a linked "
+                    "peer (the read measures use that store), or both (default)")
     a = ap.parse_args()
     os.environ["TIPD_BIN"] = os.path.abspath(a.bin)
     import harness  # noqa: PLC0415 (TIPD_BIN first)
@@ -162,57 +266,29 @@ def main():
                              check=True, capture_output=True, text=True).stdout
         print(out.strip(), flush=True)
     nev = sum(1 for _ in open(evfile))
-    raw = kv(subprocess.run([big, "verify", "-n", "20000", evfile], check=True,
-                            capture_output=True, text=True).stdout)
 
+    def raw_verify():
+        return kv(subprocess.run([big, "verify", "-n", "20000", evfile], check=True,
+                                 capture_output=True, text=True).stdout)
+
+    if a.imports in ("both", "alone"):
+        # The import alone first, into a tipd of its own that is then
+        # removed: in an office the replicating peer is another machine,
+        # here it would take half of the two cores.
+        raw0 = raw_verify()
+        with Daemon(log_level=a.log_level, tmp=None) as d0:
+            imp0, st0 = run_import(d0, big, evfile)
+            rows += import_rows("import alone (no peer linked)", imp0, raw0, d0)
+        if a.imports == "alone":
+            print("\n%d tips, %d events in the file; 2 shared cores, load %s\n" %
+                  (st0["tips"], nev, open("/proc/loadavg").read().split()[0]))
+            return print_rows(rows)
+    raw = raw_verify()
     with Daemon(log_level=a.log_level, tmp=None) as d, \
             Daemon(log_level="info", args=["--peer", d.listen]) as peer:
-        cpu0 = sum(int(x) for x in open("/proc/%d/stat" % d.proc.pid).read().split()[13:15])
-        sub = subprocess.Popen([big, "submit", "-a", d.sock, evfile], stdout=subprocess.PIPE,
-                               text=True)
-        # status from another client all through the import: does a commit
-        # hold up the loop?
-        si = d.client(timeout=120)
-        s0 = []
-        while sub.poll() is None:
-            t0 = time.perf_counter()
-            si.request({"op": "status"})
-            s0.append((time.perf_counter() - t0) * 1000)
-            time.sleep(0.05)
-        si.close()
-        out = sub.stdout.read()
-        check_rc = sub.wait()
-        if check_rc:
-            sys.exit("bench-large submit failed: %d" % check_rc)
-        imp = kv(out)
-        tck = os.sysconf("SC_CLK_TCK")
-        cpu = (sum(int(x) for x in open("/proc/%d/stat" % d.proc.pid).read().split()[13:15])
-               - cpu0) / tck
-        threads = {}
-        for t in os.listdir("/proc/%d/task" % d.proc.pid):
-            try:
-                f = open("/proc/%d/task/%s/stat" % (d.proc.pid, t)).read()
-            except OSError:
-                continue
-            name = f[f.index("(") + 1:f.rindex(")")]
-            ticks = sum(int(x) for x in f[f.rindex(")") + 2:].split()[11:13])
-            threads[name] = threads.get(name, 0) + ticks
-        st = d.status()
-        print("store: %d tips, %d events; import %s" % (st["tips"], st["events"], out.strip()),
-              flush=True)
-        rate = float(imp["per_s"])
-        rows.append(("import (tipd verifies + commits)", "%.0f ev/s wall, %.0f ev/s per tipd "
-                     "CPU-s" % (rate, int(imp["new"]) / cpu if cpu else 0),
-                     "raw verify %s ev/s (1 core, CPU %s)" % (raw["wall_per_s"], raw["cpu_per_s"]),
-                     "%.2f x raw (wall)" % (rate / float(raw["wall_per_s"]))))
-        rows.append(("tipd CPU by thread (whole run so far)", ", ".join(
-            "%s %.1f s" % (k, v / tck) for k, v in sorted(threads.items(), key=lambda x: -x[1])
-            if v), "", ""))
-        rows.append(("status during the import", "p50 %.1f ms, p99 %.1f ms, max %.0f ms (%d)" %
-                     (pct(s0, 50), pct(s0, 99), max(s0) if s0 else 0, len(s0)), "", ""))
-        allp, dirty, hwm = private_mib(d.proc.pid)
-        rows.append(("tipd private memory right after the import",
-                     "%.1f MiB (dirty %.1f)" % (allp, dirty), "", ""))
+        imp, st = run_import(d, big, evfile, peer)
+        rows += import_rows("import with a linked peer replicating on the same 2 cores",
+                            imp, raw, d)
         if a.import_only:
             time.sleep(8)  # ingest idle 5 s: the writer gives back the commits' memory
             allp, dirty, hwm = private_mib(d.proc.pid)
@@ -247,8 +323,7 @@ def main():
         rows.append(("tip search (process, 40 queries)",
                      "p50 %.1f ms, p99 %.1f ms" % (pct(ts, 50), pct(ts, 99)), "", ""))
         def cpu_s():
-            f = open("/proc/%d/stat" % d.proc.pid).read().split()
-            return (int(f[13]) + int(f[14])) / tck
+            return proc_cpu(d.proc.pid)
         c0 = cpu_s()
         cold = timed(c, {"op": "stats"}, 1)[0]
         ccold = cpu_s() - c0

@@ -40,7 +40,7 @@
 
 #define S_BATCH         CONTRACT_SUBMIT_MAX                /* events per submit request */
 #define S_BATCH_BYTES   (CONTRACT_MAX_REQUEST / 4 * 3)     /* well under the request cap */
-#define S_INFLIGHT      4                                  /* requests outstanding at once */
+#define S_INFLIGHT      CONTRACT_SUBMIT_INFLIGHT           /* requests outstanding at once */
 #define S_REPLY_TIMEOUT 120000                             /* a batch commit takes far less */
 #define S_MAX_LINE      (256 * 1024)                       /* longer lines are rejected unread */
 #define S_SHOW_ERRORS   100                                /* bad lines printed one by one */

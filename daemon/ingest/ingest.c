@@ -14,8 +14,9 @@
  *   writer   commits the commit queue with store_ingest(STORE_INGEST_
  *            VERIFIED), INGEST_BATCH events per transaction at most,
  *            INGEST_DELAY_MS after the first of a burst arrived (at once
- *            when a batch is full), and puts each committed batch on the
- *            done queue. It is the store's one writer (store.h): other
+ *            when a batch is full; while the workers still hold events,
+ *            up to INGEST_FILL_MS later), and puts each committed batch on
+ *            the done queue. It is the store's one writer (store.h): other
  *            writes reach it through ingest_call().
  *
  * Whatever the workers verify during a commit makes the next batch, so
@@ -23,7 +24,13 @@
  * event is on disk within milliseconds; the workers verify the next events
  * while the writer commits the previous ones, and the loop keeps answering
  * requests and gossip throughout, however long a commit into a large store
- * takes.
+ * takes. Under a steady flood (an import keeps CONTRACT_SUBMIT_INFLIGHT
+ * submits outstanding) the writer also waits for what the workers are
+ * still verifying, up to a full batch: a transaction's pages are shared by
+ * its events (the tail of each author's, topic's and term's list, the
+ * figures, the fsync), so a commit of 4096 events costs the store about
+ * half as much per event as one of 1024, and on two cores the time the
+ * writer waits is time the workers verify in.
  *
  * A submission's callback runs once all its events are committed (or
  * rejected), which is what makes "acknowledged" mean "on disk". Items of one
@@ -212,9 +219,10 @@ static void s_wake_loop(ingest_t *g)
 
 /* ---- workers ---- */
 
-/* Decode, time-check, look up and verify one item; unless it is to be
- * stored, fill its result (rejected, or STORE_DUP if already held). */
-static void s_verify(ingest_t *g, s_item_t *it, event_t *ev)
+/* Decode, time-check, look up (in view: the store or a read view of it)
+ * and verify one item; unless it is to be stored, fill its result
+ * (rejected, or STORE_DUP if already held). */
+static void s_verify(store_t *view, s_item_t *it, event_t *ev)
 {
     store_result_t *r = &it->sub->results[it->idx];
     int rc = event_decode(it->raw, it->len, ev);
@@ -222,7 +230,7 @@ static void s_verify(ingest_t *g, s_item_t *it, event_t *ev)
         memcpy(r->id, ev->id, EVENT_ID_LEN);
         rc = event_check_time(ev, event_now_ms());
     }
-    if (rc == 0 && store_has(g->store, ev->id) == 1) {
+    if (rc == 0 && store_has(view, ev->id) == 1) {
         it->ok = 0;
         r->status = STORE_DUP;
         return;
@@ -237,13 +245,17 @@ static void s_verify(ingest_t *g, s_item_t *it, event_t *ev)
     r->reason = rc;
 }
 
-/* Append items to the commit queue (mu held) and wake the writer. */
+/* Append items to the commit queue (mu held) and wake the writer when it
+ * may have to act: the queue was empty (its delay starts), a batch is full,
+ * or the workers hold nothing more (no reason left to wait for them). */
 static void s_to_commit(ingest_t *g, s_queue_t *q)
 {
     if (!q->head) return;
-    if (!g->cq.head) g->cq_since = s_mono_ms();
+    int was_empty = !g->cq.head;
+    if (was_empty) g->cq_since = s_mono_ms();
     s_splice(&g->cq, q);
-    pthread_cond_signal(&g->wake);
+    if (was_empty || g->cq.n >= INGEST_BATCH || (!g->vq.head && !g->busy))
+        pthread_cond_signal(&g->wake);
 }
 
 static void *s_worker(void *arg)
@@ -269,15 +281,22 @@ static void *s_worker(void *arg)
         }
         g->busy += mine.n;
         pthread_mutex_unlock(&g->mu);
+        /* One read view for the chunk's lookups instead of a read
+         * transaction each (without one, each lookup opens its own). Ended
+         * before waiting again: an open view holds off the writer's map
+         * resize. */
+        int verr;
+        store_rtxn_t *view = store_rtxn_begin(g->store, &verr);
         for (s_item_t *it = mine.head; it; it = it->next) {
             if (ev) {
-                s_verify(g, it, ev);
+                s_verify(view ? view : g->store, it, ev);
             } else { /* no memory for a scratch event: refuse, don't crash */
                 it->ok = 0;
                 it->sub->results[it->idx].status = STORE_REJECTED;
                 it->sub->results[it->idx].reason = STORE_E_NOMEM;
             }
         }
+        store_rtxn_end(&view);
         pthread_mutex_lock(&g->mu);
         g->busy -= mine.n;
         s_to_commit(g, &mine);
@@ -388,7 +407,8 @@ static void *s_writer(void *arg)
 {
     ingest_t *g = arg;
     pthread_setname_np(pthread_self(), "tipd-writer");
-    uint64_t trim_at = 0; /* when to release memory; 0: nothing to release */
+    uint64_t trim_at = 0;   /* when to release memory; 0: nothing to release */
+    uint64_t fill_till = 0; /* how long this batch may wait for the workers; 0: not waiting */
     pthread_mutex_lock(&g->mu);
     for (;;) {
         if (g->calls) { /* writes other than events, in order */
@@ -406,13 +426,20 @@ static void *s_writer(void *arg)
         }
         if (g->cq.head) {
             /* A moment for the rest of a burst, counted from its first
-             * item: no event waits longer than INGEST_DELAY_MS plus one
+             * item; and while the workers hold events, time for them to
+             * verify those too, counted from when the writer was ready: no
+             * event waits longer than INGEST_FILL_MS after that plus one
              * commit. */
-            uint64_t due = g->cq_since + INGEST_DELAY_MS;
-            if (g->cq.n < INGEST_BATCH && !g->hurry && !g->stop && s_mono_ms() < due) {
+            uint64_t now = s_mono_ms(), due = g->cq_since + INGEST_DELAY_MS;
+            if (g->vq.head || g->busy) {
+                if (!fill_till) fill_till = now + INGEST_FILL_MS;
+                if (fill_till > due) due = fill_till;
+            }
+            if (g->cq.n < INGEST_BATCH && !g->hurry && !g->stop && now < due) {
                 s_wait_until(&g->wake, &g->mu, due);
                 continue;
             }
+            fill_till = 0;
             s_done_t *d = calloc(1, sizeof(*d));
             if (!d) { /* retry shortly; nothing is lost, nothing acknowledged */
                 s_wait_until(&g->wake, &g->mu, s_mono_ms() + 10);

@@ -3,11 +3,13 @@
  * Callers on the loop thread hand over signed events; worker threads decode
  * and verify them, and one writer thread commits them to the store in
  * batches: when INGEST_BATCH events are ready, or INGEST_DELAY_MS after the
- * first of a burst, whichever comes first. The loop thread never waits for
- * a commit. Each submission's callback runs on the loop thread after the
- * transaction holding its events has committed, so "acknowledged" always
- * means "on disk". New events are then reported to the on_new listeners
- * (gossip announces them to peers), also on the loop thread.
+ * first of a burst, whichever comes first; while the workers are still
+ * verifying more (a bulk import, a peer's backlog) the writer waits for
+ * them up to INGEST_FILL_MS, since a bigger transaction costs less per
+ * event. The loop thread never waits for a commit. Each submission's callback runs on the loop
+ * thread after the transaction holding its events has committed, so "acknowledged" always means "on
+ * disk". New events are then reported to the on_new listeners (gossip announces them to peers),
+ * also on the loop thread.
  *
  * The writer thread is the store's one writer (store.h, Threads): other
  * writes to the store go through ingest_call.
@@ -18,11 +20,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "contract.h"
 #include "loop.h"
 #include "store.h"
 
-#define INGEST_BATCH    1024 /* events per transaction at most */
-#define INGEST_DELAY_MS 2    /* max wait for more events before committing */
+/* events per transaction at most: half of what a bulk sender has in flight */
+#define INGEST_BATCH    (CONTRACT_SUBMIT_INFLIGHT / 2 * CONTRACT_SUBMIT_MAX)
+#define INGEST_DELAY_MS 2   /* max wait for more events before committing */
+#define INGEST_FILL_MS  100 /* max wait for events the workers are verifying */
 
 typedef struct ingest ingest_t;
 
