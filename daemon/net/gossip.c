@@ -291,8 +291,13 @@ static void s_on_link_msg(g_link_t *l, const uint8_t *msg, size_t bytes)
         goto out;
     }
     if (l->state == G_LINKED && s_rate(l, bytes)) {
-        g_link_fail(l, WIRE_R_ABUSE, "flooding", 1);
-        goto out;
+        if (!g_behind(g, loop_now_ms())) {
+            g_link_fail(l, WIRE_R_ABUSE, "flooding", 1);
+            goto out;
+        }
+        /* queued while we were not reading: the peer sent it in time */
+        if (l->tok_bytes < 0) l->tok_bytes = 0;
+        if (l->tok_msgs < 0) l->tok_msgs = 0;
     }
     l->t_rx = loop_now_ms();
     if (m->type == WIRE_REJECT && m->u.reason.code == WIRE_R_VERSION && l->out &&
@@ -720,6 +725,7 @@ static void s_tick(loop_t *loop, loop_timer_t *t, void *arg)
         g_sync_shed(g);
     } else if (g->router_paused && pend < G_INGEST_HIGH / 2) {
         g->router_paused = 0;
+        g->t_resumed = now;
         loop_watch_set(g->router_w, ZMQ_POLLIN);
     }
     if (pend || g->router_paused) s_due(&next, now + G_BUSY_TICK_MS);

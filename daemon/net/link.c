@@ -335,6 +335,11 @@ void g_link_fail(g_link_t *l, uint8_t code, const char *why, int abuse)
     if (was_linked && p->state == PEER_LINKED) peers_set_state(g->peers, p, PEER_DOWN);
 }
 
+int g_behind(const gossip_t *g, uint64_t now)
+{
+    return g->router_paused || (g->t_resumed && now - g->t_resumed < G_BEHIND_GRACE_MS);
+}
+
 void g_kick(gossip_t *g)
 {
     loop_timer_reset(g->loop, g->work_timer, 1);

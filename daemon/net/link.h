@@ -74,13 +74,18 @@
 #define G_ACTIVE_MAX          16 /* ... and keep: one more makes a random one give way */
 #define G_FULL_BACKOFF_MS     30000 /* a peer that made room is not re-dialed sooner ... */
 #define G_FULL_BACKOFF_MAX_MS (8 * G_FULL_BACKOFF_MS) /* ... doubling per repeat to this */
-#define G_LAZY_DELAY_MS       20           /* IHAVEs wait this long (the peer may announce first) */
-#define G_GRAFT_MS            500          /* an IHAVE'd id not pushed within this: GRAFT ... */
-#define G_GRAFT_MAX_MS        4000         /* ... or this, while pushes keep arriving */
-#define G_MISSING_MAX         16384        /* announced ids awaited at once; more wait for recon */
-#define G_DUP_RATE            2000.0       /* duplicate pushes on a pruned link, per second ... */
-#define G_DUP_BURST           65536.0      /* ... and burst (a sender's queue when PRUNE lands) */
-#define G_V2_RETRY_MS         (10 * 60000) /* a peer that refused version 3 is tried again */
+#define G_LAZY_DELAY_MS       20     /* IHAVEs wait this long (the peer may announce first) */
+#define G_GRAFT_MS            500    /* an IHAVE'd id not pushed within this: GRAFT ... */
+#define G_GRAFT_MAX_MS        4000   /* ... or this, while pushes keep arriving */
+#define G_MISSING_MAX         16384  /* announced ids awaited at once; more wait for recon */
+#define G_DUP_RATE            2000.0 /* duplicate pushes on a pruned link, per second ... */
+/* ... and burst: what both ends' queues can hold when our PRUNE lands */
+#define G_DUP_BURST ((double)(G_SNDHWM + G_RCVHWM) * WIRE_MAX_EVENTS)
+/* While we do not read peers (ingest far behind) and this long after we
+ * resume, what we read was queued while we were not reading: it is not
+ * charged to a peer's flood or duplicate-push buckets. */
+#define G_BEHIND_GRACE_MS 10000
+#define G_V2_RETRY_MS     (10 * 60000) /* a peer that refused version 3 is tried again */
 
 typedef struct s_idset {
     uint64_t *slot; /* 0 = empty; key = first 8 id bytes, 0 mapped to 1 */
@@ -167,6 +172,7 @@ struct gossip {
     void *zap, *router;
     loop_watch_t *zap_w, *router_w;
     int router_paused;
+    uint64_t t_resumed; /* when reading peers last resumed (G_BEHIND_GRACE_MS) */
     /* Routing ids of incoming links we closed: their queued messages are
      * dropped silently for G_QUIET_MS instead of each getting a BYE. */
     struct {
@@ -266,6 +272,8 @@ void g_link_fail(g_link_t *l, uint8_t code, const char *why, int abuse);
 int g_quiet(gossip_t *g, const uint8_t *rid, size_t len); /* a closed incoming connection */
 void g_reap(gossip_t *g);                                 /* free closed links */
 void g_kick(gossip_t *g);                                 /* run the work timer soon */
+/* 1 while we do not read peers or within G_BEHIND_GRACE_MS of resuming. */
+int g_behind(const gossip_t *g, uint64_t now);
 
 uint64_t g_idkey(const uint8_t id[32]);
 int g_idset_init(g_idset_t *s, size_t cap);

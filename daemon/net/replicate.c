@@ -454,7 +454,7 @@ static int s_dup_push(g_link_t *l, uint64_t now, int *pruned)
     l->eager = 0;
     if (!*pruned && g_send(l, WIRE_PRUNE, NULL, 0) == 0) g->stat_prunes++;
     *pruned = 1;
-    if (was_eager) return 0;
+    if (was_eager || g_behind(g, now)) return 0; /* in flight when we pruned */
     if (s_bucket(&l->dup_tok, &l->dup_t, now, G_DUP_RATE, G_DUP_BURST) < 0) {
         g_link_fail(l, WIRE_R_ABUSE, "kept pushing after PRUNE", 1);
         return -1;
