@@ -74,13 +74,12 @@
 #define G_ACTIVE_MAX          16 /* ... and keep: one more makes a random one give way */
 #define G_FULL_BACKOFF_MS     30000 /* a peer that made room is not re-dialed sooner ... */
 #define G_FULL_BACKOFF_MAX_MS (8 * G_FULL_BACKOFF_MS) /* ... doubling per repeat to this */
-#define G_LAZY_DELAY_MS       20     /* IHAVEs wait this long (the peer may announce first) */
-#define G_GRAFT_MS            500    /* an IHAVE'd id not pushed within this: GRAFT ... */
-#define G_GRAFT_MAX_MS        4000   /* ... or this, while pushes keep arriving */
-#define G_MISSING_MAX         16384  /* announced ids awaited at once; more wait for recon */
-#define G_DUP_RATE            2000.0 /* duplicate pushes on a pruned link, per second ... */
-/* ... and burst: what both ends' queues can hold when our PRUNE lands */
-#define G_DUP_BURST ((double)(G_SNDHWM + G_RCVHWM) * WIRE_MAX_EVENTS)
+#define G_LAZY_DELAY_MS       20      /* IHAVEs wait this long (the peer may announce first) */
+#define G_GRAFT_MS            500     /* an IHAVE'd id not pushed within this: GRAFT ... */
+#define G_GRAFT_MAX_MS        4000    /* ... or this, while pushes keep arriving */
+#define G_MISSING_MAX         16384   /* announced ids awaited at once; more wait for recon */
+#define G_DUP_RATE            2000.0  /* duplicate pushes on a pruned link, per second ... */
+#define G_DUP_BURST           65536.0 /* ... and burst (a sender's queue when PRUNE lands) */
 /* While we do not read peers (ingest far behind) and this long after we
  * resume, what we read was queued while we were not reading: it is not
  * charged to a peer's flood or duplicate-push buckets. */
