@@ -258,7 +258,7 @@ void g_link_close(g_link_t *l)
     }
     /* Nothing more is owed or asked on a closed link. */
     l->recon_active = 0;
-    l->npush = l->push_head = 0;
+    l->npush = l->push_head = l->eager_queued = 0;
     l->nfetch = l->fetch_head = 0;
     l->outstanding = 0;
     l->state = G_DEAD;

@@ -132,6 +132,7 @@ struct g_link {
     uint64_t unheld_t;
     uint8_t (*push)[32]; /* ids whose bodies we owe the peer */
     size_t npush, cappush, push_head;
+    size_t eager_queued;  /* of those, our eager pushes (until the queue empties) */
     uint8_t (*fetch)[32]; /* ids the peer offered that we lack, not yet asked for */
     size_t nfetch, capfetch, fetch_head;
     size_t outstanding; /* ids asked for (WANT) and not yet received */

@@ -97,10 +97,20 @@ static int s_idq_add(uint8_t (**q)[32], size_t *n, size_t *cap, size_t *head, co
     return 0;
 }
 
-static void s_push(g_link_t *l, const uint8_t id[32])
+/* Queue id's body for l unless l holds it; 1 if queued. */
+static int s_push(g_link_t *l, const uint8_t id[32])
 {
-    if (g_idset_has(&l->known, id)) return;
-    s_idq_add(&l->push, &l->npush, &l->cappush, &l->push_head, id, 256);
+    if (g_idset_has(&l->known, id)) return 0;
+    return s_idq_add(&l->push, &l->npush, &l->cappush, &l->push_head, id, 256) == 0;
+}
+
+/* 1 if a peer's request for n more bodies would leave more than
+ * G_MAX_OWED of its requests queued. Our own eager pushes queued on the
+ * link (eager_queued, counted until the queue empties) are ours, not the
+ * peer's: a flood of new events must not make its WANT look abusive. */
+static int s_owes_too_much(const g_link_t *l, size_t n)
+{
+    return l->npush - l->push_head + n > G_MAX_OWED + l->eager_queued;
 }
 
 /* An 8-byte id prefix as the key the id sets use (they key on the first
@@ -196,6 +206,7 @@ static uint64_t s_drain(g_link_t *l)
     l->push_tok -= (double)spent;
     if (l->push_head >= l->npush) {
         l->push_head = l->npush = 0;
+        l->eager_queued = 0;
         if (l->cappush > 65536) {
             free(l->push);
             l->push = NULL;
@@ -269,7 +280,7 @@ void g_sync_flush_inv(loop_t *loop, loop_timer_t *t, void *arg)
                 lazy = 1;
                 continue;
             }
-            for (size_t i = 0; i < g->ninv; i++) s_push(l, g->inv[i]);
+            for (size_t i = 0; i < g->ninv; i++) l->eager_queued += (size_t)s_push(l, g->inv[i]);
             pushed = 1;
             continue;
         }
@@ -406,6 +417,11 @@ static void s_ingested(const store_result_t *results, size_t n, void *arg)
     s_sub_t *sub = arg;
     gossip_t *g = sub->anchor->g;
     if (g) {
+        /* The link they came by holds them: never push them back to it,
+         * however long verification took (the link's known set forgets). */
+        g_link_t *from = g_link_by_id(g, sub->link_id);
+        for (size_t i = 0; from && i < n; i++)
+            if (results[i].status != STORE_REJECTED) g_idset_add(&from->known, results[i].id);
         size_t bad = 0;
         for (size_t i = 0; i < n; i++)
             if (results[i].status == STORE_REJECTED && event_err_is_malformed(results[i].reason))
@@ -504,8 +520,9 @@ static void s_on_events(g_link_t *l, const wire_msg_t *m)
             /* A first copy by push makes the link eager at our end too:
              * a tree edge carries bodies both ways, or events from our
              * side would only cross it by IHAVE and GRAFT (ends whose
-             * GRAFT and PRUNE crossed disagree until this). */
-            l->eager = 1;
+             * GRAFT and PRUNE crossed disagree until this). Not while we
+             * are behind: we pruned every link to shed load. */
+            if (!g_behind(g, now)) l->eager = 1;
             g->stat_pushed++;
             g->t_pushed = now;
         }
@@ -666,7 +683,7 @@ static void s_on_graft(g_link_t *l, const wire_msg_t *m)
 {
     gossip_t *g = l->g;
     l->eager = 1;
-    if (l->npush - l->push_head + m->u.pfx.n > G_MAX_OWED) {
+    if (s_owes_too_much(l, m->u.pfx.n)) {
         g_link_fail(l, WIRE_R_ABUSE, "asked for too much at once", 1);
         return;
     }
@@ -806,7 +823,7 @@ void g_sync_on_msg(g_link_t *l, const wire_msg_t *m)
     case WIRE_WANT:
         /* An honest peer keeps G_WANT_WINDOW ids outstanding; far more is
          * an attempt to make us queue without bound. */
-        if (l->npush - l->push_head + m->u.ids.n > G_MAX_OWED) {
+        if (s_owes_too_much(l, m->u.ids.n)) {
             g_link_fail(l, WIRE_R_ABUSE, "asked for too much at once", 1);
             break;
         }
