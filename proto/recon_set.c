@@ -57,18 +57,13 @@ struct recon_set {
 
 /* ---- sums ---- */
 
-void recon_sum_add(recon_sum_t *s, const uint8_t id[RECON_ID_LEN])
+/* An id as a little-endian 256-bit integer. */
+static void s_sum_of(recon_sum_t *o, const uint8_t id[RECON_ID_LEN])
 {
-    unsigned carry = 0;
     for (int w = 0; w < 4; w++) {
         uint64_t x = 0;
         for (int b = 7; b >= 0; b--) x = (x << 8) | id[w * 8 + b];
-        uint64_t s1 = s->w[w] + x;
-        unsigned c1 = s1 < x;
-        uint64_t s2 = s1 + carry;
-        unsigned c2 = s2 < s1;
-        s->w[w] = s2;
-        carry = c1 | c2;
+        o->w[w] = x;
     }
 }
 
@@ -83,6 +78,13 @@ static void s_sum_add_sum(recon_sum_t *s, const recon_sum_t *a)
         s->w[w] = s2;
         carry = c1 | c2;
     }
+}
+
+void recon_sum_add(recon_sum_t *s, const uint8_t id[RECON_ID_LEN])
+{
+    recon_sum_t one;
+    s_sum_of(&one, id);
+    s_sum_add_sum(s, &one);
 }
 
 static void s_sum_sub_sum(recon_sum_t *s, const recon_sum_t *a)
@@ -100,8 +102,8 @@ static void s_sum_sub_sum(recon_sum_t *s, const recon_sum_t *a)
 
 static void s_sum_sub(recon_sum_t *s, const uint8_t id[RECON_ID_LEN])
 {
-    recon_sum_t one = {{0, 0, 0, 0}};
-    recon_sum_add(&one, id);
+    recon_sum_t one;
+    s_sum_of(&one, id);
     s_sum_sub_sum(s, &one);
 }
 
