@@ -175,6 +175,37 @@ int store_ref_unpack(const MDB_val *v, store_ref_t *r)
     return 0;
 }
 
+int store_ref_twin(store_t *s, MDB_txn *txn, const uint8_t target[EVENT_ID_LEN], int kind,
+                   const uint8_t author[EVENT_KEY_LEN], const uint8_t id[EVENT_ID_LEN], int smaller,
+                   int *found)
+{
+    *found = 0;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, s->refs, &cur);
+    if (rc) return rc;
+    MDB_val k = {EVENT_ID_LEN, (void *)target}, v;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+        store_ref_t r;
+        if (store_ref_unpack(&v, &r) || r.role != EVENT_REF_TARGET || r.kind != kind ||
+            memcmp(r.author, author, EVENT_KEY_LEN))
+            continue;
+        int c = memcmp(r.id, id, EVENT_ID_LEN);
+        if (c == 0 || (smaller && c > 0)) continue;
+        *found = 1;
+        break;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+const uint8_t *store_event_target(const event_t *ev)
+{
+    for (int i = 0; i < ev->nrefs; i++)
+        if (ev->refs[i].role == EVENT_REF_TARGET) return ev->refs[i].id;
+    return NULL;
+}
+
 int store_row_get(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], store_row_t *r)
 {
     MDB_val k = {EVENT_ID_LEN, (void *)id}, v;

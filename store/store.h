@@ -306,8 +306,8 @@ typedef struct {
     uint32_t tips, questions;  /* visible (not superseded) ones */
     uint32_t answers;          /* visible tips that answer a question */
     uint32_t imported;         /* visible tips they imported, not answers (counted in tips too) */
-    uint32_t ratings_given;    /* live rating events */
-    uint32_t thanks_given;     /* live thanks events */
+    uint32_t ratings_given;    /* tips rated (live ratings, once per tip) */
+    uint32_t thanks_given;     /* tips thanked (live thanks, once per tip) */
     uint32_t thanks_received;  /* thanks on their tips/questions */
     uint32_t ratings_received; /* counted raters on their tips/questions */
     uint32_t rating_sum_received;

@@ -3,16 +3,14 @@
  * store (store_agg.h says what they are).
  *
  * Every figure is a sum over posts (live tips and questions) of what one
- * post contributes, plus per-event counts (ratings and thanks given, thanks
- * with a story). What a post contributes is a function of the held set
- * (its visibility, its edit chain's ratings and thanks, its question
- * chain's answers, whether it is a new tip), read with the same functions
- * the views use, inside the write transaction. Its last contribution is
- * kept as a record (apost), so the ingest of an event recomputes the posts
- * it can affect and moves every sum by the difference. Because a
- * contribution is recomputed from the state after the event, never
- * updated by rule, the sums end where a scan of the same events would,
- * whatever order the events came in. The posts one event can affect:
+ * post contributes, plus per-event counts (tips rated and thanked, each
+ * once per author -- s_given --, thanks with a story). What a post contributes is a function of the
+ * held set (its visibility, its edit chain's ratings and thanks, its question chain's answers,
+ * whether it is a new tip), read with the same functions the views use, inside the write
+ * transaction. Its last contribution is kept as a record (apost), so the ingest of an event
+ * recomputes the posts it can affect and moves every sum by the difference. Because a contribution
+ * is recomputed from the state after the event, never updated by rule, the sums end where a scan of
+ * the same events would, whatever order the events came in. The posts one event can affect:
  *   - itself, and the posts it names (supersedes, answers, rates, thanks);
  *   - for a retraction, the retracted event and what that one named (read
  *     before it goes: its bytes leave with it);
@@ -47,7 +45,7 @@
 #include "store_agg.h"
 #include "store_int.h"
 
-#define S_AGG_VERSION 1
+#define S_AGG_VERSION 2 /* 2: ratings and thanks given count tips, once each */
 #define S_MAX_QUEUE   512
 
 enum {
@@ -520,6 +518,23 @@ static int s_pre_retract(s_ctx_t *c, const event_t *ev)
     return 0;
 }
 
+/* A rating or thanks arriving or leaving moves its author's "given" count
+ * (field) only when it is the author's first or last live one on its tip:
+ * given counts tips, as a tip counts its raters and thankers once. A build
+ * walks every held event with the whole index in place, so there the
+ * author's event with the smallest id on each tip is the one counted. */
+static int s_given(s_ctx_t *c, const event_t *ev, int field, int d)
+{
+    const uint8_t *target = store_event_target(ev);
+    int twin = 0;
+    if (target) {
+        int rc = store_ref_twin(c->tx->s, c->tx->txn, target, ev->kind, ev->author, ev->id,
+                                c->build, &twin);
+        if (rc) return rc;
+    }
+    return twin ? 0 : s_author_one(c, ev->author, field, d);
+}
+
 /* Everything one event (ev) arriving or leaving (d = -1: retracted) does
  * to the per-event counts, and the posts it may change, queued. */
 static int s_event_moves(s_ctx_t *c, const event_t *ev, int d)
@@ -532,10 +547,10 @@ static int s_event_moves(s_ctx_t *c, const event_t *ev, int d)
         if ((rc = s_enqueue_refs(c, ev, EVENT_REF_SUPERSEDES))) return rc;
         return s_enqueue_refs(c, ev, EVENT_REF_ANSWERS);
     case EVENT_RATING:
-        if ((rc = s_author_one(c, ev->author, S_A_RATINGS_GIVEN, d))) return rc;
+        if ((rc = s_given(c, ev, S_A_RATINGS_GIVEN, d))) return rc;
         return s_enqueue_refs(c, ev, EVENT_REF_TARGET);
     case EVENT_THANKS:
-        if ((rc = s_author_one(c, ev->author, S_A_THANKS_GIVEN, d))) return rc;
+        if ((rc = s_given(c, ev, S_A_THANKS_GIVEN, d))) return rc;
         if ((rc = s_story(c, ev, d < 0))) return rc;
         return s_enqueue_refs(c, ev, EVENT_REF_TARGET);
     default:

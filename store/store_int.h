@@ -165,6 +165,17 @@ int store_row_unpack(const MDB_val *v, store_row_t *r);
 void store_ref_pack(const store_ref_t *r, uint8_t out[STORE_REF_LEN]);
 int store_ref_unpack(const MDB_val *v, store_ref_t *r);
 
+/* Whether author has a live event of kind (rating, thanks) acting on
+ * target (role TARGET) other than id -- with smaller = 1, one whose id is
+ * smaller. *found 1 or 0; returns 0 or an LMDB code. Lets "ratings and
+ * thanks given" count each (author, tip) once, as a tip counts its raters
+ * and thankers once. */
+int store_ref_twin(store_t *s, MDB_txn *txn, const uint8_t target[EVENT_ID_LEN], int kind,
+                   const uint8_t author[EVENT_KEY_LEN], const uint8_t id[EVENT_ID_LEN], int smaller,
+                   int *found);
+/* The first id ev acts on (role TARGET), or NULL. */
+const uint8_t *store_event_target(const event_t *ev);
+
 /* Row of id within txn: 0 and *r filled (from stat, or implied by a held
  * tip/question's ev locator), MDB_NOTFOUND, or another error. */
 int store_row_get(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], store_row_t *r);

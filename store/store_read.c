@@ -350,6 +350,22 @@ done:
     return store_fail(s, rc, "history");
 }
 
+/* 1 if the live rating or thanks id is its author's one with the smallest
+ * id on its tip: "given" counts tips once each (store_agg.c, s_given). */
+static int s_given_first(store_t *s, MDB_txn *txn, const uint8_t *id)
+{
+    event_t *ev = malloc(sizeof *ev);
+    MDB_val raw;
+    int first = 1, twin = 0;
+    if (ev && s_load(s, txn, id, ev, &raw) == 0) {
+        const uint8_t *target = store_event_target(ev);
+        if (target && store_ref_twin(s, txn, target, ev->kind, ev->author, ev->id, 1, &twin) == 0)
+            first = !twin;
+    }
+    free(ev);
+    return first;
+}
+
 /* Add the auth-index entry (key k, value v) to the author sums a. */
 static void s_author_add(store_t *s, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
                          store_author_t *a)
@@ -362,10 +378,13 @@ static void s_author_add(store_t *s, MDB_txn *txn, const MDB_val *k, const MDB_v
     if (t > a->last_ms) a->last_ms = t;
     switch (vp[0]) {
     case EVENT_RATING:
-        a->ratings_given++;
-        break;
     case EVENT_THANKS:
-        a->thanks_given++;
+        if (s_given_first(s, txn, id)) {
+            if (vp[0] == EVENT_RATING)
+                a->ratings_given++;
+            else
+                a->thanks_given++;
+        }
         break;
     case EVENT_TIP:
     case EVENT_QUESTION: {

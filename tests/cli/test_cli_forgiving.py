@@ -496,6 +496,8 @@ def test_thanks_count_once_per_person():
         check("and again today" in out and "saved my morning" not in out and "me too" in out, out)
         rc, out, err = d.tip("stats", "--me", home="ana")
         check("and again today" in out and "saved my morning" not in out, out)
+        # Bo gave thanks to one tip, twice: one tip thanked, as the tip counts it.
+        eq(d.tip_json("stats", "--me", home="bo")[0]["me"]["gave"]["thanks"], 1)
         # Retracting the latest leaves the earlier one counted.
         bo_thanks = [t for t in d.tip_json("list", "--kind", "thanks", home="bo")
                      if t.get("body") == "and again today"]
@@ -503,6 +505,14 @@ def test_thanks_count_once_per_person():
         rc, out, err = d.tip("retract", "--yes", bo_thanks[0]["id"], home="bo")
         eq(rc, 0, err)
         eq(d.tip_json("show", tid)[0]["thanks"], 2)
+        eq(d.tip_json("stats", "--me", home="bo")[0]["me"]["gave"]["thanks"], 1)
+        # ... and retracting that one too leaves none
+        left = [t for t in d.tip_json("list", "--kind", "thanks", home="bo")
+                if t.get("body") == "saved my morning"]
+        eq(len(left), 1)
+        rc, out, err = d.tip("retract", "--yes", left[0]["id"], home="bo")
+        eq(rc, 0, err)
+        eq(d.tip_json("stats", "--me", home="bo")[0]["me"]["gave"]["thanks"], 0)
 
 
 # ---- messages ----
