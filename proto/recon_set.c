@@ -262,40 +262,11 @@ static void s_fix_bpos(recon_set_t *s)
     s->bpos_ok = s->nb;
 }
 
-/* Index of the first block whose key is >= key (nb if none). */
-static size_t s_first_block_from(const recon_set_t *s, const uint8_t *key)
+/* Positions of the blocks from the one at or after key on will move; k is
+ * that block's index (s_lower over bkey). */
+static void s_bpos_stale_from(recon_set_t *s, size_t k)
 {
-    size_t lo = 0, hi = s->nb;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (memcmp(s->bkey + mid * RECON_KEY_LEN, key, RECON_KEY_LEN) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-/* Positions of the blocks from the one at or after key on will move. */
-static void s_bpos_stale_from(recon_set_t *s, const uint8_t *key)
-{
-    size_t k = s_first_block_from(s, key);
     if (k < s->bpos_ok) s->bpos_ok = k;
-}
-
-/* Index of the block holding key (the last boundary <= key), or -1 when
- * key comes before every boundary. */
-static long s_block_of(const recon_set_t *s, const uint8_t *key)
-{
-    size_t lo = 0, hi = s->nb;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (memcmp(s->bkey + mid * RECON_KEY_LEN, key, RECON_KEY_LEN) <= 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return (long)lo - 1;
 }
 
 typedef struct {
@@ -384,7 +355,7 @@ static int s_blocks_add(recon_set_t *s, const recon_item_t *nw, size_t m)
     if (!rc) {
         s->nb = o.nb;
         s->bpos_ok = s->nb; /* the blocks before the first new id keep theirs */
-        s_bpos_stale_from(s, nkey[0]);
+        s_bpos_stale_from(s, s_lower(s->bkey, 0, s->nb, nkey[0]));
     }
     free(o.key);
     free(o.sum);
@@ -468,9 +439,13 @@ void recon_set_remove(recon_set_t *s, uint64_t ts, const uint8_t id[RECON_ID_LEN
     if (recon_set_seal(s) < 0) return;
     size_t i = s_lower(s->keys, 0, s->n, key);
     if (i >= s->n || memcmp(s->keys + i * RECON_KEY_LEN, key, RECON_KEY_LEN) != 0) return;
-    s_bpos_stale_from(s, key);
-    long b = s_block_of(s, key);
-    if (b >= 0 && memcmp(s->bkey + (size_t)b * RECON_KEY_LEN, key, RECON_KEY_LEN) == 0) {
+    /* the first block at or after key; key's own block is that one when
+     * key is its boundary, else the one before (-1: before every boundary) */
+    size_t k = s_lower(s->bkey, 0, s->nb, key);
+    s_bpos_stale_from(s, k);
+    int boundary = k < s->nb && memcmp(s->bkey + k * RECON_KEY_LEN, key, RECON_KEY_LEN) == 0;
+    long b = boundary ? (long)k : (long)k - 1;
+    if (boundary) {
         /* a boundary leaves: its block joins the one before (or, for the
          * first block, the unsummed items before every boundary) */
         if (b > 0) {
