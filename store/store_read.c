@@ -352,23 +352,22 @@ done:
 
 /* 1 if the live rating or thanks id is its author's one with the smallest
  * id on its tip: "given" counts tips once each (store_agg.c, s_given). */
-static int s_given_first(store_t *s, MDB_txn *txn, const uint8_t *id)
+static int s_given_first(store_t *s, MDB_txn *txn, const uint8_t *id, event_t *ev)
 {
-    event_t *ev = malloc(sizeof *ev);
     MDB_val raw;
     int first = 1, twin = 0;
-    if (ev && s_load(s, txn, id, ev, &raw) == 0) {
+    if (s_load(s, txn, id, ev, &raw) == 0) {
         const uint8_t *target = store_event_target(ev);
         if (target && store_ref_twin(s, txn, target, ev->kind, ev->author, ev->id, 1, &twin) == 0)
             first = !twin;
     }
-    free(ev);
     return first;
 }
 
-/* Add the auth-index entry (key k, value v) to the author sums a. */
+/* Add the auth-index entry (key k, value v) to the author sums a; ev is
+ * scratch for decoding a rating or thanks. */
 static void s_author_add(store_t *s, MDB_txn *txn, const MDB_val *k, const MDB_val *v,
-                         store_author_t *a)
+                         store_author_t *a, event_t *ev)
 {
     const uint8_t *p = k->mv_data, *vp = v->mv_data;
     uint64_t t = store_rd64(p + EVENT_KEY_LEN);
@@ -379,7 +378,7 @@ static void s_author_add(store_t *s, MDB_txn *txn, const MDB_val *k, const MDB_v
     switch (vp[0]) {
     case EVENT_RATING:
     case EVENT_THANKS:
-        if (s_given_first(s, txn, id)) {
+        if (s_given_first(s, txn, id, ev)) {
             if (vp[0] == EVENT_RATING)
                 a->ratings_given++;
             else
@@ -423,8 +422,13 @@ static int s_authors(store_t *s, const uint8_t *author, store_author_fn fn, void
 {
     MDB_txn *txn;
     MDB_cursor *c;
+    event_t *ev = malloc(sizeof *ev);
+    if (!ev) return ENOMEM;
     int rc = store_rtxn(s, &txn), out = 0, have = 0;
-    if (rc) return rc;
+    if (rc) {
+        free(ev);
+        return rc;
+    }
     store_author_t a;
     memset(&a, 0, sizeof a);
     if ((rc = mdb_cursor_open(txn, s->auth, &c)) == 0) {
@@ -447,7 +451,7 @@ static int s_authors(store_t *s, const uint8_t *author, store_author_fn fn, void
                 memcpy(a.author, k.mv_data, EVENT_KEY_LEN);
                 have = 1;
             }
-            s_author_add(s, txn, &k, &v, &a);
+            s_author_add(s, txn, &k, &v, &a, ev);
         }
         mdb_cursor_close(c);
         if (rc == MDB_NOTFOUND) rc = 0;
@@ -459,6 +463,7 @@ static int s_authors(store_t *s, const uint8_t *author, store_author_fn fn, void
         }
     }
     store_rtxn_close(s, txn);
+    free(ev);
     if (rc == 0 && one && !have) rc = MDB_NOTFOUND;
     if (stop) *stop = out;
     return rc;
