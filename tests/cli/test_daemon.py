@@ -370,17 +370,18 @@ def test_several_clients_at_once():
 
 def test_ambiguous_prefix():
     with Daemon() as d:
-        evs = mk(1000)
+        # 2000 random ids in 65536 prefixes: ~30 expected collisions, so
+        # none at all has odds of about e^-30
+        evs = mk(2000)
         ids = []
-        for i in range(0, 1000, 250):
+        for i in range(0, 2000, 250):
             r = d.api({"op": "submit", "events": evs[i:i + 250]})
             ids += [x["id"] for x in r["results"]]
         by4 = {}
         for i in ids:
             by4.setdefault(i[:4], []).append(i)
         dup = [v for v in by4.values() if len(v) > 1]
-        if not dup:
-            raise harness.Skip("no 4-hex collision among 1000 ids (p < 0.001)")
+        check(dup, "no 4-hex collision among 2000 ids")
         r = d.api({"op": "get", "id": dup[0][0][:4]})
         eq(r["error"], "ambiguous")
         eq(sorted(r["candidates"]), sorted(dup[0]))
