@@ -527,7 +527,8 @@ static int s_run_pass(s_pass_t *p, s_tipd_t *t, sref_fts5_t *f5, const s_bench_t
             }
             if (r < 0 && verbose)
                 printf("  tipd %2d  %-40s %s\n", p->rank[S_E_TIPD][qi], p->q[qi].want, qt);
-            for (size_t h = 0; r < 0 && verbose > 1 && p->rank[S_E_TIPD][qi] != 1 && h < n && h < 3;
+            for (size_t h = 0; r < 0 && verbose > 1 && p->rank[S_E_TIPD][qi] != 1 && h < n &&
+                               h < (size_t)(verbose > 2 ? 10 : 3);
                  h++) {
                 long doc = s_doc_of(b, hits[h].id);
                 if (doc >= 0)

@@ -5,7 +5,9 @@
  *             (docnum big-endian, tf per field, quantised field lengths),
  *             so one term's postings sit sorted on contiguous pages and are
  *             read a page at a time with MDB_GET_MULTIPLE. Topic filter
- *             terms are stored under "\1" + topic (exact, unstemmed).
+ *             terms are stored under "\1" + topic (exact, unstemmed); a
+ *             topic that is one name also under "\2" + the name reversed
+ *             (fts_name_key), for names that end in a query word.
  *   fts_doc   docnum (u32 BE) -> id, author, kind, topics (a candidate)
  *   fts_id    created_at (u64 BE) || id -> docnum (idempotent indexing,
  *             retraction); time first so a batch's new entries append
@@ -29,6 +31,23 @@
 #include <string.h>
 
 /* ---- small helpers ---- */
+
+bool fts_is_name(const char *topic, size_t len)
+{
+    if (len < 3 || len > EVENT_MAX_TOPIC_LEN) return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((topic[i] >= 'a' && topic[i] <= 'z') || (topic[i] >= '0' && topic[i] <= '9')))
+            return false;
+    return true;
+}
+
+size_t fts_name_key(const char *topic, size_t len, char *key)
+{
+    if (!fts_is_name(topic, len)) return 0;
+    key[0] = FTS_NAME_MARK;
+    for (size_t i = 0; i < len; i++) key[1 + i] = topic[len - 1 - i];
+    return len + 1;
+}
 
 /* The fts_id key of ev: created_at || id (the id alone fixes created_at, so
  * this maps ids one to one; the time prefix only orders the tree). */
@@ -508,6 +527,8 @@ int fts_index(fts_t *f, MDB_txn *txn, const event_t *ev)
         key[0] = FTS_TOPIC_MARK;
         memcpy(key + 1, ev->topics[i], tl);
         if (!s_pend_get(f, key, tl + 1, docnum)) rc = STORE_E_NOSPACE;
+        size_t nl = fts_name_key(ev->topics[i], tl, key);
+        if (!rc && nl && !s_pend_get(f, key, nl, docnum)) rc = STORE_E_NOSPACE;
     }
 
     /* The record is the fixed part followed by the topics, each
@@ -596,6 +617,8 @@ int fts_unindex(fts_t *f, MDB_txn *txn, const event_t *ev)
         key[0] = FTS_TOPIC_MARK;
         memcpy(key + 1, ev->topics[i], tl);
         rc = s_del_posting(c, key, tl + 1, docnum);
+        size_t nl = fts_name_key(ev->topics[i], tl, key);
+        if (!rc && nl) rc = s_del_posting(c, key, nl, docnum);
     }
     mdb_cursor_close(c);
     if (rc) {

@@ -21,6 +21,16 @@
 #define FTS_F_CODE     3
 #define FTS_POST_LEN   12
 #define FTS_TOPIC_MARK '\1'
+#define FTS_NAME_MARK  '\2'
+
+/* A topic that is one name ("groupadd", "azcopy": 3 or more of a-z and
+ * 0-9) is also posted under FTS_NAME_MARK + the name reversed, so that a
+ * query word can find the names ending in it (fts_query.c). Writes that key
+ * into key[EVENT_MAX_TOPIC_LEN + 1] and returns its length, or 0 if the
+ * topic is not such a name. */
+size_t fts_name_key(const char *topic, size_t len, char *key);
+/* Is topic[len] one name (the rule of fts_name_key)? */
+bool fts_is_name(const char *topic, size_t len);
 
 typedef struct {
     uint64_t docs;            /* live documents */
@@ -102,6 +112,8 @@ typedef struct {
     double prox_first; /* weight of the share of the query in the body's first line */
     double prox_win;   /* "together": at most this many words apart on a line */
     double prox_docs;  /* best candidates whose text is read for it */
+    double part;       /* weight of a name that starts or ends with a query word */
+    double part_terms; /* such names looked for per word */
 } fts_params_t;
 
 /* Per-term summary for upper bounds on its score (fts_prune.c): the largest
@@ -212,14 +224,29 @@ int fts_qword_init(fts_t *f);
 /* A weighted query (fts_query.c). */
 #define FTS_MAX_QTERMS 48
 #define FTS_MAX_FIX    8
-enum { FTS_QT_WORD, FTS_QT_ALT, FTS_QT_FIX, FTS_QT_SYN, FTS_QT_PRF };
+enum { FTS_QT_WORD, FTS_QT_ALT, FTS_QT_FIX, FTS_QT_SYN, FTS_QT_PRF, FTS_QT_PART };
+/* Feedback only lifts a tip that holds its words: they count for no query
+ * word in coordination or proximity. */
+static inline bool fts_qt_extra(int kind)
+{
+    return kind == FTS_QT_PRF;
+}
+
+/* A name that starts or ends with a query word ("groupadd" for "group" and
+ * for "add") is only looked for in titles and topics, where names are. */
+static inline bool fts_qt_part(int kind)
+{
+    return kind == FTS_QT_PART;
+}
+
 typedef struct {
     char term[TEXT_MAX_TERM + 1];
     char surf[TEXT_MAX_TERM + 1]; /* the word it comes from */
     double weight;
     unsigned flags;
     unsigned word; /* index of the query word it stands for */
-    int kind;      /* FTS_QT_*: a word, its English stem, a correction, a synonym, feedback */
+    int kind;      /* FTS_QT_*: a word, its English stem, a correction, a synonym,
+                      feedback, a name that starts or ends with the word */
 } fts_qterm_t;
 
 typedef struct {
@@ -301,6 +328,19 @@ static inline float fts_tf(const fts_score_t *s, const uint8_t *p)
            (float)p[5] * s->inv_norm[FTS_F_BODY][p[8]] +
            (float)p[6] * s->inv_norm[FTS_F_TOPIC][p[9]] +
            (float)p[10] * s->inv_norm[FTS_F_CODE][p[11]];
+}
+
+/* fts_tf counting only the title and topics (fts_qt_part terms). */
+static inline float fts_tf_named(const fts_score_t *s, const uint8_t *p)
+{
+    return (float)p[4] * s->inv_norm[FTS_F_TITLE][p[7]] +
+           (float)p[6] * s->inv_norm[FTS_F_TOPIC][p[9]];
+}
+
+/* The weighted term frequency of posting p for a query term of kind. */
+static inline float fts_tf_kind(const fts_score_t *s, int kind, const uint8_t *p)
+{
+    return fts_qt_part(kind) ? fts_tf_named(s, p) : fts_tf(s, p);
 }
 
 /* idf of a term on df tips; the query word it stands for (bit, 0: none)

@@ -47,7 +47,7 @@ static int s_word_of(const fts_query_t *q, const char *term, size_t len)
 {
     for (size_t i = 0; i < q->n; i++) {
         const fts_qterm_t *e = &q->v[i];
-        if (e->kind == FTS_QT_PRF || e->word >= S_MAXW) continue;
+        if (fts_qt_extra(e->kind) || e->word >= S_MAXW) continue;
         if (e->term[0] == term[0] && strlen(e->term) == len && !memcmp(e->term, term, len))
             return (int)e->word;
     }

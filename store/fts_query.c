@@ -62,7 +62,7 @@ static void s_add_term(fts_query_t *q, const char *term, const char *surf, doubl
     for (size_t m = 0; m < q->n; m++)
         if (strcmp(q->v[m].term, term) == 0) return;
     fts_qterm_t *e = &q->v[q->n++];
-    snprintf(e->term, sizeof e->term, "%s", term);
+    snprintf(e->term, sizeof e->term, "%.*s", TEXT_MAX_TERM, term);
     snprintf(e->surf, sizeof e->surf, "%s", surf);
     e->weight = weight;
     e->flags = 0;
@@ -139,6 +139,90 @@ static int s_correct(fts_t *f, MDB_cursor *c, fts_query_t *q, bool lenient)
     return 0;
 }
 
+/* Names that start or end with a query word (docs/SEARCH.md, "Names"). */
+#define S_PART_LOOK 64 /* keys looked at per word and direction */
+#define S_PART_MAX  8  /* names kept per word */
+#define S_PART_MIN  3  /* shorter words start and end too many names */
+
+typedef struct {
+    char term[S_PART_MAX][TEXT_MAX_TERM + 1]; /* the names' index terms */
+    size_t df[S_PART_MAX], n, want;
+} s_names_t;
+
+/* Keep the name topic[len] (df tips) if it is among the want held by the
+ * fewest tips so far: a rare name is a command's; the word itself and
+ * names whose stem is the word's are not names that hold it. */
+static void s_name_keep(fts_t *f, s_names_t *b, const char *word_term, const char *topic,
+                        size_t len, size_t df)
+{
+    char term[TEXT_MAX_TERM + 1];
+    if (!fts_is_name(topic, len) || !text_stem_word(f->qtext, topic, len, term) ||
+        !strcmp(term, word_term))
+        return;
+    for (size_t i = 0; i < b->n; i++)
+        if (!strcmp(b->term[i], term)) return;
+    size_t at = b->n;
+    while (at > 0 && b->df[at - 1] > df) at--;
+    if (at >= b->want) return;
+    if (b->n < b->want) b->n++;
+    memmove(b->term[at + 1], b->term[at], (b->n - 1 - at) * sizeof b->term[0]);
+    memmove(&b->df[at + 1], &b->df[at], (b->n - 1 - at) * sizeof b->df[0]);
+    memcpy(b->term[at], term, sizeof term);
+    b->df[at] = df;
+}
+
+/* Scan the keys mark + pre[pl] ... (at most S_PART_LOOK) of the topic
+ * names; reversed: the keys hold names backwards (FTS_NAME_MARK). */
+static int s_name_scan(fts_t *f, MDB_cursor *c, s_names_t *b, const char *word_term, char mark,
+                       const char *pre, size_t pl, bool reversed)
+{
+    char key[EVENT_MAX_TOPIC_LEN + 2], name[EVENT_MAX_TOPIC_LEN + 1];
+    if (pl > EVENT_MAX_TOPIC_LEN) return 0;
+    key[0] = mark;
+    memcpy(key + 1, pre, pl);
+    MDB_val k = {pl + 1, key}, v;
+    int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    for (int n = 0; rc == 0 && n < S_PART_LOOK; n++) {
+        const char *kd = k.mv_data;
+        if (k.mv_size < pl + 1 || memcmp(kd, key, pl + 1)) break;
+        size_t len = k.mv_size - 1;
+        if (len > pl && len <= EVENT_MAX_TOPIC_LEN) {
+            size_t df = 0;
+            if (mdb_cursor_count(c, &df)) return STORE_E_LMDB;
+            for (size_t i = 0; i < len; i++) name[i] = reversed ? kd[len - i] : kd[1 + i];
+            s_name_keep(f, b, word_term, name, len, df);
+        }
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP);
+    }
+    return rc == 0 || rc == MDB_NOTFOUND ? 0 : STORE_E_LMDB;
+}
+
+/* Query word i also looks for the topic names that start or end with the
+ * word as typed ("groupadd" for "group" and for "add"), in titles and
+ * topics only, at prm.part of its weight. */
+static int s_names(fts_t *f, MDB_cursor *c, fts_query_t *q, size_t i)
+{
+    const fts_qterm_t *w = &q->v[i];
+    double pt = f->prm.part_terms;
+    s_names_t b = {.want = pt >= S_PART_MAX ? S_PART_MAX : pt >= 1 ? (size_t)pt : 0};
+    size_t sl = strlen(w->surf);
+    if (b.want == 0 || (w->flags & TEXT_F_CJK) || sl < S_PART_MIN || sl > EVENT_MAX_TOPIC_LEN)
+        return 0;
+    int rc = s_name_scan(f, c, &b, w->term, FTS_TOPIC_MARK, w->surf, sl, false);
+    if (!rc) {
+        char rev[EVENT_MAX_TOPIC_LEN];
+        for (size_t j = 0; j < sl; j++) rev[j] = w->surf[sl - 1 - j];
+        rc = s_name_scan(f, c, &b, w->term, FTS_NAME_MARK, rev, sl, true);
+    }
+    if (rc) return rc;
+    char surf[TEXT_MAX_TERM + 1];
+    memcpy(surf, w->surf, sizeof surf);
+    double weight = f->prm.part * w->weight;
+    unsigned word = w->word;
+    for (size_t j = 0; j < b.n; j++) s_add_term(q, b.term[j], surf, weight, word, FTS_QT_PART);
+    return 0;
+}
+
 /* The words of query in language lang (stopwords dropped unless that
  * leaves nothing), then, if lang is not English, their English stems. */
 static void s_words(fts_t *f, const char *query, size_t ql, int lang, fts_query_t *q)
@@ -191,6 +275,11 @@ int fts_query_build(fts_t *f, MDB_cursor *c, const char *query, bool lenient, ft
         size_t ns = text_synonyms(t, q->v[i].term, syn, 16);
         for (size_t j = 0; j < ns; j++)
             s_add_term(q, syn[j], syn[j], f->prm.syn, q->v[i].word, FTS_QT_SYN);
+    }
+    for (size_t i = 0; i < base && !lenient && c && f->prm.part > 0; i++) {
+        if (q->v[i].kind != FTS_QT_WORD) continue;
+        int prc = s_names(f, c, q, i);
+        if (prc) return prc;
     }
     return 0;
 }

@@ -48,6 +48,8 @@ static const fts_params_t s_defaults = {
     .prox_win = 1,
     .prox_first = 0.3,
     .prox_docs = 10,
+    .part = 0.3,
+    .part_terms = 8,
 };
 static const size_t s_crowd = 2; /* tips per cluster before push-down */
 #define S_CLUSTER_M      100
@@ -92,7 +94,9 @@ int fts_tune(fts_t *f, const char *name, double value)
              {"prox", &p->prox},
              {"prox_win", &p->prox_win},
              {"prox_first", &p->prox_first},
-             {"prox_docs", &p->prox_docs}};
+             {"prox_docs", &p->prox_docs},
+             {"part", &p->part},
+             {"part_terms", &p->part_terms}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(name, t[i].name)) return *t[i].v = value, 0;
     return STORE_E_ARG;
@@ -292,8 +296,10 @@ float fts_final(fts_score_t *s, const fts_query_t *q, const float *c, uint32_t m
 }
 
 /* Add term's BM25F contributions (query weight qw) into the accumulator. */
-static int s_score_term(fts_score_t *s, MDB_cursor *c, const char *term, double qw, uint32_t bit)
+static int s_score_term(fts_score_t *s, MDB_cursor *c, const fts_qterm_t *t, uint32_t bit)
 {
+    const char *term = t->term;
+    const double qw = t->weight;
     MDB_val k = {strlen(term), (void *)term}, v;
     int rc = mdb_cursor_get(c, &k, &v, MDB_SET);
     if (rc == MDB_NOTFOUND) return 0;
@@ -315,7 +321,7 @@ static int s_score_term(fts_score_t *s, MDB_cursor *c, const char *term, double 
         for (; p < end; p += FTS_POST_LEN) {
             uint32_t doc = fts_rd32(p);
             if (doc >= limit) continue;
-            float tf = fts_tf(s, p);
+            float tf = fts_tf_kind(s, t->kind, p);
             if (!(tf > 0.0f)) continue;
             if (acc[doc] == 0.0f && s_touch(s->f, &s->nt, doc)) return STORE_E_NOSPACE;
             acc[doc] += idfw * tf / (k1 + tf);
@@ -579,8 +585,7 @@ static int s_gather(fts_score_t *sc, MDB_cursor *c, const fts_query_t *q, const 
     memset(sc->widf, 0, sizeof sc->widf);
     memset(sc->coord, 0, sizeof sc->coord);
     for (size_t i = 0; i < q->n && !rc; i++)
-        rc = s_score_term(sc, c, q->v[i].term, q->v[i].weight,
-                          q->v[i].kind == FTS_QT_PRF ? 0 : 1u << q->v[i].word);
+        rc = s_score_term(sc, c, &q->v[i], fts_qt_extra(q->v[i].kind) ? 0 : 1u << q->v[i].word);
     size_t nt = sc->nt;
     /* Gather candidates (clearing the accumulator as we go). */
     s_cand_t *cand = rc ? NULL : malloc((nt ? nt : 1) * sizeof *cand);

@@ -561,6 +561,42 @@ static void test_question_words(void **state)
     assert_memory_equal(h[0].id, qw, 32);
 }
 
+/* A query word also finds the topic names that start or end with it, in
+ * titles and topics only; a tip holding the word itself ranks first, and a
+ * retraction takes the name's keys away. */
+static void test_names(void **state)
+{
+    fx_t *fx = *state;
+    uint8_t grp[32], usr[32], prose[32], word[32];
+    const char *g[] = {"groupadd", "linux", NULL}, *u[] = {"useradd", NULL};
+    s_tip(fx, &fx->a, EVENT_TIP, "groupadd", "Create a new group:\n    sudo groupadd name", g, grp);
+    s_tip(fx, &fx->a, EVENT_TIP, "useradd", "Create an account:\n    sudo useradd name", u, usr);
+    s_tip(fx, &fx->a, EVENT_TIP, "Notes", "the groupadd and useradd commands, in prose", NULL,
+          prose);
+    store_hit_t h[10];
+    /* "user" starts "useradd"; the tip that only says it in prose is not a name's. */
+    size_t n = s_search(fx, "user", NULL, h, 10);
+    assert_int_equal(n, 1);
+    assert_memory_equal(h[0].id, usr, 32);
+    /* "add" ends both names. */
+    n = s_search(fx, "add", NULL, h, 10);
+    assert_int_equal(n, 2);
+    assert_true(s_has(h, n, grp) && s_has(h, n, usr));
+    /* The word itself beats a name that holds it. */
+    s_tip(fx, &fx->a, EVENT_TIP, "Add a line", "Append a line to a file", NULL, word);
+    n = s_search(fx, "add", NULL, h, 10);
+    assert_int_equal(n, 3);
+    assert_memory_equal(h[0].id, word, 32);
+    /* Two letters are too few to stand for a name. */
+    assert_int_equal(s_search(fx, "ad", NULL, h, 10), 0);
+    /* Retracted: neither end of the name finds it. */
+    s_act(fx, &fx->a, EVENT_RETRACT, 0, usr);
+    assert_int_equal(s_search(fx, "user", NULL, h, 10), 0);
+    n = s_search(fx, "add", NULL, h, 10);
+    assert_int_equal(n, 2);
+    assert_false(s_has(h, n, usr));
+}
+
 /* Accents are folded for matching; tips are stemmed in their own language
  * (detected from the text), and a retraction removes what was indexed. */
 static void test_languages(void **state)
@@ -738,6 +774,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_languages, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_proximity, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_question_words, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_names, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
