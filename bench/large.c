@@ -22,6 +22,9 @@
  *   bench-large unfigure DIR
  *     makes a stopped tipd's store a schema-3 one (large_v3.c), to time the
  *     build of the stats figures at the next start.
+ *   bench-large unindex DIR
+ *     makes a stopped tipd's search index look written by index version 1
+ *     (large_v3.c), to time its rebuild at the next start.
  * Each mode prints one line of "key value" pairs for the driver.
  */
 #include <errno.h>
@@ -317,6 +320,7 @@ static int s_submit(const char *sock, const char *path)
 }
 
 int large_unfigure(const char *dir); /* large_v3.c */
+int large_unindex(const char *dir);  /* large_v3.c */
 int large_commit(const char *dir, const char *path, size_t skip, size_t n,
                  size_t batch); /* large_commit.c */
 
@@ -348,6 +352,7 @@ int main(int argc, char **argv)
     if (!strcmp(mode, "verify")) return s_verify(n, argv[optind]);
     if (!strcmp(mode, "submit") && sock) return s_submit(sock, argv[optind]);
     if (!strcmp(mode, "unfigure")) return large_unfigure(argv[optind]);
+    if (!strcmp(mode, "unindex")) return large_unindex(argv[optind]);
     if (!strcmp(mode, "commit") && batch && optind + 1 < argc)
         return large_commit(argv[optind], argv[optind + 1], skip, n, batch);
 usage:
@@ -355,6 +360,7 @@ usage:
                     "       bench-large verify [-n N] FILE\n"
                     "       bench-large submit -a SOCKET FILE\n"
                     "       bench-large commit -b BATCH [-n N] -s SKIP DIR FILE\n"
-                    "       bench-large unfigure DIR\n");
+                    "       bench-large unfigure DIR\n"
+                    "       bench-large unindex DIR\n");
     return 2;
 }

@@ -1,7 +1,10 @@
-/* large_v3.c -- `bench-large unfigure DIR`: turn the store in DIR back into
- * what a schema-3 tipd wrote (no figures for stats and today, schema 3), so
- * the next tipd start times the one-time build of those figures on a large
- * store (store/store_agg.c). Run only on a stopped tipd's data directory.
+/* large_v3.c -- turn the store in DIR back into what an older tipd wrote,
+ * so that the next tipd start times a one-time migration on a large store.
+ * Run only on a stopped tipd's data directory.
+ *   `bench-large unfigure DIR`: schema 3, no figures for stats and today
+ *   (store/store_agg.c builds them);
+ *   `bench-large unindex DIR`: a search index with no version mark, as
+ *   index version 1 left it (store/store_reindex.c rebuilds it).
  */
 #include <lmdb.h>
 #include <stdint.h>
@@ -9,6 +12,7 @@
 #include <string.h>
 
 int large_unfigure(const char *dir);
+int large_unindex(const char *dir);
 
 int large_unfigure(const char *dir)
 {
@@ -40,5 +44,31 @@ int large_unfigure(const char *dir)
         return 1;
     }
     printf("unfigured %s\n", dir);
+    return 0;
+}
+
+int large_unindex(const char *dir)
+{
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi meta;
+    int rc = mdb_env_create(&env);
+    if (!rc) rc = mdb_env_set_maxdbs(env, 32);
+    if (!rc) rc = mdb_env_open(env, dir, MDB_NOTLS, 0600);
+    if (!rc) rc = mdb_txn_begin(env, NULL, 0, &txn);
+    if (!rc) rc = mdb_dbi_open(txn, "fts_meta", 0, &meta);
+    MDB_val k = {7, "version"};
+    if (!rc && (rc = mdb_del(txn, meta, &k, NULL)) == MDB_NOTFOUND) rc = 0;
+    if (!rc) {
+        rc = mdb_txn_commit(txn);
+        txn = NULL;
+    }
+    if (txn) mdb_txn_abort(txn);
+    if (env) mdb_env_close(env);
+    if (rc) {
+        fprintf(stderr, "bench-large: %s: %s\n", dir, mdb_strerror(rc));
+        return 1;
+    }
+    printf("unindexed %s\n", dir);
     return 0;
 }

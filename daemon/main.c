@@ -503,7 +503,13 @@ static int s_start(s_main_t *m)
         return -1;
     }
     double built_s = 0;
-    uint64_t built = store_agg_built(d->store, &built_s);
+    uint64_t built = store_reindexed(d->store, &built_s);
+    if (built)
+        log_msg(LOG_N,
+                "store: rebuilt the search index from %llu tips in %.1f s "
+                "(an older tipd's index; done once)",
+                (unsigned long long)built, built_s);
+    built = store_agg_built(d->store, &built_s);
     if (built)
         log_msg(LOG_N,
                 "store: built the stats figures from %llu held events in %.1f s "

@@ -5,14 +5,16 @@
  *             (docnum big-endian, tf per field, quantised field lengths),
  *             so one term's postings sit sorted on contiguous pages and are
  *             read a page at a time with MDB_GET_MULTIPLE. Topic filter
- *             terms are stored under "\1" + topic (exact, unstemmed); a
- *             topic that is one name also under "\2" + the name reversed
- *             (fts_name_key), for names that end in a query word.
+ *             terms are stored under "\1" + topic (exact, unstemmed); the
+ *             names in a topic also under "\3" + name and "\2" + name
+ *             reversed (fts_names), for names that start or end with a
+ *             query word.
  *   fts_doc   docnum (u32 BE) -> id, author, kind, topics (a candidate)
  *   fts_id    created_at (u64 BE) || id -> docnum (idempotent indexing,
  *             retraction); time first so a batch's new entries append
  *             instead of dirtying most pages of a tree keyed by random ids
- *   fts_meta  "stats" -> document count, summed field lengths, next docnum
+ *   fts_meta  "stats" -> document count, summed field lengths, next docnum;
+ *             "version" -> the rules it was built by (FTS_VERSION, u32 BE)
  *
  * Field lengths travel inside each posting (one byte each, like Lucene's
  * norms) so that scoring (fts_search.c) never has to look up a document.
@@ -32,21 +34,42 @@
 
 /* ---- small helpers ---- */
 
-bool fts_is_name(const char *topic, size_t len)
+static bool s_name_char(char c)
 {
-    if (len < 3 || len > EVENT_MAX_TOPIC_LEN) return false;
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+bool fts_is_name(const char *s, size_t len)
+{
+    if (len < FTS_NAME_MIN || len > EVENT_MAX_TOPIC_LEN) return false;
     for (size_t i = 0; i < len; i++)
-        if (!((topic[i] >= 'a' && topic[i] <= 'z') || (topic[i] >= '0' && topic[i] <= '9')))
-            return false;
+        if (!s_name_char(s[i])) return false;
     return true;
 }
 
-size_t fts_name_key(const char *topic, size_t len, char *key)
+int fts_names(const char *topic, size_t len, fts_name_fn fn, void *arg)
 {
-    if (!fts_is_name(topic, len)) return 0;
-    key[0] = FTS_NAME_MARK;
-    for (size_t i = 0; i < len; i++) key[1 + i] = topic[len - 1 - i];
-    return len + 1;
+    for (size_t i = 0; i < len;) {
+        size_t j = i;
+        while (j < len && s_name_char(topic[j])) j++;
+        if (j - i >= FTS_NAME_MIN) {
+            int rc = fn(topic + i, j - i, arg);
+            if (rc) return rc;
+        }
+        i = j > i ? j : i + 1;
+    }
+    return 0;
+}
+
+/* A name's two keys: FTS_PART_MARK + name, FTS_NAME_MARK + name reversed. */
+static void s_name_keys(const char *name, size_t len, char fwd[], char rev[])
+{
+    fwd[0] = FTS_PART_MARK;
+    rev[0] = FTS_NAME_MARK;
+    for (size_t i = 0; i < len; i++) {
+        fwd[1 + i] = name[i];
+        rev[1 + i] = name[len - 1 - i];
+    }
 }
 
 /* The fts_id key of ev: created_at || id (the id alone fixes created_at, so
@@ -90,6 +113,41 @@ static int s_put_stats(MDB_txn *txn, MDB_dbi meta, const fts_stats_t *st)
 {
     MDB_val k = {5, (void *)"stats"}, v = {sizeof *st, (void *)st};
     return mdb_put(txn, meta, &k, &v, 0) ? STORE_E_LMDB : 0;
+}
+
+int fts_version(fts_t *f, MDB_txn *txn, uint32_t *v)
+{
+    MDB_val k = {7, (void *)"version"}, d;
+    int rc = mdb_get(txn, f->meta, &k, &d);
+    if (rc == 0 && d.mv_size == 4) {
+        *v = fts_rd32(d.mv_data);
+        return 0;
+    }
+    if (rc && rc != MDB_NOTFOUND) return STORE_E_LMDB;
+    fts_stats_t st;
+    if ((rc = fts_stats_get(txn, f->meta, &st))) return rc;
+    *v = st.docs == 0 && st.next_doc <= 1 ? 0 : 1; /* no mark: new, or version 1 */
+    return 0;
+}
+
+int fts_version_mark(fts_t *f, MDB_txn *txn)
+{
+    uint8_t b[4];
+    fts_be32(b, FTS_VERSION);
+    MDB_val k = {7, (void *)"version"}, d = {4, b};
+    return mdb_put(txn, f->meta, &k, &d, 0) ? STORE_E_LMDB : 0;
+}
+
+int fts_clear(fts_t *f, MDB_txn *txn)
+{
+    MDB_dbi dbs[] = {f->post, f->doc, f->idmap, f->meta};
+    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++)
+        if (mdb_drop(txn, dbs[i], 0)) return STORE_E_LMDB;
+    fts_discard(f);
+    if (f->bounds) memset(f->bounds, 0, FTS_BSLOTS * sizeof *f->bounds);
+    f->nbounds = 0;
+    f->tcache_n = FTS_TCACHE_MAX + 1; /* counted again at the next search */
+    return 0;
 }
 
 int fts_doc_get(fts_t *f, MDB_txn *txn, uint32_t docnum, fts_doc_t *doc, MDB_val *rec)
@@ -194,19 +252,31 @@ static int s_cmp_dterm(const void *a, const void *b)
     return strcmp(x->term, y->term);
 }
 
-/* Stem t's next tokenize calls in the language of ev's title and body
- * (docs/SEARCH.md, "Languages"): a function of the event alone, so a
- * retraction finds the terms its tip was indexed under. */
+/* Stem t's next tokenize calls in the language of ev's title and the prose
+ * lines of its body (docs/SEARCH.md, "Languages"): code lines are commands
+ * and options, whose "a", "y" or "de" say nothing of the language. A
+ * function of the event alone, so a retraction finds the terms its tip was
+ * indexed under. */
 void fts_event_lang(text_t *t, const event_t *ev)
 {
     char buf[1100];
     size_t tl = strnlen(ev->title, sizeof ev->title), bl = strnlen(ev->body, sizeof ev->body);
     if (tl > 512) tl = 512;
     memcpy(buf, ev->title, tl);
-    buf[tl] = '\n';
-    size_t n = sizeof buf - tl - 1 < bl ? sizeof buf - tl - 1 : bl;
-    memcpy(buf + tl + 1, ev->body, n);
-    text_set_lang(t, text_detect(t, buf, tl + 1 + n));
+    size_t n = tl;
+    bool fence = false;
+    for (size_t i = 0; i < bl && n < sizeof buf - 1;) {
+        const char *nl = memchr(ev->body + i, '\n', bl - i);
+        size_t e = nl ? (size_t)(nl - ev->body) : bl;
+        if (!fts_code_line(ev->body + i, e - i, &fence)) {
+            size_t m = e - i < sizeof buf - 1 - n ? e - i : sizeof buf - 1 - n;
+            buf[n++] = '\n';
+            memcpy(buf + n, ev->body + i, m);
+            n += m;
+        }
+        i = e + 1;
+    }
+    text_set_lang(t, text_detect(t, buf, n));
 }
 
 bool fts_code_line(const char *line, size_t len, bool *fence)
@@ -374,6 +444,45 @@ static uint8_t *s_pend_get(fts_t *f, const char *key, size_t klen, uint32_t docn
     return e->post;
 }
 
+static int s_del_posting(MDB_cursor *c, const void *key, size_t klen, uint32_t docnum)
+{
+    uint8_t probe[FTS_POST_LEN] = {0};
+    fts_be32(probe, docnum);
+    MDB_val k = {klen, (void *)key}, v = {FTS_POST_LEN, probe};
+    int rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH_RANGE);
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return STORE_E_LMDB;
+    if (v.mv_size != FTS_POST_LEN || fts_rd32(v.mv_data) != docnum) return 0;
+    return mdb_cursor_del(c, 0) ? STORE_E_LMDB : 0;
+}
+
+/* fts_names callbacks: post a name of a topic (fts_index), or take it away
+ * (fts_unindex; a tip indexed before names were posted has none). */
+typedef struct {
+    fts_t *f;
+    uint32_t docnum;
+    MDB_cursor *c;
+} s_name_ix_t;
+
+static int s_name_post(const char *name, size_t len, void *arg)
+{
+    s_name_ix_t *x = arg;
+    char fwd[EVENT_MAX_TOPIC_LEN + 1], rev[EVENT_MAX_TOPIC_LEN + 1];
+    s_name_keys(name, len, fwd, rev);
+    if (!s_pend_get(x->f, fwd, len + 1, x->docnum) || !s_pend_get(x->f, rev, len + 1, x->docnum))
+        return STORE_E_NOSPACE;
+    return 0;
+}
+
+static int s_name_unpost(const char *name, size_t len, void *arg)
+{
+    s_name_ix_t *x = arg;
+    char fwd[EVENT_MAX_TOPIC_LEN + 1], rev[EVENT_MAX_TOPIC_LEN + 1];
+    s_name_keys(name, len, fwd, rev);
+    int rc = s_del_posting(x->c, fwd, len + 1, x->docnum);
+    return rc ? rc : s_del_posting(x->c, rev, len + 1, x->docnum);
+}
+
 /* text_tokenize callback of fts_index: count the term in its field. */
 typedef struct {
     fts_t *f;
@@ -527,8 +636,8 @@ int fts_index(fts_t *f, MDB_txn *txn, const event_t *ev)
         key[0] = FTS_TOPIC_MARK;
         memcpy(key + 1, ev->topics[i], tl);
         if (!s_pend_get(f, key, tl + 1, docnum)) rc = STORE_E_NOSPACE;
-        size_t nl = fts_name_key(ev->topics[i], tl, key);
-        if (!rc && nl && !s_pend_get(f, key, nl, docnum)) rc = STORE_E_NOSPACE;
+        s_name_ix_t nx = {f, docnum, NULL};
+        if (!rc) rc = fts_names(ev->topics[i], tl, s_name_post, &nx);
     }
 
     /* The record is the fixed part followed by the topics, each
@@ -568,17 +677,6 @@ int fts_index(fts_t *f, MDB_txn *txn, const event_t *ev)
 }
 
 /* Delete the posting of docnum under key (term). Missing is fine. */
-static int s_del_posting(MDB_cursor *c, const void *key, size_t klen, uint32_t docnum)
-{
-    uint8_t probe[FTS_POST_LEN] = {0};
-    fts_be32(probe, docnum);
-    MDB_val k = {klen, (void *)key}, v = {FTS_POST_LEN, probe};
-    int rc = mdb_cursor_get(c, &k, &v, MDB_GET_BOTH_RANGE);
-    if (rc == MDB_NOTFOUND) return 0;
-    if (rc) return STORE_E_LMDB;
-    if (v.mv_size != FTS_POST_LEN || fts_rd32(v.mv_data) != docnum) return 0;
-    return mdb_cursor_del(c, 0) ? STORE_E_LMDB : 0;
-}
 
 int fts_unindex(fts_t *f, MDB_txn *txn, const event_t *ev)
 {
@@ -617,8 +715,8 @@ int fts_unindex(fts_t *f, MDB_txn *txn, const event_t *ev)
         key[0] = FTS_TOPIC_MARK;
         memcpy(key + 1, ev->topics[i], tl);
         rc = s_del_posting(c, key, tl + 1, docnum);
-        size_t nl = fts_name_key(ev->topics[i], tl, key);
-        if (!rc && nl) rc = s_del_posting(c, key, nl, docnum);
+        s_name_ix_t nx = {NULL, docnum, c};
+        if (!rc) rc = fts_names(ev->topics[i], tl, s_name_unpost, &nx);
     }
     mdb_cursor_close(c);
     if (rc) {

@@ -40,6 +40,23 @@ void fts_discard(fts_t *f);
 /* Remove a previously indexed event (retraction). */
 int fts_unindex(fts_t *f, MDB_txn *txn, const event_t *ev);
 
+/* The rules an index was built by: tokenizing, language detection, the
+ * keys written per tip. An index built by other rules is rebuilt when the
+ * store opens (store_reindex.c, docs/SEARCH.md "Index versions").
+ * 2: a tip's language from its title and prose lines only; the names in
+ * topics posted forwards and reversed (fts_int.h, fts_names). */
+#define FTS_VERSION 2
+/* The version the index in txn was built by, from its mark: *v =
+ * FTS_VERSION or older; with no mark, 1 (the first had none) or, if the
+ * index has never held anything, 0 (new: mark it). 0 or STORE_E_LMDB. */
+int fts_version(fts_t *f, MDB_txn *txn, uint32_t *v);
+/* Mark the index in txn (a write txn) as built by FTS_VERSION. */
+int fts_version_mark(fts_t *f, MDB_txn *txn);
+/* Empty the index in txn (a write txn), its version mark included, and
+ * forget what the handle remembers of it (term bounds, topic counts): every
+ * tip must then be indexed again. 0 or STORE_E_LMDB. */
+int fts_clear(fts_t *f, MDB_txn *txn);
+
 /* The prior is clamped to [1, FTS_PRIOR_MAX]; the bound lets the search stop
  * early once no remaining candidate can enter the top k (docs/SEARCH.md). */
 #define FTS_PRIOR_MAX 1.5

@@ -21,16 +21,20 @@
 #define FTS_F_CODE     3
 #define FTS_POST_LEN   12
 #define FTS_TOPIC_MARK '\1'
-#define FTS_NAME_MARK  '\2'
+#define FTS_NAME_MARK  '\2' /* + a name reversed: for the names ending in a word */
+#define FTS_PART_MARK  '\3' /* + a name: for the names starting with a word */
+#define FTS_NAME_MIN   3
 
-/* A topic that is one name ("groupadd", "azcopy": 3 or more of a-z and
- * 0-9) is also posted under FTS_NAME_MARK + the name reversed, so that a
- * query word can find the names ending in it (fts_query.c). Writes that key
- * into key[EVENT_MAX_TOPIC_LEN + 1] and returns its length, or 0 if the
- * topic is not such a name. */
-size_t fts_name_key(const char *topic, size_t len, char *key);
-/* Is topic[len] one name (the rule of fts_name_key)? */
-bool fts_is_name(const char *topic, size_t len);
+/* The names a topic holds, its runs of FTS_NAME_MIN or more of a-z and 0-9
+ * ("groupadd"; "cryptsetup" and "luksformat" in "cryptsetup-luksformat"),
+ * are also posted under FTS_PART_MARK + the name and FTS_NAME_MARK + the
+ * name reversed, so that a query word finds the names that start or end
+ * with it by a range scan (fts_query.c). fts_names calls fn for each name
+ * of topic[len] in order and returns the first non-zero fn returns. */
+typedef int (*fts_name_fn)(const char *name, size_t len, void *arg);
+int fts_names(const char *topic, size_t len, fts_name_fn fn, void *arg);
+/* Is s[len] one name (the rule of fts_names)? */
+bool fts_is_name(const char *s, size_t len);
 
 typedef struct {
     uint64_t docs;            /* live documents */

@@ -140,9 +140,9 @@ static int s_correct(fts_t *f, MDB_cursor *c, fts_query_t *q, bool lenient)
 }
 
 /* Names that start or end with a query word (docs/SEARCH.md, "Names"). */
-#define S_PART_LOOK 64 /* keys looked at per word and direction */
-#define S_PART_MAX  8  /* names kept per word */
-#define S_PART_MIN  3  /* shorter words start and end too many names */
+#define S_PART_LOOK 64           /* keys looked at per word and direction */
+#define S_PART_MAX  8            /* names kept per word */
+#define S_PART_MIN  FTS_NAME_MIN /* shorter words start and end too many names */
 
 typedef struct {
     char term[S_PART_MAX][TEXT_MAX_TERM + 1]; /* the names' index terms */
@@ -155,15 +155,13 @@ typedef struct {
 static void s_name_keep(fts_t *f, s_names_t *b, const char *word_term, const char *topic,
                         size_t len, size_t df)
 {
-    char term[TEXT_MAX_TERM + 1];
-    if (!fts_is_name(topic, len) || !text_stem_word(f->qtext, topic, len, term) ||
-        !strcmp(term, word_term))
-        return;
-    for (size_t i = 0; i < b->n; i++)
-        if (!strcmp(b->term[i], term)) return;
     size_t at = b->n;
     while (at > 0 && b->df[at - 1] > df) at--;
-    if (at >= b->want) return;
+    if (at >= b->want || !fts_is_name(topic, len)) return; /* stem only what may be kept */
+    char term[TEXT_MAX_TERM + 1];
+    if (!text_stem_word(f->qtext, topic, len, term) || !strcmp(term, word_term)) return;
+    for (size_t i = 0; i < b->n; i++)
+        if (!strcmp(b->term[i], term)) return;
     if (b->n < b->want) b->n++;
     memmove(b->term[at + 1], b->term[at], (b->n - 1 - at) * sizeof b->term[0]);
     memmove(&b->df[at + 1], &b->df[at], (b->n - 1 - at) * sizeof b->df[0]);
@@ -171,8 +169,8 @@ static void s_name_keep(fts_t *f, s_names_t *b, const char *word_term, const cha
     b->df[at] = df;
 }
 
-/* Scan the keys mark + pre[pl] ... (at most S_PART_LOOK) of the topic
- * names; reversed: the keys hold names backwards (FTS_NAME_MARK). */
+/* Scan the keys mark + pre[pl] ... (at most S_PART_LOOK) of the names in
+ * topics; reversed: the keys hold names backwards (FTS_NAME_MARK). */
 static int s_name_scan(fts_t *f, MDB_cursor *c, s_names_t *b, const char *word_term, char mark,
                        const char *pre, size_t pl, bool reversed)
 {
@@ -197,9 +195,9 @@ static int s_name_scan(fts_t *f, MDB_cursor *c, s_names_t *b, const char *word_t
     return rc == 0 || rc == MDB_NOTFOUND ? 0 : STORE_E_LMDB;
 }
 
-/* Query word i also looks for the topic names that start or end with the
- * word as typed ("groupadd" for "group" and for "add"), in titles and
- * topics only, at prm.part of its weight. */
+/* Query word i also looks for the names in topics that start or end with
+ * the word as typed ("groupadd" for "group" and for "add", "luksformat"
+ * for "luks"), in titles and topics only, at prm.part of its weight. */
 static int s_names(fts_t *f, MDB_cursor *c, fts_query_t *q, size_t i)
 {
     const fts_qterm_t *w = &q->v[i];
@@ -208,7 +206,7 @@ static int s_names(fts_t *f, MDB_cursor *c, fts_query_t *q, size_t i)
     size_t sl = strlen(w->surf);
     if (b.want == 0 || (w->flags & TEXT_F_CJK) || sl < S_PART_MIN || sl > EVENT_MAX_TOPIC_LEN)
         return 0;
-    int rc = s_name_scan(f, c, &b, w->term, FTS_TOPIC_MARK, w->surf, sl, false);
+    int rc = s_name_scan(f, c, &b, w->term, FTS_PART_MARK, w->surf, sl, false);
     if (!rc) {
         char rev[EVENT_MAX_TOPIC_LEN];
         for (size_t j = 0; j < sl; j++) rev[j] = w->surf[sl - 1 - j];

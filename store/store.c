@@ -567,6 +567,29 @@ static int s_agg_ensure(store_t *s)
     return 0;
 }
 
+/* Rebuild the search index if an older tipd wrote it: once, at open. */
+static int s_reindex_ensure(store_t *s)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uint64_t tips = 0;
+    int rc = store_reindex_ensure(s, &tips);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (rc) {
+        int code = store_fail(s, rc, "rebuilding the search index");
+        return code == STORE_E_NOTFOUND ? STORE_E_LMDB : code;
+    }
+    s->reindexed = tips;
+    s->reindex_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    return 0;
+}
+
+uint64_t store_reindexed(const store_t *s, double *seconds)
+{
+    if (seconds) *seconds = s ? s->reindex_s : 0;
+    return s ? s->reindexed : 0;
+}
+
 uint64_t store_agg_built(const store_t *s, double *seconds)
 {
     if (seconds) *seconds = s ? s->agg_build_s : 0;
@@ -600,8 +623,9 @@ store_t *store_new(const char *dir, const store_opts_t *opts, int *err)
     s->map_size = o.map_size ? o.map_size : S_DEFAULT_MAP;
     s->env_flags = MDB_NOTLS | (o.no_sync ? MDB_NOSYNC : 0) | (o.read_only ? MDB_RDONLY : 0);
     s->agg_chunk = o.agg_chunk;
+    s->fts_chunk = o.fts_chunk;
     if ((code = s_env_open(s))) goto fail;
-    if ((code = s_agg_ensure(s))) {
+    if ((code = s_reindex_ensure(s)) || (code = s_agg_ensure(s))) {
         fts_destroy(&s->fts);
         mdb_env_close(s->env);
         goto fail;

@@ -77,6 +77,7 @@ typedef struct {
     int read_only;    /* open for reading (e.g. tipd -n checks) */
     int no_reserve;   /* tests: grow only on MDB_MAP_FULL, reserve no room ahead */
     size_t agg_chunk; /* tests: events per transaction building the stats figures (0: 65536) */
+    size_t fts_chunk; /* tests: events per transaction rebuilding the search index (0: 8192) */
     /* Optional: when store_new fails, what LMDB said (e.g. "open: MDB_INVALID:
      * File is not an LMDB file"), for the one line the caller logs. */
     char *why;
@@ -88,6 +89,10 @@ typedef struct {
 store_t *store_new(const char *dir, const store_opts_t *opts, int *err);
 /* Close; idempotent, NULLs *p. */
 void store_destroy(store_t **p);
+/* Tips the search index was rebuilt from when this store opened (an index
+ * written by an older tipd's rules, docs/SEARCH.md), 0 if none; *seconds
+ * how long it took. For the daemon's log. */
+uint64_t store_reindexed(const store_t *s, double *seconds);
 /* Last LMDB / system error text of this store, for logs. */
 const char *store_last_error(const store_t *s);
 /* The data directory, for logs. */

@@ -43,7 +43,10 @@ struct store {
     int agg_dbs;
     uint64_t agg_built; /* events the figures were built from at open, 0: none built */
     double agg_build_s;
-    size_t agg_chunk; /* store_opts_t */
+    size_t agg_chunk;   /* store_opts_t */
+    size_t fts_chunk;   /* store_opts_t */
+    uint64_t reindexed; /* tips the search index was rebuilt from at open, 0: none */
+    double reindex_s;
     fts_t *fts;
     int read_only;
     int no_reserve;
@@ -233,5 +236,9 @@ int store_agg_open_dbs(store_t *s, MDB_txn *txn);
 #define STORE_AGG_SHIFT(l) (16 + 4 * (l))
 void store_agg_post_unpack(const uint8_t *v, store_post_t *p);
 int store_agg_ensure(store_t *s, uint64_t *built);
+/* Rebuild the search index if it was built by other rules than
+ * FTS_VERSION (store_reindex.c); *tips: tips indexed, 0 if nothing was
+ * done. 0 or an LMDB / STORE_E code. */
+int store_reindex_ensure(store_t *s, uint64_t *tips);
 
 #endif

@@ -16,6 +16,7 @@
 
 #include <ftw.h>
 #include <jansson.h>
+#include <lmdb.h>
 #include <math.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -589,12 +590,101 @@ static void test_names(void **state)
     assert_memory_equal(h[0].id, word, 32);
     /* Two letters are too few to stand for a name. */
     assert_int_equal(s_search(fx, "ad", NULL, h, 10), 0);
+    /* The names inside a topic of several parts count too. */
+    uint8_t luks[32];
+    const char *l[] = {"cryptsetup-luksformat", NULL};
+    s_tip(fx, &fx->b, EVENT_TIP, "cryptsetup luksformat", "Initialise a partition", l, luks);
+    n = s_search(fx, "luks", NULL, h, 10);
+    assert_int_equal(n, 1);
+    assert_memory_equal(h[0].id, luks, 32);
+    n = s_search(fx, "format", NULL, h, 10);
+    assert_int_equal(n, 1);
+    assert_memory_equal(h[0].id, luks, 32);
     /* Retracted: neither end of the name finds it. */
     s_act(fx, &fx->a, EVENT_RETRACT, 0, usr);
     assert_int_equal(s_search(fx, "user", NULL, h, 10), 0);
     n = s_search(fx, "add", NULL, h, 10);
     assert_int_equal(n, 2);
     assert_false(s_has(h, n, usr));
+}
+
+/* Make the index look written by an older tipd: no version mark and no
+ * name keys (what version 1 wrote). Raw LMDB on the closed store. */
+static void s_age_index(const char *dir)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi meta, post;
+    MDB_cursor *c;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+    assert_int_equal(mdb_env_set_mapsize(env, 1u << 30), 0);
+    assert_int_equal(mdb_env_open(env, dir, MDB_NOTLS, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "fts_meta", 0, &meta), 0);
+    assert_int_equal(mdb_dbi_open(txn, "fts_post", MDB_DUPSORT | MDB_DUPFIXED, &post), 0);
+    MDB_val k = {7, "version"}, v;
+    assert_int_equal(mdb_del(txn, meta, &k, NULL), 0);
+    assert_int_equal(mdb_cursor_open(txn, post, &c), 0);
+    int dropped = 0;
+    k = (MDB_val){1, "\2"};
+    int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    while (rc == 0 &&
+           (((const char *)k.mv_data)[0] == '\2' || ((const char *)k.mv_data)[0] == '\3')) {
+        assert_int_equal(mdb_cursor_del(c, MDB_NODUPDATA), 0);
+        dropped++;
+        rc = mdb_cursor_get(c, &k, &v, MDB_GET_CURRENT);
+        if (rc == 0) continue;
+        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+    }
+    assert_true(dropped > 0);
+    mdb_cursor_close(c);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+/* An index written by an older tipd's rules is rebuilt once at open, in
+ * chunks, from the live tips only; scores come out as before. */
+static void test_reindex(void **state)
+{
+    fx_t *fx = *state;
+    uint8_t grp[32], usr[32], gone[32], other[32];
+    const char *g[] = {"groupadd", NULL}, *u[] = {"useradd", NULL};
+    s_tip(fx, &fx->a, EVENT_TIP, "groupadd", "Create a new group:\n    sudo groupadd name", g, grp);
+    s_tip(fx, &fx->a, EVENT_TIP, "useradd", "Create an account:\n    sudo useradd name", u, usr);
+    s_tip(fx, &fx->a, EVENT_TIP, "Remove a group", "sudo groupdel name", NULL, gone);
+    s_tip(fx, &fx->b, EVENT_QUESTION, "How do I create a group?", "for the build team", NULL,
+          other);
+    s_act(fx, &fx->a, EVENT_RETRACT, 0, gone);
+    const char *qs[] = {"add", "group", "create account", "user"};
+    store_hit_t before[4][10], after[10];
+    size_t nb[4];
+    for (int i = 0; i < 4; i++) nb[i] = s_search(fx, qs[i], NULL, before[i], 10);
+    assert_int_equal(nb[0], 2);
+    store_destroy(&fx->s);
+    s_age_index(fx->dir);
+    int err = 0;
+    store_opts_t o = {.fts_chunk = 2}; /* many transactions */
+    fx->s = store_new(fx->dir, &o, &err);
+    assert_non_null(fx->s);
+    assert_int_equal(store_reindexed(fx->s, NULL), 3); /* not the retracted one */
+    for (int i = 0; i < 4; i++) {
+        size_t n = s_search(fx, qs[i], NULL, after, 10);
+        assert_int_equal(n, nb[i]);
+        for (size_t j = 0; j < n; j++) {
+            assert_memory_equal(after[j].id, before[i][j].id, 32);
+            assert_float_equal(after[j].score, before[i][j].score, 1e-6);
+        }
+    }
+    /* New events index as usual; the next open finds nothing to do. */
+    uint8_t more[32];
+    s_tip(fx, &fx->b, EVENT_TIP, "Add a line", "Append a line to a file", NULL, more);
+    assert_int_equal(s_search(fx, "add", NULL, after, 10), 3);
+    store_destroy(&fx->s);
+    fx->s = store_new(fx->dir, NULL, &err);
+    assert_non_null(fx->s);
+    assert_int_equal(store_reindexed(fx->s, NULL), 0);
+    assert_int_equal(s_search(fx, "add", NULL, after, 10), 3);
 }
 
 /* Accents are folded for matching; tips are stemmed in their own language
@@ -775,6 +865,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_proximity, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_question_words, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_names, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_reindex, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
