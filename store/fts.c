@@ -49,14 +49,16 @@ bool fts_is_name(const char *s, size_t len)
 
 int fts_names(const char *topic, size_t len, fts_name_fn fn, void *arg)
 {
-    for (size_t i = 0; i < len;) {
+    /* Parts between ASCII separators ("-", ".", "_", ...); a part with a
+     * letter beyond ASCII ("café") is a word, not a name. */
+    for (size_t i = 0; i <= len;) {
         size_t j = i;
-        while (j < len && s_name_char(topic[j])) j++;
-        if (j - i >= FTS_NAME_MIN) {
+        while (j < len && ((uint8_t)topic[j] >= 0x80 || s_name_char(topic[j]))) j++;
+        if (fts_is_name(topic + i, j - i)) {
             int rc = fn(topic + i, j - i, arg);
             if (rc) return rc;
         }
-        i = j > i ? j : i + 1;
+        i = j + 1;
     }
     return 0;
 }

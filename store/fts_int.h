@@ -25,8 +25,9 @@
 #define FTS_PART_MARK  '\3' /* + a name: for the names starting with a word */
 #define FTS_NAME_MIN   3
 
-/* The names a topic holds, its runs of FTS_NAME_MIN or more of a-z and 0-9
- * ("groupadd"; "cryptsetup" and "luksformat" in "cryptsetup-luksformat"),
+/* The names a topic holds, its parts between ASCII separators that are
+ * FTS_NAME_MIN or more of a-z and 0-9 ("groupadd"; "cryptsetup" and
+ * "luksformat" in "cryptsetup-luksformat"; not "café"),
  * are also posted under FTS_PART_MARK + the name and FTS_NAME_MARK + the
  * name reversed, so that a query word finds the names that start or end
  * with it by a range scan (fts_query.c). fts_names calls fn for each name

@@ -600,6 +600,13 @@ static void test_names(void **state)
     n = s_search(fx, "format", NULL, h, 10);
     assert_int_equal(n, 1);
     assert_memory_equal(h[0].id, luks, 32);
+    /* A part with a letter beyond ASCII is a word, not a name. */
+    uint8_t cafe[32];
+    const char *c[] = {"café-notes", NULL};
+    s_tip(fx, &fx->b, EVENT_TIP, "Where to eat", "Lunch places", c, cafe);
+    assert_int_equal(s_search(fx, "caf", NULL, h, 10), 0);
+    n = s_search(fx, "note", NULL, h, 10); /* the topic's words still count */
+    assert_true(s_has(h, n, cafe));
     /* Retracted: neither end of the name finds it. */
     s_act(fx, &fx->a, EVENT_RETRACT, 0, usr);
     assert_int_equal(s_search(fx, "user", NULL, h, 10), 0);
