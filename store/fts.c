@@ -464,15 +464,23 @@ typedef struct {
     fts_t *f;
     uint32_t docnum;
     MDB_cursor *c;
+    uint8_t topic_len; /* the tip's quantised topics length */
 } s_name_ix_t;
 
+/* A name's postings count it once in the topics field, with the tip's
+ * topics length, so that a query scores the name's own short list instead
+ * of every mention of the word it makes (fts_query.c). */
 static int s_name_post(const char *name, size_t len, void *arg)
 {
     s_name_ix_t *x = arg;
-    char fwd[EVENT_MAX_TOPIC_LEN + 1], rev[EVENT_MAX_TOPIC_LEN + 1];
-    s_name_keys(name, len, fwd, rev);
-    if (!s_pend_get(x->f, fwd, len + 1, x->docnum) || !s_pend_get(x->f, rev, len + 1, x->docnum))
-        return STORE_E_NOSPACE;
+    char key[2][EVENT_MAX_TOPIC_LEN + 1];
+    s_name_keys(name, len, key[0], key[1]);
+    for (int i = 0; i < 2; i++) {
+        uint8_t *p = s_pend_get(x->f, key[i], len + 1, x->docnum);
+        if (!p) return STORE_E_NOSPACE;
+        p[fts_tf_at[FTS_F_TOPIC]] = 1;
+        p[fts_len_at[FTS_F_TOPIC]] = x->topic_len;
+    }
     return 0;
 }
 
@@ -638,7 +646,7 @@ int fts_index(fts_t *f, MDB_txn *txn, const event_t *ev)
         key[0] = FTS_TOPIC_MARK;
         memcpy(key + 1, ev->topics[i], tl);
         if (!s_pend_get(f, key, tl + 1, docnum)) rc = STORE_E_NOSPACE;
-        s_name_ix_t nx = {f, docnum, NULL};
+        s_name_ix_t nx = {f, docnum, NULL, lq[FTS_F_TOPIC]};
         if (!rc) rc = fts_names(ev->topics[i], tl, s_name_post, &nx);
     }
 
@@ -717,7 +725,7 @@ int fts_unindex(fts_t *f, MDB_txn *txn, const event_t *ev)
         key[0] = FTS_TOPIC_MARK;
         memcpy(key + 1, ev->topics[i], tl);
         rc = s_del_posting(c, key, tl + 1, docnum);
-        s_name_ix_t nx = {NULL, docnum, c};
+        s_name_ix_t nx = {NULL, docnum, c, 0};
         if (!rc) rc = fts_names(ev->topics[i], tl, s_name_unpost, &nx);
     }
     mdb_cursor_close(c);

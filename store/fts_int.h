@@ -119,6 +119,8 @@ typedef struct {
     double prox_docs;  /* best candidates whose text is read for it */
     double part;       /* weight of a name that starts or ends with a query word */
     double part_terms; /* such names looked for per word */
+    double part_max;   /* and per query, the ones on the fewest tips */
+    double name_boost; /* lift of the best candidates by the words their names hold */
 } fts_params_t;
 
 /* Per-term summary for upper bounds on its score (fts_prune.c): the largest
@@ -237,13 +239,6 @@ static inline bool fts_qt_extra(int kind)
     return kind == FTS_QT_PRF;
 }
 
-/* A name that starts or ends with a query word ("groupadd" for "group" and
- * for "add") is only looked for in titles and topics, where names are. */
-static inline bool fts_qt_part(int kind)
-{
-    return kind == FTS_QT_PART;
-}
-
 typedef struct {
     char term[TEXT_MAX_TERM + 1];
     char surf[TEXT_MAX_TERM + 1]; /* the word it comes from */
@@ -265,6 +260,20 @@ typedef struct {
     } fix[FTS_MAX_FIX];
     size_t nfix;
 } fts_query_t;
+
+/* Add term (standing for query word `word`, typed as surf) to q at weight,
+ * unless q holds it already or is full. */
+void fts_query_add(fts_query_t *q, const char *term, const char *surf, double weight, unsigned word,
+                   int kind);
+/* Names (fts_names.c): add to q the names in topics that start or end with
+ * its first base words (base: the terms before corrections and synonyms),
+ * looked up through c, a cursor on fts_post. 0 or <0. */
+int fts_names_add(fts_t *f, MDB_cursor *c, fts_query_t *q, size_t base);
+/* The lift of a candidate whose topics (NUL-separated, topics_len bytes)
+ * hold names for some of q's words: 1 + name_boost times their share of the
+ * query's idf (widf per word), 1 if none. */
+double fts_names_mult(const fts_t *f, const fts_query_t *q, const double *widf, const char *topics,
+                      size_t topics_len);
 
 /* Build the weighted query for query: its words (stopwords dropped unless
  * that leaves nothing), English stems when the query is in another
@@ -333,19 +342,6 @@ static inline float fts_tf(const fts_score_t *s, const uint8_t *p)
            (float)p[5] * s->inv_norm[FTS_F_BODY][p[8]] +
            (float)p[6] * s->inv_norm[FTS_F_TOPIC][p[9]] +
            (float)p[10] * s->inv_norm[FTS_F_CODE][p[11]];
-}
-
-/* fts_tf counting only the title and topics (fts_qt_part terms). */
-static inline float fts_tf_named(const fts_score_t *s, const uint8_t *p)
-{
-    return (float)p[4] * s->inv_norm[FTS_F_TITLE][p[7]] +
-           (float)p[6] * s->inv_norm[FTS_F_TOPIC][p[9]];
-}
-
-/* The weighted term frequency of posting p for a query term of kind. */
-static inline float fts_tf_kind(const fts_score_t *s, int kind, const uint8_t *p)
-{
-    return fts_qt_part(kind) ? fts_tf_named(s, p) : fts_tf(s, p);
 }
 
 /* idf of a term on df tips; the query word it stands for (bit, 0: none)

@@ -63,7 +63,6 @@ typedef struct {
     float idfw;
     double ub; /* upper bound on its contribution to a tip */
     uint32_t bit;
-    int kind; /* of its query term (fts_tf_kind) */
 } s_pc_t;
 
 static void s_pc_doc(s_pc_t *pc, uint32_t limit)
@@ -337,7 +336,6 @@ static int s_open_terms(s_prune_t *P, MDB_txn *txn)
         pc->key.mv_data = (void *)q->v[i].term;
         pc->key.mv_size = strlen(q->v[i].term);
         pc->bit = fts_qt_extra(q->v[i].kind) ? 0 : 1u << q->v[i].word;
-        pc->kind = q->v[i].kind;
         if (mdb_cursor_open(txn, f->post, &pc->c)) return STORE_E_LMDB;
         MDB_val k = pc->key, v;
         int rc = mdb_cursor_get(pc->c, &k, &v, MDB_SET);
@@ -448,7 +446,7 @@ static int s_walk_docs(s_prune_t *P, const uint8_t *filter, const uint8_t *named
             size_t t = P->order[j];
             s_pc_t *pc = &P->pc[t];
             if (pc->doc != d) continue;
-            float tf = fts_tf_kind(s, pc->kind, pc->p);
+            float tf = fts_tf(s, pc->p);
             if (!skip && tf > 0.0f) {
                 c[t] = pc->idfw * tf / (k1 + tf);
                 mask |= pc->bit;
@@ -466,7 +464,7 @@ static int s_walk_docs(s_prune_t *P, const uint8_t *filter, const uint8_t *named
             int rc = s_pc_seek(pc, d, limit);
             if (rc) return rc;
             if (pc->doc != d) continue;
-            float tf = fts_tf_kind(s, pc->kind, pc->p);
+            float tf = fts_tf(s, pc->p);
             if (tf > 0.0f) {
                 c[t] = pc->idfw * tf / (k1 + tf);
                 mask |= pc->bit;

@@ -54,9 +54,8 @@ static int s_qterm_add(const char *term, size_t len, unsigned flags, void *arg)
     return 0;
 }
 
-/* Add a term standing for word w of the query. */
-static void s_add_term(fts_query_t *q, const char *term, const char *surf, double weight,
-                       unsigned word, int kind)
+void fts_query_add(fts_query_t *q, const char *term, const char *surf, double weight, unsigned word,
+                   int kind)
 {
     if (q->n >= FTS_MAX_QTERMS) return;
     for (size_t m = 0; m < q->n; m++)
@@ -129,95 +128,13 @@ static int s_correct(fts_t *f, MDB_cursor *c, fts_query_t *q, bool lenient)
         int rc = fts_correct(c, f->qtext, surf, sl, term, strlen(term), max, &budget, &fix);
         if (rc < 0) return rc;
         if (rc == 0) continue;
-        if (!lenient) s_add_term(q, fix.term, fix.word, f->prm.typo, w, FTS_QT_FIX);
+        if (!lenient) fts_query_add(q, fix.term, fix.word, f->prm.typo, w, FTS_QT_FIX);
         if (q->nfix < FTS_MAX_FIX) {
             memcpy(q->fix[q->nfix].from, surf, sizeof surf);
             snprintf(q->fix[q->nfix].to, sizeof q->fix[0].to, "%s", fix.word);
             q->nfix++;
         }
     }
-    return 0;
-}
-
-/* Names that start or end with a query word (docs/SEARCH.md, "Names"). */
-#define S_PART_LOOK 64           /* keys looked at per word and direction */
-#define S_PART_MAX  8            /* names kept per word */
-#define S_PART_MIN  FTS_NAME_MIN /* shorter words start and end too many names */
-
-typedef struct {
-    char term[S_PART_MAX][TEXT_MAX_TERM + 1]; /* the names' index terms */
-    size_t df[S_PART_MAX], n, want;
-} s_names_t;
-
-/* Keep the name topic[len] (df tips) if it is among the want held by the
- * fewest tips so far: a rare name is a command's; the word itself and
- * names whose stem is the word's are not names that hold it. */
-static void s_name_keep(fts_t *f, s_names_t *b, const char *word_term, const char *topic,
-                        size_t len, size_t df)
-{
-    size_t at = b->n;
-    while (at > 0 && b->df[at - 1] > df) at--;
-    if (at >= b->want || !fts_is_name(topic, len)) return; /* stem only what may be kept */
-    char term[TEXT_MAX_TERM + 1];
-    if (!text_stem_word(f->qtext, topic, len, term) || !strcmp(term, word_term)) return;
-    for (size_t i = 0; i < b->n; i++)
-        if (!strcmp(b->term[i], term)) return;
-    if (b->n < b->want) b->n++;
-    memmove(b->term[at + 1], b->term[at], (b->n - 1 - at) * sizeof b->term[0]);
-    memmove(&b->df[at + 1], &b->df[at], (b->n - 1 - at) * sizeof b->df[0]);
-    memcpy(b->term[at], term, sizeof term);
-    b->df[at] = df;
-}
-
-/* Scan the keys mark + pre[pl] ... (at most S_PART_LOOK) of the names in
- * topics; reversed: the keys hold names backwards (FTS_NAME_MARK). */
-static int s_name_scan(fts_t *f, MDB_cursor *c, s_names_t *b, const char *word_term, char mark,
-                       const char *pre, size_t pl, bool reversed)
-{
-    char key[EVENT_MAX_TOPIC_LEN + 2], name[EVENT_MAX_TOPIC_LEN + 1];
-    if (pl > EVENT_MAX_TOPIC_LEN) return 0;
-    key[0] = mark;
-    memcpy(key + 1, pre, pl);
-    MDB_val k = {pl + 1, key}, v;
-    int rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-    for (int n = 0; rc == 0 && n < S_PART_LOOK; n++) {
-        const char *kd = k.mv_data;
-        if (k.mv_size < pl + 1 || memcmp(kd, key, pl + 1)) break;
-        size_t len = k.mv_size - 1;
-        if (len > pl && len <= EVENT_MAX_TOPIC_LEN) {
-            size_t df = 0;
-            if (mdb_cursor_count(c, &df)) return STORE_E_LMDB;
-            for (size_t i = 0; i < len; i++) name[i] = reversed ? kd[len - i] : kd[1 + i];
-            s_name_keep(f, b, word_term, name, len, df);
-        }
-        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP);
-    }
-    return rc == 0 || rc == MDB_NOTFOUND ? 0 : STORE_E_LMDB;
-}
-
-/* Query word i also looks for the names in topics that start or end with
- * the word as typed ("groupadd" for "group" and for "add", "luksformat"
- * for "luks"), in titles and topics only, at prm.part of its weight. */
-static int s_names(fts_t *f, MDB_cursor *c, fts_query_t *q, size_t i)
-{
-    const fts_qterm_t *w = &q->v[i];
-    double pt = f->prm.part_terms;
-    s_names_t b = {.want = pt >= S_PART_MAX ? S_PART_MAX : pt >= 1 ? (size_t)pt : 0};
-    size_t sl = strlen(w->surf);
-    if (b.want == 0 || (w->flags & TEXT_F_CJK) || sl < S_PART_MIN || sl > EVENT_MAX_TOPIC_LEN)
-        return 0;
-    int rc = s_name_scan(f, c, &b, w->term, FTS_PART_MARK, w->surf, sl, false);
-    if (!rc) {
-        char rev[EVENT_MAX_TOPIC_LEN];
-        for (size_t j = 0; j < sl; j++) rev[j] = w->surf[sl - 1 - j];
-        rc = s_name_scan(f, c, &b, w->term, FTS_NAME_MARK, rev, sl, true);
-    }
-    if (rc) return rc;
-    char surf[TEXT_MAX_TERM + 1];
-    memcpy(surf, w->surf, sizeof surf);
-    double weight = f->prm.part * w->weight;
-    unsigned word = w->word;
-    for (size_t j = 0; j < b.n; j++) s_add_term(q, b.term[j], surf, weight, word, FTS_QT_PART);
     return 0;
 }
 
@@ -272,14 +189,9 @@ int fts_query_build(fts_t *f, MDB_cursor *c, const char *query, bool lenient, ft
         const char *syn[16];
         size_t ns = text_synonyms(t, q->v[i].term, syn, 16);
         for (size_t j = 0; j < ns; j++)
-            s_add_term(q, syn[j], syn[j], f->prm.syn, q->v[i].word, FTS_QT_SYN);
+            fts_query_add(q, syn[j], syn[j], f->prm.syn, q->v[i].word, FTS_QT_SYN);
     }
-    for (size_t i = 0; i < base && !lenient && c && f->prm.part > 0; i++) {
-        if (q->v[i].kind != FTS_QT_WORD) continue;
-        int prc = s_names(f, c, q, i);
-        if (prc) return prc;
-    }
-    return 0;
+    return !lenient && c && f->prm.part > 0 ? fts_names_add(f, c, q, base) : 0;
 }
 
 int fts_query_fixed(fts_t *f, const char *query, const fts_query_t *q, char *out, size_t cap)

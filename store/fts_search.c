@@ -50,6 +50,8 @@ static const fts_params_t s_defaults = {
     .prox_docs = 10,
     .part = 0.3,
     .part_terms = 8,
+    .part_max = 8,
+    .name_boost = 0.6,
 };
 static const size_t s_crowd = 2; /* tips per cluster before push-down */
 #define S_CLUSTER_M      100
@@ -96,7 +98,9 @@ int fts_tune(fts_t *f, const char *name, double value)
              {"prox_first", &p->prox_first},
              {"prox_docs", &p->prox_docs},
              {"part", &p->part},
-             {"part_terms", &p->part_terms}};
+             {"part_terms", &p->part_terms},
+             {"part_max", &p->part_max},
+             {"name_boost", &p->name_boost}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(name, t[i].name)) return *t[i].v = value, 0;
     return STORE_E_ARG;
@@ -321,7 +325,7 @@ static int s_score_term(fts_score_t *s, MDB_cursor *c, const fts_qterm_t *t, uin
         for (; p < end; p += FTS_POST_LEN) {
             uint32_t doc = fts_rd32(p);
             if (doc >= limit) continue;
-            float tf = fts_tf_kind(s, t->kind, p);
+            float tf = fts_tf(s, p);
             if (!(tf > 0.0f)) continue;
             if (acc[doc] == 0.0f && s_touch(s->f, &s->nt, doc)) return STORE_E_NOSPACE;
             acc[doc] += idfw * tf / (k1 + tf);
@@ -700,6 +704,7 @@ static int s_phase1(s_walk_t *w, const fts_stats_t *st, const s_cand_t *cand, si
         if (g > 0) continue;
         double mult = 1.0;
         if (m < f->prm.prox_docs) rc = fts_prox(f, w->txn, w->q, w->widf, tops[m].id, &mult);
+        mult *= fts_names_mult(f, w->q, w->widf, tops[m].topics, tops[m].topics_len);
         tops[m].raw = top.score * mult;
         tops[m].score = tops[m].raw;
         if (!rc) rc = s_cluster_key(f, tc, &tops[m]);

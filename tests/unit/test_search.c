@@ -588,6 +588,16 @@ static void test_names(void **state)
     n = s_search(fx, "add", NULL, h, 10);
     assert_int_equal(n, 3);
     assert_memory_equal(h[0].id, word, 32);
+    /* Of two tips with the same text, the one named for a query word
+     * ranks first (its name is retrieved and lifts it). */
+    uint8_t named[32], plain[32];
+    const char *nm[] = {"zpoolmake", NULL};
+    s_tip(fx, &fx->a, EVENT_TIP, "Disk pools", "Join disks into one pool", NULL, plain);
+    s_tip(fx, &fx->a, EVENT_TIP, "Disk pools", "Join disks into one pool", nm, named);
+    n = s_search(fx, "make a pool", NULL, h, 10);
+    assert_int_equal(n, 2);
+    assert_memory_equal(h[0].id, named, 32);
+    assert_true(h[0].score > 1.5 * h[1].score);
     /* Two letters are too few to stand for a name. */
     assert_int_equal(s_search(fx, "ad", NULL, h, 10), 0);
     /* The names inside a topic of several parts count too. */
