@@ -549,38 +549,24 @@ fail:
     return code;
 }
 
-/* Build the figures of stats and today if the store has none (an older
- * store, or figures dropped): once, at open, timed for the caller's log. */
-static int s_agg_ensure(store_t *s)
+/* Run a one-time migration at open (fn: store_agg_ensure, building the
+ * figures of stats and today for a store that has none;
+ * store_reindex_ensure, rebuilding a search index an older tipd wrote),
+ * timed for the caller's log: *n what fn reports doing, *secs how long. */
+static int s_migrate(store_t *s, int (*fn)(store_t *, uint64_t *), const char *what, uint64_t *n,
+                     double *secs)
 {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    uint64_t built = 0;
-    int rc = store_agg_ensure(s, &built);
+    uint64_t done = 0;
+    int rc = fn(s, &done);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (rc) {
-        int code = store_fail(s, rc, "building the stats figures");
+        int code = store_fail(s, rc, what);
         return code == STORE_E_NOTFOUND ? STORE_E_LMDB : code;
     }
-    s->agg_built = built;
-    s->agg_build_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    return 0;
-}
-
-/* Rebuild the search index if an older tipd wrote it: once, at open. */
-static int s_reindex_ensure(store_t *s)
-{
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    uint64_t tips = 0;
-    int rc = store_reindex_ensure(s, &tips);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    if (rc) {
-        int code = store_fail(s, rc, "rebuilding the search index");
-        return code == STORE_E_NOTFOUND ? STORE_E_LMDB : code;
-    }
-    s->reindexed = tips;
-    s->reindex_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    *n = done;
+    *secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     return 0;
 }
 
@@ -625,7 +611,10 @@ store_t *store_new(const char *dir, const store_opts_t *opts, int *err)
     s->agg_chunk = o.agg_chunk;
     s->fts_chunk = o.fts_chunk;
     if ((code = s_env_open(s))) goto fail;
-    if ((code = s_reindex_ensure(s)) || (code = s_agg_ensure(s))) {
+    if ((code = s_migrate(s, store_reindex_ensure, "rebuilding the search index", &s->reindexed,
+                          &s->reindex_s)) ||
+        (code = s_migrate(s, store_agg_ensure, "building the stats figures", &s->agg_built,
+                          &s->agg_build_s))) {
         fts_destroy(&s->fts);
         mdb_env_close(s->env);
         goto fail;

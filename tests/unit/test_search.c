@@ -131,6 +131,14 @@ static int s_has(const store_hit_t *hits, size_t n, const uint8_t *id)
     return 0;
 }
 
+/* q finds exactly one tip, id. */
+static void s_only(fx_t *fx, const char *q, const uint8_t *id)
+{
+    store_hit_t h[10];
+    assert_int_equal(s_search(fx, q, NULL, h, 10), 1);
+    assert_memory_equal(h[0].id, id, EVENT_ID_LEN);
+}
+
 static void test_title_outranks_body(void **state)
 {
     fx_t *fx = *state;
@@ -382,20 +390,11 @@ static void test_cjk_findable(void **state)
     s_tip(fx, &fx->a, EVENT_TIP, "tar: 解压缩文件", "tar xf 文件.tar", NULL, zh);
     s_tip(fx, &fx->a, EVENT_TIP, "Extract a file", "tar xf file.tar", NULL, en);
     store_hit_t h[10];
-    size_t n = s_search(fx, "압축", NULL, h, 10);
-    assert_int_equal(n, 1);
-    assert_memory_equal(h[0].id, ko, 32);
-    n = s_search(fx, "해제", NULL, h, 10);
-    assert_int_equal(n, 1);
-    assert_memory_equal(h[0].id, ko, 32);
-    n = s_search(fx, "解压", NULL, h, 10);
-    assert_int_equal(n, 1);
-    assert_memory_equal(h[0].id, zh, 32);
-    n = s_search(fx, "文件", NULL, h, 10);
-    assert_int_equal(n, 1);
-    assert_memory_equal(h[0].id, zh, 32);
-    n = s_search(fx, "tar", NULL, h, 10);
-    assert_int_equal(n, 3);
+    s_only(fx, "압축", ko);
+    s_only(fx, "해제", ko);
+    s_only(fx, "解压", zh);
+    s_only(fx, "文件", zh);
+    assert_int_equal(s_search(fx, "tar", NULL, h, 10), 3);
 }
 
 /* Search with the correction output; returns the hit count, *fixed gets
@@ -576,11 +575,9 @@ static void test_names(void **state)
           prose);
     store_hit_t h[10];
     /* "user" starts "useradd"; the tip that only says it in prose is not a name's. */
-    size_t n = s_search(fx, "user", NULL, h, 10);
-    assert_int_equal(n, 1);
-    assert_memory_equal(h[0].id, usr, 32);
+    s_only(fx, "user", usr);
     /* "add" ends both names. */
-    n = s_search(fx, "add", NULL, h, 10);
+    size_t n = s_search(fx, "add", NULL, h, 10);
     assert_int_equal(n, 2);
     assert_true(s_has(h, n, grp) && s_has(h, n, usr));
     /* The word itself beats a name that holds it. */
@@ -604,12 +601,8 @@ static void test_names(void **state)
     uint8_t luks[32];
     const char *l[] = {"cryptsetup-luksformat", NULL};
     s_tip(fx, &fx->b, EVENT_TIP, "cryptsetup luksformat", "Initialise a partition", l, luks);
-    n = s_search(fx, "luks", NULL, h, 10);
-    assert_int_equal(n, 1);
-    assert_memory_equal(h[0].id, luks, 32);
-    n = s_search(fx, "format", NULL, h, 10);
-    assert_int_equal(n, 1);
-    assert_memory_equal(h[0].id, luks, 32);
+    s_only(fx, "luks", luks);
+    s_only(fx, "format", luks);
     /* A part with a letter beyond ASCII is a word, not a name. */
     uint8_t cafe[32];
     const char *c[] = {"café-notes", NULL};
