@@ -5,10 +5,10 @@
  *             (docnum big-endian, tf per field, quantised field lengths),
  *             so one term's postings sit sorted on contiguous pages and are
  *             read a page at a time with MDB_GET_MULTIPLE. Topic filter
- *             terms are stored under "\1" + topic (exact, unstemmed); the
- *             names in a topic also under "\3" + name and "\2" + name
- *             reversed (fts_names), for names that start or end with a
- *             query word.
+ *             terms are stored under "\1" + topic (exact, unstemmed), the
+ *             names in a topic also under "\2" + name reversed
+ *             (fts_names), both counted once in the topics field: for
+ *             filters and for names that start or end with a query word.
  *   fts_doc   docnum (u32 BE) -> id, author, kind, topics (a candidate)
  *   fts_id    created_at (u64 BE) || id -> docnum (idempotent indexing,
  *             retraction); time first so a batch's new entries append
@@ -63,15 +63,12 @@ int fts_names(const char *topic, size_t len, fts_name_fn fn, void *arg)
     return 0;
 }
 
-/* A name's two keys: FTS_PART_MARK + name, FTS_NAME_MARK + name reversed. */
-static void s_name_keys(const char *name, size_t len, char fwd[], char rev[])
+/* A name's key for the names ending in a word: FTS_NAME_MARK + the name
+ * reversed. */
+static void s_name_key(const char *name, size_t len, char key[])
 {
-    fwd[0] = FTS_PART_MARK;
-    rev[0] = FTS_NAME_MARK;
-    for (size_t i = 0; i < len; i++) {
-        fwd[1 + i] = name[i];
-        rev[1 + i] = name[len - 1 - i];
-    }
+    key[0] = FTS_NAME_MARK;
+    for (size_t i = 0; i < len; i++) key[1 + i] = name[len - 1 - i];
 }
 
 /* The fts_id key of ev: created_at || id (the id alone fixes created_at, so
@@ -467,30 +464,32 @@ typedef struct {
     uint8_t topic_len; /* the tip's quantised topics length */
 } s_name_ix_t;
 
-/* A name's postings count it once in the topics field, with the tip's
- * topics length, so that a query scores the name's own short list instead
- * of every mention of the word it makes (fts_query.c). */
+/* Topic and name postings count the topic once in the topics field, with
+ * the tip's topics length, so that a query can score a name's own short
+ * list instead of every mention of the word it makes (fts_names.c). */
+static int s_topic_post(fts_t *f, const char *key, size_t klen, uint32_t docnum, uint8_t topic_len)
+{
+    uint8_t *p = s_pend_get(f, key, klen, docnum);
+    if (!p) return STORE_E_NOSPACE;
+    p[fts_tf_at[FTS_F_TOPIC]] = 1;
+    p[fts_len_at[FTS_F_TOPIC]] = topic_len;
+    return 0;
+}
+
 static int s_name_post(const char *name, size_t len, void *arg)
 {
     s_name_ix_t *x = arg;
-    char key[2][EVENT_MAX_TOPIC_LEN + 1];
-    s_name_keys(name, len, key[0], key[1]);
-    for (int i = 0; i < 2; i++) {
-        uint8_t *p = s_pend_get(x->f, key[i], len + 1, x->docnum);
-        if (!p) return STORE_E_NOSPACE;
-        p[fts_tf_at[FTS_F_TOPIC]] = 1;
-        p[fts_len_at[FTS_F_TOPIC]] = x->topic_len;
-    }
-    return 0;
+    char key[EVENT_MAX_TOPIC_LEN + 1];
+    s_name_key(name, len, key);
+    return s_topic_post(x->f, key, len + 1, x->docnum, x->topic_len);
 }
 
 static int s_name_unpost(const char *name, size_t len, void *arg)
 {
     s_name_ix_t *x = arg;
-    char fwd[EVENT_MAX_TOPIC_LEN + 1], rev[EVENT_MAX_TOPIC_LEN + 1];
-    s_name_keys(name, len, fwd, rev);
-    int rc = s_del_posting(x->c, fwd, len + 1, x->docnum);
-    return rc ? rc : s_del_posting(x->c, rev, len + 1, x->docnum);
+    char key[EVENT_MAX_TOPIC_LEN + 1];
+    s_name_key(name, len, key);
+    return s_del_posting(x->c, key, len + 1, x->docnum);
 }
 
 /* text_tokenize callback of fts_index: count the term in its field. */
@@ -638,14 +637,15 @@ int fts_index(fts_t *f, MDB_txn *txn, const event_t *ev)
     for (int fi = 0; fi < FTS_FIELDS; fi++) lq[fi] = s_len_q(x.flen[fi]);
     for (size_t i = npend0; i < f->npend; i++)
         for (int fi = 0; fi < FTS_FIELDS; fi++) f->pend[i].post[fts_len_at[fi]] = lq[fi];
-    /* Topic filter terms: exact topic, no counts. */
+    /* Topic terms (filters; names that start a topic) and the names in
+     * each topic, reversed (names that end with a word). */
     for (unsigned i = 0; i < ev->ntopics && i < EVENT_MAX_TOPICS && !rc; i++) {
         char key[EVENT_MAX_TOPIC_LEN + 2];
         size_t tl = strnlen(ev->topics[i], EVENT_MAX_TOPIC_LEN);
         if (tl == 0) continue;
         key[0] = FTS_TOPIC_MARK;
         memcpy(key + 1, ev->topics[i], tl);
-        if (!s_pend_get(f, key, tl + 1, docnum)) rc = STORE_E_NOSPACE;
+        rc = s_topic_post(f, key, tl + 1, docnum, lq[FTS_F_TOPIC]);
         s_name_ix_t nx = {f, docnum, NULL, lq[FTS_F_TOPIC]};
         if (!rc) rc = fts_names(ev->topics[i], tl, s_name_post, &nx);
     }

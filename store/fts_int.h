@@ -22,16 +22,15 @@
 #define FTS_POST_LEN   12
 #define FTS_TOPIC_MARK '\1'
 #define FTS_NAME_MARK  '\2' /* + a name reversed: for the names ending in a word */
-#define FTS_PART_MARK  '\3' /* + a name: for the names starting with a word */
 #define FTS_NAME_MIN   3
 
 /* The names a topic holds, its parts between ASCII separators that are
  * FTS_NAME_MIN or more of a-z and 0-9 ("groupadd"; "cryptsetup" and
- * "luksformat" in "cryptsetup-luksformat"; not "café"),
- * are also posted under FTS_PART_MARK + the name and FTS_NAME_MARK + the
- * name reversed, so that a query word finds the names that start or end
- * with it by a range scan (fts_query.c). fts_names calls fn for each name
- * of topic[len] in order and returns the first non-zero fn returns. */
+ * "luksformat" in "cryptsetup-luksformat"; not "café"), are also posted
+ * under FTS_NAME_MARK + the name reversed, so that a query word finds the
+ * names that end with it by a range scan, as FTS_TOPIC_MARK + word finds
+ * the topics that start with it (fts_names.c). fts_names calls fn for each
+ * name of topic[len] in order and returns the first non-zero fn returns. */
 typedef int (*fts_name_fn)(const char *name, size_t len, void *arg);
 int fts_names(const char *topic, size_t len, fts_name_fn fn, void *arg);
 /* Is s[len] one name (the rule of fts_names)? */

@@ -3,10 +3,11 @@
  *
  * Commands and tools are named by compounds of the words people ask in
  * (groupadd, azcopy, cryptsetup-luksformat), and a question never says the
- * name. The index posts every name inside a topic twice (fts.c,
- * fts_names): under FTS_PART_MARK + name and FTS_NAME_MARK + the name
- * reversed, counted once in the topics field. So a query word finds the
- * names that start with it, and those that end with it, by two range scans.
+ * name. The index posts every topic under FTS_TOPIC_MARK + topic and every
+ * name inside a topic under FTS_NAME_MARK + the name reversed (fts.c,
+ * fts_names), both counted once in the topics field. So a query word finds
+ * the topics whose first name starts with it, and the names that end with
+ * it, by two range scans.
  * Names join a query two ways:
  *   - retrieval: a few of them (the ones on the fewest tips; every term
  *     costs a pass over the candidates) join as terms of their own, so a
@@ -25,37 +26,52 @@
 #define S_PART_MIN  FTS_NAME_MIN /* shorter words start and end too many names */
 
 typedef struct {
-    char key[S_PART_MAX][EVENT_MAX_TOPIC_LEN + 2]; /* FTS_PART_MARK + name */
+    char key[S_PART_MAX][EVENT_MAX_TOPIC_LEN + 2]; /* the index keys scored */
     size_t df[S_PART_MAX], n, want;
 } s_names_t;
 
-/* Keep the name[len] (on df tips) if it is among the want held by the
- * fewest tips so far: a rare name is a command's. A name that stems to the
- * word's own term (word_term) is the word, not a name holding it. */
+/* Keep the index key k[kl] of the name[len] (on df tips) if it is among
+ * the want held by the fewest tips so far: a rare name is a command's. A
+ * name that stems to the word's own term (word_term) is the word, not a
+ * name holding it. */
 static void s_name_keep(fts_t *f, s_names_t *b, const char *word_term, const char *name, size_t len,
-                        size_t df)
+                        const char *k, size_t kl, size_t df)
 {
     size_t at = b->n;
     while (at > 0 && b->df[at - 1] > df) at--;
     if (at >= b->want || !fts_is_name(name, len)) return; /* stem only what may be kept */
     char key[EVENT_MAX_TOPIC_LEN + 2], term[TEXT_MAX_TERM + 1];
-    key[0] = FTS_PART_MARK;
-    memcpy(key + 1, name, len);
-    key[len + 1] = 0;
+    memcpy(key, k, kl);
+    key[kl] = 0;
     for (size_t i = 0; i < b->n; i++)
         if (!strcmp(b->key[i], key)) return;
     if (text_stem_word(f->qtext, name, len, term) && !strcmp(term, word_term)) return;
     if (b->n < b->want) b->n++;
     memmove(b->key[at + 1], b->key[at], (b->n - 1 - at) * sizeof b->key[0]);
     memmove(&b->df[at + 1], &b->df[at], (b->n - 1 - at) * sizeof b->df[0]);
-    memcpy(b->key[at], key, len + 2);
+    memcpy(b->key[at], key, kl + 1);
     b->df[at] = df;
 }
 
-/* Scan the keys mark + pre[pl] ... (at most S_PART_LOOK) of the names in
- * topics; reversed: the keys hold names backwards (FTS_NAME_MARK). */
+/* fts_names callback: the first name of a topic. */
+typedef struct {
+    const char *name;
+    size_t len;
+} s_first_t;
+
+static int s_first(const char *name, size_t len, void *arg)
+{
+    s_first_t *x = arg;
+    x->name = name;
+    x->len = len;
+    return 1;
+}
+
+/* Scan the keys mark + pre[pl] ... (at most S_PART_LOOK): topics
+ * (FTS_TOPIC_MARK; the name is the topic's first part) or names reversed
+ * (FTS_NAME_MARK). */
 static int s_name_scan(fts_t *f, MDB_cursor *c, s_names_t *b, const char *word_term, char mark,
-                       const char *pre, size_t pl, bool reversed)
+                       const char *pre, size_t pl)
 {
     char key[EVENT_MAX_TOPIC_LEN + 2], name[EVENT_MAX_TOPIC_LEN + 1];
     if (pl > EVENT_MAX_TOPIC_LEN) return 0;
@@ -67,11 +83,17 @@ static int s_name_scan(fts_t *f, MDB_cursor *c, s_names_t *b, const char *word_t
         const char *kd = k.mv_data;
         if (k.mv_size < pl + 1 || memcmp(kd, key, pl + 1)) break;
         size_t len = k.mv_size - 1;
+        if (mark == FTS_TOPIC_MARK) { /* the topic's first name, if it starts it */
+            s_first_t first = {NULL, 0};
+            fts_names(kd + 1, len, s_first, &first);
+            len = first.name == kd + 1 ? first.len : 0;
+        }
         if (len > pl && len <= EVENT_MAX_TOPIC_LEN) {
             size_t df = 0;
             if (mdb_cursor_count(c, &df)) return STORE_E_LMDB;
-            for (size_t i = 0; i < len; i++) name[i] = reversed ? kd[len - i] : kd[1 + i];
-            s_name_keep(f, b, word_term, name, len, df);
+            for (size_t i = 0; i < len; i++)
+                name[i] = mark == FTS_NAME_MARK ? kd[len - i] : kd[1 + i];
+            s_name_keep(f, b, word_term, name, len, kd, k.mv_size, df);
         }
         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP);
     }
@@ -92,9 +114,10 @@ static int s_cmp_name(const void *a, const void *b)
     return x->from < y->from ? -1 : x->from > y->from;
 }
 
-/* Query word i's names: those in topics that start or end with the word
- * as typed ("groupadd" for "group" and for "add", "luksformat" for
- * "luks"), the prm.part_terms on the fewest tips, appended to all[*n]. */
+/* Query word i's names: the first names of topics that start with the word
+ * as typed and the names in topics that end with it ("groupadd" for
+ * "group" and for "add", "luksformat" for "format"), the prm.part_terms on
+ * the fewest tips, appended to all[*n]. */
 static int s_word_names(fts_t *f, MDB_cursor *c, const fts_query_t *q, size_t i, s_name_t *all,
                         size_t *n)
 {
@@ -104,11 +127,11 @@ static int s_word_names(fts_t *f, MDB_cursor *c, const fts_query_t *q, size_t i,
     size_t sl = strlen(w->surf);
     if (b.want == 0 || (w->flags & TEXT_F_CJK) || sl < S_PART_MIN || sl > EVENT_MAX_TOPIC_LEN)
         return 0;
-    int rc = s_name_scan(f, c, &b, w->term, FTS_PART_MARK, w->surf, sl, false);
+    int rc = s_name_scan(f, c, &b, w->term, FTS_TOPIC_MARK, w->surf, sl);
     if (!rc) {
         char rev[EVENT_MAX_TOPIC_LEN];
         for (size_t j = 0; j < sl; j++) rev[j] = w->surf[sl - 1 - j];
-        rc = s_name_scan(f, c, &b, w->term, FTS_NAME_MARK, rev, sl, true);
+        rc = s_name_scan(f, c, &b, w->term, FTS_NAME_MARK, rev, sl);
     }
     for (size_t j = 0; j < b.n && !rc; j++, (*n)++) {
         memcpy(all[*n].key, b.key[j], sizeof b.key[j]);
@@ -119,7 +142,7 @@ static int s_word_names(fts_t *f, MDB_cursor *c, const fts_query_t *q, size_t i,
 }
 
 /* The query's words look for the names that hold them: each name's own
- * postings (FTS_PART_MARK + name, counted in the topics field) join the
+ * postings (its topic's, or its reversed key's, counted in the topics field) join the
  * query at prm.part of its word's weight, the prm.part_max names on the
  * fewest tips of all (every term costs a pass over the candidates). */
 int fts_names_add(fts_t *f, MDB_cursor *c, fts_query_t *q, size_t base)
