@@ -11,7 +11,8 @@
  * goes in chunks of a few thousand events per write transaction, walking
  * the time index; a progress key in the store's meta lets a start that was
  * cut short resume where it stopped (unless events were stored meanwhile,
- * say by an older tipd: then it starts over). Docnums come out in time
+ * say by an older tipd, or another version was building: then it starts
+ * over). Docnums come out in time
  * order, so ties between equal scores are broken as on any node that
  * ingested the same events.
  */
@@ -43,7 +44,8 @@ static int s_one(store_tx_t *tx, s_rebuild_t *b, const uint8_t *id, int kind)
     return fts_index(tx->s->fts, tx->txn, b->ev);
 }
 
-#define S_PROG_LEN (8 + EVENT_ID_LEN + 8 + 8) /* time key done, events then, tips so far */
+/* time key done, events then, tips so far, the FTS_VERSION building */
+#define S_PROG_LEN (8 + EVENT_ID_LEN + 8 + 8 + 4)
 
 /* The index's version into *v (fts_version) and the progress of a rebuild
  * under way into *prog (mv_size 0: none). A rebuild leaves its progress key
@@ -69,11 +71,12 @@ static int s_chunk(store_tx_t *tx, void *arg)
     b->done = pv.mv_size == 0 && (v == 0 || v == FTS_VERSION);
     if (b->done) return v == 0 ? fts_version_mark(s->fts, tx->txn) : 0;
     uint8_t at[8 + EVENT_ID_LEN], prog[S_PROG_LEN];
-    int resume = pv.mv_size == sizeof prog &&
-                 store_rd64((const uint8_t *)pv.mv_data + sizeof at) == tx->c.events;
+    const uint8_t *pd = pv.mv_data;
+    int resume = pv.mv_size == sizeof prog && store_rd64(pd + sizeof at) == tx->c.events &&
+                 store_rd32(pd + sizeof at + 16) == FTS_VERSION;
     if (resume) {
-        memcpy(at, pv.mv_data, sizeof at);
-        b->tips = store_rd64((const uint8_t *)pv.mv_data + sizeof at + 8);
+        memcpy(at, pd, sizeof at);
+        b->tips = store_rd64(pd + sizeof at + 8);
     } else { /* from the start: whatever an older index or build left goes */
         b->tips = 0;
         if ((rc = fts_clear(s->fts, tx->txn))) return rc;
@@ -96,6 +99,7 @@ static int s_chunk(store_tx_t *tx, void *arg)
         memcpy(prog, at, sizeof at);
         store_be64(prog + sizeof at, tx->c.events);
         store_be64(prog + sizeof at + 8, b->tips);
+        store_be32(prog + sizeof at + 16, FTS_VERSION);
         pv = (MDB_val){sizeof prog, prog};
         return mdb_put(tx->txn, s->meta, &pk, &pv, 0);
     }
