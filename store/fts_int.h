@@ -116,7 +116,7 @@ typedef struct {
     double prox_first; /* weight of the share of the query in the body's first line */
     double prox_win;   /* "together": at most this many words apart on a line */
     double prox_docs;  /* best candidates whose text is read for it */
-    double part;       /* weight of a name that starts or ends with a query word */
+    double part;       /* weight of a name that starts or ends with a query word (0: off) */
     double part_terms; /* such names looked for per word */
     double part_max;   /* and per query, the ones on the fewest tips */
     double name_boost; /* lift of the best candidates by the words their names hold */

@@ -9,12 +9,14 @@
  * the topics whose first name starts with it, and the names that end with
  * it, by two range scans.
  * Names join a query two ways:
- *   - retrieval: a few of them (the ones on the fewest tips; every term
- *     costs a pass over the candidates) join as terms of their own, so a
- *     tip named for the word is found even when its text never says it;
- *   - lift: each of the best candidates (phase 1 of fts_search.c) whose
- *     topics hold a name for some query words is lifted by the share of
- *     the query's idf those words carry, like proximity's first line.
+ *   - lift (on by default): each of the best candidates (phase 1 of
+ *     fts_search.c) whose topics hold a name for some query words is
+ *     lifted by the share of the query's idf those words carry, like
+ *     proximity's first line;
+ *   - retrieval (prm.part, off by default: every term costs a pass over the
+ *     candidates, too much at a million tips): a few of them, the ones on
+ *     the fewest tips, join as terms of their own, so a tip named for the
+ *     word is found even when its text never says it.
  */
 #include "fts_int.h"
 
