@@ -614,18 +614,22 @@ int store_agg_open_dbs(store_t *s, MDB_txn *txn)
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* A build runs in write transactions of S_BUILD_CHUNK events, noting in
- * meta "aggbuild" the time key it got to, so a start cut short (say, by the
- * service manager's start timeout) resumes where it stopped. */
+/* A build is a walk (store_walk.c) in write transactions of S_BUILD_CHUNK
+ * events, its progress in meta "aggbuild", so a start cut short (say, by
+ * the service manager's start timeout) resumes where it stopped. */
 #define S_BUILD_CHUNK 65536
 
 struct s_build {
-    int done;
+    bool done;
     uint64_t events;
+    store_walk_t walk;
 };
-/* One held event of the time index into the figures. */
-static int s_build_one(s_ctx_t *c, const uint8_t *id, int kind)
+
+/* store_walk one(): one held event of the time index into the figures. */
+static int s_build_one(store_tx_t *tx, const uint8_t *id, int kind, void *arg)
 {
+    s_ctx_t *c = arg;
+    (void)tx;
     if (kind == EVENT_TIP || kind == EVENT_QUESTION) return s_recompute(c, id);
     if (kind != EVENT_RATING && kind != EVENT_THANKS) return 0;
     MDB_val raw;
@@ -635,57 +639,35 @@ static int s_build_one(s_ctx_t *c, const uint8_t *id, int kind)
     return s_event_moves(c, c->tmp, +1);
 }
 
+/* store_walk start(): whatever an earlier build or a drop left goes. */
+static int s_build_start(store_tx_t *tx, void *arg)
+{
+    (void)arg;
+    store_t *s = tx->s;
+    MDB_dbi dbs[] = {s->apost, s->aauth, s->atopic, s->anew, s->astory};
+    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
+        int rc = mdb_drop(tx->txn, dbs[i], 0);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
 static int s_build_body(store_tx_t *tx, void *arg)
 {
     struct s_build *b = arg;
     store_t *s = tx->s;
-    b->done = 0;
+    b->done = false;
     if (s_ready_txn(s, tx->txn) == 1) {
-        b->done = 1;
+        b->done = true;
         return 0;
-    }
-    /* progress: the last time key done and the events held then (a store
-     * written meanwhile, say by an older tipd, is built from the start) */
-    uint8_t at[8 + EVENT_ID_LEN], prog[8 + EVENT_ID_LEN + 8];
-    MDB_val pk = {8, "aggbuild"}, pv;
-    int rc = mdb_get(tx->txn, s->meta, &pk, &pv);
-    if (rc && rc != MDB_NOTFOUND) return rc;
-    int resume = rc == 0 && pv.mv_size == sizeof prog &&
-                 store_rd64((const uint8_t *)pv.mv_data + sizeof at) == tx->c.events;
-    if (resume) {
-        memcpy(at, pv.mv_data, sizeof at);
-    } else { /* from the start: whatever an earlier build or a drop left goes */
-        MDB_dbi dbs[] = {s->apost, s->aauth, s->atopic, s->anew, s->astory};
-        for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++)
-            if ((rc = mdb_drop(tx->txn, dbs[i], 0))) return rc;
     }
     s_ctx_t c;
     s_ctx_init(&c, tx);
     c.build = 1;
     if (!(c.tmp = malloc(sizeof(*c.tmp)))) return ENOMEM;
-    MDB_cursor *cur;
-    size_t n = 0, chunk = s->agg_chunk ? s->agg_chunk : S_BUILD_CHUNK;
-    if ((rc = mdb_cursor_open(tx->txn, s->time, &cur))) goto done;
-    MDB_val k = {sizeof at, at}, v;
-    rc = mdb_cursor_get(cur, &k, &v, resume ? MDB_SET_RANGE : MDB_FIRST);
-    if (rc == 0 && resume && k.mv_size == sizeof at && !memcmp(k.mv_data, at, sizeof at))
-        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT); /* `at` itself is done */
-    for (; rc == 0 && n < chunk; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != 8 + EVENT_ID_LEN || v.mv_size < 1) continue;
-        memcpy(at, k.mv_data, sizeof at);
-        if ((rc = s_build_one(&c, at + 8, ((const uint8_t *)v.mv_data)[0]))) break;
-        n++;
-    }
-    mdb_cursor_close(cur);
-    if (rc == 0) { /* a chunk done, more to come */
-        memcpy(prog, at, sizeof at);
-        store_be64(prog + sizeof at, tx->c.events);
-        pv = (MDB_val){sizeof prog, prog};
-        rc = mdb_put(tx->txn, s->meta, &pk, &pv, 0);
-        goto done;
-    }
-    if (rc != MDB_NOTFOUND) goto done;
-    if ((rc = mdb_del(tx->txn, s->meta, &pk, NULL)) && rc != MDB_NOTFOUND) goto done;
+    b->walk.arg = &c;
+    int rc = store_walk_chunk(tx, &b->walk, &b->done);
+    if (rc || !b->done) goto done;
     uint8_t ver[4];
     store_be32(ver, S_AGG_VERSION);
     MDB_val ak = {3, "agg"}, av = {4, ver};
@@ -694,9 +676,9 @@ static int s_build_body(store_tx_t *tx, void *arg)
     store_be32(sv, STORE_SCHEMA_VERSION);
     MDB_val sk = {6, "schema"}, svv = {4, sv};
     rc = mdb_put(tx->txn, s->meta, &sk, &svv, 0);
-    b->done = 1;
     b->events = tx->c.events;
 done:
+    if (rc) b->done = false;
     s_ctx_free(&c);
     return rc;
 }
@@ -713,7 +695,11 @@ int store_agg_ensure(store_t *s, uint64_t *built)
     if (ready == 1) return 0;
     store_counts_t n;
     if ((rc = store_counts(s, &n))) return rc;
-    struct s_build b = {0};
+    struct s_build b = {.walk = {.key = "aggbuild",
+                                 .tag = S_AGG_VERSION,
+                                 .chunk = s->agg_chunk ? s->agg_chunk : S_BUILD_CHUNK,
+                                 .start = s_build_start,
+                                 .one = s_build_one}};
     /* room for one chunk's records: about 100 bytes per event */
     while (rc == 0 && !b.done) rc = store_txn_run(s, (size_t)S_BUILD_CHUNK * 128, s_build_body, &b);
     if (rc == 0) *built = b.events;

@@ -24,6 +24,7 @@
 #define TIPD_STORE_INT_H
 
 #include <lmdb.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -236,6 +237,23 @@ int store_agg_open_dbs(store_t *s, MDB_txn *txn);
 #define STORE_AGG_SHIFT(l) (16 + 4 * (l))
 void store_agg_post_unpack(const uint8_t *v, store_post_t *p);
 int store_agg_ensure(store_t *s, uint64_t *built);
+/* A walk over the held events in time order, one chunk per write
+ * transaction, resumable across starts (store_walk.c). */
+typedef struct {
+    const char *key; /* its progress key in meta */
+    uint32_t tag;    /* a resumed walk must have been begun with the same tag */
+    size_t chunk;    /* events per call of store_walk_chunk */
+    int (*start)(store_tx_t *tx, void *arg); /* before a walk from the first event */
+    int (*one)(store_tx_t *tx, const uint8_t *id, int kind, void *arg);
+    void *arg;
+    uint64_t count; /* the caller's count, kept with the progress */
+} store_walk_t;
+/* Walk the next chunk of w inside tx (a store_txn_run body); *done once
+ * every event is walked and the progress key is gone. 0 or an LMDB code
+ * (or what start/one returned). */
+int store_walk_chunk(store_tx_t *tx, store_walk_t *w, bool *done);
+/* Whether a walk under key is under way (its progress key is present). */
+int store_walk_pending(store_t *s, MDB_txn *txn, const char *key, bool *pending);
 /* Rebuild the search index if it was built by other rules than
  * FTS_VERSION (store_reindex.c); *tips: tips indexed, 0 if nothing was
  * done. 0 or an LMDB / STORE_E code. */
