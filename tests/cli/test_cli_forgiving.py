@@ -498,20 +498,20 @@ def test_thanks_count_once_per_person():
         check("and again today" in out and "saved my morning" not in out, out)
         # Bo gave thanks to one tip, twice: one tip thanked, as the tip counts it.
         eq(d.tip_json("stats", "--me", home="bo")[0]["me"]["gave"]["thanks"], 1)
+        def retract_bo_thanks(body):
+            """Retract Bo's one thanks with this story."""
+            mine = [t for t in d.tip_json("list", "--kind", "thanks", home="bo")
+                    if t.get("body") == body]
+            eq(len(mine), 1)
+            rc, out, err = d.tip("retract", "--yes", mine[0]["id"], home="bo")
+            eq(rc, 0, err)
+
         # Retracting the latest leaves the earlier one counted.
-        bo_thanks = [t for t in d.tip_json("list", "--kind", "thanks", home="bo")
-                     if t.get("body") == "and again today"]
-        eq(len(bo_thanks), 1)
-        rc, out, err = d.tip("retract", "--yes", bo_thanks[0]["id"], home="bo")
-        eq(rc, 0, err)
+        retract_bo_thanks("and again today")
         eq(d.tip_json("show", tid)[0]["thanks"], 2)
         eq(d.tip_json("stats", "--me", home="bo")[0]["me"]["gave"]["thanks"], 1)
         # ... and retracting that one too leaves none
-        left = [t for t in d.tip_json("list", "--kind", "thanks", home="bo")
-                if t.get("body") == "saved my morning"]
-        eq(len(left), 1)
-        rc, out, err = d.tip("retract", "--yes", left[0]["id"], home="bo")
-        eq(rc, 0, err)
+        retract_bo_thanks("saved my morning")
         eq(d.tip_json("stats", "--me", home="bo")[0]["me"]["gave"]["thanks"], 0)
 
 
