@@ -71,9 +71,10 @@ typedef struct {
  * (up to 32 and 64 MiB), and malloc_trim() never shortens the top of a
  * thread's arena: after a large import the writer's arena kept 15-19 MiB
  * of freed pages for good, more or less by chance, a quarter of the memory
- * budget. Fixed thresholds make blocks of 4 MiB and more (the sync set, the
- * search accumulator, the writer's index tables) their own mappings, given
- * back when freed, and let every arena return a free top above 4 MiB. */
+ * budget. With fixed thresholds a new block of 4 MiB or more that no free
+ * chunk holds (the sync set, the writer's index tables) gets a mapping of
+ * its own, given back when freed, and every arena returns a free top above
+ * 4 MiB as it frees. */
 static void s_malloc_policy(void)
 {
 #ifdef __GLIBC__
