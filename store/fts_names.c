@@ -9,14 +9,14 @@
  * the topics whose first name starts with it, and the names that end with
  * it, by two range scans.
  * Names join a query two ways:
- *   - lift (on by default): each of the best candidates (phase 1 of
+ *   - lift (prm.name_boost): each of the best candidates (phase 1 of
  *     fts_search.c) whose topics hold a name for some query words is
  *     lifted by the share of the query's idf those words carry, like
  *     proximity's first line;
- *   - retrieval (prm.part, off by default: every term costs a pass over the
- *     candidates, too much at a million tips): a few of them, the ones on
- *     the fewest tips, join as terms of their own, so a tip named for the
- *     word is found even when its text never says it.
+ *   - retrieval (prm.part): a few of them, the ones on the fewest tips,
+ *     join as terms of their own, so a tip named for the word is found even
+ *     when its text never says it. Their postings are walked like any
+ *     term's (at a million tips about twice the postings of a question).
  */
 #include "fts_int.h"
 

@@ -48,10 +48,10 @@ static const fts_params_t s_defaults = {
     .prox_win = 1,
     .prox_first = 0.3,
     .prox_docs = 10,
-    .part = 0.0,
+    .part = 0.3,
     .part_terms = 8,
     .part_max = 8,
-    .name_boost = 1.5,
+    .name_boost = 0.6,
 };
 static const size_t s_crowd = 2; /* tips per cluster before push-down */
 #define S_CLUSTER_M      100
