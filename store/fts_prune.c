@@ -329,6 +329,13 @@ static bool s_prunable(const fts_params_t *p, const fts_query_t *q, bool named)
     return true;
 }
 
+/* Does term a (on da tips) come after term b in the walk's order? */
+static bool s_after(const s_pc_t *a, size_t da, const s_pc_t *b, size_t db)
+{
+    bool sa = da < S_BOUND_MIN_DF, sb = db < S_BOUND_MIN_DF;
+    return sa != sb ? sa : a->ub > b->ub;
+}
+
 /* Open a cursor per term, compute idf, bound and the order of the bounds.
  * Returns 1 when the terms have too few postings for pruning to pay. */
 static int s_open_terms(s_prune_t *P, MDB_txn *txn)
@@ -370,9 +377,12 @@ static int s_open_terms(s_prune_t *P, MDB_txn *txn)
         int rc = s_pc_start(pc, s->limit);
         if (rc) return rc;
     }
+    /* By bound, short lists last: any order is correct, and a short list
+     * (a rare word, a name) costs little to walk but has a large bound,
+     * which among the long lists' would hold them essential for longer. */
     for (size_t i = 0; i < q->n; i++) { /* insertion sort: at most 48 */
         size_t j = i;
-        while (j > 0 && P->pc[P->order[j - 1]].ub > P->pc[i].ub) {
+        while (j > 0 && s_after(&P->pc[P->order[j - 1]], dfs[P->order[j - 1]], &P->pc[i], dfs[i])) {
             P->order[j] = P->order[j - 1];
             j--;
         }
