@@ -6,16 +6,16 @@
  * 10^5..10^6 postings, and nearly all of them belong to tips that cannot
  * reach the top. This is MaxScore (Turtle and Flood, 1995), document at a
  * time: each term gets an upper bound on what it can add to a tip's score;
- * terms are sorted by bound, and once the best tips found so far score
- * above the sum of the smallest bounds, those terms become "non-essential":
- * a tip that has none of the other (essential) terms cannot reach the
- * candidates, so only the essential lists are walked, and the
- * non-essential ones are only looked into (by page, or by a B-tree seek)
- * for the tips the essential ones bring, and only while that tip can still
- * make it. Coordination multiplies a score by a factor that only grows
- * with the words matched, so a tip that can match only the words of some
- * terms is bounded by their bounds times those words' factor; the
- * named-topic boost multiplies by a known factor.
+ * terms are sorted by bound (short lists last, see s_after), and once the
+ * best tips found so far score above the sum of the smallest bounds, those
+ * terms become "non-essential": a tip that has none of the other
+ * (essential) terms cannot reach the candidates, so only the essential
+ * lists are walked, and the non-essential ones are only looked into (by
+ * page, or by a B-tree seek) for the tips the essential ones bring, and
+ * only while that tip can still make it. Coordination multiplies a score
+ * by a factor that only grows with the words matched, so a tip that can
+ * match only the words of some terms is bounded by their bounds times those
+ * words' factor; the named-topic boost multiplies by a known factor.
  *
  * The scores are the ones exhaustive scoring gives, bit for bit: each
  * tip's contributions are computed by the same expression (fts_tf) and
@@ -306,7 +306,7 @@ typedef struct {
     const fts_query_t *q;
     float lo, hi; /* fixed floor (0: the floor rises with the best found) and ceiling */
     s_pc_t pc[FTS_MAX_QTERMS];
-    size_t order[FTS_MAX_QTERMS];       /* by bound, smallest first */
+    size_t order[FTS_MAX_QTERMS];       /* long lists first, each by bound */
     double prefix[FTS_MAX_QTERMS + 1];  /* prefix[j]: sum of the j smallest bounds */
     uint32_t pmask[FTS_MAX_QTERMS + 1]; /* pmask[j]: the query words of those j terms */
     float coord0;                       /* coordination factor of a tip matching no word */
