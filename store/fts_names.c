@@ -15,8 +15,9 @@
  *     proximity's first line;
  *   - retrieval (prm.part): a few of them, the ones on the fewest tips,
  *     join as terms of their own, so a tip named for the word is found even
- *     when its text never says it. Their postings are walked like any
- *     term's (at a million tips about twice the postings of a question).
+ *     when its text never says it. A name is on few tips, so its list is
+ *     short, and the pruned walk takes short lists last (fts_prune.c): its
+ *     large bound does not keep the common words' lists essential.
  */
 #include "fts_int.h"
 
