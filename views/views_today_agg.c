@@ -106,8 +106,11 @@ static int s_counts(store_rtxn_t *rt, const views_today_req_t *q, size_t *others
         own = me.a.tips - me.a.answers;
     else if (q->user && rc != STORE_E_NOTFOUND)
         return rc;
+    /* A user with no candidate of their own owns none of the seen ones:
+     * then no seen id needs an authorship lookup. */
     s_seen_t seen = {0};
-    if ((rc = store_agg_posts_of(rt, q->seen, q->nseen, q->user, s_seen_one, &seen)) < 0) return rc;
+    const uint8_t *by = own ? q->user : NULL;
+    if ((rc = store_agg_posts_of(rt, q->seen, q->nseen, by, s_seen_one, &seen)) < 0) return rc;
     *others = cands >= own ? (size_t)(cands - own) : 0;
     *unseen = *others >= seen.n ? *others - (size_t)seen.n : 0;
     return 0;
