@@ -206,8 +206,22 @@ const uint8_t *store_event_target(const event_t *ev)
     return NULL;
 }
 
-int store_row_get(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], store_row_t *r)
+/* *v holds the ev locator of id: make it the event's signed bytes. A
+ * locator with no bytes is a damaged store. */
+static int s_body_of(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], MDB_val *v)
 {
+    uint8_t key[8 + EVENT_ID_LEN];
+    memcpy(key, (uint8_t *)v->mv_data + 1, 8);
+    memcpy(key + 8, id, EVENT_ID_LEN);
+    MDB_val k = {sizeof key, key};
+    int rc = mdb_get(txn, s->body, &k, v);
+    return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc;
+}
+
+int store_row_read(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], store_row_t *r,
+                   MDB_val *raw)
+{
+    if (raw) *raw = (MDB_val){0, NULL};
     MDB_val k = {EVENT_ID_LEN, (void *)id}, v;
     int rc = mdb_get(txn, s->stat, &k, &v);
     if (rc != MDB_NOTFOUND) return rc ? rc : store_row_unpack(&v, r);
@@ -220,10 +234,16 @@ int store_row_get(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], stor
     r->flags = STORE_ROW_HELD | STORE_ROW_VISIBLE;
     r->kind = p[0];
     r->created_at = store_rd64(p + 1);
-    if ((rc = store_ev_get(s, txn, id, &v))) return rc;
+    if ((rc = s_body_of(s, txn, id, &v))) return rc;
     if (v.mv_size < STORE_AUTHOR_AT + EVENT_KEY_LEN) return MDB_CORRUPTED;
     memcpy(r->author, (uint8_t *)v.mv_data + STORE_AUTHOR_AT, EVENT_KEY_LEN);
+    if (raw) *raw = v;
     return 0;
+}
+
+int store_row_get(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], store_row_t *r)
+{
+    return store_row_read(s, txn, id, r, NULL);
 }
 
 int store_ev_get(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], MDB_val *v)
@@ -231,12 +251,7 @@ int store_ev_get(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], MDB_v
     MDB_val k = {EVENT_ID_LEN, (void *)id};
     int rc = mdb_get(txn, s->ev, &k, v);
     if (rc || v->mv_size != STORE_LOC_LEN) return rc;
-    uint8_t key[8 + EVENT_ID_LEN];
-    memcpy(key, (uint8_t *)v->mv_data + 1, 8);
-    memcpy(key + 8, id, EVENT_ID_LEN);
-    k = (MDB_val){sizeof key, key};
-    rc = mdb_get(txn, s->body, &k, v);
-    return rc == MDB_NOTFOUND ? MDB_CORRUPTED : rc; /* a locator with no bytes */
+    return s_body_of(s, txn, id, v);
 }
 
 /* fts_text_fn: the text of a live event, for search's feedback pass. Any

@@ -183,6 +183,11 @@ const uint8_t *store_event_target(const event_t *ev);
 /* Row of id within txn: 0 and *r filled (from stat, or implied by a held
  * tip/question's ev locator), MDB_NOTFOUND, or another error. */
 int store_row_get(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], store_row_t *r);
+/* store_row_get, and when the row was implied from the event itself, *raw =
+ * its signed bytes as store_ev_get gives them (else raw->mv_data is NULL):
+ * a caller that needs both reads them once. */
+int store_row_read(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], store_row_t *r,
+                   MDB_val *raw);
 /* store_stats inside the caller's read transaction (raw LMDB/errno codes). */
 int store_stats_txn(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], store_stats_t *st);
 

@@ -563,13 +563,19 @@ static int s_crate_collect(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_L
  * change it. With fn, calls it per counted rating in rater order. A version
  * with no earlier one keeps its own row figures (no extra reads beyond its
  * refs). */
-static int s_chain_figures(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN],
-                           const store_row_t *r, store_stats_t *st, store_rating_fn fn, void *arg,
-                           int *fn_out)
+/* The figures of one version alone: those of a chain with no earlier one. */
+static void s_row_figures(const store_row_t *r, store_stats_t *st)
 {
     st->ratings = r->ratings;
     st->rating_sum = r->rating_sum;
     st->thanks = r->thanks;
+}
+
+static int s_chain_figures(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN],
+                           const store_row_t *r, store_stats_t *st, store_rating_fn fn, void *arg,
+                           int *fn_out)
+{
+    s_row_figures(r, st);
     if (!(r->flags & STORE_ROW_VISIBLE) || (r->flags & STORE_ROW_RETRACTED)) return 0;
     if (!fn) {
         /* Search asks this of every candidate: most tips were never edited,
@@ -705,7 +711,8 @@ static int s_visible(MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], double *prior
 {
     struct s_search *q = arg;
     store_row_t r;
-    int rc = store_row_get(q->s, txn, id, &r);
+    MDB_val raw;
+    int rc = store_row_read(q->s, txn, id, &r, &raw);
     if (rc == MDB_NOTFOUND) return 1;
     if (rc) return rc > 0 ? -rc : rc;
     if (!(r.flags & STORE_ROW_VISIBLE)) return 1;
@@ -714,8 +721,12 @@ static int s_visible(MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], double *prior
         if (q->o->kind && r.kind != q->o->kind) return 1;
     }
     if (prior) {
+        /* Most candidates were never rated nor edited: their row came
+         * from their bytes, which say whether they edit an earlier one. */
         store_stats_t st;
-        if ((rc = s_chain_figures(q->s, txn, id, &r, &st, NULL, NULL, NULL)))
+        if (raw.mv_data && !s_cites_supersedes(&raw))
+            s_row_figures(&r, &st);
+        else if ((rc = s_chain_figures(q->s, txn, id, &r, &st, NULL, NULL, NULL)))
             return rc > 0 ? -rc : rc;
         *prior = store_prior(&st);
         if (!s_imported(q->s, txn, id, &r)) *prior += S_OWN_BONUS;
