@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""bench/ab_search.py -- two builds' search, side by side on one store.
+
+On a shared 2-core machine the same binary's search p99 moves by half
+between two runs a minute apart, so a change worth a few percent cannot be
+told from the hour by running the builds one after the other. This runs
+two tipds at once, build A and build B, each on its own copy of one data
+directory, and asks every question of both in turn (who goes first
+alternates), for several rounds: whatever the machine does then, it does
+to both. It prints, per build, the client round trips over every ask
+(p50, p99, mean) and each question's best time over the rounds, and the
+daemon's own account (`status` "requests").
+
+    python3 bench/ab_search.py --a build-old/bin --b build-rel/bin \\
+        --store DIR [--rounds 4] [--queries 300]
+
+DIR is a tipd data directory, e.g. one `bench-large commit` wrote:
+
+    build-rel/bin/bench-large commit -b 8192 -n 1300000 -s 0 DIR/data \\
+        /work/bench-data/tipd-large-1000000.b64
+
+It is copied twice into temporary directories (removed at the end), so
+neither build writes into it. The questions are bench/large.py's. Timing
+lives here, never in tests.
+"""
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "cli"))
+sys.path.insert(0, HERE)
+
+
+def pct(xs, f):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * f))] if xs else 0.0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--a", required=True, help="bin directory of build A")
+    ap.add_argument("--b", required=True, help="bin directory of build B")
+    ap.add_argument("--store", required=True, help="a tipd data directory (copied)")
+    ap.add_argument("--rounds", type=int, default=4)
+    ap.add_argument("--queries", type=int, default=300)
+    a = ap.parse_args()
+    if not os.path.isdir(a.store):
+        sys.exit("ab_search: no data directory %s" % a.store)
+    import harness  # noqa: PLC0415 (the path first)
+    import large  # noqa: PLC0415
+    qs = large.queries(a.queries)
+    tmps, daemons, clients = [], [], []
+    try:
+        for name, bindir in (("A", a.a), ("B", a.b)):
+            tmp = tempfile.mkdtemp(prefix="tipd-ab-", dir="/var/tmp")
+            tmps.append(tmp)
+            shutil.copytree(a.store, os.path.join(tmp, "data"))
+            harness.TIPD = os.path.join(bindir, "tipd")
+            daemons.append((name, harness.Daemon(log_level="info", tmp=tmp)))
+        clients = [(name, d.client(timeout=300)) for name, d in daemons]
+        times = {name: {} for name, _ in clients}
+        for r in range(a.rounds):
+            for i, q in enumerate(qs):
+                order = clients if (i + r) % 2 == 0 else clients[::-1]
+                for name, c in order:
+                    t0 = time.perf_counter()
+                    res = c.request({"op": "search", "q": q, "n": 10})
+                    times[name].setdefault(q, []).append((time.perf_counter() - t0) * 1000)
+                    if not res.get("ok"):
+                        sys.exit("ab_search: %s refused %r: %s" % (name, q, res))
+        print("%d questions x %d rounds, each asked of A and B in turn" % (len(qs), a.rounds))
+        print("| build | all asks p50 / p99 / mean ms | best per question p50 / p99 / mean ms "
+              "| in the daemon (status) p50 / p99 ms |")
+        print("|---|---|---|---|")
+        for name, c in clients:
+            every = [x for v in times[name].values() for x in v]
+            best = [min(v) for v in times[name].values()]
+            st = c.request({"op": "status"})["requests"]["search"]["in_daemon"]
+            print("| %s %s | %.2f / %.2f / %.2f | %.2f / %.2f / %.2f | %.1f / %.1f |" % (
+                name, a.a if name == "A" else a.b, pct(every, .5), pct(every, .99),
+                statistics.mean(every), pct(best, .5), pct(best, .99), statistics.mean(best),
+                st["p50_ms"], st["p99_ms"]))
+    finally:
+        for _, c in clients:
+            c.close()
+        for _, d in daemons:
+            d.cleanup()
+        for t in tmps:
+            shutil.rmtree(t, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
