@@ -554,6 +554,14 @@ static int s_crate_collect(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_L
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* The figures of one version alone: those of a chain with no earlier one. */
+static void s_row_figures(const store_row_t *r, store_stats_t *st)
+{
+    st->ratings = r->ratings;
+    st->rating_sum = r->rating_sum;
+    st->thanks = r->thanks;
+}
+
 /* The figures of the edit chain that ends in the visible version id (row r):
  * 0 or an LMDB/errno code; fn's non-zero return stops the calls and goes to
  * *fn_out.
@@ -563,14 +571,6 @@ static int s_crate_collect(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_L
  * change it. With fn, calls it per counted rating in rater order. A version
  * with no earlier one keeps its own row figures (no extra reads beyond its
  * refs). */
-/* The figures of one version alone: those of a chain with no earlier one. */
-static void s_row_figures(const store_row_t *r, store_stats_t *st)
-{
-    st->ratings = r->ratings;
-    st->rating_sum = r->rating_sum;
-    st->thanks = r->thanks;
-}
-
 static int s_chain_figures(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN],
                            const store_row_t *r, store_stats_t *st, store_rating_fn fn, void *arg,
                            int *fn_out)
