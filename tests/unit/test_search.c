@@ -365,6 +365,38 @@ static void test_rating_lifts_equal_tip(void **state)
     assert_true(h[1].score > 0);
 }
 
+/* An edit has no ratings of its own: it ranks by those of its edit chain
+ * (a version's row is read from its bytes when it has none, and they say
+ * that it edits an earlier one). */
+static void test_edit_keeps_chain_ratings(void **state)
+{
+    fx_t *fx = *state;
+    uint8_t older[32], other[32], v2[32];
+    const char *title = "Forward a local port over ssh", *body = "ssh -L 8080:localhost:80 host";
+    s_tip(fx, &fx->a, EVENT_TIP, title, body, NULL, older);
+    s_tip(fx, &fx->b, EVENT_TIP, title, body, NULL, other);
+    key_t_ r;
+    for (uint8_t i = 0; i < 3; i++) {
+        s_key(&r, (uint8_t)(10 + i));
+        s_act(fx, &r, EVENT_RATING, 5, older);
+    }
+    static event_t ev;
+    event_init(&ev, EVENT_TIP);
+    assert_int_equal(event_set_title(&ev, title, strlen(title)), 0);
+    assert_int_equal(event_set_body(&ev, body, strlen(body)), 0);
+    assert_int_equal(event_add_ref(&ev, EVENT_REF_SUPERSEDES, older), 0);
+    s_put(fx, &ev, &fx->a);
+    memcpy(v2, ev.id, 32);
+    /* Same text as the other tip, and newer: only the chain's ratings can
+     * put it strictly above. */
+    store_hit_t h[10];
+    size_t n = s_search(fx, "forward port", NULL, h, 10);
+    assert_int_equal(n, 2);
+    assert_memory_equal(h[0].id, v2, 32);
+    assert_memory_equal(h[1].id, other, 32);
+    assert_true(h[0].score > h[1].score);
+}
+
 static void test_kinds(void **state)
 {
     fx_t *fx = *state;
@@ -872,6 +904,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_retract_in_same_batch, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_invisible_candidates, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_rating_lifts_equal_tip, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_edit_keeps_chain_ratings, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_kinds, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_cjk_findable, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_tldr_sample, s_setup, s_teardown),
