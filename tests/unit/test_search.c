@@ -133,6 +133,16 @@ static int s_has(const store_hit_t *hits, size_t n, const uint8_t *id)
     return 0;
 }
 
+/* q finds exactly two tips, first strictly above second. */
+static void s_above(fx_t *fx, const char *q, const uint8_t *first, const uint8_t *second)
+{
+    store_hit_t h[10];
+    assert_int_equal(s_search(fx, q, NULL, h, 10), 2);
+    assert_memory_equal(h[0].id, first, EVENT_ID_LEN);
+    assert_memory_equal(h[1].id, second, EVENT_ID_LEN);
+    assert_true(h[0].score > h[1].score);
+}
+
 /* q finds exactly one tip, id. */
 static void s_only(fx_t *fx, const char *q, const uint8_t *id)
 {
@@ -150,14 +160,10 @@ static void test_title_outranks_body(void **state)
           b);
     s_tip(fx, &fx->a, EVENT_TIP, "Extract an archive", "tar xf file.tar", NULL, a);
     s_tip(fx, &fx->a, EVENT_TIP, "Restart the printer", "lpadmin -x printer", NULL, c);
-    store_hit_t h[10];
-    size_t n = s_search(fx, "extract archive", NULL, h, 10);
-    assert_int_equal(n, 2);
-    assert_memory_equal(h[0].id, a, 32);
-    assert_memory_equal(h[1].id, b, 32);
-    assert_true(h[0].score > h[1].score);
+    s_above(fx, "extract archive", a, b);
     /* Stemming: other word forms find the same tips. */
-    n = s_search(fx, "Extracting ARCHIVES", NULL, h, 10);
+    store_hit_t h[10];
+    size_t n = s_search(fx, "Extracting ARCHIVES", NULL, h, 10);
     assert_int_equal(n, 2);
     assert_memory_equal(h[0].id, a, 32);
     /* Nothing matches: no hits, no error. */
@@ -352,10 +358,7 @@ static void test_rating_lifts_equal_tip(void **state)
         s_act(fx, &r, EVENT_RATING, 5, older);
     }
     s_act(fx, &fx->b, EVENT_THANKS, 0, older);
-    n = s_search(fx, "forward port", NULL, h, 10);
-    assert_int_equal(n, 2);
-    assert_memory_equal(h[0].id, older, 32);
-    assert_true(h[0].score > h[1].score);
+    s_above(fx, "forward port", older, newer);
     /* A poor rating never pushes a tip below an unrated equal one. */
     s_key(&r, 20);
     s_act(fx, &r, EVENT_RATING, 1, newer);
@@ -389,12 +392,7 @@ static void test_edit_keeps_chain_ratings(void **state)
     memcpy(v2, ev.id, 32);
     /* Same text as the other tip, and newer: only the chain's ratings can
      * put it strictly above. */
-    store_hit_t h[10];
-    size_t n = s_search(fx, "forward port", NULL, h, 10);
-    assert_int_equal(n, 2);
-    assert_memory_equal(h[0].id, v2, 32);
-    assert_memory_equal(h[1].id, other, 32);
-    assert_true(h[0].score > h[1].score);
+    s_above(fx, "forward port", v2, other);
 }
 
 static void test_kinds(void **state)
