@@ -50,6 +50,7 @@
 
 #define S_END          UINT32_MAX
 #define S_BOUND_MIN_DF 1024 /* shorter lists are bounded by 1 (and cheap to read) */
+#define S_SCAN         8    /* postings a seek looks at in order before galloping */
 /* Bounds and scores are summed in different orders and precisions: a tip is
  * dropped only when its bound is below the floor by more than that. */
 #define S_SLACK 1e-4
@@ -136,21 +137,27 @@ static int s_pc_seek(s_pc_t *pc, uint32_t target, uint32_t limit)
             }
         }
     }
-    /* Gallop from the current posting, then halve: a seek is usually near
-     * (the tips the essential lists bring are dense), and probes near p stay
-     * in the cache lines already read, where halving the whole page misses. */
-    size_t n = (size_t)(pc->end - pc->p) / FTS_POST_LEN, lo = 0, hi = 1;
-    while (hi < n && fts_rd32(pc->p + hi * FTS_POST_LEN) < target) {
-        lo = hi + 1;
-        hi = 2 * hi + 1;
-    }
-    if (hi > n) hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (fts_rd32(pc->p + mid * FTS_POST_LEN) < target)
-            lo = mid + 1;
-        else
-            hi = mid;
+    /* A seek is usually near (the tips the essential lists bring are
+     * dense): the next S_SCAN postings are looked at in order, a loop whose
+     * branch is predictable over cache lines already read; beyond them the
+     * seek gallops and then halves, where halving the whole page misses. */
+    size_t n = (size_t)(pc->end - pc->p) / FTS_POST_LEN, lo = 0;
+    while (lo < n && lo < S_SCAN && fts_rd32(pc->p + lo * FTS_POST_LEN) < target) lo++;
+    if (lo == S_SCAN) {
+        size_t hi = lo, step = 1; /* every posting before lo is below target */
+        while (hi < n && fts_rd32(pc->p + hi * FTS_POST_LEN) < target) {
+            lo = hi + 1;
+            hi += step;
+            step *= 2;
+        }
+        if (hi > n) hi = n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (fts_rd32(pc->p + mid * FTS_POST_LEN) < target)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
     }
     if (lo == n) return STORE_E_LMDB; /* unsorted page */
     pc->p += lo * FTS_POST_LEN;
