@@ -19,8 +19,16 @@
 #define S_NREFS_AT 42 /* offset of nrefs in signed bytes (docs/PROTOCOL.md 1.2) */
 
 static int s_chain_figures(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN],
-                           const store_row_t *r, store_stats_t *st, store_rating_fn fn, void *arg,
-                           int *fn_out);
+                           const store_row_t *r, const MDB_val *bytes, store_stats_t *st,
+                           store_rating_fn fn, void *arg, int *fn_out);
+
+/* The figures of one version alone: those of a chain with no earlier one. */
+static void s_row_figures(const store_row_t *r, store_stats_t *st)
+{
+    st->ratings = r->ratings;
+    st->rating_sum = r->rating_sum;
+    st->thanks = r->thanks;
+}
 
 static int s_is_tomb(const MDB_val *v)
 {
@@ -393,11 +401,7 @@ static void s_author_add(store_t *s, MDB_txn *txn, const MDB_val *k, const MDB_v
          * add nothing (a rater of v1 and v2 is one rating received). */
         if (!(r.flags & STORE_ROW_VISIBLE)) break;
         store_stats_t st;
-        if (s_chain_figures(s, txn, id, &r, &st, NULL, NULL, NULL)) {
-            st.thanks = r.thanks;
-            st.ratings = r.ratings;
-            st.rating_sum = r.rating_sum;
-        }
+        if (s_chain_figures(s, txn, id, &r, NULL, &st, NULL, NULL, NULL)) s_row_figures(&r, &st);
         a->thanks_received += st.thanks;
         a->ratings_received += st.ratings;
         a->rating_sum_received += st.rating_sum;
@@ -554,14 +558,6 @@ static int s_crate_collect(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_L
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* The figures of one version alone: those of a chain with no earlier one. */
-static void s_row_figures(const store_row_t *r, store_stats_t *st)
-{
-    st->ratings = r->ratings;
-    st->rating_sum = r->rating_sum;
-    st->thanks = r->thanks;
-}
-
 /* The figures of the edit chain that ends in the visible version id (row r):
  * 0 or an LMDB/errno code; fn's non-zero return stops the calls and goes to
  * *fn_out.
@@ -570,10 +566,11 @@ static void s_row_figures(const store_row_t *r, store_stats_t *st)
  * them. A function of the held set only (read time), so arrival order cannot
  * change it. With fn, calls it per counted rating in rater order. A version
  * with no earlier one keeps its own row figures (no extra reads beyond its
- * refs). */
+ * refs). bytes: the version's signed bytes if the caller has read them
+ * (store_row_read), else NULL and they are read here when needed. */
 static int s_chain_figures(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN],
-                           const store_row_t *r, store_stats_t *st, store_rating_fn fn, void *arg,
-                           int *fn_out)
+                           const store_row_t *r, const MDB_val *bytes, store_stats_t *st,
+                           store_rating_fn fn, void *arg, int *fn_out)
 {
     s_row_figures(r, st);
     if (!(r->flags & STORE_ROW_VISIBLE) || (r->flags & STORE_ROW_RETRACTED)) return 0;
@@ -581,8 +578,11 @@ static int s_chain_figures(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_L
         /* Search asks this of every candidate: most tips were never edited,
          * and a look at their references says so without a decode. */
         MDB_val raw;
-        int gr = store_ev_get(s, txn, id, &raw);
-        if (gr) return gr == MDB_NOTFOUND ? 0 : gr;
+        int gr;
+        if (bytes)
+            raw = *bytes;
+        else if ((gr = store_ev_get(s, txn, id, &raw)))
+            return gr == MDB_NOTFOUND ? 0 : gr;
         if (!s_cites_supersedes(&raw)) return 0;
     }
     uint8_t(*ver)[EVENT_ID_LEN] = malloc(STORE_MAX_CHAIN * EVENT_ID_LEN);
@@ -654,7 +654,7 @@ int store_chain_stats(store_t *s, const uint8_t id[EVENT_ID_LEN], store_stats_t 
         store_row_t r;
         int gr = store_row_get(s, txn, id, &r);
         if (gr == 0)
-            rc = s_chain_figures(s, txn, id, &r, st, NULL, NULL, NULL);
+            rc = s_chain_figures(s, txn, id, &r, NULL, st, NULL, NULL, NULL);
         else if (gr != MDB_NOTFOUND)
             rc = gr;
     }
@@ -673,7 +673,7 @@ int store_chain_ratings(store_t *s, const uint8_t id[EVENT_ID_LEN], store_rating
     int visible = rc == 0 && (r.flags & STORE_ROW_VISIBLE) && !(r.flags & STORE_ROW_RETRACTED);
     store_stats_t st;
     int out = 0;
-    if (visible) rc = s_chain_figures(s, txn, id, &r, &st, fn, arg, &out);
+    if (visible) rc = s_chain_figures(s, txn, id, &r, NULL, &st, fn, arg, &out);
     store_rtxn_close(s, txn);
     if (!visible) return store_ratings(s, id, fn, arg);
     if (out) return out;
@@ -722,11 +722,10 @@ static int s_visible(MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], double *prior
     }
     if (prior) {
         /* Most candidates were never rated nor edited: their row came
-         * from their bytes, which say whether they edit an earlier one. */
+         * from their bytes, which also say whether they edit an earlier one. */
         store_stats_t st;
-        if (raw.mv_data && !s_cites_supersedes(&raw))
-            s_row_figures(&r, &st);
-        else if ((rc = s_chain_figures(q->s, txn, id, &r, &st, NULL, NULL, NULL)))
+        const MDB_val *bytes = raw.mv_data ? &raw : NULL;
+        if ((rc = s_chain_figures(q->s, txn, id, &r, bytes, &st, NULL, NULL, NULL)))
             return rc > 0 ? -rc : rc;
         *prior = store_prior(&st);
         if (!s_imported(q->s, txn, id, &r)) *prior += S_OWN_BONUS;
