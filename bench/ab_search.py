@@ -36,11 +36,6 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "cli"))
 sys.path.insert(0, HERE)
 
 
-def pct(xs, f):
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(len(xs) * f))] if xs else 0.0
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--a", required=True, help="bin directory of build A")
@@ -53,6 +48,7 @@ def main():
         sys.exit("ab_search: no data directory %s" % a.store)
     import harness  # noqa: PLC0415 (the path first)
     import large  # noqa: PLC0415
+    from large import pct  # noqa: PLC0415 (the percentile large.py reports)
     qs = large.queries(a.queries)
     tmps, daemons, clients = [], [], []
     try:
@@ -82,8 +78,8 @@ def main():
             best = [min(v) for v in times[name].values()]
             st = c.request({"op": "status"})["requests"]["search"]["in_daemon"]
             print("| %s %s | %.2f / %.2f / %.2f | %.2f / %.2f / %.2f | %.1f / %.1f |" % (
-                name, a.a if name == "A" else a.b, pct(every, .5), pct(every, .99),
-                statistics.mean(every), pct(best, .5), pct(best, .99), statistics.mean(best),
+                name, a.a if name == "A" else a.b, pct(every, 50), pct(every, 99),
+                statistics.mean(every), pct(best, 50), pct(best, 99), statistics.mean(best),
                 st["p50_ms"], st["p99_ms"]))
     finally:
         for _, c in clients:
