@@ -18,9 +18,9 @@
  * The store knows nothing of the network. Functions return 0 on success or a
  * negative STORE_E* code (store_strerror); codes from event.h pass through.
  *
- * Threads. One writer: store_ingest, store_miss_record and
- * store_release_memory are called by one thread at a time (tipd's ingest
- * writer thread), never from inside an iteration callback. Any number of
+ * Threads. One writer: store_ingest, store_miss_record,
+ * store_release_memory and store_map_warm are called by one thread at a
+ * time (tipd's ingest writer thread), never from inside an iteration callback. Any number of
  * other threads may meanwhile call the read functions on the store itself
  * (each opens its own short LMDB read transaction, so a callback may call
  * another read function) or read through read views (store_rtxn_begin):
@@ -109,6 +109,15 @@ size_t store_map_size(const store_t *s);
  * success; on failure the store refuses every later call with an error
  * (never crashes) until a later store_release_memory() manages to reopen. */
 int store_release_memory(store_t *s, int wait);
+/* Enter in this process's page table the pages of the database file that
+ * the page cache already holds, so that readers do not each take a page
+ * fault on their first touch of them (a fresh open or a reopen starts with
+ * none). Never reads the disk. Writer only (it is the thread that moves the
+ * map). Works from byte *from of the file in slices, calling stop(arg)
+ * before each (stop may be NULL); advances *from and adds the bytes mapped
+ * to *mapped. 0 when done, 1 when stop said so (call again with the same
+ * *from to go on; after a reopen start again from 0), or a code. */
+int store_map_warm(store_t *s, size_t *from, int (*stop)(void *arg), void *arg, size_t *mapped);
 
 /* ---- read views: one snapshot, any thread ---- */
 

@@ -1,0 +1,180 @@
+/* test_store_map.c -- store_map_warm(): the pages of data.mdb the page cache
+ * holds get entered in this process's page table before any reader touches
+ * them. Real LMDB in a temporary directory, real signed events.
+ *
+ * What must hold: after a reopen the map starts (almost) unmapped, and after
+ * a warm the mapping's resident size (Rss in /proc/self/smaps) is exactly
+ * the bytes the warm reports; a stop asked before the first slice maps
+ * nothing and leaves the position, and a later call finishes; the store
+ * reads back the same; a read view, a NULL store and a closed store are
+ * refused with a code, never a crash.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "test_store_util.h"
+
+enum { N = 400 };
+
+/* Rss, in bytes, of this process's mapping of dir/data.mdb; -1 if none. */
+static long long s_map_rss(const char *dir)
+{
+    char want[300], line[512];
+    snprintf(want, sizeof want, "%s/data.mdb", dir);
+    FILE *f = fopen("/proc/self/smaps", "r");
+    assert_non_null(f);
+    long long rss = -1;
+    int in = 0;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) {
+            line[strcspn(line, "\n")] = 0;
+            size_t n = strlen(line), w = strlen(want);
+            in = n >= w && strcmp(line + n - w, want) == 0;
+            continue;
+        }
+        long long kb;
+        if (in && sscanf(line, "Rss: %lld kB", &kb) == 1) rss = kb * 1024;
+    }
+    fclose(f);
+    return rss;
+}
+
+static int s_stop_always(void *arg)
+{
+    (*(int *)arg)++;
+    return 1;
+}
+
+static store_t *s_filled(const char *dir, raw_t **out)
+{
+    store_t *s = s_open(dir, 0);
+    raw_t *r = calloc(N, sizeof *r);
+    assert_non_null(r);
+    char title[96];
+    for (int i = 0; i < N; i++) {
+        snprintf(title, sizeof title, "tip %d on mapping pages ahead of readers", i);
+        r[i] = s_tip(i % 2 ? &A : &B, T0 + (uint64_t)i, title, "lmdb");
+    }
+    s_ingest(s, r, N, NULL);
+    *out = r;
+    return s;
+}
+
+static void test_warm_maps_what_is_resident(void **state)
+{
+    (void)state;
+    char *dir = s_tmpdir();
+    raw_t *r;
+    store_t *s = s_filled(dir, &r);
+    /* A reopen: a new mapping with only the pages the open itself read. */
+    assert_int_equal(store_release_memory(s, 0), 0);
+    long long before = s_map_rss(dir);
+    assert_true(before >= 0);
+
+    size_t from = 0, mapped = 0;
+    assert_int_equal(store_map_warm(s, &from, NULL, NULL, &mapped), 0);
+    struct stat st;
+    char path[300];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(mapped > (size_t)before); /* the ingest's pages are in the page cache */
+    assert_true(mapped <= (size_t)st.st_size);
+    assert_int_equal(mapped % 4096, 0);
+    assert_int_equal(from, mapped); /* a freshly written file is all resident */
+    assert_int_equal(s_map_rss(dir), (long long)mapped);
+
+    /* Again: nothing new to map, the same bytes counted. */
+    size_t again = 0;
+    from = 0;
+    assert_int_equal(store_map_warm(s, &from, NULL, NULL, &again), 0);
+    assert_int_equal(again, mapped);
+    assert_int_equal(s_map_rss(dir), (long long)mapped);
+
+    store_counts_t c;
+    assert_int_equal(store_counts(s, &c), 0);
+    assert_int_equal(c.tips, N);
+    for (int i = 0; i < N; i += 9) assert_int_equal(store_has(s, r[i].id), 1);
+    store_destroy(&s);
+    for (int i = 0; i < N; i++) s_free(&r[i]);
+    free(r);
+    s_rmdir(dir);
+}
+
+static void test_warm_stops_and_resumes(void **state)
+{
+    (void)state;
+    char *dir = s_tmpdir();
+    raw_t *r;
+    store_t *s = s_filled(dir, &r);
+    assert_int_equal(store_release_memory(s, 0), 0);
+    long long before = s_map_rss(dir);
+
+    size_t from = 0, mapped = 0;
+    int asked = 0;
+    assert_int_equal(store_map_warm(s, &from, s_stop_always, &asked, &mapped), 1);
+    assert_int_equal(asked, 1);
+    assert_int_equal(from, 0);
+    assert_int_equal(mapped, 0);
+    assert_int_equal(s_map_rss(dir), before);
+
+    assert_int_equal(store_map_warm(s, &from, NULL, NULL, &mapped), 0);
+    assert_true(mapped > 0);
+    assert_int_equal(s_map_rss(dir), (long long)mapped);
+    /* Done: a call from the end maps nothing more and asks nothing. */
+    size_t more = 0;
+    assert_int_equal(store_map_warm(s, &from, s_stop_always, &asked, &more), 0);
+    assert_int_equal(more, 0);
+    assert_int_equal(asked, 1);
+    store_destroy(&s);
+    for (int i = 0; i < N; i++) s_free(&r[i]);
+    free(r);
+    s_rmdir(dir);
+}
+
+static void test_warm_refuses(void **state)
+{
+    (void)state;
+    char *dir = s_tmpdir();
+    char moved[256];
+    snprintf(moved, sizeof moved, "%s.moved", dir);
+    store_t *s = s_open(dir, 0);
+    raw_t t = s_tip(&A, T0, "one tip", "x");
+    s_one(s, &t);
+    size_t from = 0, mapped = 0;
+    assert_int_equal(store_map_warm(NULL, &from, NULL, NULL, &mapped), STORE_E_ARG);
+    assert_int_equal(store_map_warm(s, NULL, NULL, NULL, &mapped), STORE_E_ARG);
+    store_rtxn_t *v = store_rtxn_begin(s, NULL);
+    assert_non_null(v);
+    assert_int_equal(store_map_warm(v, &from, NULL, NULL, &mapped), STORE_E_ARG);
+    store_rtxn_end(&v);
+    assert_int_equal(mapped, 0);
+
+    /* A failed reopen leaves no environment: a code, not a crash. */
+    assert_int_equal(rename(dir, moved), 0);
+    assert_int_equal(store_release_memory(s, 0), STORE_E_IO);
+    assert_int_equal(store_map_warm(s, &from, NULL, NULL, &mapped), STORE_E_IO);
+    assert_int_equal(rename(moved, dir), 0);
+    assert_int_equal(store_release_memory(s, 0), 0);
+    assert_int_equal(store_map_warm(s, &from, NULL, NULL, &mapped), 0);
+    assert_true(mapped > 0);
+    assert_int_equal(store_has(s, t.id), 1);
+    store_destroy(&s);
+    s_free(&t);
+    s_rmdir(dir);
+}
+
+int main(void)
+{
+    if (sodium_init() < 0) return 1;
+    s_keys();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_warm_maps_what_is_resident),
+        cmocka_unit_test(test_warm_stops_and_resumes),
+        cmocka_unit_test(test_warm_refuses),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
