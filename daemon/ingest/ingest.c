@@ -41,7 +41,10 @@
  *
  * When ingest has been quiet a while after big batches, the writer gives
  * back what they left allocated (store_release_memory, waiting for readers
- * if it must: it is not the loop that waits).
+ * if it must: it is not the loop that waits). When ingest has nothing in
+ * hand after a start, a reopen or a growth of the map, it enters the pages
+ * the page cache holds in the new mapping (store_map_warm), so that readers
+ * do not each take the page faults; any work that arrives stops it.
  *
  * Locking: one mutex guards the queues, the busy counts and the flags;
  * workers wait on `work`, the writer on `wake`, ingest_flush on `idle`.
@@ -403,12 +406,54 @@ static int s_release(ingest_t *g)
     return 0;
 }
 
+/* Ingest has work in hand: events to verify or commit, or writes. Mutex
+ * held. The map is warmed only without any, so that it never takes a core
+ * from an import. */
+static int s_busy(const ingest_t *g)
+{
+    return g->vq.head || g->busy || g->cq.head || g->calls || g->stop;
+}
+
+/* store_map_warm's stop: work arrived. Takes the mutex. */
+static int s_warm_stop(void *arg)
+{
+    ingest_t *g = arg;
+    pthread_mutex_lock(&g->mu);
+    int stop = s_busy(g);
+    pthread_mutex_unlock(&g->mu);
+    return stop;
+}
+
+/* Idle writer: map the store's resident pages (store_map_warm) from *from
+ * on, giving way to any work that arrives. Returns 1 while there is more to
+ * map (it stopped for work), 0 when done or given up. Mutex not held. */
+static int s_warm(ingest_t *g, size_t *from, int first)
+{
+    size_t mapped = 0;
+    uint64_t t0 = s_mono_ms();
+    int rc = store_map_warm(g->store, from, s_warm_stop, g, &mapped);
+    if (rc == 1) return 1;
+    if (rc < 0) { /* only readers' first touches are at stake: not retried */
+        log_msg(LOG_W, "store: %s (%s)", store_strerror(rc), store_last_error(g->store));
+        return 0;
+    }
+    log_msg(first ? LOG_I : LOG_D,
+            "store: mapped the %.1f MiB of the database the page cache holds, in %llu ms",
+            (double)mapped / 1048576.0, (unsigned long long)(s_mono_ms() - t0));
+    return 0;
+}
+
 static void *s_writer(void *arg)
 {
     ingest_t *g = arg;
     pthread_setname_np(pthread_self(), "tipd-writer");
     uint64_t trim_at = 0;   /* when to release memory; 0: nothing to release */
     uint64_t fill_till = 0; /* how long this batch may wait for the workers; 0: not waiting */
+    /* Mapping the store's resident pages (store_map_warm) is due at start,
+     * after a reopen and after the map moved; it waits for a planned
+     * reopen, which would unmap them again. */
+    int warm_due = 1, warm_first = 1;
+    size_t warm_from = 0, map_size = store_map_size(g->store);
     pthread_mutex_lock(&g->mu);
     for (;;) {
         if (g->calls) { /* writes other than events, in order */
@@ -456,6 +501,11 @@ static void *s_writer(void *arg)
             pthread_mutex_unlock(&g->mu);
             s_commit_batch(g, d);
             if (d->nnew >= S_TRIM_MIN) trim_at = s_mono_ms() + S_TRIM_IDLE_MS;
+            if (store_map_size(g->store) != map_size) { /* grown: a new mapping */
+                map_size = store_map_size(g->store);
+                warm_due = 1;
+                warm_from = 0;
+            }
             pthread_mutex_lock(&g->mu);
             if (g->done_tail)
                 g->done_tail->next = d;
@@ -468,6 +518,13 @@ static void *s_writer(void *arg)
             continue;
         }
         if (g->stop) break;
+        if (!trim_at && warm_due && !s_busy(g)) {
+            pthread_mutex_unlock(&g->mu);
+            warm_due = s_warm(g, &warm_from, warm_first);
+            if (!warm_due) warm_first = 0;
+            pthread_mutex_lock(&g->mu);
+            continue;
+        }
         if (!trim_at) {
             pthread_cond_wait(&g->wake, &g->mu);
             continue;
@@ -479,6 +536,11 @@ static void *s_writer(void *arg)
         g->writing = 1;
         pthread_mutex_unlock(&g->mu);
         trim_at = s_release(g) == 0 ? 0 : s_mono_ms() + S_TRIM_IDLE_MS;
+        if (!trim_at) { /* a new mapping, none of it entered */
+            map_size = store_map_size(g->store);
+            warm_due = 1;
+            warm_from = 0;
+        }
         pthread_mutex_lock(&g->mu);
         g->writing = 0;
         pthread_cond_broadcast(&g->idle);
