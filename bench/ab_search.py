@@ -9,10 +9,13 @@ directory, and asks every question of both in turn (who goes first
 alternates), for several rounds: whatever the machine does then, it does
 to both. It prints, per build, the client round trips over every ask
 (p50, p99, mean) and each question's best time over the rounds, and the
-daemon's own account (`status` "requests").
+daemon's own account (`status` "requests"); then, per round, each build's
+p50 / p99 / max and the minor page faults its tipd took during the round
+(round 1 is the first pass after the start: what a fresh mapping of the
+store costs).
 
     python3 bench/ab_search.py --a build-old/bin --b build-rel/bin \\
-        --store DIR [--rounds 4] [--queries 300]
+        --store DIR [--rounds 4] [--queries 300] [--settle 2]
 
 DIR is a tipd data directory, e.g. one `bench-large commit` wrote:
 
@@ -36,6 +39,12 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "cli"))
 sys.path.insert(0, HERE)
 
 
+def minflt(pid):
+    """Minor page faults a process has taken (/proc/PID/stat, field 10)."""
+    with open("/proc/%d/stat" % pid) as f:
+        return int(f.read().rsplit(")", 1)[1].split()[7])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--a", required=True, help="bin directory of build A")
@@ -43,6 +52,8 @@ def main():
     ap.add_argument("--store", required=True, help="a tipd data directory (copied)")
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--settle", type=float, default=2.0,
+                    help="seconds between both daemons' start and the first question")
     a = ap.parse_args()
     if not os.path.isdir(a.store):
         sys.exit("ab_search: no data directory %s" % a.store)
@@ -59,16 +70,28 @@ def main():
             harness.TIPD = os.path.join(bindir, "tipd")
             daemons.append((name, harness.Daemon(log_level="info", tmp=tmp)))
         clients = [(name, d.client(timeout=300)) for name, d in daemons]
+        # the builds start alike: neither is asked before both have had
+        # the same time to settle (a person does not ask in tipd's first
+        # second either)
+        time.sleep(a.settle)
         times = {name: {} for name, _ in clients}
+        rounds = {name: [] for name, _ in clients}  # per round: (times, faults)
+        pids = {name: d.proc.pid for name, d in daemons}
         for r in range(a.rounds):
+            f0 = {name: minflt(pids[name]) for name in pids}
+            this = {name: [] for name in pids}
             for i, q in enumerate(qs):
                 order = clients if (i + r) % 2 == 0 else clients[::-1]
                 for name, c in order:
                     t0 = time.perf_counter()
                     res = c.request({"op": "search", "q": q, "n": 10})
-                    times[name].setdefault(q, []).append((time.perf_counter() - t0) * 1000)
+                    ms = (time.perf_counter() - t0) * 1000
+                    times[name].setdefault(q, []).append(ms)
+                    this[name].append(ms)
                     if not res.get("ok"):
                         sys.exit("ab_search: %s refused %r: %s" % (name, q, res))
+            for name in pids:
+                rounds[name].append((this[name], minflt(pids[name]) - f0[name]))
         print("%d questions x %d rounds, each asked of A and B in turn" % (len(qs), a.rounds))
         print("| build | all asks p50 / p99 / mean ms | best per question p50 / p99 / mean ms "
               "| in the daemon (status) p50 / p99 ms |")
@@ -81,6 +104,13 @@ def main():
                 name, a.a if name == "A" else a.b, pct(every, 50), pct(every, 99),
                 statistics.mean(every), pct(best, 50), pct(best, 99), statistics.mean(best),
                 st["p50_ms"], st["p99_ms"]))
+        print("\n| round | build | p50 / p99 / max ms | minor page faults of tipd |")
+        print("|---|---|---|---|")
+        for r in range(a.rounds):
+            for name, _ in clients:
+                ts, flt = rounds[name][r]
+                print("| %d | %s | %.2f / %.2f / %.2f | %d |" % (
+                    r + 1, name, pct(ts, 50), pct(ts, 99), max(ts), flt))
     finally:
         for _, c in clients:
             c.close()

@@ -426,8 +426,9 @@ static int s_warm_stop(void *arg)
 
 /* Idle writer: map the store's resident pages (store_map_warm) from *from
  * on, giving way to any work that arrives. Returns 1 while there is more to
- * map (it stopped for work), 0 when done or given up. Mutex not held. */
-static int s_warm(ingest_t *g, size_t *from, int first)
+ * map (it stopped for work), 0 when done or given up. Logged at info: it
+ * happens at start and once an import is over. Mutex not held. */
+static int s_warm(ingest_t *g, size_t *from)
 {
     size_t mapped = 0;
     uint64_t t0 = s_mono_ms();
@@ -437,8 +438,7 @@ static int s_warm(ingest_t *g, size_t *from, int first)
         log_msg(LOG_W, "store: %s (%s)", store_strerror(rc), store_last_error(g->store));
         return 0;
     }
-    log_msg(first ? LOG_I : LOG_D,
-            "store: mapped the %.1f MiB of the database the page cache holds, in %llu ms",
+    log_msg(LOG_I, "store: mapped the %.1f MiB of the database the page cache holds, in %llu ms",
             (double)mapped / 1048576.0, (unsigned long long)(s_mono_ms() - t0));
     return 0;
 }
@@ -452,7 +452,7 @@ static void *s_writer(void *arg)
     /* Mapping the store's resident pages (store_map_warm) is due at start,
      * after a reopen and after the map moved; it waits for a planned
      * reopen, which would unmap them again. */
-    int warm_due = 1, warm_first = 1;
+    int warm_due = 1;
     size_t warm_from = 0, map_size = store_map_size(g->store);
     pthread_mutex_lock(&g->mu);
     for (;;) {
@@ -520,8 +520,7 @@ static void *s_writer(void *arg)
         if (g->stop) break;
         if (!trim_at && warm_due && !s_busy(g)) {
             pthread_mutex_unlock(&g->mu);
-            warm_due = s_warm(g, &warm_from, warm_first);
-            if (!warm_due) warm_first = 0;
+            warm_due = s_warm(g, &warm_from);
             pthread_mutex_lock(&g->mu);
             continue;
         }
