@@ -1,26 +1,31 @@
 /* api_latency.c -- log-linear latency histograms (api_latency.h).
  *
- * Bucket of a value v: v itself below 16; otherwise, with e the index of
- * v's highest set bit (e >= 4), 16 + (e - 4) * 8 plus the three bits below
- * the highest one. The quantile walks the buckets in order, so it costs
- * API_LAT_BUCKETS steps at most and needs no sorted copy of the values.
+ * With S = API_LAT_SUB_BITS: bucket of a value v is v itself below 2^(S+1);
+ * otherwise, with e the index of v's highest set bit (e > S), 2^(S+1) +
+ * (e - S - 1) * 2^S plus the S bits below the highest one. The quantile
+ * walks the buckets in order, so it costs API_LAT_BUCKETS steps at most and
+ * needs no sorted copy of the values.
  */
 #include "api_latency.h"
 
+#define S_SUB   (1u << API_LAT_SUB_BITS) /* buckets per power of two */
+#define S_EXACT (2u * S_SUB)             /* values below this have a bucket each */
+
 static unsigned s_bucket(uint64_t v)
 {
-    if (v < 16) return (unsigned)v;
+    if (v < S_EXACT) return (unsigned)v;
     unsigned e = 63u - (unsigned)__builtin_clzll(v);
-    unsigned i = 16 + (e - 4) * 8 + (unsigned)((v >> (e - 3)) & 7);
+    unsigned i = S_EXACT + (e - API_LAT_SUB_BITS - 1) * S_SUB +
+                 (unsigned)((v >> (e - API_LAT_SUB_BITS)) & (S_SUB - 1));
     return i < API_LAT_BUCKETS ? i : API_LAT_BUCKETS - 1;
 }
 
 /* The largest value that falls in bucket i. */
 static uint64_t s_upper(unsigned i)
 {
-    if (i < 16) return i;
-    unsigned e = (i - 16) / 8 + 4, sub = (i - 16) % 8;
-    return ((uint64_t)(8 + sub + 1) << (e - 3)) - 1;
+    if (i < S_EXACT) return i;
+    unsigned e = (i - S_EXACT) / S_SUB + API_LAT_SUB_BITS + 1, sub = (i - S_EXACT) % S_SUB;
+    return ((uint64_t)(S_SUB + sub + 1) << (e - API_LAT_SUB_BITS)) - 1;
 }
 
 void api_lat_add(api_lat_t *h, uint64_t us)

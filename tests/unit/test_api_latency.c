@@ -1,7 +1,7 @@
 /* test_api_latency.c -- the API's latency histograms (daemon/api/api_latency.c).
  *
- * Values below 16 µs are exact; above, a quantile is the upper edge of its
- * bucket (8 per power of two), capped at the largest value seen.
+ * Values below 64 µs are exact; above, a quantile is the upper edge of its
+ * bucket (32 per power of two), capped at the largest value seen.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -36,30 +36,45 @@ static void test_small_values_exact(void **state)
 static void test_bucket_edges(void **state)
 {
     (void)state;
-    /* 1000 = 0b1111101000: highest bit 9, next three bits 111 -> the bucket
-     * [960, 1023]; a 2000 above it keeps the max from capping the edge */
+    /* 1000 = 0b1111101000: highest bit 9, next five bits 11110 -> the
+     * bucket [992, 1007]; a 2000 above it keeps the max from capping the
+     * edge */
     api_lat_t h = {0};
     api_lat_add(&h, 1000);
     api_lat_add(&h, 2000);
-    assert_int_equal(api_lat_quantile(&h, 0.5), 1023);
+    assert_int_equal(api_lat_quantile(&h, 0.5), 1007);
     assert_int_equal(api_lat_quantile(&h, 1.0), 2000); /* capped at the max */
-    /* 16 is the first value with buckets of more than one value: [16, 17] */
+    /* 64 is the first value with buckets of more than one value: [64, 65];
+     * 63 still has its own */
     api_lat_t g = {0};
-    api_lat_add(&g, 16);
+    api_lat_add(&g, 64);
     api_lat_add(&g, 100);
-    assert_int_equal(api_lat_quantile(&g, 0.5), 17);
+    assert_int_equal(api_lat_quantile(&g, 0.5), 65);
+    api_lat_t s = {0};
+    api_lat_add(&s, 63);
+    api_lat_add(&s, 100);
+    assert_int_equal(api_lat_quantile(&s, 0.5), 63);
+    /* a 10 ms answer reads within 0.26 ms: 10000 falls in [9984, 10239] */
+    api_lat_t m = {0};
+    api_lat_add(&m, 10000);
+    api_lat_add(&m, 20000);
+    assert_int_equal(api_lat_quantile(&m, 0.5), 10239);
+    api_lat_t u = {0};
+    api_lat_add(&u, 9983);
+    api_lat_add(&u, 20000);
+    assert_int_equal(api_lat_quantile(&u, 0.5), 9983);
 }
 
 static void test_p99_of_a_tail(void **state)
 {
     (void)state;
     /* 990 fast answers and 10 slow ones: p99 is still a fast one, p99.5 a
-     * slow one, and every quantile is within 12.5 % above the true value */
+     * slow one, and every quantile is within 1/32 above the true value */
     api_lat_t h = {0};
     for (int i = 0; i < 990; i++) api_lat_add(&h, 300);
     for (int i = 0; i < 10; i++) api_lat_add(&h, 50000);
     uint64_t p99 = api_lat_quantile(&h, 0.99), p995 = api_lat_quantile(&h, 0.995);
-    assert_true(p99 >= 300 && p99 <= 300 * 9 / 8);
+    assert_true(p99 >= 300 && p99 <= 300 * 33 / 32);
     assert_true(p995 >= 50000 && p995 <= 50000);
     assert_int_equal(h.n, 1000);
 }
