@@ -277,8 +277,10 @@ static int s_tipd_add_timed(s_tipd_t *t, uint8_t **raw, size_t *lens, size_t n)
 }
 
 /* --fts-only visibility: everything is visible; counts the calls. */
-static int s_visible_all(MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], double *prior, void *arg)
+static int s_visible_all(MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], unsigned hints,
+                         double *prior, void *arg)
 {
+    (void)hints;
     (*(size_t *)arg)++;
     *prior = 1.0;
     return 0;

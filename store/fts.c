@@ -596,6 +596,16 @@ int fts_flush(fts_t *f, MDB_txn *txn)
     return rc;
 }
 
+/* The FTS_DOC_* facts of ev for its record. */
+static uint8_t s_hints(const event_t *ev)
+{
+    uint8_t h = FTS_DOC_KNOWN;
+    if (ev->imported) h |= FTS_DOC_IMPORTED;
+    for (unsigned i = 0; i < ev->nrefs && i < EVENT_MAX_REFS; i++)
+        if (ev->refs[i].role == EVENT_REF_SUPERSEDES) h |= FTS_DOC_EDIT;
+    return h;
+}
+
 int fts_index(fts_t *f, MDB_txn *txn, const event_t *ev)
 {
     if (!f || !txn || !ev) return STORE_E_ARG;
@@ -653,7 +663,7 @@ int fts_index(fts_t *f, MDB_txn *txn, const event_t *ev)
     /* The record is the fixed part followed by the topics, each
      * NUL-terminated (read back for topic-cluster support). */
     uint8_t rec[sizeof(fts_doc_t) + EVENT_MAX_TOPICS * (EVENT_MAX_TOPIC_LEN + 1)];
-    fts_doc_t doc = {.kind = ev->kind};
+    fts_doc_t doc = {.kind = ev->kind, .hints = s_hints(ev)};
     memcpy(doc.id, ev->id, EVENT_ID_LEN);
     memcpy(doc.author, ev->author, EVENT_KEY_LEN);
     memcpy(rec, &doc, sizeof doc);

@@ -61,10 +61,19 @@ int fts_clear(fts_t *f, MDB_txn *txn);
  * early once no remaining candidate can enter the top k (docs/SEARCH.md). */
 #define FTS_PRIOR_MAX 1.5
 
+/* What the index's record of a tip says of the event (fts_visible_fn's
+ * hints): fixed facts of its signed bytes, so that the store need not read
+ * them again for each candidate. A record written before these existed has
+ * none of them (hints 0): the callback then reads everything. */
+#define FTS_DOC_KNOWN    0x80 /* the bits below are set as they are */
+#define FTS_DOC_IMPORTED 0x01 /* the event carries the imported mark */
+#define FTS_DOC_EDIT     0x02 /* it supersedes an earlier version */
+
 /* Return 0 if id is visible for this query (setting *prior, a multiplier
- * >= 1 from ratings/thanks), 1 if it must be skipped, <0 on error. */
-typedef int (*fts_visible_fn)(MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], double *prior,
-                              void *arg);
+ * >= 1 from ratings/thanks), 1 if it must be skipped, <0 on error. hints:
+ * FTS_DOC_* from the index's record, 0 when it says nothing. */
+typedef int (*fts_visible_fn)(MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], unsigned hints,
+                              double *prior, void *arg);
 
 /* The text of the tip id as of txn, into *ev: 0, 1 if it has none (gone),
  * <0 on error. The store gives the index this so that search can learn

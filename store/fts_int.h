@@ -47,7 +47,8 @@ typedef struct {
     uint8_t id[EVENT_ID_LEN];
     uint8_t author[EVENT_KEY_LEN];
     uint8_t kind;
-    uint8_t pad[3];
+    uint8_t hints; /* FTS_DOC_* (fts.h); 0 in records of older tipds */
+    uint8_t pad[2];
 } fts_doc_t;
 
 /* Cache of topic -> number of tips carrying it (for topic clusters), valid
@@ -120,6 +121,7 @@ typedef struct {
     double part_terms; /* such names looked for per word */
     double part_max;   /* and per query, the ones on the fewest tips */
     double name_boost; /* lift of the best candidates by the words their names hold */
+    double hints;      /* 1: hand the records' FTS_DOC_* hints to the visibility check; 0: none */
 } fts_params_t;
 
 /* Per-term summary for upper bounds on its score (fts_prune.c): the largest

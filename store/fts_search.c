@@ -52,6 +52,7 @@ static const fts_params_t s_defaults = {
     .part_terms = 8,
     .part_max = 8,
     .name_boost = 0.6,
+    .hints = 1,
 };
 static const size_t s_crowd = 2; /* tips per cluster before push-down */
 #define S_CLUSTER_M      100
@@ -100,7 +101,8 @@ int fts_tune(fts_t *f, const char *name, double value)
              {"part", &p->part},
              {"part_terms", &p->part_terms},
              {"part_max", &p->part_max},
-             {"name_boost", &p->name_boost}};
+             {"name_boost", &p->name_boost},
+             {"hints", &p->hints}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (!strcmp(name, t[i].name)) return *t[i].v = value, 0;
     return STORE_E_ARG;
@@ -463,7 +465,8 @@ typedef struct {
     uint8_t id[EVENT_ID_LEN];
     const char *topics; /* NUL-separated, in the LMDB map (valid in txn) */
     size_t topics_len;
-    int cluster; /* slot of its narrowest topic in the topic table, -1 if none */
+    int cluster;    /* slot of its narrowest topic in the topic table, -1 if none */
+    unsigned hints; /* FTS_DOC_* for the visibility check */
     double raw, score;
 } s_top_t;
 
@@ -487,6 +490,7 @@ static int s_load_doc(fts_t *f, MDB_txn *txn, uint32_t docnum, const store_searc
         return 1;
     if (o && o->author && memcmp(doc.author, o->author, EVENT_KEY_LEN) != 0) return 1;
     memcpy(t->id, doc.id, EVENT_ID_LEN);
+    t->hints = f->prm.hints > 0 && (doc.hints & FTS_DOC_KNOWN) ? doc.hints : 0;
     size_t tl = v.mv_size - sizeof doc;
     t->topics = (const char *)v.mv_data + sizeof doc;
     t->topics_len = tl;
@@ -560,13 +564,14 @@ static int s_cluster_key(fts_t *f, MDB_cursor *c, s_top_t *t)
     return 0;
 }
 
-/* Ask the store whether id is visible and keep it with its prior applied. */
-static int s_offer(MDB_txn *txn, fts_visible_fn visible, void *arg, const uint8_t *id, double score,
+/* Ask the store whether t is visible and keep it with its prior applied. */
+static int s_offer(MDB_txn *txn, fts_visible_fn visible, void *arg, const s_top_t *t, double score,
                    store_hit_t *hits, size_t *kept, size_t max)
 {
+    const uint8_t *id = t->id;
     double prior = 1.0;
     if (visible) {
-        int vr = visible(txn, id, &prior, arg);
+        int vr = visible(txn, id, t->hints, &prior, arg);
         if (vr < 0) return vr;
         if (vr > 0) return 0;
     }
@@ -670,7 +675,7 @@ static int s_walk(s_walk_t *w, s_cand_t *cand, size_t nc)
         int g = s_load_doc(w->f, w->txn, top.doc, w->o, &t);
         if (g < 0) return g;
         if (g > 0) continue;
-        int rc = s_offer(w->txn, w->visible, w->arg, t.id, top.score, w->hits, &w->kept, w->max);
+        int rc = s_offer(w->txn, w->visible, w->arg, &t, top.score, w->hits, &w->kept, w->max);
         if (rc) return rc;
     }
     return 0;
@@ -735,8 +740,8 @@ static int s_phase1(s_walk_t *w, const fts_stats_t *st, const s_cand_t *cand, si
         }
     for (size_t i = 0; i < m && !rc; i++) {
         if (w->kept == w->max && tops[i].score * FTS_PRIOR_MAX <= w->hits[0].score) break;
-        rc = s_offer(w->txn, w->visible, w->arg, tops[i].id, tops[i].score, w->hits, &w->kept,
-                     w->max);
+        rc =
+            s_offer(w->txn, w->visible, w->arg, &tops[i], tops[i].score, w->hits, &w->kept, w->max);
     }
     free(tops);
     return rc;

@@ -6,13 +6,17 @@
  * copies varied the way bench-large varies them (" (v)" in the title, a
  * variant note in the body), so that common words have long posting lists
  * and many tips score almost alike. Some tips are then edited, retracted
- * and rated, so the visibility callback turns candidates down and priors
- * reorder them. Random queries made of the sample's own words (with
- * stopwords, made-up words and typos among them), with and without topic,
- * kind and author filters, are run with pruning (forced on for any list
- * length) and with the index's switch that scores every posting: the hits
- * must be the same tips in the same order with the same scores. More tips
- * are added half-way, which brings the per-term summaries up to date.
+ * and rated, and a fifth carry the imported mark, so the visibility
+ * callback turns candidates down and priors reorder them. Random queries
+ * made of the sample's own words (with stopwords, made-up words and typos
+ * among them), with and without topic, kind and author filters, are run
+ * with pruning (forced on for any list length) and with the index's switch
+ * that scores every posting: the hits must be the same tips in the same
+ * order with the same scores. Each is run a third time with the index's
+ * records giving the visibility check no hints (FTS_DOC_*), so that it
+ * reads every candidate's row, bytes and author entry: the same again.
+ * More tips are added half-way, which brings the per-term summaries up to
+ * date.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -159,6 +163,7 @@ static void s_load(fx_t *fx, int v)
             for (size_t i = 0; i < json_array_size(tp); i++)
                 (void)event_add_topic(&ev, json_string_value(json_array_get(tp, i)));
             int k = (int)(fx->nids % 7 == 3); /* a few tips by the second key */
+            if (fx->nids % 5 == 1) assert_int_equal(event_set_imported(&ev, "tldr"), 0);
             assert_int_equal(event_sign(&ev, fx->sk[k]), 0);
             assert_int_equal(event_encode(&ev, bufs[nb], EVENT_MAX_SIZE, &lens[nb]), 0);
             ptr[nb] = bufs[nb];
@@ -205,7 +210,21 @@ static void s_tune(fx_t *fx, const char *name, double v)
     assert_int_equal(fts_tune(fx->s->fts, name, v), 0);
 }
 
-/* The query q with both scoring paths: same hits, same order, same scores. */
+/* Hits a[na] and b[nb] are the same tips in the same order with the same
+ * scores; what names the second way in the message. */
+static void s_equal(const char *q, size_t max, const char *what, const store_hit_t *a, size_t na,
+                    const store_hit_t *b, size_t nb)
+{
+    if (na != nb) fail_msg("\"%s\" (max %zu): %zu hits pruned, %zu %s", q, max, na, nb, what);
+    for (size_t i = 0; i < na; i++) {
+        if (memcmp(a[i].id, b[i].id, EVENT_ID_LEN) || a[i].score != b[i].score)
+            fail_msg("\"%s\" (max %zu): hit %zu differs %s (%.9g vs %.9g)", q, max, i, what,
+                     a[i].score, b[i].score);
+    }
+}
+
+/* The query q with both scoring paths, and pruned without the records'
+ * hints: same hits, same order, same scores. */
 static void s_same(fx_t *fx, const char *q, const store_search_opts_t *o, size_t max)
 {
     static store_hit_t a[64], b[64];
@@ -214,12 +233,13 @@ static void s_same(fx_t *fx, const char *q, const store_search_opts_t *o, size_t
     assert_int_equal(store_search(fx->s, q, o, a, max, &na), 0);
     s_tune(fx, "prune", 0);
     assert_int_equal(store_search(fx->s, q, o, b, max, &nb), 0);
-    if (na != nb) fail_msg("\"%s\" (max %zu): %zu hits pruned, %zu exhaustive", q, max, na, nb);
-    for (size_t i = 0; i < na; i++) {
-        if (memcmp(a[i].id, b[i].id, EVENT_ID_LEN) || a[i].score != b[i].score)
-            fail_msg("\"%s\" (max %zu): hit %zu differs (%.9g vs %.9g)", q, max, i, a[i].score,
-                     b[i].score);
-    }
+    s_equal(q, max, "exhaustive", a, na, b, nb);
+    s_tune(fx, "prune", 1);
+    s_tune(fx, "hints", 0);
+    nb = 99;
+    assert_int_equal(store_search(fx->s, q, o, b, max, &nb), 0);
+    s_tune(fx, "hints", 1);
+    s_equal(q, max, "without hints", a, na, b, nb);
 }
 
 /* n random queries of 1..6 words from the sample's titles; some words get
@@ -261,6 +281,29 @@ static void s_queries(fx_t *fx, int n)
     }
 }
 
+/* Count the index's doc records: all, with hints, imported, edits. */
+static void s_hint_counts(fx_t *fx, size_t n[4])
+{
+    MDB_txn *txn;
+    MDB_cursor *c;
+    MDB_val k, v;
+    memset(n, 0, 4 * sizeof n[0]);
+    assert_int_equal(mdb_txn_begin(fx->s->env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal(mdb_cursor_open(txn, fx->s->fts->doc, &c), 0);
+    for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        fts_doc_t d;
+        assert_true(v.mv_size >= sizeof d);
+        memcpy(&d, v.mv_data, sizeof d);
+        n[0]++;
+        n[1] += (d.hints & FTS_DOC_KNOWN) != 0;
+        n[2] += (d.hints & FTS_DOC_IMPORTED) != 0;
+        n[3] += (d.hints & FTS_DOC_EDIT) != 0;
+    }
+    mdb_cursor_close(c);
+    mdb_txn_abort(txn);
+}
+
 static void test_prune_matches_exhaustive(void **state)
 {
     fx_t *fx = *state;
@@ -284,6 +327,21 @@ static void test_prune_matches_exhaustive(void **state)
             break;
         }
     }
+    /* Every record carries its hints: the imported mark of the tips that
+     * have it and are still live, and the edits (the comparison without
+     * hints below is then not vacuous). */
+    size_t n[4], imported = 0, edits = 0, retractions = 0;
+    for (size_t i = 0; i < fx->nids; i++) {
+        bool retracted = i % 37 == 0 && (i / 37) % 4 == 1;
+        imported += i % 5 == 1 && !retracted;
+        edits += i % 37 == 0 && (i / 37) % 4 == 0;
+        retractions += retracted;
+    }
+    s_hint_counts(fx, n);
+    assert_int_equal(n[0], fx->nids + edits - retractions);
+    assert_int_equal(n[1], n[0]);
+    assert_int_equal(n[2], imported);
+    assert_int_equal(n[3], edits);
     s_tune(fx, "prune_min", 0); /* prune whatever the lists' length */
     fx->s->fts->pruned = 0;
     s_queries(fx, 200);
