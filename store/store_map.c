@@ -126,7 +126,7 @@ int store_map_warm(store_t *s, size_t *from, int (*stop)(void *arg), void *arg, 
         }
         size_t len = used - *from < S_SLICE ? used - *from : S_SLICE;
         if (s_slice(base + *from, len, pg, vec, &populate, mapped) != 0) {
-            snprintf(s->err, sizeof(s->err), "mapping the database's resident pages: %s",
+            snprintf(s->err, sizeof(s->err), "mincore or madvise on the database's map: %s",
                      strerror(errno));
             rc = STORE_E_IO;
             break;

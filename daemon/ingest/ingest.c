@@ -435,7 +435,10 @@ static int s_warm(ingest_t *g, size_t *from)
     int rc = store_map_warm(g->store, from, s_warm_stop, g, &mapped);
     if (rc == 1) return 1;
     if (rc < 0) { /* only readers' first touches are at stake: not retried */
-        log_msg(LOG_W, "store: %s (%s)", store_strerror(rc), store_last_error(g->store));
+        log_msg(LOG_W,
+                "store: the database's pages were not mapped ahead of readers (%s); searches take "
+                "the page faults instead",
+                store_last_error(g->store));
         return 0;
     }
     log_msg(LOG_I, "store: mapped the %.1f MiB of the database the page cache holds, in %llu ms",

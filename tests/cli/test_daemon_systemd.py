@@ -91,7 +91,7 @@ def test_unit_settings():
     check(settings["ExecReload"][0].endswith("/tipd -n"), settings["ExecReload"])
     eq(settings["ExecReload"][1], "/bin/kill -HUP $MAINPID")
     eq(settings["SystemCallFilter"], ["@system-service", "~@privileged @resources",
-                                      "sched_setscheduler sched_setparam setpriority"])
+                                      "sched_setscheduler sched_setparam setpriority mincore"])
     check("avahi-daemon.service" in settings["Wants"][0], settings["Wants"])
     check("avahi-daemon.service" in settings["After"][0], settings["After"])
     check("network-online.target" in settings["After"][0], settings["After"])
