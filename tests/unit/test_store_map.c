@@ -49,6 +49,7 @@ static int s_stop_always(void *arg)
     return 1;
 }
 
+/* A store in dir with N tips (*out), reopened so that its mapping is new. */
 static store_t *s_filled(const char *dir, raw_t **out)
 {
     store_t *s = s_open(dir, 0);
@@ -60,8 +61,19 @@ static store_t *s_filled(const char *dir, raw_t **out)
         r[i] = s_tip(i % 2 ? &A : &B, T0 + (uint64_t)i, title, "lmdb");
     }
     s_ingest(s, r, N, NULL);
+    /* A reopen: a new mapping with only the pages the open itself read. */
+    assert_int_equal(store_release_memory(s, 0), 0);
     *out = r;
     return s;
+}
+
+/* Close s and remove what s_filled made. */
+static void s_done(store_t *s, raw_t *r, char *dir)
+{
+    store_destroy(&s);
+    for (int i = 0; i < N; i++) s_free(&r[i]);
+    free(r);
+    s_rmdir(dir);
 }
 
 static void test_warm_maps_what_is_resident(void **state)
@@ -70,8 +82,6 @@ static void test_warm_maps_what_is_resident(void **state)
     char *dir = s_tmpdir();
     raw_t *r;
     store_t *s = s_filled(dir, &r);
-    /* A reopen: a new mapping with only the pages the open itself read. */
-    assert_int_equal(store_release_memory(s, 0), 0);
     long long before = s_map_rss(dir);
     assert_true(before >= 0);
 
@@ -98,10 +108,7 @@ static void test_warm_maps_what_is_resident(void **state)
     assert_int_equal(store_counts(s, &c), 0);
     assert_int_equal(c.tips, N);
     for (int i = 0; i < N; i += 9) assert_int_equal(store_has(s, r[i].id), 1);
-    store_destroy(&s);
-    for (int i = 0; i < N; i++) s_free(&r[i]);
-    free(r);
-    s_rmdir(dir);
+    s_done(s, r, dir);
 }
 
 static void test_warm_stops_and_resumes(void **state)
@@ -110,7 +117,6 @@ static void test_warm_stops_and_resumes(void **state)
     char *dir = s_tmpdir();
     raw_t *r;
     store_t *s = s_filled(dir, &r);
-    assert_int_equal(store_release_memory(s, 0), 0);
     long long before = s_map_rss(dir);
 
     size_t from = 0, mapped = 0;
@@ -129,10 +135,7 @@ static void test_warm_stops_and_resumes(void **state)
     assert_int_equal(store_map_warm(s, &from, s_stop_always, &asked, &more), 0);
     assert_int_equal(more, 0);
     assert_int_equal(asked, 1);
-    store_destroy(&s);
-    for (int i = 0; i < N; i++) s_free(&r[i]);
-    free(r);
-    s_rmdir(dir);
+    s_done(s, r, dir);
 }
 
 static void test_warm_refuses(void **state)
