@@ -137,6 +137,13 @@ int event_kind_from_name(const char *name)
     return -1;
 }
 
+const uint8_t *event_ref(const event_t *ev, int role)
+{
+    for (unsigned i = 0; i < ev->nrefs && i < EVENT_MAX_REFS; i++)
+        if (ev->refs[i].role == role) return ev->refs[i].id;
+    return NULL;
+}
+
 const char *event_ref_role_name(int role)
 {
     switch (role) {

@@ -133,6 +133,9 @@ int event_kind_from_name(const char *name);
 /* Lower-case reference role name ("target", "answers", "supersedes",
  * "related"), or "unknown" for any other byte. */
 const char *event_ref_role_name(int role);
+/* The id of ev's first reference of role (refs are sorted by role, then
+ * id), NULL if it has none. */
+const uint8_t *event_ref(const event_t *ev, int role);
 
 /* Zero ev and set version; call before filling fields by hand. */
 void event_init(event_t *ev, event_kind_t kind);

@@ -601,8 +601,7 @@ static uint8_t s_hints(const event_t *ev)
 {
     uint8_t h = FTS_DOC_KNOWN;
     if (ev->imported) h |= FTS_DOC_IMPORTED;
-    for (unsigned i = 0; i < ev->nrefs && i < EVENT_MAX_REFS; i++)
-        if (ev->refs[i].role == EVENT_REF_SUPERSEDES) h |= FTS_DOC_EDIT;
+    if (event_ref(ev, EVENT_REF_SUPERSEDES)) h |= FTS_DOC_EDIT;
     return h;
 }
 

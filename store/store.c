@@ -199,13 +199,6 @@ int store_ref_twin(store_t *s, MDB_txn *txn, const uint8_t target[EVENT_ID_LEN],
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-const uint8_t *store_event_target(const event_t *ev)
-{
-    for (int i = 0; i < ev->nrefs; i++)
-        if (ev->refs[i].role == EVENT_REF_TARGET) return ev->refs[i].id;
-    return NULL;
-}
-
 /* *v holds the ev locator of id: make it the event's signed bytes. A
  * locator with no bytes is a damaged store. */
 static int s_body_of(store_t *s, MDB_txn *txn, const uint8_t id[EVENT_ID_LEN], MDB_val *v)

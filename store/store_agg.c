@@ -348,13 +348,6 @@ static const event_t *s_known(s_ctx_t *c, const uint8_t id[EVENT_ID_LEN])
     return NULL;
 }
 
-static int s_has_ref(const event_t *ev, int role)
-{
-    for (int i = 0; i < ev->nrefs; i++)
-        if (ev->refs[i].role == role) return 1;
-    return 0;
-}
-
 /* The contribution of the live post ev (row r) now. */
 static int s_contribution(s_ctx_t *c, const event_t *ev, store_post_t *o)
 {
@@ -365,7 +358,7 @@ static int s_contribution(s_ctx_t *c, const event_t *ev, store_post_t *o)
     o->created_at = ev->created_at;
     o->kind = ev->kind;
     o->flags = 0;
-    if (s_has_ref(ev, EVENT_REF_ANSWERS)) o->flags |= STORE_POST_ANSWER;
+    if (event_ref(ev, EVENT_REF_ANSWERS)) o->flags |= STORE_POST_ANSWER;
     if (ev->imported) o->flags |= STORE_POST_IMPORTED;
     if (ev->kind == EVENT_TIP && !ev->imported) {
         if ((rc = s_is_edit(c, ev, &edit))) return rc;
@@ -376,7 +369,7 @@ static int s_contribution(s_ctx_t *c, const event_t *ev, store_post_t *o)
     store_stats_t st = {.ratings = r.ratings, .rating_sum = r.rating_sum, .thanks = r.thanks};
     /* a STORE_E* code here must not read as the event's own fault: the
      * ingest loop refuses an event for those (store_apply.c) */
-    if (s_has_ref(ev, EVENT_REF_SUPERSEDES) && (rc = store_chain_stats(&c->w, ev->id, &st)))
+    if (event_ref(ev, EVENT_REF_SUPERSEDES) && (rc = store_chain_stats(&c->w, ev->id, &st)))
         return rc == STORE_E_NOMEM ? ENOMEM : STORE_E_LMDB;
     o->ratings = st.ratings;
     o->rating_sum = st.rating_sum;
@@ -525,7 +518,7 @@ static int s_pre_retract(s_ctx_t *c, const event_t *ev)
  * author's event with the smallest id on each tip is the one counted. */
 static int s_given(s_ctx_t *c, const event_t *ev, int field, int d)
 {
-    const uint8_t *target = store_event_target(ev);
+    const uint8_t *target = event_ref(ev, EVENT_REF_TARGET);
     int twin = 0;
     if (target) {
         int rc = store_ref_twin(c->tx->s, c->tx->txn, target, ev->kind, ev->author, ev->id,

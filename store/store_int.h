@@ -177,8 +177,6 @@ int store_ref_unpack(const MDB_val *v, store_ref_t *r);
 int store_ref_twin(store_t *s, MDB_txn *txn, const uint8_t target[EVENT_ID_LEN], int kind,
                    const uint8_t author[EVENT_KEY_LEN], const uint8_t id[EVENT_ID_LEN], int smaller,
                    int *found);
-/* The first id ev acts on (role TARGET), or NULL. */
-const uint8_t *store_event_target(const event_t *ev);
 
 /* Row of id within txn: 0 and *r filled (from stat, or implied by a held
  * tip/question's ev locator), MDB_NOTFOUND, or another error. */

@@ -365,7 +365,7 @@ static int s_given_first(store_t *s, MDB_txn *txn, const uint8_t *id, event_t *e
     MDB_val raw;
     int first = 1, twin = 0;
     if (s_load(s, txn, id, ev, &raw) == 0) {
-        const uint8_t *target = store_event_target(ev);
+        const uint8_t *target = event_ref(ev, EVENT_REF_TARGET);
         if (target && store_ref_twin(s, txn, target, ev->kind, ev->author, ev->id, 1, &twin) == 0)
             first = !twin;
     }

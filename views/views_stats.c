@@ -19,14 +19,13 @@
 
 #include "views_int.h"
 
+/* Copy the id of ev's first reference of role into out (ev may be the
+ * scratch event the next read overwrites): 1, or 0 if it has none. */
 static int s_ref(const event_t *ev, int role, uint8_t out[EVENT_ID_LEN])
 {
-    for (int i = 0; i < ev->nrefs; i++)
-        if (ev->refs[i].role == role) {
-            if (out) memcpy(out, ev->refs[i].id, EVENT_ID_LEN);
-            return 1;
-        }
-    return 0;
+    const uint8_t *id = event_ref(ev, role);
+    if (id) memcpy(out, id, EVENT_ID_LEN);
+    return id != NULL;
 }
 
 /* ---- topic counts ---- */

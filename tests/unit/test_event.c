@@ -175,6 +175,23 @@ static void test_setters(void **state)
     assert_int_equal(event_add_ref(&ev, (event_ref_role_t)0, id), EVENT_E_REFS);
     assert_int_equal(event_add_ref(&ev, (event_ref_role_t)5, id), EVENT_E_REFS);
     for (int i = 0; i < 8; i++) assert_int_equal(ev.refs[i].id[0], i + 1);
+    /* event_ref: the first of a role in (role, id) order, NULL for none */
+    assert_ptr_equal(event_ref(&ev, EVENT_REF_RELATED), ev.refs[0].id);
+    assert_null(event_ref(&ev, EVENT_REF_TARGET));
+    assert_null(event_ref(&ev, EVENT_REF_SUPERSEDES));
+    event_t mix;
+    event_init(&mix, EVENT_TIP);
+    uint8_t r1[32], r2[32], r3[32];
+    s_id(r1, 0x31);
+    s_id(r2, 0x32);
+    s_id(r3, 0x33);
+    assert_int_equal(event_add_ref(&mix, EVENT_REF_RELATED, r1), 0);
+    assert_int_equal(event_add_ref(&mix, EVENT_REF_SUPERSEDES, r3), 0);
+    assert_int_equal(event_add_ref(&mix, EVENT_REF_ANSWERS, r2), 0);
+    assert_memory_equal(event_ref(&mix, EVENT_REF_SUPERSEDES), r3, 32);
+    assert_memory_equal(event_ref(&mix, EVENT_REF_ANSWERS), r2, 32);
+    assert_memory_equal(event_ref(&mix, EVENT_REF_RELATED), r1, 32);
+    assert_null(event_ref(&mix, EVENT_REF_TARGET));
 
     assert_int_equal(event_set_title(&ev, "two\nlines", 9), EVENT_E_UTF8);
     assert_int_equal(event_set_title(&ev, "tab\there", 8), EVENT_E_UTF8);
