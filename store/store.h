@@ -20,10 +20,11 @@
  *
  * Threads. One writer: store_ingest, store_miss_record,
  * store_release_memory and store_map_warm are called by one thread at a
- * time (tipd's ingest writer thread), never from inside an iteration callback. Any number of
- * other threads may meanwhile call the read functions on the store itself
- * (each opens its own short LMDB read transaction, so a callback may call
- * another read function) or read through read views (store_rtxn_begin):
+ * time (tipd's ingest writer thread), never from inside an iteration
+ * callback. Any number of other threads may meanwhile call the read
+ * functions on the store itself (each opens its own short LMDB read
+ * transaction, so a callback may call another read function) or read
+ * through read views (store_rtxn_begin):
  * a view is a store_t bound to one LMDB read transaction, usable with every
  * read function below by the thread that holds it; a thread holds at most
  * one view at a time. Readers never wait for a commit. The writer waits for

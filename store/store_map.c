@@ -77,11 +77,11 @@ static int s_slice(const unsigned char *base, size_t len, size_t pg, unsigned ch
 static int s_map_find(store_t *s, const unsigned char **base, size_t *len)
 {
     MDB_txn *txn;
-    if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0) return -1;
+    if (store_rtxn(s, &txn) != 0) return -1;
     MDB_val k = {6, "schema"}, v;
     int rc = mdb_get(txn, s->meta, &k, &v);
     uintptr_t at = rc == 0 ? (uintptr_t)v.mv_data : 0;
-    mdb_txn_abort(txn);
+    store_rtxn_close(s, txn);
     FILE *f = at ? fopen("/proc/self/maps", "re") : NULL;
     if (!f) return -1;
     char line[512];
