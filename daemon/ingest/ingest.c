@@ -424,26 +424,42 @@ static int s_warm_stop(void *arg)
     return stop;
 }
 
-/* Idle writer: map the store's resident pages (store_map_warm) from *from
- * on, giving way to any work that arrives. Returns 1 while there is more to
- * map (it stopped for work), 0 when done or given up. Logged at info: it
- * happens at start and once an import is over. Mutex not held. */
-static int s_warm(ingest_t *g, size_t *from)
+/* The writer's state of mapping the store's resident pages
+ * (store_map_warm): due at start, after a reopen and after the map grew. */
+typedef struct {
+    int due;
+    size_t from;     /* where the warm goes on */
+    size_t map_size; /* the map's size it was due for: a growth moves the map */
+} s_warm_t;
+
+/* The store has a new mapping (opened, reopened or grown): none of it is
+ * entered yet, so the warm is due again from the start. */
+static void s_warm_anew(s_warm_t *w, store_t *s)
+{
+    w->due = 1;
+    w->from = 0;
+    w->map_size = store_map_size(s);
+}
+
+/* Idle writer: map the store's resident pages from w->from on, giving way
+ * to any work that arrives; w->due stays set while there is more to map
+ * (it stopped for work). Logged at info: it happens at start and once an
+ * import is over. Mutex not held. */
+static void s_warm(ingest_t *g, s_warm_t *w)
 {
     size_t mapped = 0;
     uint64_t t0 = s_mono_ms();
-    int rc = store_map_warm(g->store, from, s_warm_stop, g, &mapped);
-    if (rc == 1) return 1;
-    if (rc < 0) { /* only readers' first touches are at stake: not retried */
+    int rc = store_map_warm(g->store, &w->from, s_warm_stop, g, &mapped);
+    w->due = rc == 1;
+    if (rc < 0) /* only readers' first touches are at stake: not retried */
         log_msg(LOG_W,
                 "store: the database's pages were not mapped ahead of readers (%s); searches take "
                 "the page faults instead",
                 store_last_error(g->store));
-        return 0;
-    }
-    log_msg(LOG_I, "store: mapped the %.1f MiB of the database the page cache holds, in %llu ms",
-            (double)mapped / 1048576.0, (unsigned long long)(s_mono_ms() - t0));
-    return 0;
+    else if (rc == 0)
+        log_msg(LOG_I,
+                "store: mapped the %.1f MiB of the database the page cache holds, in %llu ms",
+                (double)mapped / 1048576.0, (unsigned long long)(s_mono_ms() - t0));
 }
 
 static void *s_writer(void *arg)
@@ -452,11 +468,9 @@ static void *s_writer(void *arg)
     pthread_setname_np(pthread_self(), "tipd-writer");
     uint64_t trim_at = 0;   /* when to release memory; 0: nothing to release */
     uint64_t fill_till = 0; /* how long this batch may wait for the workers; 0: not waiting */
-    /* Mapping the store's resident pages (store_map_warm) is due at start,
-     * after a reopen and after the map moved; it waits for a planned
-     * reopen, which would unmap them again. */
-    int warm_due = 1;
-    size_t warm_from = 0, map_size = store_map_size(g->store);
+    /* The warm waits for a planned reopen, which would unmap its pages. */
+    s_warm_t warm;
+    s_warm_anew(&warm, g->store);
     pthread_mutex_lock(&g->mu);
     for (;;) {
         if (g->calls) { /* writes other than events, in order */
@@ -504,11 +518,7 @@ static void *s_writer(void *arg)
             pthread_mutex_unlock(&g->mu);
             s_commit_batch(g, d);
             if (d->nnew >= S_TRIM_MIN) trim_at = s_mono_ms() + S_TRIM_IDLE_MS;
-            if (store_map_size(g->store) != map_size) { /* grown: a new mapping */
-                map_size = store_map_size(g->store);
-                warm_due = 1;
-                warm_from = 0;
-            }
+            if (store_map_size(g->store) != warm.map_size) s_warm_anew(&warm, g->store);
             pthread_mutex_lock(&g->mu);
             if (g->done_tail)
                 g->done_tail->next = d;
@@ -521,9 +531,9 @@ static void *s_writer(void *arg)
             continue;
         }
         if (g->stop) break;
-        if (!trim_at && warm_due && !s_busy(g)) {
+        if (!trim_at && warm.due && !s_busy(g)) {
             pthread_mutex_unlock(&g->mu);
-            warm_due = s_warm(g, &warm_from);
+            s_warm(g, &warm);
             pthread_mutex_lock(&g->mu);
             continue;
         }
@@ -538,11 +548,7 @@ static void *s_writer(void *arg)
         g->writing = 1;
         pthread_mutex_unlock(&g->mu);
         trim_at = s_release(g) == 0 ? 0 : s_mono_ms() + S_TRIM_IDLE_MS;
-        if (!trim_at) { /* a new mapping, none of it entered */
-            map_size = store_map_size(g->store);
-            warm_due = 1;
-            warm_from = 0;
-        }
+        if (!trim_at) s_warm_anew(&warm, g->store);
         pthread_mutex_lock(&g->mu);
         g->writing = 0;
         pthread_cond_broadcast(&g->idle);
