@@ -14,10 +14,11 @@
  *     sends FILE to a tipd API socket in `submit`s of 1024 events,
  *     CONTRACT_SUBMIT_INFLIGHT of them in flight (as tip import does), and
  *     prints the import rate (acknowledged = committed).
- *   bench-large commit -b BATCH [-n N] -s SKIP DIR FILE
+ *   bench-large commit -b BATCH [-n N] [-w 0] -s SKIP DIR FILE
  *     commits N events of FILE after its first SKIP lines into the store in
  *     DIR (a copy of a stopped tipd's data) in transactions of BATCH, as the
- *     daemon's writer does, and prints the store's cost per event
+ *     daemon's writer does, and prints the store's cost per event; the
+ *     first batch is untimed, on a mapping entered ahead (-w 0: neither)
  *     (large_commit.c).
  *   bench-large unfigure DIR
  *     makes a stopped tipd's store a schema-3 one (large_v3.c), to time the
@@ -321,17 +322,17 @@ static int s_submit(const char *sock, const char *path)
 
 int large_unfigure(const char *dir); /* large_v3.c */
 int large_unindex(const char *dir);  /* large_v3.c */
-int large_commit(const char *dir, const char *path, size_t skip, size_t n,
-                 size_t batch); /* large_commit.c */
+int large_commit(const char *dir, const char *path, size_t skip, size_t n, size_t batch,
+                 int warm); /* large_commit.c */
 
 int main(int argc, char **argv)
 {
     if (sodium_init() < 0 || argc < 2) goto usage;
     const char *mode = argv[1], *out = NULL, *sock = NULL;
     size_t n = 20000, batch = 0, skip = 0;
-    int keys = 300, c;
+    int keys = 300, warm = 1, c;
     optind = 2;
-    while ((c = getopt(argc, argv, "n:k:o:a:b:s:")) != -1) {
+    while ((c = getopt(argc, argv, "n:k:o:a:b:s:w:")) != -1) {
         if (c == 'n')
             n = strtoull(optarg, NULL, 10);
         else if (c == 'b')
@@ -344,6 +345,8 @@ int main(int argc, char **argv)
             out = optarg;
         else if (c == 'a')
             sock = optarg;
+        else if (c == 'w')
+            warm = atoi(optarg) != 0;
         else
             goto usage;
     }
@@ -354,12 +357,12 @@ int main(int argc, char **argv)
     if (!strcmp(mode, "unfigure")) return large_unfigure(argv[optind]);
     if (!strcmp(mode, "unindex")) return large_unindex(argv[optind]);
     if (!strcmp(mode, "commit") && batch && optind + 1 < argc)
-        return large_commit(argv[optind], argv[optind + 1], skip, n, batch);
+        return large_commit(argv[optind], argv[optind + 1], skip, n, batch, warm);
 usage:
     fprintf(stderr, "usage: bench-large gen -n TIPS [-k KEYS] -o FILE CORPUS.jsonl\n"
                     "       bench-large verify [-n N] FILE\n"
                     "       bench-large submit -a SOCKET FILE\n"
-                    "       bench-large commit -b BATCH [-n N] -s SKIP DIR FILE\n"
+                    "       bench-large commit -b BATCH [-n N] [-w 0] -s SKIP DIR FILE\n"
                     "       bench-large unfigure DIR\n"
                     "       bench-large unindex DIR\n");
     return 2;
