@@ -29,10 +29,11 @@
 #define CONTRACT_EXPORT_MAX 1000
 
 /* Submits a bulk sender (tip import) keeps outstanding. tipd commits up to
- * half of them in one transaction while it verifies the other half, and a
- * transaction of 4096 events costs the store about half as much per event
- * as one of 1024 (docs/PERFORMANCE.md, "Bigger commits"). */
-#define CONTRACT_SUBMIT_INFLIGHT 8
+ * half of them in one transaction while it verifies the other half. Into a
+ * store of a million tips, a transaction of 16384 events writes 2.8 pages
+ * an event where one of 4096 writes 4.3, and costs 22 % less CPU and 31 %
+ * less time per event (docs/PERFORMANCE.md, "Bigger commits"). */
+#define CONTRACT_SUBMIT_INFLIGHT 32
 
 /* Error codes of a reply {"ok": false, "error": CODE}. */
 #define CONTRACT_E_BAD_REQUEST "bad_request"

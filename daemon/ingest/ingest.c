@@ -7,7 +7,8 @@
  *   loop     ingest_submit() copies the events into items and puts them on
  *            the verify queue; later it takes committed batches off the
  *            done queue (woken through an eventfd), tells the on_new
- *            listeners and acknowledges the submissions.
+ *            listeners and acknowledges the submissions, a slice at a
+ *            time so that requests are answered between slices.
  *   workers  decode, time-check, look the id up (an event already held is
  *            never verified again: a lookup costs far less than Ed25519)
  *            and verify, then put the items on the commit queue.
@@ -28,9 +29,10 @@
  * submits outstanding) the writer also waits for what the workers are
  * still verifying, up to a full batch: a transaction's pages are shared by
  * its events (the tail of each author's, topic's and term's list, the
- * figures, the fsync), so a commit of 4096 events costs the store about
- * half as much per event as one of 1024, and on two cores the time the
- * writer waits is time the workers verify in.
+ * leaves of the tables keyed by id, the fsync), so at a million tips a
+ * commit of 16384 events costs the store 31 % less time per event than
+ * one of 4096, and on two cores the time the writer waits is time the
+ * workers verify in.
  *
  * A submission's callback runs once all its events are committed (or
  * rejected), which is what makes "acknowledged" mean "on disk". Items of one
@@ -119,6 +121,7 @@ typedef struct s_done {
     size_t *lens;
     store_result_t *out;
     size_t nnew;
+    size_t told; /* loop thread: new events the listeners have had */
     struct s_done *next;
 } s_done_t;
 
@@ -149,6 +152,7 @@ struct ingest {
     uint64_t cq_since;            /* when the oldest item of cq arrived, monotonic ms (mu) */
     s_call_t *calls, *calls_tail; /* ingest_call, in order (mu) */
     s_done_t *done, *done_tail;   /* committed, to report on the loop (mu) */
+    s_done_t *report;             /* loop thread: taken off done, being reported */
     size_t busy;                  /* items being verified right now (mu) */
     int writing;                  /* the writer holds items or runs a call (mu) */
     int hurry;                    /* ingest_flush: commit without the delay (mu) */
@@ -575,40 +579,67 @@ static void s_finish(ingest_t *g, s_item_t *it)
     }
 }
 
-/* Take the committed batches and report them: listeners first (gossip
- * announces), while the raw bytes are alive, then the acknowledgements.
- * Loop thread; a callback that calls back into ingest does not re-enter. */
-static void s_drain(ingest_t *g)
+/* Free a reported batch (its items are finished already). */
+static void s_done_free(s_done_t *d)
+{
+    free(d->evs);
+    free(d->lens);
+    free(d->out);
+    free(d);
+}
+
+/* Report up to `budget` events of the committed batches, oldest first:
+ * each batch's new events to the listeners (gossip announces them) while
+ * their raw bytes are alive, then its items to their submissions. Returns 1
+ * when more is left. Loop thread; a callback that calls back into ingest
+ * does not re-enter. */
+static int s_report(ingest_t *g, size_t budget)
+{
+    while (budget) {
+        if (!g->report) {
+            pthread_mutex_lock(&g->mu);
+            g->report = g->done;
+            g->done = g->done_tail = NULL;
+            pthread_mutex_unlock(&g->mu);
+            if (!g->report) return 0;
+        }
+        s_done_t *d = g->report;
+        if (d->told < d->nnew) {
+            size_t m = d->nnew - d->told < budget ? d->nnew - d->told : budget;
+            for (int k = 0; k < S_MAX_LISTEN; k++)
+                if (g->listen[k].fn)
+                    g->listen[k].fn(d->evs + d->told, d->lens + d->told, d->out + d->told, m,
+                                    g->listen[k].arg);
+            d->told += m;
+            budget -= m;
+            continue;
+        }
+        while (d->items.head && budget) {
+            s_item_t *it = d->items.head;
+            d->items.head = it->next;
+            s_finish(g, it);
+            budget--;
+        }
+        if (d->items.head) break;
+        g->report = d->next;
+        s_done_free(d);
+    }
+    return 1;
+}
+
+/* Report what the writer committed. A commit of a bulk import holds
+ * thousands of events, and reporting them costs the loop ~7 us each, so
+ * the loop reports INGEST_REPORT_SLICE at a time and comes back through the
+ * eventfd: requests and gossip that arrived meanwhile are served between
+ * slices. `all` reports everything now (flush and shutdown). */
+static void s_drain(ingest_t *g, int all)
 {
     if (g->draining) return;
     g->draining = 1;
     uint64_t cnt;
     ssize_t r = read(g->efd, &cnt, sizeof(cnt));
     (void)r;
-    for (;;) {
-        pthread_mutex_lock(&g->mu);
-        s_done_t *d = g->done;
-        g->done = g->done_tail = NULL;
-        pthread_mutex_unlock(&g->mu);
-        if (!d) break;
-        while (d) {
-            s_done_t *nx = d->next;
-            if (d->nnew) {
-                for (int k = 0; k < S_MAX_LISTEN; k++)
-                    if (g->listen[k].fn)
-                        g->listen[k].fn(d->evs, d->lens, d->out, d->nnew, g->listen[k].arg);
-            }
-            for (s_item_t *it = d->items.head, *inx; it; it = inx) {
-                inx = it->next;
-                s_finish(g, it);
-            }
-            free(d->evs);
-            free(d->lens);
-            free(d->out);
-            free(d);
-            d = nx;
-        }
-    }
+    if (s_report(g, all ? SIZE_MAX : INGEST_REPORT_SLICE) && !all) s_wake_loop(g);
     g->draining = 0;
 }
 
@@ -617,7 +648,7 @@ static void s_on_efd(loop_t *l, loop_watch_t *w, short revents, void *arg)
     (void)l;
     (void)w;
     (void)revents;
-    s_drain(arg);
+    s_drain(arg, 0);
 }
 
 /* Periodic: give free heap pages back to the system (see S_UPKEEP_MS). */
@@ -700,7 +731,7 @@ void ingest_destroy(ingest_t **p)
     pthread_mutex_unlock(&g->mu);
     for (int i = 0; i < g->nthreads; i++) pthread_join(g->threads[i], NULL);
     if (g->has_writer) pthread_join(g->writer, NULL);
-    s_drain(g);        /* nothing is left after a flush; a failed start has nothing */
+    s_drain(g, 1);     /* nothing is left after a flush; a failed start has nothing */
     while (g->calls) { /* only if the writer never started */
         s_call_t *c = g->calls;
         g->calls = c->next;
@@ -832,7 +863,7 @@ int ingest_flush(ingest_t *g)
         pthread_cond_wait(&g->idle, &g->mu);
     g->hurry = 0;
     pthread_mutex_unlock(&g->mu);
-    s_drain(g);
+    s_drain(g, 1);
     return 0;
 }
 

@@ -28,6 +28,9 @@
 #define INGEST_BATCH    (CONTRACT_SUBMIT_INFLIGHT / 2 * CONTRACT_SUBMIT_MAX)
 #define INGEST_DELAY_MS 2   /* max wait for more events before committing */
 #define INGEST_FILL_MS  100 /* max wait for events the workers are verifying */
+/* committed events the loop reports (listeners, then acknowledgements) per
+ * turn at most, ~7 ms of its time: requests are served between turns */
+#define INGEST_REPORT_SLICE 1024
 
 typedef struct ingest ingest_t;
 

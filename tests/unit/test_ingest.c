@@ -386,6 +386,78 @@ static void test_slow_commit_leaves_the_loop_free(void **state)
 #endif
 }
 
+#ifdef TIPD_TEST_HOOKS
+/* Counts, per turn of the loop the test drives, the events reported. */
+typedef struct {
+    int turn, last_turn, turns;
+    size_t in_turn, most_in_turn, events;
+} slices_t;
+
+static void s_on_slice(const uint8_t *const *evs, const size_t *lens, const store_result_t *r,
+                       size_t n, void *arg)
+{
+    slices_t *sl = arg;
+    (void)evs;
+    (void)lens;
+    (void)r;
+    if (sl->turn != sl->last_turn) {
+        sl->last_turn = sl->turn;
+        sl->turns++;
+        sl->in_turn = 0;
+    }
+    sl->in_turn += n;
+    if (sl->in_turn > sl->most_in_turn) sl->most_in_turn = sl->in_turn;
+    sl->events += n;
+}
+#endif
+
+/* A big commit is reported a slice per loop turn, so that the loop serves
+ * requests in between. The delay hook holds the first commit long enough
+ * for the rest to be verified and committed together (one batch of nearly
+ * N); every event is still reported and acknowledged exactly once. */
+static void test_big_commit_is_reported_in_slices(void **state)
+{
+#ifdef TIPD_TEST_HOOKS
+    fx_t *f = *state;
+    ingest_destroy(&f->ing);
+    setenv("TIPD_TEST_COMMIT_DELAY", "1000", 1);
+    f->ing = ingest_new(f->loop, f->store);
+    unsetenv("TIPD_TEST_COMMIT_DELAY");
+    assert_non_null(f->ing);
+    enum { N = 3000, PER = 500 };
+    static uint8_t *ev[N];
+    static size_t len[N];
+    for (int i = 0; i < N; i++) ev[i] = s_event(f, i, 0, &len[i]);
+    slices_t sl = {.last_turn = -1};
+    ingest_on_new(f->ing, s_on_slice, &sl);
+    static done_t d[N / PER];
+    for (int k = 0; k < N / PER; k++) {
+        d[k].f = f;
+        assert_int_equal(ingest_submit(f->ing, (const uint8_t *const *)&ev[k * PER], &len[k * PER],
+                                       PER, s_done, &d[k]),
+                         0);
+    }
+    int acked = 0;
+    for (; sl.turn < 5000 && acked < N / PER; sl.turn++) {
+        loop_once(f->loop, 10);
+        acked = 0;
+        for (int k = 0; k < N / PER; k++) acked += d[k].calls;
+    }
+    assert_int_equal(acked, N / PER);
+    assert_int_equal(sl.events, N);
+    assert_true(sl.most_in_turn <= INGEST_REPORT_SLICE);
+    assert_true(sl.turns >= (N + INGEST_REPORT_SLICE - 1) / INGEST_REPORT_SLICE);
+    for (int k = 0; k < N / PER; k++) {
+        assert_int_equal(d[k].calls, 1);
+        for (int i = 0; i < PER && i < 64; i++) assert_int_equal(d[k].res[i].status, STORE_NEW);
+    }
+    for (int i = 0; i < N; i++) free(ev[i]);
+#else
+    (void)state;
+    skip();
+#endif
+}
+
 static void test_empty_submission(void **state)
 {
     fx_t *f = *state;
@@ -406,6 +478,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_held_event_is_not_verified_again, setup, teardown),
         cmocka_unit_test_setup_teardown(test_calls_run_on_the_writer_in_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_slow_commit_leaves_the_loop_free, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_big_commit_is_reported_in_slices, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
