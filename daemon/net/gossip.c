@@ -687,6 +687,13 @@ static uint64_t s_ping_due(const g_link_t *l)
     return t + G_PING_MS;
 }
 
+/* When an accepted link we do not read (g_behind) needs a sign of life
+ * from us: its dialer's PINGs wait unread, so nothing answers them. */
+static uint64_t s_alive_due(const g_link_t *l)
+{
+    return (l->t_tx > l->t_ping ? l->t_tx : l->t_ping) + G_PING_MS;
+}
+
 /* Housekeeping: heartbeats, timeouts, dialing, hold-offs, back-pressure,
  * and the replication timers (g_sync_tick). It runs when the earliest of
  * those is due, not on a fixed period, so an idle node sleeps between
@@ -698,20 +705,28 @@ static void s_tick(loop_t *loop, loop_timer_t *t, void *arg)
 {
     gossip_t *g = arg;
     uint64_t now = loop_now_ms(), next = now + G_IDLE_MAX_MS;
+    int behind = g_behind(g, now);
     for (g_link_t *l = g->links; l; l = l->next) {
+        /* Accepted links are not read while we are behind: their silence
+         * is ours, so it closes nothing, and a PONG now and then tells the
+         * dialer we live (any message is a sign of life). */
+        int deaf = behind && !l->out;
+        uint8_t b[8];
+        size_t len;
         if (l->state == G_HS && now - l->t_start > G_HANDSHAKE_MS) {
             g_link_fail(l, 0, "handshake timed out", 0);
-        } else if (l->state == G_LINKED && now - l->t_rx > G_DEAD_MS) {
+        } else if (l->state == G_LINKED && !deaf && now - l->t_rx > G_DEAD_MS) {
             g_link_fail(l, 0, "heartbeat timed out", 0);
         } else if (l->state == G_LINKED && l->out && s_ping_due(l) <= now + G_SLACK_MS) {
-            uint8_t b[8];
-            size_t len;
             wire_enc_seq(++l->ping_seq, b, sizeof b, &len);
             if (g_send(l, WIRE_PING, b, len) == 0) l->t_ping = now;
+        } else if (l->state == G_LINKED && deaf && s_alive_due(l) <= now + G_SLACK_MS) {
+            wire_enc_seq(0, b, sizeof b, &len);
+            if (g_send(l, WIRE_PONG, b, len) == 0) l->t_ping = now;
         }
         if (l->state == G_HS) s_due(&next, l->t_start + G_HANDSHAKE_MS + 1);
         if (l->state == G_LINKED) {
-            s_due(&next, l->t_rx + G_DEAD_MS + 1);
+            s_due(&next, deaf ? s_alive_due(l) : l->t_rx + G_DEAD_MS + 1);
             if (l->out) s_due(&next, s_ping_due(l));
         }
     }
@@ -719,14 +734,17 @@ static void s_tick(loop_t *loop, loop_timer_t *t, void *arg)
     g_holds_expire(g, now);
     /* Back-pressure: stop reading peers while ingest is far behind. */
     size_t pend = ingest_pending(g->ingest);
-    if (!g->router_paused && pend > G_INGEST_HIGH) {
+    if (!g->router_paused && pend > g->ingest_high) {
         g->router_paused = 1;
         loop_watch_set(g->router_w, 0);
         g_sync_shed(g);
-    } else if (g->router_paused && pend < G_INGEST_HIGH / 2) {
+        g_log(g, LOG_I, "ingest holds %zu events: not reading peers until it holds under %zu", pend,
+              g->ingest_high / 2);
+    } else if (g->router_paused && pend < g->ingest_high / 2) {
         g->router_paused = 0;
         g->t_resumed = now;
         loop_watch_set(g->router_w, ZMQ_POLLIN);
+        g_log(g, LOG_I, "ingest holds %zu events: reading peers again", pend);
     }
     if (pend || g->router_paused) s_due(&next, now + G_BUSY_TICK_MS);
     s_due(&next, g_sync_tick(g, now));
@@ -789,6 +807,11 @@ gossip_t *gossip_new(const gossip_opts_t *o, char *err, size_t errlen)
     g->peers = o->peers;
     g->log = o->log;
     g->node = *o->node;
+    g->ingest_high = G_INGEST_HIGH;
+#ifdef TIPD_TEST_HOOKS
+    const char *hi = getenv("TIPD_TEST_INGEST_HIGH");
+    if (hi && atol(hi) > 0) g->ingest_high = (size_t)atol(hi);
+#endif
     if (crypto_sign_ed25519_pk_to_curve25519(g->curve_pk, g->node.pk) != 0 ||
         crypto_sign_ed25519_sk_to_curve25519(g->curve_sk, g->node.sk) != 0) {
         snprintf(err, errlen, "gossip: node key cannot be converted to a CURVE key");

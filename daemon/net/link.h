@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "contract.h"
 #include "event.h"
 #include "gossip.h"
 #include "peers.h"
@@ -61,7 +62,6 @@
 #define G_MAX_FETCH           131072 /* ids queued to fetch per link; more wait for the next round */
 #define G_RECON_RATE          20.0   /* RECON messages per link per second ... */
 #define G_RECON_BURST         100.0  /* ... with this burst; beyond: abuse */
-#define G_INGEST_HIGH         20000  /* stop reading peers while ingest holds this many */
 #define G_ASKED_SLOTS         16384  /* ids asked of one peer remembered (cleared at 70%) */
 #define G_UNASKED_RATE        200.0  /* events a peer may send unasked, per second ... */
 #define G_UNASKED_BURST       4096.0    /* ... with this burst; beyond: abuse */
@@ -80,6 +80,9 @@
 #define G_MISSING_MAX         16384   /* announced ids awaited at once; more wait for recon */
 #define G_DUP_RATE            2000.0  /* duplicate pushes on a pruned link, per second ... */
 #define G_DUP_BURST           65536.0 /* ... and burst (a sender's queue when PRUNE lands) */
+/* Stop reading peers while ingest holds this many events: twice what one
+ * bulk import keeps in flight, so that a local import alone never does. */
+#define G_INGEST_HIGH (2 * CONTRACT_SUBMIT_INFLIGHT * CONTRACT_SUBMIT_MAX)
 /* While we do not read peers (ingest far behind) and this long after we
  * resume, what we read was queued while we were not reading: it is not
  * charged to a peer's flood or duplicate-push buckets. */
@@ -172,6 +175,7 @@ struct gossip {
     void *zap, *router;
     loop_watch_t *zap_w, *router_w;
     int router_paused;
+    size_t ingest_high; /* G_INGEST_HIGH (test builds: TIPD_TEST_INGEST_HIGH) */
     uint64_t t_resumed; /* when reading peers last resumed (G_BEHIND_GRACE_MS) */
     /* Routing ids of incoming links we closed: their queued messages are
      * dropped silently for G_QUIET_MS instead of each getting a BYE. */

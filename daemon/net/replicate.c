@@ -350,7 +350,7 @@ _Static_assert(G_ASKED_SLOTS / 10 >= G_WANT_WINDOW, "a window fits between 60% a
 static void s_fetch(g_link_t *l)
 {
     gossip_t *g = l->g;
-    if (ingest_pending(g->ingest) > G_INGEST_HIGH) return;
+    if (ingest_pending(g->ingest) > g->ingest_high) return;
     uint8_t want[G_WANT_BATCH * 32];
     while (l->fetch_head < l->nfetch && l->outstanding < G_WANT_WINDOW && l->state == G_LINKED) {
         /* The asked set forgets everything once it is 70% full
@@ -660,7 +660,7 @@ static uint64_t s_graft(gossip_t *g, uint64_t now)
         }
     }
     g->nmissing = w;
-    if (any && ingest_pending(g->ingest) <= G_INGEST_HIGH)
+    if (any && ingest_pending(g->ingest) <= g->ingest_high)
         for (g_link_t *l = g->links; l; l = l->next)
             if (l->state == G_LINKED && l->ver >= 3) s_graft_link(l, now);
     for (size_t i = 0; i < g->nmissing; i++)

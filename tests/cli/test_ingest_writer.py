@@ -1,13 +1,15 @@
 """test_ingest_writer.py -- tipd commits on a writer thread: a slow commit
 holds up only the submits it carries, never another client's requests;
 replies to one client keep their order around a pending submit; what was
-acknowledged is stored after kill -9, however the commits were spread.
+acknowledged is stored after kill -9, however the commits were spread; a
+node held behind by a slow commit keeps its peer links.
 
-A commit is made slow on purpose with the test-only hook of Debug builds
-(TIPD_TEST_COMMIT_DELAY=ms: the writer thread sleeps that long before every
-transaction). The tests skip on a build without the hook. Assertions are
-about order (which reply is there first) and what is stored, never about
-how long anything took.
+A commit is made slow on purpose with the test-only hooks of Debug builds
+(TIPD_TEST_COMMIT_DELAY=ms: the writer thread sleeps that long before
+every transaction; TIPD_TEST_INGEST_HIGH=n lowers the back-pressure mark).
+The tests skip on a build without the hooks. Assertions are about order
+(which reply is there first), states and what is stored, never about how
+long anything took.
 """
 
 import os
@@ -15,7 +17,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Daemon, check, eq, mkevent, need_hooks, run_tests  # noqa: E402
+from harness import Daemon, TestFailure, check, eq, mkevent, need_hooks, run_tests  # noqa: E402
 
 
 def mk(n, title):
@@ -91,6 +93,44 @@ def test_kill9_keeps_every_acknowledged_event():
         check(n >= 150, "after kill -9: %d events, %d were acknowledged" % (n, len(acked)))
         for i in acked:
             check(d.api({"op": "get", "id": i})["ok"], "acknowledged event %s lost" % i)
+
+
+def wait_for(what, fn, deadline=60.0):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if fn():
+            return
+        time.sleep(0.2)
+    raise TestFailure("timed out waiting for " + what)
+
+
+def test_a_node_behind_keeps_its_links():
+    """A node whose ingest holds more than its high mark stops reading the
+    links it accepted (back-pressure; its housekeeping notices within the
+    6 s a silent link lives). Held there longer than 6 s more, it closes
+    none of them (the silence is its own) and tells the dialer it lives, so
+    the link is up on both sides throughout and the events replicate once
+    it reads again."""
+    need_hooks()
+    with Daemon(env={"TIPD_TEST_COMMIT_DELAY": "14000", "TIPD_TEST_INGEST_HIGH": "50"}) as m1:
+        m2 = Daemon(args=["--peer", m1.listen])
+        try:
+            wait_for("the two nodes to link",
+                     lambda: m1.status()["peers"] >= 1 and m2.status()["peers"] >= 1)
+            evs = mk(200, "behind test tip")
+            c = m1.client(timeout=60)
+            c.send({"op": "submit", "events": evs})
+            r = c.recv()  # once the held commit is done, 14 s on
+            eq([x["status"] for x in r["results"]], ["new"] * 200)
+            c.close()
+            check("ingest holds 200 events: not reading peers" in m1.log(), m1.log()[-3000:])
+            wait_for("the peer to hold the 200 events", lambda: m2.status()["events"] == 200)
+            check("reading peers again" in m1.log(), m1.log()[-3000:])
+            for d in (m1, m2):
+                check("closed:" not in d.log(), d.log()[-3000:])
+                eq(d.status()["peers"], 1)
+        finally:
+            m2.cleanup()
 
 
 if __name__ == "__main__":
