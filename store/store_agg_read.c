@@ -77,15 +77,16 @@ int store_agg_post(store_t *s, const uint8_t id[EVENT_ID_LEN], store_post_t *p)
     return store_fail(s, rc, "post");
 }
 
-/* *by: 1 if author wrote the live post p, else 0; returns 0 or a raw code. */
-static int s_by(MDB_txn *txn, store_t *s, const store_post_t *p, const uint8_t *author, int *by)
+/* *by: 1 if author wrote the live post p, else 0, looked up with c, a
+ * cursor on the author index; returns 0 or a raw code. */
+static int s_by(MDB_cursor *c, const store_post_t *p, const uint8_t *author, int *by)
 {
     uint8_t key[EVENT_KEY_LEN + 8 + EVENT_ID_LEN];
     memcpy(key, author, EVENT_KEY_LEN);
     store_be64(key + EVENT_KEY_LEN, p->created_at);
     memcpy(key + EVENT_KEY_LEN + 8, p->id, EVENT_ID_LEN);
     MDB_val k = {sizeof key, key}, v;
-    int rc = mdb_get(txn, s->auth, &k, &v);
+    int rc = mdb_cursor_get(c, &k, &v, MDB_SET);
     *by = rc == 0;
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
@@ -94,35 +95,89 @@ int store_agg_post_by(store_t *s, const store_post_t *p, const uint8_t author[EV
 {
     if (!s || !p || !author) return STORE_E_ARG;
     MDB_txn *txn;
-    int rc = s_begin(s, &txn);
+    MDB_cursor *c;
+    int rc = s_begin(s, &txn), by = 0;
     if (rc) return store_fail(s, rc, "post");
-    int by = 0;
-    rc = s_by(txn, s, p, author, &by);
+    if ((rc = mdb_cursor_open(txn, s->auth, &c)) == 0) {
+        rc = s_by(c, p, author, &by);
+        mdb_cursor_close(c);
+    }
     store_rtxn_close(s, txn);
     return rc ? store_fail(s, rc, "post") : by;
 }
 
-int store_agg_posts_of(store_t *s, const uint8_t (*ids)[EVENT_ID_LEN], size_t n,
-                       const uint8_t *author, store_agg_post_by_fn fn, void *arg)
+static int s_key_cmp(const void *a, const void *b)
 {
-    if (!s || (n && !ids) || !fn) return STORE_E_ARG;
-    MDB_txn *txn;
-    int rc = s_begin(s, &txn), out = 0;
-    if (rc) return store_fail(s, rc, "posts");
-    for (size_t i = 0; i < n && !rc && !out; i++) {
+    return memcmp(a, b, 8 + EVENT_ID_LEN);
+}
+
+/* The apost keys (created_at || id) of the live tips and questions among
+ * ids, sorted, into keys; *m gets their count. 0 or a raw code. */
+static int s_post_keys(MDB_txn *txn, store_t *s, const uint8_t (*ids)[EVENT_ID_LEN], size_t n,
+                       uint8_t (*keys)[8 + EVENT_ID_LEN], size_t *m)
+{
+    MDB_cursor *c = NULL;
+    int rc = mdb_cursor_open(txn, s->ev, &c);
+    *m = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
         MDB_val k = {EVENT_ID_LEN, (void *)ids[i]}, v;
-        store_post_t p;
-        rc = mdb_get(txn, s->ev, &k, &v);
-        if (rc == 0) rc = s_post_at(txn, s, &k, &v, &p);
+        rc = mdb_cursor_get(c, &k, &v, MDB_SET);
         if (rc == MDB_NOTFOUND) {
             rc = 0;
             continue;
         }
+        if (rc) break;
+        const uint8_t *loc = v.mv_data;
+        if (v.mv_size != STORE_LOC_LEN || (loc[0] != EVENT_TIP && loc[0] != EVENT_QUESTION))
+            continue; /* a tombstone, or not a post */
+        memcpy(keys[*m], loc + 1, 8);
+        memcpy(keys[*m] + 8, ids[i], EVENT_ID_LEN);
+        (*m)++;
+    }
+    if (c) mdb_cursor_close(c);
+    if (rc == 0 && *m) qsort(keys, *m, sizeof(*keys), s_key_cmp);
+    return rc;
+}
+
+/* Looks the ids up in ev, then their posts (and authorship) in key order
+ * with cursors: the posts a user saw are mostly recent, so neighbours in
+ * that order share pages where the ids' own order would not. */
+int store_agg_posts_of(store_t *s, const uint8_t (*ids)[EVENT_ID_LEN], size_t n,
+                       const uint8_t *author, store_agg_post_by_fn fn, void *arg)
+{
+    if (!s || (n && !ids) || !fn) return STORE_E_ARG;
+    uint8_t(*keys)[8 + EVENT_ID_LEN] = malloc((n ? n : 1) * sizeof(*keys));
+    if (!keys) return STORE_E_NOMEM;
+    MDB_txn *txn;
+    MDB_cursor *pc = NULL, *ac = NULL;
+    size_t m = 0;
+    int rc = s_begin(s, &txn), out = 0;
+    if (rc) {
+        free(keys);
+        return store_fail(s, rc, "posts");
+    }
+    rc = s_post_keys(txn, s, ids, n, keys, &m);
+    if (rc == 0) rc = mdb_cursor_open(txn, s->apost, &pc);
+    if (rc == 0 && author) rc = mdb_cursor_open(txn, s->auth, &ac);
+    for (size_t j = 0; j < m && !rc && !out; j++) {
+        if (j && !memcmp(keys[j], keys[j - 1], sizeof(*keys))) continue; /* a repeated id */
+        MDB_val k = {sizeof(*keys), keys[j]}, v;
+        if ((rc = mdb_cursor_get(pc, &k, &v, MDB_SET)) == MDB_NOTFOUND) {
+            rc = 0;
+            continue;
+        }
+        if (rc == 0 && v.mv_size != STORE_AGG_POST_LEN) rc = MDB_CORRUPTED;
+        if (rc) break;
+        store_post_t p;
+        s_post_of(&k, &v, &p);
         int by = 0;
-        if (rc == 0 && author) rc = s_by(txn, s, &p, author, &by);
+        if (author) rc = s_by(ac, &p, author, &by);
         if (rc == 0) out = fn(&p, by, arg);
     }
+    if (ac) mdb_cursor_close(ac);
+    if (pc) mdb_cursor_close(pc);
     store_rtxn_close(s, txn);
+    free(keys);
     if (out) return out;
     return store_fail(s, rc, "posts");
 }

@@ -74,18 +74,11 @@ static int s_walk(store_rtxn_t *rt, const views_today_req_t *q, size_t others, s
     return rc < 0 ? rc : 0;
 }
 
-typedef struct {
-    uint64_t n;
-    uint8_t last[EVENT_ID_LEN]; /* seen is sorted: a repeat follows its first */
-} s_seen_t;
-
-/* One seen id's post: counted if a candidate not the user's own. */
+/* One seen id's post (each once): counted if a candidate not the user's
+ * own. */
 static int s_seen_one(const store_post_t *p, int own, void *arg)
 {
-    s_seen_t *x = arg;
-    if (own || !s_candidate(p) || (x->n && !memcmp(x->last, p->id, EVENT_ID_LEN))) return 0;
-    memcpy(x->last, p->id, EVENT_ID_LEN);
-    x->n++;
+    *(uint64_t *)arg += !own && s_candidate(p);
     return 0;
 }
 
@@ -108,11 +101,11 @@ static int s_counts(store_rtxn_t *rt, const views_today_req_t *q, size_t *others
         return rc;
     /* A user with no candidate of their own owns none of the seen ones:
      * then no seen id needs an authorship lookup. */
-    s_seen_t seen = {0};
+    uint64_t seen = 0;
     const uint8_t *by = own ? q->user : NULL;
     if ((rc = store_agg_posts_of(rt, q->seen, q->nseen, by, s_seen_one, &seen)) < 0) return rc;
     *others = cands >= own ? (size_t)(cands - own) : 0;
-    *unseen = *others >= seen.n ? *others - (size_t)seen.n : 0;
+    *unseen = *others >= seen ? *others - (size_t)seen : 0;
     return 0;
 }
 
