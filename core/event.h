@@ -28,6 +28,10 @@
 #define EVENT_SIG_LEN    64 /* Ed25519 signature */
 #define EVENT_SECRET_LEN 64 /* libsodium Ed25519 secret key (seed || pk) */
 #define EVENT_SEED_LEN   32
+/* The first bytes of an id, enough to name it where a rare mix-up costs
+ * nothing (a tip counted as read): two ids share them with probability
+ * 2^-64, and making one that does takes ~2^64 signatures. */
+#define EVENT_PFX_LEN 8
 
 #define EVENT_MAX_SIZE      32768 /* whole signed event */
 #define EVENT_MAX_BODY      16384

@@ -63,14 +63,15 @@ int store_agg_posts_each(store_t *s, store_agg_post_fn fn, void *arg);
 /* 1 if author wrote the live post p (one lookup in the author index), 0 if
  * not (or p is no longer held), or a code. */
 int store_agg_post_by(store_t *s, const store_post_t *p, const uint8_t author[EVENT_KEY_LEN]);
-/* The live tips and questions among ids[0..n) (any order, repeats
- * allowed), each once, in (created_at, id) order, with whether author
- * wrote it (0 when author is NULL), in one read: for a long list of ids,
- * such as the tips a user has seen. Other ids are skipped; fn returning
+/* The live tips and questions named by pfx[0..n), ids' first bytes (any
+ * order, repeats allowed; of two events sharing them, the first in id
+ * order), each once, in (created_at, id) order, with whether author wrote
+ * it (0 when author is NULL), in one read: for a long list of ids, such as
+ * the tips a user has seen. Other prefixes are skipped; fn returning
  * non-zero stops with that value. STORE_E_NOMEM if n keys of 40 bytes
  * cannot be allocated. */
 typedef int (*store_agg_post_by_fn)(const store_post_t *p, int by_author, void *arg);
-int store_agg_posts_of(store_t *s, const uint8_t (*ids)[EVENT_ID_LEN], size_t n,
+int store_agg_posts_of(store_t *s, const uint8_t (*pfx)[EVENT_PFX_LEN], size_t n,
                        const uint8_t *author, store_agg_post_by_fn fn, void *arg);
 /* Every live tip and question in id order, starting at the first id >= from
  * and wrapping past the last id to the first, so each once; fn returning

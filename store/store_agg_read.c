@@ -111,27 +111,29 @@ static int s_key_cmp(const void *a, const void *b)
     return memcmp(a, b, 8 + EVENT_ID_LEN);
 }
 
-/* The apost keys (created_at || id) of the live tips and questions among
- * ids, sorted, into keys; *m gets their count. 0 or a raw code. */
-static int s_post_keys(MDB_txn *txn, store_t *s, const uint8_t (*ids)[EVENT_ID_LEN], size_t n,
+/* The apost keys (created_at || id) of the live tips and questions named
+ * by pfx, sorted, into keys; *m gets their count. 0 or a raw code. */
+static int s_post_keys(MDB_txn *txn, store_t *s, const uint8_t (*pfx)[EVENT_PFX_LEN], size_t n,
                        uint8_t (*keys)[8 + EVENT_ID_LEN], size_t *m)
 {
     MDB_cursor *c = NULL;
     int rc = mdb_cursor_open(txn, s->ev, &c);
     *m = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        MDB_val k = {EVENT_ID_LEN, (void *)ids[i]}, v;
-        rc = mdb_cursor_get(c, &k, &v, MDB_SET);
+        /* the shorter key sorts before every id it begins */
+        MDB_val k = {EVENT_PFX_LEN, (void *)pfx[i]}, v;
+        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
         if (rc == MDB_NOTFOUND) {
             rc = 0;
             continue;
         }
         if (rc) break;
         const uint8_t *loc = v.mv_data;
+        if (k.mv_size != EVENT_ID_LEN || memcmp(k.mv_data, pfx[i], EVENT_PFX_LEN)) continue;
         if (v.mv_size != STORE_LOC_LEN || (loc[0] != EVENT_TIP && loc[0] != EVENT_QUESTION))
             continue; /* a tombstone, or not a post */
         memcpy(keys[*m], loc + 1, 8);
-        memcpy(keys[*m] + 8, ids[i], EVENT_ID_LEN);
+        memcpy(keys[*m] + 8, k.mv_data, EVENT_ID_LEN);
         (*m)++;
     }
     if (c) mdb_cursor_close(c);
@@ -142,10 +144,10 @@ static int s_post_keys(MDB_txn *txn, store_t *s, const uint8_t (*ids)[EVENT_ID_L
 /* Looks the ids up in ev, then their posts (and authorship) in key order
  * with cursors: the posts a user saw are mostly recent, so neighbours in
  * that order share pages where the ids' own order would not. */
-int store_agg_posts_of(store_t *s, const uint8_t (*ids)[EVENT_ID_LEN], size_t n,
+int store_agg_posts_of(store_t *s, const uint8_t (*pfx)[EVENT_PFX_LEN], size_t n,
                        const uint8_t *author, store_agg_post_by_fn fn, void *arg)
 {
-    if (!s || (n && !ids) || !fn) return STORE_E_ARG;
+    if (!s || (n && !pfx) || !fn) return STORE_E_ARG;
     uint8_t(*keys)[8 + EVENT_ID_LEN] = malloc((n ? n : 1) * sizeof(*keys));
     if (!keys) return STORE_E_NOMEM;
     MDB_txn *txn;
@@ -156,11 +158,11 @@ int store_agg_posts_of(store_t *s, const uint8_t (*ids)[EVENT_ID_LEN], size_t n,
         free(keys);
         return store_fail(s, rc, "posts");
     }
-    rc = s_post_keys(txn, s, ids, n, keys, &m);
+    rc = s_post_keys(txn, s, pfx, n, keys, &m);
     if (rc == 0) rc = mdb_cursor_open(txn, s->apost, &pc);
     if (rc == 0 && author) rc = mdb_cursor_open(txn, s->auth, &ac);
     for (size_t j = 0; j < m && !rc && !out; j++) {
-        if (j && !memcmp(keys[j], keys[j - 1], sizeof(*keys))) continue; /* a repeated id */
+        if (j && !memcmp(keys[j], keys[j - 1], sizeof(*keys))) continue; /* named twice */
         MDB_val k = {sizeof(*keys), keys[j]}, v;
         if ((rc = mdb_cursor_get(pc, &k, &v, MDB_SET)) == MDB_NOTFOUND) {
             rc = 0;

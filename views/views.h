@@ -236,9 +236,9 @@ void views_stats_free(views_stats_t *st);
 /* ---- tip of the day ---- */
 
 typedef struct {
-    const uint8_t *user;                 /* NULL, or the asking user's key */
-    const char *date;                    /* the user's local date, as they send it */
-    const uint8_t (*seen)[EVENT_ID_LEN]; /* ids the user saw, sorted ascending */
+    const uint8_t *user;                  /* NULL, or the asking user's key */
+    const char *date;                     /* the user's local date, as they send it */
+    const uint8_t (*seen)[EVENT_PFX_LEN]; /* ids the user saw (their first bytes), sorted */
     size_t nseen;
 } views_today_req_t;
 

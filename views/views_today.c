@@ -56,7 +56,7 @@ int views_today_is_seen(const views_today_req_t *q, const uint8_t id[EVENT_ID_LE
     size_t lo = 0, hi = q->nseen;
     while (lo < hi) { /* seen is sorted ascending */
         size_t mid = lo + (hi - lo) / 2;
-        int c = memcmp(q->seen[mid], id, EVENT_ID_LEN);
+        int c = memcmp(q->seen[mid], id, EVENT_PFX_LEN);
         if (c == 0) return 1;
         if (c < 0)
             lo = mid + 1;

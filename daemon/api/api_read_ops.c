@@ -469,9 +469,22 @@ static int s_op_stats(api_req_t *req, json_t *rq, void *arg)
 
 /* ---- today ---- */
 
-static int s_id_cmp(const void *a, const void *b)
+static int s_pfx_cmp(const void *a, const void *b)
 {
-    return memcmp(a, b, EVENT_ID_LEN);
+    return memcmp(a, b, EVENT_PFX_LEN);
+}
+
+/* The first bytes of a seen id given whole or by its first 2 *
+ * EVENT_PFX_LEN hex digits (what tip sends: a quarter of the bytes). */
+static int s_seen_pfx(const char *h, uint8_t out[EVENT_PFX_LEN])
+{
+    size_t n = h ? strlen(h) : 0;
+    uint8_t id[EVENT_ID_LEN];
+    if (n == 2 * EVENT_ID_LEN && event_unhex(h, id, EVENT_ID_LEN) == 0) {
+        memcpy(out, id, EVENT_PFX_LEN);
+        return 0;
+    }
+    return n == 2 * EVENT_PFX_LEN && event_unhex(h, out, EVENT_PFX_LEN) == 0 ? 0 : -1;
 }
 
 static int s_op_today(api_req_t *req, json_t *rq, void *arg)
@@ -488,26 +501,24 @@ static int s_op_today(api_req_t *req, json_t *rq, void *arg)
         return api_error(req, CONTRACT_E_BAD_REQUEST,
                          "field 'user' must be a 64-hex-character key");
     views_today_req_t q = {.user = user ? ukey : NULL, .date = date};
-    uint8_t(*seen)[EVENT_ID_LEN] = NULL;
+    uint8_t(*seen)[EVENT_PFX_LEN] = NULL;
     json_t *sj = json_object_get(rq, "seen");
     if (sj && !json_is_null(sj)) {
         if (!json_is_array(sj) || json_array_size(sj) > S_SEEN_MAX)
             return api_error(req, CONTRACT_E_BAD_REQUEST,
                              "field 'seen' must be an array of at most %d ids", S_SEEN_MAX);
-        seen = malloc((json_array_size(sj) + 1) * EVENT_ID_LEN);
+        seen = malloc((json_array_size(sj) + 1) * EVENT_PFX_LEN);
         if (!seen) return api_error(req, CONTRACT_E_INTERNAL, "out of memory");
         for (size_t i = 0; i < json_array_size(sj); i++) {
-            const char *h = json_string_value(json_array_get(sj, i));
-            if (!h || strlen(h) != 2 * EVENT_ID_LEN ||
-                event_unhex(h, seen[q.nseen], EVENT_ID_LEN) != 0) {
+            if (s_seen_pfx(json_string_value(json_array_get(sj, i)), seen[q.nseen]) != 0) {
                 free(seen);
-                return api_error(req, CONTRACT_E_BAD_REQUEST, "seen[%zu] must be a full 64-hex id",
-                                 i);
+                return api_error(req, CONTRACT_E_BAD_REQUEST,
+                                 "seen[%zu] must be an id: 64 hex digits, or its first 16", i);
             }
             q.nseen++;
         }
-        if (q.nseen) qsort(seen, q.nseen, EVENT_ID_LEN, s_id_cmp);
-        q.seen = (const uint8_t(*)[EVENT_ID_LEN])seen;
+        if (q.nseen) qsort(seen, q.nseen, EVENT_PFX_LEN, s_pfx_cmp);
+        q.seen = (const uint8_t(*)[EVENT_PFX_LEN])seen;
     }
     views_today_t t;
     int rc = views_today(api_view(req), &q, &t);

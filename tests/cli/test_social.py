@@ -433,6 +433,13 @@ def test_today_prefers_unseen():
         rc, out, err = d.tip("show", a, home="bo")
         eq(rc, 0, err)
         eq(d.tip_json("today", home="bo")[0]["id"], b)
+        # the API takes a seen id whole or by its first 16 hex digits (tip
+        # sends those), repeats and ids of nothing held included
+        for seen in ([a], [a[:16]], [a[:16], a, "f" * 16]):
+            r = d.api({"op": "today", "date": "2026-11-29", "seen": seen})
+            eq((r["ok"], r["tip"]["id"], r["unseen"], r["seen_before"]), (True, b, 1, False))
+        r = d.api({"op": "today", "date": "2026-11-29", "seen": [b[:16], a[:16]]})
+        eq((r["ok"], r["unseen"], r["seen_before"]), (True, 0, True))
 
 
 def test_profile_snippet():
@@ -586,6 +593,9 @@ def test_api_bad_requests():
             {"op": "today", "date": "2026-11-29", "seen": "abc"},
             {"op": "today", "date": "2026-11-29", "seen": [1]},
             {"op": "today", "date": "2026-11-29", "seen": ["ab" * 31]},
+            {"op": "today", "date": "2026-11-29", "seen": ["0" * 15]},
+            {"op": "today", "date": "2026-11-29", "seen": ["0" * 17]},
+            {"op": "today", "date": "2026-11-29", "seen": ["0" * 15 + "g"]},
             {"op": "today", "date": "2026-11-29", "seen": ["00" * 32] * 20001},
             {"op": "misses", "n": -1},
         ]

@@ -268,9 +268,9 @@ static void test_stats(void **state)
     for (size_t i = 0; i < sizeof fr / sizeof fr[0]; i++) s_free(fr[i]);
 }
 
-static int s_id_cmp(const void *a, const void *b)
+static int s_pfx_cmp(const void *a, const void *b)
 {
-    return memcmp(a, b, EVENT_ID_LEN);
+    return memcmp(a, b, EVENT_PFX_LEN);
 }
 
 /* The pick is a function of (user, date, candidates): the same every
@@ -297,13 +297,24 @@ static void test_today(void **state)
     assert_int_equal(views_today(v, &rq, &b), 0);
     assert_memory_equal(a.ev->id, b.ev->id, EVENT_ID_LEN);
     views_today_free(&b);
-    uint8_t seen[3][EVENT_ID_LEN];
-    memcpy(seen[0], t[3].id, EVENT_ID_LEN);
-    memcpy(seen[1], t[4].id, EVENT_ID_LEN);
-    memcpy(seen[2], t[5].id, EVENT_ID_LEN);
-    qsort(seen, 3, EVENT_ID_LEN, s_id_cmp);
-    rq.seen = (const uint8_t(*)[EVENT_ID_LEN])seen;
-    rq.nseen = 3;
+    /* ids are matched by their first bytes; two of B's tips seen, and two
+     * prefixes naming nothing (one before every id, one after) */
+    uint8_t seen[5][EVENT_PFX_LEN];
+    memcpy(seen[0], t[3].id, EVENT_PFX_LEN);
+    memcpy(seen[1], t[4].id, EVENT_PFX_LEN);
+    memset(seen[2], 0x00, EVENT_PFX_LEN);
+    memset(seen[3], 0xff, EVENT_PFX_LEN);
+    qsort(seen, 4, EVENT_PFX_LEN, s_pfx_cmp);
+    rq.seen = (const uint8_t(*)[EVENT_PFX_LEN])seen;
+    rq.nseen = 4;
+    assert_int_equal(views_today(v, &rq, &b), 0);
+    assert_int_equal(b.unseen, 1);
+    assert_int_equal(b.seen_before, 0);
+    assert_memory_equal(b.ev->id, t[5].id, EVENT_ID_LEN); /* the one left */
+    views_today_free(&b);
+    memcpy(seen[4], t[5].id, EVENT_PFX_LEN);
+    qsort(seen, 5, EVENT_PFX_LEN, s_pfx_cmp);
+    rq.nseen = 5;
     assert_int_equal(views_today(v, &rq, &b), 0);
     assert_int_equal(b.unseen, 0);
     assert_int_equal(b.seen_before, 1);

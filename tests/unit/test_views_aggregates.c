@@ -123,6 +123,11 @@ static int s_memcmp32(const void *a, const void *b)
     return memcmp(a, b, EVENT_ID_LEN);
 }
 
+static int s_memcmp8(const void *a, const void *b)
+{
+    return memcmp(a, b, EVENT_PFX_LEN);
+}
+
 static void s_shuffle(raw_t *v, size_t n)
 {
     for (size_t i = n; i > 1; i--) {
@@ -252,7 +257,7 @@ static int s_cand_one(const event_t *ev, const uint8_t *raw, size_t len, void *a
     memcpy(c->id, ev->id, EVENT_ID_LEN);
     c->seen = 0;
     for (size_t i = 0; i < x->q->nseen; i++)
-        if (!memcmp(x->q->seen[i], ev->id, EVENT_ID_LEN)) c->seen = 1;
+        if (!memcmp(x->q->seen[i], ev->id, EVENT_PFX_LEN)) c->seen = 1;
     assert_int_equal(store_chain_stats(x->v, ev->id, &c->st), 0);
     return 0;
 }
@@ -317,12 +322,13 @@ static void s_check_authors(store_rtxn_t *v)
     assert_true(kept <= x.n); /* profile-only authors have no sums to keep */
 }
 
-/* A random seen set of up to 4 ids from g (sorted, maybe with repeats). */
-static size_t s_seen(const gen_t *g, size_t n, uint8_t (*seen)[EVENT_ID_LEN])
+/* A random seen set of up to 4 ids from g, by their first bytes (sorted,
+ * maybe with repeats). */
+static size_t s_seen(const gen_t *g, size_t n, uint8_t (*seen)[EVENT_PFX_LEN])
 {
     size_t k = s_pick(5);
-    for (size_t i = 0; i < k; i++) memcpy(seen[i], g[s_pick(n)].r.id, EVENT_ID_LEN);
-    if (k) qsort(seen, k, EVENT_ID_LEN, s_memcmp32);
+    for (size_t i = 0; i < k; i++) memcpy(seen[i], g[s_pick(n)].r.id, EVENT_PFX_LEN);
+    if (k) qsort(seen, k, EVENT_PFX_LEN, s_memcmp8);
     return k;
 }
 
@@ -358,21 +364,21 @@ static void s_check_all(store_t *s, views_cache_t *c, uint64_t *cmp, int agg, co
         }
         for (int sv = 0; sv < 3; sv++) {
             /* no seen set, a few seen ids, or every id seen (the fallback) */
-            uint8_t few[4][EVENT_ID_LEN], (*seen)[EVENT_ID_LEN] = few;
+            uint8_t few[4][EVENT_PFX_LEN], (*seen)[EVENT_PFX_LEN] = few;
             uint64_t keep = s_rng;
             s_rng = 0x9e3779b97f4a7c15ULL * (uint64_t)(m + 2);
             size_t nseen = sv == 1 ? s_seen(g, ng, few) : 0;
             s_rng = keep;
             if (sv == 2) {
-                seen = malloc((ng + 1) * EVENT_ID_LEN);
+                seen = malloc((ng + 1) * EVENT_PFX_LEN);
                 assert_non_null(seen);
-                for (size_t i = 0; i < ng; i++) memcpy(seen[i], g[i].r.id, EVENT_ID_LEN);
-                qsort(seen, ng, EVENT_ID_LEN, s_memcmp32);
+                for (size_t i = 0; i < ng; i++) memcpy(seen[i], g[i].r.id, EVENT_PFX_LEN);
+                qsort(seen, ng, EVENT_PFX_LEN, s_memcmp8);
                 nseen = ng;
             }
             views_today_req_t tq = {.user = s_asker(m),
                                     .date = sv == 1 ? "2026-12-04" : "2026-12-03",
-                                    .seen = (const uint8_t(*)[EVENT_ID_LEN])seen,
+                                    .seen = (const uint8_t(*)[EVENT_PFX_LEN])seen,
                                     .nseen = nseen};
             views_today_t want, got;
             assert_int_equal(views_today_scan(v, &tq, &want), 0);

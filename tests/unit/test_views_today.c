@@ -189,12 +189,12 @@ static void test_today_seen(void **state)
         assert_int_equal(before, 0);
         /* all seen but one (each id sent twice): that one, whatever its key */
         for (int skip = 0; skip < N; skip++) {
-            uint8_t seen[2 * N][EVENT_ID_LEN];
+            uint8_t seen[2 * N][EVENT_PFX_LEN]; /* ids' first bytes name them */
             size_t k = 0;
             for (int i = 0; i < N; i++)
                 for (int twice = 0; twice < 2 && i != skip; twice++)
-                    memcpy(seen[k++], ids[i], EVENT_ID_LEN);
-            q.seen = (const uint8_t(*)[EVENT_ID_LEN])seen;
+                    memcpy(seen[k++], ids[i], EVENT_PFX_LEN);
+            q.seen = (const uint8_t(*)[EVENT_PFX_LEN])seen;
             q.nseen = k;
             assert_int_equal(s_today(s, &q, now, &unseen, &before), 1);
             assert_int_equal(before, 0);
@@ -202,7 +202,9 @@ static void test_today_seen(void **state)
             assert_memory_equal(now, ids[skip], EVENT_ID_LEN);
         }
         /* all seen: the first pick again, marked seen */
-        q.seen = (const uint8_t(*)[EVENT_ID_LEN])ids;
+        uint8_t all[N][EVENT_PFX_LEN];
+        for (int i = 0; i < N; i++) memcpy(all[i], ids[i], EVENT_PFX_LEN);
+        q.seen = (const uint8_t(*)[EVENT_PFX_LEN])all;
         q.nseen = N;
         assert_int_equal(s_today(s, &q, now, &unseen, &before), 1);
         assert_int_equal(before, 1);
