@@ -41,41 +41,65 @@ void b64_encode(const uint8_t *in, size_t n, char *out)
     out[o] = '\0';
 }
 
+/* A digit's value plus one; 0 for any other byte. A table, not range
+ * comparisons: the digits of random bytes make those mispredict, and tipd
+ * decodes every event of an import on its loop thread. */
+static const uint8_t s_val[256] = {
+    ['A'] = 1,  ['B'] = 2,  ['C'] = 3,  ['D'] = 4,  ['E'] = 5,  ['F'] = 6,  ['G'] = 7,  ['H'] = 8,
+    ['I'] = 9,  ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16,
+    ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24,
+    ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
+    ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
+    ['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48,
+    ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56,
+    ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
+};
+
 static int s_b64val(char c)
 {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
+    return (int)s_val[(unsigned char)c] - 1;
+}
+
+/* The last group of four, which may end in padding: its bytes into out[o..],
+ * *o advanced; -1 if it is not canonical or out is too small. */
+static int s_last(const char *in, uint8_t *out, size_t cap, size_t *o)
+{
+    int pad = 0, v[4];
+    for (int k = 0; k < 4; k++) {
+        if (in[k] == '=' && k >= 2) {
+            v[k] = 0;
+            pad++;
+        } else {
+            if (pad) return -1; /* data after padding */
+            v[k] = s_b64val(in[k]);
+            if (v[k] < 0) return -1;
+        }
+    }
+    uint32_t x = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+    size_t take = 3 - (size_t)pad;
+    /* Canonical: the bits dropped by padding must be zero. */
+    if ((pad == 1 && (x & 0xff)) || (pad == 2 && (x & 0xffff))) return -1;
+    if (*o + take > cap) return -1;
+    out[(*o)++] = (uint8_t)(x >> 16);
+    if (take > 1) out[(*o)++] = (uint8_t)(x >> 8);
+    if (take > 2) out[(*o)++] = (uint8_t)x;
+    return 0;
 }
 
 long b64_decode(const char *in, size_t n, uint8_t *out, size_t cap)
 {
     if (n % 4 != 0) return -1;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 4) {
-        int pad = 0, v[4];
-        for (int k = 0; k < 4; k++) {
-            if (in[i + k] == '=' && i + 4 == n && k >= 2) {
-                v[k] = 0;
-                pad++;
-            } else {
-                if (pad) return -1; /* data after padding */
-                v[k] = s_b64val(in[i + k]);
-                if (v[k] < 0) return -1;
-            }
-        }
-        if (pad == 1 && in[i + 2] == '=') return -1;
-        uint32_t x = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | v[3];
-        size_t take = 3 - (size_t)pad;
-        /* Canonical: the bits dropped by padding must be zero. */
-        if ((pad == 1 && (x & 0xff)) || (pad == 2 && (x & 0xffff))) return -1;
-        if (o + take > cap) return -1;
+    if (n == 0) return 0;
+    size_t o = 0, i = 0;
+    for (; i + 4 < n; i += 4) { /* every group but the last: four digits */
+        unsigned a = s_val[(unsigned char)in[i]], b = s_val[(unsigned char)in[i + 1]],
+                 c = s_val[(unsigned char)in[i + 2]], d = s_val[(unsigned char)in[i + 3]];
+        if (!a | !b | !c | !d) return -1;
+        if (o + 3 > cap) return -1;
+        uint32_t x = (a - 1) << 18 | (b - 1) << 12 | (c - 1) << 6 | (d - 1);
         out[o++] = (uint8_t)(x >> 16);
-        if (take > 1) out[o++] = (uint8_t)(x >> 8);
-        if (take > 2) out[o++] = (uint8_t)x;
+        out[o++] = (uint8_t)(x >> 8);
+        out[o++] = (uint8_t)x;
     }
-    return (long)o;
+    return s_last(in + i, out, cap, &o) ? -1 : (long)o;
 }

@@ -235,14 +235,12 @@ void g_sync_on_new(const uint8_t *const *events, const size_t *lens, const store
 {
     gossip_t *g = arg;
     for (size_t i = 0; i < n; i++) {
-        if (results[i].status != STORE_NEW) continue;
-        if (event_decode(events[i], lens[i], g->ev) != 0) continue;
         /* A target whose retraction came first is stored as a tombstone: it
-         * is in nobody's sync set and has no body to offer. */
-        size_t rlen;
-        if (store_get_raw(g->store, g->ev->id, g->ev_buf, WIRE_MAX_EVENT, &rlen) ==
-            STORE_E_RETRACTED)
-            continue;
+         * is in nobody's sync set and has no body to offer. One retracted
+         * by a later event of the same commit enters the set, and that
+         * retraction (below) has the set rebuilt before it is next used. */
+        if (results[i].status != STORE_NEW || results[i].retracted) continue;
+        if (event_decode(events[i], lens[i], g->ev) != 0) continue;
         recon_set_add(g->set, g->ev->created_at, g->ev->id);
         if (g->ev->kind == EVENT_RETRACT) g->set_dirty = 1;
         g_idset_add(&g->submitted, g->ev->id); /* held: IHAVEs of it need no store lookup */
