@@ -92,11 +92,10 @@ long b64_decode(const char *in, size_t n, uint8_t *out, size_t cap)
     if (n == 0) return 0;
     size_t o = 0, i = 0;
     for (; i + 4 < n; i += 4) { /* every group but the last: four digits */
-        unsigned a = s_val[(unsigned char)in[i]], b = s_val[(unsigned char)in[i + 1]],
-                 c = s_val[(unsigned char)in[i + 2]], d = s_val[(unsigned char)in[i + 3]];
-        if (!a | !b | !c | !d) return -1;
-        if (o + 3 > cap) return -1;
-        uint32_t x = (a - 1) << 18 | (b - 1) << 12 | (c - 1) << 6 | (d - 1);
+        int a = s_b64val(in[i]), b = s_b64val(in[i + 1]), c = s_b64val(in[i + 2]),
+            d = s_b64val(in[i + 3]);
+        if ((a | b | c | d) < 0 || o + 3 > cap) return -1;
+        uint32_t x = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
         out[o++] = (uint8_t)(x >> 16);
         out[o++] = (uint8_t)(x >> 8);
         out[o++] = (uint8_t)x;

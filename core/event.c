@@ -803,7 +803,7 @@ void event_hex(const uint8_t *bin, size_t n, char *out)
 
 /* A hex digit's value plus one; 0 for any other byte. A table, not
  * comparisons: ids are random, so branches on the digit's range mispredict
- * about every other character (a `today` request carries 320,000). */
+ * about every other character (a `today` request carries up to 320,000). */
 static const uint8_t s_hex[256] = {
     ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
     ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
@@ -821,11 +821,11 @@ int event_unhex(const char *hex, uint8_t *bin, size_t n)
 {
     if (!hex) return EVENT_E_HEX;
     for (size_t i = 0; i < n; i++) {
-        unsigned hi = s_hex[(unsigned char)hex[2 * i]];
-        if (!hi) return EVENT_E_HEX; /* hex[2 * i + 1] may be past the end */
-        unsigned lo = s_hex[(unsigned char)hex[2 * i + 1]];
-        if (!lo) return EVENT_E_HEX;
-        bin[i] = (uint8_t)((hi - 1) << 4 | (lo - 1));
+        int hi = s_hexval(hex[2 * i]);
+        if (hi < 0) return EVENT_E_HEX;
+        int lo = s_hexval(hex[2 * i + 1]);
+        if (lo < 0) return EVENT_E_HEX;
+        bin[i] = (uint8_t)(hi << 4 | lo);
     }
     return 0;
 }

@@ -46,16 +46,25 @@ static void s_post_of(const MDB_val *k, const MDB_val *v, store_post_t *p)
     store_agg_post_unpack(v->mv_data, p);
 }
 
-/* The apost record of the ev entry (k, v), if it is a live tip or
- * question: 0, MDB_NOTFOUND (none), or a raw code. */
-static int s_post_at(MDB_txn *txn, store_t *s, const MDB_val *k, const MDB_val *v, store_post_t *p)
+/* The apost key (created_at || id) of the ev entry (k, v) into key: 0, or
+ * MDB_NOTFOUND when it is no live tip or question (a tombstone, another
+ * kind). */
+static int s_post_key(const MDB_val *k, const MDB_val *v, uint8_t key[8 + EVENT_ID_LEN])
 {
     const uint8_t *loc = v->mv_data;
     if (k->mv_size != EVENT_ID_LEN || v->mv_size != STORE_LOC_LEN) return MDB_NOTFOUND;
     if (loc[0] != EVENT_TIP && loc[0] != EVENT_QUESTION) return MDB_NOTFOUND;
-    uint8_t key[8 + EVENT_ID_LEN];
     memcpy(key, loc + 1, 8);
     memcpy(key + 8, k->mv_data, EVENT_ID_LEN);
+    return 0;
+}
+
+/* The apost record of the ev entry (k, v), if it is a live tip or
+ * question: 0, MDB_NOTFOUND (none), or a raw code. */
+static int s_post_at(MDB_txn *txn, store_t *s, const MDB_val *k, const MDB_val *v, store_post_t *p)
+{
+    uint8_t key[8 + EVENT_ID_LEN];
+    if (s_post_key(k, v, key)) return MDB_NOTFOUND;
     MDB_val pk = {sizeof key, key}, pv;
     int rc = mdb_get(txn, s->apost, &pk, &pv);
     if (rc) return rc;
@@ -128,13 +137,8 @@ static int s_post_keys(MDB_txn *txn, store_t *s, const uint8_t (*pfx)[EVENT_PFX_
             continue;
         }
         if (rc) break;
-        const uint8_t *loc = v.mv_data;
-        if (k.mv_size != EVENT_ID_LEN || memcmp(k.mv_data, pfx[i], EVENT_PFX_LEN)) continue;
-        if (v.mv_size != STORE_LOC_LEN || (loc[0] != EVENT_TIP && loc[0] != EVENT_QUESTION))
-            continue; /* a tombstone, or not a post */
-        memcpy(keys[*m], loc + 1, 8);
-        memcpy(keys[*m] + 8, k.mv_data, EVENT_ID_LEN);
-        (*m)++;
+        if (k.mv_size < EVENT_PFX_LEN || memcmp(k.mv_data, pfx[i], EVENT_PFX_LEN)) continue;
+        if (s_post_key(&k, &v, keys[*m]) == 0) (*m)++;
     }
     if (c) mdb_cursor_close(c);
     if (rc == 0 && *m) qsort(keys, *m, sizeof(*keys), s_key_cmp);

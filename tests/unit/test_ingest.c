@@ -353,6 +353,19 @@ static void s_tick(loop_t *l, loop_timer_t *t, void *arg)
 }
 #endif
 
+#ifdef TIPD_TEST_HOOKS
+/* f's ingest made anew with the writer held ms milliseconds before every
+ * commit (the test hook TIPD_TEST_COMMIT_DELAY). */
+static void s_slow_commits(fx_t *f, const char *ms)
+{
+    ingest_destroy(&f->ing);
+    setenv("TIPD_TEST_COMMIT_DELAY", ms, 1);
+    f->ing = ingest_new(f->loop, f->store);
+    unsetenv("TIPD_TEST_COMMIT_DELAY");
+    assert_non_null(f->ing);
+}
+#endif
+
 /* A commit that takes long (the delay hook holds the writer 500 ms before
  * each transaction) leaves the loop thread free: its timers run and it
  * reads the store meanwhile; the acknowledgement comes after the commit. */
@@ -360,11 +373,7 @@ static void test_slow_commit_leaves_the_loop_free(void **state)
 {
 #ifdef TIPD_TEST_HOOKS
     fx_t *f = *state;
-    ingest_destroy(&f->ing);
-    setenv("TIPD_TEST_COMMIT_DELAY", "500", 1);
-    f->ing = ingest_new(f->loop, f->store);
-    unsetenv("TIPD_TEST_COMMIT_DELAY");
-    assert_non_null(f->ing);
+    s_slow_commits(f, "500");
     size_t len;
     uint8_t *ev = s_event(f, 1, 0, &len);
     const uint8_t *p = ev;
@@ -419,11 +428,7 @@ static void test_big_commit_is_reported_in_slices(void **state)
 {
 #ifdef TIPD_TEST_HOOKS
     fx_t *f = *state;
-    ingest_destroy(&f->ing);
-    setenv("TIPD_TEST_COMMIT_DELAY", "1000", 1);
-    f->ing = ingest_new(f->loop, f->store);
-    unsetenv("TIPD_TEST_COMMIT_DELAY");
-    assert_non_null(f->ing);
+    s_slow_commits(f, "1000");
     enum { N = 3000, PER = 500 };
     static uint8_t *ev[N];
     static size_t len[N];
