@@ -910,6 +910,22 @@ static int s_suggest(fts_t *f, MDB_txn *txn, const char *query, char *out, size_
     return rc;
 }
 
+int fts_prepare(fts_t *f, MDB_txn *txn)
+{
+    if (!f || !txn) return STORE_E_ARG;
+    fts_stats_t st;
+    int rc = fts_stats_get(txn, f->meta, &st);
+    if (rc) return rc;
+    pthread_mutex_lock(&f->lock);
+    rc = s_scratch(f, st.next_doc) || s_tcache_ready(f, &st) ? STORE_E_NOSPACE : 0;
+    if (!rc) { /* zero between questions already: the writes fault them in */
+        memset(f->tsum, 0, FTS_TSLOTS * sizeof *f->tsum);
+        memset(f->tshown, 0, FTS_TSLOTS * sizeof *f->tshown);
+    }
+    pthread_mutex_unlock(&f->lock);
+    return rc;
+}
+
 int fts_search(fts_t *f, MDB_txn *txn, const char *query, const store_search_opts_t *o,
                fts_visible_fn visible, void *arg, store_hit_t *hits, size_t max, size_t *n)
 {

@@ -6,8 +6,9 @@
  * a warm the mapping's resident size (Rss in /proc/self/smaps) is exactly
  * the bytes the warm reports; a stop asked before the first slice maps
  * nothing and leaves the position, and a later call finishes; the store
- * reads back the same; a read view, a NULL store and a closed store are
- * refused with a code, never a crash.
+ * reads back the same; searches after the warm (which sizes the search's
+ * scratch) rank as before it and find tips that came after it; a read view, a NULL store and a
+ * closed store are refused with a code, never a crash.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -138,6 +139,61 @@ static void test_warm_stops_and_resumes(void **state)
     s_done(s, r, dir);
 }
 
+/* The warm sizes the search's scratch for the index it sees: a search then
+ * ranks as it did before the warm, and tips that arrive after it are still
+ * found (the search grows the scratch). */
+static void test_warm_then_growth_is_searched(void **state)
+{
+    (void)state;
+    char *dir = s_tmpdir();
+    raw_t *r;
+    store_t *s = s_filled(dir, &r);
+    enum { LATE = 50, MAX = 64 };
+    store_hit_t before[MAX], after[MAX], late[MAX];
+    size_t nb = 0, na = 0, nl = 0;
+    assert_int_equal(store_search(s, "tip 17 mapping", NULL, before, MAX, &nb), 0);
+    assert_true(nb > 0);
+
+    size_t from = 0, mapped = 0;
+    assert_int_equal(store_map_warm(s, &from, NULL, NULL, &mapped), 0);
+    assert_int_equal(store_search(s, "tip 17 mapping", NULL, after, MAX, &na), 0);
+    assert_int_equal(na, nb);
+    for (size_t h = 0; h < na; h++) assert_memory_equal(after[h].id, before[h].id, EVENT_ID_LEN);
+
+    raw_t l[LATE];
+    char title[96];
+    for (int i = 0; i < LATE; i++) {
+        snprintf(title, sizeof title, "late note %d about zephyrs", i);
+        l[i] = s_tip(&A, T0 + N + (uint64_t)i, title, "weather");
+    }
+    s_ingest(s, l, LATE, NULL);
+    assert_int_equal(store_search(s, "zephyrs", NULL, late, MAX, &nl), 0);
+    assert_int_equal(nl, LATE);
+    for (size_t h = 0; h < nl; h++) {
+        int found = 0;
+        for (int i = 0; i < LATE && !found; i++) found = !memcmp(late[h].id, l[i].id, EVENT_ID_LEN);
+        assert_true(found);
+    }
+    for (int i = 0; i < LATE; i++) s_free(&l[i]);
+    s_done(s, r, dir);
+}
+
+/* An empty store warms too (nothing mapped beyond its meta pages, an
+ * empty scratch) and a search then finds nothing, without error. */
+static void test_warm_empty_store(void **state)
+{
+    (void)state;
+    char *dir = s_tmpdir();
+    store_t *s = s_open(dir, 0);
+    size_t from = 0, mapped = 0, n = 1;
+    assert_int_equal(store_map_warm(s, &from, NULL, NULL, &mapped), 0);
+    store_hit_t h[4];
+    assert_int_equal(store_search(s, "anything", NULL, h, 4, &n), 0);
+    assert_int_equal(n, 0);
+    store_destroy(&s);
+    s_rmdir(dir);
+}
+
 static void test_warm_refuses(void **state)
 {
     (void)state;
@@ -177,6 +233,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_warm_maps_what_is_resident),
         cmocka_unit_test(test_warm_stops_and_resumes),
+        cmocka_unit_test(test_warm_then_growth_is_searched),
+        cmocka_unit_test(test_warm_empty_store),
         cmocka_unit_test(test_warm_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
