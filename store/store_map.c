@@ -15,12 +15,12 @@
  * is for virtual machines whose hypervisor shadows the guest's page tables
  * (this project's own test machines are such): there a page the kernel has
  * mapped still traps to the hypervisor on this process's first access, about
- * 1.3 us a page, so with the populate alone the first pass over the 300
- * questions still spent a third more CPU and had a p99 of 11-18 ms against
- * 7 ms (docs/PERFORMANCE.md). On other machines the read is a cache miss per
- * page, ~40 ms for 1.5 GB. Pages that are not resident are left alone, so it
- * never reads the disk: it only saves the faults a reader would have taken
- * for pages already in memory. The cost is the page table itself, 8 bytes
+ * 1.3 us a page, so with the populate alone the first pass over 300
+ * questions had a p99 of 11-14 ms against 6-9 ms (docs/PERFORMANCE.md). On
+ * other machines the read is a cache miss per page, ~40 ms for 1.5 GB.
+ * Pages that are not resident are left alone, so it never reads the disk:
+ * it only saves the faults a reader would have taken for pages already in
+ * memory. The cost is the page table itself, 8 bytes
  * per 4 KiB page mapped (2 KiB per MiB of store), kernel memory, not the
  * process's private memory. It works in slices and asks its caller between
  * them whether to stop, so the writer thread that runs it can give way to
