@@ -732,21 +732,8 @@ static void s_tick(loop_t *loop, loop_timer_t *t, void *arg)
     }
     s_fill_active(g, now, &next);
     g_holds_expire(g, now);
-    /* Back-pressure: stop reading peers while ingest is far behind. */
-    size_t pend = ingest_pending(g->ingest);
-    if (!g->router_paused && pend > g->ingest_high) {
-        g->router_paused = 1;
-        loop_watch_set(g->router_w, 0);
-        g_sync_shed(g);
-        g_log(g, LOG_I, "ingest holds %zu events: not reading peers until it holds under %zu", pend,
-              g->ingest_high / 2);
-    } else if (g->router_paused && pend < g->ingest_high / 2) {
-        g->router_paused = 0;
-        g->t_resumed = now;
-        loop_watch_set(g->router_w, ZMQ_POLLIN);
-        g_log(g, LOG_I, "ingest holds %zu events: reading peers again", pend);
-    }
-    if (pend || g->router_paused) s_due(&next, now + G_BUSY_TICK_MS);
+    g_sync_pressure(g, now);
+    if (ingest_pending(g->ingest) || g->router_paused) s_due(&next, now + G_BUSY_TICK_MS);
     s_due(&next, g_sync_tick(g, now));
     g_reap(g);
     if (next < now + G_MIN_TICK_MS) next = now + G_MIN_TICK_MS;

@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
+#include <zmq.h>
 
 #include "replicate.h"
 
@@ -551,6 +552,7 @@ static void s_on_events(g_link_t *l, const wire_msg_t *m)
         g->anchor->refs--;
         free(sub);
     }
+    g_sync_pressure(g, now);
     s_fetch(l);
 }
 
@@ -672,6 +674,23 @@ void g_sync_shed(gossip_t *g)
         if (l->state != G_LINKED || l->ver < 3 || !l->eager) continue;
         l->eager = 0;
         if (g_send(l, WIRE_PRUNE, NULL, 0) == 0) g->stat_prunes++;
+    }
+}
+
+void g_sync_pressure(gossip_t *g, uint64_t now)
+{
+    size_t pend = ingest_pending(g->ingest);
+    if (!g->router_paused && pend > g->ingest_high) {
+        g->router_paused = 1;
+        loop_watch_set(g->router_w, 0);
+        g_sync_shed(g);
+        g_log(g, LOG_I, "ingest holds %zu events: not reading peers until it holds under %zu", pend,
+              g->ingest_high / 2);
+    } else if (g->router_paused && pend < g->ingest_high / 2) {
+        g->router_paused = 0;
+        g->t_resumed = now;
+        loop_watch_set(g->router_w, ZMQ_POLLIN);
+        g_log(g, LOG_I, "ingest holds %zu events: reading peers again", pend);
     }
 }
 

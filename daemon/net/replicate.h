@@ -22,6 +22,12 @@ void g_sync_work(gossip_t *g); /* drain push queues */
  * WANTed bodies, nobody paces but the sender) stop; IHAVE and GRAFT bring
  * what is missing once ingest has caught up, reconciliation the rest. */
 void g_sync_shed(gossip_t *g);
+/* Back-pressure (PROTOCOL.md 2.6): once ingest holds more than
+ * g->ingest_high events, stop reading the router and shed (g_sync_shed);
+ * read again once it holds under half. Called by the tick and after every
+ * submit of peers' events, so a burst stops at the message that crosses
+ * the mark rather than at the next tick. */
+void g_sync_pressure(gossip_t *g, uint64_t now);
 /* Replication timers; returns when it next needs to run (0: nothing due). */
 uint64_t g_sync_tick(gossip_t *g, uint64_t now);
 

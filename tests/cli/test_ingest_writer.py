@@ -13,6 +13,7 @@ long anything took.
 """
 
 import os
+import re
 import sys
 import time
 
@@ -131,6 +132,38 @@ def test_a_node_behind_keeps_its_links():
                 eq(d.status()["peers"], 1)
         finally:
             m2.cleanup()
+
+
+def test_a_burst_of_pushes_stops_at_the_mark():
+    """Pushes from a peer stop being read at the message that takes ingest
+    over its high mark, not at the next housekeeping tick: with a mark of
+    400 and PUSH messages of at most 64 events, the node holds at most 464
+    when it stops reading, although the peer sends 2,000 in well under a
+    tick (checked at the tick alone, a burst that ingest absorbed within a
+    tick was never paused at all). Every event still arrives once ingest
+    catches up."""
+    need_hooks()
+    with Daemon(env={"TIPD_TEST_COMMIT_DELAY": "1500", "TIPD_TEST_INGEST_HIGH": "400"}) as slow:
+        src = Daemon(args=["--peer", slow.listen])
+        try:
+            wait_for("the two nodes to link",
+                     lambda: slow.status()["peers"] >= 1 and src.status()["peers"] >= 1)
+            c = src.client(timeout=60)
+            for part in range(2):
+                c.send({"op": "submit", "events": mk(1000, "burst %d tip" % part)})
+                r = c.recv()
+                eq([x["status"] for x in r["results"]], ["new"] * 1000)
+            c.close()
+            wait_for("the slow node to stop reading its peers",
+                     lambda: "not reading peers" in slow.log())
+            held = [int(x) for x in re.findall(r"ingest holds (\d+) events: not reading peers",
+                                               slow.log())]
+            check(held and held[0] <= 400 + 64, slow.log()[-3000:])
+            wait_for("the slow node to hold all 2000", lambda: slow.status()["events"] == 2000,
+                     deadline=120.0)
+            check("reading peers again" in slow.log(), slow.log()[-3000:])
+        finally:
+            src.cleanup()
 
 
 if __name__ == "__main__":
