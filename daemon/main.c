@@ -621,6 +621,7 @@ static int s_start(s_main_t *m)
     snprintf(status, sizeof(status), "%llu tips, %zu peers", (unsigned long long)c.tips,
              peers_daemon_linked(d));
     notify_ready(m->notify, status);
+    ingest_ready(d->ingest);
     log_msg(LOG_I,
             "tipd %s ready: node %.16s, network %s, api %s, listen %s (port %u), %llu events",
             TIPD_VERSION, d->node_hex, d->net_id, d->cfg.api, d->cfg.listen,

@@ -145,7 +145,7 @@ struct ingest {
 
     pthread_mutex_t mu;
     pthread_cond_t work;          /* workers: the verify queue got items, or stop */
-    pthread_cond_t wake;          /* writer: the commit queue or the calls got work, or stop */
+    pthread_cond_t wake;          /* writer: the commit queue or the calls got work, ready, stop */
     pthread_cond_t idle;          /* flush: a worker or the writer finished a round */
     s_queue_t vq;                 /* to verify (mu) */
     s_queue_t cq;                 /* verified or rejected, to commit (mu) */
@@ -157,6 +157,7 @@ struct ingest {
     int writing;                  /* the writer holds items or runs a call (mu) */
     int hurry;                    /* ingest_flush: commit without the delay (mu) */
     int stop;                     /* workers and writer: finish (mu) */
+    int ready;                    /* the daemon is up: the warm may run (mu) */
     pthread_t threads[S_MAX_WORKERS];
     int nthreads;
     pthread_t writer;
@@ -535,7 +536,7 @@ static void *s_writer(void *arg)
             continue;
         }
         if (g->stop) break;
-        if (!trim_at && warm.due && !s_busy(g)) {
+        if (!trim_at && warm.due && g->ready && !s_busy(g)) {
             pthread_mutex_unlock(&g->mu);
             s_warm(g, &warm);
             pthread_mutex_lock(&g->mu);
@@ -747,6 +748,15 @@ void ingest_destroy(ingest_t **p)
     pthread_mutex_destroy(&g->mu);
     free(g);
     *p = NULL;
+}
+
+void ingest_ready(ingest_t *g)
+{
+    if (!g) return;
+    pthread_mutex_lock(&g->mu);
+    g->ready = 1;
+    pthread_cond_signal(&g->wake);
+    pthread_mutex_unlock(&g->mu);
 }
 
 void ingest_on_new(ingest_t *g, ingest_new_fn fn, void *arg)

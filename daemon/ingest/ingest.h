@@ -45,6 +45,11 @@ typedef void (*ingest_call_fn)(store_t *store, void *arg);
 ingest_t *ingest_new(loop_t *loop, store_t *store);
 /* Commits what is queued, then frees; idempotent. */
 void ingest_destroy(ingest_t **p);
+/* The daemon is up: from now on the idle writer may map the store's
+ * resident pages ahead of readers (store_map_warm). Until then it does
+ * not, so that the warm neither competes with start-up nor logs after a
+ * start-up that failed. */
+void ingest_ready(ingest_t *ing);
 
 /* Add a listener for newly stored events (up to 4: gossip, social caches). */
 void ingest_on_new(ingest_t *ing, ingest_new_fn fn, void *arg);
