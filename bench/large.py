@@ -71,6 +71,22 @@ def queries(n):
     return (out * (n // max(1, len(out)) + 1))[:n]
 
 
+def dirty_maps(pid):
+    """(Private_Dirty kB, name) of each mapping of pid, largest first; name
+    is the mapped file, [heap], or "anon" with the mapping's size (the
+    malloc arenas are 64 MiB mappings, big blocks a mapping each)."""
+    out, name = [], None
+    with open("/proc/%d/smaps" % pid) as f:
+        for ln in f:
+            p = ln.split()
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+$", p[0]):
+                lo, hi = (int(x, 16) for x in p[0].split("-"))
+                name = p[5] if len(p) > 5 else "anon %.0f MiB" % ((hi - lo) / 1048576.0)
+            elif p[0] == "Private_Dirty:" and int(p[1]) > 0:
+                out.append((int(p[1]), name))
+    return sorted(out, reverse=True)
+
+
 def private_mib(pid):
     v = {}
     with open("/proc/%d/smaps_rollup" % pid) as f:
@@ -140,6 +156,8 @@ def finish(a, d, peer, st, nev, rows, big=None):
     allp, dirty, hwm = private_mib(d.proc.pid)
     rows.append(("tipd private memory", "%.1f MiB (dirty %.1f), peak RSS %.0f MiB" %
                  (allp, dirty, hwm), "", ""))
+    rows.append(("... its largest private dirty mappings", ", ".join(
+        "%.1f MiB %s" % (kb / 1024.0, name) for kb, name in dirty_maps(d.proc.pid)[:5]), "", ""))
     if big:
         rows += restarts(d, big)
     print("\n%d tips, %d events in the file; 2 shared cores, load %s\n" %
