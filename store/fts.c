@@ -200,9 +200,7 @@ void fts_destroy(fts_t **p)
     text_destroy(&f->qtext);
     free(f->qw);
     pthread_mutex_destroy(&f->lock);
-    free(f->acc);
-    free(f->cmask);
-    free(f->touched);
+    fts_acc_free(&f->acc);
     free(f->pend);
     free(f->pterms);
     free(f->phash);

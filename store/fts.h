@@ -91,12 +91,11 @@ int fts_tune(fts_t *f, const char *name, double value);
  * its built-in weight; word NULL empties the table. 0 or STORE_E_*. */
 int fts_qword_set(fts_t *f, const char *word, double w);
 
-/* Allocate and touch the search's scratch for the index as txn sees it (a
- * score and a mask per docnum, 8 bytes a tip, and the topic-cluster tables,
- * ~1 MB), so that the first question after an open does not fault it in:
- * at a million tips that was ~2,200 page faults, 10-20 ms of the first
- * question (docs/PERFORMANCE.md). Later growth of the index is added by the
- * search itself. 0 or STORE_E_NOSPACE / _LMDB. */
+/* Allocate and touch the search's scratch for the index as txn sees it
+ * (the topic-cluster tables, ~1 MB, and the exhaustive scorer's
+ * accumulator at its usual size, ~0.2 MB), so that the first question
+ * after an open does not fault it in (docs/PERFORMANCE.md). Larger needs
+ * are met by the search itself. 0 or STORE_E_NOSPACE / _LMDB. */
 int fts_prepare(fts_t *f, MDB_txn *txn);
 
 int fts_search(fts_t *f, MDB_txn *txn, const char *query, const store_search_opts_t *o,

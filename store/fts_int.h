@@ -137,6 +137,33 @@ typedef struct {
     uint8_t maxtf[FTS_FIELDS][FTS_BUCKETS];
 } fts_bound_t;
 
+/* The accumulator of exhaustive scoring (fts_acc.c): the tips a query's
+ * postings name, in the order first met, each with its score so far and
+ * the query words it matched. */
+typedef struct {
+    uint32_t doc, mask;
+    float score;
+} fts_acc_ent_t;
+
+typedef struct {
+    fts_acc_ent_t *ent; /* ent[0..n): first met first */
+    size_t n, ent_cap;
+    uint32_t *idx; /* open addressing by docnum: entry + 1, 0 = free */
+    size_t cap;    /* a power of two (0 before first use) */
+    unsigned shift;
+} fts_acc_t;
+
+/* Add v to doc's score and bit to its words (a new entry at the end if
+ * doc has none yet). 0, or -1 out of memory (the entries are unchanged). */
+int fts_acc_add(fts_acc_t *a, uint32_t doc, float v, uint32_t bit);
+/* Empty it for the next query (giving back a table grown unusually big). */
+void fts_acc_clear(fts_acc_t *a);
+/* Size it for a usual query and touch its memory, so that a first query
+ * does not take the page faults. 0 or -1. */
+int fts_acc_prepare(fts_acc_t *a);
+/* Free its memory; it is empty and usable again after. */
+void fts_acc_free(fts_acc_t *a);
+
 /* A question word's query weight (fts_qword.c). */
 typedef struct {
     char term[TEXT_MAX_TERM + 1];
@@ -173,11 +200,7 @@ struct fts {
     text_t *wtext;        /* writer's tokenizer (LMDB allows one writer at a time) */
     pthread_mutex_t lock; /* guards the search tokenizer and scratch */
     text_t *qtext;
-    float *acc;
-    uint32_t *cmask; /* per docnum: which query words matched (coordination) */
-    size_t acc_cap;
-    uint32_t *touched;
-    size_t touched_cap;
+    fts_acc_t acc;       /* exhaustive scoring's scores and word masks */
     fts_bound_t *bounds; /* FTS_BSLOTS, open addressing; NULL until a long list is met */
     size_t nbounds;
     uint64_t pruned; /* tips pruning left before scoring them in full (for tests) */
@@ -315,9 +338,8 @@ typedef struct {
     fts_t *f;
     double N;
     float inv_norm[FTS_FIELDS][256]; /* weight_f / (1 - b + b * len/avg) */
-    size_t nt;
-    size_t posts;    /* postings read, all terms: the candidate walks' budget */
-    double widf[32]; /* per query word: the largest idf of its terms */
+    size_t posts;                    /* postings read, all terms: the candidate walks' budget */
+    double widf[32];                 /* per query word: the largest idf of its terms */
     uint32_t limit;
     struct {
         uint32_t mask;

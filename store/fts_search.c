@@ -2,10 +2,12 @@
  * (docs/SEARCH.md has the formulas and parameters).
  *
  * A query is tokenized like the text (stopwords dropped unless that leaves
- * nothing, synonyms added at a lower weight); each term's postings are read
- * a page at a time with MDB_GET_MULTIPLE and their BM25F contributions added
- * into a dense accumulator indexed by docnum (field lengths come with the
- * postings, so no document is read while scoring). The best 100 candidates
+ * nothing, synonyms added at a lower weight). When the terms have few
+ * postings, each term's are read a page at a time with MDB_GET_MULTIPLE and
+ * their BM25F contributions added into an accumulator of the tips they name
+ * (fts_acc.c); longer lists are scored with pruning (fts_prune.c). Field
+ * lengths come with the postings, so no document is read while scoring.
+ * The best 100 candidates
  * are then looked up, get topic-cluster support and crowding, and are
  * offered to the store's visibility callback best first; because its prior
  * is clamped to [1, FTS_PRIOR_MAX], the walk stops as soon as no remaining
@@ -182,36 +184,6 @@ static size_t s_select_best(s_cand_t *c, size_t n, size_t m)
     return h;
 }
 
-/* Ensure the dense accumulator covers docnums < n. */
-static int s_scratch(fts_t *f, size_t n)
-{
-    if (n > f->acc_cap) {
-        float *a = realloc(f->acc, n * sizeof *a);
-        if (!a) return -1;
-        f->acc = a;
-        uint32_t *m = realloc(f->cmask, n * sizeof *m);
-        if (!m) return -1;
-        f->cmask = m;
-        memset(a + f->acc_cap, 0, (n - f->acc_cap) * sizeof *a);
-        memset(m + f->acc_cap, 0, (n - f->acc_cap) * sizeof *m);
-        f->acc_cap = n;
-    }
-    return 0;
-}
-
-static int s_touch(fts_t *f, size_t *nt, uint32_t doc)
-{
-    if (*nt == f->touched_cap) {
-        size_t nc = f->touched_cap ? f->touched_cap * 2 : 1024;
-        uint32_t *t = realloc(f->touched, nc * sizeof *t);
-        if (!t) return -1;
-        f->touched = t;
-        f->touched_cap = nc;
-    }
-    f->touched[(*nt)++] = doc;
-    return 0;
-}
-
 /* Check one page of postings from MDB_GET_MULTIPLE / MDB_NEXT_MULTIPLE
  * against *left, the postings the key still has by mdb_cursor_count, and
  * take its postings off. A page that is empty, ragged or holds more than
@@ -315,8 +287,7 @@ static int s_score_term(fts_score_t *s, MDB_cursor *c, const fts_qterm_t *t, uin
     const double k1d = s->f->prm.k1;
     const float idfw = (float)(fts_idf(s, df, bit) * qw * (k1d + 1.0));
     const float k1 = (float)k1d;
-    float *acc = s->f->acc;
-    uint32_t *cmask = s->f->cmask;
+    fts_acc_t *acc = &s->f->acc;
     const uint32_t limit = s->limit;
     size_t left = df;
     rc = mdb_cursor_get(c, &k, &v, MDB_GET_MULTIPLE);
@@ -329,9 +300,7 @@ static int s_score_term(fts_score_t *s, MDB_cursor *c, const fts_qterm_t *t, uin
             if (doc >= limit) continue;
             float tf = fts_tf(s, p);
             if (!(tf > 0.0f)) continue;
-            if (acc[doc] == 0.0f && s_touch(s->f, &s->nt, doc)) return STORE_E_NOSPACE;
-            acc[doc] += idfw * tf / (k1 + tf);
-            cmask[doc] |= bit;
+            if (fts_acc_add(acc, doc, idfw * tf / (k1 + tf), bit)) return STORE_E_NOSPACE;
         }
         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_MULTIPLE);
     }
@@ -589,26 +558,21 @@ static int s_gather(fts_score_t *sc, MDB_cursor *c, const fts_query_t *q, const 
                     const uint8_t *named, s_cand_t **cand_out, size_t *nc_out)
 {
     fts_t *f = sc->f;
+    fts_acc_t *acc = &f->acc;
     int rc = 0;
-    sc->nt = 0;
     memset(sc->widf, 0, sizeof sc->widf);
     memset(sc->coord, 0, sizeof sc->coord);
     for (size_t i = 0; i < q->n && !rc; i++)
         rc = s_score_term(sc, c, &q->v[i], fts_qt_extra(q->v[i].kind) ? 0 : 1u << q->v[i].word);
-    size_t nt = sc->nt;
-    /* Gather candidates (clearing the accumulator as we go). */
-    s_cand_t *cand = rc ? NULL : malloc((nt ? nt : 1) * sizeof *cand);
+    /* Gather candidates, then clear the accumulator. */
+    s_cand_t *cand = rc ? NULL : malloc((acc->n ? acc->n : 1) * sizeof *cand);
     size_t nc = 0;
-    for (size_t i = 0; i < nt; i++) {
-        uint32_t d = f->touched[i];
-        float s = f->acc[d];
-        f->acc[d] = 0.0f;
+    for (size_t i = 0; cand && i < acc->n; i++) {
+        uint32_t d = acc->ent[i].doc;
         /* Coordination (as in Lucene's classic similarity): the text score
          * is scaled by a power of the share of the query's words (a synonym
          * or a correction counts for its word) that the tip matches. */
-        s *= fts_coord(sc, q, f->cmask[d]);
-        f->cmask[d] = 0;
-        if (!cand) continue;
+        float s = acc->ent[i].score * fts_coord(sc, q, acc->ent[i].mask);
         /* Only finite, positive scores go on: a NaN compares false both
          * ways, which would break the heaps' and qsort's order. */
         if (!(s > 0.0f) || !isfinite(s)) continue;
@@ -618,6 +582,7 @@ static int s_gather(fts_score_t *sc, MDB_cursor *c, const fts_query_t *q, const 
         cand[nc].doc = d;
         nc++;
     }
+    fts_acc_clear(acc);
     if (rc) return rc;
     if (!cand) return STORE_E_NOSPACE;
     *cand_out = cand;
@@ -807,8 +772,8 @@ static int s_search_locked(fts_t *f, MDB_txn *txn, const char *query, const stor
     uint32_t limit = st.next_doc;
     uint8_t *filter = NULL, *named = NULL;
     fts_score_t *sc = NULL;
-    if (s_scratch(f, limit) || s_topic_filter(c, o, limit, &filter) ||
-        s_named_topic(c, query, limit, &named) || !(sc = malloc(sizeof *sc))) {
+    if (s_topic_filter(c, o, limit, &filter) || s_named_topic(c, query, limit, &named) ||
+        !(sc = malloc(sizeof *sc))) {
         free(filter);
         free(named);
         mdb_cursor_close(c);
@@ -917,7 +882,7 @@ int fts_prepare(fts_t *f, MDB_txn *txn)
     int rc = fts_stats_get(txn, f->meta, &st);
     if (rc) return rc;
     pthread_mutex_lock(&f->lock);
-    rc = s_scratch(f, st.next_doc) || s_tcache_ready(f, &st) ? STORE_E_NOSPACE : 0;
+    rc = fts_acc_prepare(&f->acc) || s_tcache_ready(f, &st) ? STORE_E_NOSPACE : 0;
     if (!rc) { /* zero between questions already: the writes fault them in */
         memset(f->tsum, 0, FTS_TSLOTS * sizeof *f->tsum);
         memset(f->tshown, 0, FTS_TSLOTS * sizeof *f->tshown);
