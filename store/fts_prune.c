@@ -486,6 +486,10 @@ static int s_walk_docs(s_prune_t *P, const uint8_t *filter, const uint8_t *named
             if (!(reach = s_can_reach(P, part, mask, j + 1, theta))) break;
             size_t t = P->order[j];
             s_pc_t *pc = &P->pc[t];
+            /* A term of weight 0 (a synonym) adds nothing to a score; it
+             * only says a tip matches its word, and a tip known to match
+             * that word already learns nothing from its list. */
+            if (pc->idfw == 0.0f && (mask & pc->bit) == pc->bit) continue;
             int rc = s_pc_seek(pc, d, limit);
             if (rc) return rc;
             if (pc->doc != d) continue;
