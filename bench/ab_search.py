@@ -14,8 +14,14 @@ p50 / p99 / max and the minor page faults its tipd took during the round
 (round 1 is the first pass after the start: what a fresh mapping of the
 store costs).
 
+--cool clears the accessed bits of every page of the tipd about to be
+asked, just before each question (writing 1 to /proc/PID/clear_refs, as
+root): each question then pays what it would after an idle spell on a
+machine whose memory manager samples and clears those bits (DAMON, the
+reclaim scan), where the first access to each page is a trap or a fault.
+
     python3 bench/ab_search.py --a build-old/bin --b build-rel/bin \\
-        --store DIR [--rounds 4] [--queries 300] [--settle 2]
+        --store DIR [--rounds 4] [--queries 300] [--settle 2] [--cool]
 
 DIR is a tipd data directory, e.g. one `bench-large commit` wrote:
 
@@ -45,6 +51,12 @@ def minflt(pid):
         return int(f.read().rsplit(")", 1)[1].split()[7])
 
 
+def cool(pid):
+    """Clear the accessed bits of every page of a process (root only)."""
+    with open("/proc/%d/clear_refs" % pid, "w") as f:
+        f.write("1\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--a", required=True, help="bin directory of build A")
@@ -54,6 +66,8 @@ def main():
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--settle", type=float, default=2.0,
                     help="seconds between both daemons' start and the first question")
+    ap.add_argument("--cool", action="store_true",
+                    help="clear tipd's pages' accessed bits before each question")
     a = ap.parse_args()
     if not os.path.isdir(a.store):
         sys.exit("ab_search: no data directory %s" % a.store)
@@ -83,6 +97,8 @@ def main():
             for i, q in enumerate(qs):
                 order = clients if (i + r) % 2 == 0 else clients[::-1]
                 for name, c in order:
+                    if a.cool:
+                        cool(pids[name])
                     t0 = time.perf_counter()
                     res = c.request({"op": "search", "q": q, "n": 10})
                     ms = (time.perf_counter() - t0) * 1000
@@ -92,7 +108,8 @@ def main():
                         sys.exit("ab_search: %s refused %r: %s" % (name, q, res))
             for name in pids:
                 rounds[name].append((this[name], minflt(pids[name]) - f0[name]))
-        print("%d questions x %d rounds, each asked of A and B in turn" % (len(qs), a.rounds))
+        print("%d questions x %d rounds, each asked of A and B in turn%s" % (
+            len(qs), a.rounds, ", accessed bits cleared before each" if a.cool else ""))
         print("| build | all asks p50 / p99 / mean ms | best per question p50 / p99 / mean ms "
               "| in the daemon (status) p50 / p99 ms |")
         print("|---|---|---|---|")
