@@ -109,15 +109,18 @@ static int s_pc_next(s_pc_t *pc, uint32_t limit)
     return rc < 0 ? rc : 0;
 }
 
-/* Move to the first posting with docnum >= target: page by page when it is
- * near, by a B-tree seek (MDB_GET_BOTH_RANGE) when it is far. */
+/* Move to the first posting with docnum >= target: to the next page when
+ * it is near, by a B-tree seek (MDB_GET_BOTH_RANGE) when it is likely
+ * further on than that: walking there page by page would read every page
+ * between, and on a map whose accessed bits were cleared each page read
+ * costs microseconds (docs/PERFORMANCE.md, "the pages a question reads"). */
 static int s_pc_seek(s_pc_t *pc, uint32_t target, uint32_t limit)
 {
     if (pc->doc >= target) return 0;
     uint32_t first = fts_rd32(pc->page), last = fts_rd32(pc->end - FTS_POST_LEN);
     if (last < target) {
         uint64_t span = (uint64_t)last - first + 1;
-        if ((uint64_t)(target - last) > 4 * span) {
+        if ((uint64_t)(target - last) > span) {
             uint8_t want[FTS_POST_LEN] = {0};
             fts_be32(want, target);
             MDB_val k = pc->key, v = {sizeof want, want};
