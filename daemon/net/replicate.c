@@ -344,12 +344,22 @@ static int s_want_recent(gossip_t *g, const uint8_t id[32], uint64_t now)
 
 _Static_assert(G_ASKED_SLOTS / 10 >= G_WANT_WINDOW, "a window fits between 60% and 70%");
 
+/* 1 if we may ask peers for bodies (WANT, GRAFT): only while we read what
+ * they send and ingest has room. Asked while not reading, the answers
+ * queue at the peer: it counts them as owed to us, and with the asks a
+ * stalled window repeats it took an honest node for one asking too much
+ * at once (a large import with a linked peer lost the link that way). */
+static int s_may_ask(gossip_t *g)
+{
+    return !g->router_paused && ingest_pending(g->ingest) <= g->ingest_high;
+}
+
 /* Ask the peer for queued ids, keeping at most G_WANT_WINDOW outstanding,
- * and nothing while ingest is far behind (the tick calls again). */
+ * and nothing while we may not ask (the tick calls again). */
 static void s_fetch(g_link_t *l)
 {
     gossip_t *g = l->g;
-    if (ingest_pending(g->ingest) > g->ingest_high) return;
+    if (!s_may_ask(g)) return;
     uint8_t want[G_WANT_BATCH * 32];
     while (l->fetch_head < l->nfetch && l->outstanding < G_WANT_WINDOW && l->state == G_LINKED) {
         /* The asked set forgets everything once it is 70% full
@@ -660,7 +670,7 @@ static uint64_t s_graft(gossip_t *g, uint64_t now)
         }
     }
     g->nmissing = w;
-    if (any && ingest_pending(g->ingest) <= g->ingest_high)
+    if (any && s_may_ask(g))
         for (g_link_t *l = g->links; l; l = l->next)
             if (l->state == G_LINKED && l->ver >= 3) s_graft_link(l, now);
     for (size_t i = 0; i < g->nmissing; i++)
@@ -908,12 +918,16 @@ uint64_t g_sync_tick(gossip_t *g, uint64_t now)
         if (l->state != G_LINKED) continue;
         linked++;
         if (l->recon_active && now - l->recon_t > G_RECON_TIMEOUT) l->recon_active = 0;
-        if (l->outstanding && now - l->t_want > G_WANT_STALL_MS)
-            l->outstanding = 0; /* asked for what the peer no longer has */
+        /* No answer for G_WANT_STALL_MS: asked for what the peer no longer
+         * has. The clock runs only while we read: a silence of our own
+         * making says nothing of the peer. */
+        uint64_t asked = l->t_want > g->t_resumed ? l->t_want : g->t_resumed;
+        if (l->outstanding && !g->router_paused && now - asked > G_WANT_STALL_MS)
+            l->outstanding = 0;
         if (l->fetch_head < l->nfetch) s_fetch(l);
         if (now - l->pex_t > 3 * G_PEX_MS) s_send_pex(l);
         if (l->recon_active) S_DUE(l->recon_t + G_RECON_TIMEOUT + 1);
-        if (l->outstanding) S_DUE(l->t_want + G_WANT_STALL_MS + 1);
+        if (l->outstanding && !g->router_paused) S_DUE(asked + G_WANT_STALL_MS + 1);
         /* Ids waiting while the window is full are asked for as EVENTS
          * arrive; this is only the fallback. */
         if (l->fetch_head < l->nfetch) S_DUE(now + G_BUSY_TICK_MS);
