@@ -7,11 +7,10 @@
  * their BM25F contributions added into an accumulator of the tips they name
  * (fts_acc.c); longer lists are scored with pruning (fts_prune.c). Field
  * lengths come with the postings, so no document is read while scoring.
- * The best 100 candidates
- * are then looked up, get topic-cluster support and crowding, and are
- * offered to the store's visibility callback best first; because its prior
- * is clamped to [1, FTS_PRIOR_MAX], the walk stops as soon as no remaining
- * candidate could enter the top k.
+ * The best 100 candidates are then looked up, get topic-cluster support
+ * and crowding, and are offered to the store's visibility callback best
+ * first; because its prior is clamped to [1, FTS_PRIOR_MAX], the walk stops
+ * as soon as no remaining candidate could enter the top k.
  *
  * No query can keep the caller (the daemon's loop) busy without end: every
  * loop counts towards a bound fixed before it starts. A term's pages of
