@@ -127,7 +127,6 @@ int __wrap_mdb_cursor_get(MDB_cursor *c, MDB_val *key, MDB_val *data, MDB_cursor
 typedef struct {
     long pages;
     double cpu_ms;
-    long tree[S_DBI];
     char terms[256];
     const char *q;
 } s_row_t;
@@ -204,6 +203,12 @@ static int s_cmp_row(const void *a, const void *b)
     return (x->pages < y->pages) - (x->pages > y->pages);
 }
 
+static int s_usage(void)
+{
+    fprintf(stderr, "usage: bench-pages [--queries FILE] [--n N] [--top N] DATA_DIR\n");
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     const char *qpath = "bench/queries/tldr-en.tsv", *dir = NULL;
@@ -217,15 +222,10 @@ int main(int argc, char **argv)
             top = strtoul(argv[++i], NULL, 10);
         else if (argv[i][0] != '-' && !dir)
             dir = argv[i];
-        else {
-            fprintf(stderr, "usage: bench-pages [--queries FILE] [--n N] [--top N] DATA_DIR\n");
-            return 2;
-        }
+        else
+            return s_usage();
     }
-    if (!dir || want == 0 || want > 1000000) {
-        fprintf(stderr, "usage: bench-pages [--queries FILE] [--n N] [--top N] DATA_DIR\n");
-        return 2;
-    }
+    if (!dir || want == 0 || want > 1000000) return s_usage();
     char **all = NULL;
     size_t nall = 0;
     if (s_load(qpath, &all, &nall) || nall == 0) {
@@ -267,8 +267,10 @@ int main(int argc, char **argv)
         s_row_t *r = &rows[i];
         r->cpu_ms = cpu[i] = s_cpu_ms() - c0;
         r->q = all[i % nall];
-        for (int d = 0; d < S_DBI; d++)
-            r->pages += r->tree[d] = s_rec.pages[d], tree[d] += s_rec.pages[d];
+        for (int d = 0; d < S_DBI; d++) {
+            r->pages += s_rec.pages[d];
+            tree[d] += s_rec.pages[d];
+        }
         pages[i] = r->pages;
         size_t at = 0;
         for (int t = 0; t < s_rec.nterm && at < sizeof r->terms - 40; t++)
