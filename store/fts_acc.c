@@ -91,6 +91,7 @@ int fts_acc_prepare(fts_acc_t *a)
         a->ent = ne;
         a->ent_cap = a->cap / 2;
     }
+    memset(a->idx, 0, a->cap * sizeof *a->idx);
     memset(a->ent, 0, a->ent_cap * sizeof *a->ent);
     return 0;
 }

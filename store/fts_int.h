@@ -158,8 +158,9 @@ typedef struct {
 int fts_acc_add(fts_acc_t *a, uint32_t doc, float v, uint32_t bit);
 /* Empty it for the next query (giving back a table grown unusually big). */
 void fts_acc_clear(fts_acc_t *a);
-/* Size it for a usual query and touch its memory, so that a first query
- * does not take the page faults. 0 or -1. */
+/* Size an empty accumulator (between queries) for a usual query and touch
+ * its memory, so that a first query does not take the page faults. 0 or
+ * -1. */
 int fts_acc_prepare(fts_acc_t *a);
 /* Free its memory; it is empty and usable again after. */
 void fts_acc_free(fts_acc_t *a);
