@@ -32,8 +32,8 @@
 
 #include "store.h"
 
-#define S_DBI   64 /* databases tracked by handle */
-#define S_TERMS 64 /* fts_post terms tracked per question */
+#define S_DBI   64  /* databases tracked by handle */
+#define S_TERMS 512 /* fts_post keys tracked per question (name scans meet many) */
 #define S_TERM  48
 
 static struct {
@@ -127,7 +127,7 @@ int __wrap_mdb_cursor_get(MDB_cursor *c, MDB_val *key, MDB_val *data, MDB_cursor
 typedef struct {
     long pages;
     double cpu_ms;
-    char terms[256];
+    char terms[384]; /* trees, then fts_post terms, with 10 pages or more */
     const char *q;
 } s_row_t;
 
@@ -273,6 +273,12 @@ int main(int argc, char **argv)
         }
         pages[i] = r->pages;
         size_t at = 0;
+        for (int d = 0; d < S_DBI && at < sizeof r->terms - 40; d++)
+            if (s_rec.pages[d] >= 10 && s_rec.name[d])
+                at += (size_t)snprintf(r->terms + at, sizeof r->terms - at, " %s %ld",
+                                       s_rec.name[d], s_rec.pages[d]);
+        if (at < sizeof r->terms - 2)
+            at += (size_t)snprintf(r->terms + at, sizeof r->terms - at, " |");
         for (int t = 0; t < s_rec.nterm && at < sizeof r->terms - 40; t++)
             if (s_rec.tpages[t] >= 10)
                 at += (size_t)snprintf(r->terms + at, sizeof r->terms - at, " %s %ld",
@@ -295,7 +301,7 @@ int main(int argc, char **argv)
         if (tree[d] * 100 >= sum && s_rec.name[d])
             printf("| %s | %.0f |\n", s_rec.name[d], (double)tree[d] / nq);
     qsort(rows, (size_t)nq, sizeof *rows, s_cmp_row);
-    printf("\nheaviest questions (pages: fts_post terms with 10 or more)\n");
+    printf("\nheaviest questions (pages: trees | fts_post terms, with 10 or more)\n");
     for (size_t i = 0; i < top && i < (size_t)nq; i++)
         printf("%6ld %6.2f ms | %s |%s\n", rows[i].pages, rows[i].cpu_ms, rows[i].q, rows[i].terms);
     store_destroy(&s);
