@@ -143,8 +143,7 @@ int fts_clear(fts_t *f, MDB_txn *txn)
     for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++)
         if (mdb_drop(txn, dbs[i], 0)) return STORE_E_LMDB;
     fts_discard(f);
-    if (f->bounds) memset(f->bounds, 0, FTS_BSLOTS * sizeof *f->bounds);
-    f->nbounds = 0;
+    fts_summary_clear(f);
     f->tcache_n = FTS_TCACHE_MAX + 1; /* counted again at the next search */
     return 0;
 }
@@ -211,7 +210,7 @@ void fts_destroy(fts_t **p)
     free(f->tsum);
     free(f->tshown);
     free(f->prf_ev);
-    free(f->bounds);
+    fts_summary_free(f);
     free(f);
     *p = NULL;
 }

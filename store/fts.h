@@ -53,8 +53,9 @@ int fts_version(fts_t *f, MDB_txn *txn, uint32_t *v);
 /* Mark the index in txn (a write txn) as built by FTS_VERSION. */
 int fts_version_mark(fts_t *f, MDB_txn *txn);
 /* Empty the index in txn (a write txn), its version mark included, and
- * forget what the handle remembers of it (term bounds, topic counts): every
- * tip must then be indexed again. 0 or STORE_E_LMDB. */
+ * forget what the handle remembers of it (term bounds, synonym bitmaps,
+ * topic counts): every tip must then be indexed again. 0 or
+ * STORE_E_LMDB. */
 int fts_clear(fts_t *f, MDB_txn *txn);
 
 /* The prior is clamped to [1, FTS_PRIOR_MAX]; the bound lets the search stop
@@ -93,9 +94,12 @@ int fts_qword_set(fts_t *f, const char *word, double w);
 
 /* Allocate and touch the search's scratch for the index as txn sees it
  * (the topic-cluster tables, ~1 MB, and the exhaustive scorer's
- * accumulator at its usual size, ~0.2 MB), so that the first question
- * after an open does not fault it in (docs/PERFORMANCE.md). Larger needs
- * are met by the search itself. 0 or STORE_E_NOSPACE / _LMDB. */
+ * accumulator at its usual size, ~0.2 MB), and make what pruning keeps
+ * about long lists (their summaries, the longest synonyms' bitmaps, up to
+ * 3 MiB), so that the first questions after an open neither fault the
+ * scratch in nor read whole lists (docs/PERFORMANCE.md). Larger needs are
+ * met by the search itself. Takes the search's lock a term at a time. 0
+ * or STORE_E_NOSPACE / _LMDB. */
 int fts_prepare(fts_t *f, MDB_txn *txn);
 
 int fts_search(fts_t *f, MDB_txn *txn, const char *query, const store_search_opts_t *o,

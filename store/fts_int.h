@@ -124,9 +124,10 @@ typedef struct {
     double hints;      /* 1: hand the records' FTS_DOC_* hints to the visibility check; 0: none */
 } fts_params_t;
 
-/* Per-term summary for upper bounds on its score (fts_prune.c): the largest
- * term count of each field among the postings whose quantised field length
- * falls in each of FTS_BUCKETS buckets, over the docnums below limit. */
+/* Per-term summary for upper bounds on its score (fts_summary.c): the
+ * largest term count of each field among the postings whose quantised
+ * field length falls in each of FTS_BUCKETS buckets, over the docnums
+ * below limit. */
 #define FTS_BUCKETS 32 /* 256 quantised lengths / 8 */
 #define FTS_BSLOTS  4096
 typedef struct {
@@ -136,6 +137,32 @@ typedef struct {
     uint64_t docs;  /* live documents */
     uint8_t maxtf[FTS_FIELDS][FTS_BUCKETS];
 } fts_bound_t;
+
+/* Lists shorter than this are bounded by 1, without a summary (and are
+ * cheap to read). */
+#define FTS_BOUND_MIN_DF 1024
+
+/* A bitmap of the docnums below limit whose posting of term counts it in
+ * some field (fts_summary.c), for the synonyms' lookups. */
+#define FTS_PRES_SLOTS 32
+
+/* Is a synonym on df tips worth a bitmap in a store of limit docnums: is
+ * its list over twice the bitmap's size? Shorter lists cost less to look
+ * into than to read whole, and the bitmaps' budget then holds the common
+ * synonyms without turning them over. */
+static inline bool fts_pres_worth(size_t df, uint32_t limit)
+{
+    return (uint64_t)df * FTS_POST_LEN > limit / 4;
+}
+typedef struct {
+    char term[TEXT_MAX_TERM + 1];
+    uint8_t len;
+    uint32_t limit; /* the index state it was read at: next docnum, */
+    uint64_t docs;  /* live documents */
+    uint64_t gen;   /* the query that used it last (fts_pres_begin) */
+    uint8_t *bits;  /* NULL: a free slot */
+    size_t cap;     /* bytes allocated */
+} fts_pres_t;
 
 /* The accumulator of exhaustive scoring (fts_acc.c): the tips a query's
  * postings name, in the order first met, each with its score so far and
@@ -204,8 +231,13 @@ struct fts {
     fts_acc_t acc;       /* exhaustive scoring's scores and word masks */
     fts_bound_t *bounds; /* FTS_BSLOTS, open addressing; NULL until a long list is met */
     size_t nbounds;
-    uint64_t pruned; /* tips pruning left before scoring them in full (for tests) */
-    fts_qw_t *qw;    /* question words, sorted by term (fts_qword.c) */
+    fts_pres_t pres[FTS_PRES_SLOTS];
+    uint64_t pres_gen;
+    size_t pres_bytes;   /* allocated to pres[].bits, within a fixed budget */
+    uint64_t pres_reads; /* bitmaps read from the first posting (for tests) */
+    uint64_t pres_looks; /* lookups a bitmap answered (for tests) */
+    uint64_t pruned;     /* tips pruning left before scoring them in full (for tests) */
+    fts_qw_t *qw;        /* question words, sorted by term (fts_qword.c) */
     size_t nqw, qw_cap;
 };
 
@@ -391,6 +423,41 @@ float fts_final(fts_score_t *s, const fts_query_t *q, const float *c, uint32_t m
 int fts_gather_pruned(fts_score_t *s, MDB_txn *txn, const fts_query_t *q, const uint8_t *filter,
                       const uint8_t *named, size_t keep, size_t k, float lo, float hi,
                       fts_cand_t **cand, size_t *nc, float *floor);
+
+/* ---- what is kept in memory about long lists (fts_summary.c) ---- */
+
+/* The summary of term's postings (c: a cursor on fts_post) covering every
+ * docnum below limit, for the index state (limit, docs) of the caller's
+ * snapshot: from the cache, brought up to date by reading the postings
+ * added since, or made by reading them all. NULL with *err 0 when the
+ * cached one was made from a newer state (a retraction since may have
+ * taken postings out of it) or the term is too long, NULL with *err set
+ * on error. The pointer is good until the next fts_bound_get. */
+fts_bound_t *fts_bound_get(fts_t *f, MDB_cursor *c, const MDB_val *term, uint32_t limit,
+                           uint64_t docs, int *err);
+/* x / (k1 + x) for the largest weighted term frequency the summary b
+ * allows: per field, the largest count times the largest norm of its
+ * length bucket. */
+double fts_bound_share(const fts_score_t *s, const fts_bound_t *b, double k1);
+/* A new query: the bitmaps it gets stay in place until the next call. */
+void fts_pres_begin(fts_t *f);
+/* The bitmap of the docnums below limit that hold term (bit d % 8 of byte
+ * d / 8), exact for the index state (limit, docs) of the caller's
+ * snapshot, made or brought up to date as fts_bound_get does. NULL with
+ * *err 0 when it cannot be had exactly (an older snapshot, a term too
+ * long) or the budget is taken by this query's others, NULL with *err set
+ * on error. Valid until the next fts_pres_begin. */
+const uint8_t *fts_pres_get(fts_t *f, MDB_cursor *c, const MDB_val *term, uint32_t limit,
+                            uint64_t docs, int *err);
+/* Make, for the index as txn sees it, the summaries of the long lists
+ * (the longest first, up to half the table) and the bitmaps of the
+ * longest synonyms (as many as the budget holds), so that the first
+ * questions after a start do not read whole lists to make them. Takes the
+ * search's lock for one term at a time. 0 or <0. */
+int fts_summary_warm(fts_t *f, MDB_txn *txn);
+/* Forget every summary and bitmap (the index was emptied); free them. */
+void fts_summary_clear(fts_t *f);
+void fts_summary_free(fts_t *f);
 
 /* The default ranking parameters. */
 void fts_params_default(fts_params_t *p);

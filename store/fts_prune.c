@@ -32,15 +32,17 @@
  * Bounds: a term's contribution is idf * qw * (k1 + 1) * x / (k1 + x) with
  * x the posting's weighted term frequency. The largest x of a term is
  * bounded per field from a summary of its postings (the largest count per
- * bucket of field lengths), made by reading the list once and kept in
- * memory (f->bounds) for lists of S_BOUND_MIN_DF postings or more; when
- * the index has grown since, only the new postings (docnums at or above
- * the summary's limit) are read to bring it up to date. A retraction only
- * removes postings, so a summary stays an upper bound for later states of
- * the index; a search on an older snapshot than the summary's uses the
- * plain bound instead. Shorter lists use x / (k1 + x) < 1. The summary
- * does not depend on the ranking parameters or the average lengths: the
- * bound is worked out from it for each query.
+ * bucket of field lengths, fts_summary.c) for lists of FTS_BOUND_MIN_DF
+ * postings or more; shorter lists use x / (k1 + x) < 1. The summary does
+ * not depend on the ranking parameters or the average lengths: the bound
+ * is worked out from it for each query.
+ *
+ * Synonyms: a term of weight 0 adds nothing to a score and only says a tip
+ * matches its word, for coordination. A long one is looked up in a bitmap
+ * of the tips that hold it (fts_summary.c) instead of in its list: one bit
+ * instead of a page of postings, and a question with a common word among
+ * its synonyms ("show": display, list, output, print, view) otherwise
+ * reads half its pages in them.
  */
 #include "fts_int.h"
 
@@ -48,9 +50,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_END          UINT32_MAX
-#define S_BOUND_MIN_DF 1024 /* shorter lists are bounded by 1 (and cheap to read) */
-#define S_SCAN         8    /* postings a seek looks at in order before galloping */
+#define S_END  UINT32_MAX
+#define S_SCAN 8 /* postings a seek looks at in order before galloping */
 /* Bounds and scores are summed in different orders and precisions: a tip is
  * dropped only when its bound is below the floor by more than that. */
 #define S_SLACK 1e-4
@@ -64,6 +65,7 @@ typedef struct {
     float idfw;
     double ub; /* upper bound on its contribution to a tip */
     uint32_t bit;
+    const uint8_t *pres; /* weight 0: the tips holding it (fts_summary.c), or NULL */
 } s_pc_t;
 
 static void s_pc_doc(s_pc_t *pc, uint32_t limit)
@@ -179,108 +181,6 @@ static int s_pc_start(s_pc_t *pc, uint32_t limit)
     return 0;
 }
 
-/* ---- per-term summaries for the bounds ---- */
-
-static void s_summarise(fts_bound_t *b, const uint8_t *p, const uint8_t *end, uint32_t from,
-                        uint32_t limit)
-{
-    for (; p < end; p += FTS_POST_LEN) {
-        uint32_t doc = fts_rd32(p);
-        if (doc < from || doc >= limit) continue;
-        for (int fi = 0; fi < FTS_FIELDS; fi++) {
-            uint8_t tf = p[fts_tf_at[fi]], *m = &b->maxtf[fi][p[fts_len_at[fi]] >> 3];
-            if (tf > *m) *m = tf;
-        }
-    }
-}
-
-/* The summary of pc's term covering every docnum below limit, for the
- * index state (limit, docs) of the caller's snapshot: from the cache,
- * brought up to date by reading the postings from its old limit on, or
- * made by reading them all. NULL with *err 0 when the cached summary was
- * made from a newer state than the caller's (a search on an older snapshot:
- * a retraction since may have taken postings out of it), NULL with *err
- * set on error. */
-static fts_bound_t *s_bound(fts_t *f, s_pc_t *pc, uint32_t limit, uint64_t docs, int *err)
-{
-    *err = 0;
-    if (!f->bounds) {
-        f->bounds = calloc(FTS_BSLOTS, sizeof *f->bounds);
-        if (!f->bounds) {
-            *err = STORE_E_NOSPACE;
-            return NULL;
-        }
-    }
-    const char *term = pc->key.mv_data;
-    size_t tl = pc->key.mv_size;
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < tl; i++) h = (h ^ (uint8_t)term[i]) * 16777619u;
-    if (f->nbounds >= FTS_BSLOTS / 4 * 3) { /* full enough: start again */
-        memset(f->bounds, 0, FTS_BSLOTS * sizeof *f->bounds);
-        f->nbounds = 0;
-    }
-    fts_bound_t *b = NULL;
-    for (size_t probe = 0; probe < FTS_BSLOTS && !b; probe++) {
-        fts_bound_t *e = &f->bounds[(h + probe) & (FTS_BSLOTS - 1)];
-        if (!e->used) {
-            memcpy(e->term, term, tl);
-            e->len = (uint8_t)tl;
-            e->used = 1;
-            e->limit = 0;
-            e->docs = 0;
-            memset(e->maxtf, 0, sizeof e->maxtf);
-            f->nbounds++;
-            b = e;
-        } else if (e->len == tl && memcmp(e->term, term, tl) == 0) {
-            b = e;
-        }
-    }
-    /* States only move forward: next docnum up, or the same with fewer
-     * live documents (a retraction). */
-    if (!b || b->limit > limit || (b->limit == limit && b->docs < docs)) return NULL;
-    if (b->limit == limit) return b;
-    /* Read the postings from docnum b->limit on (all of them for a new one). */
-    uint8_t want[FTS_POST_LEN] = {0};
-    fts_be32(want, b->limit);
-    MDB_val k = pc->key, v = {sizeof want, want};
-    int rc = mdb_cursor_get(pc->c, &k, &v, MDB_GET_BOTH_RANGE);
-    if (rc == 0) rc = mdb_cursor_get(pc->c, &k, &v, MDB_GET_MULTIPLE);
-    while (rc == 0) {
-        if (v.mv_size % FTS_POST_LEN) break;
-        s_summarise(b, v.mv_data, (const uint8_t *)v.mv_data + v.mv_size, b->limit, limit);
-        rc = mdb_cursor_get(pc->c, &k, &v, MDB_NEXT_MULTIPLE);
-    }
-    if (rc != MDB_NOTFOUND) {
-        /* Half read: start it again next time (a summary only ever grows,
-         * so what was read is still a valid part of it). */
-        *err = STORE_E_LMDB;
-        return NULL;
-    }
-    b->limit = limit;
-    b->docs = docs;
-    return b;
-}
-
-/* x / (k1 + x) for the largest weighted term frequency the summary allows:
- * per field, the largest count times the largest norm of its length bucket. */
-static double s_bound_share(const fts_score_t *s, const fts_bound_t *b, double k1)
-{
-    double x = 0;
-    for (int fi = 0; fi < FTS_FIELDS; fi++) {
-        double mf = 0;
-        for (int bk = 0; bk < FTS_BUCKETS; bk++) {
-            if (!b->maxtf[fi][bk]) continue;
-            float nm = 0;
-            for (int l = bk * 8; l < bk * 8 + 8; l++)
-                if (s->inv_norm[fi][l] > nm) nm = s->inv_norm[fi][l];
-            double v = (double)b->maxtf[fi][bk] * nm;
-            if (v > mf) mf = v;
-        }
-        x += mf;
-    }
-    return x / (k1 + x);
-}
-
 /* ---- MaxScore ---- */
 
 /* Min-heap of scores (the n best so far); returns the n-th best when full. */
@@ -320,6 +220,7 @@ typedef struct {
     double prefix[FTS_MAX_QTERMS + 1];  /* prefix[j]: sum of the j smallest bounds */
     uint32_t pmask[FTS_MAX_QTERMS + 1]; /* pmask[j]: the query words of those j terms */
     float coord0;                       /* coordination factor of a tip matching no word */
+    bool pres_ok;                       /* every field weight > 0: a bit of pres is tf > 0 */
     double boost;                       /* largest named-topic factor */
     float *heap_keep, *heap_k;
     size_t nkeep, nk, keep, k;
@@ -342,7 +243,7 @@ static bool s_prunable(const fts_params_t *p, const fts_query_t *q, bool named)
 /* Does term a (on da tips) come after term b in the walk's order? */
 static bool s_after(const s_pc_t *a, size_t da, const s_pc_t *b, size_t db)
 {
-    bool sa = da < S_BOUND_MIN_DF, sb = db < S_BOUND_MIN_DF;
+    bool sa = da < FTS_BOUND_MIN_DF, sb = db < FTS_BOUND_MIN_DF;
     return sa != sb ? sa : a->ub > b->ub;
 }
 
@@ -377,11 +278,15 @@ static int s_open_terms(s_prune_t *P, MDB_txn *txn)
         s->posts += df;
         pc->idfw = (float)(fts_idf(s, df, pc->bit) * q->v[i].weight * (k1 + 1.0));
         double share = 1.0;
-        if (df >= S_BOUND_MIN_DF && pc->idfw > 0) {
+        if (df >= FTS_BOUND_MIN_DF && pc->idfw > 0) {
             int err;
-            fts_bound_t *b = s_bound(f, pc, s->limit, (uint64_t)s->N, &err);
+            fts_bound_t *b = fts_bound_get(f, pc->c, &pc->key, s->limit, (uint64_t)s->N, &err);
             if (err) return err;
-            if (b) share = s_bound_share(s, b, k1);
+            if (b) share = fts_bound_share(s, b, k1);
+        } else if (pc->idfw == 0.0f && pc->bit && P->pres_ok && fts_pres_worth(df, s->limit)) {
+            int err;
+            pc->pres = fts_pres_get(f, pc->c, &pc->key, s->limit, (uint64_t)s->N, &err);
+            if (err) return err;
         }
         pc->ub = (double)pc->idfw * share;
         int rc = s_pc_start(pc, s->limit);
@@ -493,6 +398,11 @@ static int s_walk_docs(s_prune_t *P, const uint8_t *filter, const uint8_t *named
              * only says a tip matches its word, and a tip known to match
              * that word already learns nothing from its list. */
             if (pc->idfw == 0.0f && (mask & pc->bit) == pc->bit) continue;
+            if (pc->pres) {
+                if (pc->pres[d >> 3] & (1u << (d & 7))) mask |= pc->bit;
+                s->f->pres_looks++;
+                continue;
+            }
             int rc = s_pc_seek(pc, d, limit);
             if (rc) return rc;
             if (pc->doc != d) continue;
@@ -540,6 +450,10 @@ int fts_gather_pruned(fts_score_t *s, MDB_txn *txn, const fts_query_t *q, const 
     P->heap_k = P->k ? malloc(P->k * sizeof *P->heap_k) : NULL;
     memset(s->widf, 0, sizeof s->widf);
     memset(s->coord, 0, sizeof s->coord);
+    P->pres_ok = true;
+    for (int fi = 0; fi < FTS_FIELDS; fi++)
+        if (!(p->w[fi] > 0)) P->pres_ok = false;
+    fts_pres_begin(s->f);
     int rc = !P->heap_keep || (P->k && !P->heap_k) ? STORE_E_NOSPACE : s_open_terms(P, txn);
     float fl = 0.0f;
     if (!rc) rc = s_walk_docs(P, filter, named, &fl);

@@ -887,7 +887,7 @@ int fts_prepare(fts_t *f, MDB_txn *txn)
         memset(f->tshown, 0, FTS_TSLOTS * sizeof *f->tshown);
     }
     pthread_mutex_unlock(&f->lock);
-    return rc;
+    return rc ? rc : fts_summary_warm(f, txn);
 }
 
 int fts_search(fts_t *f, MDB_txn *txn, const char *query, const store_search_opts_t *o,

@@ -579,3 +579,8 @@ size_t text_synonyms(text_t *t, const char *term, const char **out, size_t max)
     }
     return n;
 }
+
+const char *text_synonym_word(const text_t *t, size_t i)
+{
+    return t && i < t->nsyn ? t->syn[i].word : NULL;
+}

@@ -100,5 +100,8 @@ int text_normalise(text_t *t, const char *s, size_t len, char *out, size_t cap);
 /* Query-side synonyms of a (stemmed) term: fills out[] with up to max
  * pointers to stemmed synonyms (owned by t) and returns how many. */
 size_t text_synonyms(text_t *t, const char *term, const char **out, size_t max);
+/* The i-th word of the synonym table, stemmed (owned by t; a word of two
+ * groups comes twice), or NULL past the last. */
+const char *text_synonym_word(const text_t *t, size_t i);
 
 #endif

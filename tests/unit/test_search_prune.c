@@ -15,8 +15,9 @@
  * order with the same scores. Each is run a third time with the index's
  * records giving the visibility check no hints (FTS_DOC_*), so that it
  * reads every candidate's row, bytes and author entry: the same again.
- * More tips are added half-way, which brings the per-term summaries up to
- * date.
+ * More tips are added half-way, which brings the per-term summaries and
+ * the synonyms' bitmaps up to date; then some are retracted, after which
+ * each bitmap must be read again.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -304,6 +305,22 @@ static void s_hint_counts(fx_t *fx, size_t n[4])
     mdb_txn_abort(txn);
 }
 
+/* How many terms of the index have FTS_BOUND_MIN_DF postings or more. */
+static size_t s_long_lists(MDB_txn *txn, MDB_dbi post)
+{
+    MDB_cursor *c;
+    assert_int_equal(mdb_cursor_open(txn, post, &c), 0);
+    MDB_val k, v;
+    size_t n = 0, df;
+    for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_NODUP)) {
+        assert_int_equal(mdb_cursor_count(c, &df), 0);
+        n += df >= FTS_BOUND_MIN_DF;
+    }
+    mdb_cursor_close(c);
+    return n;
+}
+
 static void test_prune_matches_exhaustive(void **state)
 {
     fx_t *fx = *state;
@@ -343,11 +360,28 @@ static void test_prune_matches_exhaustive(void **state)
     assert_int_equal(n[2], imported);
     assert_int_equal(n[3], edits);
     s_tune(fx, "prune_min", 0); /* prune whatever the lists' length */
+    /* What a start's warm makes ahead: summaries of the long lists and the
+     * longest synonyms' bitmaps, which the queries below then use. */
+    MDB_txn *txn;
+    assert_int_equal(mdb_txn_begin(fx->s->env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal(fts_prepare(fx->s->fts, txn), 0);
+    size_t nlong = s_long_lists(txn, fx->s->fts->post);
+    mdb_txn_abort(txn);
+    assert_true(nlong > 0);
+    assert_int_equal(fx->s->fts->nbounds, nlong); /* every one summarised */
+    assert_true(fx->s->fts->pres_reads > 5);
     fx->s->fts->pruned = 0;
     s_queries(fx, 200);
     /* The index grows: summaries made above are brought up to date. */
     s_load(fx, 3);
     s_queries(fx, 150);
+    /* Retractions: a bitmap read before them no longer holds (a tip gone
+     * and a new one could make the same counts), so each is read again. */
+    uint64_t reads = fx->s->fts->pres_reads;
+    for (size_t i = 5; i < fx->nids; i += 101)
+        if (i % 37) s_act(fx, (int)(i % 7 == 3), EVENT_RETRACT, 0, fx->ids[i]);
+    s_queries(fx, 100);
+    assert_true(fx->s->fts->pres_reads > reads);
     /* With feedback on, both of its passes prune. */
     s_tune(fx, "prf", 0.3);
     s_queries(fx, 50);
@@ -363,6 +397,8 @@ static void test_prune_matches_exhaustive(void **state)
     s_same(fx, "file", NULL, 1);
     /* Pruning did leave tips out (the comparison above is not vacuous). */
     assert_true(fx->s->fts->pruned > 1000);
+    /* Synonyms were looked up in bitmaps (and the comparison covers them). */
+    assert_true(fx->s->fts->pres_looks > 1000);
 }
 
 int main(void)
