@@ -225,7 +225,9 @@ static const uint8_t *s_pres_get(fts_t *f, MDB_cursor *c, const MDB_val *term, u
     fts_pres_t *e = s_pres_slot(f, term, evict);
     if (!e) return NULL;
     if (e->bits) {
-        if (e->limit > limit || (e->limit == limit && e->docs != docs && docs > e->docs))
+        /* States move forward: the next docnum up, or the same with
+         * fewer live documents (a retraction). */
+        if (e->limit > limit || (e->limit == limit && docs > e->docs))
             return NULL; /* the caller's snapshot is older */
         /* Additions alone hand out one docnum per live document. */
         if (docs < e->docs || docs - e->docs != (uint64_t)(limit - e->limit)) {
