@@ -98,9 +98,11 @@ int fts_qword_set(fts_t *f, const char *word, double w);
  * about long lists (their summaries, the longest synonyms' bitmaps, up to
  * 3 MiB), so that the first questions after an open neither fault the
  * scratch in nor read whole lists (docs/PERFORMANCE.md). Larger needs are
- * met by the search itself. Takes the search's lock a term at a time. 0
- * or STORE_E_NOSPACE / _LMDB. */
-int fts_prepare(fts_t *f, MDB_txn *txn);
+ * met by the search itself. Takes the search's lock a term at a time and
+ * calls stop(arg) (may be NULL) before each: 1 when it said stop (what is
+ * made stays made; calling again goes on), 0 when done, or
+ * STORE_E_NOSPACE / _LMDB. */
+int fts_prepare(fts_t *f, MDB_txn *txn, int (*stop)(void *arg), void *arg);
 
 int fts_search(fts_t *f, MDB_txn *txn, const char *query, const store_search_opts_t *o,
                fts_visible_fn visible, void *arg, store_hit_t *hits, size_t max, size_t *n);

@@ -453,8 +453,9 @@ const uint8_t *fts_pres_get(fts_t *f, MDB_cursor *c, const MDB_val *term, uint32
  * (the longest first, up to half the table) and the bitmaps of the
  * longest synonyms (as many as the budget holds), so that the first
  * questions after a start do not read whole lists to make them. Takes the
- * search's lock for one term at a time. 0 or <0. */
-int fts_summary_warm(fts_t *f, MDB_txn *txn);
+ * search's lock for one term at a time and asks stop(arg) (may be NULL)
+ * before each. 0 when done, 1 when stop said so, or <0. */
+int fts_summary_warm(fts_t *f, MDB_txn *txn, int (*stop)(void *arg), void *arg);
 /* Forget every summary and bitmap (the index was emptied); free them. */
 void fts_summary_clear(fts_t *f);
 void fts_summary_free(fts_t *f);

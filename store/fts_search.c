@@ -874,7 +874,7 @@ static int s_suggest(fts_t *f, MDB_txn *txn, const char *query, char *out, size_
     return rc;
 }
 
-int fts_prepare(fts_t *f, MDB_txn *txn)
+int fts_prepare(fts_t *f, MDB_txn *txn, int (*stop)(void *arg), void *arg)
 {
     if (!f || !txn) return STORE_E_ARG;
     fts_stats_t st;
@@ -887,7 +887,7 @@ int fts_prepare(fts_t *f, MDB_txn *txn)
         memset(f->tshown, 0, FTS_TSLOTS * sizeof *f->tshown);
     }
     pthread_mutex_unlock(&f->lock);
-    return rc ? rc : fts_summary_warm(f, txn);
+    return rc ? rc : fts_summary_warm(f, txn, stop, arg);
 }
 
 int fts_search(fts_t *f, MDB_txn *txn, const char *query, const store_search_opts_t *o,

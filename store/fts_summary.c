@@ -84,6 +84,28 @@ static void s_summarise(void *arg, const uint8_t *p, const uint8_t *end)
     }
 }
 
+/* The table's entry for term; a new empty one if it has none and add. */
+static fts_bound_t *s_bound_slot(fts_t *f, const MDB_val *term, bool add)
+{
+    uint32_t h = s_hash(term);
+    for (size_t probe = 0; probe < FTS_BSLOTS; probe++) {
+        fts_bound_t *e = &f->bounds[(h + probe) & (FTS_BSLOTS - 1)];
+        if (!e->used) {
+            if (!add) return NULL;
+            memcpy(e->term, term->mv_data, term->mv_size);
+            e->len = (uint8_t)term->mv_size;
+            e->used = 1;
+            e->limit = 0;
+            e->docs = 0;
+            memset(e->maxtf, 0, sizeof e->maxtf);
+            f->nbounds++;
+            return e;
+        }
+        if (e->len == term->mv_size && memcmp(e->term, term->mv_data, e->len) == 0) return e;
+    }
+    return NULL;
+}
+
 fts_bound_t *fts_bound_get(fts_t *f, MDB_cursor *c, const MDB_val *term, uint32_t limit,
                            uint64_t docs, int *err)
 {
@@ -100,23 +122,7 @@ fts_bound_t *fts_bound_get(fts_t *f, MDB_cursor *c, const MDB_val *term, uint32_
         memset(f->bounds, 0, FTS_BSLOTS * sizeof *f->bounds);
         f->nbounds = 0;
     }
-    uint32_t h = s_hash(term);
-    fts_bound_t *b = NULL;
-    for (size_t probe = 0; probe < FTS_BSLOTS && !b; probe++) {
-        fts_bound_t *e = &f->bounds[(h + probe) & (FTS_BSLOTS - 1)];
-        if (!e->used) {
-            memcpy(e->term, term->mv_data, term->mv_size);
-            e->len = (uint8_t)term->mv_size;
-            e->used = 1;
-            e->limit = 0;
-            e->docs = 0;
-            memset(e->maxtf, 0, sizeof e->maxtf);
-            f->nbounds++;
-            b = e;
-        } else if (e->len == term->mv_size && memcmp(e->term, term->mv_data, e->len) == 0) {
-            b = e;
-        }
-    }
+    fts_bound_t *b = s_bound_slot(f, term, true);
     /* States only move forward: next docnum up, or the same with fewer
      * live documents (a retraction). */
     if (!b || b->limit > limit || (b->limit == limit && b->docs < docs)) return NULL;
@@ -194,14 +200,24 @@ static int s_pres_room(fts_t *f, size_t need, bool evict)
     return 0;
 }
 
+/* The slot holding term's bitmap, or NULL. */
+static fts_pres_t *s_pres_find(fts_t *f, const MDB_val *term)
+{
+    for (size_t i = 0; i < FTS_PRES_SLOTS; i++) {
+        fts_pres_t *e = &f->pres[i];
+        if (e->len == term->mv_size && e->bits && !memcmp(e->term, term->mv_data, e->len)) return e;
+    }
+    return NULL;
+}
+
 /* The slot of term, or a free one (one used longest ago dropped if none
  * is free and evict). */
 static fts_pres_t *s_pres_slot(fts_t *f, const MDB_val *term, bool evict)
 {
-    fts_pres_t *free_e = NULL, *old = NULL;
+    fts_pres_t *free_e = NULL, *old = s_pres_find(f, term);
+    if (old) return old;
     for (size_t i = 0; i < FTS_PRES_SLOTS; i++) {
         fts_pres_t *e = &f->pres[i];
-        if (e->len == term->mv_size && e->bits && !memcmp(e->term, term->mv_data, e->len)) return e;
         if (!e->bits && !free_e) free_e = e;
         if (e->bits && e->gen != f->pres_gen && (!old || e->gen < old->gen)) old = e;
     }
@@ -348,7 +364,7 @@ static int s_long_synonyms(fts_t *f, MDB_cursor *c, uint32_t limit, s_long_t **v
     return 0;
 }
 
-int fts_summary_warm(fts_t *f, MDB_txn *txn)
+int fts_summary_warm(fts_t *f, MDB_txn *txn, int (*stop)(void *arg), void *arg)
 {
     fts_stats_t st;
     int rc = fts_stats_get(txn, f->meta, &st);
@@ -361,6 +377,15 @@ int fts_summary_warm(fts_t *f, MDB_txn *txn)
     for (size_t i = 0; i < n && i < FTS_BSLOTS / 2 && !rc; i++) {
         MDB_val k = {v[i].len, v[i].term};
         pthread_mutex_lock(&f->lock);
+        fts_bound_t *b = f->bounds ? s_bound_slot(f, &k, false) : NULL;
+        bool made = b && b->limit == st.next_doc && b->docs == st.docs;
+        pthread_mutex_unlock(&f->lock);
+        if (made) continue; /* a warm called again asks only before work */
+        if (stop && stop(arg)) {
+            rc = 1;
+            break;
+        }
+        pthread_mutex_lock(&f->lock);
         fts_bound_get(f, c, &k, st.next_doc, st.docs, &rc);
         pthread_mutex_unlock(&f->lock);
     }
@@ -370,6 +395,15 @@ int fts_summary_warm(fts_t *f, MDB_txn *txn)
     if (!rc) rc = s_long_synonyms(f, c, st.next_doc, &v, &n);
     for (size_t i = 0; i < n && !rc; i++) {
         MDB_val k = {v[i].len, v[i].term};
+        pthread_mutex_lock(&f->lock);
+        fts_pres_t *e = s_pres_find(f, &k);
+        bool made = e && e->limit == st.next_doc && e->docs == st.docs;
+        pthread_mutex_unlock(&f->lock);
+        if (made) continue;
+        if (stop && stop(arg)) {
+            rc = 1;
+            break;
+        }
         pthread_mutex_lock(&f->lock);
         /* Without evicting: the longest come first and stay. */
         const uint8_t *bits = s_pres_get(f, c, &k, st.next_doc, st.docs, false, &rc);

@@ -118,9 +118,10 @@ int store_release_memory(store_t *s, int wait);
  * Writer only (it is the thread that moves the map). Works from byte *from
  * of the file in slices, calling stop(arg) before each (stop may be NULL);
  * advances *from and adds the bytes mapped to *mapped. Once done, sizes the
- * search's scratch too (fts_prepare), so the first question does not. 0
- * when done, 1 when stop said so (call again with the same *from to go on;
- * after a reopen start again from 0), or a code. */
+ * search's scratch too and makes what it keeps about long posting lists
+ * (fts_prepare, asking stop between terms), so the first questions do
+ * not. 0 when done, 1 when stop said so (call again with the same *from to
+ * go on; after a reopen start again from 0), or a code. */
 int store_map_warm(store_t *s, size_t *from, int (*stop)(void *arg), void *arg, size_t *mapped);
 
 /* ---- read views: one snapshot, any thread ---- */

@@ -107,17 +107,22 @@ static int s_map_find(store_t *s, const unsigned char **base, size_t *len)
     return found;
 }
 
-/* Once the map is entered, the search's own scratch (fts_prepare): the
- * first question after an open would otherwise fault it in. 0 or a code. */
-static int s_prepare_search(store_t *s)
+/* Once the map is entered, the search's own scratch and what it keeps
+ * about long lists (fts_prepare): the first questions after an open would
+ * otherwise fault it in and read whole lists. 0, 1 when stop said so, or a
+ * code. */
+static int s_prepare_search(store_t *s, int (*stop)(void *arg), void *arg)
 {
     if (!s->fts) return 0;
     MDB_txn *txn;
     int rc = store_rtxn(s, &txn);
     if (rc) return rc;
-    rc = fts_prepare(s->fts, txn);
+    rc = fts_prepare(s->fts, txn, stop, arg);
     store_rtxn_close(s, txn);
-    if (rc) snprintf(s->err, sizeof(s->err), "no memory for the search's scratch");
+    if (rc < 0)
+        snprintf(s->err, sizeof(s->err), "%s",
+                 rc == STORE_E_NOSPACE ? "no memory for the search's scratch"
+                                       : "the search index's long lists could not be read");
     return rc;
 }
 
@@ -157,5 +162,5 @@ int store_map_warm(store_t *s, size_t *from, int (*stop)(void *arg), void *arg, 
         *from += len;
     }
     free(vec);
-    return rc ? rc : s_prepare_search(s);
+    return rc ? rc : s_prepare_search(s, stop, arg);
 }

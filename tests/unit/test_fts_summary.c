@@ -222,13 +222,23 @@ static void test_slots_used_longest_ago_go_first(void **state)
     s_unsnap(&s);
 }
 
+/* A warm's stop that says stop on its third call. */
+static int s_stop_third(void *arg)
+{
+    return ++*(int *)arg == 3;
+}
+
 static void test_warm_makes_long_lists_ahead(void **state)
 {
     fx_t *fx = *state;
     s_write(fx, 0, 1200); /* "numbered", "tip": 1,200 postings each */
     s_snap_t s;
     s_snap(fx, &s);
-    assert_int_equal(fts_prepare(fx->f, s.txn), 0);
+    /* Work arriving stops it between terms; called again, it goes on. */
+    int calls = 0;
+    assert_int_equal(fts_prepare(fx->f, s.txn, s_stop_third, &calls), 1);
+    assert_int_equal(fx->f->nbounds, 2);
+    assert_int_equal(fts_prepare(fx->f, s.txn, NULL, NULL), 0);
     /* Every list of FTS_BOUND_MIN_DF postings or more is summarised:
      * here the words every tip has (a, numbered, tip, w1x; "a" and the
      * title's words among them). */

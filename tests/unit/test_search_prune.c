@@ -364,7 +364,7 @@ static void test_prune_matches_exhaustive(void **state)
      * longest synonyms' bitmaps, which the queries below then use. */
     MDB_txn *txn;
     assert_int_equal(mdb_txn_begin(fx->s->env, NULL, MDB_RDONLY, &txn), 0);
-    assert_int_equal(fts_prepare(fx->s->fts, txn), 0);
+    assert_int_equal(fts_prepare(fx->s->fts, txn, NULL, NULL), 0);
     size_t nlong = s_long_lists(txn, fx->s->fts->post);
     mdb_txn_abort(txn);
     assert_true(nlong > 0);
