@@ -39,9 +39,11 @@
 
 typedef void (*s_post_fn)(void *arg, const uint8_t *p, const uint8_t *end);
 
-/* Hand fn the postings of term from docnum from on, a page at a time. 0,
- * or STORE_E_LMDB (what was handed over may then be a part). */
-static int s_read_from(MDB_cursor *c, const MDB_val *term, uint32_t from, s_post_fn fn, void *arg)
+/* Hand fn the postings of term whose docnums are in [from, limit), the
+ * part of a page in range at a time (a page read whole may begin before
+ * from). 0, or STORE_E_LMDB (what was handed over may then be a part). */
+static int s_read_range(MDB_cursor *c, const MDB_val *term, uint32_t from, uint32_t limit,
+                        s_post_fn fn, void *arg)
 {
     uint8_t want[FTS_POST_LEN] = {0};
     fts_be32(want, from);
@@ -50,7 +52,12 @@ static int s_read_from(MDB_cursor *c, const MDB_val *term, uint32_t from, s_post
     if (rc == 0) rc = mdb_cursor_get(c, &k, &v, MDB_GET_MULTIPLE);
     while (rc == 0) {
         if (v.mv_size % FTS_POST_LEN) return STORE_E_LMDB;
-        fn(arg, v.mv_data, (const uint8_t *)v.mv_data + v.mv_size);
+        const uint8_t *p = v.mv_data, *end = p + v.mv_size, *q;
+        while (p < end && fts_rd32(p) < from) p += FTS_POST_LEN;
+        for (q = p; q < end && fts_rd32(q) < limit; q += FTS_POST_LEN) {
+        }
+        if (q > p) fn(arg, p, q);
+        if (q < end) return 0; /* sorted: the rest are at or past limit */
         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT_MULTIPLE);
     }
     return rc == MDB_NOTFOUND ? 0 : STORE_E_LMDB;
@@ -66,22 +73,14 @@ static uint32_t s_hash(const MDB_val *term)
 
 /* ---- bounds ---- */
 
-typedef struct {
-    fts_bound_t *b;
-    uint32_t from, limit;
-} s_sum_t;
-
 static void s_summarise(void *arg, const uint8_t *p, const uint8_t *end)
 {
-    s_sum_t *x = arg;
-    for (; p < end; p += FTS_POST_LEN) {
-        uint32_t doc = fts_rd32(p);
-        if (doc < x->from || doc >= x->limit) continue;
+    fts_bound_t *b = arg;
+    for (; p < end; p += FTS_POST_LEN)
         for (int fi = 0; fi < FTS_FIELDS; fi++) {
-            uint8_t tf = p[fts_tf_at[fi]], *m = &x->b->maxtf[fi][p[fts_len_at[fi]] >> 3];
+            uint8_t tf = p[fts_tf_at[fi]], *m = &b->maxtf[fi][p[fts_len_at[fi]] >> 3];
             if (tf > *m) *m = tf;
         }
-    }
 }
 
 /* The table's entry for term; a new empty one if it has none and add. */
@@ -127,8 +126,7 @@ fts_bound_t *fts_bound_get(fts_t *f, MDB_cursor *c, const MDB_val *term, uint32_
      * live documents (a retraction). */
     if (!b || b->limit > limit || (b->limit == limit && b->docs < docs)) return NULL;
     if (b->limit == limit) return b;
-    s_sum_t x = {b, b->limit, limit};
-    if (s_read_from(c, term, b->limit, s_summarise, &x)) {
+    if (s_read_range(c, term, b->limit, limit, s_summarise, b)) {
         /* Half read: start it again next time (a summary only ever grows,
          * so what was read is still a valid part of it). */
         *err = STORE_E_LMDB;
@@ -159,19 +157,13 @@ double fts_bound_share(const fts_score_t *s, const fts_bound_t *b, double k1)
 
 /* ---- presence ---- */
 
-typedef struct {
-    uint8_t *bits;
-    uint32_t from, limit;
-} s_mark_t;
-
 static void s_mark(void *arg, const uint8_t *p, const uint8_t *end)
 {
-    s_mark_t *x = arg;
+    uint8_t *bits = arg;
     for (; p < end; p += FTS_POST_LEN) {
         uint32_t doc = fts_rd32(p);
-        if (doc < x->from || doc >= x->limit) continue;
         if (p[fts_tf_at[0]] | p[fts_tf_at[1]] | p[fts_tf_at[2]] | p[fts_tf_at[3]])
-            x->bits[doc >> 3] |= (uint8_t)(1u << (doc & 7));
+            bits[doc >> 3] |= (uint8_t)(1u << (doc & 7));
     }
 }
 
@@ -182,18 +174,24 @@ static void s_pres_drop(fts_t *f, fts_pres_t *e)
     memset(e, 0, sizeof *e);
 }
 
+/* The bitmap used longest ago and not by the current query, or NULL. */
+static fts_pres_t *s_pres_oldest(fts_t *f)
+{
+    fts_pres_t *old = NULL;
+    for (size_t i = 0; i < FTS_PRES_SLOTS; i++) {
+        fts_pres_t *e = &f->pres[i];
+        if (e->bits && e->gen != f->pres_gen && (!old || e->gen < old->gen)) old = e;
+    }
+    return old;
+}
+
 /* Room for need more bytes: drop the bitmaps used longest ago, none of
  * the current query's (none at all unless evict). 0, or -1 if the budget
  * cannot hold them. */
 static int s_pres_room(fts_t *f, size_t need, bool evict)
 {
     while (f->pres_bytes + need > S_PRES_BYTES) {
-        if (!evict) return -1;
-        fts_pres_t *old = NULL;
-        for (size_t i = 0; i < FTS_PRES_SLOTS; i++) {
-            fts_pres_t *e = &f->pres[i];
-            if (e->bits && e->gen != f->pres_gen && (!old || e->gen < old->gen)) old = e;
-        }
+        fts_pres_t *old = evict ? s_pres_oldest(f) : NULL;
         if (!old) return -1;
         s_pres_drop(f, old);
     }
@@ -214,17 +212,13 @@ static fts_pres_t *s_pres_find(fts_t *f, const MDB_val *term)
  * is free and evict). */
 static fts_pres_t *s_pres_slot(fts_t *f, const MDB_val *term, bool evict)
 {
-    fts_pres_t *free_e = NULL, *old = s_pres_find(f, term);
-    if (old) return old;
-    for (size_t i = 0; i < FTS_PRES_SLOTS; i++) {
-        fts_pres_t *e = &f->pres[i];
-        if (!e->bits && !free_e) free_e = e;
-        if (e->bits && e->gen != f->pres_gen && (!old || e->gen < old->gen)) old = e;
-    }
-    if (free_e) return free_e;
-    if (!old || !evict) return NULL;
-    s_pres_drop(f, old);
-    return old;
+    fts_pres_t *e = s_pres_find(f, term);
+    if (e) return e;
+    for (size_t i = 0; i < FTS_PRES_SLOTS; i++)
+        if (!f->pres[i].bits) return &f->pres[i];
+    if (!evict || !(e = s_pres_oldest(f))) return NULL;
+    s_pres_drop(f, e);
+    return e;
 }
 
 void fts_pres_begin(fts_t *f)
@@ -277,8 +271,7 @@ static const uint8_t *s_pres_get(fts_t *f, MDB_cursor *c, const MDB_val *term, u
         e->cap = cap;
     }
     if (e->limit == 0) f->pres_reads++;
-    s_mark_t x = {e->bits, e->limit, limit};
-    if (s_read_from(c, term, e->limit, s_mark, &x)) {
+    if (s_read_range(c, term, e->limit, limit, s_mark, e->bits)) {
         s_pres_drop(f, e); /* half read */
         *err = STORE_E_LMDB;
         return NULL;
@@ -378,7 +371,7 @@ int fts_summary_warm(fts_t *f, MDB_txn *txn, int (*stop)(void *arg), void *arg)
         MDB_val k = {v[i].len, v[i].term};
         pthread_mutex_lock(&f->lock);
         fts_bound_t *b = f->bounds ? s_bound_slot(f, &k, false) : NULL;
-        bool made = b && b->limit == st.next_doc && b->docs == st.docs;
+        bool made = b && b->limit >= st.next_doc; /* fts_bound_get would read nothing */
         pthread_mutex_unlock(&f->lock);
         if (made) continue; /* a warm called again asks only before work */
         if (stop && stop(arg)) {
