@@ -103,8 +103,8 @@ def private_mib(pid):
         v.get("Private_Dirty", 0) / 1024.0, hwm / 1024.0
 
 
-MAPPED = re.compile(r"store: mapped the ([\d.]+) MiB of the database the page cache holds, "
-                    r"in (\d+) ms")
+MAPPED = re.compile(r"store: mapped the ([\d.]+) MiB of the database the page cache holds "
+                    r"\(([\d.]+) MiB read again into 2 MiB pages\), in (\d+) ms")
 NEW_TODAY = 60  # today requests for a (user, date) nobody asked yet
 SEEN_IDS = 5000  # the seen list the CLI keeps ($TIP_HOME/seen)
 
@@ -340,7 +340,8 @@ def main():
         for who, log, n0 in (("tipd", d.log(), mapped0), ("the peer", peer.log(), pmapped0)):
             m = MAPPED.findall(log)[n0:]
             rows.append(("store pages mapped after the import (%s's log)" % who,
-                         "%s MiB in %s ms" % m[-1] if m else "none logged", "", ""))
+                         "%s MiB (%s MiB of it read again into 2 MiB pages) in %s ms" % m[-1]
+                         if m else "none logged", "", ""))
         c = d.client(timeout=300)
         qs = queries(300)
         ts = []

@@ -107,8 +107,8 @@ int large_commit(const char *dir, const char *path, size_t skip, size_t n, size_
         fprintf(stderr, "bench-large commit: %s: %s\n", dir, store_strerror(err));
         goto done;
     }
-    size_t at = 0, from = 0, mapped = 0;
-    if (warm && (store_map_warm(s, &from, NULL, NULL, &mapped) ||
+    size_t at = 0, from = 0, mapped = 0, huge = 0;
+    if (warm && (store_map_warm(s, &from, NULL, NULL, &mapped, &huge) ||
                  s_commit(s, raw, lens, 0, k < batch ? k : batch, out, &fresh)))
         goto done;
     if (warm) at = k < batch ? k : batch;

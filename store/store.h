@@ -114,15 +114,21 @@ int store_release_memory(store_t *s, int wait);
  * the page cache already holds, so that readers do not each take a page
  * fault on their first touch of them (a fresh open or a reopen starts with
  * none), and reads a byte of each (a hypervisor that shadows page tables
- * traps each page's first access even once mapped). Never reads the disk.
- * Writer only (it is the thread that moves the map). Works from byte *from
- * of the file in slices, calling stop(arg) before each (stop may be NULL);
- * advances *from and adds the bytes mapped to *mapped. Once done, sizes the
- * search's scratch too and makes what it keeps about long posting lists
- * (fts_prepare, asking stop between terms), so the first questions do
- * not. 0 when done, 1 when stop said so (call again with the same *from to
- * go on; after a reopen start again from 0), or a code. */
-int store_map_warm(store_t *s, size_t *from, int (*stop)(void *arg), void *arg, size_t *mapped);
+ * traps each page's first access even once mapped). Never reads the disk
+ * for a page the page cache does not hold. A wholly resident, aligned 2 MiB
+ * chunk that is not mapped by one huge entry is dropped from the page cache
+ * and read back as one 2 MiB folio, where the kernel can say (PAGEMAP_SCAN)
+ * and do it (large folios): a huge entry stays entered where 4 KiB ones are
+ * cooled by a host that clears accessed bits. Writer only (it is the thread
+ * that moves the map). Works from byte *from of the file in slices, calling
+ * stop(arg) before each (stop may be NULL); advances *from, adds the bytes
+ * mapped to *mapped and those read back into huge pages to *huge. Once
+ * done, sizes the search's scratch too and makes what it keeps about long
+ * posting lists (fts_prepare, asking stop between terms), so the first
+ * questions do not. 0 when done, 1 when stop said so (call again with the
+ * same *from to go on; after a reopen start again from 0), or a code. */
+int store_map_warm(store_t *s, size_t *from, int (*stop)(void *arg), void *arg, size_t *mapped,
+                   size_t *huge);
 
 /* ---- read views: one snapshot, any thread ---- */
 
