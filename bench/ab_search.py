@@ -81,6 +81,9 @@ def main():
             tmp = tempfile.mkdtemp(prefix="tipd-ab-", dir="/var/tmp")
             tmps.append(tmp)
             shutil.copytree(a.store, os.path.join(tmp, "data"))
+            # written back, as a store tipd wrote is: the warm reads only
+            # clean pages back into huge pages (docs/STORE.md)
+            os.sync()
             harness.TIPD = os.path.join(bindir, "tipd")
             daemons.append((name, harness.Daemon(log_level="info", tmp=tmp)))
         clients = [(name, d.client(timeout=300)) for name, d in daemons]
