@@ -17,6 +17,8 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -297,6 +299,36 @@ static int s_kernel_maps_huge(const char *dir)
     return huge;
 }
 
+/* A reader on another thread while the warm drops and reads chunks back:
+ * each pass opens a view and looks every tip up. */
+typedef struct {
+    store_t *s;
+    raw_t *r;
+    int n;
+    atomic_int done;
+    int passes, misses, errors;
+} s_reader_t;
+
+static void *s_reader(void *arg)
+{
+    s_reader_t *a = arg;
+    while (!atomic_load(&a->done) || a->passes == 0) {
+        store_rtxn_t *v = store_rtxn_begin(a->s, NULL);
+        if (!v) {
+            a->errors++;
+            break;
+        }
+        for (int i = 0; i < a->n; i++) {
+            int h = store_has(v, a->r[i].id);
+            if (h < 0) a->errors++;
+            if (h == 0) a->misses++;
+        }
+        store_rtxn_end(&v);
+        a->passes++;
+    }
+    return NULL;
+}
+
 /* A store written 4 KiB at a time: the warm reads its whole resident 2 MiB
  * chunks back as huge pages where the kernel can (and reports them), the
  * store reads back the same, and a second warm has nothing left to read
@@ -344,7 +376,17 @@ static void test_warm_reads_chunks_back_huge(void **state)
     assert_int_equal(mapped, 0);
     assert_int_equal(asked, can ? 2 : 1);
     assert_int_equal(huge, can ? (size_t)(2 << 20) : 0);
+    /* The rest with a reader looking every tip up meanwhile: it faults the
+     * chunks back in from the page cache or the file, never misses one. */
+    s_reader_t rd = {.s = s, .r = r, .n = MANY};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, s_reader, &rd), 0);
     assert_int_equal(store_map_warm(s, &from, NULL, NULL, &mapped, &huge), 0);
+    atomic_store(&rd.done, 1);
+    pthread_join(th, NULL);
+    assert_true(rd.passes >= 1);
+    assert_int_equal(rd.misses, 0);
+    assert_int_equal(rd.errors, 0);
     assert_int_equal(huge % (2 << 20), 0);
     assert_true(huge <= mapped);
     assert_int_equal(s_map_rss(dir), (long long)mapped);
