@@ -20,9 +20,9 @@
  * other machines the read is a cache miss per page, ~40 ms for 1.5 GB.
  * Pages that are not resident are left alone, so it never reads from the
  * disk a page that was not in memory: it only saves the faults a reader
- * would have taken for pages already there. The cost is the page table itself, 8 bytes
- * per 4 KiB page mapped (2 KiB per MiB of store), kernel memory, not the
- * process's private memory. It works in slices and asks its caller between
+ * would have taken for pages already there. The cost is the page table
+ * itself, 8 bytes per 4 KiB page mapped (2 KiB per MiB of store), kernel
+ * memory, not the process's private memory. It works in slices and asks its caller between
  * them whether to stop, so the writer thread that runs it can give way to
  * a commit at once and resume later. When the whole map is entered it also
  * sizes the search's scratch (fts_prepare), the other thing a first
