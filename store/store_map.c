@@ -166,11 +166,13 @@ static void s_touch(const unsigned char *p, size_t len, size_t pg)
 static int s_slice_huge(s_huge_t *h, const unsigned char *base, size_t off, size_t len, size_t pg,
                         const unsigned char *vec, int (*stop)(void *arg), void *arg)
 {
+    if (h->pm < 0) return 0;
     size_t per = S_PMD / pg;
     for (size_t c = 0; c + S_PMD <= len; c += S_PMD) {
         size_t i = c / pg, n = 0;
         while (n < per && (vec[i + n] & 1)) n++;
-        if (n < per || h->pm < 0 || h->misses >= S_TRIES) continue;
+        if (n < per) continue;
+        if (h->misses >= S_TRIES) return 0;
         if (c > 0 && stop && stop(arg)) return 1;
         s_regroup(h, base + c, off + c);
     }
@@ -208,10 +210,11 @@ static int s_slice(const unsigned char *base, size_t off, size_t len, size_t pg,
     return 0;
 }
 
-/* Where LMDB mapped data.mdb: the mapping of /proc/self/maps that holds a
- * value read from the store (read transactions hand out pointers into the
- * map; LMDB itself does not say where the map is). 0, or -1. */
-static int s_map_find(store_t *s, size_t size, const unsigned char **base, size_t *len)
+/* Where LMDB mapped data.mdb (its length is the env's me_mapsize): from the
+ * mapping of /proc/self/maps that holds a value read from the store (read
+ * transactions hand out pointers into the map; LMDB itself does not say
+ * where the map is). 0, or -1. */
+static int s_map_find(store_t *s, const unsigned char **base)
 {
     MDB_txn *txn;
     if (store_rtxn(s, &txn) != 0) return -1;
@@ -230,7 +233,6 @@ static int s_map_find(store_t *s, size_t size, const unsigned char **base, size_
         /* LMDB maps the file from its start in one mmap; madvise on parts
          * of it (s_regroup) splits it into several entries here. */
         *base = (const unsigned char *)(lo - off);
-        *len = size;
         found = 0;
     }
     fclose(f);
@@ -264,16 +266,15 @@ int store_map_warm(store_t *s, size_t *from, int (*stop)(void *arg), void *arg, 
     MDB_envinfo info;
     MDB_stat st;
     const unsigned char *base;
-    size_t maplen;
     if (mdb_env_info(s->env, &info) != 0 || mdb_env_stat(s->env, &st) != 0 ||
-        s_map_find(s, info.me_mapsize, &base, &maplen) != 0) {
+        s_map_find(s, &base) != 0) {
         snprintf(s->err, sizeof(s->err), "the database's mapping was not found in /proc/self/maps");
         return STORE_E_IO;
     }
     long sys = sysconf(_SC_PAGESIZE);
     size_t pg = sys > 0 ? (size_t)sys : 4096;
     size_t used = ((size_t)info.me_last_pgno + 1) * st.ms_psize;
-    if (used > maplen) used = maplen;
+    if (used > info.me_mapsize) used = info.me_mapsize;
     unsigned char *vec = malloc(S_SLICE / pg + 1);
     if (!vec) return STORE_E_NOMEM;
     int populate = 1, rc = 0;
