@@ -8,11 +8,15 @@ linked to it as a static peer, then prints in one table, measured in the
 same run:
 
   * import rate (acknowledged = committed) next to the raw one-core
-    Ed25519 verify rate of the same events (measured right before each
-    import), twice: into a tipd alone (first, into a store that is then
-    removed: in an office the replicating peer is another machine) and
-    into the tipd with the linked peer, which verifies and commits every
-    event too on the same two cores; tipd's CPU by thread for each;
+    Ed25519 verify rate of the same events, sampled three times right
+    before and three times right after each import with the mean as the
+    reference (on a shared machine one core's verify rate swings by a
+    third from one second to the next, and a single sample follows the
+    swing, not the import), twice:
+    into a tipd alone (first, into a store that is then removed: in an
+    office the replicating peer is another machine) and into the tipd
+    with the linked peer, which verifies and commits every event too on
+    the same two cores; tipd's CPU by thread for each;
   * search p50/p99, through the API (the daemon's time plus a local round
     trip; the first pass after the import and the reads' wait for both
     daemons' warm, then the same questions again at once) and through
@@ -227,15 +231,25 @@ def run_import(d, big, evfile, peer=None):
     return imp, st
 
 
-def import_rows(what, imp, raw, d):
-    """The table rows of one import: its rate next to the raw verify rate
-    measured right before it, tipd's CPU by thread, status latency, memory."""
-    rate, cpu, s0 = float(imp["per_s"]), imp["cpu"], imp["status"]
-    rows = [(what + " (tipd verifies + commits)",
-             "%.0f ev/s wall, %.0f ev/s per tipd CPU-s" %
-             (rate, int(imp["new"]) / cpu if cpu else 0),
-             "raw verify %s ev/s (1 core, CPU %s)" % (raw["wall_per_s"], raw["cpu_per_s"]),
-             "%.2f x raw (wall)" % (rate / float(raw["wall_per_s"])))]
+def rate_row(what, imp, before, after):
+    """The row of one import's rate next to the raw verify rates sampled
+    right before and right after it (lists of rates); the ratio is to the
+    mean of them all."""
+    rate, cpu = float(imp["per_s"]), imp["cpu"]
+    ref = sum(before + after) / len(before + after)
+    return (what + " (tipd verifies + commits)",
+            "%.0f ev/s wall, %.0f ev/s per tipd CPU-s" %
+            (rate, int(imp["new"]) / cpu if cpu else 0),
+            "raw verify %.0f ev/s (1 core, mean of %s before; %s after)" %
+            (ref, " ".join("%.0f" % r for r in before), " ".join("%.0f" % r for r in after)),
+            "%.2f x raw (wall)" % (rate / ref))
+
+
+def detail_rows(imp, d):
+    """The rows under an import's rate: tipd's CPU by thread, the backlog,
+    status latency, memory right after it (read before anything else runs)."""
+    cpu, s0 = imp["cpu"], imp["status"]
+    rows = []
     rows.append(("... tipd CPU by thread", ", ".join(
         "%s %.1f s" % (k, v) for k, v in sorted(imp["threads"].items(), key=lambda x: -x[1])
         if v >= 0.05), "", ""))
@@ -289,9 +303,12 @@ def main():
         print(out.strip(), flush=True)
     nev = sum(1 for _ in open(evfile))
 
-    def raw_verify():
-        return kv(subprocess.run([big, "verify", "-n", "20000", evfile], check=True,
-                                 capture_output=True, text=True).stdout)
+    def raw_verify(k=3):
+        """k samples of the one-core verify rate, ev/s wall (20,000
+        events each, about a second)."""
+        return [float(kv(subprocess.run([big, "verify", "-n", "20000", evfile], check=True,
+                                        capture_output=True, text=True).stdout)["wall_per_s"])
+                for _ in range(k)]
 
     if a.imports in ("both", "alone"):
         # The import alone first, into a tipd of its own that is then
@@ -300,7 +317,8 @@ def main():
         raw0 = raw_verify()
         with Daemon(log_level=a.log_level, tmp=None) as d0:
             imp0, st0 = run_import(d0, big, evfile)
-            rows += import_rows("import alone (no peer linked)", imp0, raw0, d0)
+            detail0 = detail_rows(imp0, d0)
+        rows += [rate_row("import alone (no peer linked)", imp0, raw0, raw_verify())] + detail0
         if a.imports == "alone":
             print("\n%d tips, %d events in the file; 2 shared cores, load %s\n" %
                   (st0["tips"], nev, open("/proc/loadavg").read().split()[0]))
@@ -311,10 +329,15 @@ def main():
         mapped0 = len(MAPPED.findall(d.log()))
         pmapped0 = len(MAPPED.findall(peer.log()))
         imp, st = run_import(d, big, evfile, peer)
-        rows += import_rows("import with a linked peer replicating on the same 2 cores",
-                            imp, raw, d)
+        # The reference after this import is sampled once the peer has
+        # caught up and both have warmed, so that nothing else takes a core
+        # from it (its row goes above the details, read now).
+        what = "import with a linked peer replicating on the same 2 cores"
+        at = len(rows)
+        rows += detail_rows(imp, d)
         if a.import_only:
             time.sleep(8)  # ingest idle 5 s: the writer gives back the commits' memory
+            rows.insert(at, rate_row(what, imp, raw, raw_verify()))
             allp, dirty, hwm = private_mib(d.proc.pid)
             rows.append(("tipd private memory 8 s after the import",
                          "%.1f MiB (dirty %.1f)" % (allp, dirty), "", ""))
@@ -337,6 +360,7 @@ def main():
         while time.time() - t1 < 30 and (len(MAPPED.findall(d.log())) < mapped0 + 1 or
                                          len(MAPPED.findall(peer.log())) < pmapped0 + 1):
             time.sleep(0.5)
+        rows.insert(at, rate_row(what, imp, raw, raw_verify()))
         for who, log, n0 in (("tipd", d.log(), mapped0), ("the peer", peer.log(), pmapped0)):
             m = MAPPED.findall(log)[n0:]
             rows.append(("store pages mapped after the import (%s's log)" % who,
