@@ -12,11 +12,11 @@ same run:
     before and three times right after each import with the mean as the
     reference (on a shared machine one core's verify rate swings by a
     third from one second to the next, and a single sample follows the
-    swing, not the import), twice:
-    into a tipd alone (first, into a store that is then removed: in an
-    office the replicating peer is another machine) and into the tipd
-    with the linked peer, which verifies and commits every event too on
-    the same two cores; tipd's CPU by thread for each;
+    swing, not the import), twice: into a tipd alone (first, into a store
+    that is then removed: in an office the replicating peer is another
+    machine) and into the tipd with the linked peer, which verifies and
+    commits every event too on the same two cores; tipd's CPU by thread
+    for each;
   * search p50/p99, through the API (the daemon's time plus a local round
     trip; the first pass after the import and the reads' wait for both
     daemons' warm, then the same questions again at once) and through
@@ -35,10 +35,10 @@ same run:
     python3 bench/large.py [--tips N] [--bin build-rel/bin] [--events FILE]
                            [--import-only] [--imports both|alone|linked]
 
---import-only stops after the import rows (to compare import rates of two
-builds on the same events file); --imports alone runs only the import into
-a tipd without a peer (and stops there), --imports linked only the one with
-the peer.
+--import-only stops after the import rows and the peer's catching up (to
+compare import rates of two builds on the same events file); --imports
+alone runs only the import into a tipd without a peer (and stops there),
+--imports linked only the one with the peer.
 
 The events file (about 1 KB per event) is written once and reused with
 --events. Timing lives here, never in tests.
@@ -329,27 +329,23 @@ def main():
         mapped0 = len(MAPPED.findall(d.log()))
         pmapped0 = len(MAPPED.findall(peer.log()))
         imp, st = run_import(d, big, evfile, peer)
-        # The reference after this import is sampled once the peer has
-        # caught up and both have warmed, so that nothing else takes a core
-        # from it (its row goes above the details, read now).
+        t0 = time.time()
         what = "import with a linked peer replicating on the same 2 cores"
         at = len(rows)
         rows += detail_rows(imp, d)
-        if a.import_only:
-            time.sleep(8)  # ingest idle 5 s: the writer gives back the commits' memory
-            rows.insert(at, rate_row(what, imp, raw, raw_verify()))
-            allp, dirty, hwm = private_mib(d.proc.pid)
-            rows.append(("tipd private memory 8 s after the import",
-                         "%.1f MiB (dirty %.1f)" % (allp, dirty), "", ""))
-            return finish(a, d, peer, st, nev, rows)
         # The reads below are timed once the peer holds everything: on this
         # box its catching up takes a core (in an office it is another
         # machine), and how long it takes is a figure of its own.
-        t0 = time.time()
         while time.time() - t0 < 600 and peer.status()["events"] < st["events"]:
             time.sleep(1)
         rows.append(("the peer holds every event, after the import", "%.0f s later (%d of %d)" %
                      (time.time() - t0, peer.status()["events"], st["events"]), "", ""))
+        if a.import_only:
+            # ingest idle 5 s: the writer gives back the commits' memory
+            time.sleep(max(0.0, t0 + 8 - time.time()))
+            allp, dirty, hwm = private_mib(d.proc.pid)
+            rows.append(("tipd private memory 8 s after the import",
+                         "%.1f MiB (dirty %.1f)" % (allp, dirty), "", ""))
         # Once ingest is idle tipd reopens the store (memory) and maps the
         # pages the page cache holds in the new mapping (docs/STORE.md);
         # the reads are timed after that, as an office's would be. The
@@ -360,7 +356,11 @@ def main():
         while time.time() - t1 < 30 and (len(MAPPED.findall(d.log())) < mapped0 + 1 or
                                          len(MAPPED.findall(peer.log())) < pmapped0 + 1):
             time.sleep(0.5)
+        # The reference after this import, now that nothing else takes a
+        # core from it (its row goes above the details).
         rows.insert(at, rate_row(what, imp, raw, raw_verify()))
+        if a.import_only:
+            return finish(a, d, peer, st, nev, rows)
         for who, log, n0 in (("tipd", d.log(), mapped0), ("the peer", peer.log(), pmapped0)):
             m = MAPPED.findall(log)[n0:]
             rows.append(("store pages mapped after the import (%s's log)" % who,
